@@ -1,0 +1,2 @@
+// The agent's modules are exported from here as they land.
+export {};

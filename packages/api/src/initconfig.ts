@@ -1,0 +1,73 @@
+import { Type, type Static } from "@sinclair/typebox";
+import {
+  ListConfigSchema,
+  ResourceToBeInitedSchema,
+  SpdkConfigSchema,
+  type NodeLocalStorageSpec,
+  type ObjectMeta,
+} from "./nodelocalstorage.js";
+import { matchesLabelSelector } from "./label-selector.js";
+import { StringList, StringMap } from "./schema-helpers.js";
+
+/** NodeLocalStorageInitConfig (`nlsc`): the template each node's NodeLocalStorage spec is made from. */
+
+export const LabelSelectorRequirementSchema = Type.Object({
+  key: Type.String(),
+  operator: Type.String({ description: "In, NotIn, Exists or DoesNotExist" }),
+  values: Type.Optional(StringList()),
+});
+export type LabelSelectorRequirement = Static<typeof LabelSelectorRequirementSchema>;
+
+export const LabelSelectorSchema = Type.Object({
+  matchLabels: Type.Optional(StringMap()),
+  matchExpressions: Type.Optional(Type.Array(LabelSelectorRequirementSchema)),
+});
+export type LabelSelector = Static<typeof LabelSelectorSchema>;
+
+export const GlobalConfigSchema = Type.Object({
+  listConfig: Type.Optional(ListConfigSchema),
+  resourceToBeInited: Type.Optional(ResourceToBeInitedSchema),
+  spdkConfig: Type.Optional(SpdkConfigSchema),
+});
+export type GlobalConfig = Static<typeof GlobalConfigSchema>;
+
+export const NodeConfigSchema = Type.Object({
+  selector: Type.Optional(LabelSelectorSchema),
+  listConfig: Type.Optional(ListConfigSchema),
+  resourceToBeInited: Type.Optional(ResourceToBeInitedSchema),
+  spdkConfig: Type.Optional(SpdkConfigSchema),
+});
+export type NodeConfig = Static<typeof NodeConfigSchema>;
+
+export const NodeLocalStorageInitConfigSpecSchema = Type.Object({
+  globalConfig: Type.Optional(GlobalConfigSchema),
+  nodesConfig: Type.Optional(Type.Array(NodeConfigSchema)),
+});
+export type NodeLocalStorageInitConfigSpec = Static<typeof NodeLocalStorageInitConfigSpecSchema>;
+
+export interface NodeLocalStorageInitConfig {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec?: NodeLocalStorageInitConfigSpec;
+}
+
+/**
+ * The spec a node's NodeLocalStorage starts with (SPEC §1): the global config, replaced wholesale by the
+ * *last* `nodesConfig` entry whose selector matches the node's labels.
+ */
+export function nodeSpecFromInitConfig(
+  spec: NodeLocalStorageInitConfigSpec | undefined,
+  nodeName: string,
+  nodeLabels: Record<string, string>,
+): NodeLocalStorageSpec {
+  let chosen: GlobalConfig = spec?.globalConfig ?? {};
+  for (const nodeConfig of spec?.nodesConfig ?? []) {
+    if (matchesLabelSelector(nodeConfig.selector, nodeLabels)) chosen = nodeConfig;
+  }
+  const out: NodeLocalStorageSpec = { nodeName };
+  if (chosen.listConfig) out.listConfig = structuredClone(chosen.listConfig);
+  if (chosen.resourceToBeInited) out.resourceToBeInited = structuredClone(chosen.resourceToBeInited);
+  if (chosen.spdkConfig) out.spdkConfig = structuredClone(chosen.spdkConfig);
+  return out;
+}

@@ -1,0 +1,34 @@
+import type { LabelSelector } from "./initconfig.js";
+
+/**
+ * Kubernetes LabelSelector semantics (metav1.LabelSelectorAsSelector): all `matchLabels` and all
+ * `matchExpressions` must hold; an empty selector matches everything; a missing one matches nothing.
+ * An unknown operator matches nothing rather than everything.
+ */
+export function matchesLabelSelector(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return false;
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    if (labels[key] !== value) return false;
+  }
+  for (const req of selector.matchExpressions ?? []) {
+    const has = Object.prototype.hasOwnProperty.call(labels, req.key);
+    const values = req.values ?? [];
+    switch (req.operator) {
+      case "In":
+        if (!has || !values.includes(labels[req.key]!)) return false;
+        break;
+      case "NotIn":
+        if (has && values.includes(labels[req.key]!)) return false;
+        break;
+      case "Exists":
+        if (!has) return false;
+        break;
+      case "DoesNotExist":
+        if (has) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,2 @@
+// The extender's modules are exported from here as they land.
+export {};
