@@ -1,0 +1,143 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { NodeLocalStorageStatus } from "@nls/api";
+
+export type InitResult = "created" | "exists" | "refused" | "failed";
+export type WriteKind = "nls_create" | "nls_status" | "event" | "lease";
+export type WriteResult = "ok" | "conflict" | "error";
+
+const NONCONFORMING_DEFAULT_METRICS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
+/**
+ * The agent's Prometheus metrics on a registry of its own (no global state, so tests and several
+ * agents in one process do not collide). Gauges mirror the last status; counters only grow.
+ */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly vgTotal: Gauge<"node" | "vg">;
+  private readonly vgAvailable: Gauge<"node" | "vg">;
+  private readonly vgAllocatable: Gauge<"node" | "vg">;
+  private readonly vgLvs: Gauge<"node" | "vg">;
+  private readonly deviceSize: Gauge<"node" | "device" | "media_type">;
+  private readonly deviceCondition: Gauge<"node" | "device" | "condition">;
+  readonly scanDuration: Histogram<never>;
+  readonly lvmCommandErrors: Counter<never>;
+  readonly initTotal: Counter<"result">;
+  readonly apiWrites: Counter<"kind" | "result">;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.vgTotal = new Gauge({
+      name: "nls_vg_total_bytes",
+      help: "Size of the volume group in bytes.",
+      labelNames: ["node", "vg"],
+      registers,
+    });
+    this.vgAvailable = new Gauge({
+      name: "nls_vg_available_bytes",
+      help: "Unallocated bytes of the volume group.",
+      labelNames: ["node", "vg"],
+      registers,
+    });
+    this.vgAllocatable = new Gauge({
+      name: "nls_vg_allocatable_bytes",
+      help: "Bytes of the volume group the storage system may use (total minus unmanaged LVs, capped by storage-reserved).",
+      labelNames: ["node", "vg"],
+      registers,
+    });
+    // Not `_count`: that suffix is reserved for histograms and summaries (promtool rejects it on a gauge).
+    this.vgLvs = new Gauge({
+      name: "nls_vg_logical_volumes",
+      help: "Number of logical volumes in the volume group.",
+      labelNames: ["node", "vg"],
+      registers,
+    });
+    this.deviceSize = new Gauge({
+      name: "nls_device_size_bytes",
+      help: "Size of the block device in bytes.",
+      labelNames: ["node", "device", "media_type"],
+      registers,
+    });
+    this.deviceCondition = new Gauge({
+      name: "nls_device_condition",
+      help: "1 for the block device's current condition (DiskReady, DiskFull, DiskFault), 0 for the others.",
+      labelNames: ["node", "device", "condition"],
+      registers,
+    });
+    this.scanDuration = new Histogram({
+      name: "nls_agent_scan_duration_seconds",
+      help: "Duration of one reconcile: discovery, initialisation and the status write.",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.lvmCommandErrors = new Counter({
+      name: "nls_agent_lvm_command_errors_total",
+      help: "LVM commands that failed or timed out.",
+      registers,
+    });
+    this.initTotal = new Counter({
+      name: "nls_agent_init_total",
+      help: "Volume group initialisation outcomes (created, exists, refused, failed).",
+      labelNames: ["result"],
+      registers,
+    });
+    this.apiWrites = new Counter({
+      name: "nls_agent_api_writes_total",
+      help: "Writes to the Kubernetes API by kind (nls_create, nls_status, event, lease) and result (ok, conflict, error).",
+      labelNames: ["kind", "result"],
+      registers,
+    });
+    if (opts.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // These three are gauges named `_total`, which Prometheus naming (and promtool) forbids.
+      for (const name of NONCONFORMING_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
+  }
+
+  /** Replaces the per-VG and per-device gauges with what `status` reports; vanished VGs/devices disappear. */
+  observeStatus(node: string, status: NodeLocalStorageStatus): void {
+    for (const g of [
+      this.vgTotal,
+      this.vgAvailable,
+      this.vgAllocatable,
+      this.vgLvs,
+      this.deviceSize,
+      this.deviceCondition,
+    ])
+      g.reset();
+    const info = status.nodeStorageInfo;
+    for (const vg of info?.volumeGroups ?? []) {
+      const labels = { node, vg: vg.name };
+      this.vgTotal.set(labels, vg.total);
+      this.vgAvailable.set(labels, vg.available);
+      this.vgAllocatable.set(labels, vg.allocatable);
+      this.vgLvs.set(labels, vg.logicalVolumes.length);
+    }
+    for (const dev of info?.deviceInfo ?? []) {
+      this.deviceSize.set({ node, device: dev.name, media_type: dev.mediaType }, dev.total);
+      for (const condition of ["DiskReady", "DiskFull", "DiskFault"] as const) {
+        this.deviceCondition.set({ node, device: dev.name, condition }, dev.condition === condition ? 1 : 0);
+      }
+    }
+  }
+
+  countInit(result: InitResult): void {
+    this.initTotal.inc({ result });
+  }
+
+  countWrite(kind: WriteKind, result: WriteResult): void {
+    this.apiWrites.inc({ kind, result });
+  }
+
+  /** The exposition text for `/metrics`. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
