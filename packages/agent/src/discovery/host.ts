@@ -1,0 +1,219 @@
+import { readFile, statfs } from "node:fs/promises";
+import micromatch from "micromatch";
+import { LSBLK_ARGS, parseLsblk, type BlockDevice } from "./lsblk.js";
+import { LVM_FULLREPORT_ARGS, parseLvmReport, type LvmReport } from "./lvm-report.js";
+import { mountsUnder, parseMountInfo, type MountEntry } from "./mounts.js";
+import { describeFailure, type CommandRunner } from "./run.js";
+import { WIPEFS_ARGS, parseWipefs, type Signature } from "./signatures.js";
+
+/**
+ * One scan of the host: lsblk, mountinfo and the LVM report concurrently, then one wipefs over all
+ * candidate devices. The command count is constant (3, plus one wipefs per device only when the batch
+ * probe fails and the failing device must be found). Failures become `errors`, never exceptions.
+ */
+
+export interface DiscoveryOptions {
+  /** Which devices are candidates (micromatch globs on `/dev/…` paths; a glob without `/` means `/dev/<glob>`). */
+  deviceGlobs: string[];
+  /** Mount points strictly below this path are reported as `mountPoints`. */
+  mountRoot: string;
+  /** Per command; default `DEFAULT_COMMAND_TIMEOUT_MS` of the runner. */
+  timeoutMs?: number;
+  /** Where mounts are read from; `/proc/1/mountinfo` sees the host's mounts from a `hostPID` pod. */
+  mountInfoPath?: string;
+}
+
+/** Whole disks and their partitions of SCSI/SATA, virtio, Xen and NVMe (open-local drops NVMe). */
+export const DEFAULT_DEVICE_GLOBS: string[] = ["/dev/sd*", "/dev/vd*", "/dev/xvd*", "/dev/nvme*n*"];
+export const DEFAULT_MOUNT_ROOT = "/mnt/open-local";
+export const DEFAULT_MOUNTINFO_PATH = "/proc/self/mountinfo";
+
+export interface MountPointFacts extends MountEntry {
+  total: number;
+  available: number;
+  /** Set when statfs failed: sizes are then 0 and the mount point is reported as faulty. */
+  statError?: string;
+}
+
+export interface HostFacts {
+  /** Every block device lsblk listed (flattened), with mountpoints merged from mountinfo. */
+  devices: BlockDevice[];
+  /** Paths of the devices matched by `deviceGlobs`, sorted: the ones reported and the only ones init may touch. */
+  candidates: string[];
+  /** Signatures per probed candidate path; an empty list means "probed, nothing found". */
+  signatures: Record<string, Signature[]>;
+  /** Candidates whose signatures are unknown, with why (e.g. `Operation not permitted`). */
+  probeErrors: Record<string, string>;
+  mounts: MountEntry[];
+  /** Mounts strictly below `mountRoot`, with statfs sizes. */
+  mountPoints: MountPointFacts[];
+  lvm: LvmReport;
+  /** Which parts of the picture are known; a part that failed is empty, not absent, and listed in `errors`. */
+  complete: { devices: boolean; lvm: boolean; mounts: boolean };
+  errors: string[];
+  /** Commands run during this scan, and how many of them failed (for metrics). */
+  commandsRun: number;
+  commandErrors: number;
+  durationMs: number;
+}
+
+/** Globs as the user wrote them → absolute `/dev/…` globs. */
+export function normaliseDeviceGlobs(globs: string[]): string[] {
+  return globs
+    .map((g) => g.trim())
+    .filter((g) => g.length > 0)
+    .map((g) => (g.startsWith("/") ? g : `/dev/${g}`));
+}
+
+/** Device types that are never candidates: optical drives and LVM's own LVs (reported as LVs). */
+const NON_CANDIDATE_TYPES = new Set(["rom", "lvm"]);
+
+export function selectCandidates(devices: BlockDevice[], globs: string[]): string[] {
+  const patterns = normaliseDeviceGlobs(globs);
+  return devices
+    .filter((d) => !NON_CANDIDATE_TYPES.has(d.type) && micromatch.isMatch(d.name, patterns))
+    .map((d) => d.name)
+    .sort();
+}
+
+export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions): Promise<HostFacts> {
+  const started = performance.now();
+  const errors: string[] = [];
+  let commandsRun = 0;
+  let commandErrors = 0;
+  const run = async (cmd: string, args: string[]) => {
+    commandsRun++;
+    const r = await runner.run(cmd, args, opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {});
+    if (r.exitCode !== 0) commandErrors++;
+    return r;
+  };
+  const complete = { devices: false, lvm: false, mounts: false };
+
+  const [lsblk, lvmOut, mountText] = await Promise.all([
+    run("lsblk", LSBLK_ARGS),
+    run("lvm", LVM_FULLREPORT_ARGS),
+    readFile(opts.mountInfoPath ?? DEFAULT_MOUNTINFO_PATH, "utf8").catch((e: Error) => {
+      errors.push(`reading mounts: ${e.message}`);
+      return undefined;
+    }),
+  ]);
+
+  let devices: BlockDevice[] = [];
+  if (lsblk.exitCode !== 0) errors.push(describeFailure("lsblk", lsblk));
+  else {
+    try {
+      devices = parseLsblk(lsblk.stdout);
+      complete.devices = true;
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+
+  let lvm: LvmReport = { pvs: [], vgs: [], lvs: [] };
+  // LVM exits non-zero on warnings about unrelated devices yet prints a full report: trust the JSON.
+  try {
+    lvm = parseLvmReport(lvmOut.stdout);
+    complete.lvm = true;
+    if (lvmOut.exitCode !== 0) errors.push(describeFailure("lvm fullreport", lvmOut));
+  } catch (e) {
+    errors.push(lvmOut.exitCode !== 0 ? describeFailure("lvm fullreport", lvmOut) : (e as Error).message);
+  }
+
+  let mounts: MountEntry[] = [];
+  if (mountText !== undefined) {
+    const parsed = parseMountInfo(mountText);
+    mounts = parsed.mounts;
+    complete.mounts = true;
+    if (parsed.malformed.length > 0) errors.push(`mountinfo: ${parsed.malformed.length} unreadable line(s)`);
+  }
+  devices = withMounts(devices, mounts);
+
+  const candidates = selectCandidates(devices, opts.deviceGlobs);
+  const byName = new Map(devices.map((d) => [d.name, d]));
+  // A mounted device is refused by every rule anyway, and the kernel may deny opening it (it does for
+  // this machine's root disk): probing it would only turn every scan into an error.
+  const probe = await probeSignatures(
+    candidates.map((c) => byName.get(c)!).filter((d) => d.size > 0 && d.mountpoints.length === 0),
+    run,
+  );
+  errors.push(...probe.errors);
+
+  const mountPoints = await Promise.all(mountsUnder(mounts, opts.mountRoot).map(statMount));
+  for (const m of mountPoints) if (m.statError) errors.push(`statfs ${m.path}: ${m.statError}`);
+
+  return {
+    devices,
+    candidates,
+    signatures: probe.signatures,
+    probeErrors: probe.probeErrors,
+    mounts,
+    mountPoints,
+    lvm,
+    complete,
+    errors,
+    commandsRun,
+    commandErrors,
+    durationMs: performance.now() - started,
+  };
+}
+
+/** lsblk may not see mounts made in another mount namespace; mountinfo by major:minor or source does. */
+function withMounts(devices: BlockDevice[], mounts: MountEntry[]): BlockDevice[] {
+  return devices.map((d) => {
+    const extra = mounts.filter((m) => (d.majMin && m.majMin === d.majMin) || m.source === d.name).map((m) => m.path);
+    const all = [...new Set([...d.mountpoints, ...extra])];
+    return all.length === d.mountpoints.length ? d : { ...d, mountpoints: all };
+  });
+}
+
+type Run = (cmd: string, args: string[]) => Promise<{ stdout: string; stderr: string; exitCode: number }>;
+
+/**
+ * One wipefs over every device; wipefs stops at the first device it cannot open, so only then is each
+ * device probed on its own to learn which ones are unknown.
+ */
+async function probeSignatures(
+  devices: BlockDevice[],
+  run: Run,
+): Promise<{ signatures: Record<string, Signature[]>; probeErrors: Record<string, string>; errors: string[] }> {
+  const signatures: Record<string, Signature[]> = {};
+  const probeErrors: Record<string, string> = {};
+  const errors: string[] = [];
+  if (devices.length === 0) return { signatures, probeErrors, errors };
+
+  const record = (group: BlockDevice[], stdout: string): string | undefined => {
+    try {
+      const found = parseWipefs(stdout);
+      for (const d of group) signatures[d.name] = found.get(d.kname) ?? [];
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+
+  const batch = await run("wipefs", [...WIPEFS_ARGS, ...devices.map((d) => d.name)]);
+  if (batch.exitCode === 0) {
+    const err = record(devices, batch.stdout);
+    if (err === undefined) return { signatures, probeErrors, errors };
+  }
+  await Promise.all(
+    devices.map(async (d) => {
+      const r = await run("wipefs", [...WIPEFS_ARGS, d.name]);
+      const err = r.exitCode === 0 ? record([d], r.stdout) : describeFailure(`wipefs ${d.name}`, r);
+      if (err !== undefined) {
+        probeErrors[d.name] = err;
+        errors.push(err);
+      }
+    }),
+  );
+  return { signatures, probeErrors, errors };
+}
+
+async function statMount(m: MountEntry): Promise<MountPointFacts> {
+  try {
+    const s = await statfs(m.path);
+    return { ...m, total: s.blocks * s.bsize, available: s.bavail * s.bsize };
+  } catch (e) {
+    return { ...m, total: 0, available: 0, statError: (e as Error).message };
+  }
+}

@@ -1,0 +1,181 @@
+import {
+  CSI_LV_PREFIX,
+  tryParseBytes,
+  type DeviceInfo,
+  type DiskCondition,
+  type LogicalVolume,
+  type MountPointInfo,
+  type VolumeGroup,
+} from "@nls/api";
+import type { HostFacts, MountPointFacts } from "./discovery/host.js";
+import type { BlockDevice } from "./discovery/lsblk.js";
+import type { LogicalVolumeFacts, PhysicalVolumeFacts, VolumeGroupFacts } from "./discovery/lvm-report.js";
+
+/**
+ * Host facts → the `nodeStorageInfo` lists (SPEC §2): device media and conditions, VG capacity with the
+ * managed-LV rule and `storage-reserved`, mount points. Pure; every list is sorted by name so an
+ * unchanged host produces an identical status (open-local's random order causes spurious writes).
+ */
+
+export interface Inventory {
+  deviceInfo: DeviceInfo[];
+  volumeGroups: VolumeGroup[];
+  mountPoints: MountPointInfo[];
+  /** Problems with the inputs (e.g. a bad `storage-reserved` entry), worded for status and Events. */
+  problems: string[];
+}
+
+export interface InventoryOptions {
+  /** LVs whose names start with this (or with `csi-`) are the storage system's own. */
+  lvPrefix: string;
+  /** The raw `csi.aliyun.com/storage-reserved` annotation, if any. */
+  storageReserved?: string;
+}
+
+/** A reservation from `storage-reserved`: an absolute byte count or a percentage of the VG size. */
+export type Reservation = { bytes: number } | { percent: number };
+
+/**
+ * Parses `{"<vg>": "<quantity>" | "<n>%"}`. A bad entry is reported and ignored; the others still apply.
+ */
+export function parseStorageReserved(annotation: string | undefined): {
+  reservations: Map<string, Reservation>;
+  errors: string[];
+} {
+  const reservations = new Map<string, Reservation>();
+  const errors: string[] = [];
+  if (annotation === undefined || annotation.trim() === "") return { reservations, errors };
+  const where = "annotation csi.aliyun.com/storage-reserved";
+  let doc: unknown;
+  try {
+    doc = JSON.parse(annotation);
+  } catch (e) {
+    return { reservations, errors: [`${where} is not JSON: ${(e as Error).message}`] };
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+    return { reservations, errors: [`${where} must be a JSON object {"<vg>": "<quantity>" or "<n>%"}`] };
+  }
+  for (const [vg, value] of Object.entries(doc)) {
+    const pct = typeof value === "string" ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value) : null;
+    if (pct) {
+      const percent = Number(pct[1]);
+      if (percent > 100) errors.push(`${where}: ${vg}: ${value} is more than 100%`);
+      else reservations.set(vg, { percent });
+      continue;
+    }
+    const parsed = tryParseBytes(value);
+    if (parsed.ok) reservations.set(vg, { bytes: parsed.bytes });
+    else errors.push(`${where}: ${vg}: ${parsed.error}`);
+  }
+  return { reservations, errors };
+}
+
+export function isManagedLv(name: string, lvPrefix: string): boolean {
+  return (lvPrefix !== "" && name.startsWith(lvPrefix)) || name.startsWith(CSI_LV_PREFIX);
+}
+
+/** Bytes a reservation withholds from a VG of `total` bytes; a percentage rounds up (never under-reserve). */
+export function reservedBytes(total: number, r: Reservation | undefined): number {
+  if (!r) return 0;
+  if ("bytes" in r) return r.bytes;
+  return Math.ceil((total * r.percent) / 100);
+}
+
+/**
+ * Allocatable = VG size − LVs not managed by the storage system, capped at size − reserved, never < 0.
+ * Managed LVs stay counted: the extender subtracts them itself from its own bookkeeping of volumes.
+ */
+export function vgAllocatable(
+  vg: Pick<VolumeGroupFacts, "size">,
+  lvs: Array<Pick<LogicalVolumeFacts, "name" | "size">>,
+  lvPrefix: string,
+  reservation?: Reservation,
+): number {
+  const unmanaged = lvs.filter((lv) => !isManagedLv(lv.name, lvPrefix)).reduce((sum, lv) => sum + lv.size, 0);
+  const cap = vg.size - reservedBytes(vg.size, reservation);
+  return Math.max(0, Math.min(vg.size - unmanaged, cap));
+}
+
+export function vgCondition(vg: VolumeGroupFacts): DiskCondition {
+  if (vg.partial) return "DiskFault";
+  if (vg.freeCount === 0 || vg.free === 0) return "DiskFull";
+  return "DiskReady";
+}
+
+/** SCSI `running` and NVMe `live` are healthy; drivers without a state (virtio, loop) report none. */
+const HEALTHY_STATES = new Set(["", "running", "live"]);
+
+export function deviceCondition(d: BlockDevice, pv: PhysicalVolumeFacts | undefined): DiskCondition {
+  if (d.readOnly || !HEALTHY_STATES.has(d.state) || pv?.missing) return "DiskFault";
+  if (pv && pv.vgName !== "" && pv.free === 0) return "DiskFull";
+  return "DiskReady";
+}
+
+export function mountPointCondition(m: MountPointFacts): DiskCondition {
+  if (m.statError !== undefined || m.readOnly) return "DiskFault";
+  if (m.available === 0) return "DiskFull";
+  return "DiskReady";
+}
+
+export function buildInventory(facts: HostFacts, opts: InventoryOptions): Inventory {
+  const { reservations, errors: problems } = parseStorageReserved(opts.storageReserved);
+  const devicesByName = new Map(facts.devices.map((d) => [d.name, d]));
+  const pvByName = new Map(facts.lvm.pvs.map((pv) => [pv.name, pv]));
+
+  const deviceInfo: DeviceInfo[] = facts.candidates.flatMap((name) => {
+    const d = devicesByName.get(name);
+    if (!d) return [];
+    return [
+      {
+        name: d.name,
+        mediaType: d.rotational ? "hdd" : "ssd",
+        total: d.size,
+        readOnly: d.readOnly,
+        condition: deviceCondition(d, pvByName.get(d.name)),
+      },
+    ];
+  });
+
+  const volumeGroups: VolumeGroup[] = facts.lvm.vgs.map((vg) => {
+    const lvs = facts.lvm.lvs.filter((lv) => lv.vgName === vg.name);
+    const vgFault = vg.partial;
+    const logicalVolumes: LogicalVolume[] = lvs.map((lv) => ({
+      name: lv.name,
+      vgname: lv.vgName,
+      total: lv.size,
+      readOnly: lv.readOnly,
+      condition: lv.faulty || vgFault ? "DiskFault" : "DiskReady",
+    }));
+    return {
+      name: vg.name,
+      physicalVolumes: facts.lvm.pvs
+        .filter((pv) => pv.vgName === vg.name)
+        .map((pv) => pv.name)
+        .sort(),
+      logicalVolumes,
+      total: vg.size,
+      available: vg.free,
+      allocatable: vgAllocatable(vg, lvs, opts.lvPrefix, reservations.get(vg.name)),
+      condition: vgCondition(vg),
+    };
+  });
+  for (const vg of reservations.keys()) {
+    if (facts.complete.lvm && !facts.lvm.vgs.some((v) => v.name === vg)) {
+      problems.push(`annotation csi.aliyun.com/storage-reserved names VG ${vg}, which does not exist on this node`);
+    }
+  }
+
+  const mountPoints: MountPointInfo[] = facts.mountPoints.map((m) => ({
+    name: m.path,
+    total: m.total,
+    available: m.available,
+    fsType: m.fsType,
+    isBind: m.root !== "/",
+    options: m.options,
+    device: m.source,
+    readOnly: m.readOnly,
+    condition: mountPointCondition(m),
+  }));
+
+  return { deviceInfo, volumeGroups, mountPoints, problems };
+}

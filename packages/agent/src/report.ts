@@ -1,0 +1,113 @@
+import {
+  ANNOTATION_STORAGE_RESERVED,
+  describePatternErrors,
+  formatQuantity,
+  selectStorage,
+  type NodeLocalStorageSpec,
+  type NodeLocalStorageStatus,
+  type StorageState,
+} from "@nls/api";
+import type { HostFacts } from "./discovery/host.js";
+import { buildInventory } from "./inventory.js";
+
+/**
+ * The whole `NodeLocalStorageStatus` the agent would write, from host facts, the NLS spec and
+ * annotations, and the current time. Pure: the loop and `nls-agent scan` both call it.
+ */
+
+export interface ReportOptions {
+  lvPrefix: string;
+  now: Date;
+  /**
+   * The status currently stored, if any: `state.lastTransitionTime` is carried over while the state
+   * does not change, so it means what Kubernetes conditions mean by it.
+   */
+  previous?: NodeLocalStorageStatus;
+}
+
+/** `state.type` as open-local writes it. */
+export const STATE_TYPE = "DiskReady";
+
+export function buildStatus(
+  facts: HostFacts,
+  nls: { spec?: NodeLocalStorageSpec; annotations?: Record<string, string> },
+  opts: ReportOptions,
+  initProblems: string[] = [],
+): NodeLocalStorageStatus {
+  const now = opts.now.toISOString();
+  const inventory = buildInventory(facts, {
+    lvPrefix: opts.lvPrefix,
+    ...(nls.annotations?.[ANNOTATION_STORAGE_RESERVED] !== undefined
+      ? { storageReserved: nls.annotations[ANNOTATION_STORAGE_RESERVED] }
+      : {}),
+  });
+
+  const selection = selectStorage(nls.spec?.listConfig, {
+    devices: inventory.deviceInfo.map((d) => d.name),
+    vgs: inventory.volumeGroups.map((v) => v.name),
+    mountPoints: inventory.mountPoints.map((m) => m.name),
+  });
+  const patternProblem = selection.errors.length > 0 ? describePatternErrors(selection.errors) : undefined;
+
+  const selectedVgs = new Set(selection.volumeGroups);
+  const allocatableBytes = inventory.volumeGroups
+    .filter((vg) => selectedVgs.has(vg.name))
+    .reduce((sum, vg) => sum + vg.allocatable, 0);
+
+  const state = buildState(facts, [...inventory.problems, ...initProblems], opts);
+
+  return {
+    nodeStorageInfo: {
+      deviceInfo: inventory.deviceInfo,
+      volumeGroups: inventory.volumeGroups,
+      mountPoints: inventory.mountPoints,
+      phase: "Running",
+      state,
+    },
+    filteredStorageInfo: {
+      volumeGroups: selection.volumeGroups,
+      devices: selection.devices,
+      mountPoints: selection.mountPoints,
+      updateStatusInfo: {
+        lastUpdateTime: now,
+        updateStatus: patternProblem ? "failed" : "accepted",
+        ...(patternProblem ? { reason: patternProblem } : {}),
+      },
+    },
+    summary: {
+      volumeGroups: selection.volumeGroups.length,
+      devices: selection.devices.length,
+      allocatable: formatQuantity(allocatableBytes),
+      allocatableBytes,
+    },
+  };
+}
+
+/**
+ * `True` when the picture is complete. `False` with reason `DiscoveryFailed` when the devices or LVM
+ * could not be read (capacity is then unknown, not zero). Problems that leave the picture intact
+ * (a refused init, a bad reservation, one unprobeable device) keep `True` and are named in `message`.
+ */
+function buildState(facts: HostFacts, problems: string[], opts: ReportOptions): StorageState {
+  const now = opts.now.toISOString();
+  const failed = !facts.complete.devices || !facts.complete.lvm;
+  const status = failed ? "False" : "True";
+  const messages = failed ? [...facts.errors, ...problems] : [...problems, ...facts.errors];
+  const reason = failed
+    ? "DiscoveryFailed"
+    : problems.length > 0
+      ? "ConfigurationProblems"
+      : facts.errors.length > 0
+        ? "DiscoveryWarnings"
+        : "Ready";
+  const prev = opts.previous?.nodeStorageInfo?.state;
+  const unchanged = prev?.type === STATE_TYPE && prev.status === status && prev.reason === reason;
+  return {
+    type: STATE_TYPE,
+    status,
+    lastHeartbeatTime: now,
+    lastTransitionTime: unchanged && prev.lastTransitionTime ? prev.lastTransitionTime : now,
+    reason,
+    ...(messages.length > 0 ? { message: messages.join("; ") } : {}),
+  };
+}
