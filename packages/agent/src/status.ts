@@ -30,7 +30,7 @@ export function statusChanged(
  * The status to write given what is stored (`prev`) and what was just computed (`next`):
  * - unchanged content → `prev`'s timestamps, so the result equals `prev` and no write is needed;
  * - changed content → `lastHeartbeatTime` is `now`; `state.lastTransitionTime` is `now` only when the
- *   state's type or status changed; `updateStatusInfo.lastUpdateTime` is `now` only when
+ *   state's type, status or reason changed (as the report builder decides it); `updateStatusInfo.lastUpdateTime` is `now` only when
  *   `filteredStorageInfo` changed. Otherwise the earlier times are carried forward.
  */
 export function stampStatus(
@@ -45,7 +45,8 @@ export function stampStatus(
   const state = out.nodeStorageInfo?.state;
   if (state) {
     const before = prev?.nodeStorageInfo?.state;
-    const transitioned = !before || before.type !== state.type || before.status !== state.status;
+    const transitioned =
+      !before || before.type !== state.type || before.status !== state.status || before.reason !== state.reason;
     state.lastTransitionTime = (!transitioned && before?.lastTransitionTime) || t;
     state.lastHeartbeatTime = (!changed && before?.lastHeartbeatTime) || t;
   }
