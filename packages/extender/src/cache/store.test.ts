@@ -1,0 +1,157 @@
+import test from "ava";
+import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
+import { allocationRecord } from "../claims.js";
+import { filterNodes, holdReservations } from "../decide.js";
+import { clusterWith, Gi, lease, nls, pod, pv, pvc, storageClass } from "../fixtures.js";
+import { podStorage } from "../request.js";
+import { ClusterStore } from "./store.js";
+
+const now = Date.parse("2026-03-01T12:00:00Z");
+const used = (s: ClusterStore, node: string, vg: string) => s.ledger.usage(node)?.vg.get(vg) ?? 0;
+
+/** Filter + reserve for a pod whose only node is `node`, as the filter route does. */
+function scheduleOn(s: ClusterStore, node: string, name: string, claims: string[]) {
+  const p = pod("ns", name, claims);
+  const st = podStorage(p, s);
+  const out = filterNodes(st, [node], s, "binpack", now);
+  if (!out.onlyPlacement) throw new Error(`${name} did not fit: ${JSON.stringify(out.unresolvable)}`);
+  holdReservations(s.ledger, p, st, out.onlyPlacement, 60_000, now);
+  return out.onlyPlacement;
+}
+
+test("the selected-node annotation replaces the reservation on the same VG, counted once", (t) => {
+  const s = clusterWith(["n1"], now);
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "40Gi" }));
+  const [placed] = scheduleOn(s, "n1", "p", ["a"]);
+  t.is(placed!.vg, "pool-1");
+  t.is(used(s, "n1", "pool-1"), 40 * Gi);
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "40Gi", selectedNode: "n1" }));
+  t.is(used(s, "n1", "pool-1"), 40 * Gi);
+  t.is(s.ledger.liveReservations, 0);
+  t.is(s.ledger.released["selected-node"], 1);
+  t.is(s.ledger.effective("ns/a")?.kind, "selected");
+});
+
+test("a selected-node on another node moves the space there", (t) => {
+  const s = clusterWith(["n1", "n2"], now);
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "40Gi" }));
+  scheduleOn(s, "n1", "p", ["a"]);
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "40Gi", selectedNode: "n2" }));
+  t.is(used(s, "n1", "pool-1"), 0);
+  t.is(used(s, "n2", "pool-1"), 40 * Gi);
+});
+
+test("the PV replaces every PVC-level commitment, counted once", (t) => {
+  const s = clusterWith(["n1"], now);
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "40Gi" }));
+  scheduleOn(s, "n1", "p", ["a"]);
+  // PV before any PVC update (informers are not ordered across kinds).
+  s.applyPv(pv("pv-a", { node: "n1", size: "40Gi", vgName: "pool-1", claim: { namespace: "ns", name: "a" } }));
+  t.is(used(s, "n1", "pool-1"), 40 * Gi);
+  t.is(s.ledger.released.pv, 1);
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "40Gi", selectedNode: "n1", volumeName: "pv-a" }));
+  t.is(used(s, "n1", "pool-1"), 40 * Gi);
+  t.deepEqual(Object.keys(s.ledger.snapshot().claims), ["pv:pv-a"]);
+  s.deletePvc("ns", "a");
+  t.is(used(s, "n1", "pool-1"), 40 * Gi, "a released PV still holds its LV");
+  s.deletePv("pv-a");
+  t.is(s.ledger.usage("n1"), undefined);
+});
+
+test("a recreated PVC is not hidden by the old PV of the same name", (t) => {
+  const s = clusterWith(["n1"], now);
+  s.applyPv(
+    pv("pv-old", { node: "n1", size: "10Gi", vgName: "pool-0", claim: { namespace: "ns", name: "a", uid: "old" } }),
+  );
+  s.applyPvc(pvc("ns", "a", { className: "lvm-pool0", size: "20Gi", selectedNode: "n1", uid: "new" }));
+  t.is(used(s, "n1", "pool-0"), 30 * Gi);
+});
+
+test("a StorageClass arriving after its PVC brings the PVC into the ledger", (t) => {
+  const s = new ClusterStore();
+  s.applyNls(nls("n1", { vgs: [{ name: "pool-0", allocatable: 100 * Gi }] }));
+  s.applyPvc(pvc("ns", "a", { className: "late", size: "10Gi", selectedNode: "n1" }));
+  t.is(s.ledger.usage("n1"), undefined);
+  s.applyStorageClass(storageClass("late", { volumeType: "LVM" }));
+  t.is(used(s, "n1", "pool-0"), 10 * Gi);
+  s.deleteStorageClass("late");
+  t.is(s.ledger.usage("n1"), undefined);
+});
+
+test("a selected-node PVC seen before its node's NLS is placed once the NLS arrives", (t) => {
+  const s = new ClusterStore();
+  s.applyStorageClass(storageClass("lvm", {}));
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "10Gi", selectedNode: "n1" }));
+  t.is(s.ledger.usage("n1")?.unplaced, 10 * Gi);
+  s.applyNls(nls("n1", { vgs: [{ name: "pool-0", allocatable: 100 * Gi }] }));
+  t.deepEqual(s.ledger.snapshot().nodes, { n1: { vgs: { "pool-0": 10 * Gi }, devices: {}, unplaced: 0 } });
+});
+
+test("pod deletion releases its reservations", (t) => {
+  const s = clusterWith(["n1"], now);
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "10Gi" }));
+  s.applyPvc(pvc("ns", "b", { className: "lvm", size: "10Gi" }));
+  scheduleOn(s, "n1", "p", ["a", "b"]);
+  t.is(s.ledger.liveReservations, 2);
+  t.is(s.podGone("pod-uid-ns-p"), 2);
+  t.is(s.ledger.usage("n1"), undefined);
+  t.is(s.ledger.released["pod-gone"], 2);
+});
+
+test("restart: a ledger rebuilt from the same API objects equals the ledger before", (t) => {
+  const before = clusterWith(["n1", "n2"], now);
+  // A provisioned volume, a device volume, and three PVCs in flight.
+  const objects = {
+    pvs: [
+      pv("pv-a", { node: "n1", size: "30Gi", vgName: "pool-0", claim: { namespace: "ns", name: "a" } }),
+      pv("pv-d", { node: "n2", size: "100Gi", device: "/dev/vdb", claim: { namespace: "ns", name: "d" } }),
+      pv("pv-orphan", { node: "n2", size: "5Gi", vgName: "pool-1" }),
+    ],
+    pvcs: [
+      pvc("ns", "a", { className: "lvm", size: "30Gi", volumeName: "pv-a", selectedNode: "n1" }),
+      pvc("ns", "d", { className: "ssd", size: "80Gi", volumeName: "pv-d", selectedNode: "n2" }),
+      pvc("ns", "b", { className: "lvm", size: "20Gi" }),
+      pvc("ns", "c", { className: "lvm-pool0", size: "15Gi" }),
+      pvc("ns", "e", { className: "lvm", size: "45Gi" }),
+    ],
+  };
+  for (const o of objects.pvs) before.applyPv(o);
+  for (const o of objects.pvcs) before.applyPvc(o);
+  // b: filtered, selected, then reserved by the CSI driver (annotation written);
+  // c: filtered then selected (class names the VG); e: filtered, selected, reserved on n2.
+  scheduleOn(before, "n1", "pb", ["b"]);
+  scheduleOn(before, "n2", "pc", ["c"]);
+  scheduleOn(before, "n2", "pe", ["e"]);
+  const b = pvc("ns", "b", { className: "lvm", size: "20Gi", selectedNode: "n1" });
+  const c = pvc("ns", "c", { className: "lvm-pool0", size: "15Gi", selectedNode: "n2" });
+  const e = pvc("ns", "e", { className: "lvm", size: "45Gi", selectedNode: "n2" });
+  for (const o of [b, c, e]) before.applyPvc(o);
+  for (const [o, key] of [
+    [b, "ns/b"],
+    [e, "ns/e"],
+  ] as const) {
+    // What the reserve route does: decide, then persist on the PVC (which the informer echoes back).
+    const chosen = before.ledger.effective(key)!.allocation;
+    before.ledger.set(key, "allocation", chosen);
+    o.metadata!.annotations![ANNOTATION_NLS_ALLOCATION] = JSON.stringify(allocationRecord(chosen));
+    before.applyPvc(o);
+  }
+  t.is(before.ledger.liveReservations, 0);
+
+  const after = new ClusterStore();
+  // A fresh process sees the objects in another order.
+  for (const o of [e, c, b, ...objects.pvcs.slice(0, 2)]) after.applyPvc(o);
+  for (const o of [...objects.pvs].reverse()) after.applyPv(o);
+  after.applyStorageClass(storageClass("ssd", { volumeType: "Device", mediaType: "ssd" }));
+  after.applyStorageClass(storageClass("lvm-pool0", { volumeType: "LVM", vgName: "pool-0" }));
+  after.applyStorageClass(storageClass("lvm", { volumeType: "LVM" }));
+  for (const n of ["n2", "n1"]) {
+    after.applyNls(before.nlsObject(n)!);
+    after.applyLease(lease(n, new Date(now)));
+  }
+  t.deepEqual(after.ledger.snapshot(), before.ledger.snapshot());
+  t.is(
+    used(after, "n1", "pool-0"),
+    30 * Gi + (before.ledger.effective("ns/b")!.allocation.vg === "pool-0" ? 20 * Gi : 0),
+  );
+});

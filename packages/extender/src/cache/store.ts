@@ -1,0 +1,247 @@
+import type { V1Lease, V1PersistentVolume, V1PersistentVolumeClaim, V1StorageClass } from "@kubernetes/client-node";
+import {
+  ANNOTATION_NLS_ALLOCATION,
+  ANNOTATION_SELECTED_NODE,
+  DEFAULT_LEASE_NAMESPACE,
+  LEASE_NAME_PREFIX,
+  leaseNameForNode,
+  type NodeLocalStorage,
+} from "@nls/api";
+import { chooseOnNode, parseAllocationRecord, pvAllocation } from "../claims.js";
+import type { ClusterView } from "../decide.js";
+import { type Allocation, Ledger } from "../ledger.js";
+import { agentProblem, leaseExpiry, type LeaseMode } from "../lease.js";
+import { nodeViewFromNls, type NodeView } from "../node-view.js";
+import type { Strategy } from "../placement.js";
+import { claimKey, localClassOf, pvcSize, type LocalClass, type ObjectLookup, type VolumeRequest } from "../request.js";
+
+export interface StoreOptions {
+  strategy: Strategy;
+  leaseMode: LeaseMode;
+  leaseNamespace: string;
+}
+
+const pvKey = (name: string): string => `pv:${name}`;
+
+/**
+ * The extender's view of the cluster: the objects the informers deliver, a precomputed `NodeView` per
+ * NLS, agent lease expiries, and the ledger kept in step with every PV/PVC event. Informers call the
+ * `apply*`/`delete*` methods; tests call them directly. Everything a request reads is a map lookup.
+ */
+export class ClusterStore implements ObjectLookup, ClusterView {
+  readonly ledger = new Ledger();
+  private readonly views = new Map<string, NodeView>();
+  private readonly nlsObjects = new Map<string, NodeLocalStorage>();
+  private readonly pvcs = new Map<string, V1PersistentVolumeClaim>();
+  private readonly pvs = new Map<string, V1PersistentVolume>();
+  /** StorageClass name → local class, or null for a class of another provisioner. */
+  private readonly classes = new Map<string, LocalClass | null>();
+  /** Lease expiry per node (NaN: lease without usable times). */
+  private readonly leases = new Map<string, number>();
+  /** PVC key → the local PV whose claimRef names it (and the claim uid it was made for). */
+  private readonly pvByClaim = new Map<string, { pv: string; uid?: string }>();
+  /** PVC keys whose selected-node commitment has no VG yet (their node had no NLS). */
+  private readonly unplaced = new Set<string>();
+  readonly options: StoreOptions;
+
+  constructor(options: Partial<StoreOptions> = {}) {
+    this.options = {
+      strategy: options.strategy ?? "binpack",
+      leaseMode: options.leaseMode ?? "required",
+      leaseNamespace: options.leaseNamespace ?? DEFAULT_LEASE_NAMESPACE,
+    };
+  }
+
+  // ---- ObjectLookup / ClusterView -------------------------------------------------------------
+
+  pvc(namespace: string, name: string): V1PersistentVolumeClaim | undefined {
+    return this.pvcs.get(claimKey(namespace, name));
+  }
+  pv(name: string): V1PersistentVolume | undefined {
+    return this.pvs.get(name);
+  }
+  localClass(name: string): LocalClass | undefined {
+    return this.classes.get(name) ?? undefined;
+  }
+  node(name: string): NodeView | undefined {
+    return this.views.get(name);
+  }
+  agentProblem(name: string, now: number): string | undefined {
+    return agentProblem(
+      this.leases.get(name),
+      this.options.leaseMode,
+      now,
+      `${this.options.leaseNamespace}/${leaseNameForNode(name)}`,
+    );
+  }
+  nodeNames(): string[] {
+    return [...this.views.keys()].sort();
+  }
+  nlsObject(name: string): NodeLocalStorage | undefined {
+    return this.nlsObjects.get(name);
+  }
+  allPvs(): IterableIterator<V1PersistentVolume> {
+    return this.pvs.values();
+  }
+  /** The local PV holding a PVC's volume, if any: same claimRef, and same uid when both are known. */
+  boundPv(key: string): string | undefined {
+    const ref = this.pvByClaim.get(key);
+    if (!ref) return undefined;
+    const uid = this.pvcs.get(key)?.metadata?.uid;
+    return uid && ref.uid && uid !== ref.uid ? undefined : ref.pv;
+  }
+
+  // ---- events -----------------------------------------------------------------------------------
+
+  applyNls(nls: NodeLocalStorage): void {
+    const name = nls.metadata?.name;
+    if (!name) return;
+    this.nlsObjects.set(name, nls);
+    this.views.set(name, nodeViewFromNls(name, nls));
+    for (const key of [...this.unplaced]) {
+      if (this.pvcs.get(key)?.metadata?.annotations?.[ANNOTATION_SELECTED_NODE] === name) this.refreshClaim(key);
+    }
+  }
+  deleteNls(name: string): void {
+    this.nlsObjects.delete(name);
+    this.views.delete(name);
+  }
+
+  applyLease(lease: V1Lease): void {
+    const name = lease.metadata?.name;
+    if (!name?.startsWith(LEASE_NAME_PREFIX)) return;
+    if (lease.metadata?.namespace && lease.metadata.namespace !== this.options.leaseNamespace) return;
+    this.leases.set(name.slice(LEASE_NAME_PREFIX.length), leaseExpiry(lease) ?? Number.NaN);
+  }
+  deleteLease(name: string): void {
+    if (name.startsWith(LEASE_NAME_PREFIX)) this.leases.delete(name.slice(LEASE_NAME_PREFIX.length));
+  }
+
+  applyStorageClass(sc: V1StorageClass): void {
+    const name = sc.metadata?.name;
+    if (!name) return;
+    this.classes.set(name, localClassOf(sc) ?? null);
+    this.refreshClass(name);
+  }
+  deleteStorageClass(name: string): void {
+    this.classes.delete(name);
+    this.refreshClass(name);
+  }
+
+  applyPv(pv: V1PersistentVolume): void {
+    const name = pv.metadata?.name;
+    if (!name) return;
+    const previous = this.pvs.get(name);
+    this.pvs.set(name, pv);
+    const oldClaim = previous ? this.claimOf(previous) : undefined;
+    const alloc = pvAllocation(pv);
+    const claim = alloc ? this.claimOf(pv) : undefined;
+    if (oldClaim && oldClaim !== claim && this.pvByClaim.get(oldClaim)?.pv === name) this.pvByClaim.delete(oldClaim);
+    this.ledger.set(pvKey(name), "pv", alloc);
+    if (claim) {
+      this.pvByClaim.set(claim, { pv: name, uid: pv.spec?.claimRef?.uid });
+      if (this.boundPv(claim) === name) {
+        // The PV now holds the space: the PVC's own commitments (reservation, selection) end here.
+        this.ledger.clear(claim, "pv");
+        this.unplaced.delete(claim);
+      }
+    }
+    if (oldClaim && oldClaim !== claim) this.refreshClaim(oldClaim);
+  }
+  deletePv(name: string): void {
+    const pv = this.pvs.get(name);
+    this.pvs.delete(name);
+    this.ledger.set(pvKey(name), "pv", undefined);
+    const claim = pv ? this.claimOf(pv) : undefined;
+    if (claim && this.pvByClaim.get(claim)?.pv === name) {
+      this.pvByClaim.delete(claim);
+      this.refreshClaim(claim);
+    }
+  }
+
+  applyPvc(pvc: V1PersistentVolumeClaim): void {
+    const ns = pvc.metadata?.namespace;
+    const name = pvc.metadata?.name;
+    if (!ns || !name) return;
+    const key = claimKey(ns, name);
+    this.pvcs.set(key, pvc);
+    this.refreshClaim(key);
+  }
+  deletePvc(namespace: string, name: string): void {
+    const key = claimKey(namespace, name);
+    this.pvcs.delete(key);
+    this.unplaced.delete(key);
+    this.ledger.clear(key, "pvc-deleted");
+  }
+
+  /** A pod left the scheduling queue (deleted, or bound — by then PreBind wrote selected-node). */
+  podGone(uid: string): number {
+    return this.ledger.releasePod(uid, "pod-gone");
+  }
+
+  // ---- ledger upkeep -------------------------------------------------------------------------------
+
+  /** The PVC key a PV's claimRef names (a recreated PVC of that name is told apart by `boundPv`). */
+  private claimOf(pv: V1PersistentVolume): string | undefined {
+    const ref = pv.spec?.claimRef;
+    return ref?.name ? claimKey(ref.namespace || "default", ref.name) : undefined;
+  }
+
+  private refreshClass(className: string): void {
+    for (const [key, pvc] of this.pvcs) if (pvc.spec?.storageClassName === className) this.refreshClaim(key);
+  }
+
+  /** Recomputes the durable sources of one PVC from its current object. */
+  private refreshClaim(key: string): void {
+    const pvc = this.pvcs.get(key);
+    const cls = pvc?.spec?.storageClassName ? this.localClass(pvc.spec.storageClassName) : undefined;
+    const bound = this.boundPv(key) !== undefined;
+    if (!pvc || !cls || bound) {
+      this.unplaced.delete(key);
+      if (this.ledger.effective(key)) this.ledger.clear(key, bound ? "pv" : "pvc-deleted");
+      return;
+    }
+    const annotations = pvc.metadata?.annotations ?? {};
+    this.ledger.set(key, "allocation", parseAllocationRecord(annotations[ANNOTATION_NLS_ALLOCATION]));
+    const node = annotations[ANNOTATION_SELECTED_NODE];
+    this.ledger.set(key, "selected", node ? this.selectedAllocation(key, pvc, cls, node) : undefined);
+  }
+
+  /**
+   * The commitment of a PVC that kube-scheduler assigned to `node` but that is not provisioned yet.
+   * The VG/device is the tentative reservation's when it was on that node, else chosen now.
+   */
+  private selectedAllocation(
+    key: string,
+    pvc: V1PersistentVolumeClaim,
+    cls: LocalClass,
+    node: string,
+  ): Allocation | undefined {
+    const size = pvcSize(pvc);
+    if (!size.ok) return undefined;
+    const own = this.ledger.source(key, "selected") ?? this.ledger.tentativeOf(key);
+    if (own && own.node === node && own.bytes === size.bytes && (own.vg || own.device)) {
+      this.unplaced.delete(key);
+      return { node, vg: own.vg, device: own.device, bytes: own.bytes };
+    }
+    const request: VolumeRequest =
+      cls.volumeType === "Device"
+        ? { kind: "device", claim: key, bytes: size.bytes, mediaType: cls.mediaType }
+        : { kind: "lvm", claim: key, bytes: size.bytes, vgName: cls.vgName };
+    const view = this.views.get(node);
+    if (!view) {
+      this.unplaced.add(key);
+      return request.kind === "lvm" && request.vgName
+        ? { node, vg: request.vgName, bytes: size.bytes }
+        : { node, bytes: size.bytes };
+    }
+    this.unplaced.delete(key);
+    const chosen = chooseOnNode(request, view, this.ledger.usage(node), this.options.strategy, own);
+    if (chosen.ok) return chosen.allocation;
+    // It does not fit, yet kube-scheduler chose it: count it where it was asked to go, so the
+    // overcommit shows in the ledger instead of vanishing.
+    return request.kind === "lvm"
+      ? { node, vg: request.vgName ?? view.vgs[0]?.name, bytes: size.bytes }
+      : { node, bytes: size.bytes };
+  }
+}

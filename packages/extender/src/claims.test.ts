@@ -1,0 +1,43 @@
+import test from "ava";
+import { allocationRecord, parseAllocationRecord, pvAllocation } from "./claims.js";
+import { Gi, pv } from "./fixtures.js";
+
+test("pvAllocation reads node, VG and device; ignores other drivers", (t) => {
+  t.deepEqual(pvAllocation(pv("a", { node: "n1", size: "10Gi", vgName: "pool-0" })), {
+    node: "n1",
+    vg: "pool-0",
+    bytes: 10 * Gi,
+  });
+  t.deepEqual(pvAllocation(pv("b", { node: "n1", size: "100Gi", device: "/dev/vdb" })), {
+    node: "n1",
+    device: "/dev/vdb",
+    bytes: 100 * Gi,
+  });
+  t.is(pvAllocation(pv("c", { node: "n1", size: "1Gi", driver: "other" })), undefined);
+  const attrs = pv("d", { node: "n1", size: "1Gi" });
+  delete attrs.metadata!.annotations;
+  attrs.spec!.csi!.volumeAttributes = { vgName: "pool-1" };
+  t.deepEqual(pvAllocation(attrs), { node: "n1", vg: "pool-1", bytes: Gi });
+  const broken = pv("e", { node: "n1", size: "1Gi" });
+  broken.metadata!.annotations!["csi.aliyun.com/pv-allocated"] = "{nope";
+  t.deepEqual(pvAllocation(broken), { node: "n1", vg: undefined, bytes: Gi });
+});
+
+test("allocation records round-trip and bad ones are ignored", (t) => {
+  for (const a of [
+    { node: "n1", vg: "pool-0", bytes: 5 * Gi },
+    { node: "n1", device: "/dev/vdc", bytes: 7 * Gi },
+  ]) {
+    t.deepEqual(parseAllocationRecord(JSON.stringify(allocationRecord(a))), a);
+  }
+  for (const raw of [
+    undefined,
+    "",
+    "nope",
+    "[]",
+    '{"node":"n1","volumeType":"LVM","bytes":-1,"vgName":"x"}',
+    '{"node":"n1","volumeType":"LVM","bytes":1}',
+  ]) {
+    t.is(parseAllocationRecord(raw), undefined, String(raw));
+  }
+});

@@ -1,0 +1,113 @@
+import type { V1PersistentVolume } from "@kubernetes/client-node";
+import { ANNOTATION_PV_ALLOCATED, formatBytesHuman as human, tryParseBytes } from "@nls/api";
+import type { Allocation, NodeUsage } from "./ledger.js";
+import type { NodeView } from "./node-view.js";
+import { Placer, type Strategy } from "./placement.js";
+import { isLocalPv, pvNode, type VolumeRequest } from "./request.js";
+
+/**
+ * What API objects commit, and the allocation decision of the reserve route. Pure: objects and
+ * node views in, allocations out.
+ */
+
+/** The allocation a provisioned local PV holds (node from affinity; VG/device from pv-allocated). */
+export function pvAllocation(pv: V1PersistentVolume): Allocation | undefined {
+  if (!isLocalPv(pv)) return undefined;
+  const node = pvNode(pv);
+  const size = tryParseBytes(pv.spec?.capacity?.storage);
+  if (!node || !size.ok) return undefined;
+  let vg: string | undefined;
+  let device: string | undefined;
+  let volumeType: string | undefined;
+  const raw = pv.metadata?.annotations?.[ANNOTATION_PV_ALLOCATED];
+  if (raw) {
+    try {
+      const a = JSON.parse(raw) as Record<string, unknown>;
+      if (typeof a.vgName === "string" && a.vgName) vg = a.vgName;
+      if (typeof a.deviceName === "string" && a.deviceName) device = a.deviceName;
+      if (typeof a.volumeType === "string") volumeType = a.volumeType;
+    } catch {
+      // A broken annotation falls back to the CSI volume attributes below.
+    }
+  }
+  const attrs = pv.spec?.csi?.volumeAttributes ?? {};
+  vg ??= attrs.vgName || undefined;
+  volumeType ??= attrs.volumeType;
+  if (volumeType === "Device" && device) return { node, device, bytes: size.bytes };
+  return { node, vg, bytes: size.bytes };
+}
+
+/**
+ * The PVC annotation the reserve route writes (ANNOTATION_NLS_ALLOCATION): the durable decision a
+ * restarted extender rebuilds its ledger from.
+ *   {"node":"n1","volumeType":"LVM","vgName":"pool-0","bytes":10737418240}
+ *   {"node":"n1","volumeType":"Device","device":"/dev/vdc","bytes":107374182400}
+ */
+export interface AllocationRecord {
+  node: string;
+  volumeType: "LVM" | "Device";
+  vgName?: string;
+  device?: string;
+  bytes: number;
+}
+
+export function allocationRecord(a: Allocation): AllocationRecord {
+  return a.device
+    ? { node: a.node, volumeType: "Device", device: a.device, bytes: a.bytes }
+    : { node: a.node, volumeType: "LVM", vgName: a.vg, bytes: a.bytes };
+}
+
+export function parseAllocationRecord(raw: string | undefined): Allocation | undefined {
+  if (!raw) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== "object" || v === null) return undefined;
+  const r = v as Record<string, unknown>;
+  if (typeof r.node !== "string" || !r.node) return undefined;
+  if (typeof r.bytes !== "number" || !Number.isSafeInteger(r.bytes) || r.bytes <= 0) return undefined;
+  if (r.volumeType === "Device" && typeof r.device === "string" && r.device) {
+    return { node: r.node, device: r.device, bytes: r.bytes };
+  }
+  if (r.volumeType === "LVM" && typeof r.vgName === "string" && r.vgName) {
+    return { node: r.node, vg: r.vgName, bytes: r.bytes };
+  }
+  return undefined;
+}
+
+/**
+ * Where a volume goes on a given node: the `preferred` spot (the tentative reservation or earlier
+ * decision on this node) when it still fits, else the strategy's choice. `credit` is the claim's own
+ * current allocation on this node, which must not count against itself.
+ */
+export function chooseOnNode(
+  request: VolumeRequest,
+  view: NodeView,
+  usage: NodeUsage | undefined,
+  strategy: Strategy,
+  own: Allocation | undefined,
+): { ok: true; allocation: Allocation } | { ok: false; reason: string } {
+  const credit = own && own.node === view.name ? new Map([[view.name, [own]]]) : undefined;
+  if (own && own.node === view.name) {
+    const pinned: VolumeRequest =
+      own.device && request.kind === "device"
+        ? request
+        : request.kind === "lvm" && own.vg && (request.vgName === undefined || request.vgName === own.vg)
+          ? { ...request, vgName: own.vg }
+          : request;
+    const p = new Placer([pinned], strategy, credit);
+    if (p.place(view, usage)) {
+      const [a] = p.placements();
+      if (!own.device || a!.device === own.device) return { ok: true, allocation: a! };
+    }
+  }
+  const p = new Placer([request], strategy, credit);
+  if (p.place(view, usage)) return { ok: true, allocation: p.placements()[0]! };
+  return { ok: false, reason: p.explain() };
+}
+
+export const describeAllocation = (a: Allocation): string =>
+  `${human(a.bytes)} on ${a.node}${a.vg ? ` vg ${a.vg}` : ""}${a.device ? ` device ${a.device}` : ""}`;

@@ -1,0 +1,175 @@
+import type { FailedNodesMap, HostPriority, WirePod } from "@nls/api";
+import type { Allocation, Ledger } from "./ledger.js";
+import type { NodeView } from "./node-view.js";
+import { Placer, type Strategy } from "./placement.js";
+import type { PodStorage } from "./request.js";
+import { score } from "./scoring.js";
+
+/** What a filter or prioritize pass reads: precomputed node views, agent health, the ledger. */
+export interface ClusterView {
+  node(name: string): NodeView | undefined;
+  /** Why the node's agent cannot be trusted right now (no/expired lease), or undefined when healthy. */
+  agentProblem(name: string, now: number): string | undefined;
+  readonly ledger: Ledger;
+}
+
+export const FAILURE_KINDS = ["no-nls", "agent", "pinned", "invalid", "capacity"] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+export interface FilterOutcome {
+  passing: string[];
+  /** Nodes preemption could help with: always empty, VG space is not freed by evicting pods. */
+  failed: FailedNodesMap;
+  unresolvable: FailedNodesMap;
+  failures: Record<FailureKind, number>;
+  /** Where the pod's volumes go on the one node left, when exactly one passes (for a reservation). */
+  onlyPlacement?: Allocation[];
+}
+
+/** The pod's own tentative reservations, by node: a retried pod must not be blocked by itself. */
+export function ownCredit(storage: PodStorage, ledger: Ledger): Map<string, Allocation[]> {
+  const credit = new Map<string, Allocation[]>();
+  for (const key of storage.claims) {
+    const eff = ledger.effective(key);
+    if (eff?.kind !== "tentative") continue;
+    const list = credit.get(eff.allocation.node) ?? [];
+    list.push(eff.allocation);
+    credit.set(eff.allocation.node, list);
+  }
+  return credit;
+}
+
+const emptyFailures = (): Record<FailureKind, number> => ({
+  "no-nls": 0,
+  agent: 0,
+  pinned: 0,
+  invalid: 0,
+  capacity: 0,
+});
+
+/** Why every node other than the pinned one fails, or undefined when the pod is not pinned. */
+function pinProblem(storage: PodStorage): { node?: string; reason: string } | undefined {
+  if (storage.pins.size === 0) return undefined;
+  if (storage.pins.size > 1) {
+    return { reason: `the pod's local volumes are on different nodes: ${[...storage.pins.values()].join("; ")}` };
+  }
+  const [[node, reason]] = [...storage.pins] as [[string, string]];
+  return { node, reason };
+}
+
+export function filterNodes(
+  storage: PodStorage,
+  nodeNames: readonly string[],
+  view: ClusterView,
+  strategy: Strategy,
+  now: number,
+): FilterOutcome {
+  const out: FilterOutcome = { passing: [], failed: {}, unresolvable: {}, failures: emptyFailures() };
+  const fail = (node: string, kind: FailureKind, reason: string) => {
+    out.unresolvable[node] = reason;
+    out.failures[kind]++;
+  };
+  if (storage.invalid.length > 0) {
+    const reason = storage.invalid.join("; ");
+    for (const n of nodeNames) fail(n, "invalid", reason);
+    return out;
+  }
+  const pin = pinProblem(storage);
+  const placer = new Placer(storage.requests, strategy, ownCredit(storage, view.ledger));
+  const needsNode = storage.requests.length > 0;
+  for (const name of nodeNames) {
+    if (pin && pin.node !== name) {
+      fail(name, "pinned", pin.reason);
+      continue;
+    }
+    if (!needsNode) {
+      out.passing.push(name);
+      continue;
+    }
+    const nodeView = view.node(name);
+    if (!nodeView) {
+      fail(name, "no-nls", "no NodeLocalStorage for this node (is the nls agent running here?)");
+      continue;
+    }
+    const agent = view.agentProblem(name, now);
+    if (agent) {
+      fail(name, "agent", agent);
+      continue;
+    }
+    if (placer.place(nodeView, view.ledger.usage(name))) out.passing.push(name);
+    else fail(name, "capacity", placer.explain());
+  }
+  if (needsNode && out.passing.length === 1) {
+    const node = out.passing[0]!;
+    if (placer.place(view.node(node)!, view.ledger.usage(node))) out.onlyPlacement = placer.placements();
+  }
+  return out;
+}
+
+export interface ScoreOutcome {
+  scores: HostPriority[];
+  /** The top-scored node's placement (first such node on ties), for a tentative reservation. */
+  best?: Allocation[];
+}
+
+/** Scores every node 0..10; nodes that cannot take the pod (or are unknown) score 0, never an error. */
+export function scoreNodes(
+  storage: PodStorage,
+  nodeNames: readonly string[],
+  view: ClusterView,
+  strategy: Strategy,
+  now: number,
+): ScoreOutcome {
+  const scores: HostPriority[] = new Array(nodeNames.length);
+  if (storage.requests.length === 0 || storage.invalid.length > 0) {
+    for (let i = 0; i < nodeNames.length; i++) scores[i] = { Host: nodeNames[i]!, Score: 0 };
+    return { scores };
+  }
+  const placer = new Placer(storage.requests, strategy, ownCredit(storage, view.ledger));
+  const pin = pinProblem(storage);
+  let bestIndex = -1;
+  let bestScore = -1;
+  for (let i = 0; i < nodeNames.length; i++) {
+    const name = nodeNames[i]!;
+    let s = 0;
+    const nodeView = pin && pin.node !== name ? undefined : view.node(name);
+    if (nodeView && !view.agentProblem(name, now) && placer.place(nodeView, view.ledger.usage(name))) {
+      const u = placer.utilisationAfter();
+      s = score(strategy, u.used, u.capacity);
+      if (s > bestScore) {
+        bestScore = s;
+        bestIndex = i;
+      }
+    }
+    scores[i] = { Host: name, Score: s };
+  }
+  if (bestIndex < 0) return { scores };
+  const node = nodeNames[bestIndex]!;
+  placer.place(view.node(node)!, view.ledger.usage(node));
+  return { scores, best: placer.placements() };
+}
+
+export const podKey = (pod: WirePod): string => `${pod.metadata.namespace || "default"}/${pod.metadata.name}`;
+export const podUid = (pod: WirePod): string => pod.metadata.uid || podKey(pod);
+
+/**
+ * Holds the pod's volumes on the node it will most likely land on until the selected-node annotation,
+ * the reserve call or a PV replaces the reservation, or the TTL ends it. Returns how many were held.
+ */
+export function holdReservations(
+  ledger: Ledger,
+  pod: WirePod,
+  storage: PodStorage,
+  placements: readonly Allocation[],
+  ttlMs: number,
+  now: number,
+): number {
+  let held = 0;
+  const uid = podUid(pod);
+  const name = podKey(pod);
+  storage.requests.forEach((r, i) => {
+    const a = placements[i];
+    if (a && ledger.reserve(r.claim, { ...a, podUid: uid, pod: name, expiresAt: now + ttlMs })) held++;
+  });
+  return held;
+}

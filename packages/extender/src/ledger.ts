@@ -1,0 +1,233 @@
+/**
+ * The ledger: bytes committed per node and VG, and devices taken, so no VG is ever promised twice.
+ *
+ * Every commitment is held under a *claim key*: `ns/name` for a PVC, `pv:<name>` for a PV. A PVC key
+ * has up to three sources, and only the strongest counts, so a volume moving through its life is
+ * counted exactly once:
+ *   allocation (reserve route, durable PVC annotation) > selected (selected-node annotation) > tentative
+ * A PV key has the single source `pv`. When a PV bound to a PVC appears, the PVC's sources are cleared.
+ * Tentative reservations expire at `expiresAt`; the caller passes time in. Every reservation that is
+ * created is released exactly once, with a cause, so `created = live + Σ released`.
+ */
+
+export interface Allocation {
+  node: string;
+  /** LVM: the VG; undefined when not decided yet (counted as node-level `unplaced` bytes). */
+  vg?: string;
+  /** Device volumes: the whole device taken. */
+  device?: string;
+  bytes: number;
+}
+
+export interface Tentative extends Allocation {
+  /** The pod (uid) the reservation was made for, and its name for operators. */
+  podUid: string;
+  pod: string;
+  expiresAt: number;
+}
+
+export type DurableSource = "pv" | "allocation" | "selected";
+export type SourceKind = DurableSource | "tentative";
+
+export const RELEASE_CAUSES = [
+  "selected-node",
+  "allocation",
+  "pv",
+  "ttl",
+  "pod-gone",
+  "pvc-deleted",
+  "replaced",
+] as const;
+export type ReleaseCause = (typeof RELEASE_CAUSES)[number];
+
+export interface NodeUsage {
+  /** Committed bytes per VG name. */
+  vg: Map<string, number>;
+  /** Taken device name → claim key. */
+  devices: Map<string, string>;
+  /** Committed bytes whose VG is not decided yet. */
+  unplaced: number;
+}
+
+interface Entry {
+  pv?: Allocation;
+  allocation?: Allocation;
+  selected?: Allocation;
+  tentative?: Tentative;
+  /** The source that counts; kept so an update can subtract exactly what was added. */
+  effective?: Allocation;
+  effectiveKind?: SourceKind;
+}
+
+const strongest = (e: Entry): [SourceKind, Allocation] | undefined =>
+  e.pv
+    ? ["pv", e.pv]
+    : e.allocation
+      ? ["allocation", e.allocation]
+      : e.selected
+        ? ["selected", e.selected]
+        : e.tentative
+          ? ["tentative", e.tentative]
+          : undefined;
+
+/** Which release cause a durable source replacing a tentative reservation counts as. */
+const REPLACED_BY: Record<DurableSource, ReleaseCause> = {
+  pv: "pv",
+  allocation: "allocation",
+  selected: "selected-node",
+};
+
+export interface LedgerSnapshot {
+  nodes: Record<string, { vgs: Record<string, number>; devices: Record<string, string>; unplaced: number }>;
+  claims: Record<string, { source: SourceKind } & Allocation>;
+}
+
+export class Ledger {
+  private readonly entries = new Map<string, Entry>();
+  private readonly usageByNode = new Map<string, NodeUsage>();
+  private readonly tentatives = new Map<string, Tentative>();
+  readonly released: Record<ReleaseCause, number> = Object.fromEntries(RELEASE_CAUSES.map((c) => [c, 0])) as Record<
+    ReleaseCause,
+    number
+  >;
+  created = 0;
+  /** Bumped on every change, so callers can tell whether anything moved. */
+  version = 0;
+
+  usage(node: string): NodeUsage | undefined {
+    return this.usageByNode.get(node);
+  }
+
+  get liveReservations(): number {
+    return this.tentatives.size;
+  }
+
+  tentativeOf(key: string): Tentative | undefined {
+    return this.tentatives.get(key);
+  }
+
+  source(key: string, kind: SourceKind): Allocation | undefined {
+    return this.entries.get(key)?.[kind];
+  }
+
+  /** The allocation that counts for a claim key, with its kind. */
+  effective(key: string): { kind: SourceKind; allocation: Allocation } | undefined {
+    const e = this.entries.get(key);
+    return e?.effective && e.effectiveKind ? { kind: e.effectiveKind, allocation: e.effective } : undefined;
+  }
+
+  /** Sets (or clears, with undefined) a durable source. A tentative reservation it supersedes is released. */
+  set(key: string, kind: DurableSource, allocation: Allocation | undefined): void {
+    const e = this.entries.get(key) ?? {};
+    if (allocation === undefined && e[kind] === undefined) return;
+    e[kind] = allocation;
+    if (allocation && e.tentative) this.dropTentative(key, e, REPLACED_BY[kind]);
+    this.settle(key, e);
+  }
+
+  /**
+   * Holds space for a pod's PVC between filter and the selected-node annotation. Returns false (and
+   * holds nothing) when a durable source already covers the claim.
+   */
+  reserve(key: string, t: Tentative): boolean {
+    const e = this.entries.get(key) ?? {};
+    if (e.pv || e.allocation || e.selected) return false;
+    if (e.tentative) this.dropTentative(key, e, "replaced");
+    e.tentative = t;
+    this.tentatives.set(key, t);
+    this.created++;
+    this.settle(key, e);
+    return true;
+  }
+
+  /** Clears every source of a claim (PVC deleted, or a PV bound to it took over). */
+  clear(key: string, cause: ReleaseCause): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    if (e.tentative) this.dropTentative(key, e, cause);
+    e.allocation = e.selected = undefined;
+    if (cause !== "pv") e.pv = undefined;
+    this.settle(key, e);
+  }
+
+  release(key: string, cause: ReleaseCause): boolean {
+    const e = this.entries.get(key);
+    if (!e?.tentative) return false;
+    this.dropTentative(key, e, cause);
+    this.settle(key, e);
+    return true;
+  }
+
+  /** Releases every reservation held for a pod. */
+  releasePod(podUid: string, cause: ReleaseCause): number {
+    let n = 0;
+    for (const [key, t] of [...this.tentatives]) if (t.podUid === podUid && this.release(key, cause)) n++;
+    return n;
+  }
+
+  /** Releases reservations whose TTL has passed; returns how many. */
+  expire(now: number): number {
+    let n = 0;
+    for (const [key, t] of [...this.tentatives]) if (t.expiresAt <= now && this.release(key, "ttl")) n++;
+    return n;
+  }
+
+  snapshot(node?: string): LedgerSnapshot {
+    const nodes: LedgerSnapshot["nodes"] = {};
+    for (const name of [...this.usageByNode.keys()].sort()) {
+      if (node !== undefined && name !== node) continue;
+      const u = this.usageByNode.get(name)!;
+      nodes[name] = {
+        vgs: Object.fromEntries([...u.vg].sort(([a], [b]) => (a < b ? -1 : 1))),
+        devices: Object.fromEntries([...u.devices].sort(([a], [b]) => (a < b ? -1 : 1))),
+        unplaced: u.unplaced,
+      };
+    }
+    const claims: LedgerSnapshot["claims"] = {};
+    for (const key of [...this.entries.keys()].sort()) {
+      const e = this.entries.get(key)!;
+      if (!e.effective || !e.effectiveKind || (node !== undefined && e.effective.node !== node)) continue;
+      const { node: n, vg, device, bytes } = e.effective;
+      claims[key] = { source: e.effectiveKind, node: n, bytes, ...(vg ? { vg } : {}), ...(device ? { device } : {}) };
+    }
+    return { nodes, claims };
+  }
+
+  private dropTentative(key: string, e: Entry, cause: ReleaseCause): void {
+    e.tentative = undefined;
+    this.tentatives.delete(key);
+    this.released[cause]++;
+  }
+
+  private settle(key: string, e: Entry): void {
+    const next = strongest(e);
+    if (e.effective) this.apply(e.effective, key, -1);
+    if (next) {
+      [e.effectiveKind, e.effective] = next;
+      this.apply(e.effective, key, 1);
+      this.entries.set(key, e);
+    } else {
+      this.entries.delete(key);
+    }
+    this.version++;
+  }
+
+  private apply(a: Allocation, key: string, sign: 1 | -1): void {
+    let u = this.usageByNode.get(a.node);
+    if (!u) {
+      u = { vg: new Map(), devices: new Map(), unplaced: 0 };
+      this.usageByNode.set(a.node, u);
+    }
+    if (a.device) {
+      if (sign > 0) u.devices.set(a.device, key);
+      else if (u.devices.get(a.device) === key) u.devices.delete(a.device);
+    } else if (a.vg) {
+      const v = (u.vg.get(a.vg) ?? 0) + sign * a.bytes;
+      if (v === 0) u.vg.delete(a.vg);
+      else u.vg.set(a.vg, v);
+    } else {
+      u.unplaced += sign * a.bytes;
+    }
+    if (u.vg.size === 0 && u.devices.size === 0 && u.unplaced === 0) this.usageByNode.delete(a.node);
+  }
+}

@@ -1,0 +1,216 @@
+import test from "ava";
+import { Gi, nls } from "./fixtures.js";
+import type { NodeUsage } from "./ledger.js";
+import { nodeViewFromNls } from "./node-view.js";
+import { Placer, type Strategy } from "./placement.js";
+import type { VolumeRequest } from "./request.js";
+
+const lvm = (claim: string, gi: number, vgName?: string): VolumeRequest => ({
+  kind: "lvm",
+  claim,
+  bytes: gi * Gi,
+  vgName,
+});
+const dev = (claim: string, gi: number, mediaType?: string): VolumeRequest => ({
+  kind: "device",
+  claim,
+  bytes: gi * Gi,
+  mediaType,
+});
+const sorted = (rs: VolumeRequest[]) => [...rs].sort((a, b) => b.bytes - a.bytes);
+const usage = (vg: Record<string, number>, devices: string[] = [], unplaced = 0): NodeUsage => ({
+  vg: new Map(Object.entries(vg).map(([k, v]) => [k, v * Gi])),
+  devices: new Map(devices.map((d) => [d, "x"])),
+  unplaced: unplaced * Gi,
+});
+
+const twoVgs = nodeViewFromNls(
+  "n1",
+  nls("n1", {
+    vgs: [
+      { name: "pool-0", allocatable: 100 * Gi },
+      { name: "pool-1", allocatable: 50 * Gi },
+    ],
+  }),
+);
+
+const cases: Array<{
+  title: string;
+  requests: VolumeRequest[];
+  used?: NodeUsage;
+  strategy?: Strategy;
+  expect: Array<string> | { reason: string };
+}> = [
+  { title: "binpack puts one volume in the tightest VG that fits", requests: [lvm("a", 40)], expect: ["pool-1"] },
+  { title: "spread puts it in the emptiest", requests: [lvm("a", 40)], strategy: "spread", expect: ["pool-0"] },
+  {
+    title: "vgName is honoured even when another VG is tighter",
+    requests: [lvm("a", 10, "pool-0")],
+    expect: ["pool-0"],
+  },
+  {
+    title: "committed bytes are subtracted",
+    requests: [lvm("a", 40)],
+    used: usage({ "pool-1": 20 }),
+    expect: ["pool-0"],
+  },
+  {
+    title: "named VG too full gives the operator's reason",
+    requests: [lvm("a", 30, "pool-0")],
+    used: usage({ "pool-0": 88 }),
+    expect: { reason: "vg pool-0: need 30Gi, free 12Gi of 100Gi" },
+  },
+  {
+    title: "unknown vgName fails with the selected list",
+    requests: [lvm("a", 1, "pool-9")],
+    expect: { reason: "vg pool-9 is not selected on this node (selected: pool-0, pool-1)" },
+  },
+  {
+    title: "a volume larger than every VG lists each VG",
+    requests: [lvm("a", 120)],
+    expect: { reason: "vg pool-0: need 120Gi, free 100Gi of 100Gi; vg pool-1: need 120Gi, free 50Gi of 50Gi" },
+  },
+  {
+    title: "volumes that fit one by one but not together",
+    requests: sorted([lvm("a", 60), lvm("b", 60), lvm("c", 25)]),
+    expect: {
+      reason:
+        "cannot place 3 volumes (60Gi, 60Gi, 25Gi; 145Gi in total) into vgs pool-0 free 100Gi of 100Gi, pool-1 free 50Gi of 50Gi",
+    },
+  },
+  {
+    title: "unplaced bytes are held against the emptiest VG",
+    requests: [lvm("a", 60)],
+    used: usage({}, [], 50),
+    expect: { reason: "vg pool-0: need 60Gi, free 50Gi of 100Gi; vg pool-1: need 60Gi, free 50Gi of 50Gi" },
+  },
+];
+
+for (const c of cases) {
+  test(`place: ${c.title}`, (t) => {
+    const p = new Placer(c.requests, c.strategy ?? "binpack");
+    const ok = p.place(twoVgs, c.used);
+    if (Array.isArray(c.expect)) {
+      t.true(ok);
+      t.deepEqual(
+        p.placements().map((a) => a.vg),
+        c.expect,
+      );
+    } else {
+      t.false(ok);
+      t.is(p.explain(), c.expect.reason);
+    }
+  });
+}
+
+/** Best-fit decreasing, one pass: what a greedy extender does. */
+function greedy(capacities: number[], sizes: number[]): boolean {
+  const free = [...capacities];
+  for (const s of [...sizes].sort((a, b) => b - a)) {
+    let best = -1;
+    for (let i = 0; i < free.length; i++) if (free[i]! >= s && (best < 0 || free[i]! < free[best]!)) best = i;
+    if (best < 0) return false;
+    free[best]! -= s;
+  }
+  return true;
+}
+
+test("place: finds a packing that a greedy pass misses", (t) => {
+  const view = nodeViewFromNls(
+    "n1",
+    nls("n1", {
+      vgs: [
+        { name: "a", allocatable: 11 * Gi },
+        { name: "b", allocatable: 11 * Gi },
+      ],
+    }),
+  );
+  const sizes = [5, 4, 4, 3, 3, 3];
+  t.false(greedy([11, 11], sizes), "the case must defeat greedy best-fit decreasing");
+  const p = new Placer(sorted(sizes.map((s, i) => lvm(`c${i}`, s))), "binpack");
+  t.true(p.place(view, undefined));
+  const perVg = new Map<string, number>();
+  for (const a of p.placements()) perVg.set(a.vg!, (perVg.get(a.vg!) ?? 0) + a.bytes);
+  t.deepEqual([...perVg.values()].sort(), [11 * Gi, 11 * Gi]);
+});
+
+test("place: beyond the exact limit the heuristic still packs an easy case", (t) => {
+  const view = nodeViewFromNls("n1", nls("n1", { vgs: [{ name: "a", allocatable: 100 * Gi }] }));
+  const p = new Placer(
+    Array.from({ length: 12 }, (_, i) => lvm(`c${i}`, 8)),
+    "binpack",
+  );
+  t.true(p.place(view, undefined));
+  t.false(
+    new Placer(
+      Array.from({ length: 13 }, (_, i) => lvm(`c${i}`, 8)),
+      "binpack",
+    ).place(view, undefined),
+  );
+});
+
+const devices = nodeViewFromNls(
+  "n1",
+  nls("n1", {
+    devices: [
+      { name: "/dev/vdb", total: 200 * Gi, mediaType: "hdd" },
+      { name: "/dev/vdc", total: 100 * Gi, mediaType: "ssd" },
+      { name: "/dev/vdd", total: 500 * Gi, mediaType: "ssd" },
+      { name: "/dev/vde", total: 50 * Gi, mediaType: "ssd" },
+    ],
+  }),
+);
+
+const deviceCases: Array<{ title: string; requests: VolumeRequest[]; taken?: string[]; expect: string[] | string }> = [
+  { title: "smallest ssd that fits", requests: [dev("a", 60, "ssd")], expect: ["/dev/vdc"] },
+  { title: "mediaType hdd", requests: [dev("a", 60, "hdd")], expect: ["/dev/vdb"] },
+  { title: "no mediaType: smallest of any type", requests: [dev("a", 150)], expect: ["/dev/vdb"] },
+  { title: "taken devices are skipped", requests: [dev("a", 60, "ssd")], taken: ["/dev/vdc"], expect: ["/dev/vdd"] },
+  {
+    title: "two volumes take two devices",
+    requests: [dev("a", 90, "ssd"), dev("b", 60, "ssd")],
+    expect: ["/dev/vdc", "/dev/vdd"],
+  },
+  {
+    title: "typed volume keeps the device an untyped one would have taken",
+    requests: [dev("a", 150), dev("b", 120, "hdd")],
+    expect: ["/dev/vdd", "/dev/vdb"],
+  },
+  {
+    title: "nothing fits",
+    requests: [dev("a", 600, "ssd")],
+    taken: ["/dev/vde"],
+    expect:
+      "no free devices for ssd ≥ 600Gi (free devices: /dev/vdc ssd 100Gi, /dev/vdb hdd 200Gi, /dev/vdd ssd 500Gi)",
+  },
+];
+
+for (const c of deviceCases) {
+  test(`device: ${c.title}`, (t) => {
+    const p = new Placer(c.requests, "binpack");
+    const ok = p.place(devices, usage({}, c.taken ?? []));
+    if (Array.isArray(c.expect)) {
+      t.true(ok);
+      t.deepEqual(
+        p.placements().map((a) => a.device),
+        c.expect,
+      );
+    } else {
+      t.false(ok);
+      t.is(p.explain(), c.expect);
+    }
+  });
+}
+
+test("place: a pod's own reservation is credited back on its node", (t) => {
+  const credit = new Map([["n1", [{ node: "n1", vg: "pool-1", bytes: 40 * Gi }]]]);
+  const used = usage({ "pool-1": 40, "pool-0": 100 });
+  t.false(new Placer([lvm("a", 40)], "binpack").place(twoVgs, used));
+  t.true(new Placer([lvm("a", 40)], "binpack", credit).place(twoVgs, used));
+});
+
+test("utilisation after placing counts the pod", (t) => {
+  const p = new Placer([lvm("a", 30)], "binpack");
+  t.true(p.place(twoVgs, usage({ "pool-0": 20 })));
+  t.deepEqual(p.utilisationAfter(), { used: 50 * Gi, capacity: 150 * Gi });
+});

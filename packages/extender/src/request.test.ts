@@ -1,0 +1,92 @@
+import test from "ava";
+import { ClusterStore } from "./cache/store.js";
+import { Gi, pod, pv, pvc, storageClass } from "./fixtures.js";
+import { isPassThrough, localClassOf, podStorage, pvcSize } from "./request.js";
+
+function cluster(): ClusterStore {
+  const s = new ClusterStore();
+  s.applyStorageClass(storageClass("lvm", { volumeType: "LVM" }));
+  s.applyStorageClass(storageClass("lvm-pool0", { volumeType: "LVM", vgName: "pool-0" }));
+  s.applyStorageClass(storageClass("ssd", { volumeType: "Device", mediaType: "ssd" }));
+  s.applyStorageClass(storageClass("mp", { volumeType: "MountPoint" }));
+  s.applyStorageClass(storageClass("weird", { volumeType: "Tape" }));
+  s.applyStorageClass(storageClass("ebs", {}, "ebs.csi.aws.com"));
+  return s;
+}
+
+test("pods without PVCs, with PVCs of other classes, of a missing class or missing PVCs pass through", (t) => {
+  const s = cluster();
+  s.applyPvc(pvc("ns", "other", { className: "ebs", size: "1Gi" }));
+  s.applyPvc(pvc("ns", "orphan", { className: "deleted-class", size: "1Gi" }));
+  s.applyPvc(pvc("ns", "no-class", { size: "1Gi" }));
+  for (const claims of [[], ["other"], ["orphan"], ["no-class"], ["not-in-cache"]]) {
+    const st = podStorage(pod("ns", "p", claims), s);
+    t.true(isPassThrough(st), `claims ${claims.join(",")}`);
+  }
+});
+
+test("unbound local PVCs become requests, largest first, with class parameters", (t) => {
+  const s = cluster();
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "10Gi" }));
+  s.applyPvc(pvc("ns", "b", { className: "lvm-pool0", size: "30Gi" }));
+  s.applyPvc(pvc("ns", "c", { className: "ssd", size: "20Gi" }));
+  const st = podStorage(pod("ns", "p", ["a", "b", "c", "a"]), s);
+  t.deepEqual(st.requests, [
+    { kind: "lvm", claim: "ns/b", bytes: 30 * Gi, vgName: "pool-0" },
+    { kind: "device", claim: "ns/c", bytes: 20 * Gi, mediaType: "ssd" },
+    { kind: "lvm", claim: "ns/a", bytes: 10 * Gi, vgName: undefined },
+  ]);
+  t.deepEqual(st.claims, ["ns/a", "ns/b", "ns/c"]);
+  t.false(isPassThrough(st));
+});
+
+test("a PVC bound to a local PV pins the pod to the PV's node; a non-local PV does not", (t) => {
+  const s = cluster();
+  s.applyPv(pv("pv-1", { node: "n7", size: "5Gi", vgName: "pool-0", claim: { namespace: "ns", name: "a" } }));
+  s.applyPv(pv("pv-2", { node: "n8", size: "5Gi", driver: "ebs.csi.aws.com", claim: { namespace: "ns", name: "b" } }));
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "5Gi", volumeName: "pv-1" }));
+  s.applyPvc(pvc("ns", "b", { className: "ebs", size: "5Gi", volumeName: "pv-2" }));
+  const st = podStorage(pod("ns", "p", ["a", "b"]), s);
+  t.deepEqual([...st.pins.keys()], ["n7"]);
+  t.deepEqual(st.requests, []);
+});
+
+test("a PVC with selected-node pins without asking for space again", (t) => {
+  const s = cluster();
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "5Gi", selectedNode: "n3" }));
+  const st = podStorage(pod("ns", "p", ["a"]), s);
+  t.deepEqual([...st.pins.keys()], ["n3"]);
+  t.deepEqual(st.requests, []);
+});
+
+test("unsupported volume types and bad sizes are reported, not ignored", (t) => {
+  const s = cluster();
+  s.applyPvc(pvc("ns", "m", { className: "mp", size: "1Gi" }));
+  s.applyPvc(pvc("ns", "w", { className: "weird", size: "1Gi" }));
+  s.applyPvc(pvc("ns", "bad", { className: "lvm", size: "lots" }));
+  s.applyPvc(pvc("ns", "none", { className: "lvm" }));
+  const st = podStorage(pod("ns", "p", ["m", "w", "bad", "none"]), s);
+  t.is(st.invalid.length, 4);
+  t.regex(st.invalid[0]!, /^pvc ns\/m: volumeType MountPoint \(class mp\) is not supported/);
+  t.is(st.invalid[1], 'pvc ns/w: unknown volumeType "Tape" in class weird');
+  t.regex(st.invalid[2]!, /^pvc ns\/bad: invalid quantity "lots"/);
+  t.is(st.invalid[3], "pvc ns/none: no storage request");
+});
+
+test("pvcSize falls back to limits and refuses zero", (t) => {
+  const p = pvc("ns", "a", { className: "lvm" });
+  p.spec!.resources = { limits: { storage: "2Gi" } };
+  t.deepEqual(pvcSize(p), { ok: true, bytes: 2 * Gi });
+  p.spec!.resources = { requests: { storage: "0" } };
+  t.false(pvcSize(p).ok);
+});
+
+test("localClassOf defaults volumeType to LVM and ignores other provisioners", (t) => {
+  t.deepEqual(localClassOf(storageClass("x", {})), {
+    name: "x",
+    volumeType: "LVM",
+    vgName: undefined,
+    mediaType: undefined,
+  });
+  t.is(localClassOf(storageClass("y", { volumeType: "LVM" }, "other")), undefined);
+});

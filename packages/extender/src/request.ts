@@ -1,0 +1,134 @@
+import type { V1PersistentVolume, V1PersistentVolumeClaim, V1StorageClass } from "@kubernetes/client-node";
+import {
+  ANNOTATION_SELECTED_NODE,
+  LABEL_HOSTNAME,
+  PROVISIONER,
+  SC_PARAM_MEDIA_TYPE,
+  SC_PARAM_VG_NAME,
+  SC_PARAM_VOLUME_TYPE,
+  tryParseBytes,
+  type WirePod,
+} from "@nls/api";
+
+/** A StorageClass of ours, with the parameters the extender reads. */
+export interface LocalClass {
+  name: string;
+  volumeType: string;
+  vgName?: string;
+  mediaType?: string;
+}
+
+/** Read-only access to the informer caches; never an API call. */
+export interface ObjectLookup {
+  pvc(namespace: string, name: string): V1PersistentVolumeClaim | undefined;
+  pv(name: string): V1PersistentVolume | undefined;
+  localClass(name: string): LocalClass | undefined;
+}
+
+export type VolumeRequest =
+  | { kind: "lvm"; claim: string; bytes: number; vgName?: string }
+  | { kind: "device"; claim: string; bytes: number; mediaType?: string };
+
+export interface PodStorage {
+  /** Unbound, unscheduled local PVCs to place, largest first (the order placement searches in). */
+  requests: VolumeRequest[];
+  /** Nodes the pod is tied to by bound local PVs or already-selected PVCs: `node → why`. */
+  pins: Map<string, string>;
+  /** Problems that make every node fail (bad size, unsupported volume type), one line each. */
+  invalid: string[];
+  /** Every local PVC of the pod (`ns/name`), so its own tentative reservations are not held against it. */
+  claims: string[];
+}
+
+export const claimKey = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+/** The local class of a StorageClass, or undefined when it belongs to another provisioner. */
+export function localClassOf(sc: V1StorageClass): LocalClass | undefined {
+  if (sc.provisioner !== PROVISIONER || !sc.metadata?.name) return undefined;
+  const p = sc.parameters ?? {};
+  const vgName = p[SC_PARAM_VG_NAME] || undefined;
+  const mediaType = p[SC_PARAM_MEDIA_TYPE] || undefined;
+  return { name: sc.metadata.name, volumeType: p[SC_PARAM_VOLUME_TYPE] || "LVM", vgName, mediaType };
+}
+
+/** Requested size of a PVC: `requests.storage`, else `limits.storage` (as Kubernetes does). */
+export function pvcSize(pvc: V1PersistentVolumeClaim): { ok: true; bytes: number } | { ok: false; error: string } {
+  const res = pvc.spec?.resources;
+  const q = res?.requests?.storage ?? res?.limits?.storage;
+  if (q === undefined) return { ok: false, error: "no storage request" };
+  const parsed = tryParseBytes(q);
+  if (!parsed.ok) return parsed;
+  if (parsed.bytes <= 0) return { ok: false, error: `storage request ${JSON.stringify(q)} must be positive` };
+  return parsed;
+}
+
+/** The node a local PV lives on (`kubernetes.io/hostname In [node]` node affinity). */
+export function pvNode(pv: V1PersistentVolume): string | undefined {
+  for (const term of pv.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? []) {
+    for (const e of term.matchExpressions ?? []) {
+      if (e.key === LABEL_HOSTNAME && e.operator === "In" && e.values?.length === 1) return e.values[0];
+    }
+  }
+  return undefined;
+}
+
+export const isLocalPv = (pv: V1PersistentVolume): boolean => pv.spec?.csi?.driver === PROVISIONER;
+
+/**
+ * Turns a pod into the local storage it asks for. PVCs that are missing, of a missing class (open-local
+ * #211) or of another provisioner are not ours and never block the pod.
+ */
+export function podStorage(pod: WirePod, lookup: ObjectLookup): PodStorage {
+  const out: PodStorage = { requests: [], pins: new Map(), invalid: [], claims: [] };
+  const namespace = pod.metadata.namespace || "default";
+  const seen = new Set<string>();
+  for (const volume of pod.spec?.volumes ?? []) {
+    const claimName = volume.persistentVolumeClaim?.claimName;
+    if (!claimName || seen.has(claimName)) continue;
+    seen.add(claimName);
+    const key = claimKey(namespace, claimName);
+    const pvc = lookup.pvc(namespace, claimName);
+    if (!pvc) continue;
+    const className = pvc.spec?.storageClassName;
+    const volumeName = pvc.spec?.volumeName;
+    if (volumeName) {
+      const pv = lookup.pv(volumeName);
+      if (!pv || !isLocalPv(pv)) continue;
+      const node = pvNode(pv);
+      if (node) out.pins.set(node, `pvc ${key} is bound to local volume ${volumeName} on node ${node}`);
+      out.claims.push(key);
+      continue;
+    }
+    const cls = className ? lookup.localClass(className) : undefined;
+    if (!cls) continue;
+    out.claims.push(key);
+    const selected = pvc.metadata?.annotations?.[ANNOTATION_SELECTED_NODE];
+    if (selected) {
+      // Already committed on that node by the ledger; only that node can provision it.
+      out.pins.set(selected, `pvc ${key} is already being provisioned on node ${selected}`);
+      continue;
+    }
+    const size = pvcSize(pvc);
+    if (!size.ok) {
+      out.invalid.push(`pvc ${key}: ${size.error}`);
+      continue;
+    }
+    if (cls.volumeType === "LVM") {
+      out.requests.push({ kind: "lvm", claim: key, bytes: size.bytes, vgName: cls.vgName });
+    } else if (cls.volumeType === "Device") {
+      out.requests.push({ kind: "device", claim: key, bytes: size.bytes, mediaType: cls.mediaType });
+    } else if (cls.volumeType === "MountPoint") {
+      out.invalid.push(
+        `pvc ${key}: volumeType MountPoint (class ${cls.name}) is not supported by nls; use LVM or Device`,
+      );
+    } else {
+      out.invalid.push(`pvc ${key}: unknown volumeType ${JSON.stringify(cls.volumeType)} in class ${cls.name}`);
+    }
+  }
+  out.requests.sort((a, b) => b.bytes - a.bytes || (a.claim < b.claim ? -1 : 1));
+  return out;
+}
+
+/** True when the pod has nothing for the extender to decide: every node passes at once. */
+export const isPassThrough = (s: PodStorage): boolean =>
+  s.requests.length === 0 && s.pins.size === 0 && s.invalid.length === 0;

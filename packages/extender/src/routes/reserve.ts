@@ -1,0 +1,106 @@
+import type { Request, Response } from "express";
+import { ANNOTATION_NLS_ALLOCATION, formatBytesHuman as human, type ReserveResponse } from "@nls/api";
+import { allocationRecord, chooseOnNode, describeAllocation, pvAllocation } from "../claims.js";
+import type { Allocation } from "../ledger.js";
+import { claimKey, pvcSize, type VolumeRequest } from "../request.js";
+import { HttpError } from "./body.js";
+import type { RouteContext } from "./context.js";
+
+const queryString = (v: unknown, name: string): string | undefined => {
+  if (v === undefined || v === "") return undefined;
+  if (typeof v !== "string") throw new HttpError(400, `query parameter ${name} must be given once`);
+  return v;
+};
+
+/**
+ * POST /apis/scheduling/{namespace}/persistentvolumeclaims/{name}?nodeName=&volumeType=&vgName=
+ *
+ * The authoritative allocation, asked by the CSI driver before it creates a volume. The capacity check
+ * and the ledger update happen in one synchronous step (no await between them), so two calls can never
+ * both get the last bytes. Calling again for the same PVC and node returns the same answer. The
+ * decision is persisted as a PVC annotation so a restarted extender rebuilds it.
+ */
+export const reserveRoute =
+  (ctx: RouteContext) =>
+  async (req: Request, res: Response): Promise<void> => {
+    const end = ctx.metrics.requestDuration.startTimer({ verb: "reserve" });
+    const namespace = String(req.params.namespace);
+    const name = String(req.params.name);
+    const nodeName = queryString(req.query.nodeName, "nodeName");
+    const volumeType = queryString(req.query.volumeType, "volumeType");
+    const vgName = queryString(req.query.vgName, "vgName");
+    if (!nodeName) throw new HttpError(400, "query parameter nodeName is required");
+    if (volumeType !== undefined && volumeType !== "LVM" && volumeType !== "Device") {
+      throw new HttpError(400, `volumeType ${JSON.stringify(volumeType)} is not supported (LVM or Device)`);
+    }
+    const key = claimKey(namespace, name);
+    const store = ctx.store;
+    const pvc = store.pvc(namespace, name);
+    if (!pvc) throw new HttpError(404, `persistentvolumeclaim ${key} not found in the extender's cache`);
+    const cls = pvc.spec?.storageClassName ? store.localClass(pvc.spec.storageClassName) : undefined;
+
+    const answer = (a: Allocation, type: string): void => {
+      const body: ReserveResponse = {
+        node: a.node,
+        vgName: a.vg ?? "",
+        device: a.device ?? "",
+        disk: "",
+        volumeType: type,
+        persistentVolumeClaim: key,
+      };
+      res.json(body);
+    };
+
+    const boundPv = store.boundPv(key);
+    const pvAlloc = boundPv ? pvAllocation(store.pv(boundPv)!) : undefined;
+    if (pvAlloc) {
+      answer(pvAlloc, pvAlloc.device ? "Device" : "LVM");
+      end();
+      return;
+    }
+    const size = pvcSize(pvc);
+    if (!size.ok) throw new HttpError(400, `pvc ${key}: ${size.error}`);
+    const type = volumeType ?? cls?.volumeType ?? "LVM";
+    if (type !== "LVM" && type !== "Device") {
+      throw new HttpError(400, `pvc ${key}: volumeType ${type} is not supported (LVM or Device)`);
+    }
+    const vg = vgName ?? (type === "LVM" ? cls?.vgName : undefined);
+
+    let allocation = store.ledger.source(key, "allocation");
+    const matches = (a: Allocation | undefined): a is Allocation =>
+      !!a && a.node === nodeName && (type === "Device" ? !!a.device : !!a.vg && (!vg || a.vg === vg));
+    if (!matches(allocation)) {
+      const view = store.node(nodeName);
+      if (!view) throw new HttpError(500, `Insufficient storage: node ${nodeName} has no NodeLocalStorage`);
+      const request: VolumeRequest =
+        type === "Device"
+          ? { kind: "device", claim: key, bytes: size.bytes, mediaType: cls?.mediaType }
+          : { kind: "lvm", claim: key, bytes: size.bytes, vgName: vg };
+      const own = store.ledger.effective(key)?.allocation;
+      const chosen = chooseOnNode(request, view, store.ledger.usage(nodeName), store.options.strategy, own);
+      if (!chosen.ok) {
+        ctx.log.warn({ verb: "reserve", pvc: key, node: nodeName, reason: chosen.reason }, "insufficient");
+        throw new HttpError(
+          500,
+          `Insufficient ${type} storage on node ${nodeName} for ${human(size.bytes)}: ${chosen.reason}`,
+        );
+      }
+      allocation = chosen.allocation;
+      store.ledger.set(key, "allocation", allocation);
+      ctx.log.info({ verb: "reserve", pvc: key, allocation: describeAllocation(allocation) }, "allocated");
+    }
+    const record = JSON.stringify(allocationRecord(allocation));
+    if (pvc.metadata?.annotations?.[ANNOTATION_NLS_ALLOCATION] !== record) {
+      try {
+        await ctx.writer.annotate(namespace, name, ANNOTATION_NLS_ALLOCATION, record);
+      } catch (e) {
+        // The allocation stays in the ledger; the CSI driver retries and the retry persists it.
+        throw new HttpError(
+          500,
+          `allocated ${describeAllocation(allocation)} but could not persist it on ${key}: ${(e as Error).message}`,
+        );
+      }
+    }
+    answer(allocation, type);
+    end();
+  };
