@@ -1,0 +1,171 @@
+import test from "ava";
+import { describeInitPlan, planInit } from "./plan.js";
+import { discoverHost, type HostFacts } from "../discovery/host.js";
+import { disk, emptyFacts, fail, fakeRunner, fixture, ok, recordedFacts } from "../discovery/testdata/fixtures.js";
+
+/** The synthetic NVMe/SCSI/md tree with default-like globs, no LVM, no signatures except where set. */
+async function treeFacts(): Promise<HostFacts> {
+  const runner = fakeRunner((cmd) => {
+    if (cmd === "lsblk") return ok(fixture("lsblk-tree.synthetic.json"));
+    if (cmd === "lvm") return ok(`{"report": []}`);
+    if (cmd === "wipefs")
+      return ok(JSON.stringify({ signatures: [{ device: "nvme1n1", offset: "0x0", type: "xfs" }] }));
+    return fail("unexpected", 127);
+  });
+  return discoverHost(runner, {
+    deviceGlobs: ["/dev/sd*", "/dev/nvme*n*", "/dev/xvd*", "/dev/md*", "/dev/loop*"],
+    mountRoot: "/nonexistent",
+    mountInfoPath: "/nonexistent/mountinfo",
+  });
+}
+
+// The safety matrix: one VG per row, the devices asked for, and what must come out.
+const recordedMatrix: Array<[string, string[], "create" | "refused", RegExp[]]> = [
+  ["a clean loop device", ["/dev/loop5"], "create", []],
+  ["two clean loop devices", ["/dev/loop5", "/dev/loop6"], "create", []],
+  [
+    "a mounted device (ext4 with files)",
+    ["/dev/loop0"],
+    "refused",
+    [/^\/dev\/loop0: is mounted at \/tmp\/nlsrec\/mnt\/open-local\/a$/],
+  ],
+  ["a partition table", ["/dev/loop1"], "refused", [/^\/dev\/loop1: carries partition table dos at offset 0x1fe$/]],
+  ["a PV of another VG", ["/dev/loop2"], "refused", [/^\/dev\/loop2: is a physical volume of VG nlsrec$/]],
+  ["an orphan PV", ["/dev/loop4"], "refused", [/^\/dev\/loop4: is already an LVM physical volume$/]],
+  ["a missing device", ["/dev/sdz"], "refused", [/^\/dev\/sdz: no such block device$/]],
+  [
+    "the mounted root disk",
+    ["/dev/vda"],
+    "refused",
+    [/^\/dev\/vda: is mounted at \/tmp\/nlsrec\/mnt\/open-local\/b, \/$/],
+  ],
+  ["one bad device refuses the whole VG", ["/dev/loop5", "/dev/loop1"], "refused", [/loop1: carries partition table/]],
+  ["a device listed twice", ["/dev/loop5", "/dev/loop5"], "refused", [/^\/dev\/loop5: listed twice$/]],
+  ["no devices", [], "refused", [/^no devices listed$/]],
+];
+for (const [name, devices, action, reasons] of recordedMatrix) {
+  test(`init plan: ${name} → ${action}`, async (t) => {
+    const plan = planInit({ vgs: [{ name: "pool", devices }] }, await recordedFacts());
+    const p = plan.vgs[0]!;
+    t.is(p.action, action);
+    t.is(p.reasons.length, reasons.length, p.reasons.join("\n"));
+    reasons.forEach((re, i) => t.regex(p.reasons[i]!, re));
+    if (action === "create") {
+      t.deepEqual(p.commands, [
+        ...devices.map((d) => ({ cmd: "pvcreate", args: [d] })),
+        { cmd: "vgcreate", args: ["pool", ...devices] },
+      ]);
+    } else t.deepEqual(p.commands, []);
+  });
+}
+
+const treeMatrix: Array<[string, string, RegExp[]]> = [
+  ["a disk with partitions", "/dev/nvme0n1", [/^\/dev\/nvme0n1: has partitions \/dev\/nvme0n1p1, \/dev\/nvme0n1p2$/]],
+  ["a partition held by an LV", "/dev/nvme0n1p2", [/^\/dev\/nvme0n1p2: is in use by \/dev\/mapper\/vg0-root \(lvm\)$/]],
+  ["a mounted partition", "/dev/nvme0n1p1", [/is mounted at \/boot\/efi/]],
+  ["a RAID member", "/dev/sda", [/^\/dev\/sda: is in use by \/dev\/md0 \(raid1\)$/]],
+  ["an md array", "/dev/md0", [/is a raid1 device, not a disk or partition/, /is mounted at \/data/]],
+  ["a filesystem signature", "/dev/nvme1n1", [/^\/dev\/nvme1n1: carries filesystem xfs at offset 0x0$/]],
+  ["a read-only disk", "/dev/xvdf", [/^\/dev\/xvdf: is read-only$/]],
+  ["a device outside --devices", "/dev/sr0", [/^\/dev\/sr0: not matched by --devices/]],
+];
+for (const [name, device, reasons] of treeMatrix) {
+  test(`init plan: ${name} → refused`, async (t) => {
+    const p = planInit({ vgs: [{ name: "pool", devices: [device] }] }, await treeFacts()).vgs[0]!;
+    t.is(p.action, "refused");
+    t.deepEqual(p.commands, []);
+    t.is(p.reasons.length, reasons.length, p.reasons.join("\n"));
+    reasons.forEach((re, i) => t.regex(p.reasons[i]!, re));
+  });
+}
+
+test("init plan: a device whose signatures are unknown is refused", (t) => {
+  const facts = emptyFacts({
+    devices: [disk("/dev/sdc")],
+    candidates: ["/dev/sdc"],
+    probeErrors: { "/dev/sdc": "wipefs /dev/sdc failed (exit 1): Input/output error" },
+  });
+  const p = planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, facts).vgs[0]!;
+  t.deepEqual(p.reasons, ["/dev/sdc: signatures unknown (wipefs /dev/sdc failed (exit 1): Input/output error)"]);
+});
+
+test("init plan: a device never probed is refused (no guessing)", (t) => {
+  const facts = emptyFacts({ devices: [disk("/dev/sdc")], candidates: ["/dev/sdc"] });
+  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, facts).vgs[0]!.reasons, [
+    "/dev/sdc: signatures were not probed",
+  ]);
+});
+
+test("init plan: unknown LVM or device state refuses everything", (t) => {
+  const base = { devices: [disk("/dev/sdc")], candidates: ["/dev/sdc"], signatures: { "/dev/sdc": [] } };
+  const noLvm = emptyFacts({ ...base, complete: { devices: true, lvm: false, mounts: true } });
+  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, noLvm).vgs[0]!.reasons, [
+    "LVM state could not be read, so it is unknown whether the VG exists",
+  ]);
+  const noDevices = emptyFacts({ ...base, complete: { devices: false, lvm: true, mounts: true } });
+  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, noDevices).vgs[0]!.reasons, [
+    "/dev/sdc: block devices could not be listed",
+  ]);
+  const clean = emptyFacts(base);
+  t.is(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, clean).vgs[0]!.action, "create");
+});
+
+test("init plan: an existing VG is left alone; differing PVs are reported", async (t) => {
+  const facts = await recordedFacts();
+  const plan = planInit(
+    {
+      vgs: [
+        { name: "nlsrec", devices: ["/dev/loop3", "/dev/loop2"] },
+        { name: "nlsrec", devices: ["/dev/loop2", "/dev/loop5"] },
+      ],
+    },
+    facts,
+  );
+  t.deepEqual(plan.vgs[0], {
+    vg: "nlsrec",
+    action: "exists",
+    devices: ["/dev/loop3", "/dev/loop2"],
+    reasons: [],
+    commands: [],
+  });
+  t.is(plan.vgs[1]!.action, "exists");
+  t.deepEqual(plan.vgs[1]!.reasons, [
+    "VG nlsrec exists with PVs [/dev/loop2, /dev/loop3], spec lists [/dev/loop2, /dev/loop5]; left unchanged",
+  ]);
+  t.deepEqual(plan.vgs[1]!.commands, []);
+});
+
+test("init plan: one device asked for by two VGs goes to neither second", async (t) => {
+  const plan = planInit(
+    {
+      vgs: [
+        { name: "a", devices: ["/dev/loop5"] },
+        { name: "b", devices: ["/dev/loop5", "/dev/loop6"] },
+      ],
+    },
+    await recordedFacts(),
+  );
+  t.deepEqual(
+    plan.vgs.map((p) => p.action),
+    ["create", "refused"],
+  );
+  t.deepEqual(plan.vgs[1]!.reasons, ["/dev/loop5: also listed for VG a"]);
+});
+
+test("init plan: nothing to init, and the problem lines for status", async (t) => {
+  t.deepEqual(planInit(undefined, await recordedFacts()), { vgs: [] });
+  const plan = planInit(
+    {
+      vgs: [
+        { name: "ok", devices: ["/dev/loop5"] },
+        { name: "bad", devices: ["/dev/loop0", "/dev/loop1"] },
+        { name: "nlsrec", devices: ["/dev/loop2"] },
+      ],
+    },
+    await recordedFacts(),
+  );
+  t.deepEqual(describeInitPlan(plan), [
+    "VG bad not created: /dev/loop0: is mounted at /tmp/nlsrec/mnt/open-local/a; /dev/loop1: carries partition table dos at offset 0x1fe",
+    "VG nlsrec exists with PVs [/dev/loop2, /dev/loop3], spec lists [/dev/loop2]; left unchanged",
+  ]);
+});

@@ -1,0 +1,257 @@
+import test from "ava";
+import {
+  buildInventory,
+  deviceCondition,
+  parseStorageReserved,
+  vgAllocatable,
+  vgCondition,
+  type Reservation,
+} from "./inventory.js";
+import type { DiskCondition } from "@nls/api";
+import type { VolumeGroupFacts } from "./discovery/lvm-report.js";
+import { disk, emptyFacts, recordedFacts } from "./discovery/testdata/fixtures.js";
+
+const GiB = 2 ** 30;
+const lv = (name: string, size: number) => ({ name, size });
+
+const allocatableCases: Array<
+  [string, Array<{ name: string; size: number }>, string, Reservation | undefined, number]
+> = [
+  ["empty VG", [], "local", undefined, 100 * GiB],
+  [
+    "managed LVs (prefix and csi-) stay allocatable",
+    [lv("local-a", 10 * GiB), lv("csi-b", 5 * GiB)],
+    "local",
+    undefined,
+    100 * GiB,
+  ],
+  ["unmanaged LVs are subtracted", [lv("root", 30 * GiB), lv("local-a", 10 * GiB)], "local", undefined, 70 * GiB],
+  [
+    "a custom prefix replaces local but not csi-",
+    [lv("local-a", 10 * GiB), lv("csi-b", 5 * GiB), lv("pv-c", 1 * GiB)],
+    "pv-",
+    undefined,
+    90 * GiB,
+  ],
+  ["empty prefix: only csi- is managed", [lv("local-a", 10 * GiB), lv("csi-b", 5 * GiB)], "", undefined, 90 * GiB],
+  ["reserved bytes cap allocatable", [], "local", { bytes: 20 * GiB }, 80 * GiB],
+  [
+    "reserved and unmanaged: the smaller wins (cap, not sum)",
+    [lv("root", 30 * GiB)],
+    "local",
+    { bytes: 20 * GiB },
+    70 * GiB,
+  ],
+  ["reserved more than unmanaged", [lv("root", 10 * GiB)], "local", { bytes: 20 * GiB }, 80 * GiB],
+  ["percent reservation", [], "local", { percent: 10 }, 90 * GiB],
+  ["percent rounds the reservation up", [], "local", { percent: 33.3333 }, 100 * GiB - Math.ceil(100 * GiB * 0.333333)],
+  ["100% reserved", [], "local", { percent: 100 }, 0],
+  ["reserved beyond the VG never goes negative", [], "local", { bytes: 200 * GiB }, 0],
+  ["unmanaged beyond the VG never goes negative", [lv("root", 150 * GiB)], "local", undefined, 0],
+];
+for (const [name, lvs, prefix, reservation, want] of allocatableCases) {
+  test(`allocatable: ${name}`, (t) => t.is(vgAllocatable({ size: 100 * GiB }, lvs, prefix, reservation), want));
+}
+
+const reservedCases: Array<[string, string | undefined, Array<[string, Reservation]>, RegExp[]]> = [
+  ["absent", undefined, [], []],
+  [
+    "quantity and percent",
+    `{"pool-0": "10Gi", "pool-1": "25%", "pool-2": 1024}`,
+    [
+      ["pool-0", { bytes: 10 * GiB }],
+      ["pool-1", { percent: 25 }],
+      ["pool-2", { bytes: 1024 }],
+    ],
+    [],
+  ],
+  ["decimal percent with spaces", `{"a": " 12.5 % "}`, [["a", { percent: 12.5 }]], []],
+  [
+    "bad entry is skipped, good ones kept",
+    `{"a": "10Gi", "b": "lots", "c": "150%"}`,
+    [["a", { bytes: 10 * GiB }]],
+    [/b: invalid quantity "lots"/, /c: 150% is more than 100%/],
+  ],
+  ["negative quantity", `{"a": "-1Gi"}`, [], [/must not be negative/]],
+  ["not JSON", `pool-0=10Gi`, [], [/is not JSON/]],
+  ["not an object", `["10Gi"]`, [], [/must be a JSON object/]],
+];
+for (const [name, annotation, want, errors] of reservedCases) {
+  test(`storage-reserved: ${name}`, (t) => {
+    const r = parseStorageReserved(annotation);
+    t.deepEqual([...r.reservations], want);
+    t.is(r.errors.length, errors.length);
+    errors.forEach((re, i) => t.regex(r.errors[i]!, re));
+  });
+}
+
+const vg = (o: Partial<VolumeGroupFacts>): VolumeGroupFacts => ({
+  name: "vg",
+  uuid: "",
+  attr: "wz--n-",
+  size: 100,
+  free: 50,
+  extentSize: 4,
+  extentCount: 25,
+  freeCount: 12,
+  pvCount: 1,
+  missingPvCount: 0,
+  lvCount: 0,
+  partial: false,
+  readOnly: false,
+  ...o,
+});
+const vgConditions: Array<[string, VolumeGroupFacts, DiskCondition]> = [
+  ["free extents", vg({}), "DiskReady"],
+  ["no free extents", vg({ free: 0, freeCount: 0 }), "DiskFull"],
+  ["missing PV", vg({ partial: true, attr: "wz-pn-" }), "DiskFault"],
+  ["missing PV and full: fault first", vg({ partial: true, free: 0, freeCount: 0 }), "DiskFault"],
+];
+for (const [name, facts, want] of vgConditions) test(`VG condition: ${name}`, (t) => t.is(vgCondition(facts), want));
+
+const pv = (o: { vgName?: string; free?: number; missing?: boolean }) => ({
+  name: "/dev/sdb",
+  uuid: "",
+  vgName: o.vgName ?? "vg",
+  size: 100,
+  free: o.free ?? 10,
+  devSize: 100,
+  attr: "a--",
+  missing: o.missing ?? false,
+});
+const deviceConditions: Array<[string, ReturnType<typeof disk>, ReturnType<typeof pv> | undefined, DiskCondition]> = [
+  ["plain disk", disk("/dev/sdb"), undefined, "DiskReady"],
+  ["read-only", disk("/dev/sdb", { readOnly: true }), undefined, "DiskFault"],
+  ["SCSI offline", disk("/dev/sdb", { state: "offline" }), undefined, "DiskFault"],
+  ["SCSI running", disk("/dev/sdb", { state: "running" }), undefined, "DiskReady"],
+  ["NVMe live", disk("/dev/nvme0n1", { state: "live" }), undefined, "DiskReady"],
+  ["PV with free space", disk("/dev/sdb"), pv({}), "DiskReady"],
+  ["PV without free space", disk("/dev/sdb"), pv({ free: 0 }), "DiskFull"],
+  ["orphan PV (no VG) is not full", disk("/dev/sdb"), pv({ vgName: "", free: 0 }), "DiskReady"],
+];
+for (const [name, d, p, want] of deviceConditions)
+  test(`device condition: ${name}`, (t) => t.is(deviceCondition(d, p), want));
+
+test("inventory: recorded VM state", async (t) => {
+  const inv = buildInventory(await recordedFacts(), { lvPrefix: "local" });
+  t.deepEqual(
+    inv.deviceInfo.map((d) => [d.name, d.mediaType, d.total, d.readOnly, d.condition]),
+    [
+      ["/dev/loop0", "hdd", 1073741824, false, "DiskReady"],
+      ["/dev/loop1", "hdd", 1073741824, false, "DiskReady"],
+      ["/dev/loop2", "hdd", 1073741824, false, "DiskReady"],
+      ["/dev/loop3", "hdd", 1073741824, false, "DiskReady"],
+      ["/dev/loop4", "hdd", 1073741824, false, "DiskReady"],
+      ["/dev/loop5", "hdd", 536870912, false, "DiskReady"],
+      ["/dev/loop6", "hdd", 536870912, false, "DiskReady"],
+      ["/dev/loop7", "hdd", 536870912, false, "DiskReady"],
+      ["/dev/vda", "hdd", 274877906944, false, "DiskReady"],
+    ],
+  );
+  t.deepEqual(inv.volumeGroups, [
+    {
+      name: "nlsrec",
+      physicalVolumes: ["/dev/loop2", "/dev/loop3"],
+      logicalVolumes: [
+        { name: "csi-abc", vgname: "nlsrec", total: 54525952, readOnly: false, condition: "DiskReady" },
+        { name: "local-pv1", vgname: "nlsrec", total: 104857600, readOnly: false, condition: "DiskReady" },
+        { name: "other", vgname: "nlsrec", total: 209715200, readOnly: false, condition: "DiskReady" },
+      ],
+      total: 2139095040,
+      available: 1769996288,
+      // `other` (200Mi) is not managed; csi-abc and local-pv1 are.
+      allocatable: 2139095040 - 209715200,
+      condition: "DiskReady",
+    },
+  ]);
+  t.deepEqual(inv.problems, []);
+});
+
+test("inventory: reservation applies per VG; one naming an absent VG is a problem", async (t) => {
+  const facts = await recordedFacts();
+  const inv = buildInventory(facts, { lvPrefix: "local", storageReserved: `{"nlsrec": "50%", "ghost": "1Gi"}` });
+  t.is(inv.volumeGroups[0]!.allocatable, 2139095040 / 2);
+  t.deepEqual(inv.problems, [
+    "annotation csi.aliyun.com/storage-reserved names VG ghost, which does not exist on this node",
+  ]);
+});
+
+test("inventory: partial VG faults its LVs; mount points carry their conditions", (t) => {
+  const facts = emptyFacts({
+    lvm: {
+      vgs: [vg({ name: "p", partial: true })],
+      pvs: [],
+      lvs: [
+        {
+          name: "local-1",
+          vgName: "p",
+          uuid: "",
+          size: 8,
+          attr: "-wi-------",
+          path: "",
+          readOnly: false,
+          faulty: false,
+        },
+      ],
+    },
+    mountPoints: [
+      {
+        path: "/mnt/open-local/d1",
+        majMin: "8:1",
+        root: "/",
+        fsType: "ext4",
+        source: "/dev/sdb1",
+        options: ["rw"],
+        readOnly: false,
+        total: 100,
+        available: 40,
+      },
+      {
+        path: "/mnt/open-local/d2",
+        majMin: "8:2",
+        root: "/sub",
+        fsType: "xfs",
+        source: "/dev/sdb2",
+        options: ["ro"],
+        readOnly: true,
+        total: 100,
+        available: 40,
+      },
+      {
+        path: "/mnt/open-local/d3",
+        majMin: "8:3",
+        root: "/",
+        fsType: "ext4",
+        source: "/dev/sdb3",
+        options: ["rw"],
+        readOnly: false,
+        total: 100,
+        available: 0,
+      },
+      {
+        path: "/mnt/open-local/d4",
+        majMin: "8:4",
+        root: "/",
+        fsType: "ext4",
+        source: "/dev/sdb4",
+        options: ["rw"],
+        readOnly: false,
+        total: 0,
+        available: 0,
+        statError: "EIO",
+      },
+    ],
+  });
+  const inv = buildInventory(facts, { lvPrefix: "local" });
+  t.is(inv.volumeGroups[0]!.condition, "DiskFault");
+  t.is(inv.volumeGroups[0]!.logicalVolumes[0]!.condition, "DiskFault");
+  t.deepEqual(
+    inv.mountPoints.map((m) => [m.name, m.isBind, m.device, m.condition]),
+    [
+      ["/mnt/open-local/d1", false, "/dev/sdb1", "DiskReady"],
+      ["/mnt/open-local/d2", true, "/dev/sdb2", "DiskFault"],
+      ["/mnt/open-local/d3", false, "/dev/sdb3", "DiskFull"],
+      ["/mnt/open-local/d4", false, "/dev/sdb4", "DiskFault"],
+    ],
+  );
+});

@@ -1,0 +1,119 @@
+import test from "ava";
+import { Command } from "commander";
+import YAML from "yaml";
+import { SEED_SPEC, parseSpecFile, registerScanCommand, renderScan, scanHost } from "./scan.js";
+import { fail, fakeRunner, fixture, ok } from "./discovery/testdata/fixtures.js";
+
+const recordedRunner = () =>
+  fakeRunner((cmd) => {
+    if (cmd === "lsblk") return ok(fixture("lsblk.json"));
+    if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
+    if (cmd === "wipefs") return ok(fixture("wipefs-batch.json"));
+    return fail(`${cmd} must not run during scan`, 127);
+  });
+
+const scanOpts = {
+  nodeName: "node-1",
+  lvPrefix: "local",
+  devices: ["/dev/loop*", "/dev/vd*"],
+  mountRoot: "/nonexistent",
+  now: new Date("2026-11-23T18:00:00Z"),
+};
+
+const specFiles: Array<[string, string, unknown]> = [
+  [
+    "a bare spec in YAML",
+    "listConfig:\n  vgs:\n    include: [pool]\n",
+    { spec: { listConfig: { vgs: { include: ["pool"] } } } },
+  ],
+  [
+    "a NodeLocalStorage in JSON (spec and annotations)",
+    JSON.stringify({
+      kind: "NodeLocalStorage",
+      metadata: { name: "n", annotations: { "csi.aliyun.com/storage-reserved": `{"pool":"10%"}` } },
+      spec: { nodeName: "n", listConfig: { devices: { include: ["/dev/sdb"] } } },
+    }),
+    {
+      spec: { nodeName: "n", listConfig: { devices: { include: ["/dev/sdb"] } } },
+      annotations: { "csi.aliyun.com/storage-reserved": `{"pool":"10%"}` },
+    },
+  ],
+  [
+    "a NodeLocalStorageInitConfig (global config)",
+    "kind: NodeLocalStorageInitConfig\nspec:\n  globalConfig:\n    listConfig: {vgs: {include: [a]}}\n",
+    { spec: { nodeName: "node-1", listConfig: { vgs: { include: ["a"] } } } },
+  ],
+  ["an empty file", "", {}],
+];
+for (const [name, text, want] of specFiles) {
+  test(`scan --spec: reads ${name}`, (t) => t.deepEqual(parseSpecFile(text, "node-1"), want));
+}
+
+const badSpecs: Array<[string, string, RegExp]> = [
+  ["broken YAML", "listConfig: [", /not valid YAML or JSON/],
+  ["a list", "- a\n- b\n", /expected a mapping/],
+  ["another kind", "kind: Pod\n", /unsupported kind Pod/],
+  ["include not a list", "listConfig: {vgs: {include: pool}}\n", /listConfig\.vgs\.include must be a list of strings/],
+  [
+    "VG without devices",
+    "resourceToBeInited: {vgs: [{name: a}]}\n",
+    /resourceToBeInited\.vgs\[0\]\.devices is required/,
+  ],
+  [
+    "VG without name",
+    "resourceToBeInited: {vgs: [{devices: [/dev/sdb]}]}\n",
+    /resourceToBeInited\.vgs\[0\]\.name is required/,
+  ],
+];
+for (const [name, text, message] of badSpecs) {
+  test(`scan --spec: rejects ${name}`, (t) => {
+    t.throws(() => parseSpecFile(text, "node-1"), { message });
+  });
+}
+
+test("scan: seed spec on the recorded host: a NodeLocalStorage with the plan as a comment, nothing run but reads", async (t) => {
+  const runner = recordedRunner();
+  const result = await scanHost(runner, { spec: structuredClone(SEED_SPEC) }, scanOpts);
+  t.deepEqual(
+    runner.calls.map((c) => c.cmd),
+    ["lsblk", "lvm", "wipefs"],
+  );
+  const yaml = renderScan(result, "yaml");
+  t.true(yaml.startsWith("# resourceToBeInited plan"));
+  t.true(yaml.includes("#   VG open-local-pool-0 [/dev/vdb3]: refused\n#     - /dev/vdb3: no such block device\n"));
+  const obj = YAML.parse(yaml);
+  t.deepEqual(obj, JSON.parse(renderScan(result, "json")));
+  t.is(obj.kind, "NodeLocalStorage");
+  t.is(obj.metadata.name, "node-1");
+  t.is(obj.spec.nodeName, "node-1");
+  t.deepEqual(obj.spec.listConfig, SEED_SPEC.listConfig);
+  t.deepEqual(obj.status.filteredStorageInfo.devices, [], "vda and vdb are excluded, no vdc/vdd here");
+  t.regex(obj.status.nodeStorageInfo.state.message, /not applied by scan.*open-local-pool-0 not created/);
+});
+
+test("scan: a creatable VG shows the commands the agent would run", async (t) => {
+  const result = await scanHost(
+    recordedRunner(),
+    { spec: { resourceToBeInited: { vgs: [{ name: "p", devices: ["/dev/loop5"] }] } } },
+    scanOpts,
+  );
+  t.true(
+    renderScan(result, "yaml").includes(
+      "#   VG p [/dev/loop5]: create\n#     $ pvcreate /dev/loop5\n#     $ vgcreate p /dev/loop5\n",
+    ),
+  );
+});
+
+test("scan command: flags are parsed, --spec and --seed exclude each other", async (t) => {
+  const program = new Command("nls-agent").exitOverride();
+  const scan = registerScanCommand(program);
+  scan.exitOverride().configureOutput({ writeErr: () => undefined });
+  const e = await t.throwsAsync(program.parseAsync(["scan", "--seed", "--spec", "x.yaml"], { from: "user" }));
+  t.regex(e!.message, /--spec and --seed exclude each other/);
+  const bad = await t.throwsAsync(program.parseAsync(["scan", "-o", "xml"], { from: "user" }));
+  t.regex(bad!.message, /Allowed choices are yaml, json/);
+  const missing = await t.throwsAsync(
+    program.parseAsync(["scan", "--spec", "/nonexistent/spec.yaml"], { from: "user" }),
+  );
+  t.regex(missing!.message, /--spec \/nonexistent\/spec.yaml: ENOENT/);
+});
