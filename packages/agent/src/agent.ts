@@ -18,7 +18,8 @@ import {
   type WatchHandle,
 } from "./kube/client.js";
 import type { Logger } from "./log.js";
-import type { AgentMetrics, InitResult } from "./metrics.js";
+import type { InitOutcome } from "./init/apply.js";
+import type { AgentMetrics } from "./metrics.js";
 import { stampStatus, statusChanged } from "./status.js";
 
 /**
@@ -26,13 +27,8 @@ import { stampStatus, statusChanged } from "./status.js";
  * (the Kubernetes client, the host, the clock), so the whole behaviour runs in tests against fakes.
  */
 
-/** The outcome of initialising one VG of `resourceToBeInited` (what `init/apply.ts` reports). */
-export interface VgInitOutcome {
-  vg: string;
-  result: InitResult;
-  reason?: string;
-  devices: string[];
-}
+/** The outcome of initialising one VG of `resourceToBeInited`. */
+export type VgInitOutcome = InitOutcome;
 
 /** What the agent needs from the host, over whatever facts discovery produces. */
 export interface HostPort<F> {

@@ -1,2 +1,22 @@
-// The agent's modules are exported from here as they land.
-export {};
+// The agent as a library: the reconcile loop and its ports, for embedding and for end-to-end tests.
+export * from "./agent.js";
+export * from "./status.js";
+export * from "./metrics.js";
+export * from "./server.js";
+export * from "./log.js";
+export * from "./flags.js";
+export * from "./kube/client.js";
+export * from "./kube/client-node.js";
+export * from "./kube/fake.js";
+export {
+  discoverHost,
+  DEFAULT_DEVICE_GLOBS,
+  DEFAULT_MOUNT_ROOT,
+  type DiscoveryOptions,
+  type HostFacts,
+} from "./discovery/host.js";
+export { execaRunner, type CommandRunner, type CommandResult } from "./discovery/run.js";
+export { planInit, type InitPlan } from "./init/plan.js";
+export { applyInit, type InitOutcome } from "./init/apply.js";
+export { buildStatus, type ReportOptions } from "./report.js";
+export { scanHost, renderScan } from "./scan.js";

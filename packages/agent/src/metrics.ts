@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { NodeLocalStorageStatus } from "@nls/api";
+import type { InitOutcome } from "./init/apply.js";
 
-export type InitResult = "created" | "exists" | "refused" | "failed";
+export type InitResult = InitOutcome["result"];
 export type WriteKind = "nls_create" | "nls_status" | "event" | "lease";
 export type WriteResult = "ok" | "conflict" | "error";
 

@@ -1,0 +1,110 @@
+import test from "ava";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// The built binary, as a DaemonSet runs it (`pnpm build` precedes the tests in `npm test`).
+const CLI = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli.js");
+const built = existsSync(CLI);
+
+/** Env without anything the daemon reads, so the machine's own settings cannot leak into a test. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith("NLS_") && !["NODE_NAME", "KUBECONFIG", "POD_NAMESPACE"].includes(k)) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: cleanEnv(env) });
+}
+
+test("the CLI is built", (t) => {
+  t.true(built, `${CLI} is missing: run \`pnpm build\` first`);
+});
+
+test("--help documents every daemon flag with its default and env variable", (t) => {
+  const r = cli(["--help"]);
+  t.is(r.status, 0);
+  const help = r.stdout.replace(/\s+/g, " ");
+  const expected: [string, string | undefined, string][] = [
+    ["--node-name", undefined, "NODE_NAME"],
+    ["--kubeconfig", undefined, "KUBECONFIG"],
+    ["--interval", "60s", "NLS_INTERVAL"],
+    ["--lv-prefix", '"local"', "NLS_LV_PREFIX"],
+    ["--devices", "/dev/sd*,/dev/vd*,/dev/xvd*,/dev/nvme*n*", "NLS_DEVICES"],
+    ["--mount-root", '"/mnt/open-local"', "NLS_MOUNT_ROOT"],
+    ["--metrics-addr", ":9101", "NLS_METRICS_ADDR"],
+    ["--init-config", '"open-local"', "NLS_INIT_CONFIG"],
+    ["--lease-namespace", '"kube-system"', "POD_NAMESPACE"],
+    ["--command-prefix", "none", "NLS_COMMAND_PREFIX"],
+    ["--log-level", '"info"', "NLS_LOG_LEVEL"],
+  ];
+  for (const [flag, def, env] of expected) {
+    const start = help.indexOf(`${flag} <`);
+    t.true(start >= 0, `${flag} is not in --help`);
+    const entry = help.slice(start, help.indexOf(")", help.indexOf(`env: ${env}`, start)) + 1);
+    t.true(entry.includes(`env: ${env}`), `${flag} does not name ${env}: ${entry}`);
+    if (def) t.true(entry.includes(`default: ${def}`), `${flag} does not show default ${def}: ${entry}`);
+  }
+  t.regex(help, /scan \[options\]/);
+});
+
+test("the daemon refuses to start without a node name", (t) => {
+  const r = cli([]);
+  t.is(r.status, 2);
+  t.regex(r.stderr, /--node-name \(or NODE_NAME\) is required/);
+});
+
+test("a bad flag value is a usage error naming the flag", (t) => {
+  const r = cli(["--node-name", "n1", "--interval", "soon"]);
+  t.not(r.status, 0);
+  t.regex(r.stderr, /--interval <duration>.*invalid duration "soon"/);
+  const env = cli([], { NODE_NAME: "n1", NLS_METRICS_ADDR: "9101" });
+  t.not(env.status, 0);
+  t.regex(env.stderr, /invalid listen address "9101"/);
+});
+
+test("SIGTERM stops the daemon cleanly with exit code 0", async (t) => {
+  // An API server that refuses connections: the agent keeps running, logging failed reconciles.
+  const dir = mkdtempSync(join(tmpdir(), "nls-agent-cli-"));
+  const kubeconfig = join(dir, "kubeconfig");
+  writeFileSync(
+    kubeconfig,
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:1', insecure-skip-tls-verify: true}}]",
+      "users: [{name: u, user: {token: t}}]",
+      "contexts: [{name: c, context: {cluster: c, user: u}}]",
+      "current-context: c",
+    ].join("\n"),
+  );
+  const child = spawn(process.execPath, [CLI, "--metrics-addr", "127.0.0.1:0", "--log-level", "debug"], {
+    env: cleanEnv({ NODE_NAME: "node-under-test", KUBECONFIG: kubeconfig }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  let out = "";
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"port":(\d+).*"msg":"nls-agent started"/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    void exited.then((code) => reject(new Error(`exited early with ${code}: ${out}`)));
+  });
+  const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+  t.is(health.status, 200);
+  // Nothing reconciled against an unreachable API server, so not ready.
+  t.is((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 503);
+
+  child.kill("SIGTERM");
+  t.is(await exited, 0);
+  const lines = out.trim().split("\n");
+  for (const line of lines) t.notThrows(() => JSON.parse(line), `not a JSON log line: ${line}`);
+  t.true(lines.some((l) => JSON.parse(l).msg === "nls-agent stopped"));
+});
