@@ -45,11 +45,13 @@ export class ClientNodeKube implements AgentKubeClient {
   private readonly coordination: CoordinationV1Api;
   private readonly watcher: Watch;
 
-  constructor(
-    kc: KubeConfig,
-    /** `source.component` and `reportingComponent` of the Events the agent records. */
-    private readonly component = "nls-agent",
-  ) {
+  /** `source.component` and `reportingComponent` of the Events the agent records. */
+  private readonly component: string;
+  private readonly timeoutMs: number;
+
+  constructor(kc: KubeConfig, opts: { component?: string; timeoutMs?: number } = {}) {
+    this.component = opts.component ?? "nls-agent";
+    this.timeoutMs = opts.timeoutMs ?? API_CALL_TIMEOUT_MS;
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
@@ -58,7 +60,7 @@ export class ClientNodeKube implements AgentKubeClient {
 
   async getNls(name: string): Promise<NodeLocalStorage | undefined> {
     return orUndefinedOn404(
-      call(`get nodelocalstorage ${name}`, () =>
+      this.call(`get nodelocalstorage ${name}`, () =>
         this.custom.getClusterCustomObject({ group: GROUP, version: VERSION, plural: NLS_PLURAL, name }),
       ),
     ) as Promise<NodeLocalStorage | undefined>;
@@ -66,7 +68,7 @@ export class ClientNodeKube implements AgentKubeClient {
 
   async createNls(nls: NodeLocalStorage): Promise<NodeLocalStorage> {
     const body = { apiVersion: API_VERSION, kind: NLS_KIND, ...nls };
-    return (await call(`create nodelocalstorage ${nls.metadata.name}`, () =>
+    return (await this.call(`create nodelocalstorage ${nls.metadata.name}`, () =>
       this.custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: NLS_PLURAL, body }),
     )) as NodeLocalStorage;
   }
@@ -76,7 +78,7 @@ export class ClientNodeKube implements AgentKubeClient {
     if (!nls.metadata.resourceVersion) throw new Error(`status of nodelocalstorage ${name}: no resourceVersion`);
     // PUT on /status with the resourceVersion read: the API server answers 409 if anyone wrote since.
     const body = { apiVersion: API_VERSION, kind: NLS_KIND, ...nls };
-    return (await call(`update status of nodelocalstorage ${name}`, () =>
+    return (await this.call(`update status of nodelocalstorage ${name}`, () =>
       this.custom.replaceClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: NLS_PLURAL, name, body }),
     )) as NodeLocalStorage;
   }
@@ -112,14 +114,14 @@ export class ClientNodeKube implements AgentKubeClient {
 
   async getInitConfig(name: string): Promise<NodeLocalStorageInitConfig | undefined> {
     return orUndefinedOn404(
-      call(`get nodelocalstorageinitconfig ${name}`, () =>
+      this.call(`get nodelocalstorageinitconfig ${name}`, () =>
         this.custom.getClusterCustomObject({ group: GROUP, version: VERSION, plural: NLSC_PLURAL, name }),
       ),
     ) as Promise<NodeLocalStorageInitConfig | undefined>;
   }
 
   async getNode(name: string): Promise<NodeRef> {
-    const node = await call(`get node ${name}`, () => this.core.readNode({ name }));
+    const node = await this.call(`get node ${name}`, () => this.core.readNode({ name }));
     return { name, uid: node.metadata?.uid ?? "", labels: node.metadata?.labels ?? {} };
   }
 
@@ -145,21 +147,21 @@ export class ClientNodeKube implements AgentKubeClient {
       lastTimestamp: now,
       count: 1,
     };
-    await call(`create event ${event.reason} for nodelocalstorage ${involvedName}`, () =>
+    await this.call(`create event ${event.reason} for nodelocalstorage ${involvedName}`, () =>
       this.core.createNamespacedEvent({ namespace, body }),
     );
   }
 
   async getLease(namespace: string, name: string): Promise<Lease | undefined> {
     const lease = await orUndefinedOn404(
-      call(`get lease ${namespace}/${name}`, () => this.coordination.readNamespacedLease({ namespace, name })),
+      this.call(`get lease ${namespace}/${name}`, () => this.coordination.readNamespacedLease({ namespace, name })),
     );
     return lease && fromV1Lease(lease);
   }
 
   async createLease(lease: Lease): Promise<Lease> {
     const body = toV1Lease(lease);
-    const created = await call(`create lease ${lease.namespace}/${lease.name}`, () =>
+    const created = await this.call(`create lease ${lease.namespace}/${lease.name}`, () =>
       this.coordination.createNamespacedLease({ namespace: lease.namespace, body }),
     );
     return fromV1Lease(created);
@@ -167,10 +169,14 @@ export class ClientNodeKube implements AgentKubeClient {
 
   async replaceLease(lease: Lease): Promise<Lease> {
     const body = toV1Lease(lease);
-    const replaced = await call(`renew lease ${lease.namespace}/${lease.name}`, () =>
+    const replaced = await this.call(`renew lease ${lease.namespace}/${lease.name}`, () =>
       this.coordination.replaceNamespacedLease({ namespace: lease.namespace, name: lease.name, body }),
     );
     return fromV1Lease(replaced);
+  }
+
+  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return call(what, fn, this.timeoutMs);
   }
 }
 
@@ -210,14 +216,27 @@ function fromV1Lease(v: V1Lease): Lease {
   };
 }
 
+/**
+ * How long one API call may take. client-node sets no timeout, and a call hanging on a half-dead
+ * connection would stall the reconcile loop (and a graceful shutdown) forever.
+ */
+export const API_CALL_TIMEOUT_MS = 30_000;
+
 /** Runs one API call, turning client-node's ApiException into a `KubeError` with a readable message. */
-async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+async function call<T>(what: string, fn: () => Promise<T>, timeoutMs = API_CALL_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${timeoutMs / 1000}s`)), timeoutMs);
+  });
   try {
-    return await fn();
+    return await Promise.race([fn(), timeout]);
   } catch (err) {
     if (err instanceof ApiException)
       throw new KubeError(err.code, `${what}: HTTP ${err.code}: ${apiMessage(err.body)}`);
+    if (err instanceof Error && err.message.startsWith(`${what}: `)) throw err;
     throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
