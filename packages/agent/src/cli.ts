@@ -1,22 +1,14 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_INIT_CONFIG_NAME, DEFAULT_LEASE_NAMESPACE, DEFAULT_LV_PREFIX } from "@nls/api";
-import { Agent, DEFAULT_AGENT_CONFIG, type HostPort } from "./agent.js";
-import {
-  DEFAULT_DEVICE_GLOBS,
-  DEFAULT_MOUNTINFO_PATH,
-  DEFAULT_MOUNT_ROOT,
-  discoverHost,
-  type HostFacts,
-} from "./discovery/host.js";
-import { execaRunner, type CommandRunner } from "./discovery/run.js";
+import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
+import { DEFAULT_DEVICE_GLOBS, DEFAULT_MOUNTINFO_PATH, DEFAULT_MOUNT_ROOT } from "./discovery/host.js";
+import { execaRunner } from "./discovery/run.js";
 import { parseCommandPrefix, parseDeviceGlobs, parseDuration, parseObjectName } from "./flags.js";
-import { applyInit } from "./init/apply.js";
-import { planInit } from "./init/plan.js";
 import { ClientNodeKube, loadKubeConfig } from "./kube/client-node.js";
 import { LOG_LEVELS, createLogger, type LogLevel, type Logger } from "./log.js";
 import { AgentMetrics } from "./metrics.js";
-import { buildStatus } from "./report.js";
+import { realHost } from "./host-port.js";
 import { registerScanCommand } from "./scan.js";
 import { parseListenAddress, startServer, type ListenAddress } from "./server.js";
 
@@ -128,18 +120,6 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** The host side of the agent: discovery, init and the report builder over real commands. */
-export function hostPort(runner: CommandRunner, opts: DaemonOptions): HostPort<HostFacts> {
-  return {
-    discover: () =>
-      discoverHost(runner, { deviceGlobs: opts.devices, mountRoot: opts.mountRoot, mountInfoPath: opts.mountinfo }),
-    init: (toInit, facts) => applyInit(planInit(toInit, facts), runner),
-    buildStatus: (facts, nls, now, previous, initProblems) =>
-      buildStatus(facts, nls, { lvPrefix: opts.lvPrefix, now, ...(previous ? { previous } : {}) }, initProblems),
-    commandErrors: (facts) => facts.commandErrors,
-  };
-}
-
 async function runDaemon(opts: DaemonOptions & { nodeName: string }): Promise<number> {
   const log: Logger = createLogger(opts.logLevel);
   process.on("unhandledRejection", (err) => log.error({ err: String(err) }, "unhandled rejection"));
@@ -157,7 +137,12 @@ async function runDaemon(opts: DaemonOptions & { nodeName: string }): Promise<nu
   const metrics = new AgentMetrics();
   const agent = new Agent({
     kube,
-    host: hostPort(execaRunner({ prefix: opts.commandPrefix }), opts),
+    host: realHost(execaRunner({ prefix: opts.commandPrefix }), {
+      deviceGlobs: opts.devices,
+      mountRoot: opts.mountRoot,
+      mountInfoPath: opts.mountinfo,
+      lvPrefix: opts.lvPrefix,
+    }),
     metrics,
     log,
     config: {

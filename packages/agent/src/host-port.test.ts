@@ -1,0 +1,89 @@
+import test from "ava";
+import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
+import { fail, fakeRunner, fixture, ok } from "./discovery/testdata/fixtures.js";
+import { realHost } from "./host-port.js";
+import { FakeKube } from "./kube/fake.js";
+import { createLogger } from "./log.js";
+import { AgentMetrics } from "./metrics.js";
+
+/**
+ * The daemon's real host side (discovery, init plan, report) wired into the reconcile loop, replaying
+ * the recorded VM (VG `nlsrec` on loop2+loop3, a DOS table on loop1, loop5 clean) against the fake API.
+ */
+
+const MOUNTINFO = new URL("discovery/testdata/mountinfo.txt", import.meta.url).pathname;
+
+function setup(resourceToBeInited: { vgs: { name: string; devices: string[] }[] }) {
+  const runner = fakeRunner((cmd) => {
+    if (cmd === "lsblk") return ok(fixture("lsblk.json"));
+    if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
+    if (cmd === "wipefs") return ok(fixture("wipefs-batch.json"));
+    if (cmd === "pvcreate" || cmd === "vgcreate") return ok("");
+    return fail(`${cmd}: not expected`, 127);
+  });
+  const kube = new FakeKube();
+  kube.addNode("vm");
+  kube.addInitConfig({
+    metadata: { name: "open-local" },
+    spec: {
+      globalConfig: {
+        listConfig: { vgs: { include: ["nls.*"] }, devices: { include: ["/dev/loop[5-7]"] } },
+        resourceToBeInited,
+      },
+    },
+  });
+  const agent = new Agent({
+    kube,
+    host: realHost(runner, {
+      deviceGlobs: ["/dev/loop*"],
+      mountRoot: "/tmp/nlsrec/mnt/open-local",
+      mountInfoPath: MOUNTINFO,
+      lvPrefix: "local",
+    }),
+    metrics: new AgentMetrics({ defaultMetrics: false }),
+    log: createLogger("silent"),
+    config: { ...DEFAULT_AGENT_CONFIG, nodeName: "vm", initConfigName: "open-local", leaseNamespace: "kube-system" },
+  });
+  return { runner, kube, agent };
+}
+
+test("recorded host: status reported once, refusal of a device with a partition table recorded once, nothing run on it", async (t) => {
+  const { runner, kube, agent } = setup({ vgs: [{ name: "pool-new", devices: ["/dev/loop1"] }] });
+  for (let i = 0; i < 3; i++) await agent.reconcile();
+
+  const nls = kube.nls.get("vm")!;
+  const vg = nls.status?.nodeStorageInfo?.volumeGroups?.find((v) => v.name === "nlsrec");
+  t.truthy(vg);
+  t.deepEqual(vg?.physicalVolumes, ["/dev/loop2", "/dev/loop3"]);
+  t.deepEqual(nls.status?.filteredStorageInfo?.volumeGroups, ["nlsrec"]);
+  t.deepEqual(nls.status?.filteredStorageInfo?.devices, ["/dev/loop5", "/dev/loop6", "/dev/loop7"]);
+  t.regex(nls.status?.nodeStorageInfo?.state?.message ?? "", /pool-new.*\/dev\/loop1/);
+
+  t.is(kube.writesOf("replaceNlsStatus").length, 1, "a steady host is written once");
+  const refusals = kube.events.filter((e) => e.event.reason === "InitRefused");
+  t.is(refusals.length, 1);
+  t.regex(refusals[0]!.event.message, /\/dev\/loop1/);
+  t.deepEqual([...new Set(runner.calls.map((c) => c.cmd))].sort(), ["lsblk", "lvm", "wipefs"]);
+});
+
+test("recorded host: a clean device gets pvcreate and vgcreate, without --force", async (t) => {
+  const { runner, kube, agent } = setup({ vgs: [{ name: "pool-new", devices: ["/dev/loop5"] }] });
+  const r = await agent.reconcile();
+  t.deepEqual(
+    r.initOutcomes.map((o) => [o.vg, o.result]),
+    [["pool-new", "created"]],
+  );
+  const writes = runner.calls.filter((c) => c.cmd === "pvcreate" || c.cmd === "vgcreate");
+  t.deepEqual(
+    writes.map((c) => c.cmd),
+    ["pvcreate", "vgcreate"],
+  );
+  for (const c of writes) {
+    t.true(c.args.includes("/dev/loop5"));
+    t.false(c.args.some((a) => a === "--force" || a === "-f" || a === "-ff" || a === "--yes" || a === "-y"));
+  }
+  t.deepEqual(
+    kube.events.map((e) => e.event.reason),
+    ["VolumeGroupCreated"],
+  );
+});

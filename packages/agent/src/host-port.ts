@@ -1,0 +1,23 @@
+import type { HostPort } from "./agent.js";
+import { discoverHost, type DiscoveryOptions, type HostFacts } from "./discovery/host.js";
+import type { CommandRunner } from "./discovery/run.js";
+import { applyInit } from "./init/apply.js";
+import { planInit } from "./init/plan.js";
+import { buildStatus } from "./report.js";
+
+/** The agent's host side over real commands: discovery, the init plan and its application, the report. */
+export function realHost(runner: CommandRunner, opts: DiscoveryOptions & { lvPrefix: string }): HostPort<HostFacts> {
+  const discovery: DiscoveryOptions = {
+    deviceGlobs: opts.deviceGlobs,
+    mountRoot: opts.mountRoot,
+    ...(opts.mountInfoPath ? { mountInfoPath: opts.mountInfoPath } : {}),
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+  };
+  return {
+    discover: () => discoverHost(runner, discovery),
+    init: (toInit, facts) => applyInit(planInit(toInit, facts), runner),
+    buildStatus: (facts, nls, now, previous, initProblems) =>
+      buildStatus(facts, nls, { lvPrefix: opts.lvPrefix, now, ...(previous ? { previous } : {}) }, initProblems),
+    commandErrors: (facts) => facts.commandErrors,
+  };
+}
