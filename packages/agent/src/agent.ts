@@ -441,12 +441,11 @@ export class Agent<F> {
         case "exists":
           this.initFailures.delete(o.vg);
           if (o.reason) {
-            problems.push(`VG ${o.vg} exists and differs from the spec: ${o.reason}`);
-            await this.emit(nls, subject, {
-              type: "Warning",
-              reason: "VolumeGroupMismatch",
-              message: `VG ${o.vg} exists and was left alone: ${o.reason}`,
-            });
+            const problem = o.reason.startsWith(`VG ${o.vg}`)
+              ? o.reason
+              : `VG ${o.vg} exists and was left alone: ${o.reason}`;
+            problems.push(problem);
+            await this.emit(nls, subject, { type: "Warning", reason: "VolumeGroupMismatch", message: problem });
           } else {
             this.lastEvent.delete(subject);
           }

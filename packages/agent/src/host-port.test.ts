@@ -87,3 +87,14 @@ test("recorded host: a clean device gets pvcreate and vgcreate, without --force"
     ["VolumeGroupCreated"],
   );
 });
+
+test("recorded host: an existing VG whose PVs differ from the spec is left alone and reported once", async (t) => {
+  const { runner, kube, agent } = setup({ vgs: [{ name: "nlsrec", devices: ["/dev/loop2"] }] });
+  await agent.reconcile();
+  await agent.reconcile();
+  const mismatches = kube.events.filter((e) => e.event.reason === "VolumeGroupMismatch");
+  t.is(mismatches.length, 1);
+  t.regex(mismatches[0]!.event.message, /^VG nlsrec exists with PVs \[\/dev\/loop2, \/dev\/loop3\]/);
+  t.regex(kube.nls.get("vm")!.status?.nodeStorageInfo?.state?.message ?? "", /VG nlsrec exists with PVs/);
+  t.deepEqual([...new Set(runner.calls.map((c) => c.cmd))].sort(), ["lsblk", "lvm", "wipefs"]);
+});

@@ -19,4 +19,5 @@ export { execaRunner, type CommandRunner, type CommandResult } from "./discovery
 export { planInit, type InitPlan } from "./init/plan.js";
 export { applyInit, type InitOutcome } from "./init/apply.js";
 export { buildStatus, type ReportOptions } from "./report.js";
+export { realHost } from "./host-port.js";
 export { scanHost, renderScan } from "./scan.js";
