@@ -378,6 +378,7 @@ export class Agent<F> {
         await this.emit(created, "config", {
           type: "Warning",
           reason: "InitConfigNotFound",
+          action: "CreateNodeLocalStorage",
           message: `NodeLocalStorageInitConfig "${this.config.initConfigName}" not found: created with an empty spec (nothing selected, nothing initialised)`,
         });
       }
@@ -435,6 +436,7 @@ export class Agent<F> {
           await this.emit(nls, subject, {
             type: "Normal",
             reason: "VolumeGroupCreated",
+            action: "InitVolumeGroup",
             message: `created VG ${o.vg} on ${o.devices.join(", ")}`,
           });
           break;
@@ -445,7 +447,12 @@ export class Agent<F> {
               ? o.reason
               : `VG ${o.vg} exists and was left alone: ${o.reason}`;
             problems.push(problem);
-            await this.emit(nls, subject, { type: "Warning", reason: "VolumeGroupMismatch", message: problem });
+            await this.emit(nls, subject, {
+              type: "Warning",
+              reason: "VolumeGroupMismatch",
+              action: "InitVolumeGroup",
+              message: problem,
+            });
           } else {
             this.lastEvent.delete(subject);
           }
@@ -457,6 +464,7 @@ export class Agent<F> {
           await this.emit(nls, subject, {
             type: "Warning",
             reason: "InitRefused",
+            action: "InitVolumeGroup",
             message: `VG ${o.vg} not created: ${reason}`,
           });
           break;
@@ -474,6 +482,7 @@ export class Agent<F> {
           await this.emit(nls, subject, {
             type: "Warning",
             reason: "InitFailed",
+            action: "InitVolumeGroup",
             message: `${problem} (retrying with backoff)`,
           });
           break;

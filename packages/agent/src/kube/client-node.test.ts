@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { NodeLocalStorage } from "@nls/api";
-import { ClientNodeKube } from "./client-node.js";
+import { ClientNodeKube, eventNamespaceForClusterScoped } from "./client-node.js";
 import { KubeError } from "./client.js";
 
 /**
@@ -166,23 +166,55 @@ test("leases: MicroTime with six fractional digits, Node owner, replace by name 
   });
 });
 
-test("createEvent: a core/v1 Event in the given namespace about the NLS", async (t) => {
+test("createEvent: a new-style core/v1 Event about the NLS, valid for a cluster-scoped object in kube-system", async (t) => {
   const { kube, seen } = await apiServer(t, (_req, body) => ({ status: 201, body }));
-  await kube.createEvent(
-    "kube-system",
-    { metadata: { name: "n1", uid: "nls-uid", resourceVersion: "7" }, spec: { nodeName: "n1" } },
-    { type: "Warning", reason: "InitRefused", message: "VG pool0 not created: /dev/vdb: mounted" },
-  );
+  const nls: NodeLocalStorage = {
+    metadata: { name: "n1", uid: "nls-uid", resourceVersion: "7" },
+    spec: { nodeName: "n1" },
+  };
+  await kube.createEvent("kube-system", nls, {
+    type: "Warning",
+    reason: "InitRefused",
+    action: "InitVolumeGroup",
+    message: "VG pool0 not created: /dev/vdb: mounted",
+  });
   t.is(seen[0]!.url, "/api/v1/namespaces/kube-system/events");
-  t.like(seen[0]!.body as object, {
+  const body = seen[0]!.body as Record<string, unknown>;
+  t.like(body, {
     metadata: { generateName: "n1.", namespace: "kube-system" },
     involvedObject: { apiVersion: "csi.aliyun.com/v1alpha1", kind: "NodeLocalStorage", name: "n1", uid: "nls-uid" },
     type: "Warning",
     reason: "InitRefused",
+    action: "InitVolumeGroup",
+    reportingComponent: "nls-agent",
+    reportingInstance: "nls-agent-n1",
     source: { component: "nls-agent", host: "n1" },
     count: 1,
   });
+  // The API server's rule for cluster-scoped objects: eventTime set (MicroTime), namespace default or kube-system.
+  t.regex(String(body.eventTime), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  t.is((body.involvedObject as { namespace?: string }).namespace, undefined);
+
+  await kube.createEvent("nls-system", nls, {
+    type: "Normal",
+    reason: "VolumeGroupCreated",
+    message: "m".repeat(5000),
+  });
+  t.is(seen[1]!.url, "/api/v1/namespaces/default/events");
+  t.like(seen[1]!.body as object, { action: "Reconcile" });
+  t.is((seen[1]!.body as { message: string }).message.length, 1024);
 });
+
+const eventNamespaces: [string, string][] = [
+  ["kube-system", "kube-system"],
+  ["default", "default"],
+  ["nls-system", "default"],
+];
+for (const [preferred, want] of eventNamespaces) {
+  test(`eventNamespaceForClusterScoped(${preferred}) = ${want}`, (t) => {
+    t.is(eventNamespaceForClusterScoped(preferred), want);
+  });
+}
 
 test("watchNls: events for the named object, and onDone when the server ends the stream", async (t) => {
   const { kube, seen } = await apiServer(t, () => ({

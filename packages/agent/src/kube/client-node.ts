@@ -30,6 +30,17 @@ import {
   type WatchHandle,
 } from "./client.js";
 
+/** The API server rejects longer Event messages. */
+const EVENT_NOTE_LIMIT = 1024;
+
+/**
+ * The namespace an Event about a cluster-scoped object (the NLS) may live in: the API server accepts
+ * only `default` and `kube-system` for those, so any other configured namespace falls back to `default`.
+ */
+export function eventNamespaceForClusterScoped(preferred: string): string {
+  return preferred === "kube-system" || preferred === "default" ? preferred : "default";
+}
+
 /** Where the API server is: a kubeconfig file, or the pod's service account when none is given. */
 export function loadKubeConfig(kubeconfigPath: string | undefined): KubeConfig {
   const kc = new KubeConfig();
@@ -128,8 +139,9 @@ export class ClientNodeKube implements AgentKubeClient {
   async createEvent(namespace: string, involved: NodeLocalStorage, event: AgentEvent): Promise<void> {
     const now = new Date();
     const involvedName = involved.metadata.name ?? "";
+    const ns = eventNamespaceForClusterScoped(namespace);
     const body: CoreV1Event = {
-      metadata: { generateName: `${involvedName}.`, namespace },
+      metadata: { generateName: `${involvedName}.`, namespace: ns },
       involvedObject: {
         apiVersion: API_VERSION,
         kind: NLS_KIND,
@@ -139,16 +151,20 @@ export class ClientNodeKube implements AgentKubeClient {
       },
       type: event.type,
       reason: event.reason,
-      message: event.message,
-      source: { component: this.component, host: involved.spec?.nodeName ?? involvedName },
+      message: event.message.slice(0, EVENT_NOTE_LIMIT),
+      // eventTime makes this a "new" Event, the only kind the API server accepts in kube-system about
+      // a cluster-scoped object; it then also requires the reporting fields and an action.
+      eventTime: new V1MicroTime(now.getTime()),
+      action: event.action ?? "Reconcile",
       reportingComponent: this.component,
-      reportingInstance: `${this.component}-${involvedName}`,
+      reportingInstance: `${this.component}-${involvedName}`.slice(0, 128),
+      source: { component: this.component, host: involved.spec?.nodeName ?? involvedName },
       firstTimestamp: now,
       lastTimestamp: now,
       count: 1,
     };
     await this.call(`create event ${event.reason} for nodelocalstorage ${involvedName}`, () =>
-      this.core.createNamespacedEvent({ namespace, body }),
+      this.core.createNamespacedEvent({ namespace: ns, body }),
     );
   }
 

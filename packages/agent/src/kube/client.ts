@@ -28,7 +28,10 @@ export interface AgentKubeClient {
   getInitConfig(name: string): Promise<NodeLocalStorageInitConfig | undefined>;
   /** The Node; throws `KubeError` 404 when it does not exist. */
   getNode(name: string): Promise<NodeRef>;
-  /** Records an Event about `involved` in `namespace`. */
+  /**
+   * Records an Event about `involved` in `namespace` (an implementation may substitute a namespace the
+   * API server accepts for Events about cluster-scoped objects).
+   */
   createEvent(namespace: string, involved: NodeLocalStorage, event: AgentEvent): Promise<void>;
   getLease(namespace: string, name: string): Promise<Lease | undefined>;
   /** Throws `KubeError` 409 when it already exists. */
@@ -54,6 +57,8 @@ export interface AgentEvent {
   /** UpperCamelCase, machine-readable (e.g. `InitRefused`). */
   reason: string;
   message: string;
+  /** What the agent did or tried (UpperCamelCase, e.g. `InitVolumeGroup`); `Reconcile` when absent. */
+  action?: string;
 }
 
 /** A `coordination.k8s.io/v1` Lease, flattened to the fields the agent uses. */
