@@ -1,13 +1,25 @@
 import type { FailedNodesMap, HostPriority, WirePod } from "@nls/api";
-import type { Allocation, Ledger } from "./ledger.js";
+import type { Allocation, Ledger, NodeUsage } from "./ledger.js";
+import { agentTrusted, type LeaseMode } from "./lease.js";
 import type { NodeView } from "./node-view.js";
 import { Placer, type Strategy } from "./placement.js";
 import type { PodStorage } from "./request.js";
 import { score } from "./scoring.js";
 
-/** What a filter or prioritize pass reads: precomputed node views, agent health, the ledger. */
+/** All a request needs of one node, behind one lookup. */
+export interface NodeRecord {
+  view: NodeView | undefined;
+  /** Agent lease expiry in ms (NaN: unusable lease; undefined: no lease). */
+  leaseExpiry: number | undefined;
+  /** The ledger's live usage object for the node. */
+  usage: NodeUsage;
+}
+
+/** What a filter or prioritize pass reads: precomputed node records and the ledger. */
 export interface ClusterView {
+  record(name: string): NodeRecord | undefined;
   node(name: string): NodeView | undefined;
+  readonly leaseMode: LeaseMode;
   /** Why the node's agent cannot be trusted right now (no/expired lease), or undefined when healthy. */
   agentProblem(name: string, now: number): string | undefined;
   readonly ledger: Ledger;
@@ -86,22 +98,23 @@ export function filterNodes(
       out.passing.push(name);
       continue;
     }
-    const nodeView = view.node(name);
-    if (!nodeView) {
+    const rec = view.record(name);
+    const nodeView = rec?.view;
+    if (!rec || !nodeView) {
       fail(name, "no-nls", "no NodeLocalStorage for this node (is the nls agent running here?)");
       continue;
     }
-    const agent = view.agentProblem(name, now);
-    if (agent) {
-      fail(name, "agent", agent);
+    if (!agentTrusted(rec.leaseExpiry, view.leaseMode, now)) {
+      fail(name, "agent", view.agentProblem(name, now) ?? "nls agent not trusted");
       continue;
     }
-    if (placer.place(nodeView, view.ledger.usage(name))) out.passing.push(name);
+    if (placer.place(nodeView, rec.usage)) out.passing.push(name);
     else fail(name, "capacity", placer.explain());
   }
   if (needsNode && out.passing.length === 1) {
     const node = out.passing[0]!;
-    if (placer.place(view.node(node)!, view.ledger.usage(node))) out.onlyPlacement = placer.placements();
+    const rec = view.record(node)!;
+    if (placer.place(rec.view!, rec.usage)) out.onlyPlacement = placer.placements();
   }
   return out;
 }
@@ -132,8 +145,8 @@ export function scoreNodes(
   for (let i = 0; i < nodeNames.length; i++) {
     const name = nodeNames[i]!;
     let s = 0;
-    const nodeView = pin && pin.node !== name ? undefined : view.node(name);
-    if (nodeView && !view.agentProblem(name, now) && placer.place(nodeView, view.ledger.usage(name))) {
+    const rec = pin && pin.node !== name ? undefined : view.record(name);
+    if (rec?.view && agentTrusted(rec.leaseExpiry, view.leaseMode, now) && placer.place(rec.view, rec.usage)) {
       const u = placer.utilisationAfter();
       s = score(strategy, u.used, u.capacity);
       if (s > bestScore) {
@@ -144,8 +157,8 @@ export function scoreNodes(
     scores[i] = { Host: name, Score: s };
   }
   if (bestIndex < 0) return { scores };
-  const node = nodeNames[bestIndex]!;
-  placer.place(view.node(node)!, view.ledger.usage(node));
+  const rec = view.record(nodeNames[bestIndex]!)!;
+  placer.place(rec.view!, rec.usage);
   return { scores, best: placer.placements() };
 }
 

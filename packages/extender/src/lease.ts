@@ -36,3 +36,7 @@ export function agentProblem(
   }
   return undefined;
 }
+
+/** The hot-path form of `agentProblem`: true when the node's agent is trusted. */
+export const agentTrusted = (expiry: number | undefined, mode: LeaseMode, now: number): boolean =>
+  expiry === undefined ? mode === "optional" : expiry >= now;

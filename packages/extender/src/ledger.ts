@@ -49,6 +49,8 @@ export interface NodeUsage {
   unplaced: number;
 }
 
+const isEmpty = (u: NodeUsage): boolean => u.vg.size === 0 && u.devices.size === 0 && u.unplaced === 0;
+
 interface Entry {
   pv?: Allocation;
   allocation?: Allocation;
@@ -94,8 +96,23 @@ export class Ledger {
   /** Bumped on every change, so callers can tell whether anything moved. */
   version = 0;
 
+  /** The node's committed space, or undefined when nothing is committed there. */
   usage(node: string): NodeUsage | undefined {
-    return this.usageByNode.get(node);
+    const u = this.usageByNode.get(node);
+    return u && !isEmpty(u) ? u : undefined;
+  }
+
+  /**
+   * The node's usage object, created empty if needed and kept for the ledger's life, so a cache can
+   * hold the reference and the hot path skips a map lookup.
+   */
+  usageFor(node: string): NodeUsage {
+    let u = this.usageByNode.get(node);
+    if (!u) {
+      u = { vg: new Map(), devices: new Map(), unplaced: 0 };
+      this.usageByNode.set(node, u);
+    }
+    return u;
   }
 
   get liveReservations(): number {
@@ -177,6 +194,7 @@ export class Ledger {
     for (const name of [...this.usageByNode.keys()].sort()) {
       if (node !== undefined && name !== node) continue;
       const u = this.usageByNode.get(name)!;
+      if (isEmpty(u)) continue;
       nodes[name] = {
         vgs: Object.fromEntries([...u.vg].sort(([a], [b]) => (a < b ? -1 : 1))),
         devices: Object.fromEntries([...u.devices].sort(([a], [b]) => (a < b ? -1 : 1))),
@@ -213,11 +231,7 @@ export class Ledger {
   }
 
   private apply(a: Allocation, key: string, sign: 1 | -1): void {
-    let u = this.usageByNode.get(a.node);
-    if (!u) {
-      u = { vg: new Map(), devices: new Map(), unplaced: 0 };
-      this.usageByNode.set(a.node, u);
-    }
+    const u = this.usageFor(a.node);
     if (a.device) {
       if (sign > 0) u.devices.set(a.device, key);
       else if (u.devices.get(a.device) === key) u.devices.delete(a.device);
@@ -228,6 +242,5 @@ export class Ledger {
     } else {
       u.unplaced += sign * a.bytes;
     }
-    if (u.vg.size === 0 && u.devices.size === 0 && u.unplaced === 0) this.usageByNode.delete(a.node);
   }
 }

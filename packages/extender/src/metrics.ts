@@ -182,6 +182,16 @@ export class ExtenderMetrics {
     });
   }
 
+  /**
+   * The exposition text. open-local's three `*_total` gauges keep their names (dashboards query them)
+   * but are typed `untyped`: Prometheus treats them the same, and promtool's lint rejects a *gauge*
+   * named `_total`. Everything else is as prom-client renders it.
+   */
+  async render(): Promise<string> {
+    const text = await this.registry.metrics();
+    return text.replace(/^# TYPE (local_(?:volume_group|device|mount_point)_total) gauge$/gm, "# TYPE $1 untyped");
+  }
+
   countFailures(failures: Record<FailureKind, number>): void {
     for (const k of FAILURE_KINDS) if (failures[k] > 0) this.failedNodes.inc({ reason: k }, failures[k]);
   }

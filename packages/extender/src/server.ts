@@ -25,7 +25,7 @@ export function createApp(ctx: RouteContext): express.Express {
   });
   app.get("/version", (_req, res) => void res.json({ version: ctx.version }));
   app.get("/metrics", async (_req, res) => {
-    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.render());
   });
   app.use((req, _res, next) => next(new HttpError(404, `no route for ${req.method} ${req.path}`)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -8,7 +8,7 @@ import {
   type NodeLocalStorage,
 } from "@nls/api";
 import { chooseOnNode, parseAllocationRecord, pvAllocation } from "../claims.js";
-import type { ClusterView } from "../decide.js";
+import type { ClusterView, NodeRecord } from "../decide.js";
 import { type Allocation, Ledger } from "../ledger.js";
 import { agentProblem, leaseExpiry, type LeaseMode } from "../lease.js";
 import { nodeViewFromNls, type NodeView } from "../node-view.js";
@@ -30,14 +30,13 @@ const pvKey = (name: string): string => `pv:${name}`;
  */
 export class ClusterStore implements ObjectLookup, ClusterView {
   readonly ledger = new Ledger();
-  private readonly views = new Map<string, NodeView>();
+  /** Per node: its view, lease expiry and ledger usage, so a request does one lookup per node. */
+  private readonly records = new Map<string, NodeRecord>();
   private readonly nlsObjects = new Map<string, NodeLocalStorage>();
   private readonly pvcs = new Map<string, V1PersistentVolumeClaim>();
   private readonly pvs = new Map<string, V1PersistentVolume>();
   /** StorageClass name → local class, or null for a class of another provisioner. */
   private readonly classes = new Map<string, LocalClass | null>();
-  /** Lease expiry per node (NaN: lease without usable times). */
-  private readonly leases = new Map<string, number>();
   /** PVC key → the local PV whose claimRef names it (and the claim uid it was made for). */
   private readonly pvByClaim = new Map<string, { pv: string; uid?: string }>();
   /** PVC keys whose selected-node commitment has no VG yet (their node had no NLS). */
@@ -63,19 +62,29 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   localClass(name: string): LocalClass | undefined {
     return this.classes.get(name) ?? undefined;
   }
+  get leaseMode(): LeaseMode {
+    return this.options.leaseMode;
+  }
+  record(name: string): NodeRecord | undefined {
+    return this.records.get(name);
+  }
   node(name: string): NodeView | undefined {
-    return this.views.get(name);
+    return this.records.get(name)?.view;
   }
   agentProblem(name: string, now: number): string | undefined {
     return agentProblem(
-      this.leases.get(name),
+      this.records.get(name)?.leaseExpiry,
       this.options.leaseMode,
       now,
       `${this.options.leaseNamespace}/${leaseNameForNode(name)}`,
     );
   }
+  /** Nodes with a NodeLocalStorage, sorted. */
   nodeNames(): string[] {
-    return [...this.views.keys()].sort();
+    return [...this.records]
+      .filter(([, r]) => r.view)
+      .map(([n]) => n)
+      .sort();
   }
   nlsObject(name: string): NodeLocalStorage | undefined {
     return this.nlsObjects.get(name);
@@ -97,24 +106,27 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     const name = nls.metadata?.name;
     if (!name) return;
     this.nlsObjects.set(name, nls);
-    this.views.set(name, nodeViewFromNls(name, nls));
+    this.recordFor(name).view = nodeViewFromNls(name, nls);
     for (const key of [...this.unplaced]) {
       if (this.pvcs.get(key)?.metadata?.annotations?.[ANNOTATION_SELECTED_NODE] === name) this.refreshClaim(key);
     }
   }
   deleteNls(name: string): void {
     this.nlsObjects.delete(name);
-    this.views.delete(name);
+    const r = this.records.get(name);
+    if (r) r.view = undefined;
   }
 
   applyLease(lease: V1Lease): void {
     const name = lease.metadata?.name;
     if (!name?.startsWith(LEASE_NAME_PREFIX)) return;
     if (lease.metadata?.namespace && lease.metadata.namespace !== this.options.leaseNamespace) return;
-    this.leases.set(name.slice(LEASE_NAME_PREFIX.length), leaseExpiry(lease) ?? Number.NaN);
+    this.recordFor(name.slice(LEASE_NAME_PREFIX.length)).leaseExpiry = leaseExpiry(lease) ?? Number.NaN;
   }
   deleteLease(name: string): void {
-    if (name.startsWith(LEASE_NAME_PREFIX)) this.leases.delete(name.slice(LEASE_NAME_PREFIX.length));
+    if (!name.startsWith(LEASE_NAME_PREFIX)) return;
+    const r = this.records.get(name.slice(LEASE_NAME_PREFIX.length));
+    if (r) r.leaseExpiry = undefined;
   }
 
   applyStorageClass(sc: V1StorageClass): void {
@@ -179,6 +191,15 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     return this.ledger.releasePod(uid, "pod-gone");
   }
 
+  private recordFor(name: string): NodeRecord {
+    let r = this.records.get(name);
+    if (!r) {
+      r = { view: undefined, leaseExpiry: undefined, usage: this.ledger.usageFor(name) };
+      this.records.set(name, r);
+    }
+    return r;
+  }
+
   // ---- ledger upkeep -------------------------------------------------------------------------------
 
   /** The PVC key a PV's claimRef names (a recreated PVC of that name is told apart by `boundPv`). */
@@ -228,7 +249,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
       cls.volumeType === "Device"
         ? { kind: "device", claim: key, bytes: size.bytes, mediaType: cls.mediaType }
         : { kind: "lvm", claim: key, bytes: size.bytes, vgName: cls.vgName };
-    const view = this.views.get(node);
+    const view = this.node(node);
     if (!view) {
       this.unplaced.add(key);
       return request.kind === "lvm" && request.vgName

@@ -1,0 +1,179 @@
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  ListWatch,
+  StorageV1Api,
+  Watch,
+  type V1Lease,
+  type V1PersistentVolume,
+  type V1PersistentVolumeClaim,
+  type V1Pod,
+  type V1StorageClass,
+} from "@kubernetes/client-node";
+import { GROUP, NLS_PLURAL, VERSION, type NodeLocalStorage } from "@nls/api";
+import type { Logger } from "pino";
+import type { ClusterStore } from "./store.js";
+
+interface Handlers<T> {
+  apply(obj: T): void;
+  remove(obj: T): void;
+}
+
+const RESTART_MIN_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+
+/**
+ * One list+watch feeding the store. client-node's ListWatch stops for good on any error but 410, so
+ * this restarts it with capped exponential backoff. It counts as synced once its first list landed.
+ */
+class Feed<T extends KubernetesObject> {
+  private readonly watch: ListWatch<T>;
+  private listed = false;
+  synced = false;
+  private stopped = false;
+  private backoff = RESTART_MIN_MS;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly kind: string,
+    kc: KubeConfig,
+    path: string,
+    list: () => Promise<KubernetesListObject<T>>,
+    handlers: Handlers<T>,
+    private readonly log: Logger,
+    fieldSelector?: string,
+  ) {
+    const listed = async () => {
+      const result = await list();
+      this.listed = true;
+      return result;
+    };
+    this.watch = new ListWatch<T>(path, new Watch(kc), listed, false, undefined, fieldSelector);
+    const guard = (what: string, fn: (obj: T) => void) => (obj: T) => {
+      try {
+        fn(obj);
+      } catch (err) {
+        this.log.error({ err, kind, name: obj.metadata?.name }, `could not ${what} object`);
+      }
+    };
+    this.watch.on("add", guard("apply", handlers.apply));
+    this.watch.on("update", guard("apply", handlers.apply));
+    this.watch.on("delete", guard("remove", handlers.remove));
+    this.watch.on("connect", () => (this.backoff = RESTART_MIN_MS));
+    this.watch.on("error", (err: unknown) => {
+      if (this.stopped) return;
+      this.log.warn(
+        { kind, err: String((err as Error)?.message ?? err), retryInMs: this.backoff },
+        "watch failed; restarting",
+      );
+      this.timer = setTimeout(() => void this.start(), this.backoff);
+      this.backoff = Math.min(this.backoff * 2, RESTART_MAX_MS);
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.watch.start();
+    } catch (err) {
+      this.log.warn({ kind: this.kind, err: String(err) }, "watch start failed");
+    }
+    if (this.listed && !this.synced) {
+      this.synced = true;
+      this.log.info({ kind: this.kind, count: this.watch.list().length }, "cache synced");
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.watch.stop();
+  }
+}
+
+export interface Informers {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  synced(): boolean;
+}
+
+/** The informers behind the store: NLS, PV, PVC, StorageClass, agent Leases, unscheduled Pods. */
+export function makeInformers(kc: KubeConfig, store: ClusterStore, log: Logger): Informers {
+  const core = kc.makeApiClient(CoreV1Api);
+  const storage = kc.makeApiClient(StorageV1Api);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const ns = store.options.leaseNamespace;
+  const feeds = [
+    new Feed<NodeLocalStorage & KubernetesObject>(
+      "NodeLocalStorage",
+      kc,
+      `/apis/${GROUP}/${VERSION}/${NLS_PLURAL}`,
+      () =>
+        custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: NLS_PLURAL }) as Promise<
+          KubernetesListObject<NodeLocalStorage & KubernetesObject>
+        >,
+      { apply: (o) => store.applyNls(o), remove: (o) => store.deleteNls(o.metadata?.name ?? "") },
+      log,
+    ),
+    new Feed<V1StorageClass>(
+      "StorageClass",
+      kc,
+      "/apis/storage.k8s.io/v1/storageclasses",
+      () => storage.listStorageClass(),
+      { apply: (o) => store.applyStorageClass(o), remove: (o) => store.deleteStorageClass(o.metadata?.name ?? "") },
+      log,
+    ),
+    new Feed<V1PersistentVolume>(
+      "PersistentVolume",
+      kc,
+      "/api/v1/persistentvolumes",
+      () => core.listPersistentVolume(),
+      { apply: (o) => store.applyPv(o), remove: (o) => store.deletePv(o.metadata?.name ?? "") },
+      log,
+    ),
+    new Feed<V1PersistentVolumeClaim>(
+      "PersistentVolumeClaim",
+      kc,
+      "/api/v1/persistentvolumeclaims",
+      () => core.listPersistentVolumeClaimForAllNamespaces(),
+      {
+        apply: (o) => store.applyPvc(o),
+        remove: (o) => store.deletePvc(o.metadata?.namespace ?? "", o.metadata?.name ?? ""),
+      },
+      log,
+    ),
+    new Feed<V1Lease>(
+      "Lease",
+      kc,
+      `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`,
+      () => coordination.listNamespacedLease({ namespace: ns }),
+      { apply: (o) => store.applyLease(o), remove: (o) => store.deleteLease(o.metadata?.name ?? "") },
+      log,
+    ),
+    // Only pods waiting for a node: one leaving this set was deleted or bound (after PreBind wrote
+    // selected-node), and either way its reservations have done their job.
+    new Feed<V1Pod>(
+      "Pod",
+      kc,
+      "/api/v1/pods",
+      () => core.listPodForAllNamespaces({ fieldSelector: "spec.nodeName=" }),
+      { apply: () => {}, remove: (o) => void (o.metadata?.uid && store.podGone(o.metadata.uid)) },
+      log,
+      "spec.nodeName=",
+    ),
+  ];
+  return {
+    start: async () => {
+      await Promise.all(feeds.map((f) => f.start()));
+    },
+    stop: async () => {
+      await Promise.all(feeds.map((f) => f.stop()));
+    },
+    synced: () => feeds.every((f) => f.synced),
+  };
+}

@@ -1,0 +1,322 @@
+import { spawnSync } from "node:child_process";
+import test from "ava";
+import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
+import pino from "pino";
+import type { ClusterStore } from "./cache/store.js";
+import { clusterWith, Gi, nls, pod, pv, pvc } from "./fixtures.js";
+import { ExtenderMetrics } from "./metrics.js";
+import type { ClaimWriter } from "./routes/context.js";
+import { createApp, listen, type RunningServer } from "./server.js";
+
+const now = Date.parse("2026-03-01T12:00:00Z");
+
+interface Harness {
+  url: string;
+  store: ClusterStore;
+  writes: Array<[string, string, string]>;
+  server: RunningServer;
+  setReady(v: boolean): void;
+  failWrites(v: boolean): void;
+}
+
+async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
+  const store = clusterWith(["n1", "n2"], now);
+  // n2 is nearly full.
+  store.applyPv(pv("pv-big", { node: "n2", size: "140Gi", vgName: "pool-0" }));
+  store.applyNls(
+    nls("n2", {
+      vgs: [
+        { name: "pool-0", allocatable: 150 * Gi },
+        { name: "pool-1", allocatable: 0 },
+      ],
+    }),
+  );
+  store.applyPvc(pvc("default", "data", { className: "lvm", size: "30Gi" }));
+  store.applyPvc(pvc("default", "other", { className: "nonexistent", size: "1Gi" }));
+  const writes: Harness["writes"] = [];
+  let ready = true;
+  let failing = false;
+  const writer: ClaimWriter = {
+    async annotate(namespace, name, key, value) {
+      if (failing) throw new Error("apiserver unavailable");
+      writes.push([`${namespace}/${name}`, key, value]);
+      // The informer echoes the write back.
+      const current = store.pvc(namespace, name)!;
+      store.applyPvc({
+        ...current,
+        metadata: { ...current.metadata, annotations: { ...current.metadata!.annotations, [key]: value } },
+      });
+    },
+  };
+  const app = createApp({
+    store,
+    metrics: new ExtenderMetrics(store),
+    log: pino({ level: "silent" }),
+    reservationTtlMs: 60_000,
+    maxBodyBytes,
+    writer,
+    now: () => now,
+    ready: () => ready,
+    version: "test",
+  });
+  const server = await listen(app, 0, "127.0.0.1");
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    store,
+    writes,
+    server,
+    setReady: (v) => (ready = v),
+    failWrites: (v) => (failing = v),
+  };
+}
+
+const post = (url: string, body: string, type = "application/json") =>
+  fetch(url, { method: "POST", body, headers: { "content-type": type } });
+
+/** The body kube-scheduler sends with nodeCacheCapable: true (Go structs without json tags). */
+const namesBody = (claims: string[], names: string[]) =>
+  JSON.stringify({ Pod: pod("default", "web-0", claims), Nodes: null, NodeNames: names });
+
+const node = (name: string) => ({
+  metadata: { name, labels: { "kubernetes.io/hostname": name } },
+  spec: {},
+  status: { capacity: { cpu: "4" } },
+});
+/** The body with nodeCacheCapable: false: whole Node objects. */
+const nodesBody = (claims: string[], names: string[]) =>
+  JSON.stringify({
+    Pod: pod("default", "web-0", claims),
+    Nodes: { metadata: {}, items: names.map(node) },
+    NodeNames: null,
+  });
+
+test("filter passes pods without local PVCs through with every node (NodeNames mode)", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  const res = await post(`${h.url}/scheduler/predicates`, namesBody(["other"], ["n1", "n2", "unknown"]));
+  t.is(res.status, 200);
+  t.deepEqual(await res.json(), {
+    NodeNames: ["n1", "n2", "unknown"],
+    Nodes: null,
+    FailedNodes: {},
+    FailedAndUnresolvableNodes: {},
+    Error: "",
+  });
+});
+
+test("filter answers in NodeNames with reasons, and holds a reservation on the only node left", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  const res = await post(`${h.url}/scheduler/predicates`, namesBody(["data"], ["n1", "n2", "unknown"]));
+  t.is(res.status, 200);
+  const body = (await res.json()) as Record<string, unknown>;
+  t.deepEqual(body.NodeNames, ["n1"]);
+  t.deepEqual(body.FailedNodes, {});
+  t.deepEqual(body.FailedAndUnresolvableNodes, {
+    n2: "vg pool-0: need 30Gi, free 10Gi of 150Gi; vg pool-1: need 30Gi, free 0 of 0",
+    unknown: "no NodeLocalStorage for this node (is the nls agent running here?)",
+  });
+  t.is(h.store.ledger.liveReservations, 1);
+  t.is(h.store.ledger.tentativeOf("default/data")?.node, "n1");
+});
+
+test("filter answers in Nodes with the full node objects when the request used Nodes", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  const res = await post(`${h.url}/scheduler/predicates`, nodesBody(["data"], ["n1", "n2"]));
+  t.is(res.status, 200);
+  const body = (await res.json()) as Record<string, unknown>;
+  t.deepEqual(body.Nodes, { metadata: {}, items: [node("n1")] });
+  t.is(body.NodeNames, null);
+  t.deepEqual(Object.keys(body.FailedAndUnresolvableNodes as object), ["n2"]);
+});
+
+test("prioritize scores known nodes and gives unknown ones 0 instead of failing", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  const res = await post(`${h.url}/scheduler/priorities`, namesBody(["data"], ["n1", "n2", "unknown"]));
+  t.is(res.status, 200);
+  t.deepEqual(await res.json(), [
+    { Host: "n1", Score: 2 },
+    { Host: "n2", Score: 0 },
+    { Host: "unknown", Score: 0 },
+  ]);
+  t.is(h.store.ledger.tentativeOf("default/data")?.node, "n1");
+});
+
+test("prioritize accepts Nodes mode too", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  const res = await post(`${h.url}/scheduler/priorities`, nodesBody([], ["n1", "n2"]));
+  t.deepEqual(await res.json(), [
+    { Host: "n1", Score: 0 },
+    { Host: "n2", Score: 0 },
+  ]);
+});
+
+const badBodies: Array<[string, string, RegExp]> = [
+  ["not JSON", "{Pod:", /^malformed JSON: /],
+  ["empty", "", /^request body is empty/],
+  ["an array", "[]", /request body must be a JSON object, got array/],
+  ["no Pod", JSON.stringify({ NodeNames: ["n1"] }), /missing Pod/],
+  ["Pod without name", JSON.stringify({ Pod: { metadata: {} }, NodeNames: [] }), /Pod.metadata.name/],
+  [
+    "NodeNames of numbers",
+    JSON.stringify({ Pod: pod("d", "p", []), NodeNames: [1] }),
+    /NodeNames\[0\] must be a string/,
+  ],
+  [
+    "both Nodes and NodeNames",
+    JSON.stringify({ Pod: pod("d", "p", []), NodeNames: [], Nodes: { items: [] } }),
+    /both Nodes and NodeNames/,
+  ],
+  ["neither", JSON.stringify({ Pod: pod("d", "p", []) }), /neither Nodes nor NodeNames/],
+  [
+    "volumes not an array",
+    JSON.stringify({ Pod: { metadata: { name: "p" }, spec: { volumes: {} } }, NodeNames: [] }),
+    /Pod.spec.volumes must be an array/,
+  ],
+];
+
+for (const verb of ["predicates", "priorities"]) {
+  test(`${verb}: malformed bodies get 400 with a precise message`, async (t) => {
+    const h = await start();
+    t.teardown(() => h.server.close());
+    for (const [what, body, message] of badBodies) {
+      const res = await post(`${h.url}/scheduler/${verb}`, body);
+      t.is(res.status, 400, what);
+      t.regex(res.headers.get("content-type") ?? "", /json/, what);
+      t.regex(((await res.json()) as { Error: string }).Error, message, what);
+    }
+  });
+}
+
+test("oversized bodies get 413 with the limit in the message", async (t) => {
+  const h = await start(1024);
+  t.teardown(() => h.server.close());
+  const names = Array.from({ length: 500 }, (_, i) => `node-${i}`);
+  const res = await post(`${h.url}/scheduler/predicates`, namesBody([], names));
+  t.is(res.status, 413);
+  t.regex(((await res.json()) as { Error: string }).Error, /exceeds the limit of 1Ki \(--max-body-bytes\)/);
+  // Chunked (no content-length) is caught while reading.
+  const chunked = await fetch(`${h.url}/scheduler/priorities`, {
+    method: "POST",
+    body: new Blob([namesBody([], names)]).stream(),
+    duplex: "half",
+  } as RequestInit);
+  t.is(chunked.status, 413);
+});
+
+const reserveUrl = (h: Harness, name: string, query: string) =>
+  `${h.url}/apis/scheduling/default/persistentvolumeclaims/${name}?${query}`;
+
+test("reserve allocates, persists on the PVC, and is idempotent", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  const first = await post(reserveUrl(h, "data", "nodeName=n1&volumeType=LVM"), "");
+  t.is(first.status, 200);
+  const body = await first.json();
+  t.deepEqual(body, {
+    node: "n1",
+    vgName: "pool-1",
+    device: "",
+    disk: "",
+    volumeType: "LVM",
+    persistentVolumeClaim: "default/data",
+  });
+  t.deepEqual(h.writes, [
+    [
+      "default/data",
+      ANNOTATION_NLS_ALLOCATION,
+      JSON.stringify({ node: "n1", volumeType: "LVM", vgName: "pool-1", bytes: 30 * Gi }),
+    ],
+  ]);
+  const again = await post(reserveUrl(h, "data", "nodeName=n1&volumeType=LVM"), "");
+  t.deepEqual(await again.json(), body);
+  t.is(h.writes.length, 1, "the second call writes nothing");
+  t.is(h.store.ledger.usage("n1")?.vg.get("pool-1"), 30 * Gi, "counted once");
+});
+
+test("reserve answers 500 Insufficient when the VG is full, and changes nothing", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  const res = await post(reserveUrl(h, "data", "nodeName=n2&vgName=pool-0"), "");
+  t.is(res.status, 500);
+  t.is(await res.text(), "Insufficient LVM storage on node n2 for 30Gi: vg pool-0: need 30Gi, free 10Gi of 150Gi");
+  t.is(h.writes.length, 0);
+  t.is(h.store.ledger.effective("default/data"), undefined);
+});
+
+test("reserve: a failed annotation write keeps the allocation and a retry persists it", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  h.failWrites(true);
+  const res = await post(reserveUrl(h, "data", "nodeName=n1"), "");
+  t.is(res.status, 500);
+  t.regex(await res.text(), /could not persist it on default\/data: apiserver unavailable/);
+  h.failWrites(false);
+  const retry = await post(reserveUrl(h, "data", "nodeName=n1"), "");
+  t.is(retry.status, 200);
+  t.is(h.writes.length, 1);
+});
+
+test("reserve: bad parameters and unknown PVCs", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  const missingNode = await post(reserveUrl(h, "data", ""), "");
+  t.is(missingNode.status, 400);
+  t.is(await missingNode.text(), "query parameter nodeName is required");
+  const badType = await post(reserveUrl(h, "data", "nodeName=n1&volumeType=Tape"), "");
+  t.is(badType.status, 400);
+  const unknown = await post(reserveUrl(h, "nope", "nodeName=n1"), "");
+  t.is(unknown.status, 404);
+  t.regex(await unknown.text(), /default\/nope not found/);
+});
+
+test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  t.is(await (await fetch(`${h.url}/healthz`)).text(), "ok");
+  t.is((await fetch(`${h.url}/readyz`)).status, 200);
+  h.setReady(false);
+  t.is((await fetch(`${h.url}/readyz`)).status, 503);
+  t.deepEqual(await (await fetch(`${h.url}/version`)).json(), { version: "test" });
+  const cache = (await (await fetch(`${h.url}/cache?nodeName=n2`)).json()) as {
+    nodes: Record<string, unknown>;
+    ledger: { nodes: Record<string, unknown> };
+  };
+  t.deepEqual(Object.keys(cache.nodes), ["n2"]);
+  t.deepEqual(cache.ledger.nodes, { n2: { vgs: { "pool-0": 140 * Gi }, devices: {}, unplaced: 0 } });
+  t.is((await fetch(`${h.url}/nope`)).status, 404);
+});
+
+test("metrics keep open-local's names and pass promtool", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  await post(`${h.url}/scheduler/predicates`, namesBody(["data"], ["n1", "n2"]));
+  const text = await (await fetch(`${h.url}/metrics`)).text();
+  for (const line of [
+    'local_volume_group_total{nodename="n2",vgname="pool-0"} 161061273600',
+    'local_volume_group_used{nodename="n2",vgname="pool-0"} 150323855360',
+    'local_local_pv{nodename="n2",pv_name="pv-big",pv_type="LVM",pvc_name="",pvc_ns="",status="Available",storage_name="pool-0"} 150323855360',
+    'nls_extender_failed_nodes_total{reason="capacity"} 1',
+    "nls_extender_reservations 1",
+    'nls_extender_reservation_releases_total{cause="ttl"} 0',
+    'nls_extender_request_duration_seconds_count{verb="filter"} 1',
+  ]) {
+    t.true(text.includes(line), line);
+  }
+  for (const name of ["local_device_bind", "local_mount_point_bind", "local_volume_group_used", "local_local_pv"]) {
+    t.true(text.includes(`# TYPE ${name} gauge`), name);
+  }
+  for (const name of ["local_volume_group_total", "local_device_total", "local_mount_point_total"]) {
+    t.true(text.includes(`# TYPE ${name} untyped`), name);
+  }
+  const promtool = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+  if (promtool.error) {
+    if (process.env.NLS_REQUIRE_REAL_TOOLS === "1") t.fail(`promtool is required: ${promtool.error.message}`);
+    else t.log("promtool not installed; skipped the check");
+    return;
+  }
+  t.is(promtool.status, 0, promtool.stdout + promtool.stderr);
+});
