@@ -1,0 +1,282 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import anyTest, { type ExecutionContext, type TestFn } from "ava";
+import { discoverHost, type HostFacts } from "./discovery/host.js";
+import { execaRunner, type CommandResult } from "./discovery/run.js";
+import { applyInit } from "./init/apply.js";
+import { planInit } from "./init/plan.js";
+import { buildInventory } from "./inventory.js";
+
+/**
+ * Real LVM on loop devices over sparse files (root only). Every test makes its own loop devices and
+ * uniquely named VGs and removes them in teardown, also when it fails. Never touches a real disk:
+ * discovery is limited to the test's own loop devices by the globs.
+ */
+
+const test = anyTest as TestFn;
+const runner = execaRunner({ timeoutMs: 60_000 });
+/** The kernel here has no device-mapper: LV metadata can be written, LVs cannot be activated. */
+const NO_ACTIVATION = ["--config", "global { activation = 0 }"];
+const MiB = 2 ** 20;
+
+async function sh(cmd: string, args: string[]): Promise<CommandResult> {
+  const r = await runner.run(cmd, args);
+  if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.exitCode}): ${r.stderr.trim()}`);
+  return r;
+}
+
+async function whyUnavailable(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return "not running as root";
+  for (const tool of ["lvm", "losetup", "wipefs", "lsblk", "mkfs.ext4", "mount"]) {
+    const r = await runner.run("sh", ["-c", `command -v ${tool}`]);
+    if (r.exitCode !== 0) return `${tool} is not installed`;
+  }
+  const probe = await runner.run("losetup", ["-f"]);
+  if (probe.exitCode !== 0) return `no free loop device: ${probe.stderr.trim()}`;
+  return undefined;
+}
+
+const unavailable = await whyUnavailable();
+const required = process.env.NLS_REQUIRE_REAL_TOOLS === "1";
+const real: (title: string, fn: (t: ExecutionContext) => Promise<void>) => void =
+  unavailable === undefined ? test.serial : test.serial.skip;
+if (unavailable !== undefined) {
+  if (required) {
+    test("real LVM tools are required (NLS_REQUIRE_REAL_TOOLS=1)", (t) => t.fail(`cannot run: ${unavailable}`));
+  } else {
+    test("real LVM integration tests are skipped", (t) => {
+      t.log(`skipped: ${unavailable} (set NLS_REQUIRE_REAL_TOOLS=1 to make this a failure)`);
+      t.pass();
+    });
+  }
+}
+
+/** A workspace whose loop devices, VGs and mounts are removed when the test ends, however it ends. */
+async function workspace(t: ExecutionContext) {
+  const dir = await mkdtemp(join(tmpdir(), "nls-it-"));
+  const loops: string[] = [];
+  const vgs: string[] = [];
+  const mounts: string[] = [];
+  t.teardown(async () => {
+    for (const m of mounts.reverse()) await runner.run("umount", [m]);
+    for (const vg of vgs) await runner.run("vgremove", [...NO_ACTIVATION, "-f", vg]);
+    for (const l of loops) {
+      await runner.run("pvremove", ["-f", l]); // only our own loop devices; a no-op if not a PV
+      await runner.run("losetup", ["-d", l]);
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    async loop(sizeMiB = 64): Promise<string> {
+      const file = join(dir, `disk-${loops.length}.img`);
+      const fh = await open(file, "w");
+      await fh.truncate(sizeMiB * MiB);
+      await fh.close();
+      const dev = (await sh("losetup", ["-f", "--show", file])).stdout.trim();
+      loops.push(dev);
+      return dev;
+    },
+    vgName(): string {
+      const name = `nlstest-${randomBytes(4).toString("hex")}`;
+      vgs.push(name);
+      return name;
+    },
+    async mount(dev: string, path: string, opts: string[] = []): Promise<void> {
+      await mkdir(path, { recursive: true });
+      await sh("mount", [...opts, dev, path]);
+      mounts.push(path);
+    },
+    async umount(path: string): Promise<void> {
+      await sh("umount", [path]);
+      mounts.splice(mounts.indexOf(path), 1);
+    },
+  };
+}
+
+function discover(devices: string[], mountRoot = "/nonexistent/nls-it"): Promise<HostFacts> {
+  return discoverHost(runner, { deviceGlobs: devices, mountRoot, timeoutMs: 60_000 });
+}
+
+async function report(
+  cmd: "vgs" | "lvs" | "pvs",
+  fields: string,
+  select: string[],
+): Promise<Array<Record<string, string>>> {
+  const r = await sh(cmd, ["--reportformat", "json", "--units", "b", "--nosuffix", "-o", fields, ...select]);
+  return (JSON.parse(r.stdout) as { report: Array<Record<string, Array<Record<string, string>>>> }).report[0]![
+    cmd.slice(0, 2)
+  ]!;
+}
+
+async function sha256(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** Writes a DOS partition table with one Linux partition (what `sfdisk` would write), without sfdisk. */
+async function writeDosPartitionTable(dev: string): Promise<void> {
+  const mbr = Buffer.alloc(512);
+  mbr.writeUInt32LE(0x6e6c7321, 440); // disk identifier
+  mbr[446 + 4] = 0x83; // partition type: Linux
+  mbr.writeUInt32LE(2048, 446 + 8); // first sector
+  mbr.writeUInt32LE(16384, 446 + 12); // sectors
+  mbr[510] = 0x55;
+  mbr[511] = 0xaa;
+  const fh = await open(dev, "r+");
+  await fh.write(mbr, 0, 512, 0);
+  await fh.close();
+}
+
+real("discovery reports exactly the VGs, PVs, LVs and sizes that vgs/lvs/pvs report", async (t) => {
+  const ws = await workspace(t);
+  const [a, b] = [await ws.loop(96), await ws.loop(64)];
+  const vg = ws.vgName();
+  await sh("vgcreate", [vg, a!, b!]);
+  await sh("lvcreate", [...NO_ACTIVATION, "-an", "-Zn", "-L", "24M", "-n", "local-vol1", vg]);
+  await sh("lvcreate", [...NO_ACTIVATION, "-an", "-Zn", "-L", "8M", "-n", "csi-vol2", vg]);
+  await sh("lvcreate", [...NO_ACTIVATION, "-an", "-Zn", "-L", "16M", "-n", "unmanaged", vg]);
+
+  const facts = await discover([a!, b!]);
+  t.deepEqual(facts.complete, { devices: true, lvm: true, mounts: true });
+  t.deepEqual(facts.candidates, [a, b].sort());
+  t.true(facts.commandsRun <= 3, `ran ${facts.commandsRun} commands`);
+
+  const [vgsRow] = await report("vgs", "vg_name,vg_size,vg_free,vg_free_count,lv_count", [vg]);
+  const got = facts.lvm.vgs.find((v) => v.name === vg)!;
+  t.deepEqual(
+    [got.size, got.free, got.freeCount, got.lvCount],
+    [Number(vgsRow!.vg_size), Number(vgsRow!.vg_free), Number(vgsRow!.vg_free_count), Number(vgsRow!.lv_count)],
+  );
+  const lvsRows = await report("lvs", "lv_name,lv_size", [vg]);
+  t.deepEqual(
+    facts.lvm.lvs.filter((l) => l.vgName === vg).map((l) => [l.name, l.size]),
+    lvsRows.map((r) => [r.lv_name, Number(r.lv_size)]).sort(),
+  );
+  const pvsRows = await report("pvs", "pv_name,vg_name,pv_size,pv_free", ["-S", `vg_name=${vg}`]);
+  t.deepEqual(
+    facts.lvm.pvs.filter((p) => p.vgName === vg).map((p) => [p.name, p.size, p.free]),
+    pvsRows.map((r) => [r.pv_name, Number(r.pv_size), Number(r.pv_free)]).sort(),
+  );
+
+  const inv = buildInventory(facts, { lvPrefix: "local", storageReserved: JSON.stringify({ [vg]: "50%" }) });
+  const reported = inv.volumeGroups.find((v) => v.name === vg)!;
+  t.deepEqual(reported.physicalVolumes, [a, b].sort());
+  t.is(reported.total, Number(vgsRow!.vg_size));
+  t.is(reported.available, Number(vgsRow!.vg_free));
+  // unmanaged (16Mi) is subtracted; the 50% reservation caps lower still.
+  t.is(reported.allocatable, Math.min(reported.total - 16 * MiB, reported.total - Math.ceil(reported.total / 2)));
+  t.deepEqual(
+    inv.deviceInfo.map((d) => [d.name, d.total]),
+    [
+      [a, 96 * MiB],
+      [b, 64 * MiB],
+    ].sort(),
+  );
+});
+
+real("resourceToBeInited creates a VG on clean loop devices, then leaves it alone", async (t) => {
+  const ws = await workspace(t);
+  const [a, b] = [await ws.loop(), await ws.loop()];
+  const vg = ws.vgName();
+  const spec = { vgs: [{ name: vg, devices: [a!, b!] }] };
+
+  const plan = planInit(spec, await discover([a!, b!]));
+  t.is(plan.vgs[0]!.action, "create", plan.vgs[0]!.reasons.join("; "));
+  t.deepEqual(await applyInit(plan, runner), [{ vg, result: "created", devices: [a!, b!] }]);
+
+  const rows = await report("pvs", "pv_name,vg_name", ["-S", `vg_name=${vg}`]);
+  t.deepEqual(rows.map((r) => r.pv_name).sort(), [a, b].sort());
+
+  const again = planInit(spec, await discover([a!, b!]));
+  t.deepEqual(again.vgs[0]!, { vg, action: "exists", devices: [a!, b!], reasons: [], commands: [] });
+});
+
+real(
+  "refuses ext4 with a file, a partition table, another VG's PV and a mounted device; nothing changes",
+  async (t) => {
+    const ws = await workspace(t);
+    const [ext4, dos, foreign, mounted, clean] = [
+      await ws.loop(),
+      await ws.loop(),
+      await ws.loop(),
+      await ws.loop(),
+      await ws.loop(),
+    ];
+    const devices = [ext4!, dos!, foreign!, mounted!, clean!];
+
+    // No lazy init: the kernel would otherwise zero inode tables in the background after the mount.
+    await sh("mkfs.ext4", ["-q", "-E", "lazy_itable_init=0,lazy_journal_init=0", ext4!]);
+    const mnt = join(ws.dir, "mnt");
+    await ws.mount(ext4!, mnt);
+    await writeFile(join(mnt, "precious.txt"), `data ${randomBytes(16).toString("hex")}\n`);
+    const fileSum = createHash("sha256")
+      .update(await readFile(join(mnt, "precious.txt")))
+      .digest("hex");
+    await ws.umount(mnt);
+
+    await writeDosPartitionTable(dos!);
+    const otherVg = ws.vgName();
+    await sh("vgcreate", [otherVg, foreign!]);
+    await sh("mkfs.ext4", ["-q", mounted!]);
+    await ws.mount(mounted!, join(ws.dir, "busy"));
+    await writeFile(join(ws.dir, "busy", "note.txt"), "still here\n");
+
+    // The mounted filesystem is the kernel's to change (ext4 journal, lazy init): it is compared by its
+    // contents instead of its bytes.
+    const idle = devices.filter((d) => d !== mounted);
+    const before = new Map(await Promise.all(idle.map(async (d) => [d, await sha256(d)] as const)));
+    const sigsBefore = (await sh("wipefs", ["-n", "-J", ...idle])).stdout;
+
+    const targetVg = ws.vgName();
+    const facts = await discover(devices);
+    const cases: Array<[string, RegExp]> = [
+      [ext4!, /carries filesystem ext4/],
+      [dos!, /carries partition table dos/],
+      [foreign!, new RegExp(`is a physical volume of VG ${otherVg}`)],
+      [mounted!, /is mounted at .*busy/],
+    ];
+    for (const [dev, why] of cases) {
+      // Each bad device is paired with the clean one: the whole VG must be refused, the clean one untouched.
+      const plan = planInit({ vgs: [{ name: targetVg, devices: [clean!, dev] }] }, facts);
+      t.is(plan.vgs[0]!.action, "refused", dev);
+      t.regex(plan.vgs[0]!.reasons.join("; "), why);
+      const outcomes = await applyInit(plan, runner);
+      t.is(outcomes[0]!.result, "refused");
+    }
+
+    for (const d of idle) t.is(await sha256(d), before.get(d)!, `${d} unchanged`);
+    t.is((await sh("wipefs", ["-n", "-J", ...idle])).stdout, sigsBefore);
+    t.is(await readFile(join(ws.dir, "busy", "note.txt"), "utf8"), "still here\n");
+    t.is((await runner.run("vgs", [targetVg])).exitCode, 5, "target VG was not created");
+    t.deepEqual(
+      (await report("pvs", "pv_name,vg_name", [foreign!])).map((r) => r.vg_name),
+      [otherVg],
+    );
+
+    await ws.mount(ext4!, mnt, ["-o", "ro"]);
+    const after = createHash("sha256")
+      .update(await readFile(join(mnt, "precious.txt")))
+      .digest("hex");
+    t.is(after, fileSum);
+  },
+);
+
+real("pvcreate's own prompt is never answered: a signature appearing after the plan still stops it", async (t) => {
+  const ws = await workspace(t);
+  const dev = await ws.loop();
+  const vg = ws.vgName();
+  const plan = planInit({ vgs: [{ name: vg, devices: [dev] }] }, await discover([dev]));
+  t.is(plan.vgs[0]!.action, "create");
+  await sh("mkfs.ext4", ["-q", dev]); // the race: a filesystem lands between plan and apply
+  const sum = await sha256(dev);
+  const [outcome] = await applyInit(plan, runner);
+  t.is(outcome!.result, "failed");
+  t.regex(outcome!.reason!, /pvcreate failed \(exit 5\): WARNING: ext4 signature detected.*Aborted wiping of ext4/);
+  t.is(await sha256(dev), sum);
+  t.regex((await sh("wipefs", ["-n", "-J", dev])).stdout, /"type": "ext4"/);
+});
