@@ -1,0 +1,288 @@
+import { readdir, readFile } from "node:fs/promises";
+import { Ajv } from "ajv";
+import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
+import { Service, type IContainer, type IPodSpec } from "kubernetes-models/v1";
+import { PROVISIONER, SC_PARAM_VOLUME_TYPE, DEFAULT_INIT_CONFIG_NAME, EXTENDER_DEFAULT_PORT } from "@nls/api";
+import { seedInitConfig } from "../crds/samples.js";
+import { deployDir, find, kustomize, kustomizeWithComponent, readYaml, type KubeObject } from "./render.js";
+import { hasKubectl, testWithTool } from "./tools.js";
+
+const test = testWithTool(hasKubectl);
+
+/** The built-in kinds kubernetes-models knows, validated with its bundled OpenAPI schemas. */
+async function validateBuiltIn(obj: KubeObject): Promise<void> {
+  const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") : ["", obj.apiVersion];
+  const mod = (await import(group ? `kubernetes-models/${group}/${version}` : `kubernetes-models/v1`)) as Record<
+    string,
+    new (data: unknown) => { validate(): void }
+  >;
+  const Model = mod[obj.kind];
+  if (!Model) throw new Error(`kubernetes-models has no ${obj.apiVersion} ${obj.kind}`);
+  new Model(obj).validate();
+}
+
+const customGroups = ["csi.aliyun.com/", "monitoring.coreos.com/"];
+const isCustom = (o: KubeObject) => customGroups.some((g) => o.apiVersion.startsWith(g));
+
+test("deploy/ renders exactly the base objects, in kube-system, without samples or operator CRs", async (t) => {
+  const objects = await kustomize();
+  const ids = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`).sort();
+  t.deepEqual(ids, [
+    "ClusterRole//nls-agent",
+    "ClusterRole//nls-extender",
+    "ClusterRoleBinding//nls-agent",
+    "ClusterRoleBinding//nls-extender",
+    "CustomResourceDefinition//nodelocalstorageinitconfigs.csi.aliyun.com",
+    "CustomResourceDefinition//nodelocalstorages.csi.aliyun.com",
+    "DaemonSet/kube-system/nls-agent",
+    "Deployment/kube-system/nls-extender",
+    "PodDisruptionBudget/kube-system/nls-extender",
+    "Role/kube-system/nls-agent",
+    "Role/kube-system/nls-extender",
+    "RoleBinding/kube-system/nls-agent",
+    "RoleBinding/kube-system/nls-extender",
+    "Service/kube-system/nls-extender",
+    "ServiceAccount/kube-system/nls-agent",
+    "ServiceAccount/kube-system/nls-extender",
+    "ValidatingAdmissionPolicy//nls-agent-node-restriction",
+    "ValidatingAdmissionPolicyBinding//nls-agent-node-restriction",
+  ]);
+});
+
+test("every object but the generated CRDs carries app.kubernetes.io/part-of=nls (uninstall selects on it)", async (t) => {
+  for (const dir of ["", "overlays/prometheus-operator", "samples"]) {
+    for (const o of (await kustomize(dir)).filter(
+      (o) => o.kind !== "CustomResourceDefinition" && o.kind !== "NodeLocalStorageInitConfig",
+    )) {
+      t.is(o.metadata.labels?.["app.kubernetes.io/part-of"], "nls", `${dir}: ${o.kind}/${o.metadata.name}`);
+    }
+  }
+});
+
+test("the CRDs in deploy/ are the generated files in crds/", async (t) => {
+  const objects = await kustomize();
+  for (const file of ["csi.aliyun.com_nodelocalstorages.yaml", "csi.aliyun.com_nodelocalstorageinitconfigs.yaml"]) {
+    const want = await readYaml<KubeObject>(`crds/${file}`);
+    t.deepEqual(find(objects, "CustomResourceDefinition", want.metadata.name), want, file);
+  }
+});
+
+for (const dir of ["", "overlays/prometheus-operator", "samples"]) {
+  test(`every built-in object of deploy/${dir} validates offline (kubernetes-models)`, async (t) => {
+    const objects = (await kustomize(dir)).filter((o) => !isCustom(o));
+    t.true(objects.length > 0);
+    for (const obj of objects) {
+      await t.notThrowsAsync(validateBuiltIn(obj), `${obj.kind}/${obj.metadata.name}`);
+    }
+  });
+}
+
+test("a broken object fails the offline validation (the check can fail)", async (t) => {
+  const ds = find(await kustomize(), "DaemonSet", "nls-agent");
+  const pod = (ds as unknown as { spec: { template: { spec: { containers: Array<{ name?: string }> } } } }).spec
+    .template;
+  delete pod.spec.containers[0]!.name;
+  await t.throwsAsync(validateBuiltIn(ds), { message: /containers\/0 must have required property name/ });
+});
+
+test("the sample StorageClass is LVM on local.csi.aliyun.com, WaitForFirstConsumer", async (t) => {
+  const sc = find(await kustomize("samples"), "StorageClass", "open-local-lvm") as KubeObject & {
+    provisioner: string;
+    parameters: Record<string, string>;
+    volumeBindingMode: string;
+  };
+  t.is(sc.provisioner, PROVISIONER);
+  t.is(sc.parameters[SC_PARAM_VOLUME_TYPE], "LVM");
+  t.is(sc.volumeBindingMode, "WaitForFirstConsumer");
+});
+
+test("the sample NodeLocalStorageInitConfig is the seed and validates against the CRD schema", async (t) => {
+  const nlsc = find(await kustomize("samples"), "NodeLocalStorageInitConfig", DEFAULT_INIT_CONFIG_NAME);
+  const crd = await readYaml<{ spec: { versions: Array<{ schema: { openAPIV3Schema: object } }> } }>(
+    "crds/csi.aliyun.com_nodelocalstorageinitconfigs.yaml",
+  );
+  const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(
+    crd.spec.versions[0]!.schema.openAPIV3Schema,
+  );
+  t.true(validate(nlsc), JSON.stringify(validate.errors));
+  t.deepEqual((nlsc as unknown as typeof seedInitConfig).spec?.globalConfig, seedInitConfig.spec?.globalConfig);
+});
+
+async function podSpec(kind: "DaemonSet" | "Deployment", name: string): Promise<IPodSpec> {
+  const obj = find(await kustomize(), kind, name);
+  const model = kind === "DaemonSet" ? new DaemonSet(obj as never) : new Deployment(obj as never);
+  return model.spec!.template.spec!;
+}
+
+const only = (spec: IPodSpec): IContainer => {
+  if (spec.containers.length !== 1) throw new Error(`expected one container, got ${spec.containers.length}`);
+  return spec.containers[0]!;
+};
+
+test("the extender runs non-root, read-only, without privilege escalation or capabilities", async (t) => {
+  const spec = await podSpec("Deployment", "nls-extender");
+  const c = only(spec);
+  t.is(spec.hostNetwork ?? false, false);
+  t.is(spec.hostPID ?? false, false);
+  t.true(spec.securityContext?.runAsNonRoot);
+  t.true((spec.securityContext?.runAsUser ?? 0) > 0);
+  t.is(spec.securityContext?.seccompProfile?.type, "RuntimeDefault");
+  t.like(c.securityContext, {
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ["ALL"] },
+  });
+  t.is(c.securityContext?.capabilities?.add, undefined);
+  t.deepEqual(
+    spec.volumes?.map((v) => Object.keys(v).filter((k) => k !== "name")),
+    [["emptyDir"]],
+    "no host paths",
+  );
+});
+
+test("the agent is privileged for the block devices but does not share the host's PID or network namespace", async (t) => {
+  const spec = await podSpec("DaemonSet", "nls-agent");
+  const c = only(spec);
+  t.is(spec.hostPID ?? false, false);
+  t.is(spec.hostNetwork ?? false, false);
+  t.is(spec.hostIPC ?? false, false);
+  t.like(c.securityContext, { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true });
+  const hostPaths = Object.fromEntries(
+    (spec.volumes ?? []).filter((v) => v.hostPath).map((v) => [v.name, v.hostPath!.path]),
+  );
+  const mounts = Object.fromEntries(
+    (c.volumeMounts ?? []).map((m) => [m.mountPath, hostPaths[m.name] ?? "(not host)"]),
+  );
+  t.deepEqual(mounts, {
+    "/dev": "/dev",
+    "/sys": "/sys",
+    "/etc/lvm": "/etc/lvm",
+    "/run/lvm": "/run/lvm",
+    "/run/lock/lvm": "/run/lock/lvm",
+    "/run/udev": "/run/udev",
+    "/mnt/open-local": "/mnt/open-local",
+    "/tmp": "(not host)",
+  });
+  const readOnly = (c.volumeMounts ?? []).filter((m) => m.readOnly).map((m) => m.mountPath);
+  t.deepEqual(readOnly.sort(), ["/run/udev", "/sys"]);
+});
+
+test("the agent gets its node and namespace from the downward API", async (t) => {
+  const c = only(await podSpec("DaemonSet", "nls-agent"));
+  const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath]));
+  t.deepEqual(env, { NODE_NAME: "spec.nodeName", POD_NAMESPACE: "metadata.namespace" });
+  t.true(c.args?.includes("--mount-root=/mnt/open-local"));
+});
+
+for (const [kind, name, port] of [
+  ["DaemonSet", "nls-agent", 9101],
+  ["Deployment", "nls-extender", EXTENDER_DEFAULT_PORT],
+] as const) {
+  test(`${name}: probes on /healthz and /readyz, scrape annotations and resources agree with its port`, async (t) => {
+    const obj = find(await kustomize(), kind, name);
+    const spec = await podSpec(kind, name);
+    const c = only(spec);
+    const portName = c.ports?.find((p) => p.containerPort === port)?.name;
+    t.truthy(portName, `a named container port ${port}`);
+    t.like(c.livenessProbe?.httpGet, { path: "/healthz", port: portName });
+    t.like(c.readinessProbe?.httpGet, { path: "/readyz", port: portName });
+    const annotations = (
+      obj as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }
+    ).spec.template.metadata.annotations;
+    t.deepEqual(annotations, {
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": String(port),
+      "prometheus.io/path": "/metrics",
+    });
+    t.truthy(c.resources?.requests?.cpu);
+    t.truthy(c.resources?.requests?.memory);
+    t.truthy(c.resources?.limits?.memory);
+    t.truthy(c.resources?.limits?.cpu);
+  });
+}
+
+test("the extender is one replica that surges on rollout and the Service reaches it on 23000", async (t) => {
+  const objects = await kustomize();
+  const deploy = new Deployment(find(objects, "Deployment", "nls-extender") as never);
+  t.is(deploy.spec?.replicas, 1);
+  t.deepEqual(deploy.spec?.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  const svc = new Service(find(objects, "Service", "nls-extender") as never);
+  const port = svc.spec?.ports?.[0];
+  t.is(port?.port, EXTENDER_DEFAULT_PORT);
+  const c = only(deploy.spec!.template.spec!);
+  t.is(c.ports?.find((p) => p.name === port?.targetPort)?.containerPort, EXTENDER_DEFAULT_PORT);
+  t.deepEqual(svc.spec?.selector, deploy.spec?.selector.matchLabels);
+});
+
+test("the scheduler configuration registers the extender exactly as SPEC §4, at the rendered Service", async (t) => {
+  const config = await readYaml("deploy/scheduler/kube-scheduler-config.yaml");
+  t.deepEqual(config, {
+    apiVersion: "kubescheduler.config.k8s.io/v1",
+    kind: "KubeSchedulerConfiguration",
+    clientConnection: { kubeconfig: "/etc/kubernetes/scheduler.conf" },
+    extenders: [
+      {
+        urlPrefix: "http://nls-extender.kube-system.svc:23000/scheduler",
+        filterVerb: "predicates",
+        prioritizeVerb: "priorities",
+        weight: 10,
+        nodeCacheCapable: true,
+        httpTimeout: "5s",
+        ignorable: false,
+      },
+    ],
+  });
+  const svc = find(await kustomize(), "Service", "nls-extender") as KubeObject & {
+    spec: { ports: Array<{ port: number }> };
+  };
+  t.is(
+    `http://${svc.metadata.name}.${svc.metadata.namespace}.svc:${svc.spec.ports[0]!.port}/scheduler`,
+    (config as { extenders: Array<{ urlPrefix: string }> }).extenders[0]!.urlPrefix,
+  );
+});
+
+/** Every directory of deploy/ holding a kustomization, relative to deploy/ ("" for deploy/ itself). */
+async function kustomizations(): Promise<Array<{ dir: string; kind: string }>> {
+  const files = (await readdir(deployDir, { recursive: true })).filter((f) => f.endsWith("kustomization.yaml"));
+  const dirs = await Promise.all(
+    files.map(async (f) => {
+      const dir = f === "kustomization.yaml" ? "" : f.slice(0, -"/kustomization.yaml".length);
+      return { dir, kind: (await readYaml<{ kind?: string }>(`deploy/${f}`)).kind ?? "Kustomization" };
+    }),
+  );
+  return dirs.sort((a, b) => a.dir.localeCompare(b.dir));
+}
+
+test("every kustomization and component under deploy/ renders, and deploy/README.md names it", async (t) => {
+  const readme = await readFile(`${deployDir}README.md`, "utf8");
+  const found = await kustomizations();
+  t.deepEqual(
+    found.map((k) => k.dir),
+    [
+      "",
+      "base",
+      "components/agent-nsenter",
+      "components/prometheus-operator",
+      "overlays/prometheus-operator",
+      "samples",
+    ],
+  );
+  for (const { dir, kind } of found) {
+    if (kind === "Component") await t.notThrowsAsync(kustomizeWithComponent(dir.slice("components/".length)), dir);
+    else await t.notThrowsAsync(kustomize(dir), dir);
+    if (dir !== "base") t.true(readme.includes(`deploy/${dir}`), `README names deploy/${dir}`);
+  }
+});
+
+test("components/agent-nsenter switches the agent to the host's tools and mount table", async (t) => {
+  const objects = await kustomizeWithComponent("agent-nsenter");
+  const spec = (find(objects, "DaemonSet", "nls-agent") as unknown as { spec: { template: { spec: IPodSpec } } }).spec
+    .template.spec;
+  t.true(spec.hostPID);
+  const args = only(spec).args ?? [];
+  t.true(args.includes("--command-prefix=nsenter --mount=/proc/1/ns/mnt --"));
+  t.true(args.includes("--mountinfo=/proc/1/mountinfo"));
+  for (const obj of objects.filter((o) => !isCustom(o))) await t.notThrowsAsync(validateBuiltIn(obj), obj.kind);
+});

@@ -1,0 +1,205 @@
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import anyTest from "ava";
+import { parse, stringify } from "yaml";
+import type { NodeLocalStorageStatus } from "@nls/api";
+import { AgentMetrics } from "../../packages/agent/src/metrics.js";
+import { ClusterStore } from "../../packages/extender/src/cache/store.js";
+import { ExtenderMetrics } from "../../packages/extender/src/metrics.js";
+import { metricsIn } from "./promql.js";
+import { deployDir, find, kustomize, readYaml, type KubeObject } from "./render.js";
+import { hasKubectl, hasPromtool, run, testWithTool } from "./tools.js";
+
+const promtoolTest = testWithTool(hasPromtool);
+const kubectlTest = testWithTool(hasKubectl);
+const rulesFile = `${deployDir}monitoring/alerts.rules.yaml`;
+
+promtoolTest("promtool accepts the alert rules", async (t) => {
+  const { code, stdout, stderr } = await run("promtool", ["check", "rules", rulesFile]);
+  t.is(code, 0, stdout + stderr);
+  t.regex(stdout, /SUCCESS: \d+ rules found/);
+});
+
+promtoolTest("the alert rules' unit tests pass (promtool test rules)", async (t) => {
+  const { code, stdout, stderr } = await run("promtool", ["test", "rules", `${deployDir}monitoring/alerts.test.yaml`]);
+  t.is(code, 0, stdout + stderr);
+});
+
+promtoolTest("the scrape configuration is a valid Prometheus configuration", async (t) => {
+  // Debian's promtool is built without Kubernetes service discovery: check everything else (relabeling,
+  // rule files) with the discovery replaced by a static target.
+  const config = await readYaml<{ scrape_configs: Array<Record<string, unknown>> }>(
+    "deploy/monitoring/prometheus.yaml",
+  );
+  for (const job of config.scrape_configs) {
+    t.deepEqual(job.kubernetes_sd_configs, [{ role: "pod", namespaces: { names: ["kube-system"] } }]);
+    delete job.kubernetes_sd_configs;
+    job.static_configs = [{ targets: ["10.0.0.1:9101"] }];
+  }
+  const dir = await mkdtemp(`${tmpdir()}/nls-prometheus-`);
+  try {
+    await writeFile(`${dir}/prometheus.yaml`, stringify(config));
+    await copyFile(rulesFile, `${dir}/alerts.rules.yaml`);
+    const { code, stdout, stderr } = await run("promtool", ["check", "config", `${dir}/prometheus.yaml`]);
+    t.is(code, 0, stdout + stderr);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+kubectlTest("the PrometheusRule of the operator component carries exactly the rules file", async (t) => {
+  const objects = await kustomize("overlays/prometheus-operator");
+  const rule = find(objects, "PrometheusRule", "nls") as KubeObject & { spec: { groups: unknown } };
+  t.deepEqual(rule.spec.groups, (await readYaml<{ groups: unknown }>("deploy/monitoring/alerts.rules.yaml")).groups);
+});
+
+kubectlTest(
+  "the operator monitors select the daemons' pods and ports and name the jobs the rules expect",
+  async (t) => {
+    const objects = await kustomize("overlays/prometheus-operator");
+    const podMonitor = find(objects, "PodMonitor", "nls-agent") as unknown as {
+      spec: {
+        jobLabel: string;
+        selector: { matchLabels: Record<string, string> };
+        podMetricsEndpoints: Array<{ port: string }>;
+      };
+    };
+    const agent = find(objects, "DaemonSet", "nls-agent") as unknown as {
+      spec: {
+        template: {
+          metadata: { labels: Record<string, string> };
+          spec: { containers: Array<{ ports: Array<{ name: string }> }> };
+        };
+      };
+    };
+    t.like(agent.spec.template.metadata.labels, podMonitor.spec.selector.matchLabels);
+    t.is(agent.spec.template.metadata.labels[podMonitor.spec.jobLabel], "nls-agent");
+    t.true(
+      agent.spec.template.spec.containers[0]!.ports.some(
+        (p) => p.name === podMonitor.spec.podMetricsEndpoints[0]!.port,
+      ),
+    );
+
+    const serviceMonitor = find(objects, "ServiceMonitor", "nls-extender") as unknown as {
+      spec: { jobLabel: string; selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> };
+    };
+    const svc = find(objects, "Service", "nls-extender") as unknown as {
+      spec: { ports: Array<{ name: string }> };
+    } & KubeObject;
+    t.like(svc.metadata.labels, serviceMonitor.spec.selector.matchLabels);
+    t.is(svc.metadata.labels![serviceMonitor.spec.jobLabel], "nls-extender");
+    t.true(svc.spec.ports.some((p) => p.name === serviceMonitor.spec.endpoints[0]!.port));
+
+    const rules = await readFile(rulesFile, "utf8");
+    t.true(rules.includes('job="nls-agent"') && rules.includes('job="nls-extender"'));
+  },
+);
+
+/** The series names a registry exposes (a histogram's as its _bucket, _count and _sum). */
+async function seriesNames(registry: { getMetricsAsJSON(): Promise<unknown[]> }): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const m of (await registry.getMetricsAsJSON()) as Array<{ name: string; type: string }>) {
+    names.add(m.name);
+    if (m.type === "histogram") for (const s of ["_bucket", "_count", "_sum"]) names.add(m.name + s);
+  }
+  return names;
+}
+
+/** What the agent really exports, from its own metrics class fed a status with one VG and one device. */
+async function agentMetricNames(): Promise<Set<string>> {
+  const metrics = new AgentMetrics({ defaultMetrics: false });
+  const status: NodeLocalStorageStatus = {
+    nodeStorageInfo: {
+      deviceInfo: [{ name: "/dev/vdc", mediaType: "hdd", total: 1, readOnly: false, condition: "DiskReady" }],
+      volumeGroups: [
+        {
+          name: "pool",
+          physicalVolumes: [],
+          logicalVolumes: [],
+          total: 1,
+          available: 1,
+          allocatable: 1,
+          condition: "DiskReady",
+        },
+      ],
+    },
+  };
+  metrics.observeStatus("node-1", status);
+  metrics.countInit("refused");
+  metrics.countWrite("lease", "error");
+  return seriesNames(metrics.registry);
+}
+
+/** What the extender really exports (its gauges are computed at scrape time, their names are fixed). */
+async function extenderMetricNames(): Promise<Set<string>> {
+  const metrics = new ExtenderMetrics(new ClusterStore());
+  return seriesNames(metrics.registry);
+}
+
+anyTest("every metric the alerts and the dashboard query is one the daemons export", async (t) => {
+  const known = new Set([...(await agentMetricNames()), ...(await extenderMetricNames()), "up"]);
+  const rules = await readYaml<{ groups: Array<{ rules: Array<{ alert: string; expr: string }> }> }>(
+    "deploy/monitoring/alerts.rules.yaml",
+  );
+  const exprs: Array<[string, string]> = rules.groups.flatMap((g) =>
+    g.rules.map((r) => [r.alert, r.expr] as [string, string]),
+  );
+  const dashboard = JSON.parse(await readFile(`${deployDir}monitoring/grafana-dashboard.json`, "utf8")) as Dashboard;
+  for (const panel of dashboard.panels) for (const target of panel.targets) exprs.push([panel.title, target.expr]);
+  for (const v of dashboard.templating.list) if (v.definition) exprs.push([`variable ${v.name}`, v.definition]);
+  const used = new Set<string>();
+  for (const [where, expr] of exprs) {
+    const names = metricsIn(expr);
+    t.true(names.length > 0, `${where}: no metric found in ${expr}`);
+    for (const name of names) {
+      used.add(name);
+      t.true(known.has(name), `${where}: ${name} is not exported`);
+    }
+  }
+  for (const core of [
+    "nls_vg_allocatable_bytes",
+    "local_volume_group_used",
+    "nls_agent_init_total",
+    "nls_extender_request_duration_seconds_bucket",
+  ])
+    t.true(used.has(core), core);
+});
+
+interface Dashboard {
+  uid: string;
+  title: string;
+  panels: Array<{
+    id: number;
+    title: string;
+    datasource: { uid: string };
+    gridPos: { x: number; w: number };
+    targets: Array<{ expr: string; refId: string }>;
+  }>;
+  templating: { list: Array<{ name: string; type: string; definition?: string }> };
+}
+
+anyTest(
+  "the Grafana dashboard is well-formed: unique ids, templated data source, panels within the grid",
+  async (t) => {
+    const dashboard = JSON.parse(await readFile(`${deployDir}monitoring/grafana-dashboard.json`, "utf8")) as Dashboard;
+    t.is(dashboard.uid, "nls-capacity");
+    const ids = dashboard.panels.map((p) => p.id);
+    t.is(new Set(ids).size, ids.length);
+    t.deepEqual(
+      dashboard.templating.list.map((v) => v.name),
+      ["datasource", "node", "vg"],
+    );
+    for (const p of dashboard.panels) {
+      t.is(p.datasource.uid, "${datasource}", p.title);
+      t.true(p.gridPos.x + p.gridPos.w <= 24, p.title);
+      t.true(p.targets.length > 0, p.title);
+      t.is(new Set(p.targets.map((x) => x.refId)).size, p.targets.length, p.title);
+    }
+    // Per node and VG: the capacity panels are filtered by the variables.
+    const filtered = dashboard.panels
+      .flatMap((p) => p.targets.map((x) => x.expr))
+      .filter((e) => e.includes('node=~"$node"'));
+    t.true(filtered.length >= 5);
+    t.deepEqual(parse(JSON.stringify(dashboard)), dashboard);
+  },
+);
