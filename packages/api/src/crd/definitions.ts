@@ -70,7 +70,6 @@ function crd(opts: {
         plural: opts.plural,
         singular: opts.singular,
         shortNames: [opts.shortName],
-        categories: ["nls", "storage"],
       },
       scope: "Cluster",
       versions: [

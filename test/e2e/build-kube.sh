@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds the real kube-apiserver, kube-scheduler and kube-controller-manager (test infrastructure only)
+# from the k8s.io/kubernetes Go module into $NLS_E2E_BIN (default ~/.cache/nls-e2e/<version>).
+# Idempotent: binaries already there are kept. Prints the bin directory on stdout.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+version=$(sed -n 's/^require k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p' "$here/kube-bins/go.mod")
+bin="${NLS_E2E_BIN:-$HOME/.cache/nls-e2e/$version}"
+mkdir -p "$bin"
+missing=()
+for cmd in kube-apiserver kube-scheduler kube-controller-manager; do
+  [ -x "$bin/$cmd" ] || missing+=("k8s.io/kubernetes/cmd/$cmd")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v go >/dev/null || { echo "build-kube: go is required to build ${missing[*]}" >&2; exit 1; }
+  echo "build-kube: building ${missing[*]} ($version) into $bin" >&2
+  (cd "$here/kube-bins" && GOFLAGS=-mod=mod go build -trimpath -ldflags=-s -o "$bin/" "${missing[@]}") >&2
+fi
+echo "$bin"

@@ -1,0 +1,265 @@
+/**
+ * A real, throw-away Kubernetes control plane for end-to-end tests: etcd (Debian's etcd-server) and the
+ * kube-apiserver / kube-scheduler / kube-controller-manager built from the k8s.io/kubernetes Go module by
+ * `test/e2e/build-kube.sh`. Everything listens on loopback ports chosen at start and lives in a temp dir.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const execFileP = promisify(execFile);
+
+export const ADMIN_TOKEN = "nls-e2e-admin";
+export const KUBE_VERSION = "v1.34.4";
+export const binDir = process.env.NLS_E2E_BIN ?? join(process.env.HOME ?? "/root", ".cache/nls-e2e", KUBE_VERSION);
+
+/** Why the e2e suite cannot run here, or undefined when it can. CI sets NLS_REQUIRE_REAL_TOOLS=1 to fail instead. */
+export async function e2eUnavailable(): Promise<string | undefined> {
+  for (const bin of ["kube-apiserver", "kube-scheduler", "kube-controller-manager"]) {
+    if (!existsSync(join(binDir, bin))) return `${join(binDir, bin)} missing (run test/e2e/build-kube.sh)`;
+  }
+  for (const cmd of ["etcd", "kubectl", "openssl"]) {
+    try {
+      await execFileP("sh", ["-c", `command -v ${cmd}`]);
+    } catch {
+      return `${cmd} not installed`;
+    }
+  }
+  return undefined;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export async function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  input?: string,
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", (e) => resolve({ stdout, stderr: stderr + e.message, exitCode: 127 }));
+    child.on("close", (code) => resolve({ stdout, stderr, exitCode: code ?? 1 }));
+    child.stdin.end(input ?? "");
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+}
+
+export function kubeconfigYaml(server: string, token: string): string {
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    `clusters: [{name: e2e, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
+    `users: [{name: u, user: {token: "${token}"}}]`,
+    "contexts: [{name: e2e, context: {cluster: e2e, user: u}}]",
+    "current-context: e2e",
+    "",
+  ].join("\n");
+}
+
+export interface Cluster {
+  dir: string;
+  server: string;
+  /** Admin kubeconfig path. */
+  kubeconfig: string;
+  kubectl(args: string[], input?: string): Promise<RunResult>;
+  /** kubectl that throws with stderr on a non-zero exit. */
+  kubectlOk(args: string[], input?: string): Promise<string>;
+  /** A kubeconfig for a ServiceAccount token (TokenRequest), optionally bound to a Node object. */
+  serviceAccountKubeconfig(namespace: string, name: string, boundNode?: string): Promise<string>;
+  startScheduler(configYaml: string): Promise<void>;
+  startControllerManager(controllers?: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(): Promise<Cluster> {
+  const dir = await mkdtemp(join(tmpdir(), "nls-e2e-"));
+  const children: ChildProcess[] = [];
+  const start = (name: string, cmd: string, args: string[]) => {
+    const log = createWriteStream(join(dir, `${name}.log`));
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    children.push(child);
+    return child;
+  };
+  const stop = async () => {
+    for (const c of children.reverse()) {
+      if (c.exitCode === null) {
+        c.kill("SIGTERM");
+        await new Promise((r) => {
+          const t = setTimeout(() => (c.kill("SIGKILL"), r(undefined)), 10_000);
+          c.once("exit", () => (clearTimeout(t), r(undefined)));
+        });
+      }
+    }
+    if (!process.env.NLS_E2E_KEEP) await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+    start("etcd", "etcd", [
+      "--data-dir",
+      join(dir, "etcd"),
+      "--listen-client-urls",
+      `http://127.0.0.1:${etcdClient}`,
+      "--advertise-client-urls",
+      `http://127.0.0.1:${etcdClient}`,
+      "--listen-peer-urls",
+      `http://127.0.0.1:${etcdPeer}`,
+      "--initial-advertise-peer-urls",
+      `http://127.0.0.1:${etcdPeer}`,
+      "--initial-cluster",
+      `default=http://127.0.0.1:${etcdPeer}`,
+    ]);
+    await run("openssl", ["genrsa", "-out", join(dir, "sa.key"), "2048"]);
+    await run("openssl", ["rsa", "-in", join(dir, "sa.key"), "-pubout", "-out", join(dir, "sa.pub")]);
+    await writeFile(join(dir, "tokens.csv"), `${ADMIN_TOKEN},admin,admin,system:masters\n`);
+    start("kube-apiserver", join(binDir, "kube-apiserver"), [
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      "--bind-address=127.0.0.1",
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dir, "certs")}`,
+      `--token-auth-file=${join(dir, "tokens.csv")}`,
+      "--authorization-mode=Node,RBAC",
+      "--enable-admission-plugins=NodeRestriction",
+      "--service-account-issuer=https://kubernetes.default.svc",
+      `--service-account-key-file=${join(dir, "sa.pub")}`,
+      `--service-account-signing-key-file=${join(dir, "sa.key")}`,
+      "--service-cluster-ip-range=10.96.0.0/16",
+      "--api-audiences=https://kubernetes.default.svc",
+    ]);
+    const server = `https://127.0.0.1:${apiPort}`;
+    const kubeconfig = join(dir, "admin.kubeconfig");
+    await writeFile(kubeconfig, kubeconfigYaml(server, ADMIN_TOKEN));
+    const kubectl = (args: string[], input?: string) =>
+      run("kubectl", ["--kubeconfig", kubeconfig, ...args], {}, input);
+    const kubectlOk = async (args: string[], input?: string) => {
+      const r = await kubectl(args, input);
+      if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")} failed: ${r.stderr || r.stdout}`);
+      return r.stdout;
+    };
+    await waitFor(
+      "kube-apiserver /readyz",
+      async () => {
+        const r = await kubectl(["get", "--raw", "/readyz"]);
+        return r.exitCode === 0 && r.stdout.trim() === "ok" ? true : undefined;
+      },
+      120_000,
+    );
+    // RBAC bootstrap roles and the default namespace appear shortly after readiness.
+    await waitFor("default service account namespace", async () =>
+      (await kubectl(["get", "namespace", "kube-system"])).exitCode === 0 ? true : undefined,
+    );
+
+    const cluster: Cluster = {
+      dir,
+      server,
+      kubeconfig,
+      kubectl,
+      kubectlOk,
+      async serviceAccountKubeconfig(namespace, name, boundNode) {
+        const args = ["create", "token", name, "-n", namespace, "--duration=1h"];
+        if (boundNode) {
+          const uid = (await kubectlOk(["get", "node", boundNode, "-o", "jsonpath={.metadata.uid}"])).trim();
+          args.push("--bound-object-kind=Node", `--bound-object-name=${boundNode}`, `--bound-object-uid=${uid}`);
+        }
+        const token = (await kubectlOk(args)).trim();
+        const path = join(dir, `${namespace}-${name}${boundNode ? `-${boundNode}` : ""}.kubeconfig`);
+        await writeFile(path, kubeconfigYaml(server, token));
+        return path;
+      },
+      async startScheduler(configYaml) {
+        const cfg = join(dir, "scheduler-config.yaml");
+        await writeFile(cfg, configYaml.replaceAll("${KUBECONFIG}", kubeconfig));
+        const port = await freePort();
+        start("kube-scheduler", join(binDir, "kube-scheduler"), [
+          `--config=${cfg}`,
+          "--bind-address=127.0.0.1",
+          `--secure-port=${port}`,
+          "--v=2",
+        ]);
+      },
+      async startControllerManager(controllers = "*") {
+        const port = await freePort();
+        start("kube-controller-manager", join(binDir, "kube-controller-manager"), [
+          `--kubeconfig=${kubeconfig}`,
+          "--bind-address=127.0.0.1",
+          `--secure-port=${port}`,
+          "--leader-elect=false",
+          `--controllers=${controllers}`,
+          `--service-account-private-key-file=${join(dir, "sa.key")}`,
+          "--use-service-account-credentials=false",
+        ]);
+      },
+      stop,
+    };
+    return cluster;
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Applies the CRDs from crds/ and waits until the API server serves them. */
+export async function installCrds(cluster: Cluster, crdsDir: string): Promise<void> {
+  await cluster.kubectlOk([
+    "apply",
+    "-f",
+    join(crdsDir, "csi.aliyun.com_nodelocalstorages.yaml"),
+    "-f",
+    join(crdsDir, "csi.aliyun.com_nodelocalstorageinitconfigs.yaml"),
+  ]);
+  await cluster.kubectlOk([
+    "wait",
+    "--for=condition=Established",
+    "--timeout=60s",
+    "crd/nodelocalstorages.csi.aliyun.com",
+    "crd/nodelocalstorageinitconfigs.csi.aliyun.com",
+  ]);
+}
+
+/** `test` when the e2e prerequisites exist; otherwise skipped — or failed when CI requires real tools. */
+export async function e2eGate(): Promise<{ run: boolean; why?: string }> {
+  const why = await e2eUnavailable();
+  if (!why) return { run: true };
+  if (process.env.NLS_REQUIRE_REAL_TOOLS === "1") throw new Error(`e2e prerequisites missing in CI: ${why}`);
+  return { run: false, why };
+}
