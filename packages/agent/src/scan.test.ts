@@ -79,7 +79,13 @@ test("scan: seed spec on the recorded host: a NodeLocalStorage with the plan as 
     ["lsblk", "lvm", "wipefs"],
   );
   const yaml = renderScan(result, "yaml");
-  t.true(yaml.startsWith("# resourceToBeInited plan"));
+  t.true(
+    yaml.startsWith(
+      "# nls scan of node-1: 9 candidate devices, 1 VG, 0 mount points\n" +
+        "# listConfig selects 0 VGs (allocatable 0), 0 devices, 0 mount points\n" +
+        "# resourceToBeInited plan",
+    ),
+  );
   t.true(yaml.includes("#   VG open-local-pool-0 [/dev/vdb3]: refused\n#     - /dev/vdb3: no such block device\n"));
   const obj = YAML.parse(yaml);
   t.deepEqual(obj, JSON.parse(renderScan(result, "json")));
@@ -116,4 +122,21 @@ test("scan command: flags are parsed, --spec and --seed exclude each other", asy
     program.parseAsync(["scan", "--spec", "/nonexistent/spec.yaml"], { from: "user" }),
   );
   t.regex(missing!.message, /--spec \/nonexistent\/spec.yaml: ENOENT/);
+});
+
+test("scan: a bad pattern and discovery warnings are spelled out on top", async (t) => {
+  const runner = fakeRunner((cmd, args) => {
+    if (cmd === "lsblk") return ok(fixture("lsblk.json"));
+    if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
+    if (args.includes("/dev/loop3")) return fail("wipefs: error: /dev/loop3: Input/output error");
+    return ok(fixture("wipefs-clean.json"));
+  });
+  const spec = { listConfig: { vgs: { include: ["nls.*", "a(b"] } } };
+  const yaml = renderScan(await scanHost(runner, { spec }, scanOpts), "yaml");
+  const head = yaml.split("\n").slice(0, 3);
+  t.regex(
+    head[1]!,
+    /^# listConfig selects 1 VG \(allocatable 1840Mi\), .* -- FAILED: listConfig\.vgs\.include: invalid pattern "a\(b"/,
+  );
+  t.is(head[2], "# warning: wipefs /dev/loop3 failed (exit 1): wipefs: error: /dev/loop3: Input/output error");
 });

@@ -14,11 +14,12 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import YAML from "yaml";
 import {
   DEFAULT_DEVICE_GLOBS,
+  DEFAULT_MOUNTINFO_PATH,
   DEFAULT_MOUNT_ROOT,
   discoverHost,
-  normaliseDeviceGlobs,
   type HostFacts,
 } from "./discovery/host.js";
+import { parseCommandPrefix, parseDeviceGlobs } from "./flags.js";
 import { execaRunner, formatCommand, type CommandRunner } from "./discovery/run.js";
 import { describeInitPlan, planInit, type InitPlan } from "./init/plan.js";
 import { buildStatus } from "./report.js";
@@ -101,6 +102,7 @@ export interface ScanOptions {
   lvPrefix: string;
   devices: string[];
   mountRoot: string;
+  mountInfoPath?: string;
   now: Date;
 }
 
@@ -112,7 +114,11 @@ export interface ScanResult {
 
 /** Discovers the host and builds the NodeLocalStorage it would report. Runs read-only commands only. */
 export async function scanHost(runner: CommandRunner, input: ScanInput, opts: ScanOptions): Promise<ScanResult> {
-  const facts = await discoverHost(runner, { deviceGlobs: opts.devices, mountRoot: opts.mountRoot });
+  const facts = await discoverHost(runner, {
+    deviceGlobs: opts.devices,
+    mountRoot: opts.mountRoot,
+    ...(opts.mountInfoPath !== undefined ? { mountInfoPath: opts.mountInfoPath } : {}),
+  });
   const plan = planInit(input.spec?.resourceToBeInited, facts);
   const status = buildStatus(
     facts,
@@ -142,15 +148,28 @@ export function describePlanAsComment(plan: InitPlan): string {
   return lines.map((l) => `# ${l}`).join("\n") + "\n";
 }
 
-export function renderScan(result: ScanResult, format: "yaml" | "json"): string {
-  if (format === "json") return JSON.stringify(result.nls, null, 2) + "\n";
-  return describePlanAsComment(result.plan) + YAML.stringify(result.nls, { lineWidth: 0 });
+/** A few comment lines on top of the YAML: what was found and selected, and what went wrong. */
+export function describeScanAsComment(result: ScanResult): string {
+  const info = result.nls.status?.nodeStorageInfo;
+  const filtered = result.nls.status?.filteredStorageInfo;
+  const summary = result.nls.status?.summary;
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? "" : "s"}`;
+  const lines = [
+    `nls scan of ${result.nls.metadata.name}: ${n(info?.deviceInfo?.length ?? 0, "candidate device")}, ` +
+      `${n(info?.volumeGroups?.length ?? 0, "VG")}, ${n(info?.mountPoints?.length ?? 0, "mount point")}`,
+    `listConfig selects ${n(filtered?.volumeGroups?.length ?? 0, "VG")} (allocatable ${summary?.allocatable ?? "0"}), ` +
+      `${n(filtered?.devices?.length ?? 0, "device")}, ${n(filtered?.mountPoints?.length ?? 0, "mount point")}` +
+      (filtered?.updateStatusInfo?.updateStatus === "failed" ? ` -- FAILED: ${filtered.updateStatusInfo.reason}` : ""),
+    ...result.facts.errors.map((e) => `warning: ${e}`),
+  ];
+  return lines.map((l) => `# ${l}`).join("\n") + "\n";
 }
 
-function globList(value: string): string[] {
-  const globs = normaliseDeviceGlobs(value.split(","));
-  if (globs.length === 0) throw new InvalidArgumentError("expected one or more globs, e.g. '/dev/sd*,/dev/nvme*n*'");
-  return globs;
+export function renderScan(result: ScanResult, format: "yaml" | "json"): string {
+  if (format === "json") return JSON.stringify(result.nls, null, 2) + "\n";
+  return (
+    describeScanAsComment(result) + describePlanAsComment(result.plan) + YAML.stringify(result.nls, { lineWidth: 0 })
+  );
 }
 
 export function registerScanCommand(program: Command): Command {
@@ -160,12 +179,36 @@ export function registerScanCommand(program: Command): Command {
       "print the NodeLocalStorage this host would report (no cluster needed; changes nothing, " +
         "shows what resourceToBeInited would do)",
     )
-    .option("--devices <globs>", "comma-separated candidate device globs (micromatch)", globList, DEFAULT_DEVICE_GLOBS)
+    .addOption(
+      new Option("--devices <globs>", "comma-separated candidate device globs (micromatch)")
+        .env("NLS_DEVICES")
+        .default(DEFAULT_DEVICE_GLOBS, DEFAULT_DEVICE_GLOBS.join(","))
+        .argParser(usage(parseDeviceGlobs)),
+    )
     .option("--spec <file>", "YAML/JSON file: a NodeLocalStorage, a NodeLocalStorageInitConfig or a bare spec")
-    .option("--seed", "use the embedded example spec (open-local's default listConfig and resourceToBeInited)")
-    .option("--lv-prefix <prefix>", "LVs starting with this (or csi-) are managed", DEFAULT_LV_PREFIX)
-    .option("--mount-root <dir>", "report mount points below this directory", DEFAULT_MOUNT_ROOT)
-    .option("--node-name <name>", "name of the NodeLocalStorage", process.env.NODE_NAME || hostname())
+    .option("--seed", "use the embedded seed example spec (listConfig and resourceToBeInited)")
+    .addOption(
+      new Option("--lv-prefix <prefix>", "LVs starting with this (or csi-) are managed")
+        .env("NLS_LV_PREFIX")
+        .default(DEFAULT_LV_PREFIX),
+    )
+    .addOption(
+      new Option("--mount-root <dir>", "report mount points below this directory")
+        .env("NLS_MOUNT_ROOT")
+        .default(DEFAULT_MOUNT_ROOT),
+    )
+    .addOption(
+      new Option("--mountinfo <path>", "mountinfo to read mounts from")
+        .env("NLS_MOUNTINFO")
+        .default(DEFAULT_MOUNTINFO_PATH),
+    )
+    .addOption(
+      new Option("--command-prefix <cmd>", "prefix for every host command, split on spaces")
+        .env("NLS_COMMAND_PREFIX")
+        .default([], "none")
+        .argParser(parseCommandPrefix),
+    )
+    .addOption(new Option("--node-name <name>", "name of the NodeLocalStorage").env("NODE_NAME").default(hostname()))
     .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"]).default("yaml"))
     .action(async (o: ScanCommandOptions, cmd: Command) => {
       if (o.spec !== undefined && o.seed) cmd.error("error: --spec and --seed exclude each other", { exitCode: 2 });
@@ -178,15 +221,27 @@ export function registerScanCommand(program: Command): Command {
           cmd.error(`error: --spec ${o.spec}: ${(e as Error).message}`, { exitCode: 2 });
         }
       }
-      const result = await scanHost(execaRunner(), input, {
+      const result = await scanHost(execaRunner({ prefix: o.commandPrefix }), input, {
         nodeName: o.nodeName,
         lvPrefix: o.lvPrefix,
         devices: o.devices,
         mountRoot: o.mountRoot,
+        mountInfoPath: o.mountinfo,
         now: new Date(),
       });
       process.stdout.write(renderScan(result, o.output));
     });
+}
+
+/** Turns a throwing value parser into a commander usage error naming what was expected. */
+function usage<T>(parse: (v: string) => T): (v: string) => T {
+  return (v) => {
+    try {
+      return parse(v);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
 }
 
 interface ScanCommandOptions {
@@ -195,6 +250,8 @@ interface ScanCommandOptions {
   seed?: boolean;
   lvPrefix: string;
   mountRoot: string;
+  mountinfo: string;
+  commandPrefix: string[];
   nodeName: string;
   output: "yaml" | "json";
 }
