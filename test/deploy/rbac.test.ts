@@ -37,14 +37,13 @@ test("the agent's Lease and Event rights are confined to its namespace", async (
   });
 });
 
-test("the extender only lists and watches, patches PVCs and creates Events", async (t) => {
+test("the extender only lists and watches, and patches PVCs", async (t) => {
   t.deepEqual(grants(find(await kustomize(), "ClusterRole", "nls-extender")), {
     "csi.aliyun.com/nodelocalstorages": ["list", "watch"],
     "core/persistentvolumes": ["list", "watch"],
     "core/pods": ["list", "watch"],
     "core/persistentvolumeclaims": ["list", "patch", "watch"],
     "storage.k8s.io/storageclasses": ["list", "watch"],
-    "core/events": ["create"],
   });
   const role = find(await kustomize(), "Role", "nls-extender");
   t.is(role.metadata.namespace, "kube-system");
