@@ -432,3 +432,20 @@ test("run: a dropped watch is restarted, and a deleted NLS is recreated", async 
   stop.abort();
   await running;
 });
+
+test("step never throws: a failed reconcile is counted, a successful one stamps the last-success gauge", async (t) => {
+  const { kube, agent, metrics } = setup();
+  kube.nodes.clear(); // the NLS cannot be created without its Node
+  t.is(await agent.step(), undefined);
+  t.false(agent.ready);
+  let text = await metrics.text();
+  t.regex(text, /^nls_agent_reconcile_errors_total 1$/m);
+  t.regex(text, /^nls_agent_last_reconcile_success_timestamp_seconds 0$/m);
+
+  kube.addNode(NODE);
+  t.truthy(await agent.step());
+  t.true(agent.ready);
+  text = await metrics.text();
+  t.regex(text, /^nls_agent_last_reconcile_success_timestamp_seconds 1777629600$/m);
+  t.regex(text, /^nls_agent_scan_duration_seconds_count 2$/m);
+});

@@ -270,6 +270,7 @@ export class Agent<F> {
     const stopTimer = this.metrics.scanDuration.startTimer();
     try {
       const r = await this.reconcile();
+      this.metrics.lastSuccess.set(this.clock().getTime() / 1000);
       this.log.info(
         {
           wroteStatus: r.wroteStatus,
@@ -280,6 +281,7 @@ export class Agent<F> {
       );
       return r;
     } catch (err) {
+      this.metrics.reconcileErrors.inc();
       this.log.error({ err: errMessage(err) }, "reconcile failed; retrying at the next interval");
       return undefined;
     } finally {

@@ -36,6 +36,8 @@ function populated(): AgentMetrics {
   m.countWrite("nls_status", "ok");
   m.countWrite("nls_status", "conflict");
   m.countWrite("lease", "ok");
+  m.reconcileErrors.inc();
+  m.lastSuccess.set(1_780_000_000);
   return m;
 }
 
@@ -52,6 +54,8 @@ test("metrics carry the status values with node/vg/device labels", async (t) => 
   t.regex(text, /^nls_agent_lvm_command_errors_total 2$/m);
   t.regex(text, /^nls_agent_init_total\{result="refused"\} 1$/m);
   t.regex(text, /^nls_agent_api_writes_total\{kind="nls_status",result="conflict"\} 1$/m);
+  t.regex(text, /^nls_agent_reconcile_errors_total 1$/m);
+  t.regex(text, /^nls_agent_last_reconcile_success_timestamp_seconds 1780000000$/m);
 });
 
 test("a VG that disappears from the status disappears from the metrics", async (t) => {

@@ -28,6 +28,8 @@ export class AgentMetrics {
   readonly lvmCommandErrors: Counter<never>;
   readonly initTotal: Counter<"result">;
   readonly apiWrites: Counter<"kind" | "result">;
+  readonly reconcileErrors: Counter<never>;
+  readonly lastSuccess: Gauge<never>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -89,6 +91,16 @@ export class AgentMetrics {
       name: "nls_agent_api_writes_total",
       help: "Writes to the Kubernetes API by kind (nls_create, nls_status, event, lease) and result (ok, conflict, error).",
       labelNames: ["kind", "result"],
+      registers,
+    });
+    this.reconcileErrors = new Counter({
+      name: "nls_agent_reconcile_errors_total",
+      help: "Reconciles that failed (API unreachable, status write given up, …); each is retried at the next interval.",
+      registers,
+    });
+    this.lastSuccess = new Gauge({
+      name: "nls_agent_last_reconcile_success_timestamp_seconds",
+      help: "Unix time of the last reconcile that completed; alert on time() minus this to catch a stuck loop.",
       registers,
     });
     if (opts.defaultMetrics ?? true) {
