@@ -2,15 +2,7 @@ import test from "ava";
 import { Command } from "commander";
 import YAML from "yaml";
 import { SEED_SPEC, parseSpecFile, registerScanCommand, renderScan, scanHost } from "./scan.js";
-import { fail, fakeRunner, fixture, ok } from "./discovery/testdata/fixtures.js";
-
-const recordedRunner = () =>
-  fakeRunner((cmd) => {
-    if (cmd === "lsblk") return ok(fixture("lsblk.json"));
-    if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
-    if (cmd === "wipefs") return ok(fixture("wipefs-batch.json"));
-    return fail(`${cmd} must not run during scan`, 127);
-  });
+import { fail, fakeRunner, fixture, ok, recordedRunner } from "./discovery/testdata/fixtures.js";
 
 const scanOpts = {
   nodeName: "node-1",

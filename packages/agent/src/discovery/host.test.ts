@@ -4,25 +4,12 @@ import { join } from "node:path";
 import test from "ava";
 import { DEFAULT_DEVICE_GLOBS, discoverHost, normaliseDeviceGlobs, selectCandidates } from "./host.js";
 import { parseLsblk } from "./lsblk.js";
-import { fail, fakeRunner, fixture, ok } from "./testdata/fixtures.js";
+import { RECORDED_MOUNTINFO, fail, fakeRunner, fixture, ok, recordedRunner } from "./testdata/fixtures.js";
 
-const MOUNTINFO = new URL("testdata/mountinfo.txt", import.meta.url).pathname;
-
-/** Replays the recorded state of the VM: lsblk, lvm and wipefs answers as recorded. */
-function recordedHost(overrides: Partial<Record<"lsblk" | "lvm" | "wipefs", ReturnType<typeof ok>>> = {}) {
-  return fakeRunner((cmd) => {
-    if (cmd in overrides) return overrides[cmd as "lsblk"]!;
-    if (cmd === "lsblk") return ok(fixture("lsblk.json"));
-    if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
-    if (cmd === "wipefs") return ok(fixture("wipefs-batch.json"));
-    return fail(`${cmd}: not expected`, 127);
-  });
-}
-
-const opts = { deviceGlobs: ["/dev/loop*", "vd*"], mountRoot: "/nonexistent/mnt", mountInfoPath: MOUNTINFO };
+const opts = { deviceGlobs: ["/dev/loop*", "vd*"], mountRoot: "/nonexistent/mnt", mountInfoPath: RECORDED_MOUNTINFO };
 
 test("discoverHost: recorded VM state, three commands, mounted devices not probed", async (t) => {
-  const runner = recordedHost();
+  const runner = recordedRunner();
   const facts = await discoverHost(runner, opts);
   t.deepEqual(
     runner.calls.map((c) => c.cmd),
@@ -67,7 +54,7 @@ test("discoverHost: recorded VM state, three commands, mounted devices not probe
 test("discoverHost: a mount lsblk did not see is merged from mountinfo by major:minor", async (t) => {
   const lsblk = JSON.parse(fixture("lsblk.json"));
   for (const d of lsblk.blockdevices) d.mountpoints = [null];
-  const facts = await discoverHost(recordedHost({ lsblk: ok(JSON.stringify(lsblk)) }), opts);
+  const facts = await discoverHost(recordedRunner({ lsblk: ok(JSON.stringify(lsblk)) }), opts);
   t.deepEqual(facts.devices.find((d) => d.name === "/dev/loop0")!.mountpoints, ["/tmp/nlsrec/mnt/open-local/a"]);
   t.deepEqual(facts.devices.find((d) => d.name === "/dev/vda")!.mountpoints, ["/", "/tmp/nlsrec/mnt/open-local/b"]);
 });
@@ -88,7 +75,7 @@ test("discoverHost: the LVM invocation count does not grow with the number of LV
       },
     ],
   };
-  const runner = recordedHost({ lvm: ok(JSON.stringify(report)) });
+  const runner = recordedRunner({ lvm: ok(JSON.stringify(report)) });
   const facts = await discoverHost(runner, opts);
   t.is(facts.lvm.lvs.length, 500);
   t.is(runner.calls.filter((c) => c.cmd === "lvm").length, 1);
@@ -138,7 +125,7 @@ test("discoverHost: when the batch probe fails, each device is probed alone and 
 });
 
 test("discoverHost: failed lsblk and LVM are reported as incomplete, not as an empty host", async (t) => {
-  const runner = recordedHost({
+  const runner = recordedRunner({
     lsblk: fail("lsblk: unknown column: STATE", 1),
     lvm: { stdout: "", stderr: "  /run/lock/lvm: Permission denied", exitCode: 5 },
   });
@@ -156,7 +143,7 @@ test("discoverHost: failed lsblk and LVM are reported as incomplete, not as an e
 });
 
 test("discoverHost: LVM exiting non-zero with a full JSON report is trusted and the warning kept", async (t) => {
-  const runner = recordedHost({
+  const runner = recordedRunner({
     lvm: {
       stdout: fixture("lvm-fullreport-partial.json"),
       stderr: fixture("lvm-fullreport-partial.stderr"),
@@ -183,7 +170,7 @@ test("discoverHost: unreadable mountinfo is an error, mount points come from sta
       "",
     ].join("\n"),
   );
-  const facts = await discoverHost(recordedHost(), { ...opts, mountRoot: dir, mountInfoPath: mountinfo });
+  const facts = await discoverHost(recordedRunner(), { ...opts, mountRoot: dir, mountInfoPath: mountinfo });
   const [disk1, gone] = facts.mountPoints;
   t.is(disk1!.path, `${dir}/disk-1`);
   t.true(disk1!.total > 0 && disk1!.available <= disk1!.total);
@@ -192,7 +179,7 @@ test("discoverHost: unreadable mountinfo is an error, mount points come from sta
   t.regex(gone!.statError!, /ENOENT/);
   t.true(facts.errors.some((e) => e.startsWith(`statfs ${dir}/gone`)));
 
-  const missing = await discoverHost(recordedHost(), { ...opts, mountInfoPath: join(dir, "nope") });
+  const missing = await discoverHost(recordedRunner(), { ...opts, mountInfoPath: join(dir, "nope") });
   t.false(missing.complete.mounts);
   t.true(missing.errors.some((e) => e.startsWith("reading mounts:")));
 });

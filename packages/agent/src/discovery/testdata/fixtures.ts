@@ -28,6 +28,8 @@ export function fakeRunner(answer: (cmd: string, args: string[]) => CommandResul
   };
 }
 
+export const RECORDED_MOUNTINFO = new URL("mountinfo.txt", import.meta.url).pathname;
+
 /** A host with nothing on it; tests fill in what they need. */
 export function emptyFacts(overrides: Partial<HostFacts> = {}): HostFacts {
   return {
@@ -64,17 +66,28 @@ export function disk(name: string, overrides: Partial<BlockDevice> = {}): BlockD
   };
 }
 
-/** The recorded VM state (lsblk, lvm fullreport, wipefs, mountinfo) run through `discoverHost`. */
-export async function recordedFacts(deviceGlobs = ["/dev/loop*", "/dev/vd*"]): Promise<HostFacts> {
-  const runner = fakeRunner((cmd) => {
-    if (cmd === "lsblk") return ok(fixture("lsblk.json"));
-    if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
-    if (cmd === "wipefs") return ok(fixture("wipefs-batch.json"));
+type Tool = "lsblk" | "lvm" | "wipefs";
+
+/** Replays the recorded VM state: each tool answers as recorded unless overridden; anything else fails. */
+export function recordedRunner(overrides: Partial<Record<Tool, CommandResult>> = {}) {
+  const recorded: Record<Tool, string> = {
+    lsblk: "lsblk.json",
+    lvm: "lvm-fullreport.json",
+    wipefs: "wipefs-batch.json",
+  };
+  return fakeRunner((cmd) => {
+    const tool = cmd as Tool;
+    if (overrides[tool]) return overrides[tool];
+    if (tool in recorded) return ok(fixture(recorded[tool]));
     return fail(`${cmd}: not expected`, 127);
   });
-  return discoverHost(runner, {
+}
+
+/** The recorded VM state (lsblk, lvm fullreport, wipefs, mountinfo) run through `discoverHost`. */
+export async function recordedFacts(deviceGlobs = ["/dev/loop*", "/dev/vd*"]): Promise<HostFacts> {
+  return discoverHost(recordedRunner(), {
     deviceGlobs,
     mountRoot: "/nonexistent/mnt",
-    mountInfoPath: new URL("mountinfo.txt", import.meta.url).pathname,
+    mountInfoPath: RECORDED_MOUNTINFO,
   });
 }
