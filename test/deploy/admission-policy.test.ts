@@ -1,16 +1,14 @@
+import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
 import { find, kustomize } from "./render.js";
 import { admit, type AdmissionInput, type AdmissionRequest, type PolicySpec } from "./admission.js";
 import { hasKubectl, testWithTool } from "./tools.js";
 
 const test = testWithTool(hasKubectl);
 const NODE_CLAIM = "authentication.kubernetes.io/node-name";
+const EXTENDER_POLICY = "nls-extender-pvc-annotation-only";
 
-async function policy(): Promise<PolicySpec> {
-  return (
-    find(await kustomize(), "ValidatingAdmissionPolicy", "nls-agent-node-restriction") as unknown as {
-      spec: PolicySpec;
-    }
-  ).spec;
+async function policy(name = "nls-agent-node-restriction"): Promise<PolicySpec> {
+  return (find(await kustomize(), "ValidatingAdmissionPolicy", name) as unknown as { spec: PolicySpec }).spec;
 }
 
 const agentOn = (node: string | undefined, namespace = "kube-system"): AdmissionRequest["userInfo"] => ({
@@ -154,11 +152,99 @@ for (const [name, input, want, message] of cases) {
   });
 }
 
-test("the policy is bound, denies, and fails closed", async (t) => {
-  const objects = await kustomize();
-  const binding = find(objects, "ValidatingAdmissionPolicyBinding", "nls-agent-node-restriction") as unknown as {
-    spec: { policyName: string; validationActions: string[] };
+for (const name of ["nls-agent-node-restriction", EXTENDER_POLICY]) {
+  test(`${name} is bound, denies, and fails closed`, async (t) => {
+    const binding = find(await kustomize(), "ValidatingAdmissionPolicyBinding", name) as unknown as {
+      spec: { policyName: string; validationActions: string[] };
+    };
+    t.deepEqual(binding.spec, { policyName: name, validationActions: ["Deny"] });
+    t.is((await policy(name)).failurePolicy, "Fail");
+  });
+}
+
+// ---- the extender: PVC writes limited to its allocation annotation ----
+
+const extender = { username: "system:serviceaccount:kube-system:nls-extender", extra: {} };
+
+const pvc = (annotations?: Record<string, string>, patch: Record<string, unknown> = {}) => ({
+  apiVersion: "v1",
+  kind: "PersistentVolumeClaim",
+  metadata: { name: "data", namespace: "app", ...(annotations ? { annotations } : {}), ...patch },
+  spec: { storageClassName: "open-local-lvm", resources: { requests: { storage: "10Gi" } } },
+});
+
+function pvcUpdate(userInfo: AdmissionRequest["userInfo"], before: object, after: object): AdmissionInput {
+  return {
+    request: {
+      operation: "UPDATE",
+      resource: { group: "", version: "v1", resource: "persistentvolumeclaims" },
+      name: "data",
+      namespace: "app",
+      userInfo,
+    },
+    object: after,
+    oldObject: before,
   };
-  t.deepEqual(binding.spec, { policyName: "nls-agent-node-restriction", validationActions: ["Deny"] });
-  t.is((await policy()).failurePolicy, "Fail");
+}
+
+const selected = { "volume.kubernetes.io/selected-node": "node-1" };
+const alloc = { [ANNOTATION_NLS_ALLOCATION]: '{"node":"node-1","vgName":"pool-0"}' };
+const extenderCases: Array<[string, AdmissionInput, "allowed" | "denied" | "not matched", RegExp?]> = [
+  ["adds its annotation to a PVC without any", pvcUpdate(extender, pvc(), pvc(alloc)), "allowed"],
+  ["adds its annotation next to others", pvcUpdate(extender, pvc(selected), pvc({ ...selected, ...alloc })), "allowed"],
+  [
+    "rewrites its annotation",
+    pvcUpdate(extender, pvc(alloc), pvc({ [ANNOTATION_NLS_ALLOCATION]: '{"node":"node-2"}' })),
+    "allowed",
+  ],
+  ["removes its annotation", pvcUpdate(extender, pvc({ ...selected, ...alloc }), pvc(selected)), "allowed"],
+  [
+    "changes another annotation",
+    pvcUpdate(extender, pvc(selected), pvc({ "volume.kubernetes.io/selected-node": "node-2", ...alloc })),
+    "denied",
+    /may only write the annotation nls.csi.aliyun.com\/allocation/,
+  ],
+  [
+    "removes another annotation",
+    pvcUpdate(extender, pvc(selected), pvc(alloc)),
+    "denied",
+    /may only write the annotation/,
+  ],
+  [
+    "resizes the claim",
+    pvcUpdate(extender, pvc(), {
+      ...pvc(alloc),
+      spec: { storageClassName: "open-local-lvm", resources: { requests: { storage: "1Ti" } } },
+    }),
+    "denied",
+    /may not change a PVC's spec/,
+  ],
+  [
+    "adds a finalizer",
+    pvcUpdate(extender, pvc(), pvc(alloc, { finalizers: ["x/y"] })),
+    "denied",
+    /labels, finalizers or owners/,
+  ],
+  ["adds a label", pvcUpdate(extender, pvc(), pvc(alloc, { labels: { a: "b" } })), "denied", /labels/],
+  [
+    "a user edits the claim freely",
+    pvcUpdate({ username: "alice", extra: {} }, pvc(), pvc(selected, { labels: { a: "b" } })),
+    "not matched",
+  ],
+];
+
+for (const [name, input, want, message] of extenderCases) {
+  test(`extender admission policy: ${name} → ${want}`, async (t) => {
+    const verdict = admit(await policy(EXTENDER_POLICY), input);
+    if (want === "not matched") return t.false(verdict.matched);
+    t.true(verdict.matched);
+    if (!verdict.matched) return;
+    t.is(verdict.allowed, want === "allowed", verdict.messages.join("; "));
+    if (message) t.regex(verdict.messages.join("; "), message);
+  });
+}
+
+test("the extender policy guards the annotation the extender writes (@nls/api)", async (t) => {
+  const key = (await policy(EXTENDER_POLICY)).variables?.find((v) => v.name === "key")?.expression;
+  t.is(key, `'${ANNOTATION_NLS_ALLOCATION}'`);
 });

@@ -45,7 +45,9 @@ test("deploy/ renders exactly the base objects, in kube-system, without samples 
     "ServiceAccount/kube-system/nls-agent",
     "ServiceAccount/kube-system/nls-extender",
     "ValidatingAdmissionPolicy//nls-agent-node-restriction",
+    "ValidatingAdmissionPolicy//nls-extender-pvc-annotation-only",
     "ValidatingAdmissionPolicyBinding//nls-agent-node-restriction",
+    "ValidatingAdmissionPolicyBinding//nls-extender-pvc-annotation-only",
   ]);
 });
 
