@@ -149,7 +149,7 @@ export class Agent<F> {
     let nls = ensured.nls;
     const specKey = triggerKey(nls);
     if (this.lastSpecKey !== undefined && this.lastSpecKey !== specKey) {
-      // The user changed what to initialise: try failed VGs again now rather than after the backoff.
+      // The user edited the NLS (perhaps what to initialise): retry failed VGs now, not after the backoff.
       this.initFailures.clear();
     }
     this.lastSpecKey = specKey;
@@ -271,7 +271,8 @@ export class Agent<F> {
     try {
       const r = await this.reconcile();
       this.metrics.lastSuccess.set(this.clock().getTime() / 1000);
-      this.log.info(
+      // A steady node logs nothing above debug: one line per change, not one per scan.
+      this.log[r.wroteStatus || r.createdNls ? "info" : "debug"](
         {
           wroteStatus: r.wroteStatus,
           createdNls: r.createdNls,
