@@ -34,14 +34,14 @@ test("--help documents every daemon flag with its default and env variable", (t)
     ["--node-name", undefined, "NODE_NAME"],
     ["--kubeconfig", undefined, "KUBECONFIG"],
     ["--interval", "60s", "NLS_INTERVAL"],
-    ["--lv-prefix", '"local"', "NLS_LV_PREFIX"],
+    ["--lv-prefix", "local", "NLS_LV_PREFIX"],
     ["--devices", "/dev/sd*,/dev/vd*,/dev/xvd*,/dev/nvme*n*", "NLS_DEVICES"],
-    ["--mount-root", '"/mnt/open-local"', "NLS_MOUNT_ROOT"],
+    ["--mount-root", "/mnt/open-local", "NLS_MOUNT_ROOT"],
     ["--metrics-addr", ":9101", "NLS_METRICS_ADDR"],
-    ["--init-config", '"open-local"', "NLS_INIT_CONFIG"],
-    ["--lease-namespace", '"kube-system"', "POD_NAMESPACE"],
+    ["--init-config", "open-local", "NLS_INIT_CONFIG"],
+    ["--lease-namespace", "kube-system", "POD_NAMESPACE"],
     ["--command-prefix", "none", "NLS_COMMAND_PREFIX"],
-    ["--log-level", '"info"', "NLS_LOG_LEVEL"],
+    ["--log-level", "info", "NLS_LOG_LEVEL"],
   ];
   for (const [flag, def, env] of expected) {
     const start = help.indexOf(`${flag} <`);
@@ -62,10 +62,22 @@ test("the daemon refuses to start without a node name", (t) => {
 test("a bad flag value is a usage error naming the flag", (t) => {
   const r = cli(["--node-name", "n1", "--interval", "soon"]);
   t.not(r.status, 0);
-  t.regex(r.stderr, /--interval <duration>.*invalid duration "soon"/);
+  t.regex(r.stderr, /option '--interval <duration>' value 'soon' is invalid: invalid duration "soon"/);
   const env = cli([], { NODE_NAME: "n1", NLS_METRICS_ADDR: "9101" });
   t.not(env.status, 0);
-  t.regex(env.stderr, /invalid listen address "9101"/);
+  t.regex(
+    env.stderr,
+    /option '--metrics-addr <addr>' value '9101' from env 'NLS_METRICS_ADDR' is invalid: invalid listen address/,
+  );
+  const level = cli(["--node-name", "n1", "--log-level", "loud"]);
+  t.not(level.status, 0);
+  t.regex(level.stderr, /invalid log level "loud"/);
+});
+
+test("the daemon's environment does not break `scan`", (t) => {
+  const r = cli(["scan", "--help"], { NODE_NAME: "Not_A_Node", NLS_INTERVAL: "soon", NLS_LOG_LEVEL: "loud" });
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /Usage: nls-agent scan/);
 });
 
 test("SIGTERM stops the daemon cleanly with exit code 0", async (t) => {

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { DEFAULT_INIT_CONFIG_NAME, DEFAULT_LEASE_NAMESPACE, DEFAULT_LV_PREFIX } from "@nls/api";
 import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
 import { DEFAULT_DEVICE_GLOBS, DEFAULT_MOUNTINFO_PATH, DEFAULT_MOUNT_ROOT } from "./discovery/host.js";
 import { execaRunner } from "./discovery/run.js";
 import { parseCommandPrefix, parseDeviceGlobs, parseDuration, parseObjectName } from "./flags.js";
 import { ClientNodeKube, loadKubeConfig } from "./kube/client-node.js";
-import { LOG_LEVELS, createLogger, type LogLevel, type Logger } from "./log.js";
+import { LOG_LEVELS, createLogger, parseLogLevel, type LogLevel, type Logger } from "./log.js";
 import { AgentMetrics } from "./metrics.js";
 import { realHost } from "./host-port.js";
 import { registerScanCommand } from "./scan.js";
@@ -27,16 +27,135 @@ interface DaemonOptions {
   logLevel: LogLevel;
 }
 
-/** Wraps a throwing parser as a commander argument parser, so bad values become usage errors. */
-const arg =
-  <T>(parse: (v: string) => T) =>
-  (value: string): T => {
-    try {
-      return parse(value);
-    } catch (err) {
-      throw new InvalidArgumentError((err as Error).message);
+/**
+ * The daemon's flags. Values stay strings while commander parses and are checked only when the daemon
+ * runs: commander reads a root option's env variable for every subcommand too, and a daemon setting
+ * such as a bad `NLS_INTERVAL` must not break `nls-agent scan`.
+ */
+interface DaemonFlag {
+  key: keyof DaemonOptions;
+  flags: string;
+  help: string;
+  env: string;
+  /** Default value as a string, and how `--help` shows it. */
+  default?: string;
+  parse?: (value: string) => unknown;
+}
+
+const DAEMON_FLAGS: DaemonFlag[] = [
+  {
+    key: "nodeName",
+    flags: "--node-name <name>",
+    help: "this node's name (required for the daemon)",
+    env: "NODE_NAME",
+    parse: parseObjectName("node name"),
+  },
+  {
+    key: "kubeconfig",
+    flags: "--kubeconfig <path>",
+    help: "kubeconfig file (default: in-cluster service account)",
+    env: "KUBECONFIG",
+  },
+  {
+    key: "interval",
+    flags: "--interval <duration>",
+    help: "time between scans (e.g. 30s, 2m); a spec change scans at once",
+    env: "NLS_INTERVAL",
+    default: "60s",
+    parse: parseDuration,
+  },
+  {
+    key: "lvPrefix",
+    flags: "--lv-prefix <prefix>",
+    help: "LVs starting with this (or csi-) are managed and count as allocatable",
+    env: "NLS_LV_PREFIX",
+    default: DEFAULT_LV_PREFIX,
+  },
+  {
+    key: "devices",
+    flags: "--devices <globs>",
+    help: "comma-separated candidate device globs (micromatch)",
+    env: "NLS_DEVICES",
+    default: DEFAULT_DEVICE_GLOBS.join(","),
+    parse: parseDeviceGlobs,
+  },
+  {
+    key: "mountRoot",
+    flags: "--mount-root <dir>",
+    help: "mount points below this directory are reported",
+    env: "NLS_MOUNT_ROOT",
+    default: DEFAULT_MOUNT_ROOT,
+  },
+  {
+    key: "mountinfo",
+    flags: "--mountinfo <path>",
+    help: "mountinfo to read mounts from (/proc/1/mountinfo sees the host's from a hostPID pod)",
+    env: "NLS_MOUNTINFO",
+    default: DEFAULT_MOUNTINFO_PATH,
+  },
+  {
+    key: "metricsAddr",
+    flags: "--metrics-addr <addr>",
+    help: "listen address of /healthz, /readyz and /metrics",
+    env: "NLS_METRICS_ADDR",
+    default: ":9101",
+    parse: parseListenAddress,
+  },
+  {
+    key: "initConfig",
+    flags: "--init-config <name>",
+    help: "NodeLocalStorageInitConfig a missing NodeLocalStorage is created from",
+    env: "NLS_INIT_CONFIG",
+    default: DEFAULT_INIT_CONFIG_NAME,
+    parse: parseObjectName("init config name"),
+  },
+  {
+    key: "leaseNamespace",
+    flags: "--lease-namespace <ns>",
+    help: "namespace of the agent's Lease and Events",
+    env: "POD_NAMESPACE",
+    default: DEFAULT_LEASE_NAMESPACE,
+    parse: parseObjectName("namespace"),
+  },
+  {
+    key: "commandPrefix",
+    flags: "--command-prefix <cmd>",
+    help: "prefix for every host command, split on spaces (e.g. 'nsenter --mount=/proc/1/ns/mnt --')",
+    env: "NLS_COMMAND_PREFIX",
+    default: "",
+    parse: parseCommandPrefix,
+  },
+  {
+    key: "logLevel",
+    flags: "--log-level <level>",
+    help: `log level: ${LOG_LEVELS.join(", ")}`,
+    env: "NLS_LOG_LEVEL",
+    default: "info",
+    parse: parseLogLevel,
+  },
+];
+
+/** The daemon's options from commander's raw strings; a bad value is a usage error naming flag and source. */
+function daemonOptions(cmd: Command): DaemonOptions {
+  const raw = cmd.opts<Record<string, string | undefined>>();
+  const out: Record<string, unknown> = {};
+  for (const f of DAEMON_FLAGS) {
+    const value = raw[f.key];
+    if (value === undefined || !f.parse) {
+      out[f.key] = value;
+      continue;
     }
-  };
+    try {
+      out[f.key] = f.parse(value);
+    } catch (err) {
+      const from = cmd.getOptionValueSource(f.key) === "env" ? ` from env '${f.env}'` : "";
+      cmd.error(`error: option '${f.flags}' value '${value}'${from} is invalid: ${(err as Error).message}`, {
+        exitCode: 2,
+      });
+    }
+  }
+  return out as unknown as DaemonOptions;
+}
 
 export function buildProgram(): Command {
   const program = new Command("nls-agent")
@@ -45,77 +164,17 @@ export function buildProgram(): Command {
         "for without touching devices that hold data, renews its Lease and serves /healthz, /readyz and /metrics.",
     )
     // Options after `scan` belong to `scan` (it has its own --devices, --lv-prefix, …).
-    .enablePositionalOptions()
-    .addOption(
-      new Option("--node-name <name>", "this node's name (required for the daemon)")
-        .env("NODE_NAME")
-        .argParser(arg(parseObjectName("node name"))),
-    )
-    .addOption(
-      new Option("--kubeconfig <path>", "kubeconfig file (default: in-cluster service account)").env("KUBECONFIG"),
-    )
-    .addOption(
-      new Option("--interval <duration>", "time between scans (e.g. 30s, 2m); a spec change scans at once")
-        .env("NLS_INTERVAL")
-        .default(DEFAULT_AGENT_CONFIG.intervalMs, "60s")
-        .argParser(arg(parseDuration)),
-    )
-    .addOption(
-      new Option("--lv-prefix <prefix>", "LVs starting with this (or csi-) are managed and count as allocatable")
-        .env("NLS_LV_PREFIX")
-        .default(DEFAULT_LV_PREFIX),
-    )
-    .addOption(
-      new Option("--devices <globs>", "comma-separated candidate device globs (micromatch)")
-        .env("NLS_DEVICES")
-        .default(DEFAULT_DEVICE_GLOBS, DEFAULT_DEVICE_GLOBS.join(","))
-        .argParser(arg(parseDeviceGlobs)),
-    )
-    .addOption(
-      new Option("--mount-root <dir>", "mount points below this directory are reported")
-        .env("NLS_MOUNT_ROOT")
-        .default(DEFAULT_MOUNT_ROOT),
-    )
-    .addOption(
-      new Option(
-        "--mountinfo <path>",
-        "mountinfo to read mounts from (/proc/1/mountinfo sees the host's from a hostPID pod)",
-      )
-        .env("NLS_MOUNTINFO")
-        .default(DEFAULT_MOUNTINFO_PATH),
-    )
-    .addOption(
-      new Option("--metrics-addr <addr>", "listen address of /healthz, /readyz and /metrics")
-        .env("NLS_METRICS_ADDR")
-        .default(parseListenAddress(":9101"), ":9101")
-        .argParser(arg(parseListenAddress)),
-    )
-    .addOption(
-      new Option("--init-config <name>", "NodeLocalStorageInitConfig a missing NodeLocalStorage is created from")
-        .env("NLS_INIT_CONFIG")
-        .default(DEFAULT_INIT_CONFIG_NAME)
-        .argParser(arg(parseObjectName("init config name"))),
-    )
-    .addOption(
-      new Option("--lease-namespace <ns>", "namespace of the agent's Lease and Events")
-        .env("POD_NAMESPACE")
-        .default(DEFAULT_LEASE_NAMESPACE)
-        .argParser(arg(parseObjectName("namespace"))),
-    )
-    .addOption(
-      new Option(
-        "--command-prefix <cmd>",
-        "prefix for every host command, split on spaces (e.g. 'nsenter --mount=/proc/1/ns/mnt --')",
-      )
-        .env("NLS_COMMAND_PREFIX")
-        .default([], "none")
-        .argParser(parseCommandPrefix),
-    )
-    .addOption(new Option("--log-level <level>", "log level").env("NLS_LOG_LEVEL").choices(LOG_LEVELS).default("info"))
-    .action(async (opts: DaemonOptions, cmd: Command) => {
-      if (!opts.nodeName) cmd.error("error: --node-name (or NODE_NAME) is required to run the daemon", { exitCode: 2 });
-      process.exitCode = await runDaemon(opts as DaemonOptions & { nodeName: string });
-    });
+    .enablePositionalOptions();
+  for (const f of DAEMON_FLAGS) {
+    const option = new Option(f.flags, f.help).env(f.env);
+    if (f.default !== undefined) option.default(f.default, f.default === "" ? "none" : f.default);
+    program.addOption(option);
+  }
+  program.action(async (_opts: unknown, cmd: Command) => {
+    const opts = daemonOptions(cmd);
+    if (!opts.nodeName) cmd.error("error: --node-name (or NODE_NAME) is required to run the daemon", { exitCode: 2 });
+    process.exitCode = await runDaemon(opts as DaemonOptions & { nodeName: string });
+  });
   registerScanCommand(program);
   return program;
 }
