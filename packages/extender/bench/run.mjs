@@ -1,3 +1,4 @@
+/* global fetch */
 // `pnpm bench`: filter and prioritize over HTTP on loopback against the built server (5,000 nodes ×
 // 2 VGs, pods with 4 PVCs, nodeCacheCapable bodies). Prints p50/p99/throughput; asserts nothing.
 import { spawn } from "node:child_process";
@@ -10,10 +11,17 @@ const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const PODS = Number(process.env.BENCH_PODS ?? 200);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 
-const child = spawn(process.execPath, [fileURLToPath(new URL("./server.mjs", import.meta.url))], {
-  env: { ...process.env, BENCH_NODES: String(NODES), BENCH_PODS: String(PODS) },
-  stdio: ["ignore", "pipe", "inherit"],
-});
+const child = spawn(
+  process.execPath,
+  [
+    ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    fileURLToPath(new URL("./server.mjs", import.meta.url)),
+  ],
+  {
+    env: { ...process.env, BENCH_NODES: String(NODES), BENCH_PODS: String(PODS) },
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  },
+);
 const [line] = await once(createInterface({ input: child.stdout }), "line");
 const { port } = JSON.parse(line);
 
@@ -42,23 +50,54 @@ const run = (title, path, list) =>
     requests: list.map((body) => ({ method: "POST", path, body, headers: { "content-type": "application/json" } })),
   }).then((r) => ({ title, r }));
 
+/** Server-side handler time (parse done, reply serialised) from the extender's own histogram. */
+async function handlerSeconds(verb) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const get = (what) =>
+    Number(
+      new RegExp(`^nls_extender_request_duration_seconds_${what}\\{verb="${verb}"\\} (\\S+)$`, "m").exec(text)?.[1] ??
+        0,
+    );
+  return { sum: get("sum"), count: get("count") };
+}
+
+const cpuMicros = async () => {
+  child.send("cpu");
+  const [u] = await once(child, "message");
+  return u.user + u.system;
+};
+
 const results = [];
-for (const [title, path, list] of [
-  ["filter, 4 PVCs", "/scheduler/predicates", bodies],
-  ["prioritize, 4 PVCs", "/scheduler/priorities", bodies],
-  ["filter, no local PVCs (pass-through)", "/scheduler/predicates", [podBody(0, false)]],
+for (const [title, verb, path, list] of [
+  ["filter, 4 PVCs", "filter", "/scheduler/predicates", bodies],
+  ["prioritize, 4 PVCs", "prioritize", "/scheduler/priorities", bodies],
+  ["filter, no local PVCs (pass-through)", "filter", "/scheduler/predicates", [podBody(0, false)]],
 ]) {
-  results.push(await run(title, path, list));
+  const before = await handlerSeconds(verb);
+  const cpuBefore = await cpuMicros();
+  const { r } = await run(title, path, list);
+  const cpuMs = (await cpuMicros()) - cpuBefore;
+  const after = await handlerSeconds(verb);
+  const handlerMs = ((after.sum - before.sum) / Math.max(1, after.count - before.count)) * 1000;
+  results.push({ title, r, handlerMs, cpuMs: cpuMs / 1000 / Math.max(1, r.requests.total) });
 }
 child.kill("SIGTERM");
 
 console.log(
   `\nnls-extender bench: ${NODES} nodes × 2 VGs, pods with 4 PVCs, NodeNames bodies of ${(bodies[0].length / 1024).toFixed(0)} KiB, ${DURATION}s each, ${process.env.BENCH_CONNECTIONS ?? 1} connection(s)`,
 );
-console.log("scenario                                  p50 ms   p99 ms   max ms   req/s    errors");
-for (const { title, r } of results) {
+console.log(
+  "scenario                                  p50 ms   p99 ms   max ms   req/s   handler mean ms   server CPU ms/req   errors",
+);
+for (const { title, r, handlerMs, cpuMs } of results) {
   const l = r.latency;
   console.log(
-    `${title.padEnd(40)} ${String(l.p50).padStart(7)} ${String(l.p99).padStart(8)} ${String(l.max).padStart(8)} ${r.requests.average.toFixed(0).padStart(7)} ${String(r.errors + r.non2xx).padStart(8)}`,
+    `${title.padEnd(40)} ${String(l.p50).padStart(7)} ${String(l.p99).padStart(8)} ${String(l.max).padStart(8)} ${r.requests.average.toFixed(0).padStart(7)} ${handlerMs.toFixed(2).padStart(17)} ${cpuMs.toFixed(2).padStart(19)} ${String(r.errors + r.non2xx).padStart(8)}`,
   );
 }
+console.log(
+  `load average during the run: ${(await import("node:os"))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")} on ${(await import("node:os")).cpus().length} CPUs`,
+);

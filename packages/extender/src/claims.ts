@@ -2,7 +2,7 @@ import type { V1PersistentVolume } from "@kubernetes/client-node";
 import { ANNOTATION_PV_ALLOCATED, formatBytesHuman as human, tryParseBytes } from "@nls/api";
 import type { Allocation, NodeUsage } from "./ledger.js";
 import type { NodeView } from "./node-view.js";
-import { Placer, type Strategy } from "./placement.js";
+import { nodeState, Placer, type Strategy } from "./placement.js";
 import { isLocalPv, pvNode, type VolumeRequest } from "./request.js";
 
 /**
@@ -99,13 +99,13 @@ export function chooseOnNode(
           ? { ...request, vgName: own.vg }
           : request;
     const p = new Placer([pinned], strategy, credit);
-    if (p.place(view, usage)) {
+    if (p.place(nodeState(view, usage))) {
       const [a] = p.placements();
       if (!own.device || a!.device === own.device) return { ok: true, allocation: a! };
     }
   }
   const p = new Placer([request], strategy, credit);
-  if (p.place(view, usage)) return { ok: true, allocation: p.placements()[0]! };
+  if (p.place(nodeState(view, usage))) return { ok: true, allocation: p.placements()[0]! };
   return { ok: false, reason: p.explain() };
 }
 

@@ -2,13 +2,14 @@ import type { FailedNodesMap, HostPriority, WirePod } from "@nls/api";
 import type { Allocation, Ledger, NodeUsage } from "./ledger.js";
 import { agentTrusted, type LeaseMode } from "./lease.js";
 import type { NodeView } from "./node-view.js";
-import { Placer, type Strategy } from "./placement.js";
+import { Placer, type NodeState, type Strategy } from "./placement.js";
 import type { PodStorage } from "./request.js";
 import { score } from "./scoring.js";
 
 /** All a request needs of one node, behind one lookup. */
 export interface NodeRecord {
-  view: NodeView | undefined;
+  /** The node's selected storage and free space; undefined without an NLS. */
+  state: NodeState | undefined;
   /** Agent lease expiry in ms (NaN: unusable lease; undefined: no lease). */
   leaseExpiry: number | undefined;
   /** The ledger's live usage object for the node. */
@@ -18,6 +19,8 @@ export interface NodeRecord {
 /** What a filter or prioritize pass reads: precomputed node records and the ledger. */
 export interface ClusterView {
   record(name: string): NodeRecord | undefined;
+  /** `record` for each name, in order (may be cached across requests with the same list). */
+  recordsFor(names: readonly string[]): ReadonlyArray<NodeRecord | undefined>;
   node(name: string): NodeView | undefined;
   readonly leaseMode: LeaseMode;
   /** Why the node's agent cannot be trusted right now (no/expired lease), or undefined when healthy. */
@@ -89,7 +92,9 @@ export function filterNodes(
   const pin = pinProblem(storage);
   const placer = new Placer(storage.requests, strategy, ownCredit(storage, view.ledger));
   const needsNode = storage.requests.length > 0;
-  for (const name of nodeNames) {
+  const records = needsNode ? view.recordsFor(nodeNames) : [];
+  for (let i = 0; i < nodeNames.length; i++) {
+    const name = nodeNames[i]!;
     if (pin && pin.node !== name) {
       fail(name, "pinned", pin.reason);
       continue;
@@ -98,9 +103,9 @@ export function filterNodes(
       out.passing.push(name);
       continue;
     }
-    const rec = view.record(name);
-    const nodeView = rec?.view;
-    if (!rec || !nodeView) {
+    const rec = records[i];
+    const state = rec?.state;
+    if (!rec || !state) {
       fail(name, "no-nls", "no NodeLocalStorage for this node (is the nls agent running here?)");
       continue;
     }
@@ -108,13 +113,13 @@ export function filterNodes(
       fail(name, "agent", view.agentProblem(name, now) ?? "nls agent not trusted");
       continue;
     }
-    if (placer.place(nodeView, rec.usage)) out.passing.push(name);
+    if (placer.place(state)) out.passing.push(name);
     else fail(name, "capacity", placer.explain());
   }
   if (needsNode && out.passing.length === 1) {
     const node = out.passing[0]!;
     const rec = view.record(node)!;
-    if (placer.place(rec.view!, rec.usage)) out.onlyPlacement = placer.placements();
+    if (placer.place(rec.state!)) out.onlyPlacement = placer.placements();
   }
   return out;
 }
@@ -142,13 +147,14 @@ export function scoreNodes(
   const pin = pinProblem(storage);
   let bestIndex = -1;
   let bestScore = -1;
+  const records = view.recordsFor(nodeNames);
   for (let i = 0; i < nodeNames.length; i++) {
     const name = nodeNames[i]!;
     let s = 0;
-    const rec = pin && pin.node !== name ? undefined : view.record(name);
-    if (rec?.view && agentTrusted(rec.leaseExpiry, view.leaseMode, now) && placer.place(rec.view, rec.usage)) {
-      const u = placer.utilisationAfter();
-      s = score(strategy, u.used, u.capacity);
+    const rec = pin && pin.node !== name ? undefined : records[i];
+    if (rec?.state && agentTrusted(rec.leaseExpiry, view.leaseMode, now) && placer.place(rec.state)) {
+      placer.measure();
+      s = score(strategy, placer.usedAfter, placer.capacityAfter);
       if (s > bestScore) {
         bestScore = s;
         bestIndex = i;
@@ -158,7 +164,7 @@ export function scoreNodes(
   }
   if (bestIndex < 0) return { scores };
   const rec = view.record(nodeNames[bestIndex]!)!;
-  placer.place(rec.view!, rec.usage);
+  placer.place(rec.state!);
   return { scores, best: placer.placements() };
 }
 

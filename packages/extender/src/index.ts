@@ -1,2 +1,14 @@
-// The extender's modules are exported from here as they land.
-export {};
+// The extender as a library: the pure core, the cache store and the HTTP app (the binary is cli.ts).
+export * from "./request.js";
+export * from "./node-view.js";
+export * from "./placement.js";
+export * from "./scoring.js";
+export * from "./ledger.js";
+export * from "./lease.js";
+export * from "./claims.js";
+export * from "./decide.js";
+export { ClusterStore, type StoreOptions } from "./cache/store.js";
+export { makeInformers, type Informers } from "./cache/informers.js";
+export { ExtenderMetrics } from "./metrics.js";
+export { createApp, listen, type RunningServer } from "./server.js";
+export type { ClaimWriter, RouteContext } from "./routes/context.js";

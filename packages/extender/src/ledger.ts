@@ -96,6 +96,9 @@ export class Ledger {
   /** Bumped on every change, so callers can tell whether anything moved. */
   version = 0;
 
+  /** `onNodeChange` is told after a node's usage changed (the cache refreshes its precomputed state). */
+  constructor(private readonly onNodeChange?: (node: string) => void) {}
+
   /** The node's committed space, or undefined when nothing is committed there. */
   usage(node: string): NodeUsage | undefined {
     const u = this.usageByNode.get(node);
@@ -242,5 +245,6 @@ export class Ledger {
     } else {
       u.unplaced += sign * a.bytes;
     }
+    this.onNodeChange?.(a.node);
   }
 }

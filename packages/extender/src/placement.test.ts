@@ -2,7 +2,7 @@ import test from "ava";
 import { Gi, nls } from "./fixtures.js";
 import type { NodeUsage } from "./ledger.js";
 import { nodeViewFromNls } from "./node-view.js";
-import { Placer, type Strategy } from "./placement.js";
+import { nodeState, Placer, type Strategy } from "./placement.js";
 import type { VolumeRequest } from "./request.js";
 
 const lvm = (claim: string, gi: number, vgName?: string): VolumeRequest => ({
@@ -89,7 +89,7 @@ const cases: Array<{
 for (const c of cases) {
   test(`place: ${c.title}`, (t) => {
     const p = new Placer(c.requests, c.strategy ?? "binpack");
-    const ok = p.place(twoVgs, c.used);
+    const ok = p.place(nodeState(twoVgs, c.used));
     if (Array.isArray(c.expect)) {
       t.true(ok);
       t.deepEqual(
@@ -128,7 +128,7 @@ test("place: finds a packing that a greedy pass misses", (t) => {
   const sizes = [5, 4, 4, 3, 3, 3];
   t.false(greedy([11, 11], sizes), "the case must defeat greedy best-fit decreasing");
   const p = new Placer(sorted(sizes.map((s, i) => lvm(`c${i}`, s))), "binpack");
-  t.true(p.place(view, undefined));
+  t.true(p.place(nodeState(view, undefined)));
   const perVg = new Map<string, number>();
   for (const a of p.placements()) perVg.set(a.vg!, (perVg.get(a.vg!) ?? 0) + a.bytes);
   t.deepEqual([...perVg.values()].sort(), [11 * Gi, 11 * Gi]);
@@ -140,12 +140,12 @@ test("place: beyond the exact limit the heuristic still packs an easy case", (t)
     Array.from({ length: 12 }, (_, i) => lvm(`c${i}`, 8)),
     "binpack",
   );
-  t.true(p.place(view, undefined));
+  t.true(p.place(nodeState(view, undefined)));
   t.false(
     new Placer(
       Array.from({ length: 13 }, (_, i) => lvm(`c${i}`, 8)),
       "binpack",
-    ).place(view, undefined),
+    ).place(nodeState(view, undefined)),
   );
 });
 
@@ -188,7 +188,7 @@ const deviceCases: Array<{ title: string; requests: VolumeRequest[]; taken?: str
 for (const c of deviceCases) {
   test(`device: ${c.title}`, (t) => {
     const p = new Placer(c.requests, "binpack");
-    const ok = p.place(devices, usage({}, c.taken ?? []));
+    const ok = p.place(nodeState(devices, usage({}, c.taken ?? [])));
     if (Array.isArray(c.expect)) {
       t.true(ok);
       t.deepEqual(
@@ -205,12 +205,12 @@ for (const c of deviceCases) {
 test("place: a pod's own reservation is credited back on its node", (t) => {
   const credit = new Map([["n1", [{ node: "n1", vg: "pool-1", bytes: 40 * Gi }]]]);
   const used = usage({ "pool-1": 40, "pool-0": 100 });
-  t.false(new Placer([lvm("a", 40)], "binpack").place(twoVgs, used));
-  t.true(new Placer([lvm("a", 40)], "binpack", credit).place(twoVgs, used));
+  t.false(new Placer([lvm("a", 40)], "binpack").place(nodeState(twoVgs, used)));
+  t.true(new Placer([lvm("a", 40)], "binpack", credit).place(nodeState(twoVgs, used)));
 });
 
 test("utilisation after placing counts the pod", (t) => {
   const p = new Placer([lvm("a", 30)], "binpack");
-  t.true(p.place(twoVgs, usage({ "pool-0": 20 })));
+  t.true(p.place(nodeState(twoVgs, usage({ "pool-0": 20 }))));
   t.deepEqual(p.utilisationAfter(), { used: 50 * Gi, capacity: 150 * Gi });
 });

@@ -6,6 +6,54 @@ import type { VolumeRequest } from "./request.js";
 export type Strategy = "binpack" | "spread";
 export const STRATEGIES: readonly Strategy[] = ["binpack", "spread"];
 
+/**
+ * A node's free space as the placer reads it: bins are its selected VGs (free bytes) then its selected
+ * devices (size, or -1 when taken). Kept up to date by the cache whenever the node's NLS or its ledger
+ * usage changes, so a request only copies a few numbers per node.
+ */
+export interface NodeState {
+  view: NodeView;
+  free: Float64Array;
+  /** Σ and max of the VGs' free bytes: reject most nodes before looking further. */
+  totalFree: number;
+  maxFree: number;
+}
+
+/** Index of a VG in the view, or -1: a scan beats hashing the name for the few VGs a node has. */
+function vgIndexOf(view: NodeView, name: string): number {
+  const vgs = view.vgs;
+  if (vgs.length > 8) return view.vgIndex.get(name) ?? -1;
+  for (let i = 0; i < vgs.length; i++) if (vgs[i]!.name === name) return i;
+  return -1;
+}
+
+export function nodeState(view: NodeView, usage: NodeUsage | undefined): NodeState {
+  const nVg = view.vgs.length;
+  const free = new Float64Array(nVg + view.devices.length);
+  for (let i = 0; i < nVg; i++) {
+    const vg = view.vgs[i]!;
+    free[i] = vg.allocatable - (usage?.vg.get(vg.name) ?? 0);
+  }
+  for (let j = 0; j < view.devices.length; j++) {
+    free[nVg + j] = usage?.devices.has(view.devices[j]!.name) ? -1 : view.devices[j]!.total;
+  }
+  // Bytes committed on the node whose VG is not decided yet are held against its emptiest VG.
+  const unplaced = usage?.unplaced ?? 0;
+  if (unplaced > 0 && nVg > 0) {
+    let best = 0;
+    for (let i = 1; i < nVg; i++) if (free[i]! > free[best]!) best = i;
+    free[best] = free[best]! - unplaced;
+  }
+  let totalFree = 0;
+  let maxFree = 0;
+  for (let i = 0; i < nVg; i++) {
+    const f = free[i]!;
+    if (f > 0) totalFree += f;
+    if (f > maxFree) maxFree = f;
+  }
+  return { view, free, totalFree, maxFree };
+}
+
 /** Exact search up to this many volumes; beyond, the same search with a step budget (a heuristic). */
 export const EXACT_LIMIT = 8;
 const EXACT_BUDGET = 100_000;
@@ -28,6 +76,12 @@ export class Placer {
   private nVg = 0;
   private nBins = 0;
   private view: NodeView | undefined;
+  private state: NodeState | undefined;
+  /** False after a cheap rejection: scratch arrays do not hold this node yet. */
+  private loaded = false;
+  /** Set by `measure()`. */
+  usedAfter = 0;
+  capacityAfter = 0;
   private steps = 0;
   private budget = 0;
   /** Σ bytes the pod's LVM volumes need, and whether any volume is a device. */
@@ -56,21 +110,68 @@ export class Placer {
   }
 
   /** Tries to place every volume on the node; true when all fit at the same time. */
-  place(view: NodeView, usage: NodeUsage | undefined): boolean {
-    this.load(view, usage);
-    if (this.requests.length === 0) return true;
-    // Cheap rejections first: most failing nodes stop here.
-    let totalFree = 0;
-    let maxFree = 0;
-    for (let i = 0; i < this.nVg; i++) {
-      const f = this.free[i]!;
-      if (f > 0) totalFree += f;
-      if (f > maxFree) maxFree = f;
+  place(state: NodeState): boolean {
+    const credit = this.credit.size > 0 ? this.credit.get(state.view.name) : undefined;
+    // Cheap rejections first (exact unless the pod has its own reservation to credit back here).
+    if (!credit && (this.lvmBytes > state.totalFree || this.largestLoose > state.maxFree)) {
+      this.state = state;
+      this.loaded = false;
+      return false;
     }
-    if (this.lvmBytes > totalFree) return false;
-    if (this.largestLoose > maxFree) return false;
+    this.load(state, credit);
+    if (this.requests.length === 0) return true;
+    if (this.greedy()) return true;
     this.steps = 0;
     return this.search(0);
+  }
+
+  /**
+   * The search's first leaf without recursion: each volume, largest first, into the strategy's best
+   * bin. Most nodes are decided here; the backtracking search runs only when this fails.
+   */
+  private greedy(): boolean {
+    const n = this.requests.length;
+    const free = this.free;
+    let d = 0;
+    for (; d < n; d++) {
+      const r = this.requests[d]!;
+      const bin = this.bestBin(r);
+      if (bin < 0) break;
+      this.assign[d] = bin;
+      free[bin] = bin < this.nVg ? free[bin]! - r.bytes : -1;
+    }
+    const ok = d === n;
+    for (let k = d - 1; k >= 0; k--) {
+      const bin = this.assign[k]!;
+      free[bin] = bin < this.nVg ? free[bin]! + this.requests[k]!.bytes : this.view!.devices[bin - this.nVg]!.total;
+    }
+    return ok;
+  }
+
+  /** The bin `candidates` would try first, or -1. */
+  private bestBin(r: VolumeRequest): number {
+    const free = this.free;
+    if (r.kind === "lvm") {
+      if (r.vgName !== undefined) {
+        const i = vgIndexOf(this.view!, r.vgName);
+        return i >= 0 && free[i]! >= r.bytes ? i : -1;
+      }
+      const spread = this.strategy === "spread";
+      let best = -1;
+      for (let i = 0; i < this.nVg; i++) {
+        const f = free[i]!;
+        if (f < r.bytes) continue;
+        if (best < 0 || (spread ? f > free[best]! : f < free[best]!)) best = i;
+      }
+      return best;
+    }
+    const devices = this.view!.devices;
+    for (let j = 0; j < devices.length; j++) {
+      if (free[this.nVg + j]! < r.bytes) continue;
+      if (r.mediaType !== undefined && devices[j]!.mediaType !== r.mediaType) continue;
+      return this.nVg + j;
+    }
+    return -1;
   }
 
   /** After a successful `place`: where each volume went (same order as `requests`). */
@@ -89,6 +190,12 @@ export class Placer {
    * it (scratch `free` is restored by the search, so this recomputes from the assignment).
    */
   utilisationAfter(): { used: number; capacity: number } {
+    this.measure();
+    return { used: this.usedAfter, capacity: this.capacityAfter };
+  }
+
+  /** `utilisationAfter` into the fields `usedAfter`/`capacityAfter`: the hot loop allocates nothing. */
+  measure(): void {
     const view = this.view!;
     let used = 0;
     let capacity = 0;
@@ -111,11 +218,13 @@ export class Placer {
         if (bin >= this.nVg) used += view.devices[bin - this.nVg]!.total;
       }
     }
-    return { used: Math.min(used, capacity), capacity };
+    this.usedAfter = Math.min(used, capacity);
+    this.capacityAfter = capacity;
   }
 
   /** After a failed `place`: why, in terms an operator can act on. */
   explain(): string {
+    if (!this.loaded) this.load(this.state!, undefined);
     const view = this.view!;
     const vgLine = (i: number, need: number) =>
       `vg ${view.vgs[i]!.name}: need ${human(need)}, free ${human(Math.max(0, this.free[i]!))} of ${human(view.vgs[i]!.allocatable)}`;
@@ -168,21 +277,17 @@ export class Placer {
     return reasons.join("; ") || "volumes do not fit";
   }
 
-  private load(view: NodeView, usage: NodeUsage | undefined): void {
+  private load(state: NodeState, credit: readonly Allocation[] | undefined): void {
+    const view = state.view;
+    this.state = state;
+    this.loaded = true;
     this.view = view;
     this.nVg = view.vgs.length;
-    this.nBins = this.nVg + view.devices.length;
+    this.nBins = state.free.length;
     if (this.free.length < this.nBins) this.free = new Float64Array(this.nBins * 2);
     if (this.order.length < this.nBins * this.requests.length)
       this.order = new Int32Array(this.nBins * this.requests.length * 2);
-    for (let i = 0; i < this.nVg; i++) {
-      const vg = view.vgs[i]!;
-      this.free[i] = vg.allocatable - (usage?.vg.get(vg.name) ?? 0);
-    }
-    for (let j = 0; j < view.devices.length; j++) {
-      this.free[this.nVg + j] = usage?.devices.has(view.devices[j]!.name) ? -1 : view.devices[j]!.total;
-    }
-    const credit = this.credit.size > 0 ? this.credit.get(view.name) : undefined;
+    for (let i = 0; i < this.nBins; i++) this.free[i] = state.free[i]!;
     if (credit) {
       for (const a of credit) {
         if (a.vg !== undefined) {
@@ -193,13 +298,6 @@ export class Placer {
           if (j >= 0) this.free[this.nVg + j] = view.devices[j]!.total;
         }
       }
-    }
-    // Bytes committed on the node whose VG is not decided yet are held against its emptiest VG.
-    const unplaced = usage?.unplaced ?? 0;
-    if (unplaced > 0 && this.nVg > 0) {
-      let best = 0;
-      for (let i = 1; i < this.nVg; i++) if (this.free[i]! > this.free[best]!) best = i;
-      this.free[best] = this.free[best]! - unplaced;
     }
   }
 
@@ -242,8 +340,8 @@ export class Placer {
     let n = 0;
     if (r.kind === "lvm") {
       if (r.vgName !== undefined) {
-        const i = view.vgIndex.get(r.vgName);
-        if (i !== undefined && this.free[i]! >= r.bytes) this.order[base + n++] = i;
+        const i = vgIndexOf(view, r.vgName);
+        if (i >= 0 && this.free[i]! >= r.bytes) this.order[base + n++] = i;
         return n;
       }
       const spread = this.strategy === "spread";

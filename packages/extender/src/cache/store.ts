@@ -12,7 +12,7 @@ import type { ClusterView, NodeRecord } from "../decide.js";
 import { type Allocation, Ledger } from "../ledger.js";
 import { agentProblem, leaseExpiry, type LeaseMode } from "../lease.js";
 import { nodeViewFromNls, type NodeView } from "../node-view.js";
-import type { Strategy } from "../placement.js";
+import { nodeState, type Strategy } from "../placement.js";
 import { claimKey, localClassOf, pvcSize, type LocalClass, type ObjectLookup, type VolumeRequest } from "../request.js";
 
 export interface StoreOptions {
@@ -23,13 +23,20 @@ export interface StoreOptions {
 
 const pvKey = (name: string): string => `pv:${name}`;
 
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * The extender's view of the cluster: the objects the informers deliver, a precomputed `NodeView` per
  * NLS, agent lease expiries, and the ledger kept in step with every PV/PVC event. Informers call the
  * `apply*`/`delete*` methods; tests call them directly. Everything a request reads is a map lookup.
  */
 export class ClusterStore implements ObjectLookup, ClusterView {
-  readonly ledger = new Ledger();
+  readonly ledger = new Ledger((node) => this.refreshState(node));
   /** Per node: its view, lease expiry and ledger usage, so a request does one lookup per node. */
   private readonly records = new Map<string, NodeRecord>();
   private readonly nlsObjects = new Map<string, NodeLocalStorage>();
@@ -42,6 +49,10 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   /** PVC keys whose selected-node commitment has no VG yet (their node had no NLS). */
   private readonly unplaced = new Set<string>();
   readonly options: StoreOptions;
+  /** Bumped when a node record is created, which invalidates `listCache`. */
+  private generation = 0;
+  private listCache:
+    { names: readonly string[]; records: Array<NodeRecord | undefined>; generation: number } | undefined;
 
   constructor(options: Partial<StoreOptions> = {}) {
     this.options = {
@@ -68,8 +79,20 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   record(name: string): NodeRecord | undefined {
     return this.records.get(name);
   }
+
+  /**
+   * The records of a node list, in order. kube-scheduler sends the same list pod after pod, so the
+   * last answer is kept: comparing the names is cheaper than hashing each one into the map again.
+   */
+  recordsFor(names: readonly string[]): ReadonlyArray<NodeRecord | undefined> {
+    const c = this.listCache;
+    if (c && c.generation === this.generation && sameNames(c.names, names)) return c.records;
+    const records = names.map((n) => this.records.get(n));
+    this.listCache = { names, records, generation: this.generation };
+    return records;
+  }
   node(name: string): NodeView | undefined {
-    return this.records.get(name)?.view;
+    return this.records.get(name)?.state?.view;
   }
   agentProblem(name: string, now: number): string | undefined {
     return agentProblem(
@@ -82,7 +105,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   /** Nodes with a NodeLocalStorage, sorted. */
   nodeNames(): string[] {
     return [...this.records]
-      .filter(([, r]) => r.view)
+      .filter(([, r]) => r.state)
       .map(([n]) => n)
       .sort();
   }
@@ -106,7 +129,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     const name = nls.metadata?.name;
     if (!name) return;
     this.nlsObjects.set(name, nls);
-    this.recordFor(name).view = nodeViewFromNls(name, nls);
+    const r = this.recordFor(name);
+    r.state = nodeState(nodeViewFromNls(name, nls), r.usage);
     for (const key of [...this.unplaced]) {
       if (this.pvcs.get(key)?.metadata?.annotations?.[ANNOTATION_SELECTED_NODE] === name) this.refreshClaim(key);
     }
@@ -114,7 +138,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   deleteNls(name: string): void {
     this.nlsObjects.delete(name);
     const r = this.records.get(name);
-    if (r) r.view = undefined;
+    if (r) r.state = undefined;
   }
 
   applyLease(lease: V1Lease): void {
@@ -194,10 +218,17 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   private recordFor(name: string): NodeRecord {
     let r = this.records.get(name);
     if (!r) {
-      r = { view: undefined, leaseExpiry: undefined, usage: this.ledger.usageFor(name) };
+      r = { state: undefined, leaseExpiry: undefined, usage: this.ledger.usageFor(name) };
       this.records.set(name, r);
+      this.generation++;
     }
     return r;
+  }
+
+  /** Recomputes a node's free space after its ledger usage changed. */
+  private refreshState(name: string): void {
+    const r = this.records.get(name);
+    if (r?.state) r.state = nodeState(r.state.view, r.usage);
   }
 
   // ---- ledger upkeep -------------------------------------------------------------------------------

@@ -1,9 +1,26 @@
 import type { Request, Response } from "express";
-import { filterResult, parseExtenderArgs } from "@nls/api";
+import {
+  filterResult,
+  parseExtenderArgs,
+  type ExtenderFilterResult,
+  type FailedNodesMap,
+  type ParsedExtenderArgs,
+} from "@nls/api";
 import { filterNodes, holdReservations, podKey } from "../decide.js";
 import { isPassThrough, podStorage } from "../request.js";
 import { HttpError } from "./body.js";
 import type { RouteContext } from "./context.js";
+
+/**
+ * The reply in the field the request used. `passing` keeps the request's order, so in NodeNames mode
+ * it is the answer as is (no set building over thousands of names).
+ */
+function reply(args: ParsedExtenderArgs, passing: string[], unresolvable: FailedNodesMap): ExtenderFilterResult {
+  if (args.mode === "names") {
+    return { NodeNames: passing, Nodes: null, FailedNodes: {}, FailedAndUnresolvableNodes: unresolvable, Error: "" };
+  }
+  return filterResult(args, passing, {}, unresolvable);
+}
 
 /** POST /scheduler/predicates */
 export const filterRoute =
@@ -15,7 +32,7 @@ export const filterRoute =
     const { pod, nodeNames } = args.value;
     const storage = podStorage(pod, ctx.store);
     if (isPassThrough(storage)) {
-      res.json(filterResult(args.value, nodeNames, {}, {}));
+      res.json(reply(args.value, nodeNames, {}));
       end();
       return;
     }
@@ -40,6 +57,6 @@ export const filterRoute =
       },
       "filter",
     );
-    res.json(filterResult(args.value, outcome.passing, outcome.failed, outcome.unresolvable));
+    res.json(reply(args.value, outcome.passing, outcome.unresolvable));
     end();
   };

@@ -1,0 +1,35 @@
+import test from "ava";
+import { parseBodyLimit, parseDurationMs, parseLeaseMode, parsePort, parseStrategy } from "./flags.js";
+
+const ok: Array<[string, (v: string) => unknown, string, unknown]> = [
+  ["duration seconds", parseDurationMs, "60s", 60_000],
+  ["duration bare", parseDurationMs, "90", 90_000],
+  ["duration compound", parseDurationMs, "1m30s", 90_000],
+  ["duration ms", parseDurationMs, "250ms", 250],
+  ["body limit", parseBodyLimit, "10Mi", 10 * 1024 * 1024],
+  ["body limit bytes", parseBodyLimit, "2048", 2048],
+  ["port", parsePort, "23000", 23000],
+  ["strategy", parseStrategy, "spread", "spread"],
+  ["lease mode", parseLeaseMode, "optional", "optional"],
+];
+for (const [title, parse, input, expected] of ok) {
+  test(`flags: ${title} ${input}`, (t) => t.deepEqual(parse(input), expected));
+}
+
+const bad: Array<[string, (v: string) => unknown, string, RegExp]> = [
+  ["duration", parseDurationMs, "soon", /invalid duration "soon"/],
+  ["duration zero", parseDurationMs, "0s", /greater than zero/],
+  ["duration trailing junk", parseDurationMs, "10sx", /invalid duration/],
+  ["body limit", parseBodyLimit, "big", /invalid size "big"/],
+  ["body limit negative", parseBodyLimit, "-1Mi", /must not be negative/],
+  ["body limit tiny", parseBodyLimit, "10", /at least 1Ki/],
+  ["port", parsePort, "70000", /expected 1..65535/],
+  ["port text", parsePort, "http", /invalid port/],
+  ["strategy", parseStrategy, "random", /expected one of binpack, spread/],
+  ["lease mode", parseLeaseMode, "maybe", /expected one of required, optional/],
+];
+for (const [title, parse, input, message] of bad) {
+  test(`flags: bad ${title} ${input}`, (t) => {
+    t.throws(() => parse(input), { message });
+  });
+}
