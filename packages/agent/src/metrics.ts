@@ -33,31 +33,15 @@ export class AgentMetrics {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.vgTotal = new Gauge({
-      name: "nls_vg_total_bytes",
-      help: "Size of the volume group in bytes.",
-      labelNames: ["node", "vg"],
-      registers,
-    });
-    this.vgAvailable = new Gauge({
-      name: "nls_vg_available_bytes",
-      help: "Unallocated bytes of the volume group.",
-      labelNames: ["node", "vg"],
-      registers,
-    });
-    this.vgAllocatable = new Gauge({
-      name: "nls_vg_allocatable_bytes",
-      help: "Bytes of the volume group the storage system may use (total minus unmanaged LVs, capped by storage-reserved).",
-      labelNames: ["node", "vg"],
-      registers,
-    });
+    const vgGauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ["node", "vg"], registers });
+    this.vgTotal = vgGauge("nls_vg_total_bytes", "Size of the volume group in bytes.");
+    this.vgAvailable = vgGauge("nls_vg_available_bytes", "Unallocated bytes of the volume group.");
+    this.vgAllocatable = vgGauge(
+      "nls_vg_allocatable_bytes",
+      "Bytes of the volume group the storage system may use (total minus unmanaged LVs, capped by storage-reserved).",
+    );
     // Not `_count`: that suffix is reserved for histograms and summaries (promtool rejects it on a gauge).
-    this.vgLvs = new Gauge({
-      name: "nls_vg_logical_volumes",
-      help: "Number of logical volumes in the volume group.",
-      labelNames: ["node", "vg"],
-      registers,
-    });
+    this.vgLvs = vgGauge("nls_vg_logical_volumes", "Number of logical volumes in the volume group.");
     this.deviceSize = new Gauge({
       name: "nls_device_size_bytes",
       help: "Size of the block device in bytes.",
@@ -78,7 +62,7 @@ export class AgentMetrics {
     });
     this.lvmCommandErrors = new Counter({
       name: "nls_agent_lvm_command_errors_total",
-      help: "LVM commands that failed or timed out.",
+      help: "Host commands (LVM, lsblk, wipefs) that failed or timed out.",
       registers,
     });
     this.initTotal = new Counter({
