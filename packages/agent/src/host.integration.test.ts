@@ -6,7 +6,7 @@ import { join } from "node:path";
 import anyTest, { type ExecutionContext, type TestFn } from "ava";
 import { discoverHost, type HostFacts } from "./discovery/host.js";
 import { execaRunner, type CommandResult } from "./discovery/run.js";
-import { applyInit } from "./init/apply.js";
+import { applyInit, applyMountpoints } from "./init/apply.js";
 import { planInit } from "./init/plan.js";
 import { buildInventory } from "./inventory.js";
 
@@ -88,6 +88,10 @@ async function workspace(t: ExecutionContext) {
     async mount(dev: string, path: string, opts: string[] = []): Promise<void> {
       await mkdir(path, { recursive: true });
       await sh("mount", [...opts, dev, path]);
+      mounts.push(path);
+    },
+    /** Registers a mount made by the code under test, so teardown unmounts it. */
+    track(path: string): void {
       mounts.push(path);
     },
     async umount(path: string): Promise<void> {
@@ -280,3 +284,54 @@ real("pvcreate's own prompt is never answered: a signature appearing after the p
   t.is(await sha256(dev), sum);
   t.regex((await sh("wipefs", ["-n", "-J", dev])).stdout, /"type": "ext4"/);
 });
+
+real(
+  "resourceToBeInited.mountpoints: mkfs + mount a clean device, remount it after umount, refuse a foreign fs",
+  async (t) => {
+    const ws = await workspace(t);
+    const [clean, foreign] = [await ws.loop(), await ws.loop()];
+    const root = join(ws.dir, "mnt");
+    const path = join(root, "disk-1");
+    const spec = { mountpoints: [{ path, device: clean!, options: ["noatime"] }] };
+    const discoverHere = () =>
+      discoverHost(runner, { deviceGlobs: [clean!, foreign!], mountRoot: root, timeoutMs: 60_000 });
+
+    const plan = planInit(spec, await discoverHere());
+    t.is(plan.mountpoints![0]!.action, "create", plan.mountpoints![0]!.reasons.join("; "));
+    const outcomes = await applyMountpoints(plan, runner);
+    ws.track(path);
+    t.deepEqual(outcomes, [{ path, device: clean!, result: "created" }]);
+
+    const facts = await discoverHere();
+    t.deepEqual(
+      facts.mountPoints.map((m) => [m.path, m.source, m.fsType, m.options.includes("noatime")]),
+      [[path, clean!, "ext4", true]],
+    );
+    t.true(facts.mountPoints[0]!.total > 0);
+    t.is(planInit(spec, facts).mountpoints![0]!.action, "exists");
+
+    // After a reboot (here: umount) nls' labelled filesystem is mounted again, not formatted again.
+    await writeFile(join(path, "kept.txt"), "kept\n");
+    await ws.umount(path);
+    const again = planInit(spec, await discoverHere());
+    t.is(again.mountpoints![0]!.action, "mount");
+    t.deepEqual(await applyMountpoints(again, runner), [{ path, device: clean!, result: "mounted" }]);
+    ws.track(path);
+    t.is(await readFile(join(path, "kept.txt"), "utf8"), "kept\n");
+
+    await sh("mkfs.ext4", ["-q", "-L", "data", foreign!]);
+    const sum = await sha256(foreign!);
+    const refused = planInit({ mountpoints: [{ path: join(root, "disk-2"), device: foreign! }] }, await discoverHere());
+    t.is(refused.mountpoints![0]!.action, "refused");
+    t.regex(refused.mountpoints![0]!.reasons.join("; "), /carries filesystem ext4 .*\(label data\)/);
+    t.deepEqual(await applyMountpoints(refused, runner), [
+      {
+        path: join(root, "disk-2"),
+        device: foreign!,
+        result: "refused",
+        reason: refused.mountpoints![0]!.reasons.join("; "),
+      },
+    ]);
+    t.is(await sha256(foreign!), sum);
+  },
+);

@@ -52,6 +52,16 @@ const badSpecs: Array<[string, string, RegExp]> = [
     /resourceToBeInited\.vgs\[0\]\.devices is required/,
   ],
   [
+    "mount point without device",
+    "resourceToBeInited: {mountpoints: [{path: /mnt/x}]}\n",
+    /mountpoints\[0\]\.device is required/,
+  ],
+  [
+    "mount point options not a list",
+    "resourceToBeInited: {mountpoints: [{path: /x, device: /dev/sdb, options: rw}]}\n",
+    /mountpoints\[0\]\.options must be a list/,
+  ],
+  [
     "VG without name",
     "resourceToBeInited: {vgs: [{devices: [/dev/sdb]}]}\n",
     /resourceToBeInited\.vgs\[0\]\.name is required/,

@@ -94,6 +94,19 @@ function checkSpec(spec: NodeLocalStorageSpec): NodeLocalStorageSpec {
     strings(vg.devices, `resourceToBeInited.vgs[${i}].devices`);
     if (vg.devices === undefined) throw new Error(`resourceToBeInited.vgs[${i}].devices is required`);
   }
+  const mps = spec.resourceToBeInited?.mountpoints;
+  if (mps !== undefined && !Array.isArray(mps)) throw new Error("resourceToBeInited.mountpoints must be a list");
+  for (const [i, mp] of (mps ?? []).entries()) {
+    for (const key of ["path", "device"] as const) {
+      if (typeof mp?.[key] !== "string" || mp[key] === "") {
+        throw new Error(`resourceToBeInited.mountpoints[${i}].${key} is required`);
+      }
+    }
+    if (mp.fsType !== undefined && typeof mp.fsType !== "string") {
+      throw new Error(`resourceToBeInited.mountpoints[${i}].fsType must be a string`);
+    }
+    strings(mp.options, `resourceToBeInited.mountpoints[${i}].options`);
+  }
   return spec;
 }
 
@@ -138,10 +151,14 @@ export async function scanHost(runner: CommandRunner, input: ScanInput, opts: Sc
 
 /** A YAML comment block that tells a person what `resourceToBeInited` would do on this host. */
 export function describePlanAsComment(plan: InitPlan): string {
-  if (plan.vgs.length === 0) return "";
+  const entries = [
+    ...plan.vgs.map((p) => ({ title: `VG ${p.vg} [${p.devices.join(", ")}]: ${p.action}`, ...p })),
+    ...(plan.mountpoints ?? []).map((p) => ({ title: `mount point ${p.path} [${p.device}]: ${p.action}`, ...p })),
+  ];
+  if (entries.length === 0) return "";
   const lines = ["resourceToBeInited plan (scan only reports; the agent would do this):"];
-  for (const p of plan.vgs) {
-    lines.push(`  VG ${p.vg} [${p.devices.join(", ")}]: ${p.action}`);
+  for (const p of entries) {
+    lines.push(`  ${p.title}`);
     for (const r of p.reasons) lines.push(`    - ${r}`);
     for (const c of p.commands) lines.push(`    $ ${formatCommand(c.cmd, c.args)}`);
   }

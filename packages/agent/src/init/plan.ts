@@ -1,17 +1,15 @@
 import type { ResourceToBeInited } from "@nls/api";
 import type { HostFacts } from "../discovery/host.js";
-import { describeSignature } from "../discovery/signatures.js";
+import { planMountpoints, type MountpointPlan } from "./mountpoints.js";
+import { deviceRefusals, type PlannedCommand } from "./safety.js";
+
+export { deviceRefusals, type PlannedCommand } from "./safety.js";
 
 /**
  * `resourceToBeInited.vgs` → what to do, decided before anything is touched (SPEC §2). A device is used
  * only when every rule below says it is free; one unsafe device refuses its whole VG, so a VG is never
  * created smaller than asked. Nothing here ever forces or wipes: refusing is the only answer to doubt.
  */
-
-export interface PlannedCommand {
-  cmd: string;
-  args: string[];
-}
 
 export interface VgPlan {
   vg: string;
@@ -27,44 +25,13 @@ export interface VgPlan {
 
 export interface InitPlan {
   vgs: VgPlan[];
-}
-
-/** Device types a VG may be built on. LVs, dm and md devices are someone else's stacking. */
-const USABLE_TYPES = new Set(["disk", "part", "loop"]);
-
-/** The reasons a device must not become a PV; empty when it is safe. */
-export function deviceRefusals(device: string, facts: HostFacts): string[] {
-  const d = facts.devices.find((x) => x.name === device);
-  if (!facts.complete.devices) return [`${device}: block devices could not be listed`];
-  if (!d) return [`${device}: no such block device`];
-  if (!facts.candidates.includes(device))
-    return [`${device}: not matched by --devices, so the agent will not touch it`];
-  const out: string[] = [];
-  if (!USABLE_TYPES.has(d.type)) out.push(`${device}: is a ${d.type} device, not a disk or partition`);
-  if (d.readOnly) out.push(`${device}: is read-only`);
-  if (d.size === 0) out.push(`${device}: has size 0`);
-  if (d.mountpoints.length > 0) out.push(`${device}: is mounted at ${d.mountpoints.join(", ")}`);
-  const parts = d.children.filter((c) => c.type === "part").map((c) => c.name);
-  const holders = d.children.filter((c) => c.type !== "part").map((c) => `${c.name} (${c.type})`);
-  if (parts.length > 0) out.push(`${device}: has partitions ${parts.join(", ")}`);
-  if (holders.length > 0) out.push(`${device}: is in use by ${holders.join(", ")}`);
-  const pv = facts.lvm.pvs.find((p) => p.name === device);
-  if (pv) {
-    out.push(
-      pv.vgName ? `${device}: is a physical volume of VG ${pv.vgName}` : `${device}: is already an LVM physical volume`,
-    );
-  }
-  const probeError = facts.probeErrors[device];
-  const sigs = facts.signatures[device];
-  if (probeError !== undefined) out.push(`${device}: signatures unknown (${probeError})`);
-  else if (sigs === undefined && d.mountpoints.length === 0) out.push(`${device}: signatures were not probed`);
-  else if (sigs && sigs.length > 0 && !pv) out.push(`${device}: carries ${sigs.map(describeSignature).join(", ")}`);
-  return out;
+  /** `resourceToBeInited.mountpoints`; absent when the spec lists none. Applied by `applyMountpoints`. */
+  mountpoints?: MountpointPlan[];
 }
 
 export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFacts): InitPlan {
   const plans: VgPlan[] = [];
-  const claimed = new Map<string, string>(); // device → VG that asked for it first
+  const claimed = new Map<string, string>(); // device → what asked for it first ("VG x", "mount point /y")
   for (const want of toInit?.vgs ?? []) {
     const devices = [...want.devices];
     const existing = facts.lvm.vgs.find((v) => v.name === want.name);
@@ -92,8 +59,8 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
       }
       seen.add(device);
       const other = claimed.get(device);
-      if (other !== undefined) reasons.push(`${device}: also listed for VG ${other}`);
-      else claimed.set(device, want.name);
+      if (other !== undefined) reasons.push(`${device}: also listed for ${other}`);
+      else claimed.set(device, `VG ${want.name}`);
       reasons.push(...deviceRefusals(device, facts));
     }
     if (reasons.length > 0) {
@@ -113,12 +80,18 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
       ],
     });
   }
-  return { vgs: plans };
+  const mountpoints = toInit?.mountpoints;
+  if (mountpoints === undefined || mountpoints.length === 0) return { vgs: plans };
+  return { vgs: plans, mountpoints: planMountpoints(mountpoints, facts, claimed) };
 }
 
-/** One line per refused VG or differing existing VG, for `buildStatus(…, initProblems)` and Events. */
+/** One line per refused VG or mount point, or differing existing VG, for `buildStatus(…, initProblems)`. */
 export function describeInitPlan(plan: InitPlan): string[] {
-  return plan.vgs
+  const vgs = plan.vgs
     .filter((p) => p.reasons.length > 0)
     .map((p) => (p.action === "refused" ? `VG ${p.vg} not created: ${p.reasons.join("; ")}` : p.reasons.join("; ")));
+  const mps = (plan.mountpoints ?? [])
+    .filter((p) => p.action === "refused")
+    .map((p) => `mount point ${p.path} not set up: ${p.reasons.join("; ")}`);
+  return [...vgs, ...mps];
 }
