@@ -449,3 +449,25 @@ test("step never throws: a failed reconcile is counted, a successful one stamps 
   t.regex(text, /^nls_agent_last_reconcile_success_timestamp_seconds 1777629600$/m);
   t.regex(text, /^nls_agent_scan_duration_seconds_count 2$/m);
 });
+
+test("a wedged reconcile stops the lease renewals, so the agent looks dead rather than quiet", async (t) => {
+  const { agent, host, clock, kube } = setup({ config: { stuckAfterMs: 600_000 } });
+  await agent.renewLease();
+  let release!: () => void;
+  host.discover = () =>
+    new Promise((resolve) => {
+      release = () => resolve(structuredClone(host.facts));
+    });
+  const step = agent.step();
+  clock.advance(60_000);
+  await agent.renewLease(); // a slow pass is still fine
+  clock.advance(600_000);
+  await t.throwsAsync(agent.renewLease(), {
+    message: /not renewing the lease: the current reconcile has been running for 660s/,
+  });
+  t.is(kube.writes.filter((w) => w.kind === "replaceLease").length, 1);
+  release();
+  t.truthy(await step);
+  await agent.renewLease(); // the loop moved again: renewals resume
+  t.is(kube.writes.filter((w) => w.kind === "replaceLease").length, 2);
+});

@@ -62,6 +62,11 @@ export interface AgentConfig {
   maxStatusAttempts: number;
   /** Delay before a watch that ended is started again. */
   watchRestartMs: number;
+  /**
+   * A reconcile running longer than this counts as a wedged loop: the Lease is no longer renewed, so
+   * the agent looks dead (which it is, for its node's status) rather than quiet.
+   */
+  stuckAfterMs: number;
 }
 
 export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, "nodeName" | "initConfigName" | "leaseNamespace"> = {
@@ -72,6 +77,8 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, "nodeName" | "initConfigNam
   initBackoffMaxMs: 30 * 60_000,
   maxStatusAttempts: 5,
   watchRestartMs: 5_000,
+  // Host commands time out after 30 s and API calls after 30 s, so a healthy pass is far shorter.
+  stuckAfterMs: 10 * 60_000,
 };
 
 export interface AgentDeps<F> {
@@ -122,6 +129,8 @@ export class Agent<F> {
   private readonly lastEvent = new Map<string, string>();
   private readonly initFailures = new Map<string, InitFailure>();
   private lastSpecKey: string | undefined;
+  /** When the running reconcile started (clock ms); `undefined` between reconciles. */
+  private stepStartedAt: number | undefined;
   private readonly wakeup = new Wakeup();
 
   constructor(deps: AgentDeps<F>) {
@@ -211,6 +220,11 @@ export class Agent<F> {
     const { nodeName: node, leaseNamespace: namespace } = this.config;
     const name = leaseNameForNode(node);
     const now = this.clock();
+    if (this.stepStartedAt !== undefined && now.getTime() - this.stepStartedAt > this.config.stuckAfterMs) {
+      throw new Error(
+        `not renewing the lease: the current reconcile has been running for ${Math.round((now.getTime() - this.stepStartedAt) / 1000)}s`,
+      );
+    }
     try {
       const current = this.lease ?? (await this.kube.getLease(namespace, name));
       if (!current) {
@@ -268,6 +282,7 @@ export class Agent<F> {
   /** One reconcile with its timing, metrics and logging; never throws. */
   async step(): Promise<ReconcileResult | undefined> {
     const stopTimer = this.metrics.scanDuration.startTimer();
+    this.stepStartedAt = this.clock().getTime();
     try {
       const r = await this.reconcile();
       this.metrics.lastSuccess.set(this.clock().getTime() / 1000);
@@ -286,6 +301,7 @@ export class Agent<F> {
       this.log.error({ err: errMessage(err) }, "reconcile failed; retrying at the next interval");
       return undefined;
     } finally {
+      this.stepStartedAt = undefined;
       stopTimer();
     }
   }

@@ -189,7 +189,7 @@ test("the daemon creates its NLS, writes its status once, follows a spec change 
       "--interval=1h",
       "--metrics-addr=127.0.0.1:0",
       "--devices=/dev/loop*",
-      "--mount-root=/tmp/nlsrec/mnt/open-local",
+      "--mount-root=/nonexistent/mnt/open-local",
       `--mountinfo=${join(TESTDATA, "mountinfo.txt")}`,
       `--command-prefix=${process.execPath} ${fakeHostScript(dir)}`,
       "--log-level=debug",

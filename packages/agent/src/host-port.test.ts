@@ -36,7 +36,8 @@ function setup(resourceToBeInited: { vgs: { name: string; devices: string[] }[] 
     kube,
     host: realHost(runner, {
       deviceGlobs: ["/dev/loop*"],
-      mountRoot: "/tmp/nlsrec/mnt/open-local",
+      // Not the recorded mount root: statfs of a real, busy filesystem would make the test depend on this host.
+      mountRoot: "/nonexistent/mnt/open-local",
       mountInfoPath: MOUNTINFO,
       lvPrefix: "local",
     }),

@@ -151,3 +151,72 @@ test("stampStatus: first status gets now everywhere and does not mutate its inpu
 test("kubeTime drops fractional seconds", (t) => {
   t.is(kubeTime(new Date("2026-03-04T05:06:07.890Z")), "2026-03-04T05:06:07Z");
 });
+
+function withMount(available: number, total = 100_000, name = "/mnt/open-local/a"): NodeLocalStorageStatus {
+  const s = status();
+  s.nodeStorageInfo!.mountPoints = [
+    {
+      name,
+      total,
+      available,
+      fsType: "ext4",
+      isBind: false,
+      options: ["rw"],
+      device: "/dev/vdc",
+      readOnly: false,
+      condition: "DiskReady",
+    },
+  ];
+  return s;
+}
+
+const mountCases: {
+  name: string;
+  prev: NodeLocalStorageStatus;
+  next: NodeLocalStorageStatus;
+  available: number;
+  changed: boolean;
+}[] = [
+  {
+    name: "drift below 1% of the size keeps the stored value",
+    prev: withMount(50_000),
+    next: withMount(50_999),
+    available: 50_000,
+    changed: false,
+  },
+  {
+    name: "drift down below 1% too",
+    prev: withMount(50_000),
+    next: withMount(49_001),
+    available: 50_000,
+    changed: false,
+  },
+  {
+    name: "a move of 1% or more is reported",
+    prev: withMount(50_000),
+    next: withMount(51_000),
+    available: 51_000,
+    changed: true,
+  },
+  {
+    name: "a new size is reported exactly",
+    prev: withMount(50_000),
+    next: withMount(50_001, 100_001),
+    available: 50_001,
+    changed: true,
+  },
+  {
+    name: "a new mount point is reported exactly",
+    prev: withMount(50_000),
+    next: withMount(50_001, 100_000, "/mnt/open-local/b"),
+    available: 50_001,
+    changed: true,
+  },
+];
+for (const c of mountCases) {
+  test(`stampStatus, mount point usage: ${c.name}`, (t) => {
+    const out = stampStatus(c.prev, c.next, NOW);
+    t.is(out.nodeStorageInfo?.mountPoints?.[0]?.available, c.available);
+    t.is(statusChanged(c.prev, out), c.changed);
+  });
+}

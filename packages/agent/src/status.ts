@@ -29,6 +29,8 @@ export function statusChanged(
 /**
  * The status to write given what is stored (`prev`) and what was just computed (`next`):
  * - unchanged content → `prev`'s timestamps, so the result equals `prev` and no write is needed;
+ * - a mount point's `available` that moved by less than `MOUNT_AVAILABLE_TOLERANCE` of its size keeps
+ *   `prev`'s value (see `settleMountPointUsage`);
  * - changed content → `lastHeartbeatTime` is `now`; `state.lastTransitionTime` is `now` only when the
  *   state's type, status or reason changed (as the report builder decides it); `updateStatusInfo.lastUpdateTime` is `now` only when
  *   `filteredStorageInfo` changed. Otherwise the earlier times are carried forward.
@@ -38,7 +40,7 @@ export function stampStatus(
   next: NodeLocalStorageStatus,
   now: Date,
 ): NodeLocalStorageStatus {
-  const out = structuredClone(next);
+  const out = settleMountPointUsage(prev, structuredClone(next));
   const t = kubeTime(now);
   const changed = statusChanged(prev, next);
 
@@ -88,4 +90,27 @@ function deepEqual(a: unknown, b: unknown): boolean {
     return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
   }
   return false;
+}
+
+/** Share of a mount point's size its free space may drift before the drift counts as a change. */
+export const MOUNT_AVAILABLE_TOLERANCE = 0.01;
+
+/**
+ * A mounted filesystem's free space moves with every file written to it, so reporting it exactly would
+ * rewrite the NLS on every scan of a busy node. Drifts below 1 % of the size keep the stored value
+ * (mount points are handed out whole, so the extender needs their size, not byte-exact free space);
+ * a larger move, a new size or a new mount point is reported as it is.
+ */
+export function settleMountPointUsage(
+  prev: NodeLocalStorageStatus | undefined,
+  next: NodeLocalStorageStatus,
+): NodeLocalStorageStatus {
+  const before = new Map((prev?.nodeStorageInfo?.mountPoints ?? []).map((m) => [m.name, m]));
+  for (const m of next.nodeStorageInfo?.mountPoints ?? []) {
+    const old = before.get(m.name);
+    if (old && old.total === m.total && Math.abs(old.available - m.available) < m.total * MOUNT_AVAILABLE_TOLERANCE) {
+      m.available = old.available;
+    }
+  }
+  return next;
 }
