@@ -183,3 +183,22 @@ test("discoverHost: unreadable mountinfo is an error, mount points come from sta
   t.false(missing.complete.mounts);
   t.true(missing.errors.some((e) => e.startsWith("reading mounts:")));
 });
+
+test("discoverHost: an lsblk without the MOUNTPOINTS column is asked again with MOUNTPOINT", async (t) => {
+  const runner = fakeRunner((cmd, args) => {
+    if (cmd === "lsblk" && args.join(" ").includes("MOUNTPOINTS")) return fail("lsblk: unknown column: MOUNTPOINTS");
+    if (cmd === "lsblk") return ok(fixture("lsblk-mountpoint-column.json"));
+    if (cmd === "lvm") return ok(fixture("lvm-fullreport-empty.json"));
+    return fail("unexpected", 127);
+  });
+  const facts = await discoverHost(runner, { ...opts, deviceGlobs: ["/dev/vd*"] });
+  t.deepEqual(facts.errors, []);
+  t.true(facts.complete.devices);
+  t.deepEqual(facts.candidates, ["/dev/vda"]);
+  t.deepEqual(
+    runner.calls.map((c) => c.cmd),
+    ["lsblk", "lvm", "lsblk"],
+    "vda is mounted, so nothing is probed",
+  );
+  t.is(facts.commandErrors, 1);
+});

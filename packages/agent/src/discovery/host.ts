@@ -1,6 +1,6 @@
 import { readFile, statfs } from "node:fs/promises";
 import micromatch from "micromatch";
-import { LSBLK_ARGS, parseLsblk, type BlockDevice } from "./lsblk.js";
+import { LSBLK_ARGS, LSBLK_ARGS_LEGACY, isUnknownColumnError, parseLsblk, type BlockDevice } from "./lsblk.js";
 import { LVM_FULLREPORT_ARGS, parseLvmReport, type LvmReport } from "./lvm-report.js";
 import { mountsUnder, parseMountInfo, type MountEntry } from "./mounts.js";
 import { describeFailure, type CommandRunner } from "./run.js";
@@ -89,7 +89,7 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
   };
   const complete = { devices: false, lvm: false, mounts: false };
 
-  const [lsblk, lvmOut, mountText] = await Promise.all([
+  const [firstLsblk, lvmOut, mountText] = await Promise.all([
     run("lsblk", LSBLK_ARGS),
     run("lvm", LVM_FULLREPORT_ARGS),
     readFile(opts.mountInfoPath ?? DEFAULT_MOUNTINFO_PATH, "utf8").catch((e: Error) => {
@@ -99,6 +99,11 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
   ]);
 
   let devices: BlockDevice[] = [];
+  // Mounts are merged from mountinfo below, so the legacy single MOUNTPOINT column loses nothing.
+  const lsblk =
+    firstLsblk.exitCode !== 0 && isUnknownColumnError(firstLsblk.stderr)
+      ? await run("lsblk", LSBLK_ARGS_LEGACY)
+      : firstLsblk;
   if (lsblk.exitCode !== 0) errors.push(describeFailure("lsblk", lsblk));
   else {
     try {

@@ -78,3 +78,14 @@ for (const [name, input, message] of bad) {
     t.regex(e!.message, message);
   });
 }
+
+test("lsblk: recorded legacy MOUNTPOINT column (util-linux < 2.37 has no MOUNTPOINTS)", (t) => {
+  const devices = parseLsblk(fixture("lsblk-mountpoint-column.json"));
+  t.deepEqual(
+    devices.map((d) => [d.name, d.mountpoints]),
+    [
+      ["/dev/zram0", []],
+      ["/dev/vda", ["/"]],
+    ],
+  );
+});

@@ -6,6 +6,18 @@
 
 /** The columns the parser understands; FSTYPE is deliberately absent (it comes from udev, empty in pods). */
 export const LSBLK_ARGS = ["-J", "-b", "-o", "NAME,KNAME,PATH,SIZE,ROTA,RO,TYPE,MOUNTPOINTS,PKNAME,MAJ:MIN,STATE"];
+/** util-linux before 2.37 has no MOUNTPOINTS (one mount point per device only): the fallback. */
+export const LSBLK_ARGS_LEGACY = [
+  "-J",
+  "-b",
+  "-o",
+  "NAME,KNAME,PATH,SIZE,ROTA,RO,TYPE,MOUNTPOINT,PKNAME,MAJ:MIN,STATE",
+];
+
+/** lsblk's complaint about a column it does not know, which means "retry with the legacy columns". */
+export function isUnknownColumnError(stderr: string): boolean {
+  return /unknown column/i.test(stderr);
+}
 
 export interface BlockDevice {
   /** Device path, e.g. `/dev/vdb`, `/dev/nvme0n1p1`: the name NodeLocalStorage uses. */

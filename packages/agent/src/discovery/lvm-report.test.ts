@@ -91,3 +91,7 @@ for (const [name, input, message] of bad) {
     t.regex(e!.message, message);
   });
 }
+
+test("lvm: recorded fullreport of a host without any PV", (t) => {
+  t.deepEqual(parseLvmReport(fixture("lvm-fullreport-empty.json")), { pvs: [], vgs: [], lvs: [] });
+});
