@@ -1,6 +1,6 @@
 import test from "ava";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,6 +51,13 @@ test("--help documents every daemon flag with its default and env variable", (t)
     if (def) t.true(entry.includes(`default: ${def}`), `${flag} does not show default ${def}: ${entry}`);
   }
   t.regex(help, /scan \[options\]/);
+});
+
+test("--version prints the package version", (t) => {
+  const r = cli(["--version"]);
+  t.is(r.status, 0);
+  const pkg = JSON.parse(readFileSync(join(dirname(CLI), "..", "package.json"), "utf8")) as { version: string };
+  t.is(r.stdout.trim(), pkg.version);
 });
 
 test("the daemon refuses to start without a node name", (t) => {

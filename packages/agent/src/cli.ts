@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { DEFAULT_INIT_CONFIG_NAME, DEFAULT_LEASE_NAMESPACE, DEFAULT_LV_PREFIX } from "@nls/api";
 import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
@@ -157,8 +158,13 @@ function daemonOptions(cmd: Command): DaemonOptions {
   return out as unknown as DaemonOptions;
 }
 
+/** The package version, read beside `src/` or `dist/` alike. */
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
+
 export function buildProgram(): Command {
   const program = new Command("nls-agent")
+    .version(VERSION)
     .description(
       "nls node agent: keeps this node's NodeLocalStorage true (disks, LVM, selection), creates the VGs its spec asks " +
         "for without touching devices that hold data, renews its Lease and serves /healthz, /readyz and /metrics.",
@@ -237,6 +243,7 @@ async function runDaemon(opts: DaemonOptions & { nodeName: string }): Promise<nu
 
   log.info(
     {
+      version: VERSION,
       node: opts.nodeName,
       port: server.port,
       intervalMs: opts.interval,
