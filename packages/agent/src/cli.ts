@@ -158,9 +158,16 @@ function daemonOptions(cmd: Command): DaemonOptions {
   return out as unknown as DaemonOptions;
 }
 
-/** The package version, read beside `src/` or `dist/` alike. */
-const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
-  .version;
+/** The package version, read beside `src/` or `dist/` alike; a missing package.json is not fatal. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+      .version;
+  } catch {
+    return "unknown";
+  }
+}
+const VERSION = packageVersion();
 
 export function buildProgram(): Command {
   const program = new Command("nls-agent")
