@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import {
   API_VERSION,
   DEFAULT_LV_PREFIX,
+  formatBytesHuman,
   NLSC_KIND,
   NLS_KIND,
   nodeSpecFromInitConfig,
@@ -22,6 +23,7 @@ import {
 import { parseCommandPrefix, parseDeviceGlobs } from "./flags.js";
 import { execaRunner, formatCommand, type CommandRunner } from "./discovery/run.js";
 import { describeInitPlan, planInit, type InitPlan } from "./init/plan.js";
+import { deviceRefusals } from "./init/safety.js";
 import { buildStatus } from "./report.js";
 
 /**
@@ -177,6 +179,10 @@ export function describeScanAsComment(result: ScanResult): string {
     `listConfig selects ${n(filtered?.volumeGroups?.length ?? 0, "VG")} (allocatable ${summary?.allocatable ?? "0"}), ` +
       `${n(filtered?.devices?.length ?? 0, "device")}, ${n(filtered?.mountPoints?.length ?? 0, "mount point")}` +
       (filtered?.updateStatusInfo?.updateStatus === "failed" ? ` -- FAILED: ${filtered.updateStatusInfo.reason}` : ""),
+    ...(info?.deviceInfo ?? []).map((d) => {
+      const usage = deviceRefusals(d.name, result.facts).map((r) => r.slice(d.name.length + 2));
+      return `  ${d.name}  ${formatBytesHuman(d.total)} ${d.mediaType}  ${usage.length > 0 ? `in use: ${usage.join("; ")}` : "free (could be initialised)"}`;
+    }),
     ...result.facts.errors.map((e) => `warning: ${e}`),
   ];
   return lines.map((l) => `# ${l}`).join("\n") + "\n";
