@@ -471,3 +471,23 @@ test("a wedged reconcile stops the lease renewals, so the agent looks dead rathe
   await agent.renewLease(); // the loop moved again: renewals resume
   t.is(kube.writes.filter((w) => w.kind === "replaceLease").length, 2);
 });
+
+test("run: a long-lived watch is replaced by a fresh one, without waiting for it to fail", async (t) => {
+  const { kube, agent } = setup({
+    config: { intervalMs: 3_600_000, leaseRenewMs: 3_600_000, watchRestartMs: 3_600_000, watchMaxAgeMs: 20 },
+  });
+  let started = 0;
+  const watchNls = kube.watchNls.bind(kube);
+  kube.watchNls = (...args) => {
+    started++;
+    return watchNls(...args);
+  };
+  const stop = new AbortController();
+  const running = agent.run(stop.signal);
+  // watchRestartMs is an hour: only the renewal can start a second and third watch.
+  await eventually(() => started >= 3, "watch renewed");
+  t.true(kube.openWatches <= 1);
+  stop.abort();
+  await running;
+  t.is(kube.openWatches, 0);
+});

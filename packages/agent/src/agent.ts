@@ -67,6 +67,8 @@ export interface AgentConfig {
    * the agent looks dead (which it is, for its node's status) rather than quiet.
    */
   stuckAfterMs: number;
+  /** A watch older than this is replaced by a fresh one (a half-dead connection may never end). */
+  watchMaxAgeMs: number;
 }
 
 export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, "nodeName" | "initConfigName" | "leaseNamespace"> = {
@@ -79,6 +81,7 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, "nodeName" | "initConfigNam
   watchRestartMs: 5_000,
   // Host commands time out after 30 s and API calls after 30 s, so a healthy pass is far shorter.
   stuckAfterMs: 10 * 60_000,
+  watchMaxAgeMs: 5 * 60_000,
 };
 
 export interface AgentDeps<F> {
@@ -330,6 +333,8 @@ export class Agent<F> {
       const ended = new Promise<unknown>((resolve) => (finish = resolve));
       const onAbort = () => finish();
       signal.addEventListener("abort", onAbort, { once: true });
+      // A connection that died without a FIN never ends the watch: renew it now and then regardless.
+      const renew = setTimeout(() => finish(RENEW_WATCH), this.config.watchMaxAgeMs);
       try {
         this.kube
           .watchNls(this.config.nodeName, (type, obj) => this.onWatchEvent(type, obj), finish)
@@ -340,8 +345,10 @@ export class Agent<F> {
           }, finish);
         const err = await ended;
         if (signal.aborted) return;
+        if (err === RENEW_WATCH) continue;
         this.log.debug({ err: errMessage(err) }, "watch on the NodeLocalStorage ended; restarting");
       } finally {
+        clearTimeout(renew);
         closed = true;
         signal.removeEventListener("abort", onAbort);
         handle?.stop();
@@ -555,6 +562,9 @@ class Wakeup {
     this.pending = false;
   }
 }
+
+/** The reason a watch is ended on purpose when it has lived `watchMaxAgeMs`. */
+const RENEW_WATCH = Symbol("renew watch");
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
