@@ -66,7 +66,7 @@ async function scans(metricsUrl: string): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
-test.before(async (t) => {
+test.before(async () => {
   if (!enabled) return;
   ctx.dir = await mkdtemp(join(tmpdir(), "nls-agent-e2e-"));
   const cluster = (ctx.cluster = await startCluster());
