@@ -72,7 +72,7 @@ for (const [title, verb, path, list] of [
   ["filter, 4 PVCs", "filter", "/scheduler/predicates", bodies],
   ["prioritize, 4 PVCs", "prioritize", "/scheduler/priorities", bodies],
   ["filter, no local PVCs (pass-through)", "filter", "/scheduler/predicates", [podBody(0, false)]],
-]) {
+].filter(([, verb]) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === verb)) {
   const before = await handlerSeconds(verb);
   const cpuBefore = await cpuMicros();
   const { r } = await run(title, path, list);

@@ -125,7 +125,8 @@ export function filterNodes(
 }
 
 export interface ScoreOutcome {
-  scores: HostPriority[];
+  /** Score per node, in the order of the node list (a typed array: no object per node). */
+  scores: Uint8Array;
   /** The top-scored node's placement (first such node on ties), for a tentative reservation. */
   best?: Allocation[];
 }
@@ -138,11 +139,8 @@ export function scoreNodes(
   strategy: Strategy,
   now: number,
 ): ScoreOutcome {
-  const scores: HostPriority[] = new Array(nodeNames.length);
-  if (storage.requests.length === 0 || storage.invalid.length > 0) {
-    for (let i = 0; i < nodeNames.length; i++) scores[i] = { Host: nodeNames[i]!, Score: 0 };
-    return { scores };
-  }
+  const scores = new Uint8Array(nodeNames.length);
+  if (storage.requests.length === 0 || storage.invalid.length > 0) return { scores };
   const placer = new Placer(storage.requests, strategy, ownCredit(storage, view.ledger));
   const pin = pinProblem(storage);
   let bestIndex = -1;
@@ -160,12 +158,17 @@ export function scoreNodes(
         bestIndex = i;
       }
     }
-    scores[i] = { Host: name, Score: s };
+    scores[i] = s;
   }
   if (bestIndex < 0) return { scores };
   const rec = view.record(nodeNames[bestIndex]!)!;
   placer.place(rec.state!);
   return { scores, best: placer.placements() };
+}
+
+/** The prioritize reply as objects (`[{Host, Score}]`). */
+export function hostPriorities(nodeNames: readonly string[], scores: Uint8Array): HostPriority[] {
+  return nodeNames.map((Host, i) => ({ Host, Score: scores[i]! }));
 }
 
 export const podKey = (pod: WirePod): string => `${pod.metadata.namespace || "default"}/${pod.metadata.name}`;

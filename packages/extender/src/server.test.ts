@@ -320,3 +320,28 @@ test("metrics keep open-local's names and pass promtool", async (t) => {
   }
   t.is(promtool.status, 0, promtool.stdout + promtool.stderr);
 });
+
+test("repeated large node lists (the decode cache path) answer exactly as the first time", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  const names = ["n1", "n2", ...Array.from({ length: 400 }, (_, i) => `worker-${i}.cluster.internal`)];
+  for (let i = 0; i < 4; i++) {
+    const pass = await post(`${h.url}/scheduler/predicates`, namesBody(["other"], names));
+    t.deepEqual(((await pass.json()) as { NodeNames: string[] }).NodeNames, names);
+    const local = (await (await post(`${h.url}/scheduler/predicates`, namesBody(["data"], names))).json()) as {
+      NodeNames: string[];
+      FailedAndUnresolvableNodes: Record<string, string>;
+    };
+    t.deepEqual(local.NodeNames, ["n1"]);
+    t.is(Object.keys(local.FailedAndUnresolvableNodes).length, names.length - 1);
+    const scores = (await (await post(`${h.url}/scheduler/priorities`, namesBody(["data"], names))).json()) as Array<{
+      Host: string;
+      Score: number;
+    }>;
+    t.deepEqual(
+      scores.map((s) => s.Host),
+      names,
+    );
+    t.deepEqual(scores[0], { Host: "n1", Score: 2 });
+  }
+});

@@ -8,14 +8,16 @@ import { cacheRoute } from "./routes/debug.js";
 import { filterRoute } from "./routes/filter.js";
 import { prioritizeRoute } from "./routes/prioritize.js";
 import { reserveRoute } from "./routes/reserve.js";
+import { NodeNamesCache } from "./wire-cache.js";
 
 export function createApp(ctx: RouteContext): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
-  const body = jsonBody(ctx.maxBodyBytes);
-  app.post("/scheduler/predicates", body, filterRoute(ctx));
-  app.post("/scheduler/priorities", body, prioritizeRoute(ctx));
+  const names = new NodeNamesCache();
+  const body = jsonBody(ctx.maxBodyBytes, (text) => names.parse(text));
+  app.post("/scheduler/predicates", body, filterRoute(ctx, names));
+  app.post("/scheduler/priorities", body, prioritizeRoute(ctx, names));
   app.post("/apis/scheduling/:namespace/persistentvolumeclaims/:name", reserveRoute(ctx));
   app.get("/cache", cacheRoute(ctx));
   app.get("/healthz", (_req, res) => void res.type("text").send("ok"));

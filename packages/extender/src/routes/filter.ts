@@ -10,21 +10,46 @@ import { filterNodes, holdReservations, podKey } from "../decide.js";
 import { isPassThrough, podStorage } from "../request.js";
 import { HttpError } from "./body.js";
 import type { RouteContext } from "./context.js";
+import type { NodeNamesCache } from "../wire-cache.js";
 
 /**
  * The reply in the field the request used. `passing` keeps the request's order, so in NodeNames mode
  * it is the answer as is (no set building over thousands of names).
  */
-function reply(args: ParsedExtenderArgs, passing: string[], unresolvable: FailedNodesMap): ExtenderFilterResult {
+function send(
+  res: Response,
+  names: NodeNamesCache,
+  args: ParsedExtenderArgs,
+  passing: string[],
+  unresolvable: FailedNodesMap,
+): void {
   if (args.mode === "names") {
-    return { NodeNames: passing, Nodes: null, FailedNodes: {}, FailedAndUnresolvableNodes: unresolvable, Error: "" };
+    // Every node passed and the list is the cached one: its JSON is already encoded.
+    const encoded = passing.length === args.nodeNames.length ? names.encoded(args.nodeNames) : undefined;
+    if (encoded !== undefined) {
+      res
+        .type("json")
+        .send(
+          `{"NodeNames":${encoded},"Nodes":null,"FailedNodes":{},"FailedAndUnresolvableNodes":${JSON.stringify(unresolvable)},"Error":""}`,
+        );
+      return;
+    }
+    const result: ExtenderFilterResult = {
+      NodeNames: passing,
+      Nodes: null,
+      FailedNodes: {},
+      FailedAndUnresolvableNodes: unresolvable,
+      Error: "",
+    };
+    res.json(result);
+    return;
   }
-  return filterResult(args, passing, {}, unresolvable);
+  res.json(filterResult(args, passing, {}, unresolvable));
 }
 
 /** POST /scheduler/predicates */
 export const filterRoute =
-  (ctx: RouteContext) =>
+  (ctx: RouteContext, names: NodeNamesCache) =>
   (req: Request, res: Response): void => {
     const end = ctx.metrics.requestDuration.startTimer({ verb: "filter" });
     const args = parseExtenderArgs(req.body);
@@ -32,7 +57,7 @@ export const filterRoute =
     const { pod, nodeNames } = args.value;
     const storage = podStorage(pod, ctx.store);
     if (isPassThrough(storage)) {
-      res.json(reply(args.value, nodeNames, {}));
+      send(res, names, args.value, nodeNames, {});
       end();
       return;
     }
@@ -57,6 +82,6 @@ export const filterRoute =
       },
       "filter",
     );
-    res.json(reply(args.value, outcome.passing, outcome.unresolvable));
+    send(res, names, args.value, outcome.passing, outcome.unresolvable);
     end();
   };

@@ -1,13 +1,21 @@
 import type { Request, Response } from "express";
 import { parseExtenderArgs } from "@nls/api";
-import { holdReservations, podKey, scoreNodes } from "../decide.js";
+import { holdReservations, hostPriorities, podKey, scoreNodes } from "../decide.js";
+import type { NodeNamesCache } from "../wire-cache.js";
 import { podStorage } from "../request.js";
 import { HttpError } from "./body.js";
 import type { RouteContext } from "./context.js";
 
 /** POST /scheduler/priorities: scores only, never fails for unknown nodes. */
+/** `[{"Host":…,"Score":n},…]` from pre-encoded `{"Host":…,"Score":` prefixes: no object per node. */
+function encodeScores(prefixes: readonly string[], scores: Uint8Array): string {
+  const parts = new Array<string>(prefixes.length);
+  for (let i = 0; i < prefixes.length; i++) parts[i] = `${prefixes[i]}${scores[i]}}`;
+  return `[${parts.join(",")}]`;
+}
+
 export const prioritizeRoute =
-  (ctx: RouteContext) =>
+  (ctx: RouteContext, names: NodeNamesCache) =>
   (req: Request, res: Response): void => {
     const end = ctx.metrics.requestDuration.startTimer({ verb: "prioritize" });
     const args = parseExtenderArgs(req.body);
@@ -34,6 +42,8 @@ export const prioritizeRoute =
         "prioritize",
       );
     }
-    res.json(outcome.scores);
+    const prefixes = names.scorePrefixes(nodeNames);
+    if (prefixes) res.type("json").send(encodeScores(prefixes, outcome.scores));
+    else res.json(hostPriorities(nodeNames, outcome.scores));
     end();
   };

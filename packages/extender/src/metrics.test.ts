@@ -1,0 +1,25 @@
+import test from "ava";
+import { clusterWith, Gi, nls, pv } from "./fixtures.js";
+import { renderOpenLocal } from "./metrics.js";
+
+test("open-local gauges: one series per selected VG/device/PV, label values escaped", (t) => {
+  const s = clusterWith([], 0);
+  s.applyNls(
+    nls('odd"node\\x', {
+      vgs: [{ name: "pool-0", allocatable: 10 * Gi }],
+      devices: [{ name: "/dev/vdb", total: Gi, mediaType: "hdd" }],
+    }),
+  );
+  s.applyPv(
+    pv("pv-1", { node: 'odd"node\\x', size: "1Gi", device: "/dev/vdb", claim: { namespace: "ns", name: "c" } }),
+  );
+  const text = renderOpenLocal(s);
+  t.true(text.includes(`local_volume_group_total{nodename="odd\\"node\\\\x",vgname="pool-0"} ${10 * Gi}`));
+  t.true(text.includes('local_device_bind{nodename="odd\\"node\\\\x",name="/dev/vdb"} 1'));
+  t.true(
+    text.includes(
+      `local_local_pv{nodename="odd\\"node\\\\x",pv_name="pv-1",pv_type="Device",pvc_name="c",pvc_ns="ns",status="Bound",storage_name="/dev/vdb"} ${Gi}`,
+    ),
+  );
+  t.true(text.endsWith("\n"));
+});

@@ -1,0 +1,50 @@
+import test from "ava";
+import { NodeNamesCache } from "./wire-cache.js";
+
+const names = Array.from({ length: 600 }, (_, i) => `node-${i}.example.internal`);
+const body = (pod: string, list: unknown = names, extra = "") =>
+  `{"Pod":{"metadata":{"name":"${pod}"}},"Nodes":null,"NodeNames":${JSON.stringify(list)}${extra}}`;
+
+test("a repeated list is learned the second time and reused from the third", (t) => {
+  const c = new NodeNamesCache();
+  const a = c.parse(body("a")) as { NodeNames: string[] };
+  const b = c.parse(body("b")) as { NodeNames: string[] };
+  const d = c.parse(body("d")) as { Pod: unknown; NodeNames: string[] };
+  t.is(c.hits, 1);
+  t.deepEqual(d, JSON.parse(body("d")));
+  t.is(d.NodeNames, b.NodeNames, "the same array, so downstream caches hit");
+  t.not(a.NodeNames, b.NodeNames);
+  t.is(c.encoded(d.NodeNames), JSON.stringify(names));
+  t.is(c.encoded([...names]), undefined);
+  const prefixes = c.scorePrefixes(d.NodeNames)!;
+  t.is(prefixes[1], '{"Host":"node-1.example.internal","Score":');
+  t.is(c.scorePrefixes([...names]), undefined);
+});
+
+test("a different list, or extra members after it, decode in full", (t) => {
+  const c = new NodeNamesCache();
+  c.parse(body("a"));
+  c.parse(body("b"));
+  const other = [...names.slice(1), "new-node"];
+  t.deepEqual(c.parse(body("c", other)), JSON.parse(body("c", other)));
+  // Same list text but followed by another member: the tail differs, so no reuse.
+  const tricky = body("d", names, ',"Nodes":{"items":[]}');
+  t.deepEqual(c.parse(tricky), JSON.parse(tricky));
+});
+
+test("a NodeNames key hidden in the pod is never mistaken for the top-level one", (t) => {
+  const c = new NodeNamesCache();
+  const nested = (pod: string) =>
+    `{"Nodes":null,"NodeNames":["x"],"Pod":{"metadata":{"name":"${pod}"},"spec":{"NodeNames":${JSON.stringify(names)}}}}`;
+  for (const p of ["a", "b", "c"]) t.deepEqual(c.parse(nested(p)), JSON.parse(nested(p)));
+  t.is(c.hits, 0);
+});
+
+test("malformed text throws like JSON.parse", (t) => {
+  const c = new NodeNamesCache();
+  c.parse(body("a"));
+  c.parse(body("b"));
+  const broken = `{"Pod":{"metadata":{"name":"p"},"Nodes":null,"NodeNames":${JSON.stringify(names)}}`;
+  t.throws(() => c.parse(broken), { instanceOf: SyntaxError });
+  t.throws(() => c.parse("{nope"), { instanceOf: SyntaxError });
+});
