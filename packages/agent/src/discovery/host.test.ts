@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
@@ -201,4 +201,24 @@ test("discoverHost: an lsblk without the MOUNTPOINTS column is asked again with 
     "vda is mounted, so nothing is probed",
   );
   t.is(facts.commandErrors, 1);
+});
+
+test("discoverHost: stable symlinks that point to a listed device become aliases", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "nls-alias-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, "dev"));
+  await mkdir(join(dir, "by-id"));
+  await writeFile(join(dir, "dev", "sdb"), "");
+  await writeFile(join(dir, "dev", "other"), "");
+  await symlink("../dev/sdb", join(dir, "by-id", "wwn-0x5000c500a1b2c3d4"));
+  await symlink("../dev/other", join(dir, "by-id", "not-a-listed-device"));
+  await symlink("../dev/gone", join(dir, "by-id", "dangling"));
+  const lsblk = { blockdevices: [{ name: "sdb", path: join(dir, "dev", "sdb"), size: 1024, type: "disk" }] };
+  const runner = recordedRunner({ lsblk: ok(JSON.stringify(lsblk)), wipefs: ok("") });
+  const facts = await discoverHost(runner, {
+    ...opts,
+    deviceGlobs: [join(dir, "dev", "*")],
+    aliasDirs: [join(dir, "by-id"), join(dir, "missing")],
+  });
+  t.deepEqual(facts.aliases, { [join(dir, "by-id", "wwn-0x5000c500a1b2c3d4")]: join(dir, "dev", "sdb") });
 });

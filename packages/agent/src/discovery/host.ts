@@ -1,4 +1,4 @@
-import { readFile, statfs } from "node:fs/promises";
+import { readFile, readdir, realpath, statfs } from "node:fs/promises";
 import micromatch from "micromatch";
 import { LSBLK_ARGS, LSBLK_ARGS_LEGACY, isUnknownColumnError, parseLsblk, type BlockDevice } from "./lsblk.js";
 import { LVM_FULLREPORT_ARGS, parseLvmReport, type LvmReport } from "./lvm-report.js";
@@ -21,12 +21,16 @@ export interface DiscoveryOptions {
   timeoutMs?: number;
   /** Where mounts are read from; `/proc/1/mountinfo` sees the host's mounts from a `hostPID` pod. */
   mountInfoPath?: string;
+  /** Directories of stable device symlinks a spec may name devices by; default `DEFAULT_ALIAS_DIRS`. */
+  aliasDirs?: string[];
 }
 
 /** Whole disks and their partitions of SCSI/SATA, virtio, Xen and NVMe (open-local drops NVMe). */
 export const DEFAULT_DEVICE_GLOBS: string[] = ["/dev/sd*", "/dev/vd*", "/dev/xvd*", "/dev/nvme*n*"];
 export const DEFAULT_MOUNT_ROOT = "/mnt/open-local";
 export const DEFAULT_MOUNTINFO_PATH = "/proc/self/mountinfo";
+/** udev's stable names: `sdb` may be another disk after a reboot, `/dev/disk/by-id/…` may not. */
+export const DEFAULT_ALIAS_DIRS = ["/dev/disk/by-id", "/dev/disk/by-path"];
 
 export interface MountPointFacts extends MountEntry {
   total: number;
@@ -40,6 +44,8 @@ export interface HostFacts {
   devices: BlockDevice[];
   /** Paths of the devices matched by `deviceGlobs`, sorted: the ones reported and the only ones init may touch. */
   candidates: string[];
+  /** Stable symlinks (e.g. `/dev/disk/by-id/…`) → the device path they point to, for listed devices only. */
+  aliases: Record<string, string>;
   /** Signatures per probed candidate path; an empty list means "probed, nothing found". */
   signatures: Record<string, Signature[]>;
   /** Candidates whose signatures are unknown, with why (e.g. `Operation not permitted`). */
@@ -143,12 +149,16 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
   );
   errors.push(...probe.errors);
 
-  const mountPoints = await Promise.all(mountsUnder(mounts, opts.mountRoot).map(statMount));
+  const [mountPoints, aliases] = await Promise.all([
+    Promise.all(mountsUnder(mounts, opts.mountRoot).map(statMount)),
+    readAliases(opts.aliasDirs ?? DEFAULT_ALIAS_DIRS, new Set(byName.keys())),
+  ]);
   for (const m of mountPoints) if (m.statError) errors.push(`statfs ${m.path}: ${m.statError}`);
 
   return {
     devices,
     candidates,
+    aliases,
     signatures: probe.signatures,
     probeErrors: probe.probeErrors,
     mounts,
@@ -212,6 +222,27 @@ async function probeSignatures(
     }),
   );
   return { signatures, probeErrors, errors };
+}
+
+/** Symlinks in `dirs` that resolve to a known device; a directory that does not exist has none. */
+async function readAliases(dirs: string[], known: Set<string>): Promise<Record<string, string>> {
+  const pairs = await Promise.all(
+    dirs.map(async (dir) => {
+      const entries = await readdir(dir).catch(() => [] as string[]);
+      return Promise.all(
+        entries.map(async (e) => {
+          const target = await realpath(`${dir}/${e}`).catch(() => undefined);
+          return target !== undefined && known.has(target) ? ([`${dir}/${e}`, target] as const) : undefined;
+        }),
+      );
+    }),
+  );
+  return Object.fromEntries(
+    pairs
+      .flat()
+      .filter((p) => p !== undefined)
+      .sort(),
+  );
 }
 
 async function statMount(m: MountEntry): Promise<MountPointFacts> {

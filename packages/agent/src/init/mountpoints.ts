@@ -1,6 +1,6 @@
 import type { MountPointToBeInited } from "@nls/api";
 import type { HostFacts } from "../discovery/host.js";
-import { deviceRefusals, type PlannedCommand } from "./safety.js";
+import { deviceRefusals, resolveDevice, type PlannedCommand } from "./safety.js";
 
 /**
  * `resourceToBeInited.mountpoints` → what to do: make a filesystem on an empty device and mount it at
@@ -46,7 +46,8 @@ export function planMountpoints(
     const base = { path: want.path, device: want.device, fsType, options };
     const refuse = (reasons: string[]): MountpointPlan => ({ ...base, action: "refused", reasons, commands: [] });
 
-    const device = facts.devices.find((d) => d.name === want.device);
+    const real = resolveDevice(want.device, facts);
+    const device = facts.devices.find((d) => d.name === real);
     if (device?.mountpoints.includes(want.path)) return { ...base, action: "exists", reasons: [], commands: [] };
 
     const reasons = pathRefusals(want.path);
@@ -57,21 +58,21 @@ export function planMountpoints(
     if (options.some((o) => o.includes(",") || o.trim() === "")) reasons.push(`options must be single mount options`);
     const covering = facts.mounts.filter((m) => m.path === want.path);
     if (covering.length > 0) reasons.push(`${want.path}: is already a mount point of ${covering.at(-1)!.source}`);
-    const other = claimed.get(want.device);
+    const other = claimed.get(real);
     if (other !== undefined) reasons.push(`${want.device}: also listed for ${other}`);
-    else claimed.set(want.device, `mount point ${want.path}`);
+    else claimed.set(real, `mount point ${want.path}`);
     const ours = (sig: { type: string; label?: string }) => sig.type === fsType && sig.label === NLS_FS_LABEL;
     reasons.push(...deviceRefusals(want.device, facts, ours));
     if (reasons.length > 0 || !mkfs) return refuse(reasons);
 
     const mount: PlannedCommand = {
       cmd: "mount",
-      args: ["-t", fsType, ...(options.length > 0 ? ["-o", options.join(",")] : []), want.device, want.path],
+      args: ["-t", fsType, ...(options.length > 0 ? ["-o", options.join(",")] : []), real, want.path],
     };
-    const formatted = (facts.signatures[want.device] ?? []).some(ours);
+    const formatted = (facts.signatures[real] ?? []).some(ours);
     return formatted
       ? { ...base, action: "mount", reasons: [], commands: [mount] }
-      : { ...base, action: "create", reasons: [], commands: [mkfs(want.device), mount] };
+      : { ...base, action: "create", reasons: [], commands: [mkfs(real), mount] };
   });
 }
 

@@ -169,3 +169,49 @@ test("init plan: nothing to init, and the problem lines for status", async (t) =
     "VG nlsrec exists with PVs [/dev/loop2, /dev/loop3], spec lists [/dev/loop2]; left unchanged",
   ]);
 });
+
+test("init plan: a stable alias (/dev/disk/by-id) is checked, claimed and run as its device", (t) => {
+  const alias = "/dev/disk/by-id/virtio-data1";
+  const facts = emptyFacts({
+    devices: [disk("/dev/sdc"), disk("/dev/sdd", { mountpoints: ["/data"] })],
+    candidates: ["/dev/sdc", "/dev/sdd"],
+    signatures: { "/dev/sdc": [], "/dev/sdd": [] },
+    aliases: { [alias]: "/dev/sdc", "/dev/disk/by-id/virtio-data2": "/dev/sdd" },
+  });
+  const ok = planInit({ vgs: [{ name: "pool", devices: [alias] }] }, facts).vgs[0]!;
+  t.is(ok.action, "create");
+  t.deepEqual(ok.devices, [alias]);
+  t.deepEqual(ok.commands, [
+    { cmd: "pvcreate", args: ["/dev/sdc"] },
+    { cmd: "vgcreate", args: ["pool", "/dev/sdc"] },
+  ]);
+  const twice = planInit({ vgs: [{ name: "pool", devices: [alias, "/dev/sdc"] }] }, facts).vgs[0]!;
+  t.deepEqual(twice.reasons, ["/dev/sdc: listed twice"]);
+  const busy = planInit({ vgs: [{ name: "pool", devices: ["/dev/disk/by-id/virtio-data2"] }] }, facts).vgs[0]!;
+  t.deepEqual(busy.reasons, ["/dev/disk/by-id/virtio-data2 (/dev/sdd): is mounted at /data"]);
+
+  const withVg = emptyFacts({
+    ...facts,
+    lvm: {
+      vgs: [],
+      lvs: [],
+      pvs: [{ name: "/dev/sdc", uuid: "", vgName: "pool", size: 1, free: 1, devSize: 1, attr: "a--", missing: false }],
+    },
+  });
+  withVg.lvm.vgs.push({
+    name: "pool",
+    uuid: "",
+    attr: "wz--n-",
+    size: 1,
+    free: 1,
+    extentSize: 1,
+    extentCount: 1,
+    freeCount: 1,
+    pvCount: 1,
+    missingPvCount: 0,
+    lvCount: 0,
+    partial: false,
+    readOnly: false,
+  });
+  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: [alias] }] }, withVg).vgs[0]!.reasons, [], "same PVs");
+});

@@ -1,7 +1,7 @@
 import type { ResourceToBeInited } from "@nls/api";
 import type { HostFacts } from "../discovery/host.js";
 import { planMountpoints, type MountpointPlan } from "./mountpoints.js";
-import { deviceRefusals, type PlannedCommand } from "./safety.js";
+import { deviceRefusals, resolveDevice, type PlannedCommand } from "./safety.js";
 
 export { deviceRefusals, type PlannedCommand } from "./safety.js";
 
@@ -34,12 +34,14 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
   const claimed = new Map<string, string>(); // device → what asked for it first ("VG x", "mount point /y")
   for (const want of toInit?.vgs ?? []) {
     const devices = [...want.devices];
+    // Aliases (/dev/disk/by-id/…) compare, claim and run as the device they point to.
+    const resolved = devices.map((d) => resolveDevice(d, facts));
     const existing = facts.lvm.vgs.find((v) => v.name === want.name);
     if (existing) {
       const pvs = facts.lvm.pvs.filter((p) => p.vgName === want.name).map((p) => p.name);
       const reasons: string[] = [];
-      const missing = devices.filter((d) => !pvs.includes(d));
-      const extra = pvs.filter((p) => !devices.includes(p));
+      const missing = resolved.filter((d) => !pvs.includes(d));
+      const extra = pvs.filter((p) => !resolved.includes(p));
       if (missing.length > 0 || extra.length > 0) {
         reasons.push(
           `VG ${want.name} exists with PVs [${pvs.sort().join(", ")}], spec lists [${devices.join(", ")}]; left unchanged`,
@@ -52,17 +54,18 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
     if (!facts.complete.lvm) reasons.push("LVM state could not be read, so it is unknown whether the VG exists");
     if (devices.length === 0) reasons.push("no devices listed");
     const seen = new Set<string>();
-    for (const device of devices) {
-      if (seen.has(device)) {
+    devices.forEach((device, i) => {
+      const real = resolved[i]!;
+      if (seen.has(real)) {
         reasons.push(`${device}: listed twice`);
-        continue;
+        return;
       }
-      seen.add(device);
-      const other = claimed.get(device);
+      seen.add(real);
+      const other = claimed.get(real);
       if (other !== undefined) reasons.push(`${device}: also listed for ${other}`);
-      else claimed.set(device, `VG ${want.name}`);
+      else claimed.set(real, `VG ${want.name}`);
       reasons.push(...deviceRefusals(device, facts));
-    }
+    });
     if (reasons.length > 0) {
       plans.push({ vg: want.name, action: "refused", devices, reasons, commands: [] });
       continue;
@@ -75,8 +78,8 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
       // No --force, no --yes: should a signature appear after the check, pvcreate asks, gets no answer, and
       // stops. One pvcreate per device, so a failure leaves no doubt about which labels were written.
       commands: [
-        ...devices.map((d) => ({ cmd: "pvcreate", args: [d] })),
-        { cmd: "vgcreate", args: [want.name, ...devices] },
+        ...resolved.map((d) => ({ cmd: "pvcreate", args: [d] })),
+        { cmd: "vgcreate", args: [want.name, ...resolved] },
       ],
     });
   }

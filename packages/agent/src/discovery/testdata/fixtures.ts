@@ -35,6 +35,7 @@ export function emptyFacts(overrides: Partial<HostFacts> = {}): HostFacts {
   return {
     devices: [],
     candidates: [],
+    aliases: {},
     signatures: {},
     probeErrors: {},
     mounts: [],
@@ -86,6 +87,7 @@ export function recordedRunner(overrides: Partial<Record<Tool, CommandResult>> =
 /** The recorded VM state (lsblk, lvm fullreport, wipefs, mountinfo) run through `discoverHost`. */
 export async function recordedFacts(deviceGlobs = ["/dev/loop*", "/dev/vd*"]): Promise<HostFacts> {
   return discoverHost(recordedRunner(), {
+    aliasDirs: [],
     deviceGlobs,
     mountRoot: "/nonexistent/mnt",
     mountInfoPath: RECORDED_MOUNTINFO,
