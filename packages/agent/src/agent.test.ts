@@ -11,20 +11,21 @@ import {
   initBackoffMs,
   type AgentConfig,
   type HostPort,
-  type VgInitOutcome,
+  type InitOutcomes,
 } from "./agent.js";
 import { FakeKube } from "./kube/fake.js";
 import { createLogger } from "./log.js";
 import { AgentMetrics } from "./metrics.js";
 
-/** A host in memory: VGs, devices that carry data, and a switch that makes vgcreate fail. */
+/** A host in memory: VGs, mounted paths, devices that carry data, and a switch that makes init fail. */
 interface FakeFacts {
   vgs: { name: string; total: number; free: number }[];
+  mounted: string[];
   dirtyDevices: string[];
 }
 
 class FakeHost implements HostPort<FakeFacts> {
-  facts: FakeFacts = { vgs: [{ name: "pool0", total: 1000, free: 1000 }], dirtyDevices: [] };
+  facts: FakeFacts = { vgs: [{ name: "pool0", total: 1000, free: 1000 }], mounted: [], dirtyDevices: [] };
   failInit = false;
   discoverCalls = 0;
   initCalls: ResourceToBeInited[] = [];
@@ -34,17 +35,28 @@ class FakeHost implements HostPort<FakeFacts> {
     return structuredClone(this.facts);
   }
 
-  async init(toInit: ResourceToBeInited, facts: FakeFacts): Promise<VgInitOutcome[]> {
+  async init(toInit: ResourceToBeInited, facts: FakeFacts): Promise<InitOutcomes> {
     this.initCalls.push(structuredClone(toInit));
-    return (toInit.vgs ?? []).map((want): VgInitOutcome => {
+    const dirty = (devices: string[]) => devices.find((d) => facts.dirtyDevices.includes(d));
+    const vgs = (toInit.vgs ?? []).map((want): InitOutcomes["vgs"][number] => {
       const base = { vg: want.name, devices: want.devices };
       if (facts.vgs.some((v) => v.name === want.name)) return { ...base, result: "exists" };
-      const dirty = want.devices.filter((d) => facts.dirtyDevices.includes(d));
-      if (dirty.length > 0) return { ...base, result: "refused", reason: `${dirty[0]}: has an ext4 signature` };
+      const d = dirty(want.devices);
+      if (d) return { ...base, result: "refused", reason: `${d}: has an ext4 signature` };
       if (this.failInit) return { ...base, result: "failed", reason: "vgcreate exited 5" };
       this.facts.vgs.push({ name: want.name, total: 500, free: 500 });
       return { ...base, result: "created" };
     });
+    const mountpoints = (toInit.mountpoints ?? []).map((want): InitOutcomes["mountpoints"][number] => {
+      const base = { path: want.path, device: want.device };
+      if (facts.mounted.includes(want.path)) return { ...base, result: "exists" };
+      const d = dirty([want.device]);
+      if (d) return { ...base, result: "refused", reason: `${d}: has an ext4 signature` };
+      if (this.failInit) return { ...base, result: "failed", reason: "mkfs.ext4 exited 1" };
+      this.facts.mounted.push(want.path);
+      return { ...base, result: "created" };
+    });
+    return { vgs, mountpoints };
   }
 
   buildStatus(
@@ -269,7 +281,7 @@ test("an init refusal records one event however often it repeats, and its reason
   );
   // Refusals run no command, so they are re-checked every scan (the user may clear the device)…
   t.is(host.initCalls.length, 4);
-  t.regex(await metrics.text(), /nls_agent_init_total\{result="refused"\} 4$/m);
+  t.regex(await metrics.text(), /nls_agent_init_total\{kind="vg",result="refused"\} 4$/m);
   // …and the status stays put: one write for all four scans.
   t.is(kube.writesOf("replaceNlsStatus").length, 1);
 
@@ -490,4 +502,70 @@ test("run: a long-lived watch is replaced by a fresh one, without waiting for it
   stop.abort();
   await running;
   t.is(kube.openWatches, 0);
+});
+
+test("mount points: refused once with an event, created when the device is clean, failures back off apart from VGs", async (t) => {
+  const { kube, agent, host, clock, metrics } = setup({
+    nlsSpec: {
+      nodeName: NODE,
+      resourceToBeInited: {
+        vgs: [{ name: "pool1", devices: ["/dev/vdc"] }],
+        mountpoints: [{ path: "/mnt/open-local/disk1", device: "/dev/vdd", fsType: "ext4" }],
+      },
+    },
+  });
+  host.facts.dirtyDevices = ["/dev/vdd"];
+  await agent.reconcile();
+  clock.advance(60_000);
+  await agent.reconcile();
+  const refused = kube.events.filter((e) => e.event.reason === "InitRefused");
+  t.deepEqual(
+    refused.map((e) => [e.event.action, e.event.message]),
+    [["InitMountPoint", "mount point /mnt/open-local/disk1 not created: /dev/vdd: has an ext4 signature"]],
+  );
+  t.regex(
+    kube.nls.get(NODE)!.status?.nodeStorageInfo?.state?.message ?? "",
+    /mount point \/mnt\/open-local\/disk1 not created/,
+  );
+  t.regex(await metrics.text(), /^nls_agent_init_total\{kind="mountpoint",result="refused"\} 2$/m);
+
+  // The device is cleaned, but mkfs fails: the mount point backs off; the VG, already created, is untouched.
+  host.facts.dirtyDevices = [];
+  host.failInit = true;
+  clock.advance(60_000);
+  const failed = await agent.reconcile();
+  t.deepEqual(
+    failed.initOutcomes.map((o) => [o.kind, o.name, o.result]),
+    [
+      ["vg", "pool1", "exists"],
+      ["mountpoint", "/mnt/open-local/disk1", "failed"],
+    ],
+  );
+  clock.advance(30_000);
+  const waiting = await agent.reconcile();
+  t.deepEqual(
+    waiting.initOutcomes.map((o) => [o.kind, o.result]),
+    [["vg", "exists"]],
+    "the mount point waits out its backoff",
+  );
+  t.deepEqual(host.initCalls.at(-1)?.mountpoints, []);
+  t.regex(
+    kube.nls.get(NODE)!.status?.nodeStorageInfo?.state?.message ?? "",
+    /mount point \/mnt\/open-local\/disk1 initialisation failed: mkfs.ext4 exited 1/,
+  );
+
+  host.failInit = false;
+  clock.advance(60_000);
+  const created = await agent.reconcile();
+  t.deepEqual(
+    created.initOutcomes.map((o) => [o.kind, o.result]),
+    [
+      ["vg", "exists"],
+      ["mountpoint", "created"],
+    ],
+  );
+  t.deepEqual(
+    kube.events.map((e) => e.event.reason),
+    ["VolumeGroupCreated", "InitRefused", "InitFailed", "MountPointCreated"],
+  );
 });

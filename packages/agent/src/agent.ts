@@ -18,7 +18,7 @@ import {
   type WatchHandle,
 } from "./kube/client.js";
 import type { Logger } from "./log.js";
-import type { InitOutcome } from "./init/apply.js";
+import type { InitOutcome, MountpointOutcome } from "./init/apply.js";
 import type { AgentMetrics } from "./metrics.js";
 import { stampStatus, statusChanged } from "./status.js";
 
@@ -27,14 +27,56 @@ import { stampStatus, statusChanged } from "./status.js";
  * (the Kubernetes client, the host, the clock), so the whole behaviour runs in tests against fakes.
  */
 
-/** The outcome of initialising one VG of `resourceToBeInited`. */
-export type VgInitOutcome = InitOutcome;
+/** What initialising `resourceToBeInited` did, per VG and per mount point (`init/apply.ts`). */
+export interface InitOutcomes {
+  vgs: InitOutcome[];
+  mountpoints: MountpointOutcome[];
+}
+
+/** One VG or mount point of `resourceToBeInited` and what happened to it, in one shape for both. */
+export interface InitTargetOutcome {
+  kind: "vg" | "mountpoint";
+  /** VG name or mount path. */
+  name: string;
+  /** Key of its backoff and event history: `vg:<name>` or `mountpoint:<path>`. */
+  subject: string;
+  /** How messages name it: `VG <name>` or `mount point <path>`. */
+  label: string;
+  result: InitOutcome["result"] | MountpointOutcome["result"];
+  reason?: string;
+  /** Where it was made: `on /dev/vdb, /dev/vdc` or `from /dev/vdd`. */
+  detail: string;
+}
+
+const CONFIG_SUBJECT = "config";
+const vgSubject = (name: string) => `vg:${name}`;
+const mountpointSubject = (path: string) => `mountpoint:${path}`;
+
+const fromVgOutcome = (o: InitOutcome): InitTargetOutcome => ({
+  kind: "vg",
+  name: o.vg,
+  subject: vgSubject(o.vg),
+  label: `VG ${o.vg}`,
+  result: o.result,
+  ...(o.reason !== undefined ? { reason: o.reason } : {}),
+  detail: `on ${o.devices.join(", ")}`,
+});
+
+const fromMountpointOutcome = (o: MountpointOutcome): InitTargetOutcome => ({
+  kind: "mountpoint",
+  name: o.path,
+  subject: mountpointSubject(o.path),
+  label: `mount point ${o.path}`,
+  result: o.result,
+  ...(o.reason !== undefined ? { reason: o.reason } : {}),
+  detail: `from ${o.device}`,
+});
 
 /** What the agent needs from the host, over whatever facts discovery produces. */
 export interface HostPort<F> {
   discover(): Promise<F>;
   /** Plans and applies `toInit` against `facts`; refusals are outcomes, not exceptions. */
-  init(toInit: ResourceToBeInited, facts: F): Promise<VgInitOutcome[]>;
+  init(toInit: ResourceToBeInited, facts: F): Promise<InitOutcomes>;
   buildStatus(
     facts: F,
     nls: { spec?: NodeLocalStorageSpec; annotations?: Record<string, string> },
@@ -97,7 +139,7 @@ export interface ReconcileResult {
   createdNls: boolean;
   wroteStatus: boolean;
   status: NodeLocalStorageStatus;
-  initOutcomes: VgInitOutcome[];
+  initOutcomes: InitTargetOutcome[];
 }
 
 /** Delay before retry number `failures` (1-based) of a failed init: base·2^(n−1), capped. */
@@ -401,7 +443,7 @@ export class Agent<F> {
       this.metrics.countWrite("nls_create", "ok");
       this.log.info({ initConfig: this.config.initConfigName, found: !!initConfig }, "created the NodeLocalStorage");
       if (!initConfig) {
-        await this.emit(created, "config", {
+        await this.emit(created, CONFIG_SUBJECT, {
           type: "Warning",
           reason: "InitConfigNotFound",
           action: "CreateNodeLocalStorage",
@@ -422,93 +464,95 @@ export class Agent<F> {
     }
   }
 
-  /** Applies `resourceToBeInited.vgs`, honouring per-VG backoff; returns status problems and outcomes. */
+  /**
+   * Applies `resourceToBeInited` (VGs and mount points), honouring each target's backoff; returns the
+   * outcomes and the problems to report in status.
+   */
   private async initialise(
     nls: NodeLocalStorage,
     facts: F,
-  ): Promise<{ outcomes: VgInitOutcome[]; problems: string[]; createdAny: boolean }> {
+  ): Promise<{ outcomes: InitTargetOutcome[]; problems: string[]; createdAny: boolean }> {
     const wanted = nls.spec?.resourceToBeInited;
     const problems: string[] = [];
     const nowMs = this.clock().getTime();
+    const asked = new Set([
+      ...(wanted?.vgs ?? []).map((v) => vgSubject(v.name)),
+      ...(wanted?.mountpoints ?? []).map((m) => mountpointSubject(m.path)),
+    ]);
+    // Forget targets no longer asked for, so their backoff and event history do not leak.
+    for (const subject of this.initFailures.keys()) if (!asked.has(subject)) this.initFailures.delete(subject);
+    for (const subject of this.lastEvent.keys())
+      if (subject !== CONFIG_SUBJECT && !asked.has(subject)) this.lastEvent.delete(subject);
+
     const waiting = new Set<string>();
-    for (const vg of wanted?.vgs ?? []) {
-      const failure = this.initFailures.get(vg.name);
+    for (const subject of asked) {
+      const failure = this.initFailures.get(subject);
       if (failure && failure.retryAt > nowMs) {
-        waiting.add(vg.name);
+        waiting.add(subject);
         problems.push(failure.reason);
       }
     }
-    // Forget VGs no longer asked for, so their backoff and event history do not leak.
-    const asked = new Set((wanted?.vgs ?? []).map((v) => v.name));
-    for (const vg of this.initFailures.keys()) if (!asked.has(vg)) this.initFailures.delete(vg);
-    for (const key of this.lastEvent.keys())
-      if (key.startsWith("vg:") && !asked.has(key.slice(3))) this.lastEvent.delete(key);
-
-    const toInit: ResourceToBeInited = { ...wanted, vgs: (wanted?.vgs ?? []).filter((v) => !waiting.has(v.name)) };
-    if ((toInit.vgs?.length ?? 0) === 0 && (toInit.mountpoints?.length ?? 0) === 0) {
+    const toInit: ResourceToBeInited = {
+      ...wanted,
+      vgs: (wanted?.vgs ?? []).filter((v) => !waiting.has(vgSubject(v.name))),
+      mountpoints: (wanted?.mountpoints ?? []).filter((m) => !waiting.has(mountpointSubject(m.path))),
+    };
+    if (toInit.vgs!.length === 0 && toInit.mountpoints!.length === 0)
       return { outcomes: [], problems, createdAny: false };
-    }
 
-    const outcomes = await this.host.init(toInit, facts);
+    const raw = await this.host.init(toInit, facts);
+    const outcomes = [...raw.vgs.map(fromVgOutcome), ...raw.mountpoints.map(fromMountpointOutcome)];
     let createdAny = false;
     for (const o of outcomes) {
-      this.metrics.countInit(o.result);
-      const subject = `vg:${o.vg}`;
+      this.metrics.countInit(o.kind, o.result);
+      const action = o.kind === "vg" ? "InitVolumeGroup" : "InitMountPoint";
+      const noun = o.kind === "vg" ? "VolumeGroup" : "MountPoint";
       switch (o.result) {
         case "created":
+        case "mounted":
           createdAny = true;
-          this.initFailures.delete(o.vg);
-          this.log.info({ vg: o.vg, devices: o.devices }, "volume group created");
-          await this.emit(nls, subject, {
+          this.initFailures.delete(o.subject);
+          this.log.info({ target: o.label, detail: o.detail }, `${o.label} ${o.result}`);
+          await this.emit(nls, o.subject, {
             type: "Normal",
-            reason: "VolumeGroupCreated",
-            action: "InitVolumeGroup",
-            message: `created VG ${o.vg} on ${o.devices.join(", ")}`,
+            reason: o.result === "created" ? `${noun}Created` : `${noun}Mounted`,
+            action,
+            message: `${o.result} ${o.label} ${o.detail}`,
           });
           break;
         case "exists":
-          this.initFailures.delete(o.vg);
+          this.initFailures.delete(o.subject);
           if (o.reason) {
-            const problem = o.reason.startsWith(`VG ${o.vg}`)
+            const problem = o.reason.startsWith(o.label)
               ? o.reason
-              : `VG ${o.vg} exists and was left alone: ${o.reason}`;
+              : `${o.label} exists and was left alone: ${o.reason}`;
             problems.push(problem);
-            await this.emit(nls, subject, {
-              type: "Warning",
-              reason: "VolumeGroupMismatch",
-              action: "InitVolumeGroup",
-              message: problem,
-            });
+            await this.emit(nls, o.subject, { type: "Warning", reason: `${noun}Mismatch`, action, message: problem });
           } else {
-            this.lastEvent.delete(subject);
+            this.lastEvent.delete(o.subject);
           }
           break;
         case "refused": {
           // A refusal runs no command and is re-checked every scan: the user may clear the device.
           const reason = o.reason ?? "refused";
-          problems.push(reason.startsWith(`VG ${o.vg}`) ? reason : `VG ${o.vg} not created: ${reason}`);
-          await this.emit(nls, subject, {
-            type: "Warning",
-            reason: "InitRefused",
-            action: "InitVolumeGroup",
-            message: `VG ${o.vg} not created: ${reason}`,
-          });
+          const problem = reason.startsWith(o.label) ? reason : `${o.label} not created: ${reason}`;
+          problems.push(problem);
+          await this.emit(nls, o.subject, { type: "Warning", reason: "InitRefused", action, message: problem });
           break;
         }
         case "failed": {
-          const prev = this.initFailures.get(o.vg);
+          const prev = this.initFailures.get(o.subject);
           const failures = (prev?.failures ?? 0) + 1;
           const delay = initBackoffMs(failures, this.config.initBackoffBaseMs, this.config.initBackoffMaxMs);
-          const problem = `VG ${o.vg} initialisation failed: ${o.reason ?? "unknown error"}`;
-          this.initFailures.set(o.vg, { failures, retryAt: nowMs + delay, reason: problem });
+          const problem = `${o.label} initialisation failed: ${o.reason ?? "unknown error"}`;
+          this.initFailures.set(o.subject, { failures, retryAt: nowMs + delay, reason: problem });
           problems.push(problem);
-          if (!prev)
-            this.log.warn({ vg: o.vg, reason: o.reason, retryInMs: delay }, "volume group initialisation failed");
-          else this.log.debug({ vg: o.vg, failures, retryInMs: delay }, "volume group initialisation failed again");
-          await this.emit(nls, subject, {
+          if (!prev) this.log.warn({ target: o.label, reason: o.reason, retryInMs: delay }, "initialisation failed");
+          else this.log.debug({ target: o.label, failures, retryInMs: delay }, "initialisation failed again");
+          await this.emit(nls, o.subject, {
             type: "Warning",
             reason: "InitFailed",
-            action: "InitVolumeGroup",
+            action,
             message: `${problem} (retrying with backoff)`,
           });
           break;

@@ -1,4 +1,5 @@
 import test from "ava";
+import type { ResourceToBeInited } from "@nls/api";
 import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
 import { fail, fakeRunner, fixture, ok } from "./discovery/testdata/fixtures.js";
 import { realHost } from "./host-port.js";
@@ -13,7 +14,7 @@ import { AgentMetrics } from "./metrics.js";
 
 const MOUNTINFO = new URL("discovery/testdata/mountinfo.txt", import.meta.url).pathname;
 
-function setup(resourceToBeInited: { vgs: { name: string; devices: string[] }[] }) {
+function setup(resourceToBeInited: ResourceToBeInited) {
   const runner = fakeRunner((cmd) => {
     if (cmd === "lsblk") return ok(fixture("lsblk.json"));
     if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
@@ -71,7 +72,7 @@ test("recorded host: a clean device gets pvcreate and vgcreate, without --force"
   const { runner, kube, agent } = setup({ vgs: [{ name: "pool-new", devices: ["/dev/loop5"] }] });
   const r = await agent.reconcile();
   t.deepEqual(
-    r.initOutcomes.map((o) => [o.vg, o.result]),
+    r.initOutcomes.map((o) => [o.name, o.result]),
     [["pool-new", "created"]],
   );
   const writes = runner.calls.filter((c) => c.cmd === "pvcreate" || c.cmd === "vgcreate");
@@ -97,5 +98,18 @@ test("recorded host: an existing VG whose PVs differ from the spec is left alone
   t.is(mismatches.length, 1);
   t.regex(mismatches[0]!.event.message, /^VG nlsrec exists with PVs \[\/dev\/loop2, \/dev\/loop3\]/);
   t.regex(kube.nls.get("vm")!.status?.nodeStorageInfo?.state?.message ?? "", /VG nlsrec exists with PVs/);
+  t.deepEqual([...new Set(runner.calls.map((c) => c.cmd))].sort(), ["lsblk", "lvm", "wipefs"]);
+});
+
+test("recorded host: a mount point on a device with a partition table is refused, and nothing is run for it", async (t) => {
+  const { runner, kube, agent } = setup({
+    mountpoints: [{ path: "/mnt/open-local/x", device: "/dev/loop1", fsType: "ext4" }],
+  });
+  const r = await agent.reconcile();
+  t.deepEqual(
+    r.initOutcomes.map((o) => [o.kind, o.name, o.result]),
+    [["mountpoint", "/mnt/open-local/x", "refused"]],
+  );
+  t.regex(kube.events[0]?.event.message ?? "", /^mount point \/mnt\/open-local\/x not created: .*\/dev\/loop1/);
   t.deepEqual([...new Set(runner.calls.map((c) => c.cmd))].sort(), ["lsblk", "lvm", "wipefs"]);
 });

@@ -1,7 +1,7 @@
 import type { HostPort } from "./agent.js";
 import { discoverHost, type DiscoveryOptions, type HostFacts } from "./discovery/host.js";
 import type { CommandRunner } from "./discovery/run.js";
-import { applyInit } from "./init/apply.js";
+import { applyInit, applyMountpoints } from "./init/apply.js";
 import { planInit } from "./init/plan.js";
 import { buildStatus } from "./report.js";
 
@@ -15,7 +15,12 @@ export function realHost(runner: CommandRunner, opts: DiscoveryOptions & { lvPre
   };
   return {
     discover: () => discoverHost(runner, discovery),
-    init: (toInit, facts) => applyInit(planInit(toInit, facts), runner),
+    init: async (toInit, facts) => {
+      const plan = planInit(toInit, facts);
+      // VGs first: a mount point never depends on a VG, but a VG plan has already claimed its devices.
+      const vgs = await applyInit(plan, runner);
+      return { vgs, mountpoints: await applyMountpoints(plan, runner) };
+    },
     buildStatus: (facts, nls, now, previous, initProblems) =>
       buildStatus(facts, nls, { lvPrefix: opts.lvPrefix, now, ...(previous ? { previous } : {}) }, initProblems),
     commandErrors: (facts) => facts.commandErrors,

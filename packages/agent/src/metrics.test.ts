@@ -31,8 +31,9 @@ function populated(): AgentMetrics {
   m.observeStatus("node-1", status);
   m.scanDuration.observe(0.42);
   m.lvmCommandErrors.inc(2);
-  m.countInit("created");
-  m.countInit("refused");
+  m.countInit("vg", "created");
+  m.countInit("vg", "refused");
+  m.countInit("mountpoint", "mounted");
   m.countWrite("nls_status", "ok");
   m.countWrite("nls_status", "conflict");
   m.countWrite("lease", "ok");
@@ -52,7 +53,8 @@ test("metrics carry the status values with node/vg/device labels", async (t) => 
   t.regex(text, /^nls_device_condition\{node="node-1",device="\/dev\/sdc",condition="DiskReady"\} 0$/m);
   t.regex(text, /^nls_agent_scan_duration_seconds_count 1$/m);
   t.regex(text, /^nls_agent_lvm_command_errors_total 2$/m);
-  t.regex(text, /^nls_agent_init_total\{result="refused"\} 1$/m);
+  t.regex(text, /^nls_agent_init_total\{kind="vg",result="refused"\} 1$/m);
+  t.regex(text, /^nls_agent_init_total\{kind="mountpoint",result="mounted"\} 1$/m);
   t.regex(text, /^nls_agent_api_writes_total\{kind="nls_status",result="conflict"\} 1$/m);
   t.regex(text, /^nls_agent_reconcile_errors_total 1$/m);
   t.regex(text, /^nls_agent_last_reconcile_success_timestamp_seconds 1780000000$/m);

@@ -1,8 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { NodeLocalStorageStatus } from "@nls/api";
-import type { InitOutcome } from "./init/apply.js";
+import type { InitOutcome, MountpointOutcome } from "./init/apply.js";
 
-export type InitResult = InitOutcome["result"];
+export type InitKind = "vg" | "mountpoint";
+export type InitResult = InitOutcome["result"] | MountpointOutcome["result"];
 export type WriteKind = "nls_create" | "nls_status" | "event" | "lease";
 export type WriteResult = "ok" | "conflict" | "error";
 
@@ -26,7 +27,7 @@ export class AgentMetrics {
   private readonly deviceCondition: Gauge<"node" | "device" | "condition">;
   readonly scanDuration: Histogram<never>;
   readonly lvmCommandErrors: Counter<never>;
-  readonly initTotal: Counter<"result">;
+  readonly initTotal: Counter<"kind" | "result">;
   readonly apiWrites: Counter<"kind" | "result">;
   readonly reconcileErrors: Counter<never>;
   readonly lastSuccess: Gauge<never>;
@@ -67,8 +68,8 @@ export class AgentMetrics {
     });
     this.initTotal = new Counter({
       name: "nls_agent_init_total",
-      help: "Volume group initialisation outcomes (created, exists, refused, failed).",
-      labelNames: ["result"],
+      help: "resourceToBeInited outcomes by kind (vg, mountpoint) and result (created, mounted, exists, refused, failed).",
+      labelNames: ["kind", "result"],
       registers,
     });
     this.apiWrites = new Counter({
@@ -121,8 +122,8 @@ export class AgentMetrics {
     }
   }
 
-  countInit(result: InitResult): void {
-    this.initTotal.inc({ result });
+  countInit(kind: InitKind, result: InitResult): void {
+    this.initTotal.inc({ kind, result });
   }
 
   countWrite(kind: WriteKind, result: WriteResult): void {
