@@ -345,3 +345,53 @@ test("repeated large node lists (the decode cache path) answer exactly as the fi
     t.deepEqual(scores[0], { Host: "n1", Score: 2 });
   }
 });
+
+test("serves HTTPS with --tls-cert-file/--tls-private-key-file", async (t) => {
+  const { mkdtempSync, readFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const https = await import("node:https");
+  const dir = mkdtempSync(join(tmpdir(), "nls-tls-"));
+  const gen = spawnSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"].concat([
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+    ]),
+    { encoding: "utf8" },
+  );
+  if (gen.error || gen.status !== 0) {
+    if (process.env.NLS_REQUIRE_REAL_TOOLS === "1") t.fail("openssl is required");
+    else t.pass("openssl not available; skipped");
+    return;
+  }
+  const store = clusterWith(["n1"], now);
+  const app = createApp({
+    store,
+    metrics: new ExtenderMetrics(store),
+    log: pino({ level: "silent" }),
+    reservationTtlMs: 60_000,
+    maxBodyBytes: 1 << 20,
+    writer: { annotate: async () => {} },
+    now: () => now,
+    ready: () => true,
+    version: "tls",
+  });
+  const server = await listen(app, 0, "127.0.0.1", {
+    cert: readFileSync(join(dir, "cert.pem")),
+    key: readFileSync(join(dir, "key.pem")),
+  });
+  t.teardown(() => server.close());
+  const text = await new Promise<string>((resolve, reject) => {
+    https
+      .get({ host: "127.0.0.1", port: server.port, path: "/healthz", rejectUnauthorized: false }, (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString()));
+        res.on("end", () => resolve(body));
+      })
+      .on("error", reject);
+  });
+  t.is(text, "ok");
+});

@@ -23,7 +23,11 @@ interface Handlers<T> {
   remove(obj: T): void;
 }
 
-const RESTART_MIN_MS = 1_000;
+export interface InformerOptions {
+  /** First restart delay after a watch/list error; doubles up to 30 s. */
+  restartMinMs?: number;
+}
+
 const RESTART_MAX_MS = 30_000;
 
 /**
@@ -35,7 +39,7 @@ class Feed<T extends KubernetesObject> {
   private listed = false;
   synced = false;
   private stopped = false;
-  private backoff = RESTART_MIN_MS;
+  private backoff: number;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -45,11 +49,14 @@ class Feed<T extends KubernetesObject> {
     list: () => Promise<KubernetesListObject<T>>,
     handlers: Handlers<T>,
     private readonly log: Logger,
+    private readonly restartMinMs: number,
     fieldSelector?: string,
   ) {
+    this.backoff = restartMinMs;
     const listed = async () => {
       const result = await list();
       this.listed = true;
+      this.backoff = this.restartMinMs;
       return result;
     };
     this.watch = new ListWatch<T>(path, new Watch(kc), listed, false, undefined, fieldSelector);
@@ -63,7 +70,6 @@ class Feed<T extends KubernetesObject> {
     this.watch.on("add", guard("apply", handlers.apply));
     this.watch.on("update", guard("apply", handlers.apply));
     this.watch.on("delete", guard("remove", handlers.remove));
-    this.watch.on("connect", () => (this.backoff = RESTART_MIN_MS));
     this.watch.on("error", (err: unknown) => {
       if (this.stopped) return;
       this.log.warn(
@@ -102,7 +108,13 @@ export interface Informers {
 }
 
 /** The informers behind the store: NLS, PV, PVC, StorageClass, agent Leases, unscheduled Pods. */
-export function makeInformers(kc: KubeConfig, store: ClusterStore, log: Logger): Informers {
+export function makeInformers(
+  kc: KubeConfig,
+  store: ClusterStore,
+  log: Logger,
+  options: InformerOptions = {},
+): Informers {
+  const restartMs = options.restartMinMs ?? 1_000;
   const core = kc.makeApiClient(CoreV1Api);
   const storage = kc.makeApiClient(StorageV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
@@ -119,6 +131,7 @@ export function makeInformers(kc: KubeConfig, store: ClusterStore, log: Logger):
         >,
       { apply: (o) => store.applyNls(o), remove: (o) => store.deleteNls(o.metadata?.name ?? "") },
       log,
+      restartMs,
     ),
     new Feed<V1StorageClass>(
       "StorageClass",
@@ -127,6 +140,7 @@ export function makeInformers(kc: KubeConfig, store: ClusterStore, log: Logger):
       () => storage.listStorageClass(),
       { apply: (o) => store.applyStorageClass(o), remove: (o) => store.deleteStorageClass(o.metadata?.name ?? "") },
       log,
+      restartMs,
     ),
     new Feed<V1PersistentVolume>(
       "PersistentVolume",
@@ -135,6 +149,7 @@ export function makeInformers(kc: KubeConfig, store: ClusterStore, log: Logger):
       () => core.listPersistentVolume(),
       { apply: (o) => store.applyPv(o), remove: (o) => store.deletePv(o.metadata?.name ?? "") },
       log,
+      restartMs,
     ),
     new Feed<V1PersistentVolumeClaim>(
       "PersistentVolumeClaim",
@@ -146,6 +161,7 @@ export function makeInformers(kc: KubeConfig, store: ClusterStore, log: Logger):
         remove: (o) => store.deletePvc(o.metadata?.namespace ?? "", o.metadata?.name ?? ""),
       },
       log,
+      restartMs,
     ),
     new Feed<V1Lease>(
       "Lease",
@@ -154,6 +170,7 @@ export function makeInformers(kc: KubeConfig, store: ClusterStore, log: Logger):
       () => coordination.listNamespacedLease({ namespace: ns }),
       { apply: (o) => store.applyLease(o), remove: (o) => store.deleteLease(o.metadata?.name ?? "") },
       log,
+      restartMs,
     ),
     // Only pods waiting for a node: one leaving this set was deleted or bound (after PreBind wrote
     // selected-node), and either way its reservations have done their job.
@@ -164,6 +181,7 @@ export function makeInformers(kc: KubeConfig, store: ClusterStore, log: Logger):
       () => core.listPodForAllNamespaces({ fieldSelector: "spec.nodeName=" }),
       { apply: () => {}, remove: (o) => void (o.metadata?.uid && store.podGone(o.metadata.uid)) },
       log,
+      restartMs,
       "spec.nodeName=",
     ),
   ];

@@ -1,0 +1,120 @@
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
+import test from "ava";
+import pino from "pino";
+import { Gi, lease, nls, pvc, storageClass } from "../fixtures.js";
+import { makeInformers } from "./informers.js";
+import { ClusterStore } from "./store.js";
+
+/**
+ * A fake API server: lists answer from `objects`, a watch stays open until the test pushes events
+ * or closes. The NLS list fails the first time, as an API server restart would make it.
+ */
+async function fakeApiServer() {
+  const now = new Date();
+  const lists: Record<string, { kind: string; items: unknown[] }> = {
+    "/apis/csi.aliyun.com/v1alpha1/nodelocalstorages": {
+      kind: "NodeLocalStorageList",
+      items: [nls("n1", { vgs: [{ name: "pool-0", allocatable: 100 * Gi }] })],
+    },
+    "/apis/storage.k8s.io/v1/storageclasses": { kind: "StorageClassList", items: [storageClass("lvm", {})] },
+    "/api/v1/persistentvolumes": { kind: "PersistentVolumeList", items: [] },
+    "/api/v1/persistentvolumeclaims": {
+      kind: "PersistentVolumeClaimList",
+      items: [pvc("ns", "a", { className: "lvm", size: "10Gi", selectedNode: "n1" })],
+    },
+    "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases": { kind: "LeaseList", items: [lease("n1", now)] },
+    "/api/v1/pods": { kind: "PodList", items: [] },
+  };
+  const requests: string[] = [];
+  const watches = new Map<string, ServerResponse>();
+  const sockets = new Set<Socket>();
+  let failNlsList = 1;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    requests.push(`${url.pathname}${url.searchParams.get("watch") ? "?watch" : ""}`);
+    const list = lists[url.pathname];
+    if (!list) {
+      res.writeHead(404).end();
+      return;
+    }
+    if (url.searchParams.get("watch")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.flushHeaders();
+      watches.set(url.pathname, res);
+      return;
+    }
+    if (url.pathname.endsWith("/nodelocalstorages") && failNlsList-- > 0) {
+      res.writeHead(500, { "content-type": "application/json" }).end('{"kind":"Status","message":"etcd down"}');
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify({ apiVersion: "v1", kind: list.kind, metadata: { resourceVersion: "1" }, items: list.items }),
+    );
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [
+      { name: "c", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true },
+    ],
+    users: [{ name: "u", token: "t" }],
+    contexts: [{ name: "c", cluster: "c", user: "u" }],
+    currentContext: "c",
+  });
+  return {
+    kc,
+    requests,
+    /** Sends a watch event on an open watch. */
+    push(path: string, type: string, object: unknown) {
+      watches.get(path)?.write(`${JSON.stringify({ type, object })}\n`);
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test("informers fill the store, restart a failed list, and report ready only once all have synced", async (t) => {
+  const api = await fakeApiServer();
+  const store = new ClusterStore();
+  const informers = makeInformers(api.kc, store, pino({ level: "silent" }), { restartMinMs: 50 });
+  t.teardown(async () => {
+    await informers.stop();
+    await api.close();
+  });
+  await informers.start();
+  t.false(informers.synced(), "the NLS list failed: not ready yet");
+  await until("the NLS informer to be restarted and synced", () => informers.synced());
+  t.true(api.requests.filter((r) => r === "/apis/csi.aliyun.com/v1alpha1/nodelocalstorages").length >= 2);
+  t.truthy(store.node("n1"));
+  t.is(store.agentProblem("n1", Date.now()), undefined);
+  t.deepEqual(store.ledger.snapshot().nodes, { n1: { vgs: { "pool-0": 10 * Gi }, devices: {}, unplaced: 0 } });
+  t.true(api.requests.includes("/api/v1/pods"), "unscheduled pods are listed");
+
+  // Watch events reach the store: the PVC is deleted, its commitment goes.
+  await until("the PVC watch", () => api.requests.includes("/api/v1/persistentvolumeclaims?watch"));
+  api.push(
+    "/api/v1/persistentvolumeclaims",
+    "DELETED",
+    pvc("ns", "a", { className: "lvm", size: "10Gi", selectedNode: "n1" }),
+  );
+  await until("the PVC deletion", () => store.ledger.usage("n1") === undefined);
+  t.pass();
+});
