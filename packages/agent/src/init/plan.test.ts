@@ -1,7 +1,16 @@
 import test from "ava";
 import { describeInitPlan, planInit } from "./plan.js";
 import { discoverHost, type HostFacts } from "../discovery/host.js";
-import { disk, emptyFacts, fail, fakeRunner, fixture, ok, recordedFacts } from "../discovery/testdata/fixtures.js";
+import {
+  RECORDED_MOUNTINFO,
+  disk,
+  emptyFacts,
+  fail,
+  fakeRunner,
+  fixture,
+  ok,
+  recordedFacts,
+} from "../discovery/testdata/fixtures.js";
 
 /** The synthetic NVMe/SCSI/md tree with default-like globs, no LVM, no signatures except where set. */
 async function treeFacts(): Promise<HostFacts> {
@@ -15,7 +24,7 @@ async function treeFacts(): Promise<HostFacts> {
   return discoverHost(runner, {
     deviceGlobs: ["/dev/sd*", "/dev/nvme*n*", "/dev/xvd*", "/dev/md*", "/dev/loop*"],
     mountRoot: "/nonexistent",
-    mountInfoPath: "/nonexistent/mountinfo",
+    mountInfoPath: RECORDED_MOUNTINFO,
   });
 }
 
@@ -105,6 +114,10 @@ test("init plan: unknown LVM or device state refuses everything", (t) => {
   const noDevices = emptyFacts({ ...base, complete: { devices: false, lvm: true, mounts: true } });
   t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, noDevices).vgs[0]!.reasons, [
     "/dev/sdc: block devices could not be listed",
+  ]);
+  const noMounts = emptyFacts({ ...base, complete: { devices: true, lvm: true, mounts: false } });
+  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, noMounts).vgs[0]!.reasons, [
+    "/dev/sdc: mount state unknown (mounts could not be read)",
   ]);
   const clean = emptyFacts(base);
   t.is(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, clean).vgs[0]!.action, "create");

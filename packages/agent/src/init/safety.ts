@@ -37,6 +37,7 @@ export function deviceRefusals(name: string, facts: HostFacts, accept?: (sig: Si
   if (d.readOnly) out.push(`${device}: is read-only`);
   if (d.size === 0) out.push(`${device}: has size 0`);
   if (d.mountpoints.length > 0) out.push(`${device}: is mounted at ${d.mountpoints.join(", ")}`);
+  else if (!facts.complete.mounts) out.push(`${device}: mount state unknown (mounts could not be read)`);
   const parts = d.children.filter((c) => c.type === "part").map((c) => c.name);
   const holders = d.children.filter((c) => c.type !== "part").map((c) => `${c.name} (${c.type})`);
   if (parts.length > 0) out.push(`${device}: has partitions ${parts.join(", ")}`);
