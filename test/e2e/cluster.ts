@@ -62,8 +62,8 @@ export async function run(
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", (e) => resolve({ stdout, stderr: stderr + e.message, exitCode: 127 }));
     child.on("close", (code) => resolve({ stdout, stderr, exitCode: code ?? 1 }));
     if (child.stdin) {

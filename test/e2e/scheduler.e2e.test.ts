@@ -1,0 +1,230 @@
+/**
+ * The real kube-scheduler with the built `nls-extender` registered as in deploy/scheduler, the extender
+ * running as its ServiceAccount with deploy/ RBAC. Nodes, their NodeLocalStorage and agent Leases are
+ * written directly (no kubelet or agent runs): the question here is what the scheduler decides.
+ */
+import anyTest, { type TestFn } from "ava";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse, stringify } from "yaml";
+import { e2eGate, freePort, installCrds, startCluster, waitFor, type Cluster } from "./cluster.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const GI = 2 ** 30;
+const NODES = ["sched-a", "sched-b"];
+const gate = await e2eGate();
+const test = (gate.run ? anyTest.serial : anyTest.serial.skip) as TestFn;
+if (!gate.run) console.log(`# scheduler e2e skipped: ${gate.why}`);
+
+const ctx = {} as { cluster: Cluster; extender: ChildProcess; extenderLog: string[] };
+
+const apply = (obj: unknown) => ctx.cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
+
+async function setStatus(resourcePath: string, get: string[], status: unknown) {
+  const obj = JSON.parse(await ctx.cluster.kubectlOk(["get", ...get, "-o", "json"]));
+  await ctx.cluster.kubectlOk(["replace", "--subresource=status", "-f", "-"], JSON.stringify({ ...obj, status }));
+  return resourcePath;
+}
+
+async function addNode(name: string, vgAllocatable: number) {
+  await apply({ apiVersion: "v1", kind: "Node", metadata: { name, labels: { "kubernetes.io/hostname": name } } });
+  // The TaintNodesByCondition admission plugin taints new nodes not-ready; with no kubelet, lift it by hand.
+  await ctx.cluster.kubectlOk(["taint", "nodes", name, "node.kubernetes.io/not-ready:NoSchedule-"]);
+  await setStatus(`nodes/${name}`, ["node", name], {
+    capacity: { cpu: "8", memory: "16Gi", pods: "110" },
+    allocatable: { cpu: "8", memory: "16Gi", pods: "110" },
+    conditions: [
+      {
+        type: "Ready",
+        status: "True",
+        reason: "KubeletReady",
+        lastHeartbeatTime: new Date().toISOString(),
+        lastTransitionTime: new Date().toISOString(),
+      },
+    ],
+  });
+  await apply({
+    apiVersion: "csi.aliyun.com/v1alpha1",
+    kind: "NodeLocalStorage",
+    metadata: { name },
+    spec: { nodeName: name, listConfig: { vgs: { include: ["pool-[0-9]+"] } } },
+  });
+  const now = new Date().toISOString();
+  await setStatus(`nls/${name}`, ["nls", name], {
+    nodeStorageInfo: {
+      volumeGroups: [
+        {
+          name: "pool-0",
+          physicalVolumes: ["/dev/vdb"],
+          logicalVolumes: [],
+          total: vgAllocatable,
+          available: vgAllocatable,
+          allocatable: vgAllocatable,
+          condition: "DiskReady",
+        },
+      ],
+      phase: "Running",
+      state: { type: "DiskReady", status: "True", lastHeartbeatTime: now },
+    },
+    filteredStorageInfo: {
+      volumeGroups: ["pool-0"],
+      devices: [],
+      mountPoints: [],
+      updateStatusInfo: { updateStatus: "accepted", lastUpdateTime: now },
+    },
+  });
+  await apply({
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: `nls-agent-${name}`, namespace: "kube-system" },
+    spec: {
+      holderIdentity: name,
+      leaseDurationSeconds: 3600,
+      renewTime: new Date()
+        .toISOString()
+        .replace("Z", "000Z")
+        .replace(/\.(\d{3})000Z$/, ".$1000Z"),
+    },
+  });
+}
+
+test.before(async () => {
+  if (!gate.run) return;
+  const cluster = (ctx.cluster = await startCluster());
+  await installCrds(cluster, join(root, "crds"));
+  await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
+  // No kube-controller-manager runs here, so nothing creates the namespace's default ServiceAccount.
+  await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
+  for (const n of NODES) await addNode(n, 100 * GI);
+  await apply({
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: "nls-lvm" },
+    provisioner: "local.csi.aliyun.com",
+    parameters: { volumeType: "LVM" },
+    volumeBindingMode: "WaitForFirstConsumer",
+  });
+
+  const port = await freePort();
+  const kubeconfig = await cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
+  ctx.extenderLog = [];
+  ctx.extender = spawn(
+    "node",
+    [join(root, "packages/extender/dist/cli.js"), "--kubeconfig", kubeconfig, "--port", String(port)],
+    {
+      env: { ...process.env, POD_NAMESPACE: "kube-system" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  for (const s of [ctx.extender.stdout!, ctx.extender.stderr!])
+    s.on("data", (d: Buffer) => ctx.extenderLog.push(...d.toString().trim().split("\n")));
+  await waitFor("extender /readyz", async () =>
+    (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
+  );
+
+  // deploy/'s scheduler configuration, pointed at this extender and this API server.
+  const config = parse(await readFile(join(root, "deploy/scheduler/kube-scheduler-config.yaml"), "utf8"));
+  config.clientConnection.kubeconfig = "${KUBECONFIG}";
+  config.leaderElection = { leaderElect: false };
+  config.extenders[0].urlPrefix = `http://127.0.0.1:${port}/scheduler`;
+  await cluster.startScheduler(stringify(config));
+});
+
+test.after.always(async () => {
+  if (ctx.extender && ctx.extender.exitCode === null) ctx.extender.kill("SIGTERM");
+  await ctx.cluster?.stop();
+});
+
+const pvc = (name: string, size: string) => ({
+  apiVersion: "v1",
+  kind: "PersistentVolumeClaim",
+  metadata: { name, namespace: "default" },
+  spec: { accessModes: ["ReadWriteOnce"], storageClassName: "nls-lvm", resources: { requests: { storage: size } } },
+});
+const pod = (name: string, claims: string[]) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: "default" },
+  spec: {
+    containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }],
+    volumes: claims.map((c, i) => ({ name: `v${i}`, persistentVolumeClaim: { claimName: c } })),
+  },
+});
+
+async function selectedNodes(prefix: string): Promise<Map<string, string>> {
+  const list = JSON.parse(await ctx.cluster.kubectlOk(["get", "pvc", "-n", "default", "-o", "json"]));
+  const out = new Map<string, string>();
+  for (const p of list.items) {
+    const node = p.metadata.annotations?.["volume.kubernetes.io/selected-node"];
+    if (p.metadata.name.startsWith(prefix) && node) out.set(p.metadata.name, node);
+  }
+  return out;
+}
+
+async function failedSchedulingMessages(podName: string): Promise<string[]> {
+  const ev = JSON.parse(
+    await ctx.cluster.kubectlOk([
+      "get",
+      "events",
+      "-n",
+      "default",
+      "--field-selector",
+      `involvedObject.name=${podName},reason=FailedScheduling`,
+      "-o",
+      "json",
+    ]),
+  );
+  return ev.items.map((e: { message: string }) => e.message);
+}
+
+test("a burst of pods never overcommits a VG: 8 × 30Gi onto two 100Gi VGs places exactly 6", async (t) => {
+  t.teardown(() => {
+    if (!t.passed) t.log(ctx.extenderLog.slice(-40).join("\n"));
+  });
+  const n = 8;
+  // All at once, as a StatefulSet or a Job burst would create them.
+  const objects = [];
+  for (let i = 0; i < n; i++) objects.push(pvc(`burst-${i}`, "30Gi"), pod(`burst-${i}`, [`burst-${i}`]));
+  await ctx.cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+
+  const selected = await waitFor(
+    "six PVCs with a selected node and two pods refused",
+    async () => {
+      const s = await selectedNodes("burst-");
+      if (s.size < 6) return undefined;
+      const pending = [];
+      for (let i = 0; i < n; i++) if (![...s.keys()].includes(`burst-${i}`)) pending.push(`burst-${i}`);
+      for (const p of pending) if ((await failedSchedulingMessages(p)).length === 0) return undefined;
+      return s;
+    },
+    120_000,
+  );
+  const perNode = new Map<string, number>();
+  for (const node of selected.values()) perNode.set(node, (perNode.get(node) ?? 0) + 1);
+  t.is(selected.size, 6, `placed: ${JSON.stringify([...selected])}`);
+  for (const node of NODES) t.is(perNode.get(node), 3, `${node} holds 3 × 30Gi of its 100Gi`);
+  const refused = [...Array(n).keys()].map((i) => `burst-${i}`).find((p) => !selected.has(p))!;
+  const messages = await failedSchedulingMessages(refused);
+  t.regex(messages.join("\n"), /pool-0: need 30Gi, free 10Gi of 100Gi/);
+});
+
+test("pods without local volumes pass straight through the extender", async (t) => {
+  await apply(pod("plain", []));
+  const nodeName = await waitFor("the plain pod to be bound", async () => {
+    const p = JSON.parse(await ctx.cluster.kubectlOk(["get", "pod", "plain", "-n", "default", "-o", "json"]));
+    return p.spec.nodeName || undefined;
+  });
+  t.true(NODES.includes(nodeName));
+});
+
+test("a PVC whose StorageClass is missing blocks nobody else (open-local #211)", async (t) => {
+  await apply({ ...pvc("orphan", "1Gi"), spec: { ...pvc("orphan", "1Gi").spec, storageClassName: "does-not-exist" } });
+  await apply(pod("bystander", []));
+  const nodeName = await waitFor("the bystander pod to be bound", async () => {
+    const p = JSON.parse(await ctx.cluster.kubectlOk(["get", "pod", "bystander", "-n", "default", "-o", "json"]));
+    return p.spec.nodeName || undefined;
+  });
+  t.true(NODES.includes(nodeName));
+});
