@@ -18,7 +18,34 @@ const gate = await e2eGate();
 const test = (gate.run ? anyTest.serial : anyTest.serial.skip) as TestFn;
 if (!gate.run) console.log(`# scheduler e2e skipped: ${gate.why}`);
 
-const ctx = {} as { cluster: Cluster; extender: ChildProcess; extenderLog: string[] };
+const ctx = {} as { cluster: Cluster; extender: ChildProcess; extenderLog: string[]; port: number };
+
+async function startExtender(port: number) {
+  ctx.port = port;
+  const kubeconfig = await ctx.cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
+  const child = spawn(
+    "node",
+    [join(root, "packages/extender/dist/cli.js"), "--kubeconfig", kubeconfig, "--port", String(port)],
+    {
+      env: { ...process.env, POD_NAMESPACE: "kube-system" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  ctx.extender = child;
+  for (const s of [child.stdout, child.stderr])
+    s.on("data", (d: Buffer) => ctx.extenderLog.push(...d.toString().trim().split("\n")));
+  await waitFor("extender /readyz", async () =>
+    (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
+  );
+}
+
+async function stopExtender(): Promise<number | null> {
+  const child = ctx.extender;
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  child.kill("SIGTERM");
+  return exited;
+}
 
 const apply = (obj: unknown) => ctx.cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
 
@@ -108,22 +135,8 @@ test.before(async () => {
   });
 
   const port = await freePort();
-  const kubeconfig = await cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
   ctx.extenderLog = [];
-  ctx.extender = spawn(
-    "node",
-    [join(root, "packages/extender/dist/cli.js"), "--kubeconfig", kubeconfig, "--port", String(port)],
-    {
-      env: { ...process.env, POD_NAMESPACE: "kube-system" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  for (const s of [ctx.extender.stdout!, ctx.extender.stderr!])
-    s.on("data", (d: Buffer) => ctx.extenderLog.push(...d.toString().trim().split("\n")));
-  await waitFor("extender /readyz", async () =>
-    (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
-  );
-
+  await startExtender(port);
   // deploy/'s scheduler configuration, pointed at this extender and this API server.
   const config = parse(await readFile(join(root, "deploy/scheduler/kube-scheduler-config.yaml"), "utf8"));
   config.clientConnection.kubeconfig = "${KUBECONFIG}";
@@ -133,7 +146,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  if (ctx.extender && ctx.extender.exitCode === null) ctx.extender.kill("SIGTERM");
+  if (ctx.extender) await stopExtender();
   await ctx.cluster?.stop();
 });
 
@@ -208,6 +221,41 @@ test("a burst of pods never overcommits a VG: 8 × 30Gi onto two 100Gi VGs place
   const refused = [...Array(n).keys()].map((i) => `burst-${i}`).find((p) => !selected.has(p))!;
   const messages = await failedSchedulingMessages(refused);
   t.regex(messages.join("\n"), /pool-0: need 30Gi, free 10Gi of 100Gi/);
+});
+
+test("a restarted extender rebuilds the same ledger from the API: the last 10Gi fit, 30Gi more does not", async (t) => {
+  const before = await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json();
+  t.is(await stopExtender(), 0, "SIGTERM ends the extender cleanly");
+  await startExtender(ctx.port);
+  const after = await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json();
+  // The ledger and the per-node views must match; reservation counters are per process.
+  t.deepEqual(after.ledger, before.ledger);
+  t.deepEqual(after.nodes, before.nodes);
+  t.is(after.reservations.live, 0);
+
+  await ctx.cluster.kubectlOk(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "List",
+      items: [
+        pvc("late-small", "10Gi"),
+        pod("late-small", ["late-small"]),
+        pvc("late-big", "30Gi"),
+        pod("late-big", ["late-big"]),
+      ],
+    }),
+  );
+  const placed = await waitFor(
+    "the 10Gi PVC to get a node and the 30Gi pod to be refused",
+    async () => {
+      const s = await selectedNodes("late-");
+      return s.has("late-small") && (await failedSchedulingMessages("late-big")).length > 0 ? s : undefined;
+    },
+    120_000,
+  );
+  t.false(placed.has("late-big"));
+  t.true(NODES.includes(placed.get("late-small")!));
 });
 
 test("pods without local volumes pass straight through the extender", async (t) => {
