@@ -39,6 +39,12 @@ async function startExtender(port: number) {
   );
 }
 
+interface CacheDump {
+  nodes: unknown;
+  ledger: unknown;
+  reservations: { live: number };
+}
+
 async function stopExtender(): Promise<number | null> {
   const child = ctx.extender;
   if (child.exitCode !== null) return child.exitCode;
@@ -224,10 +230,10 @@ test("a burst of pods never overcommits a VG: 8 × 30Gi onto two 100Gi VGs place
 });
 
 test("a restarted extender rebuilds the same ledger from the API: the last 10Gi fit, 30Gi more does not", async (t) => {
-  const before = await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json();
+  const before = (await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json()) as CacheDump;
   t.is(await stopExtender(), 0, "SIGTERM ends the extender cleanly");
   await startExtender(ctx.port);
-  const after = await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json();
+  const after = (await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json()) as CacheDump;
   // The ledger and the per-node views must match; reservation counters are per process.
   t.deepEqual(after.ledger, before.ledger);
   t.deepEqual(after.nodes, before.nodes);
