@@ -155,3 +155,17 @@ test("restart: a ledger rebuilt from the same API objects equals the ledger befo
     30 * Gi + (before.ledger.effective("ns/b")!.allocation.vg === "pool-0" ? 20 * Gi : 0),
   );
 });
+
+test("an allocation for a node kube-scheduler no longer selects stops counting", (t) => {
+  const s = clusterWith(["n1", "n2"], now);
+  const alloc = JSON.stringify({ node: "n1", volumeType: "LVM", vgName: "pool-0", bytes: 10 * Gi });
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "10Gi", selectedNode: "n1", allocation: alloc }));
+  t.is(used(s, "n1", "pool-0"), 10 * Gi);
+  // Selection removed (provisioning failed): the allocation is kept, conservatively.
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "10Gi", allocation: alloc }));
+  t.is(used(s, "n1", "pool-0"), 10 * Gi);
+  // Rescheduled to n2: n1 is freed, n2 holds it.
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "10Gi", selectedNode: "n2", allocation: alloc }));
+  t.is(used(s, "n1", "pool-0"), 0);
+  t.is(s.ledger.effective("ns/a")?.allocation.node, "n2");
+});

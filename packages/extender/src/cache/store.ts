@@ -254,8 +254,11 @@ export class ClusterStore implements ObjectLookup, ClusterView {
       return;
     }
     const annotations = pvc.metadata?.annotations ?? {};
-    this.ledger.set(key, "allocation", parseAllocationRecord(annotations[ANNOTATION_NLS_ALLOCATION]));
     const node = annotations[ANNOTATION_SELECTED_NODE];
+    const allocation = parseAllocationRecord(annotations[ANNOTATION_NLS_ALLOCATION]);
+    // An allocation for another node than the one kube-scheduler now selected is stale (the pod was
+    // rescheduled after a failed provisioning); the next reserve call decides again.
+    this.ledger.set(key, "allocation", allocation && node && allocation.node !== node ? undefined : allocation);
     this.ledger.set(key, "selected", node ? this.selectedAllocation(key, pvc, cls, node) : undefined);
   }
 

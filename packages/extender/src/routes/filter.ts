@@ -1,15 +1,8 @@
 import type { Request, Response } from "express";
-import {
-  filterResult,
-  parseExtenderArgs,
-  type ExtenderFilterResult,
-  type FailedNodesMap,
-  type ParsedExtenderArgs,
-} from "@nls/api";
+import { filterResult, type ExtenderFilterResult, type FailedNodesMap, type ParsedExtenderArgs } from "@nls/api";
 import { filterNodes, holdReservations, podKey } from "../decide.js";
-import { isPassThrough, podStorage } from "../request.js";
-import { HttpError } from "./body.js";
-import type { RouteContext } from "./context.js";
+import { isPassThrough } from "../request.js";
+import { schedulerRequest, type RouteContext } from "./context.js";
 import type { NodeNamesCache } from "../wire-cache.js";
 
 /**
@@ -52,12 +45,10 @@ export const filterRoute =
   (ctx: RouteContext, names: NodeNamesCache) =>
   (req: Request, res: Response): void => {
     const end = ctx.metrics.requestDuration.startTimer({ verb: "filter" });
-    const args = parseExtenderArgs(req.body);
-    if (!args.ok) throw new HttpError(400, `invalid ExtenderArgs: ${args.error}`);
-    const { pod, nodeNames } = args.value;
-    const storage = podStorage(pod, ctx.store);
+    const { args, storage } = schedulerRequest(ctx, req.body);
+    const { pod, nodeNames } = args;
     if (isPassThrough(storage)) {
-      send(res, names, args.value, nodeNames, {});
+      send(res, names, args, nodeNames, {});
       end();
       return;
     }
@@ -82,6 +73,6 @@ export const filterRoute =
       },
       "filter",
     );
-    send(res, names, args.value, outcome.passing, outcome.unresolvable);
+    send(res, names, args, outcome.passing, outcome.unresolvable);
     end();
   };

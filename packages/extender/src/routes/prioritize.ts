@@ -1,10 +1,7 @@
 import type { Request, Response } from "express";
-import { parseExtenderArgs } from "@nls/api";
 import { holdReservations, hostPriorities, podKey, scoreNodes } from "../decide.js";
 import type { NodeNamesCache } from "../wire-cache.js";
-import { podStorage } from "../request.js";
-import { HttpError } from "./body.js";
-import type { RouteContext } from "./context.js";
+import { schedulerRequest, type RouteContext } from "./context.js";
 
 /** POST /scheduler/priorities: scores only, never fails for unknown nodes. */
 /** `[{"Host":…,"Score":n},…]` from pre-encoded `{"Host":…,"Score":` prefixes: no object per node. */
@@ -18,10 +15,8 @@ export const prioritizeRoute =
   (ctx: RouteContext, names: NodeNamesCache) =>
   (req: Request, res: Response): void => {
     const end = ctx.metrics.requestDuration.startTimer({ verb: "prioritize" });
-    const args = parseExtenderArgs(req.body);
-    if (!args.ok) throw new HttpError(400, `invalid ExtenderArgs: ${args.error}`);
-    const { pod, nodeNames } = args.value;
-    const storage = podStorage(pod, ctx.store);
+    const { args, storage } = schedulerRequest(ctx, req.body);
+    const { pod, nodeNames } = args;
     const now = ctx.now();
     if (storage.requests.length > 0) ctx.store.ledger.expire(now);
     const outcome = scoreNodes(storage, nodeNames, ctx.store, ctx.store.options.strategy, now);
