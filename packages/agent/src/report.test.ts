@@ -128,3 +128,31 @@ test("status: same facts, same status apart from timestamps (no spurious writes)
   t.deepEqual(strip(a), strip(b));
   t.notDeepEqual(a, b);
 });
+
+test("status: a part that could not be read keeps its last reported state, flagged DiscoveryFailed", async (t) => {
+  const good = buildStatus(
+    await recordedFacts(),
+    { spec: { listConfig: { vgs: { include: [".*"] } } } },
+    { lvPrefix: "local", now },
+  );
+  const broken = emptyFacts({
+    ...(await recordedFacts()),
+    lvm: { pvs: [], vgs: [], lvs: [] },
+    complete: { devices: true, lvm: false, mounts: true },
+    errors: ["lvm fullreport failed (exit -1): lvm: timed out after 30000 ms"],
+  });
+  const status = buildStatus(
+    broken,
+    { spec: { listConfig: { vgs: { include: [".*"] } } } },
+    { lvPrefix: "local", now: later, previous: good },
+  );
+  t.deepEqual(status.nodeStorageInfo!.volumeGroups, good.nodeStorageInfo!.volumeGroups);
+  t.deepEqual(status.filteredStorageInfo!.volumeGroups, ["nlsrec"]);
+  t.deepEqual(status.summary, good.summary);
+  t.deepEqual(
+    [status.nodeStorageInfo!.state!.status, status.nodeStorageInfo!.state!.reason],
+    ["False", "DiscoveryFailed"],
+  );
+  const first = buildStatus(broken, {}, { lvPrefix: "local", now });
+  t.deepEqual(first.nodeStorageInfo!.volumeGroups, [], "nothing known before: nothing reported");
+});

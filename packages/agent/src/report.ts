@@ -41,6 +41,12 @@ export function buildStatus(
       ? { storageReserved: nls.annotations[ANNOTATION_STORAGE_RESERVED] }
       : {}),
   });
+  // A part of the host that could not be read this time keeps its last reported state (flagged by
+  // `state: False, DiscoveryFailed`) rather than vanishing: one LVM lock timeout must not empty a node.
+  const last = opts.previous?.nodeStorageInfo;
+  if (!facts.complete.lvm && last?.volumeGroups) inventory.volumeGroups = last.volumeGroups;
+  if (!facts.complete.devices && last?.deviceInfo) inventory.deviceInfo = last.deviceInfo;
+  if (!facts.complete.mounts && last?.mountPoints) inventory.mountPoints = last.mountPoints;
 
   const selection = selectStorage(nls.spec?.listConfig, {
     devices: inventory.deviceInfo.map((d) => d.name),
@@ -84,13 +90,13 @@ export function buildStatus(
 }
 
 /**
- * `True` when the picture is complete. `False` with reason `DiscoveryFailed` when the devices or LVM
- * could not be read (capacity is then unknown, not zero). Problems that leave the picture intact
+ * `True` when the picture is complete. `False` with reason `DiscoveryFailed` when devices, LVM or mounts
+ * could not be read (their last reported state is kept, not zeroed). Problems that leave the picture intact
  * (a refused init, a bad reservation, one unprobeable device) keep `True` and are named in `message`.
  */
 function buildState(facts: HostFacts, problems: string[], opts: ReportOptions): StorageState {
   const now = opts.now.toISOString();
-  const failed = !facts.complete.devices || !facts.complete.lvm;
+  const failed = !facts.complete.devices || !facts.complete.lvm || !facts.complete.mounts;
   const status = failed ? "False" : "True";
   const messages = failed ? [...facts.errors, ...problems] : [...problems, ...facts.errors];
   const reason = failed
