@@ -32,12 +32,13 @@ const execFileAsync = promisify(execFile);
 export async function run(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await execFileAsync(cmd, args, {
       cwd: opts.cwd,
       env: opts.env,
+      timeout: opts.timeoutMs ?? 0,
       maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };
