@@ -1,3 +1,5 @@
+import { parseToolJson } from "./tool-json.js";
+
 /**
  * `lsblk` JSON → a flat list of block devices. lsblk prints a tree (a partition or a device-mapper
  * holder sits under its disk; an md array under each of its members); the tree is flattened here and
@@ -52,12 +54,7 @@ interface RawNode {
 
 /** Parses `lsblk -J -b -o …` (util-linux ≥ 2.33; older string-typed values and MOUNTPOINT are accepted too). */
 export function parseLsblk(json: string): BlockDevice[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(json);
-  } catch (e) {
-    throw new LsblkParseError(`lsblk output is not JSON: ${(e as Error).message}`);
-  }
+  const doc = parseToolJson(json, "lsblk output", LsblkParseError);
   const roots = (doc as { blockdevices?: unknown })?.blockdevices;
   if (!Array.isArray(roots)) throw new LsblkParseError(`lsblk output has no "blockdevices" array`);
 

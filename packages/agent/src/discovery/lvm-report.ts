@@ -1,3 +1,5 @@
+import { parseToolJson } from "./tool-json.js";
+
 /**
  * LVM state from ONE `lvm fullreport` per scan, however many VGs and LVs exist (open-local runs `lvs`
  * once per LV). fullreport reads each VG under its lock, so VG, PV and LV numbers agree with each other.
@@ -114,12 +116,7 @@ type Row = Record<string, unknown>;
 
 /** Parses `lvm fullreport` (or `pvs`/`vgs`/`lvs`) JSON with `--units b --nosuffix`. Sorted by name. */
 export function parseLvmReport(json: string): LvmReport {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(json);
-  } catch (e) {
-    throw new LvmReportParseError(`LVM report is not JSON: ${(e as Error).message}`);
-  }
+  const doc = parseToolJson(json, "LVM report", LvmReportParseError);
   const reports = (doc as { report?: unknown })?.report;
   if (!Array.isArray(reports)) throw new LvmReportParseError(`LVM report has no "report" array`);
   const out: LvmReport = { pvs: [], vgs: [], lvs: [] };

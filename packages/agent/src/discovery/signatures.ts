@@ -1,3 +1,5 @@
+import { parseToolJson } from "./tool-json.js";
+
 /**
  * On-disk signatures (filesystems, partition tables, RAID members, LVM PVs) from `wipefs -n -J`.
  * lsblk's FSTYPE comes from the udev database, which is empty inside a container, so the agent probes
@@ -28,12 +30,7 @@ export class SignatureParseError extends Error {
 export function parseWipefs(json: string): Map<string, Signature[]> {
   const out = new Map<string, Signature[]>();
   if (json.trim() === "") return out;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(json);
-  } catch (e) {
-    throw new SignatureParseError(`wipefs output is not JSON: ${(e as Error).message}`);
-  }
+  const doc = parseToolJson(json, "wipefs output", SignatureParseError);
   const list = (doc as { signatures?: unknown })?.signatures;
   if (!Array.isArray(list)) throw new SignatureParseError(`wipefs output has no "signatures" array`);
   for (const raw of list as Array<Record<string, unknown>>) {
