@@ -1,11 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import {
-  ListConfigSchema,
-  ResourceToBeInitedSchema,
-  SpdkConfigSchema,
-  type NodeLocalStorageSpec,
-  type ObjectMeta,
-} from "./nodelocalstorage.js";
+import { StorageConfigFields, type NodeLocalStorageSpec, type ObjectMeta } from "./nodelocalstorage.js";
 import { matchesLabelSelector } from "./label-selector.js";
 import { StringList, StringMap } from "./schema-helpers.js";
 
@@ -24,18 +18,12 @@ export const LabelSelectorSchema = Type.Object({
 });
 export type LabelSelector = Static<typeof LabelSelectorSchema>;
 
-export const GlobalConfigSchema = Type.Object({
-  listConfig: Type.Optional(ListConfigSchema),
-  resourceToBeInited: Type.Optional(ResourceToBeInitedSchema),
-  spdkConfig: Type.Optional(SpdkConfigSchema),
-});
+export const GlobalConfigSchema = Type.Object(StorageConfigFields);
 export type GlobalConfig = Static<typeof GlobalConfigSchema>;
 
 export const NodeConfigSchema = Type.Object({
   selector: Type.Optional(LabelSelectorSchema),
-  listConfig: Type.Optional(ListConfigSchema),
-  resourceToBeInited: Type.Optional(ResourceToBeInitedSchema),
-  spdkConfig: Type.Optional(SpdkConfigSchema),
+  ...StorageConfigFields,
 });
 export type NodeConfig = Static<typeof NodeConfigSchema>;
 

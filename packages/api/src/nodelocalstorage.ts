@@ -61,11 +61,16 @@ export const SpdkConfigSchema = Type.Object({
 });
 export type SpdkConfig = Static<typeof SpdkConfigSchema>;
 
-export const NodeLocalStorageSpecSchema = Type.Object({
-  nodeName: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+/** What a node's storage is configured with: shared by the NLS spec and the init config's entries. */
+export const StorageConfigFields = {
   listConfig: Type.Optional(ListConfigSchema),
   resourceToBeInited: Type.Optional(ResourceToBeInitedSchema),
   spdkConfig: Type.Optional(SpdkConfigSchema),
+};
+
+export const NodeLocalStorageSpecSchema = Type.Object({
+  nodeName: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  ...StorageConfigFields,
 });
 export type NodeLocalStorageSpec = Static<typeof NodeLocalStorageSpecSchema>;
 
