@@ -12,11 +12,11 @@ import type { VolumeGroupFacts } from "./discovery/lvm-report.js";
 import { disk, emptyFacts, recordedFacts } from "./discovery/testdata/fixtures.js";
 
 const GiB = 2 ** 30;
-const lv = (name: string, size: number) => ({ name, size });
+const lv = (name: string, size: number, attr = "-wi-a-----") => ({ name, size, attr });
+type Lv = ReturnType<typeof lv>;
 
-const allocatableCases: Array<
-  [string, Array<{ name: string; size: number }>, string, Reservation | undefined, number]
-> = [
+// [name, LVs, prefix, reservation, want]; the VG is 100Gi and its free space is what the LVs leave.
+const allocatableCases: Array<[string, Lv[], string, Reservation | undefined, number]> = [
   ["empty VG", [], "local", undefined, 100 * GiB],
   [
     "managed LVs (prefix and csi-) stay allocatable",
@@ -47,11 +47,24 @@ const allocatableCases: Array<
   ["percent rounds the reservation up", [], "local", { percent: 33.3333 }, 100 * GiB - Math.ceil(100 * GiB * 0.333333)],
   ["100% reserved", [], "local", { percent: 100 }, 0],
   ["reserved beyond the VG never goes negative", [], "local", { bytes: 200 * GiB }, 0],
-  ["unmanaged beyond the VG never goes negative", [lv("root", 150 * GiB)], "local", undefined, 0],
+  ["a VG full of unmanaged LVs", [lv("root", 100 * GiB)], "local", undefined, 0],
 ];
 for (const [name, lvs, prefix, reservation, want] of allocatableCases) {
-  test(`allocatable: ${name}`, (t) => t.is(vgAllocatable({ size: 100 * GiB }, lvs, prefix, reservation), want));
+  test(`allocatable: ${name}`, (t) => {
+    const free = 100 * GiB - lvs.reduce((sum, l) => sum + l.size, 0);
+    t.is(vgAllocatable({ size: 100 * GiB, free }, lvs, prefix, reservation), want);
+  });
 }
+
+test("allocatable: thin volumes have virtual sizes, hidden LVs still hold extents (synthetic)", (t) => {
+  // A 40Gi thin pool (unmanaged) holding a managed 500Gi thin volume, plus a 1Gi pool-metadata spare
+  // the report does not list: 59Gi free. A managed thin volume holds no VG extents of its own.
+  const lvs = [lv("pool", 40 * GiB, "twi-aotz--"), lv("local-thin", 500 * GiB, "Vwi-aotz--")];
+  t.is(vgAllocatable({ size: 100 * GiB, free: 59 * GiB }, lvs, "local"), 59 * GiB);
+  // Linear managed LVs next to it count as allocatable again.
+  const more = [...lvs, lv("local-lin", 10 * GiB)];
+  t.is(vgAllocatable({ size: 100 * GiB, free: 49 * GiB }, more, "local"), 59 * GiB);
+});
 
 const reservedCases: Array<[string, string | undefined, Array<[string, Reservation]>, RegExp[]]> = [
   ["absent", undefined, [], []],

@@ -83,17 +83,22 @@ export function reservedBytes(total: number, r: Reservation | undefined): number
 
 /**
  * Allocatable = VG size − LVs not managed by the storage system, capped at size − reserved, never < 0.
+ * Computed as free bytes + bytes held by managed LVs: the same number when every LV is a visible
+ * linear LV, and still right when sizes are virtual (thin volumes, `lv_attr` `V`, hold no VG extents)
+ * or extents are held by LVs a report does not list (pool metadata, `lvol0_pmspare`).
  * Managed LVs stay counted: the extender subtracts them itself from its own bookkeeping of volumes.
  */
 export function vgAllocatable(
-  vg: Pick<VolumeGroupFacts, "size">,
-  lvs: Array<Pick<LogicalVolumeFacts, "name" | "size">>,
+  vg: Pick<VolumeGroupFacts, "size" | "free">,
+  lvs: Array<Pick<LogicalVolumeFacts, "name" | "size" | "attr">>,
   lvPrefix: string,
   reservation?: Reservation,
 ): number {
-  const unmanaged = lvs.filter((lv) => !isManagedLv(lv.name, lvPrefix)).reduce((sum, lv) => sum + lv.size, 0);
+  const managed = lvs
+    .filter((lv) => isManagedLv(lv.name, lvPrefix) && lv.attr[0] !== "V")
+    .reduce((sum, lv) => sum + lv.size, 0);
   const cap = vg.size - reservedBytes(vg.size, reservation);
-  return Math.max(0, Math.min(vg.size - unmanaged, cap));
+  return Math.max(0, Math.min(vg.free + managed, vg.size, cap));
 }
 
 export function vgCondition(vg: VolumeGroupFacts): DiskCondition {
