@@ -13,7 +13,12 @@ const built = existsSync(CLI);
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith("NLS_") && !["NODE_NAME", "KUBECONFIG", "POD_NAMESPACE"].includes(k)) env[k] = v;
+    if (
+      !k.startsWith("NLS_") &&
+      !k.startsWith("KUBERNETES_") &&
+      !["NODE_NAME", "KUBECONFIG", "POD_NAMESPACE"].includes(k)
+    )
+      env[k] = v;
   }
   return { ...env, ...extra };
 }
@@ -79,6 +84,14 @@ test("a bad flag value is a usage error naming the flag", (t) => {
   const level = cli(["--node-name", "n1", "--log-level", "loud"]);
   t.not(level.status, 0);
   t.regex(level.stderr, /invalid log level "loud"/);
+});
+
+test("without a kubeconfig outside a pod the daemon stops at once with a clear error", (t) => {
+  const r = cli(["--node-name", "n1", "--metrics-addr", "127.0.0.1:0"], {});
+  t.is(r.status, 1);
+  const entry = JSON.parse(r.stdout.trim().split("\n")[0]!);
+  t.like(entry, { level: "fatal", msg: "cannot load the kubeconfig" });
+  t.regex(entry.err, /not running in a pod/);
 });
 
 test("the daemon's environment does not break `scan`", (t) => {

@@ -45,7 +45,10 @@ export function eventNamespaceForClusterScoped(preferred: string): string {
 export function loadKubeConfig(kubeconfigPath: string | undefined): KubeConfig {
   const kc = new KubeConfig();
   if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-  else kc.loadFromCluster();
+  else if (!process.env.KUBERNETES_SERVICE_HOST || !process.env.KUBERNETES_SERVICE_PORT) {
+    // Outside a pod client-node would build "https://undefined:undefined" and fail every call forever.
+    throw new Error("no --kubeconfig (KUBECONFIG) given and not running in a pod (KUBERNETES_SERVICE_HOST unset)");
+  } else kc.loadFromCluster();
   return kc;
 }
 
