@@ -241,7 +241,11 @@ async function runDaemon(opts: DaemonOptions & { nodeName: string }): Promise<nu
 
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stop.signal.aborted) return;
+    if (stop.signal.aborted) {
+      // A second Ctrl-C means "now": the step in flight is abandoned (LVM's own locking keeps it safe).
+      log.warn({ signal }, "second signal: exiting without waiting for the current step");
+      process.exit(130);
+    }
     log.info({ signal }, "stopping after the current step");
     stop.abort();
   };
