@@ -1,15 +1,32 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { parse } from "yaml";
 import { find, kustomize, repoRoot, type KubeObject } from "./render.js";
 import { hasKubectl, run, testWithTool } from "./tools.js";
 
 const test = testWithTool(hasKubectl);
 
-/** Runs a daemon's CLI from source (no build needed), outside any cluster. */
-const cli = (pkg: string, args: string[], env: Record<string, string> = {}) => {
+/** Newest modification time of the files below `dir`. */
+async function newest(dir: string): Promise<number> {
+  const files = await readdir(dir, { recursive: true, withFileTypes: true });
+  const times = await Promise.all(
+    files.filter((f) => f.isFile()).map(async (f) => (await stat(join(f.parentPath, f.name))).mtimeMs),
+  );
+  return Math.max(0, ...times);
+}
+
+/** The built CLI when it is newer than every source file (npm test builds first), else the source via tsx. */
+async function entry(pkg: string): Promise<string[]> {
+  const built = `${repoRoot}packages/${pkg}/dist/cli.js`;
+  const fresh = existsSync(built) && (await stat(built)).mtimeMs >= (await newest(`${repoRoot}packages/${pkg}/src`));
+  return fresh ? [built] : ["--import", "tsx", `${repoRoot}packages/${pkg}/src/cli.ts`];
+}
+
+/** Runs a daemon's CLI outside any cluster. */
+const cli = async (pkg: string, args: string[], env: Record<string, string> = {}) => {
   const { KUBERNETES_SERVICE_HOST: _host, ...outside } = process.env;
-  return run("node", ["--import", "tsx", `${repoRoot}packages/${pkg}/src/cli.ts`, ...args], {
+  return run("node", [...(await entry(pkg)), ...args], {
     cwd: repoRoot,
     env: { ...outside, ...env },
     timeoutMs: 120_000,
