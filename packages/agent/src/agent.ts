@@ -97,7 +97,7 @@ export interface AgentConfig {
   intervalMs: number;
   leaseDurationSeconds: number;
   leaseRenewMs: number;
-  /** First retry delay after a failed VG init; doubles per failure up to `initBackoffMaxMs`. */
+  /** First retry delay after a failed VG or mount point init; doubles per failure up to `initBackoffMaxMs`. */
   initBackoffBaseMs: number;
   initBackoffMaxMs: number;
   /** Status writes attempted per reconcile before giving up on conflicts until the next one. */

@@ -5,7 +5,7 @@ import { DEFAULT_INIT_CONFIG_NAME, DEFAULT_LEASE_NAMESPACE, DEFAULT_LV_PREFIX } 
 import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
 import { DEFAULT_DEVICE_GLOBS, DEFAULT_MOUNTINFO_PATH, DEFAULT_MOUNT_ROOT } from "./discovery/host.js";
 import { execaRunner } from "./discovery/run.js";
-import { parseCommandPrefix, parseDeviceGlobs, parseDuration, parseObjectName } from "./flags.js";
+import { parseCommandPrefix, parseDeviceGlobs, parseInterval, parseObjectName } from "./flags.js";
 import { ClientNodeKube, loadKubeConfig } from "./kube/client-node.js";
 import { LOG_LEVELS, createLogger, parseLogLevel, type LogLevel, type Logger } from "./log.js";
 import { AgentMetrics } from "./metrics.js";
@@ -63,7 +63,7 @@ const DAEMON_FLAGS: DaemonFlag[] = [
     help: "time between scans (e.g. 30s, 2m); a spec change scans at once",
     env: "NLS_INTERVAL",
     default: "60s",
-    parse: parseDuration,
+    parse: parseInterval,
   },
   {
     key: "lvPrefix",

@@ -1,5 +1,5 @@
 import test from "ava";
-import { parseCommandPrefix, parseDeviceGlobs, parseDuration, parseObjectName } from "./flags.js";
+import { parseCommandPrefix, parseDeviceGlobs, parseDuration, parseInterval, parseObjectName } from "./flags.js";
 
 const durations: { in: string; ms?: number }[] = [
   { in: "60s", ms: 60_000 },
@@ -51,3 +51,10 @@ for (const c of names) {
     else t.throws(() => parse(c.in), { message: /invalid node name/ });
   });
 }
+
+test("parseInterval: at least one second", (t) => {
+  t.is(parseInterval("1s"), 1_000);
+  t.is(parseInterval("2m"), 120_000);
+  t.throws(() => parseInterval("500ms"), { message: /at least 1s/ });
+  t.throws(() => parseInterval("soon"), { message: /invalid duration/ });
+});

@@ -45,3 +45,10 @@ export function parseObjectName(what: string): (value: string) => string {
     return v;
   };
 }
+
+/** The scan interval: a duration of at least one second (each scan runs lsblk, lvm and wipefs). */
+export function parseInterval(value: string): number {
+  const ms = parseDuration(value);
+  if (ms < 1_000) throw new Error(`invalid interval "${value}": must be at least 1s`);
+  return ms;
+}
