@@ -335,3 +335,43 @@ real(
     t.is(await sha256(foreign!), sum);
   },
 );
+
+real("nls-agent scan prints what discovery finds, plans init without running it", async (t) => {
+  const ws = await workspace(t);
+  const [a, b] = [await ws.loop(64), await ws.loop(32)];
+  const vg = ws.vgName();
+  await sh("vgcreate", [vg, a!]);
+  await sh("lvcreate", [...NO_ACTIVATION, "-an", "-Zn", "-L", "8M", "-n", "scratch", vg]);
+  const specFile = join(ws.dir, "spec.yaml");
+  const target = ws.vgName();
+  await writeFile(
+    specFile,
+    [
+      "listConfig:",
+      `  vgs: {include: ["nlstest-.*"]}`,
+      `  devices: {include: ["/dev/loop[0-9]+"]}`,
+      "resourceToBeInited:",
+      `  vgs: [{name: ${target}, devices: ["${b}"]}]`,
+      "",
+    ].join("\n"),
+  );
+  const cli = new URL("cli.ts", import.meta.url).pathname;
+  const args = ["--import=tsx", cli, "scan", "--devices", `${a},${b}`, "--spec", specFile, "--node-name", "it"];
+  const json = await runner.run(process.execPath, [...args, "-o", "json"]);
+  t.is(json.exitCode, 0, json.stderr);
+  const nls = JSON.parse(json.stdout);
+  const [row] = await report("vgs", "vg_name,vg_size,vg_free", [vg]);
+  const reported = nls.status.nodeStorageInfo.volumeGroups.find((v: { name: string }) => v.name === vg);
+  t.deepEqual(
+    [reported.total, reported.available, reported.allocatable, reported.physicalVolumes],
+    [Number(row!.vg_size), Number(row!.vg_free), Number(row!.vg_size) - 8 * MiB, [a]],
+  );
+  t.true(nls.status.filteredStorageInfo.volumeGroups.includes(vg));
+  t.deepEqual(nls.status.filteredStorageInfo.devices, [a, b].sort());
+
+  const yaml = await runner.run(process.execPath, args);
+  t.is(yaml.exitCode, 0, yaml.stderr);
+  t.true(yaml.stdout.includes(`#   VG ${target} [${b}]: create\n#     $ pvcreate ${b}\n`), yaml.stdout.slice(0, 800));
+  t.is((await runner.run("vgs", [target])).exitCode, 5, "scan did not create the VG");
+  t.deepEqual(JSON.parse((await sh("wipefs", ["-n", "-J", b!])).stdout || `{"signatures": []}`).signatures, []);
+});
