@@ -78,6 +78,28 @@ const reservedCases: Array<[string, string | undefined, Array<[string, Reservati
     ],
     [],
   ],
+  [
+    "open-local's size forms are binary (go-units RAMInBytes): 10G, 10GB, 10Gi, 10GiB, 512m, 1.5T",
+    `{"a": "10G", "b": "10GB", "c": "10Gi", "d": "10GiB", "e": "512m", "f": "1.5T"}`,
+    [
+      ["a", { bytes: 10 * GiB }],
+      ["b", { bytes: 10 * GiB }],
+      ["c", { bytes: 10 * GiB }],
+      ["d", { bytes: 10 * GiB }],
+      ["e", { bytes: 512 * 2 ** 20 }],
+      ["f", { bytes: 1.5 * 2 ** 40 }],
+    ],
+    [],
+  ],
+  [
+    "other quantities follow Kubernetes",
+    `{"a": "1e9", "b": "100Mi"}`,
+    [
+      ["a", { bytes: 1e9 }],
+      ["b", { bytes: 100 * 2 ** 20 }],
+    ],
+    [],
+  ],
   ["decimal percent with spaces", `{"a": " 12.5 % "}`, [["a", { percent: 12.5 }]], []],
   [
     "bad entry is skipped, good ones kept",

@@ -63,11 +63,26 @@ export function parseStorageReserved(annotation: string | undefined): {
       else reservations.set(vg, { percent });
       continue;
     }
-    const parsed = tryParseBytes(value);
+    const ram = typeof value === "string" ? ramSize(value) : undefined;
+    const parsed = ram !== undefined ? { ok: true as const, bytes: ram } : tryParseBytes(value);
     if (parsed.ok) reservations.set(vg, { bytes: parsed.bytes });
     else errors.push(`${where}: ${vg}: ${parsed.error}`);
   }
   return { reservations, errors };
+}
+
+/**
+ * open-local reads this annotation with go-units' `RAMInBytes`, where every suffix is binary: `10G`,
+ * `10GB`, `10Gi`, `10GiB` and `10g` all mean 10 GiB. The same text must reserve the same bytes here,
+ * so those forms are read that way (for `G`, more than a Kubernetes quantity would: never less).
+ * Other quantities (`1e9`, `100Mi`, plain byte counts) fall through to Kubernetes rules.
+ */
+function ramSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?) ?([kmgtp])(i?b?)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const power = "kmgtp".indexOf(m[2]!.toLowerCase()) + 1;
+  const bytes = Math.ceil(Number(m[1]) * 1024 ** power);
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
 export function isManagedLv(name: string, lvPrefix: string): boolean {
