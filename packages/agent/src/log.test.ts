@@ -32,7 +32,7 @@ const levels: { in: string; ok: boolean }[] = [
 ];
 for (const c of levels) {
   test(`parseLogLevel(${JSON.stringify(c.in)})`, (t) => {
-    if (c.ok) t.is<string>(parseLogLevel(c.in), c.in);
+    if (c.ok) t.is(parseLogLevel(c.in) as string, c.in);
     else t.throws(() => parseLogLevel(c.in), { message: /invalid log level/ });
   });
 }
