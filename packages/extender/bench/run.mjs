@@ -1,4 +1,4 @@
-/* global fetch */
+/* global fetch, performance */
 // `pnpm bench`: filter and prioritize over HTTP on loopback against the built server (5,000 nodes ×
 // 2 VGs, pods with 4 PVCs, nodeCacheCapable bodies). Prints p50/p99/throughput; asserts nothing.
 import { spawn } from "node:child_process";
@@ -81,6 +81,13 @@ for (const [title, verb, path, list] of [
   const handlerMs = ((after.sum - before.sum) / Math.max(1, after.count - before.count)) * 1000;
   results.push({ title, r, handlerMs, cpuMs: cpuMs / 1000 / Math.max(1, r.requests.total) });
 }
+/** Wall time of one GET /metrics; the first after start renders every node, later ones reuse lines. */
+async function scrape() {
+  const start = performance.now();
+  const bytes = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).length;
+  return { ms: performance.now() - start, bytes };
+}
+const scrapes = [await scrape(), await scrape(), await scrape()];
 child.kill("SIGTERM");
 
 console.log(
@@ -95,6 +102,9 @@ for (const { title, r, handlerMs, cpuMs } of results) {
     `${title.padEnd(40)} ${String(l.p50).padStart(7)} ${String(l.p99).padStart(8)} ${String(l.max).padStart(8)} ${r.requests.average.toFixed(0).padStart(7)} ${handlerMs.toFixed(2).padStart(17)} ${cpuMs.toFixed(2).padStart(19)} ${String(r.errors + r.non2xx).padStart(8)}`,
   );
 }
+console.log(
+  `GET /metrics, three in a row after the runs (${(scrapes[0].bytes / 1024 / 1024).toFixed(1)} MiB): ${scrapes.map((s) => `${s.ms.toFixed(0)} ms`).join(", ")}`,
+);
 console.log(
   `load average during the run: ${(await import("node:os"))
     .loadavg()

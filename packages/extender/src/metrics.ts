@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { pvAllocation } from "./claims.js";
+import type { V1PersistentVolume } from "@kubernetes/client-node";
 import type { ClusterStore } from "./cache/store.js";
+import type { NodeState } from "./placement.js";
 import { FAILURE_KINDS, type FailureKind } from "./decide.js";
 import { RELEASE_CAUSES } from "./ledger.js";
 
@@ -16,6 +18,7 @@ export class ExtenderMetrics {
   readonly failedNodes: Counter<"reason">;
   readonly badRequests: Counter<"verb">;
   readonly reservationsCreated: Counter;
+  private readonly openLocal = new OpenLocalGauges();
 
   constructor(private readonly store: ClusterStore) {
     const registers = [this.registry];
@@ -70,7 +73,7 @@ export class ExtenderMetrics {
 
   /** The exposition text: nls' own metrics (prom-client), then open-local's per-node gauges. */
   async render(): Promise<string> {
-    return (await this.registry.metrics()) + renderOpenLocal(this.store);
+    return (await this.registry.metrics()) + this.openLocal.render(this.store);
   }
 
   countFailures(failures: Record<FailureKind, number>): void {
@@ -78,90 +81,119 @@ export class ExtenderMetrics {
   }
 }
 
+/** The open-local families, in output order: name, type, help. */
+const OPEN_LOCAL_FAMILIES = [
+  ["local_volume_group_total", "untyped", "Allocatable bytes of a selected volume group (open-local compatible)."],
+  [
+    "local_volume_group_used",
+    "gauge",
+    "Committed bytes of a selected volume group: PVs, selected PVCs and reservations (open-local compatible).",
+  ],
+  ["local_device_total", "untyped", "Size in bytes of a selected device (open-local compatible)."],
+  ["local_device_bind", "gauge", "1 when a selected device holds a volume (open-local compatible)."],
+  [
+    "local_mount_point_total",
+    "untyped",
+    "Size in bytes of a selected mount point (open-local compatible; nls does not schedule MountPoint volumes).",
+  ],
+  [
+    "local_mount_point_bind",
+    "gauge",
+    "1 when a selected mount point holds a volume (open-local compatible; always 0).",
+  ],
+] as const;
+
 /**
  * open-local's extender gauges, same names and labels so dashboards keep working. Rendered as text
  * here rather than through prom-client: at 5,000 nodes these are ~25,000 series, and prom-client's
  * per-series label handling blocked the event loop for hundreds of milliseconds per scrape — time
- * every scheduling request waiting behind it would pay. The three `*_total` families are typed
- * `untyped`: Prometheus treats them like gauges, and promtool's lint rejects a *gauge* named `_total`.
+ * every scheduling request waiting behind it would pay. A node's lines are kept until its
+ * `NodeState` object is replaced (the cache replaces it on every NLS or ledger change of that node),
+ * a PV's line until the PV object is, so a scrape mostly joins strings it already has.
+ * The three `*_total` families are typed `untyped`: Prometheus treats them like gauges, and
+ * promtool's lint rejects a *gauge* named `_total`.
  */
-export function renderOpenLocal(store: ClusterStore): string {
-  const out: string[] = [];
-  const family = (name: string, type: string, help: string) =>
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  const nodes = store
-    .nodeNames()
-    .map((n) => [n, store.node(n)!, store.ledger.usage(n), store.nlsObject(n)?.status] as const);
+export class OpenLocalGauges {
+  private readonly nodeLines = new WeakMap<NodeState, string[]>();
+  private readonly pvLines = new WeakMap<V1PersistentVolume, string>();
 
-  family(
-    "local_volume_group_total",
-    "untyped",
-    "Allocatable bytes of a selected volume group (open-local compatible).",
-  );
-  for (const [n, view] of nodes) {
-    for (const vg of view.vgs)
-      out.push(`local_volume_group_total{nodename="${esc(n)}",vgname="${esc(vg.name)}"} ${vg.allocatable}`);
-  }
-  family(
-    "local_volume_group_used",
-    "gauge",
-    "Committed bytes of a selected volume group: PVs, selected PVCs and reservations (open-local compatible).",
-  );
-  for (const [n, view, usage] of nodes) {
-    for (const vg of view.vgs) {
-      out.push(`local_volume_group_used{nodename="${esc(n)}",vgname="${esc(vg.name)}"} ${usage?.vg.get(vg.name) ?? 0}`);
+  render(store: ClusterStore): string {
+    const perFamily: string[][] = OPEN_LOCAL_FAMILIES.map(() => []);
+    for (const name of store.nodeNames()) {
+      const state = store.record(name)?.state;
+      if (!state) continue;
+      let lines = this.nodeLines.get(state);
+      if (!lines) {
+        lines = nodeLines(name, state, store);
+        this.nodeLines.set(state, lines);
+      }
+      for (let f = 0; f < lines.length; f++) if (lines[f]) perFamily[f]!.push(lines[f]!);
     }
-  }
-  family("local_device_total", "untyped", "Size in bytes of a selected device (open-local compatible).");
-  for (const [n, view] of nodes) {
-    for (const d of view.devices) {
-      out.push(`local_device_total{nodename="${esc(n)}",name="${esc(d.name)}",type="${esc(d.mediaType)}"} ${d.total}`);
-    }
-  }
-  family("local_device_bind", "gauge", "1 when a selected device holds a volume (open-local compatible).");
-  for (const [n, view, usage] of nodes) {
-    for (const d of view.devices) {
-      out.push(`local_device_bind{nodename="${esc(n)}",name="${esc(d.name)}"} ${usage?.devices.has(d.name) ? 1 : 0}`);
-    }
-  }
-  const mountPoints = nodes.flatMap(([n, , , status]) => {
-    const selected = new Set(status?.filteredStorageInfo?.mountPoints ?? []);
-    return (status?.nodeStorageInfo?.mountPoints ?? [])
-      .filter((mp) => mp?.name && selected.has(mp.name))
-      .map((mp) => ({ n, name: mp.name, fsType: mp.fsType ?? "", total: mp.total ?? 0 }));
-  });
-  family(
-    "local_mount_point_total",
-    "untyped",
-    "Size in bytes of a selected mount point (open-local compatible; nls does not schedule MountPoint volumes).",
-  );
-  for (const mp of mountPoints) {
+    const out: string[] = [];
+    OPEN_LOCAL_FAMILIES.forEach(([name, type, help], f) => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...perFamily[f]!);
+    });
     out.push(
-      `local_mount_point_total{nodename="${esc(mp.n)}",name="${esc(mp.name)}",type="${esc(mp.fsType)}"} ${mp.total}`,
+      "# HELP local_local_pv Size in bytes of a local PV (open-local compatible).",
+      "# TYPE local_local_pv gauge",
     );
+    for (const pv of store.allPvs()) {
+      let line = this.pvLines.get(pv);
+      if (line === undefined) {
+        line = pvLine(pv);
+        this.pvLines.set(pv, line);
+      }
+      if (line) out.push(line);
+    }
+    return `${out.join("\n")}\n`;
   }
-  family(
-    "local_mount_point_bind",
-    "gauge",
-    "1 when a selected mount point holds a volume (open-local compatible; always 0 in nls).",
-  );
-  for (const mp of mountPoints) out.push(`local_mount_point_bind{nodename="${esc(mp.n)}",name="${esc(mp.name)}"} 0`);
-  family("local_local_pv", "gauge", "Size in bytes of a local PV (open-local compatible).");
-  for (const pv of store.allPvs()) {
-    const a = pvAllocation(pv);
-    if (!a) continue;
-    const labels = [
-      `nodename="${esc(a.node)}"`,
-      `pv_name="${esc(pv.metadata?.name ?? "")}"`,
-      `pv_type="${a.device ? "Device" : "LVM"}"`,
-      `pvc_name="${esc(pv.spec?.claimRef?.name ?? "")}"`,
-      `pvc_ns="${esc(pv.spec?.claimRef?.namespace ?? "")}"`,
-      `status="${esc(pv.status?.phase ?? "")}"`,
-      `storage_name="${esc(a.device ?? a.vg ?? "")}"`,
-    ];
-    out.push(`local_local_pv{${labels.join(",")}} ${a.bytes}`);
-  }
-  return `${out.join("\n")}\n`;
+}
+
+/** One node's lines, one string per family of OPEN_LOCAL_FAMILIES ("" when it has none). */
+function nodeLines(name: string, state: NodeState, store: ClusterStore): string[] {
+  const n = esc(name);
+  const usage = store.ledger.usage(name);
+  const view = state.view;
+  const status = store.nlsObject(name)?.status;
+  const selected = new Set(status?.filteredStorageInfo?.mountPoints ?? []);
+  const mps = (status?.nodeStorageInfo?.mountPoints ?? []).filter((mp) => mp?.name && selected.has(mp.name));
+  const join = <T>(items: readonly T[], line: (x: T) => string) => items.map(line).join("\n");
+  return [
+    join(view.vgs, (vg) => `local_volume_group_total{nodename="${n}",vgname="${esc(vg.name)}"} ${vg.allocatable}`),
+    join(
+      view.vgs,
+      (vg) => `local_volume_group_used{nodename="${n}",vgname="${esc(vg.name)}"} ${usage?.vg.get(vg.name) ?? 0}`,
+    ),
+    join(
+      view.devices,
+      (d) => `local_device_total{nodename="${n}",name="${esc(d.name)}",type="${esc(d.mediaType)}"} ${d.total}`,
+    ),
+    join(
+      view.devices,
+      (d) => `local_device_bind{nodename="${n}",name="${esc(d.name)}"} ${usage?.devices.has(d.name) ? 1 : 0}`,
+    ),
+    join(
+      mps,
+      (mp) =>
+        `local_mount_point_total{nodename="${n}",name="${esc(mp.name)}",type="${esc(mp.fsType ?? "")}"} ${mp.total ?? 0}`,
+    ),
+    join(mps, (mp) => `local_mount_point_bind{nodename="${n}",name="${esc(mp.name)}"} 0`),
+  ];
+}
+
+function pvLine(pv: V1PersistentVolume): string {
+  const a = pvAllocation(pv);
+  if (!a) return "";
+  const labels = [
+    `nodename="${esc(a.node)}"`,
+    `pv_name="${esc(pv.metadata?.name ?? "")}"`,
+    `pv_type="${a.device ? "Device" : "LVM"}"`,
+    `pvc_name="${esc(pv.spec?.claimRef?.name ?? "")}"`,
+    `pvc_ns="${esc(pv.spec?.claimRef?.namespace ?? "")}"`,
+    `status="${esc(pv.status?.phase ?? "")}"`,
+    `storage_name="${esc(a.device ?? a.vg ?? "")}"`,
+  ];
+  return `local_local_pv{${labels.join(",")}} ${a.bytes}`;
 }
 
 /** Label value escaping of the text exposition format. */
