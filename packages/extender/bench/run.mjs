@@ -26,7 +26,7 @@ const [line] = await once(createInterface({ input: child.stdout }), "line");
 const { port } = JSON.parse(line);
 
 const nodeNames = Array.from({ length: NODES }, (_, i) => `node-${i}`);
-const podBody = (p, withVolumes) =>
+const podBody = (p, withVolumes, names = nodeNames) =>
   JSON.stringify({
     Pod: {
       metadata: { name: `pod-${p}`, namespace: "bench", uid: `uid-${p}` },
@@ -38,16 +38,36 @@ const podBody = (p, withVolumes) =>
       },
     },
     Nodes: null,
-    NodeNames: nodeNames,
+    NodeNames: names,
   });
 
 const bodies = Array.from({ length: PODS }, (_, p) => podBody(p, true));
+// What kube-scheduler does per pod: filter on every node, then prioritize exactly the nodes filter
+// let through (taken from filter's reply), so prioritize can reuse filter's scores.
+const pairs = Array.from({ length: PODS }, (_, p) => [
+  {
+    path: "/scheduler/predicates",
+    body: bodies[p],
+    onResponse: (status, body, context) => {
+      context.passing = status === 200 ? JSON.parse(body).NodeNames : nodeNames;
+    },
+  },
+  {
+    path: "/scheduler/priorities",
+    setupRequest: (req, context) => ({ ...req, body: podBody(p, true, context.passing ?? nodeNames) }),
+  },
+]).flat();
+
 const run = (title, path, list) =>
   autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: Number(process.env.BENCH_CONNECTIONS ?? 1),
     duration: DURATION,
-    requests: list.map((body) => ({ method: "POST", path, body, headers: { "content-type": "application/json" } })),
+    requests: list.map((r) => ({
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      ...(typeof r === "string" ? { path, body: r } : r),
+    })),
   }).then((r) => ({ title, r }));
 
 /** Server-side handler time (parse done, reply serialised) from the extender's own histogram. */
@@ -72,6 +92,7 @@ for (const [title, verb, path, list] of [
   ["filter, 4 PVCs", "filter", "/scheduler/predicates", bodies],
   ["prioritize, 4 PVCs", "prioritize", "/scheduler/priorities", bodies],
   ["filter, no local PVCs (pass-through)", "filter", "/scheduler/predicates", [podBody(0, false)]],
+  ["filter→prioritize pairs (prioritize shown)", "prioritize", "", pairs],
 ].filter(([, verb]) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === verb)) {
   const before = await handlerSeconds(verb);
   const cpuBefore = await cpuMicros();

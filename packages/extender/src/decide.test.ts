@@ -108,3 +108,22 @@ test("prioritize gives equal scores to pods without local volumes", (t) => {
   ]);
   t.is(out.best, undefined);
 });
+
+test("filter's scores for the passing nodes are what prioritize computes, and reusing them picks the same best node", (t) => {
+  const s = clusterWith(["a", "b", "c", "d"], now);
+  s.applyPv(pv("pv-b", { node: "b", size: "60Gi", vgName: "pool-0" }));
+  s.applyPv(pv("pv-c", { node: "c", size: "95Gi", vgName: "pool-0" }));
+  s.applyPv(pv("pv-c2", { node: "c", size: "45Gi", vgName: "pool-1" }));
+  s.applyPvc(pvc("ns", "x", { className: "lvm", size: "20Gi" }));
+  s.applyPvc(pvc("ns", "y", { className: "lvm", size: "10Gi" }));
+  const st = podStorage(pod("ns", "p", ["x", "y"]), s);
+  for (const strategy of ["binpack", "spread"] as const) {
+    const f = filterNodes(st, ["a", "b", "c", "d"], s, strategy, now);
+    t.deepEqual(f.passing, ["a", "b", "d"]);
+    const fresh = scoreNodes(st, f.passing, s, strategy, now);
+    t.deepEqual(f.passingScores, [...fresh.scores], strategy);
+    const reused = scoreNodes(st, f.passing, s, strategy, now, f.passingScores);
+    t.deepEqual([...reused.scores], [...fresh.scores]);
+    t.deepEqual(reused.best, fresh.best);
+  }
+});

@@ -39,6 +39,11 @@ export interface FilterOutcome {
   failures: Record<FailureKind, number>;
   /** Where the pod's volumes go on the one node left, when exactly one passes (for a reservation). */
   onlyPlacement?: Allocation[];
+  /**
+   * The prioritize score of each passing node (same order as `passing`), computed while its placement
+   * is at hand: kube-scheduler asks to prioritize exactly these nodes next, for the same pod.
+   */
+  passingScores: number[];
 }
 
 /** The pod's own tentative reservations, by node: a retried pod must not be blocked by itself. */
@@ -79,7 +84,13 @@ export function filterNodes(
   strategy: Strategy,
   now: number,
 ): FilterOutcome {
-  const out: FilterOutcome = { passing: [], failed: {}, unresolvable: {}, failures: emptyFailures() };
+  const out: FilterOutcome = {
+    passing: [],
+    failed: {},
+    unresolvable: {},
+    failures: emptyFailures(),
+    passingScores: [],
+  };
   const fail = (node: string, kind: FailureKind, reason: string) => {
     out.unresolvable[node] = reason;
     out.failures[kind]++;
@@ -113,8 +124,11 @@ export function filterNodes(
       fail(name, "agent", view.agentProblem(name, now) ?? "nls agent not trusted");
       continue;
     }
-    if (placer.place(state)) out.passing.push(name);
-    else fail(name, "capacity", placer.explain());
+    if (placer.place(state)) {
+      out.passing.push(name);
+      placer.measure();
+      out.passingScores.push(score(strategy, placer.usedAfter, placer.capacityAfter));
+    } else fail(name, "capacity", placer.explain());
   }
   if (needsNode && out.passing.length === 1) {
     const node = out.passing[0]!;
@@ -138,10 +152,21 @@ export function scoreNodes(
   view: ClusterView,
   strategy: Strategy,
   now: number,
+  known?: readonly number[],
 ): ScoreOutcome {
   const scores = new Uint8Array(nodeNames.length);
   if (storage.requests.length === 0 || storage.invalid.length > 0) return { scores };
   const placer = new Placer(storage.requests, strategy, ownCredit(storage, view.ledger));
+  if (known && known.length === nodeNames.length) {
+    // Filter scored these nodes a moment ago against the same ledger: only the best one is placed again.
+    let best = -1;
+    for (let i = 0; i < known.length; i++) {
+      scores[i] = known[i]!;
+      if (best < 0 || known[i]! > known[best]!) best = i;
+    }
+    const state = best >= 0 ? view.record(nodeNames[best]!)?.state : undefined;
+    return state && placer.place(state) ? { scores, best: placer.placements() } : { scores };
+  }
   const pin = pinProblem(storage);
   let bestIndex = -1;
   let bestScore = -1;

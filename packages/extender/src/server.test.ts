@@ -3,7 +3,7 @@ import test from "ava";
 import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
 import pino from "pino";
 import type { ClusterStore } from "./cache/store.js";
-import { clusterWith, Gi, nls, pod, pv, pvc } from "./fixtures.js";
+import { clusterWith, Gi, lease, nls, pod, pv, pvc } from "./fixtures.js";
 import { ExtenderMetrics } from "./metrics.js";
 import type { ClaimWriter } from "./routes/context.js";
 import { createApp, listen, type RunningServer } from "./server.js";
@@ -394,4 +394,22 @@ test("serves HTTPS with --tls-cert-file/--tls-private-key-file", async (t) => {
       .on("error", reject);
   });
   t.is(text, "ok");
+});
+
+test("prioritize right after filter for the same pod answers as a fresh prioritize would", async (t) => {
+  const a = await start();
+  const b = await start();
+  t.teardown(() => Promise.all([a.server.close(), b.server.close()]));
+  for (const h of [a, b]) h.store.applyNls(nls("n3", { vgs: [{ name: "pool-0", allocatable: 500 * Gi }] }));
+  for (const h of [a, b]) h.store.applyLease(lease("n3", new Date(now)));
+  const filtered = (await (
+    await post(`${a.url}/scheduler/predicates`, namesBody(["data"], ["n1", "n2", "n3"]))
+  ).json()) as {
+    NodeNames: string[];
+  };
+  t.deepEqual(filtered.NodeNames, ["n1", "n3"]);
+  const after = await (await post(`${a.url}/scheduler/priorities`, namesBody(["data"], filtered.NodeNames))).json();
+  const fresh = await (await post(`${b.url}/scheduler/priorities`, namesBody(["data"], filtered.NodeNames))).json();
+  t.deepEqual(after, fresh);
+  t.deepEqual(a.store.ledger.snapshot(), b.store.ledger.snapshot(), "the same reservation was held");
 });

@@ -48,3 +48,19 @@ test("malformed text throws like JSON.parse", (t) => {
   t.throws(() => c.parse(broken), { instanceOf: SyntaxError });
   t.throws(() => c.parse("{nope"), { instanceOf: SyntaxError });
 });
+
+test("two lists that alternate (filter's and prioritize's) are both kept", (t) => {
+  const c = new NodeNamesCache();
+  const subset = names.slice(0, 500);
+  for (let i = 0; i < 3; i++) {
+    c.parse(body(`f${i}`));
+    c.parse(body(`p${i}`, subset));
+  }
+  t.is(c.hits, 2);
+  const f = c.parse(body("f")) as { NodeNames: string[] };
+  const p = c.parse(body("p", subset)) as { NodeNames: string[] };
+  t.is(c.hits, 4);
+  t.deepEqual(p.NodeNames, subset);
+  t.truthy(c.encoded(f.NodeNames));
+  t.truthy(c.scorePrefixes(p.NodeNames));
+});

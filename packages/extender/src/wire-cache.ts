@@ -13,14 +13,22 @@
 
 const KEY = '"NodeNames":';
 
+/** How many distinct lists are kept: filter's and prioritize's lists alternate, so at least two. */
+const SLOTS = 4;
+
+interface Entry {
+  /** Verified text after the last `"NodeNames":` (the list and the closing brace). */
+  tail: string;
+  names: string[];
+  json?: string;
+  prefixes?: string[];
+}
+
 export class NodeNamesCache {
-  /** Verified tail text and its decoded list. */
-  private tail: string | undefined;
-  private names: string[] | undefined;
-  private namesJson: string | undefined;
-  private prefixes: string[] | undefined;
-  /** The previous body's tail, not verified: a list is learned the second time it is seen. */
-  private lastTail: string | undefined;
+  /** Verified lists, most recently used first. */
+  private entries: Entry[] = [];
+  /** Recent unverified tails: a list is learned the second time it is seen. */
+  private recent: string[] = [];
   hits = 0;
 
   /** `JSON.parse(text)`, faster for a repeated NodeNames list. Throws what JSON.parse throws. */
@@ -28,32 +36,37 @@ export class NodeNamesCache {
     const idx = text.lastIndexOf(KEY);
     if (idx < 0 || text.length - idx < 4096) return JSON.parse(text);
     const tail = text.slice(idx + KEY.length);
-    if (this.tail !== undefined && tail === this.tail) {
+    const hit = this.entries.findIndex((e) => e.tail === tail);
+    if (hit >= 0) {
       const body = parseWithEmptyNames(text, idx);
       if (body) {
-        body.NodeNames = this.names;
+        const entry = this.entries[hit]!;
+        if (hit > 0) this.entries = [entry, ...this.entries.filter((e) => e !== entry)];
+        body.NodeNames = entry.names;
         this.hits++;
         return body;
       }
     }
     const body: unknown = JSON.parse(text);
-    if (tail === this.lastTail) this.learn(text, idx, tail, body);
-    this.lastTail = tail;
+    if (this.recent.includes(tail)) this.learn(text, idx, tail, body);
+    else this.recent = [tail, ...this.recent].slice(0, SLOTS);
     return body;
   }
 
-  /** The JSON text of `names` when it is the cached list (the same array), else undefined. */
+  /** The JSON text of `names` when it is a cached list (the same array), else undefined. */
   encoded(names: readonly string[]): string | undefined {
-    if (names !== this.names) return undefined;
-    this.namesJson ??= JSON.stringify(names);
-    return this.namesJson;
+    const entry = this.entries.find((e) => e.names === names);
+    if (!entry) return undefined;
+    entry.json ??= JSON.stringify(names);
+    return entry.json;
   }
 
-  /** `{"Host":<name>,"Score":` per node of the cached list (the same array), else undefined. */
+  /** `{"Host":<name>,"Score":` per node of a cached list (the same array), else undefined. */
   scorePrefixes(names: readonly string[]): readonly string[] | undefined {
-    if (names !== this.names) return undefined;
-    this.prefixes ??= names.map((n) => `{"Host":${JSON.stringify(n)},"Score":`);
-    return this.prefixes;
+    const entry = this.entries.find((e) => e.names === names);
+    if (!entry) return undefined;
+    entry.prefixes ??= names.map((n) => `{"Host":${JSON.stringify(n)},"Score":`);
+    return entry.prefixes;
   }
 
   private learn(text: string, idx: number, tail: string, body: unknown): void {
@@ -71,10 +84,8 @@ export class NodeNamesCache {
     if (!Array.isArray(decoded) || decoded.length !== names.length) return;
     for (let i = 0; i < names.length; i++) if (decoded[i] !== names[i]) return;
     if (!parseWithEmptyNames(text, idx)) return;
-    this.tail = tail;
-    this.names = names as string[];
-    this.namesJson = undefined;
-    this.prefixes = undefined;
+    this.recent = this.recent.filter((t) => t !== tail);
+    this.entries = [{ tail, names: names as string[] }, ...this.entries].slice(0, SLOTS);
   }
 }
 

@@ -29,3 +29,30 @@ export function schedulerRequest(ctx: RouteContext, body: unknown): { args: Pars
   if (!args.ok) throw new HttpError(400, `invalid ExtenderArgs: ${args.error}`);
   return { args: args.value, storage: podStorage(args.value.pod, ctx.store) };
 }
+
+/**
+ * What filter computed for the last pod, so prioritize — which kube-scheduler calls next, for the
+ * same pod, with the nodes filter let through — does not place every node again. Valid only while
+ * the ledger has not changed and the node list is the one filter answered.
+ */
+export class ScoreMemo {
+  private pod = "";
+  private version = -1;
+  private names: readonly string[] = [];
+  private scores: readonly number[] = [];
+  hits = 0;
+
+  remember(pod: string, version: number, names: readonly string[], scores: readonly number[]): void {
+    this.pod = pod;
+    this.version = version;
+    this.names = names;
+    this.scores = scores;
+  }
+
+  recall(pod: string, version: number, names: readonly string[]): readonly number[] | undefined {
+    if (pod !== this.pod || version !== this.version || names.length !== this.names.length) return undefined;
+    for (let i = 0; i < names.length; i++) if (names[i] !== this.names[i]) return undefined;
+    this.hits++;
+    return this.scores;
+  }
+}

@@ -1,8 +1,8 @@
 import type { Request, Response } from "express";
 import { filterResult, type ExtenderFilterResult, type FailedNodesMap, type ParsedExtenderArgs } from "@nls/api";
-import { filterNodes, holdReservations, podKey } from "../decide.js";
+import { filterNodes, holdReservations, podKey, podUid } from "../decide.js";
 import { isPassThrough } from "../request.js";
-import { schedulerRequest, type RouteContext } from "./context.js";
+import { schedulerRequest, type RouteContext, type ScoreMemo } from "./context.js";
 import type { NodeNamesCache } from "../wire-cache.js";
 
 /**
@@ -42,7 +42,7 @@ function send(
 
 /** POST /scheduler/predicates */
 export const filterRoute =
-  (ctx: RouteContext, names: NodeNamesCache) =>
+  (ctx: RouteContext, names: NodeNamesCache, memo: ScoreMemo) =>
   (req: Request, res: Response): void => {
     const end = ctx.metrics.requestDuration.startTimer({ verb: "filter" });
     const { args, storage } = schedulerRequest(ctx, req.body);
@@ -59,6 +59,7 @@ export const filterRoute =
     if (outcome.onlyPlacement) {
       reserved = holdReservations(ctx.store.ledger, pod, storage, outcome.onlyPlacement, ctx.reservationTtlMs, now);
     }
+    if (!reserved) memo.remember(podUid(pod), ctx.store.ledger.version, outcome.passing, outcome.passingScores);
     ctx.metrics.countFailures(outcome.failures);
     ctx.log.info(
       {

@@ -1,7 +1,7 @@
 import type { Request, Response } from "express";
-import { holdReservations, hostPriorities, podKey, scoreNodes } from "../decide.js";
+import { holdReservations, hostPriorities, podKey, podUid, scoreNodes } from "../decide.js";
 import type { NodeNamesCache } from "../wire-cache.js";
-import { schedulerRequest, type RouteContext } from "./context.js";
+import { schedulerRequest, type RouteContext, type ScoreMemo } from "./context.js";
 
 /** POST /scheduler/priorities: scores only, never fails for unknown nodes. */
 /** `[{"Host":…,"Score":n},…]` from pre-encoded `{"Host":…,"Score":` prefixes: no object per node. */
@@ -12,14 +12,16 @@ function encodeScores(prefixes: readonly string[], scores: Uint8Array): string {
 }
 
 export const prioritizeRoute =
-  (ctx: RouteContext, names: NodeNamesCache) =>
+  (ctx: RouteContext, names: NodeNamesCache, memo: ScoreMemo) =>
   (req: Request, res: Response): void => {
     const end = ctx.metrics.requestDuration.startTimer({ verb: "prioritize" });
     const { args, storage } = schedulerRequest(ctx, req.body);
     const { pod, nodeNames } = args;
     const now = ctx.now();
     if (storage.requests.length > 0) ctx.store.ledger.expire(now);
-    const outcome = scoreNodes(storage, nodeNames, ctx.store, ctx.store.options.strategy, now);
+    const known =
+      storage.requests.length > 0 ? memo.recall(podUid(pod), ctx.store.ledger.version, nodeNames) : undefined;
+    const outcome = scoreNodes(storage, nodeNames, ctx.store, ctx.store.options.strategy, now, known);
     let reserved = 0;
     let reservedOn: string | undefined;
     if (outcome.best && outcome.best.length > 0) {
