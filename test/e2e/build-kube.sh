@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real kube-apiserver, kube-scheduler and kube-controller-manager (test infrastructure only)
 # from the k8s.io/kubernetes Go module into $NLS_E2E_BIN (default ~/.cache/nls-e2e/<version>).
-# Idempotent: binaries already there are kept. Prints the bin directory on stdout.
+# Also kubectl, where the machine has none. Idempotent: binaries already there are kept. Prints the bin
+# directory on stdout (put it on PATH).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 version=$(sed -n 's/^require k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p' "$here/kube-bins/go.mod")
@@ -11,6 +12,10 @@ missing=()
 for cmd in kube-apiserver kube-scheduler kube-controller-manager; do
   [ -x "$bin/$cmd" ] || missing+=("k8s.io/kubernetes/cmd/$cmd")
 done
+# kubectl ships with this machine's image; build the matching one only where it is missing.
+if ! command -v kubectl >/dev/null 2>&1 && [ ! -x "$bin/kubectl" ]; then
+  missing+=("k8s.io/kubernetes/cmd/kubectl")
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   command -v go >/dev/null || { echo "build-kube: go is required to build ${missing[*]}" >&2; exit 1; }
   echo "build-kube: building ${missing[*]} ($version) into $bin" >&2
