@@ -165,10 +165,13 @@ test("the agent is privileged for the block devices but does not share the host'
     "/run/lock/lvm": "/run/lock/lvm",
     "/run/udev": "/run/udev",
     "/mnt/open-local": "/mnt/open-local",
+    "/host/proc": "/proc",
     "/tmp": "(not host)",
   });
   const readOnly = (c.volumeMounts ?? []).filter((m) => m.readOnly).map((m) => m.mountPath);
-  t.deepEqual(readOnly.sort(), ["/run/udev", "/sys"]);
+  t.deepEqual(readOnly.sort(), ["/host/proc", "/run/udev", "/sys"]);
+  // The host's mount table, read through the host's procfs: mounted host disks count as mounted.
+  t.true((c.args ?? []).includes("--mountinfo=/host/proc/1/mountinfo"));
 });
 
 test("the agent gets its node and namespace from the downward API", async (t) => {
