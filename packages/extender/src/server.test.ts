@@ -413,3 +413,21 @@ test("prioritize right after filter for the same pod answers as a fresh prioriti
   t.deepEqual(after, fresh);
   t.deepEqual(a.store.ledger.snapshot(), b.store.ledger.snapshot(), "the same reservation was held");
 });
+
+test("an NLS change between filter and prioritize is not hidden by filter's scores", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  h.store.applyNls(nls("n3", { vgs: [{ name: "pool-0", allocatable: 500 * Gi }] }));
+  h.store.applyLease(lease("n3", new Date(now)));
+  const filtered = (await (await post(`${h.url}/scheduler/predicates`, namesBody(["data"], ["n1", "n3"]))).json()) as {
+    NodeNames: string[];
+  };
+  t.deepEqual(filtered.NodeNames, ["n1", "n3"]);
+  // n3 shrinks to 40Gi: binpack now prefers it (30Gi of 40Gi → 8) over n1 (30Gi of 150Gi → 2).
+  h.store.applyNls(nls("n3", { vgs: [{ name: "pool-0", allocatable: 40 * Gi }] }));
+  const scores = await (await post(`${h.url}/scheduler/priorities`, namesBody(["data"], filtered.NodeNames))).json();
+  t.deepEqual(scores, [
+    { Host: "n1", Score: 2 },
+    { Host: "n3", Score: 8 },
+  ]);
+});

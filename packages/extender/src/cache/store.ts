@@ -49,6 +49,11 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   /** PVC keys whose selected-node commitment has no VG yet (their node had no NLS). */
   private readonly unplaced = new Set<string>();
   readonly options: StoreOptions;
+  /**
+   * Bumped on every NLS change; with the ledger's version it makes `revision`. Lease renewals do not
+   * count: at 5,000 nodes they arrive hundreds of times a second and change no placement.
+   */
+  private nodeChanges = 0;
   /** Bumped when a node record is created, which invalidates `listCache`. */
   private generation = 0;
   private listCache:
@@ -72,6 +77,10 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   }
   localClass(name: string): LocalClass | undefined {
     return this.classes.get(name) ?? undefined;
+  }
+  /** Changes whenever anything a filter or prioritize answer depends on changes. */
+  get revision(): number {
+    return this.ledger.version + this.nodeChanges;
   }
   get leaseMode(): LeaseMode {
     return this.options.leaseMode;
@@ -126,6 +135,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   // ---- events -----------------------------------------------------------------------------------
 
   applyNls(nls: NodeLocalStorage): void {
+    this.nodeChanges++;
     const name = nls.metadata?.name;
     if (!name) return;
     this.nlsObjects.set(name, nls);
@@ -136,6 +146,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     }
   }
   deleteNls(name: string): void {
+    this.nodeChanges++;
     this.nlsObjects.delete(name);
     const r = this.records.get(name);
     if (r) r.state = undefined;

@@ -59,7 +59,7 @@ export const filterRoute =
     if (outcome.onlyPlacement) {
       reserved = holdReservations(ctx.store.ledger, pod, storage, outcome.onlyPlacement, ctx.reservationTtlMs, now);
     }
-    if (!reserved) memo.remember(podUid(pod), ctx.store.ledger.version, outcome.passing, outcome.passingScores);
+    if (!reserved) memo.remember(podUid(pod), ctx.store.revision, outcome.passing, outcome.passingScores);
     ctx.metrics.countFailures(outcome.failures);
     ctx.log.info(
       {

@@ -19,8 +19,7 @@ export const prioritizeRoute =
     const { pod, nodeNames } = args;
     const now = ctx.now();
     if (storage.requests.length > 0) ctx.store.ledger.expire(now);
-    const known =
-      storage.requests.length > 0 ? memo.recall(podUid(pod), ctx.store.ledger.version, nodeNames) : undefined;
+    const known = storage.requests.length > 0 ? memo.recall(podUid(pod), ctx.store.revision, nodeNames) : undefined;
     const outcome = scoreNodes(storage, nodeNames, ctx.store, ctx.store.options.strategy, now, known);
     let reserved = 0;
     let reservedOn: string | undefined;
