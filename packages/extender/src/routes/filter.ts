@@ -48,6 +48,8 @@ export const filterRoute =
     const { args, storage } = schedulerRequest(ctx, req.body);
     const { pod, nodeNames } = args;
     if (isPassThrough(storage)) {
+      // Most pods have no local volumes: debug only, so info logs stay one line per real decision.
+      ctx.log.debug({ verb: "filter", pod: podKey(pod), nodes: nodeNames.length }, "pass-through");
       send(res, names, args, nodeNames, {});
       end();
       return;
