@@ -6,3 +6,4 @@ export * from "./quantity.js";
 export * from "./selection.js";
 export * from "./label-selector.js";
 export * from "./crd/definitions.js";
+export * from "./duration.js";

@@ -3,13 +3,13 @@ import { readFileSync, realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { KubeConfig, CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { parseDuration } from "@nls/api";
 import { pino, type Logger } from "pino";
 import { makeInformers } from "./cache/informers.js";
 import { ClusterStore } from "./cache/store.js";
 import {
   DEFAULTS,
   parseBodyLimit,
-  parseDurationMs,
   parseLeaseMode,
   parseLogLevel,
   parsePort,
@@ -100,7 +100,7 @@ export function buildCommand(run: (config: ExtenderConfig) => Promise<void>): Co
         port: opts.port as number,
         kubeconfig: opts.kubeconfig as string | undefined,
         strategy: opts.strategy as ExtenderConfig["strategy"],
-        reservationTtlMs: parse("reservationTtl", parseDurationMs),
+        reservationTtlMs: parse("reservationTtl", parseDuration),
         maxBodyBytes: parse("maxBodyBytes", parseBodyLimit),
         tlsCertFile: cert,
         tlsPrivateKeyFile: key,
@@ -112,11 +112,16 @@ export function buildCommand(run: (config: ExtenderConfig) => Promise<void>): Co
     });
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
+/** Throws an Error that names the file and the cause (not client-node's stack trace) when it cannot load. */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
+  try {
+    if (path) kc.loadFromFile(path);
+    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    else kc.loadFromDefault();
+  } catch (e) {
+    throw new Error(`cannot load kubeconfig ${path ?? "(default)"}: ${(e as Error).message}`);
+  }
   return kc;
 }
 
@@ -195,6 +200,11 @@ if (isMain) {
   await buildCommand(async (config) => {
     const log = createLogger(config.logLevel);
     process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));
-    await runExtender(config, log);
+    try {
+      await runExtender(config, log);
+    } catch (err) {
+      log.fatal({ err: (err as Error).message }, "nls-extender cannot start");
+      process.exit(1);
+    }
   }).parseAsync(process.argv);
 }

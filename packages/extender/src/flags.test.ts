@@ -1,11 +1,7 @@
 import test from "ava";
-import { parseBodyLimit, parseDurationMs, parseLeaseMode, parsePort, parseStrategy } from "./flags.js";
+import { parseBodyLimit, parseLeaseMode, parsePort, parseStrategy } from "./flags.js";
 
 const ok: Array<[string, (v: string) => unknown, string, unknown]> = [
-  ["duration seconds", parseDurationMs, "60s", 60_000],
-  ["duration bare", parseDurationMs, "90", 90_000],
-  ["duration compound", parseDurationMs, "1m30s", 90_000],
-  ["duration ms", parseDurationMs, "250ms", 250],
   ["body limit", parseBodyLimit, "10Mi", 10 * 1024 * 1024],
   ["body limit bytes", parseBodyLimit, "2048", 2048],
   ["port", parsePort, "23000", 23000],
@@ -17,9 +13,6 @@ for (const [title, parse, input, expected] of ok) {
 }
 
 const bad: Array<[string, (v: string) => unknown, string, RegExp]> = [
-  ["duration", parseDurationMs, "soon", /invalid duration "soon"/],
-  ["duration zero", parseDurationMs, "0s", /greater than zero/],
-  ["duration trailing junk", parseDurationMs, "10sx", /invalid duration/],
   ["body limit", parseBodyLimit, "big", /invalid size "big"/],
   ["body limit negative", parseBodyLimit, "-1Mi", /must not be negative/],
   ["body limit tiny", parseBodyLimit, "10", /at least 1Ki/],
@@ -33,3 +26,10 @@ for (const [title, parse, input, message] of bad) {
     t.throws(() => parse(input), { message });
   });
 }
+
+test("a kubeconfig that cannot be read is a clear error naming the file", async (t) => {
+  const { loadKubeConfig } = await import("./cli.js");
+  t.throws(() => loadKubeConfig("/nonexistent/kubeconfig"), {
+    message: /^cannot load kubeconfig \/nonexistent\/kubeconfig: ENOENT/,
+  });
+});

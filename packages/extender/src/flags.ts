@@ -29,20 +29,6 @@ export function parsePort(value: string): number {
   return n;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** `90s`, `2m`, `1m30s`, `500ms` or bare seconds → milliseconds (> 0). */
-export function parseDurationMs(value: string): number {
-  const v = value.trim();
-  const parts = /^\d+(\.\d+)?$/.test(v) ? [["", v, "s"]] : [...v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || (parts[0]![0] !== "" && parts.map((p) => p[0]).join("") !== v)) {
-    throw new Error(`invalid duration "${value}": expected e.g. 60s, 2m, 1m30s`);
-  }
-  const ms = Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0));
-  if (!(ms > 0)) throw new Error(`invalid duration "${value}": must be greater than zero`);
-  return ms;
-}
-
 /** A byte size as a Kubernetes quantity (`10Mi`, `1048576`), at least 1 KiB. */
 export function parseBodyLimit(value: string): number {
   let bytes: number;
