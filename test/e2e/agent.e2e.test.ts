@@ -192,26 +192,14 @@ test("a steady node makes no writes, while its Lease keeps being renewed", async
 
 test("a user's spec edit is kept and applied at once; a bad pattern is reported in status", async (t) => {
   const { cluster } = ctx;
-  await cluster.kubectlOk([
-    "patch",
-    "nls",
-    NODE,
-    "--type=merge",
-    "-p",
-    JSON.stringify({ spec: { listConfig: { vgs: { include: ["nlse2e-.*"], exclude: [VG] } } } }),
-  ]);
+  const setVgSelection = (vgs: { include: string[]; exclude: string[] }) =>
+    cluster.kubectlOk(["patch", "nls", NODE, "--type=merge", "-p", JSON.stringify({ spec: { listConfig: { vgs } } })]);
+  await setVgSelection({ include: ["nlse2e-.*"], exclude: [VG] });
   await waitFor("the VG to leave the selection", async () => {
     const o = await getNls(cluster, NODE);
     return o && !(o.status.filteredStorageInfo.volumeGroups ?? []).includes(VG) ? true : undefined;
   });
-  await cluster.kubectlOk([
-    "patch",
-    "nls",
-    NODE,
-    "--type=merge",
-    "-p",
-    JSON.stringify({ spec: { listConfig: { vgs: { include: ["nlse2e-(", "nlse2e-.*"], exclude: [] } } } }),
-  ]);
+  await setVgSelection({ include: ["nlse2e-(", "nlse2e-.*"], exclude: [] });
   const o = await waitFor("updateStatus failed", async () => {
     const o = await getNls(cluster, NODE);
     return o?.status.filteredStorageInfo.updateStatusInfo.updateStatus === "failed" ? o : undefined;
