@@ -4,7 +4,6 @@ import { agentTrusted, type LeaseMode } from "./lease.js";
 import type { NodeView } from "./node-view.js";
 import { Placer, type NodeState, type Strategy } from "./placement.js";
 import type { PodStorage } from "./request.js";
-import { score } from "./scoring.js";
 
 /** All a request needs of one node, behind one lookup. */
 export interface NodeRecord {
@@ -124,11 +123,11 @@ export function filterNodes(
       fail(name, "agent", view.agentProblem(name, now) ?? "nls agent not trusted");
       continue;
     }
-    if (placer.place(state)) {
+    const a = placer.assess(state);
+    if (a.fits) {
       out.passing.push(name);
-      placer.measure();
-      out.passingScores.push(score(strategy, placer.usedAfter, placer.capacityAfter));
-    } else fail(name, "capacity", placer.explain());
+      out.passingScores.push(a.score);
+    } else fail(name, "capacity", a.reason);
   }
   if (needsNode && out.passing.length === 1) {
     const node = out.passing[0]!;
@@ -175,13 +174,13 @@ export function scoreNodes(
     const name = nodeNames[i]!;
     let s = 0;
     const rec = pin && pin.node !== name ? undefined : records[i];
-    if (rec?.state && agentTrusted(rec.leaseExpiry, view.leaseMode, now) && placer.place(rec.state)) {
-      placer.measure();
-      s = score(strategy, placer.usedAfter, placer.capacityAfter);
-      if (s > bestScore) {
-        bestScore = s;
+    if (rec?.state && agentTrusted(rec.leaseExpiry, view.leaseMode, now)) {
+      const a = placer.assess(rec.state);
+      if (a.fits && a.score > bestScore) {
+        bestScore = a.score;
         bestIndex = i;
       }
+      s = a.score;
     }
     scores[i] = s;
   }

@@ -214,3 +214,41 @@ test("utilisation after placing counts the pod", (t) => {
   t.true(p.place(nodeState(twoVgs, usage({ "pool-0": 20 }))));
   t.deepEqual(p.utilisationAfter(), { used: 50 * Gi, capacity: 150 * Gi });
 });
+
+test("assess: pods of one shape reuse the answer on an unchanged node, whatever their claim names", (t) => {
+  const state = nodeState(twoVgs, usage({}));
+  const first = new Placer([lvm("ns/a-0", 60)], "binpack").assess(state);
+  t.like(first, { fits: true });
+  const second = new Placer([lvm("ns/b-7", 60)], "binpack").assess(state);
+  t.is(second, first, "the memoised assessment itself");
+  // Another strategy, or another shape, is assessed afresh against the same state.
+  const spread = new Placer([lvm("ns/a-0", 60)], "spread").assess(state);
+  t.not(spread, first);
+  t.not(spread.score, first.score);
+  const bigger = new Placer([lvm("ns/a-0", 61)], "spread").assess(state);
+  t.not(bigger, spread);
+  t.is(state.memo, bigger);
+});
+
+test("assess: a node whose usage changed is judged on its new state, never from the old memo", (t) => {
+  const before = nodeState(twoVgs, usage({}));
+  t.true(new Placer([lvm("ns/a", 60)], "binpack").assess(before).fits);
+  const after = nodeState(twoVgs, usage({ "pool-0": 50 }));
+  const again = new Placer([lvm("ns/b", 60)], "binpack").assess(after);
+  t.false(again.fits);
+  t.regex(again.reason, /need 60Gi, free 50Gi of 100Gi/);
+});
+
+test("assess: the pod's own reservation is credited and never memoised for others", (t) => {
+  // 90Gi of pool-0 is held by this pod's own tentative reservation.
+  const state = nodeState(twoVgs, usage({ "pool-0": 90 }));
+  const own = new Placer(
+    [lvm("ns/a", 80)],
+    "binpack",
+    new Map([["n1", [{ node: "n1", vg: "pool-0", bytes: 90 * Gi }]]]),
+  );
+  t.true(own.assess(state).fits);
+  t.is(state.memo, undefined);
+  const other = new Placer([lvm("ns/b", 80)], "binpack").assess(state);
+  t.false(other.fits);
+});

@@ -2,6 +2,7 @@ import { formatBytesHuman as human } from "@nls/api";
 import type { Allocation, NodeUsage } from "./ledger.js";
 import type { NodeView } from "./node-view.js";
 import type { VolumeRequest } from "./request.js";
+import { score } from "./scoring.js";
 
 export type Strategy = "binpack" | "spread";
 export const STRATEGIES: readonly Strategy[] = ["binpack", "spread"];
@@ -17,6 +18,20 @@ export interface NodeState {
   /** Σ and max of the VGs' free bytes: reject most nodes before looking further. */
   totalFree: number;
   maxFree: number;
+  /**
+   * The last pod shape assessed against this exact state. A state object is never changed, only
+   * replaced (NLS or ledger change), so the memo cannot outlive what it was computed from; pods of one
+   * shape (StatefulSet replicas, Job bursts) then cost one comparison per unchanged node.
+   */
+  memo?: Assessment;
+}
+
+/** Whether a pod's volumes fit on a node, its score there, or why not: what filter and prioritize need. */
+export interface Assessment {
+  shape: string;
+  fits: boolean;
+  score: number;
+  reason: string;
 }
 
 /** Index of a VG in the view, or -1: a scan beats hashing the name for the few VGs a node has. */
@@ -107,6 +122,35 @@ export class Placer {
     this.hasDevices = dev;
     this.largestLoose = requests.find((r) => r.kind === "lvm" && r.vgName === undefined)?.bytes ?? 0;
     this.budget = requests.length <= EXACT_LIMIT ? EXACT_BUDGET : HEURISTIC_BUDGET;
+    // Everything the outcome on a given state depends on, but the claim names (reasons never name them).
+    this.shape = `${strategy}|${requests
+      .map((r) => `${r.kind}:${r.bytes}:${r.kind === "lvm" ? (r.vgName ?? "") : (r.mediaType ?? "")}`)
+      .join(",")}`;
+  }
+
+  /** The pod's request shape: pods with equal shapes get equal assessments on equal states. */
+  readonly shape: string;
+
+  /**
+   * `place` + score or reason, memoised on the state. Nodes where the pod holds its own tentative
+   * reservation are never memoised: the credit makes the answer particular to this pod.
+   */
+  assess(state: NodeState): Assessment {
+    const credited = this.credit.size > 0 && this.credit.has(state.view.name);
+    const memo = state.memo;
+    if (!credited && memo !== undefined && memo.shape === this.shape) return memo;
+    let out: Assessment;
+    if (this.place(state)) {
+      this.measure();
+      out = {
+        shape: this.shape,
+        fits: true,
+        score: score(this.strategy, this.usedAfter, this.capacityAfter),
+        reason: "",
+      };
+    } else out = { shape: this.shape, fits: false, score: 0, reason: this.explain() };
+    if (!credited) state.memo = out;
+    return out;
   }
 
   /** Tries to place every volume on the node; true when all fit at the same time. */
