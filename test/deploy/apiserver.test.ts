@@ -8,8 +8,8 @@ import { readFile } from "node:fs/promises";
 import { request } from "node:https";
 import anyTest, { type TestFn } from "ava";
 import { parse } from "yaml";
-import { e2eGate, installCrds, startCluster, waitFor, type Cluster } from "../e2e/cluster.js";
-import { deployDir, repoRoot } from "./render.js";
+import { crdsEstablished, e2eGate, startCluster, waitFor, type Cluster } from "../e2e/cluster.js";
+import { deployDir } from "./render.js";
 
 const gate = await e2eGate();
 const test = (gate.run ? anyTest.serial : anyTest.serial.skip) as TestFn<{ cluster: Cluster }>;
@@ -33,8 +33,8 @@ test("the API server accepts deploy/ (strict field validation), then deploy/samp
   const dry = await cluster.kubectlOk(["apply", "--dry-run=server", "--validate=strict", "-k", deployDir]);
   t.regex(dry, /daemonset\.apps\/nls-agent created \(server dry run\)/);
   await cluster.kubectlOk(["apply", "--validate=strict", "-k", deployDir]);
-  // The same CRDs again, and wait until they are served: the samples include an init config.
-  await installCrds(cluster, `${repoRoot}crds/`);
+  // Wait until deploy/'s CRDs are served: the samples include an init config.
+  await crdsEstablished(cluster);
   const samples = await cluster.kubectlOk(["apply", "--validate=strict", "-k", `${deployDir}samples`]);
   t.regex(samples, /storageclass\.storage\.k8s\.io\/open-local-lvm created/);
   t.regex(samples, /nodelocalstorageinitconfig\.csi\.aliyun\.com\/open-local created/);

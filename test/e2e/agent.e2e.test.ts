@@ -9,7 +9,7 @@ import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { e2eGate, freePort, installCrds, run, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const NODE = "e2e-node-1";
@@ -70,9 +70,9 @@ test.before(async () => {
   if (!enabled) return;
   ctx.dir = await mkdtemp(join(tmpdir(), "nls-agent-e2e-"));
   const cluster = (ctx.cluster = await startCluster());
-  await installCrds(cluster, join(root, "crds"));
   // The daemons' real RBAC and admission policy (the workloads themselves never run: there is no kubelet).
   await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
+  await crdsEstablished(cluster);
   for (const node of [NODE, OTHER_NODE]) {
     await cluster.kubectlOk(
       ["apply", "-f", "-"],

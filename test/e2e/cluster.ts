@@ -255,6 +255,11 @@ export async function installCrds(cluster: Cluster, crdsDir: string): Promise<vo
     "-f",
     join(crdsDir, "csi.aliyun.com_nodelocalstorageinitconfigs.yaml"),
   ]);
+  await crdsEstablished(cluster);
+}
+
+/** Waits until the API server serves the nls CRDs (applied by installCrds or with deploy/). */
+export async function crdsEstablished(cluster: Cluster): Promise<void> {
   await cluster.kubectlOk([
     "wait",
     "--for=condition=Established",

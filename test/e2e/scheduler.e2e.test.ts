@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
-import { e2eGate, freePort, installCrds, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
@@ -55,17 +55,16 @@ async function stopExtender(): Promise<number | null> {
 
 const apply = (obj: unknown) => ctx.cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
 
-async function setStatus(resourcePath: string, get: string[], status: unknown) {
+async function setStatus(get: string[], status: unknown) {
   const obj = JSON.parse(await ctx.cluster.kubectlOk(["get", ...get, "-o", "json"]));
   await ctx.cluster.kubectlOk(["replace", "--subresource=status", "-f", "-"], JSON.stringify({ ...obj, status }));
-  return resourcePath;
 }
 
 async function addNode(name: string, vgAllocatable: number) {
   await apply({ apiVersion: "v1", kind: "Node", metadata: { name, labels: { "kubernetes.io/hostname": name } } });
   // The TaintNodesByCondition admission plugin taints new nodes not-ready; with no kubelet, lift it by hand.
   await ctx.cluster.kubectlOk(["taint", "nodes", name, "node.kubernetes.io/not-ready:NoSchedule-"]);
-  await setStatus(`nodes/${name}`, ["node", name], {
+  await setStatus(["node", name], {
     capacity: { cpu: "8", memory: "16Gi", pods: "110" },
     allocatable: { cpu: "8", memory: "16Gi", pods: "110" },
     conditions: [
@@ -85,7 +84,7 @@ async function addNode(name: string, vgAllocatable: number) {
     spec: { nodeName: name, listConfig: { vgs: { include: ["pool-[0-9]+"] } } },
   });
   const now = new Date().toISOString();
-  await setStatus(`nls/${name}`, ["nls", name], {
+  await setStatus(["nls", name], {
     nodeStorageInfo: {
       volumeGroups: [
         {
@@ -115,10 +114,7 @@ async function addNode(name: string, vgAllocatable: number) {
     spec: {
       holderIdentity: name,
       leaseDurationSeconds: 3600,
-      renewTime: new Date()
-        .toISOString()
-        .replace("Z", "000Z")
-        .replace(/\.(\d{3})000Z$/, ".$1000Z"),
+      renewTime: new Date().toISOString().replace("Z", "000Z"), // MicroTime: six fractional digits
     },
   });
 }
@@ -126,8 +122,8 @@ async function addNode(name: string, vgAllocatable: number) {
 test.before(async () => {
   if (!gate.run) return;
   const cluster = (ctx.cluster = await startCluster());
-  await installCrds(cluster, join(root, "crds"));
   await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
+  await crdsEstablished(cluster);
   // No kube-controller-manager runs here, so nothing creates the namespace's default ServiceAccount.
   await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
   for (const n of NODES) await addNode(n, 100 * GI);
