@@ -1,4 +1,4 @@
-import { Type, type TSchema, type TUnsafe } from "@sinclair/typebox";
+import { Type, type TUnsafe } from "@sinclair/typebox";
 
 /**
  * Builders for schemas that must also be valid Kubernetes *structural* schemas: TypeBox's own
@@ -29,4 +29,3 @@ export const StringList = (maxItems?: number, description?: string) =>
     ...(description ? { description } : {}),
   });
 
-export type { TSchema };
