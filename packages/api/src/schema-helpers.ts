@@ -28,4 +28,3 @@ export const StringList = (maxItems?: number, description?: string) =>
     ...(maxItems !== undefined ? { maxItems } : {}),
     ...(description ? { description } : {}),
   });
-
