@@ -27,5 +27,9 @@ for dir in packages/api packages/agent packages/extender test; do
   if [ "$status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then failed=$((failed + 1)); echo "!!! ava in $dir exited $status"; fi
 done
 failed=$((failed + failed_steps))
+if [ "${NLS_REQUIRE_REAL_TOOLS:-}" = "1" ] && [ "$skipped" -gt 0 ]; then
+  echo "!!! NLS_REQUIRE_REAL_TOOLS=1 but ${skipped} tests skipped"
+  failed=$((failed + 1))
+fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 [ "$failed" -eq 0 ]

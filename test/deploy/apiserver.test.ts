@@ -6,13 +6,13 @@
  */
 import { readFile } from "node:fs/promises";
 import { request } from "node:https";
-import anyTest, { type TestFn } from "ava";
+import { gatedSerial } from "../gate.js";
 import { parse } from "yaml";
 import { crdsEstablished, e2eGate, startCluster, waitFor, type Cluster } from "../e2e/cluster.js";
 import { deployDir } from "./render.js";
 
 const gate = await e2eGate();
-const test = (gate.run ? anyTest.serial : anyTest.serial.skip) as TestFn<{ cluster: Cluster }>;
+const test = gatedSerial<{ cluster: Cluster }>(gate.run);
 if (!gate.run) console.log(`# deploy apiserver tests skipped: ${gate.why}`);
 
 test.before(async (t) => {

@@ -2,7 +2,7 @@
  * The built `nls-agent` binary against a real kube-apiserver, running as the `nls-agent` ServiceAccount
  * with exactly the RBAC and admission policy of deploy/, on real LVM (loop devices over sparse files).
  */
-import anyTest, { type TestFn } from "ava";
+import { gatedSerial } from "../gate.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
@@ -39,7 +39,7 @@ interface Ctx {
   loops: string[];
   dir: string;
 }
-const test = (enabled ? anyTest.serial : anyTest.serial.skip) as TestFn;
+const test = gatedSerial(enabled);
 /** Shared by the serial tests below (ava gives each test its own copy of t.context). */
 const ctx = { loops: [], agentLog: [] } as unknown as Ctx;
 

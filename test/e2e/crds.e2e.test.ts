@@ -1,11 +1,11 @@
-import anyTest, { type TestFn } from "ava";
+import { gatedSerial } from "../gate.js";
 import { fileURLToPath } from "node:url";
 import { e2eGate, installCrds, startCluster, type Cluster } from "./cluster.js";
 import { openLocalWrittenNls, seedInitConfig, seedNls } from "../crds/samples.js";
 
 const crdsDir = fileURLToPath(new URL("../../crds/", import.meta.url));
 const gate = await e2eGate();
-const test = (gate.run ? anyTest.serial : anyTest.serial.skip) as TestFn<{ cluster: Cluster }>;
+const test = gatedSerial<{ cluster: Cluster }>(gate.run);
 if (!gate.run) console.log(`# e2e skipped: ${gate.why}`);
 
 test.before(async (t) => {

@@ -3,7 +3,7 @@
  * running as its ServiceAccount with deploy/ RBAC. Nodes, their NodeLocalStorage and agent Leases are
  * written directly (no kubelet or agent runs): the question here is what the scheduler decides.
  */
-import anyTest, { type TestFn } from "ava";
+import { gatedSerial } from "../gate.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
 const NODES = ["sched-a", "sched-b"];
 const gate = await e2eGate();
-const test = (gate.run ? anyTest.serial : anyTest.serial.skip) as TestFn;
+const test = gatedSerial(gate.run);
 if (!gate.run) console.log(`# scheduler e2e skipped: ${gate.why}`);
 
 const ctx = {} as { cluster: Cluster; extender: ChildProcess; extenderLog: string[]; port: number };

@@ -47,10 +47,7 @@ if (unavailable !== undefined) {
   if (required) {
     test("real LVM tools are required (NLS_REQUIRE_REAL_TOOLS=1)", (t) => t.fail(`cannot run: ${unavailable}`));
   } else {
-    test("real LVM integration tests are skipped", (t) => {
-      t.log(`skipped: ${unavailable} (set NLS_REQUIRE_REAL_TOOLS=1 to make this a failure)`);
-      t.pass();
-    });
+    console.log(`# real LVM integration tests skipped: ${unavailable} (NLS_REQUIRE_REAL_TOOLS=1 makes this a failure)`);
   }
 }
 
