@@ -221,7 +221,7 @@ test("the extender is one replica that surges on rollout and the Service reaches
   t.deepEqual(svc.spec?.selector, deploy.spec?.selector.matchLabels);
 });
 
-test("the scheduler configuration registers the extender exactly as SPEC §4, at the rendered Service", async (t) => {
+test("the scheduler configuration registers the extender as docs/extender-protocol.md shows, at the rendered Service", async (t) => {
   const config = await readYaml("deploy/scheduler/kube-scheduler-config.yaml");
   t.deepEqual(config, {
     apiVersion: "kubescheduler.config.k8s.io/v1",

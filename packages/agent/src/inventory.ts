@@ -12,7 +12,7 @@ import type { BlockDevice } from "./discovery/lsblk.js";
 import type { LogicalVolumeFacts, PhysicalVolumeFacts, VolumeGroupFacts } from "./discovery/lvm-report.js";
 
 /**
- * Host facts → the `nodeStorageInfo` lists (SPEC §2): device media and conditions, VG capacity with the
+ * Host facts → the `nodeStorageInfo` lists (docs/nodelocalstorage.md): device media and conditions, VG capacity with the
  * managed-LV rule and `storage-reserved`, mount points. Pure; every list is sorted by name so an
  * unchanged host produces an identical status (open-local's random order causes spurious writes).
  */

@@ -41,7 +41,7 @@ export interface NodeLocalStorageInitConfig {
 }
 
 /**
- * The spec a node's NodeLocalStorage starts with (SPEC §1): the global config, replaced wholesale by the
+ * The spec a node's NodeLocalStorage starts with (docs/nodelocalstorage.md): the global config, replaced wholesale by the
  * *last* `nodesConfig` entry whose selector matches the node's labels.
  */
 export function nodeSpecFromInitConfig(

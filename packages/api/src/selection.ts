@@ -2,7 +2,7 @@ import { RE2JS } from "re2js";
 import type { IncludeExclude, ListConfig } from "./nodelocalstorage.js";
 
 /**
- * The `listConfig` selection rule (SPEC §2): start empty, add every candidate that an include pattern
+ * The `listConfig` selection rule (docs/nodelocalstorage.md): start empty, add every candidate that an include pattern
  * matches in full, then remove every candidate that an exclude pattern matches in full. Patterns are
  * RE2 (as in open-local, which is Go), so matching is linear-time whatever the pattern.
  *

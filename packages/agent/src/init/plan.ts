@@ -6,7 +6,7 @@ import { deviceRefusals, resolveDevice, type PlannedCommand } from "./safety.js"
 export { deviceRefusals, type PlannedCommand } from "./safety.js";
 
 /**
- * `resourceToBeInited.vgs` → what to do, decided before anything is touched (SPEC §2). A device is used
+ * `resourceToBeInited.vgs` → what to do, decided before anything is touched (docs/nodelocalstorage.md). A device is used
  * only when every rule below says it is free; one unsafe device refuses its whole VG, so a VG is never
  * created smaller than asked. Nothing here ever forces or wipes: refusing is the only answer to doubt.
  */
