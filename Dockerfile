@@ -14,6 +14,7 @@ COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.json ./
 COPY packages/api/package.json packages/api/
 COPY packages/agent/package.json packages/agent/
 COPY packages/extender/package.json packages/extender/
+COPY packages/testkit/package.json packages/testkit/
 COPY test/package.json test/
 RUN pnpm install --frozen-lockfile
 COPY packages/ packages/

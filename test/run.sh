@@ -9,6 +9,8 @@ failed_steps=0
 step() { echo "::: $*"; "$@" || { echo "!!! failed: $*"; failed_steps=$((failed_steps + 1)); }; }
 step pnpm run lint
 step pnpm --filter @nls/api run check:crds
+# The packages' tests are not part of the build (dist/ ships without them): type-check them here.
+step pnpm -r --if-present run typecheck
 step pnpm exec tsc -p test/tsconfig.json
 
 passed=0 failed=0 skipped=0

@@ -82,6 +82,18 @@ test("the Dockerfile's build stage, replayed without Docker, yields daemons that
           `${pkg}: no ${dev} in the production install`,
         );
       }
+      t.false(
+        devOnly.some((d) => d.startsWith("@nls+testkit")),
+        `${pkg}: no @nls/testkit in the production install`,
+      );
+      // Only built code ships, for the daemon and the @nls package it uses: no sources, tests, test
+      // helpers or recorded test data.
+      for (const dir of [join(tmp, "out", pkg!), join(tmp, "out", pkg!, "node_modules", "@nls", "api")]) {
+        const files = (await readdir(dir, { recursive: true })).filter((f) => !f.startsWith("node_modules"));
+        t.true(files.includes(join("dist", "index.js")), `${dir} holds dist/`);
+        const notProduct = files.filter((f) => /(^src\/|\.test\.|testdata|testing|fake|fixture)/.test(f));
+        t.deepEqual(notProduct, [], `${dir} ships only the product`);
+      }
     }
   } finally {
     await rm(tmp, { recursive: true, force: true });

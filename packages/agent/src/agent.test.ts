@@ -13,7 +13,7 @@ import {
   type HostPort,
   type InitOutcomes,
 } from "./agent.js";
-import { FakeKube } from "./kube/fake.js";
+import { FakeKube } from "../testing/fake-kube.js";
 import { createLogger } from "./log.js";
 import { AgentMetrics } from "./metrics.js";
 

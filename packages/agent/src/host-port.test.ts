@@ -1,9 +1,9 @@
 import test from "ava";
 import type { ResourceToBeInited } from "@nls/api";
 import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
-import { fail, fakeRunner, fixture, ok } from "./discovery/testdata/fixtures.js";
+import { fail, fakeRunner, fixture, ok } from "../testing/fake-host.js";
 import { realHost } from "./host-port.js";
-import { FakeKube } from "./kube/fake.js";
+import { FakeKube } from "../testing/fake-kube.js";
 import { createLogger } from "./log.js";
 import { AgentMetrics } from "./metrics.js";
 

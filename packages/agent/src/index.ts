@@ -7,7 +7,6 @@ export * from "./log.js";
 export * from "./flags.js";
 export * from "./kube/client.js";
 export * from "./kube/client-node.js";
-export * from "./kube/fake.js";
 export {
   discoverHost,
   DEFAULT_DEVICE_GLOBS,

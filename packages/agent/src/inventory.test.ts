@@ -9,7 +9,7 @@ import {
 } from "./inventory.js";
 import type { DiskCondition } from "@nls/api";
 import type { VolumeGroupFacts } from "./discovery/lvm-report.js";
-import { disk, emptyFacts, recordedFacts } from "./discovery/testdata/fixtures.js";
+import { disk, emptyFacts, recordedFacts } from "../testing/fake-host.js";
 
 const GiB = 2 ** 30;
 const lv = (name: string, size: number, attr = "-wi-a-----") => ({ name, size, attr });

@@ -1,6 +1,6 @@
 import test from "ava";
 import { buildStatus } from "./report.js";
-import { emptyFacts, recordedFacts } from "./discovery/testdata/fixtures.js";
+import { emptyFacts, recordedFacts } from "../testing/fake-host.js";
 
 const now = new Date("2026-11-23T18:00:00Z");
 const later = new Date("2026-11-23T18:01:00Z");

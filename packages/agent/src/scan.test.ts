@@ -2,7 +2,7 @@ import test from "ava";
 import { Command } from "commander";
 import YAML from "yaml";
 import { SEED_SPEC, parseSpecFile, registerScanCommand, renderScan, scanHost } from "./scan.js";
-import { fail, fakeRunner, fixture, ok, recordedRunner } from "./discovery/testdata/fixtures.js";
+import { fail, fakeRunner, fixture, ok, recordedRunner } from "../testing/fake-host.js";
 
 const scanOpts = {
   nodeName: "node-1",

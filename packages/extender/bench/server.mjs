@@ -2,7 +2,7 @@
 // Prints {"port": N} on stdout once listening. Started by run.mjs as a child process.
 import pino from "pino";
 import { ClusterStore } from "../dist/cache/store.js";
-import { Gi, lease, nls, pv, pvc, storageClass } from "../dist/fixtures.js";
+import { Gi, lease, nls, pv, pvc, storageClass } from "@nls/testkit";
 import { ExtenderMetrics } from "../dist/metrics.js";
 import { createApp, listen } from "../dist/server.js";
 

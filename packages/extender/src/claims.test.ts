@@ -1,6 +1,6 @@
 import test from "ava";
 import { allocationRecord, parseAllocationRecord, pvAllocation } from "./claims.js";
-import { Gi, pv } from "./fixtures.js";
+import { Gi, pv } from "@nls/testkit";
 
 test("pvAllocation reads node, VG and device; ignores other drivers", (t) => {
   t.deepEqual(pvAllocation(pv("a", { node: "n1", size: "10Gi", vgName: "pool-0" })), {

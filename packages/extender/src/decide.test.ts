@@ -1,6 +1,7 @@
 import test from "ava";
 import { filterNodes, holdReservations, hostPriorities, scoreNodes } from "./decide.js";
-import { clusterWith, Gi, lease, nls, pod, pv, pvc } from "./fixtures.js";
+import { Gi, lease, nls, pod, pv, pvc } from "@nls/testkit";
+import { clusterWith } from "../testing/cluster.js";
 import { podStorage } from "./request.js";
 
 const now = Date.parse("2026-03-01T12:00:00Z");

@@ -1,5 +1,5 @@
 import test from "ava";
-import { lease } from "./fixtures.js";
+import { lease } from "@nls/testkit";
 import { agentProblem, leaseExpiry } from "./lease.js";
 
 const t0 = Date.parse("2026-01-01T00:00:00Z");

@@ -1,5 +1,6 @@
 import test from "ava";
-import { clusterWith, Gi, nls, pv } from "./fixtures.js";
+import { Gi, nls, pv } from "@nls/testkit";
+import { clusterWith } from "../testing/cluster.js";
 import { OpenLocalGauges } from "./metrics.js";
 
 test("open-local gauges: one series per selected VG/device/PV, label values escaped", (t) => {

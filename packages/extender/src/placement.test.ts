@@ -1,5 +1,5 @@
 import test from "ava";
-import { Gi, nls } from "./fixtures.js";
+import { Gi, nls } from "@nls/testkit";
 import type { NodeUsage } from "./ledger.js";
 import { nodeViewFromNls } from "./node-view.js";
 import { nodeState, Placer, type Strategy } from "./placement.js";

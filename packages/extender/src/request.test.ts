@@ -1,6 +1,6 @@
 import test from "ava";
 import { ClusterStore } from "./cache/store.js";
-import { Gi, pod, pv, pvc, storageClass } from "./fixtures.js";
+import { Gi, pod, pv, pvc, storageClass } from "@nls/testkit";
 import { isPassThrough, localClassOf, podStorage, pvcSize } from "./request.js";
 
 function cluster(): ClusterStore {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import test from "ava";
 import { DEFAULT_DEVICE_GLOBS, discoverHost, normaliseDeviceGlobs, selectCandidates } from "./host.js";
 import { parseLsblk } from "./lsblk.js";
-import { RECORDED_MOUNTINFO, fail, fakeRunner, fixture, ok, recordedRunner } from "./testdata/fixtures.js";
+import { RECORDED_MOUNTINFO, fail, fakeRunner, fixture, ok, recordedRunner } from "../../testing/fake-host.js";
 
 const opts = { deviceGlobs: ["/dev/loop*", "vd*"], mountRoot: "/nonexistent/mnt", mountInfoPath: RECORDED_MOUNTINFO };
 

@@ -1,6 +1,6 @@
 import test from "ava";
 import { LsblkParseError, parseLsblk } from "./lsblk.js";
-import { fixture } from "./testdata/fixtures.js";
+import { fixture } from "../../testing/fake-host.js";
 
 test("lsblk: recorded output of this VM (loop devices, root disk, zram)", (t) => {
   const devices = parseLsblk(fixture("lsblk.json"));

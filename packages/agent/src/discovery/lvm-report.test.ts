@@ -1,6 +1,6 @@
 import test from "ava";
 import { LvmReportParseError, parseLvmReport } from "./lvm-report.js";
-import { fixture } from "./testdata/fixtures.js";
+import { fixture } from "../../testing/fake-host.js";
 
 test("lvm: recorded fullreport (VG with three LVs, orphan PV)", (t) => {
   const r = parseLvmReport(fixture("lvm-fullreport.json"));

@@ -1,6 +1,6 @@
 import test from "ava";
 import { mountsUnder, parseMountInfo } from "./mounts.js";
-import { fixture } from "./testdata/fixtures.js";
+import { fixture } from "../../testing/fake-host.js";
 
 test("mountinfo: recorded file (root, a loop device, a bind mount of a subdirectory)", (t) => {
   const { mounts, malformed } = parseMountInfo(fixture("mountinfo.txt"));

@@ -1,6 +1,6 @@
 import test from "ava";
 import { SignatureParseError, describeSignature, parseWipefs, type Signature } from "./signatures.js";
-import { fixture } from "./testdata/fixtures.js";
+import { fixture } from "../../testing/fake-host.js";
 
 test("wipefs: recorded batch output (ext4, DOS partition table, LVM PVs)", (t) => {
   const found = parseWipefs(fixture("wipefs-batch.json"));

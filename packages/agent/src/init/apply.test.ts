@@ -1,7 +1,7 @@
 import test from "ava";
 import { applyInit } from "./apply.js";
 import type { InitPlan } from "./plan.js";
-import { fail, fakeRunner, ok } from "../discovery/testdata/fixtures.js";
+import { fail, fakeRunner, ok } from "../../testing/fake-host.js";
 
 const plan: InitPlan = {
   vgs: [

@@ -3,7 +3,7 @@ import type { MountPointToBeInited } from "@nls/api";
 import { applyMountpoints } from "./apply.js";
 import { NLS_FS_LABEL } from "./mountpoints.js";
 import { describeInitPlan, planInit } from "./plan.js";
-import { disk, emptyFacts, fail, fakeRunner, fixture, ok, recordedFacts } from "../discovery/testdata/fixtures.js";
+import { disk, emptyFacts, fail, fakeRunner, fixture, ok, recordedFacts } from "../../testing/fake-host.js";
 
 const plan1 = async (mp: MountPointToBeInited) =>
   (await planInit({ mountpoints: [mp] }, await recordedFacts())).mountpoints![0]!;

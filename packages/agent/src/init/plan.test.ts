@@ -10,7 +10,7 @@ import {
   fixture,
   ok,
   recordedFacts,
-} from "../discovery/testdata/fixtures.js";
+} from "../../testing/fake-host.js";
 
 /** The synthetic NVMe/SCSI/md tree with default-like globs, no LVM, no signatures except where set. */
 async function treeFacts(): Promise<HostFacts> {

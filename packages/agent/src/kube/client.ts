@@ -3,7 +3,8 @@ import type { NodeLocalStorage, NodeLocalStorageInitConfig } from "@nls/api";
 /**
  * The slice of the Kubernetes API the node agent needs, and nothing more: its own NodeLocalStorage,
  * the init config it is created from, its Node, Events on the NLS and its Lease. The agent's logic is
- * written against this interface so it can be tested against `FakeKube` without an API server.
+ * written against this interface so it can be tested against `FakeKube` (`testing/fake-kube.ts`)
+ * without an API server.
  */
 export interface AgentKubeClient {
   /** The NLS named `name`, or `undefined` when it does not exist. */

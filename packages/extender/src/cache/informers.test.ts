@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import test from "ava";
 import pino from "pino";
-import { Gi, lease, nls, pvc, storageClass } from "../fixtures.js";
+import { Gi, lease, nls, pvc, storageClass } from "@nls/testkit";
 import { makeInformers } from "./informers.js";
 import { ClusterStore } from "./store.js";
 

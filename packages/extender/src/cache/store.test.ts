@@ -2,7 +2,8 @@ import test from "ava";
 import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
 import { allocationRecord } from "../claims.js";
 import { filterNodes, holdReservations } from "../decide.js";
-import { clusterWith, Gi, lease, nls, pod, pv, pvc, storageClass } from "../fixtures.js";
+import { Gi, lease, nls, pod, pv, pvc, storageClass } from "@nls/testkit";
+import { clusterWith } from "../../testing/cluster.js";
 import { podStorage } from "../request.js";
 import { ClusterStore } from "./store.js";
 

@@ -7,7 +7,7 @@ import {
   type NodeRef,
   type WatchEventType,
   type WatchHandle,
-} from "./client.js";
+} from "../src/kube/client.js";
 
 /** One mutating call the fake received, in order; tests count and inspect them. */
 export interface FakeWrite {

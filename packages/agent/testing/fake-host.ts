@@ -1,11 +1,19 @@
 import { readFileSync } from "node:fs";
-import { discoverHost, type HostFacts } from "../host.js";
-import type { BlockDevice } from "../lsblk.js";
-import type { CommandResult, CommandRunner } from "../run.js";
+import { discoverHost, type HostFacts } from "../src/discovery/host.js";
+import type { BlockDevice } from "../src/discovery/lsblk.js";
+import type { CommandResult, CommandRunner } from "../src/discovery/run.js";
 
-/** Reads a recorded output from this folder (see README.md for how each was recorded). */
+/**
+ * A host for tests: command runners that answer from recorded outputs or from a function, and builders
+ * of discovery facts.
+ */
+
+/** The recorded outputs, beside the discovery tests (its README says how each was recorded). */
+const TESTDATA = new URL("../src/discovery/testdata/", import.meta.url);
+
+/** Reads a recorded output. */
 export function fixture(name: string): string {
-  return readFileSync(new URL(name, import.meta.url), "utf8");
+  return readFileSync(new URL(name, TESTDATA), "utf8");
 }
 
 export const ok = (stdout: string): CommandResult => ({ stdout, stderr: "", exitCode: 0 });
@@ -28,7 +36,7 @@ export function fakeRunner(answer: (cmd: string, args: string[]) => CommandResul
   };
 }
 
-export const RECORDED_MOUNTINFO = new URL("mountinfo.txt", import.meta.url).pathname;
+export const RECORDED_MOUNTINFO = new URL("mountinfo.txt", TESTDATA).pathname;
 
 /** A host with nothing on it; tests fill in what they need. */
 export function emptyFacts(overrides: Partial<HostFacts> = {}): HostFacts {

@@ -11,11 +11,10 @@ import {
   type NodeLocalStorage,
   type WirePod,
 } from "@nls/api";
-import { ClusterStore } from "./cache/store.js";
 
 /**
- * Builders of the API objects the extender reads, shaped as the API server returns them. Used by the
- * tests and the benchmark to fill a ClusterStore directly.
+ * Builders of the API objects nls reads, shaped as the API server returns them. Used by the tests and
+ * the benchmark to fill the extender's cache directly.
  */
 
 export const Gi = 1024 ** 3;
@@ -153,24 +152,4 @@ export function pod(namespace: string, name: string, claims: string[], uid = `po
       volumes: claims.map((c, i) => ({ name: `v${i}`, persistentVolumeClaim: { claimName: c } })),
     },
   };
-}
-
-/** A store with the usual classes and `nodes` each holding VGs pool-0 (100Gi) and pool-1 (50Gi), leases fresh at `now`. */
-export function clusterWith(nodes: string[], now: number, options: ConstructorParameters<typeof ClusterStore>[0] = {}) {
-  const store = new ClusterStore(options);
-  store.applyStorageClass(storageClass("lvm", { volumeType: "LVM" }));
-  store.applyStorageClass(storageClass("lvm-pool0", { volumeType: "LVM", vgName: "pool-0" }));
-  store.applyStorageClass(storageClass("ssd", { volumeType: "Device", mediaType: "ssd" }));
-  for (const n of nodes) {
-    store.applyNls(
-      nls(n, {
-        vgs: [
-          { name: "pool-0", allocatable: 100 * Gi },
-          { name: "pool-1", allocatable: 50 * Gi },
-        ],
-      }),
-    );
-    store.applyLease(lease(n, new Date(now)));
-  }
-  return store;
 }
