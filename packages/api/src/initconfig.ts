@@ -1,22 +1,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { StorageConfigFields, type NodeLocalStorageSpec, type ObjectMeta } from "./nodelocalstorage.js";
-import { matchesLabelSelector } from "./label-selector.js";
-import { StringList, StringMap } from "./schema-helpers.js";
+import { LabelSelectorSchema, matchesLabelSelector } from "./label-selector.js";
 
 /** NodeLocalStorageInitConfig (`nlsc`): the template each node's NodeLocalStorage spec is made from. */
-
-export const LabelSelectorRequirementSchema = Type.Object({
-  key: Type.String(),
-  operator: Type.String({ description: "In, NotIn, Exists or DoesNotExist" }),
-  values: Type.Optional(StringList()),
-});
-export type LabelSelectorRequirement = Static<typeof LabelSelectorRequirementSchema>;
-
-export const LabelSelectorSchema = Type.Object({
-  matchLabels: Type.Optional(StringMap()),
-  matchExpressions: Type.Optional(Type.Array(LabelSelectorRequirementSchema)),
-});
-export type LabelSelector = Static<typeof LabelSelectorSchema>;
 
 export const GlobalConfigSchema = Type.Object(StorageConfigFields);
 export type GlobalConfig = Static<typeof GlobalConfigSchema>;

@@ -1,4 +1,19 @@
-import type { LabelSelector } from "./initconfig.js";
+import { Type, type Static } from "@sinclair/typebox";
+import { StringList, StringMap } from "./schema-helpers.js";
+
+export const LabelSelectorRequirementSchema = Type.Object({
+  key: Type.String(),
+  operator: Type.String({ description: "In, NotIn, Exists or DoesNotExist" }),
+  values: Type.Optional(StringList()),
+});
+export type LabelSelectorRequirement = Static<typeof LabelSelectorRequirementSchema>;
+
+/** Kubernetes `metav1.LabelSelector`, as a NodeLocalStorageInitConfig's `nodesConfig[].selector` holds it. */
+export const LabelSelectorSchema = Type.Object({
+  matchLabels: Type.Optional(StringMap()),
+  matchExpressions: Type.Optional(Type.Array(LabelSelectorRequirementSchema)),
+});
+export type LabelSelector = Static<typeof LabelSelectorSchema>;
 
 /**
  * Kubernetes LabelSelector semantics (metav1.LabelSelectorAsSelector): all `matchLabels` and all

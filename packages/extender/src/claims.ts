@@ -2,7 +2,8 @@ import type { V1PersistentVolume } from "@kubernetes/client-node";
 import { ANNOTATION_PV_ALLOCATED, formatBytesHuman as human, tryParseBytes } from "@nls/api";
 import type { Allocation, NodeUsage } from "./ledger.js";
 import type { NodeView } from "./node-view.js";
-import { nodeState, Placer, type Strategy } from "./placement.js";
+import { nodeState, Placer } from "./placement.js";
+import type { Strategy } from "./scoring.js";
 import { isLocalPv, pvNode, type VolumeRequest } from "./request.js";
 
 /**

@@ -2,7 +2,8 @@ import type { FailedNodesMap, HostPriority, WirePod } from "@nls/api";
 import type { Allocation, Ledger, NodeUsage } from "./ledger.js";
 import { agentTrusted, type LeaseMode } from "./lease.js";
 import type { NodeView } from "./node-view.js";
-import { Placer, type NodeState, type Strategy } from "./placement.js";
+import { Placer, type NodeState } from "./placement.js";
+import type { Strategy } from "./scoring.js";
 import type { PodStorage } from "./request.js";
 
 /** All a request needs of one node, behind one lookup. */

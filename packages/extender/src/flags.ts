@@ -1,6 +1,6 @@
 import { DEFAULT_LEASE_NAMESPACE, EXTENDER_DEFAULT_PORT, parseBytes } from "@nls/api";
 import { LEASE_MODES, type LeaseMode } from "./lease.js";
-import { STRATEGIES, type Strategy } from "./placement.js";
+import { STRATEGIES, type Strategy } from "./scoring.js";
 
 /**
  * Flag value parsers (also applied to the `NLS_*` environment variables). Each throws an Error saying

@@ -2,7 +2,8 @@ import test from "ava";
 import { Gi, nls } from "@nls/testkit";
 import type { NodeUsage } from "./ledger.js";
 import { nodeViewFromNls } from "./node-view.js";
-import { nodeState, Placer, type Strategy } from "./placement.js";
+import { nodeState, Placer } from "./placement.js";
+import type { Strategy } from "./scoring.js";
 import type { VolumeRequest } from "./request.js";
 
 const lvm = (claim: string, gi: number, vgName?: string): VolumeRequest => ({

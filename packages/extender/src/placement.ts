@@ -2,10 +2,7 @@ import { formatBytesHuman as human } from "@nls/api";
 import type { Allocation, NodeUsage } from "./ledger.js";
 import type { NodeView } from "./node-view.js";
 import type { VolumeRequest } from "./request.js";
-import { score } from "./scoring.js";
-
-export type Strategy = "binpack" | "spread";
-export const STRATEGIES: readonly Strategy[] = ["binpack", "spread"];
+import { score, type Strategy } from "./scoring.js";
 
 /**
  * A node's free space as the placer reads it: bins are its selected VGs (free bytes) then its selected

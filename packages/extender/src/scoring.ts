@@ -1,5 +1,8 @@
 import { MAX_EXTENDER_SCORE, MIN_EXTENDER_SCORE } from "@nls/api";
-import type { Strategy } from "./placement.js";
+
+/** How a node's score follows its utilisation (`--strategy`). */
+export type Strategy = "binpack" | "spread";
+export const STRATEGIES: readonly Strategy[] = ["binpack", "spread"];
 
 /**
  * Node score from its utilisation *after* the pod is placed, over the storage kinds the pod asks for

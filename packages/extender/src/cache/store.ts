@@ -12,7 +12,8 @@ import type { ClusterView, NodeRecord } from "../decide.js";
 import { type Allocation, Ledger } from "../ledger.js";
 import { agentProblem, leaseExpiry, type LeaseMode } from "../lease.js";
 import { nodeViewFromNls, type NodeView } from "../node-view.js";
-import { nodeState, type Strategy } from "../placement.js";
+import { nodeState } from "../placement.js";
+import type { Strategy } from "../scoring.js";
 import { claimKey, localClassOf, pvcSize, type LocalClass, type ObjectLookup, type VolumeRequest } from "../request.js";
 
 export interface StoreOptions {
