@@ -61,9 +61,14 @@ export async function startExtender(
     { POD_NAMESPACE: "kube-system" },
     options.log ?? [],
   );
-  await waitFor("extender /readyz", async () =>
-    (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
-  );
+  try {
+    await waitFor("extender /readyz", async () =>
+      (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
+    );
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  }
   return { ...proc, port };
 }
 
