@@ -3,26 +3,20 @@
  * with exactly the RBAC and admission policy of deploy/, on real LVM (loop devices over sparse files).
  */
 import { gatedSerial } from "../gate.js";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { crdsEstablished, e2eGate, run, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { startAgent, type AgentProcess } from "./daemons.js";
+import { createLoopDevice, lvmUnavailable, removeVgsAndLoops } from "./lvm.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const NODE = "e2e-node-1";
 const OTHER_NODE = "e2e-node-2";
 const suffix = randomBytes(3).toString("hex");
 const VG = `nlse2e-${suffix}`;
-const NO_ACTIVATION = ["--config", "global { activation = 0 }"];
-
-async function lvmUnavailable(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return "not root (real LVM on loop devices needs root)";
-  if ((await run("sh", ["-c", "command -v lvm && command -v losetup"])).exitCode !== 0) return "lvm2 not installed";
-  return undefined;
-}
 
 const gate = await e2eGate();
 const lvmWhy = await lvmUnavailable();
@@ -32,8 +26,7 @@ if (!enabled) console.log(`# agent e2e skipped: ${gate.why ?? lvmWhy}`);
 
 interface Ctx {
   cluster: Cluster;
-  agent: ChildProcess;
-  agentExit: Promise<number | null>;
+  agent: AgentProcess;
   agentLog: string[];
   metricsUrl: string;
   loops: string[];
@@ -44,13 +37,7 @@ const test = gatedSerial(enabled);
 const ctx = { loops: [], agentLog: [] } as unknown as Ctx;
 
 async function loopDevice(ctx: Ctx, sizeMiB: number): Promise<string> {
-  const file = join(ctx.dir, `disk-${ctx.loops.length}.img`);
-  const fh = await open(file, "w");
-  await fh.truncate(sizeMiB * 2 ** 20);
-  await fh.close();
-  const r = await run("losetup", ["-f", "--show", file]);
-  if (r.exitCode !== 0) throw new Error(`losetup: ${r.stderr}`);
-  const dev = r.stdout.trim();
+  const dev = await createLoopDevice(ctx.dir, `disk-${ctx.loops.length}.img`, sizeMiB);
   ctx.loops.push(dev);
   return dev;
 }
@@ -86,12 +73,8 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  if (ctx.agent && ctx.agent.exitCode === null) ctx.agent.kill("SIGKILL");
-  await run("vgremove", [...NO_ACTIVATION, "-f", VG]);
-  for (const l of ctx.loops) {
-    await run("pvremove", ["-f", l]);
-    await run("losetup", ["-d", l]);
-  }
+  if (ctx.agent && ctx.agent.child.exitCode === null) ctx.agent.child.kill("SIGKILL");
+  await removeVgsAndLoops([VG], ctx.loops);
   if (ctx.dir) await rm(ctx.dir, { recursive: true, force: true });
   await ctx.cluster?.stop();
 });
@@ -99,7 +82,6 @@ test.after.always(async () => {
 test("the agent creates its NodeLocalStorage from the init config, owned by its Node, and initialises the VG on a clean device", async (t) => {
   const { cluster } = ctx;
   const clean = await loopDevice(ctx, 64);
-  const devices = ctx.loops.join(",");
   await cluster.kubectlOk(
     ["apply", "-f", "-"],
     JSON.stringify({
@@ -114,31 +96,8 @@ test("the agent creates its NodeLocalStorage from the init config, owned by its 
       },
     }),
   );
-  const kubeconfig = await cluster.serviceAccountKubeconfig("kube-system", "nls-agent", NODE);
-  const port = await freePort();
-  ctx.metricsUrl = `http://127.0.0.1:${port}/metrics`;
-  const agent = spawn(
-    "node",
-    [
-      join(root, "packages/agent/dist/cli.js"),
-      "--kubeconfig",
-      kubeconfig,
-      "--interval",
-      "1s",
-      "--devices",
-      devices,
-      "--metrics-addr",
-      `127.0.0.1:${port}`,
-    ],
-    {
-      env: { ...process.env, NODE_NAME: NODE, POD_NAMESPACE: "kube-system" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  ctx.agent = agent;
-  ctx.agentExit = new Promise((resolve) => agent.once("exit", (code) => resolve(code)));
-  for (const s of [agent.stdout, agent.stderr])
-    s.on("data", (d: Buffer) => ctx.agentLog.push(...d.toString().trim().split("\n")));
+  ctx.agent = await startAgent(cluster, NODE, { devices: ctx.loops, interval: "1s", log: ctx.agentLog });
+  ctx.metricsUrl = ctx.agent.metricsUrl;
   t.teardown(() => {
     if (!t.passed) t.log(ctx.agentLog.slice(-30).join("\n"));
   });
@@ -207,7 +166,7 @@ test("a user's spec edit is kept and applied at once; a bad pattern is reported 
   t.regex(o.status.filteredStorageInfo.updateStatusInfo.reason, /nlse2e-\(/);
   t.deepEqual(o.status.filteredStorageInfo.volumeGroups, [VG]);
   t.deepEqual(o.spec.listConfig.vgs.include, ["nlse2e-(", "nlse2e-.*"]);
-  t.is(ctx.agent.exitCode, null, "the agent keeps running");
+  t.is(ctx.agent.child.exitCode, null, "the agent keeps running");
 });
 
 test("the admission policy confines the agent's token to its own node's objects", async (t) => {
@@ -257,7 +216,5 @@ test("the admission policy confines the agent's token to its own node's objects"
 });
 
 test("SIGTERM ends the agent cleanly", async (t) => {
-  const { agent, agentExit } = ctx;
-  agent.kill("SIGTERM");
-  t.is(await agentExit, 0);
+  t.is(await ctx.agent.stop(), 0);
 });

@@ -109,8 +109,8 @@ export interface Cluster {
   kubectl(args: string[], input?: string): Promise<RunResult>;
   /** kubectl that throws with stderr on a non-zero exit. */
   kubectlOk(args: string[], input?: string): Promise<string>;
-  /** A kubeconfig for a ServiceAccount token (TokenRequest), optionally bound to a Node object. */
-  serviceAccountKubeconfig(namespace: string, name: string, boundNode?: string): Promise<string>;
+  /** A kubeconfig for a ServiceAccount token (TokenRequest, default 1h), optionally bound to a Node object. */
+  serviceAccountKubeconfig(namespace: string, name: string, boundNode?: string, duration?: string): Promise<string>;
   startScheduler(configYaml: string): Promise<void>;
   startControllerManager(controllers?: string): Promise<void>;
   stop(): Promise<void>;
@@ -203,8 +203,8 @@ export async function startCluster(): Promise<Cluster> {
       kubeconfig,
       kubectl,
       kubectlOk,
-      async serviceAccountKubeconfig(namespace, name, boundNode) {
-        const args = ["create", "token", name, "-n", namespace, "--duration=1h"];
+      async serviceAccountKubeconfig(namespace, name, boundNode, duration = "1h") {
+        const args = ["create", "token", name, "-n", namespace, `--duration=${duration}`];
         if (boundNode) {
           const uid = (await kubectlOk(["get", "node", boundNode, "-o", "jsonpath={.metadata.uid}"])).trim();
           args.push("--bound-object-kind=Node", `--bound-object-name=${boundNode}`, `--bound-object-uid=${uid}`);

@@ -4,12 +4,11 @@
  * written directly (no kubelet or agent runs): the question here is what the scheduler decides.
  */
 import { gatedSerial } from "../gate.js";
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse, stringify } from "yaml";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
+import { addReadyNode, replaceStatus } from "./nodes.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
@@ -18,26 +17,7 @@ const gate = await e2eGate();
 const test = gatedSerial(gate.run);
 if (!gate.run) console.log(`# scheduler e2e skipped: ${gate.why}`);
 
-const ctx = {} as { cluster: Cluster; extender: ChildProcess; extenderLog: string[]; port: number };
-
-async function startExtender(port: number) {
-  ctx.port = port;
-  const kubeconfig = await ctx.cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
-  const child = spawn(
-    "node",
-    [join(root, "packages/extender/dist/cli.js"), "--kubeconfig", kubeconfig, "--port", String(port)],
-    {
-      env: { ...process.env, POD_NAMESPACE: "kube-system" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  ctx.extender = child;
-  for (const s of [child.stdout, child.stderr])
-    s.on("data", (d: Buffer) => ctx.extenderLog.push(...d.toString().trim().split("\n")));
-  await waitFor("extender /readyz", async () =>
-    (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
-  );
-}
+const ctx = {} as { cluster: Cluster; extender: ExtenderProcess; extenderLog: string[]; port: number };
 
 interface CacheDump {
   nodes: unknown;
@@ -45,38 +25,10 @@ interface CacheDump {
   reservations: { live: number };
 }
 
-async function stopExtender(): Promise<number | null> {
-  const child = ctx.extender;
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  child.kill("SIGTERM");
-  return exited;
-}
-
 const apply = (obj: unknown) => ctx.cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
 
-async function setStatus(get: string[], status: unknown) {
-  const obj = JSON.parse(await ctx.cluster.kubectlOk(["get", ...get, "-o", "json"]));
-  await ctx.cluster.kubectlOk(["replace", "--subresource=status", "-f", "-"], JSON.stringify({ ...obj, status }));
-}
-
 async function addNode(name: string, vgAllocatable: number) {
-  await apply({ apiVersion: "v1", kind: "Node", metadata: { name, labels: { "kubernetes.io/hostname": name } } });
-  // The TaintNodesByCondition admission plugin taints new nodes not-ready; with no kubelet, lift it by hand.
-  await ctx.cluster.kubectlOk(["taint", "nodes", name, "node.kubernetes.io/not-ready:NoSchedule-"]);
-  await setStatus(["node", name], {
-    capacity: { cpu: "8", memory: "16Gi", pods: "110" },
-    allocatable: { cpu: "8", memory: "16Gi", pods: "110" },
-    conditions: [
-      {
-        type: "Ready",
-        status: "True",
-        reason: "KubeletReady",
-        lastHeartbeatTime: new Date().toISOString(),
-        lastTransitionTime: new Date().toISOString(),
-      },
-    ],
-  });
+  await addReadyNode(ctx.cluster, name);
   await apply({
     apiVersion: "csi.aliyun.com/v1alpha1",
     kind: "NodeLocalStorage",
@@ -84,7 +36,7 @@ async function addNode(name: string, vgAllocatable: number) {
     spec: { nodeName: name, listConfig: { vgs: { include: ["pool-[0-9]+"] } } },
   });
   const now = new Date().toISOString();
-  await setStatus(["nls", name], {
+  await replaceStatus(ctx.cluster, ["nls", name], {
     nodeStorageInfo: {
       volumeGroups: [
         {
@@ -136,19 +88,15 @@ test.before(async () => {
     volumeBindingMode: "WaitForFirstConsumer",
   });
 
-  const port = await freePort();
+  ctx.port = await freePort();
   ctx.extenderLog = [];
-  await startExtender(port);
+  ctx.extender = await startExtender(cluster, ctx.port, { log: ctx.extenderLog });
   // deploy/'s scheduler configuration, pointed at this extender and this API server.
-  const config = parse(await readFile(join(root, "deploy/scheduler/kube-scheduler-config.yaml"), "utf8"));
-  config.clientConnection.kubeconfig = "${KUBECONFIG}";
-  config.leaderElection = { leaderElect: false };
-  config.extenders[0].urlPrefix = `http://127.0.0.1:${port}/scheduler`;
-  await cluster.startScheduler(stringify(config));
+  await cluster.startScheduler(await schedulerConfigFor(`http://127.0.0.1:${ctx.port}`));
 });
 
 test.after.always(async () => {
-  if (ctx.extender) await stopExtender();
+  await ctx.extender?.stop();
   await ctx.cluster?.stop();
 });
 
@@ -227,8 +175,8 @@ test("a burst of pods never overcommits a VG: 8 × 30Gi onto two 100Gi VGs place
 
 test("a restarted extender rebuilds the same ledger from the API: the last 10Gi fit, 30Gi more does not", async (t) => {
   const before = (await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json()) as CacheDump;
-  t.is(await stopExtender(), 0, "SIGTERM ends the extender cleanly");
-  await startExtender(ctx.port);
+  t.is(await ctx.extender.stop(), 0, "SIGTERM ends the extender cleanly");
+  ctx.extender = await startExtender(ctx.cluster, ctx.port, { log: ctx.extenderLog });
   const after = (await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json()) as CacheDump;
   // The ledger and the per-node views must match; reservation counters are per process.
   t.deepEqual(after.ledger, before.ledger);

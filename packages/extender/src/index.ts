@@ -12,3 +12,9 @@ export { makeInformers, type Informers } from "./cache/informers.js";
 export { ExtenderMetrics } from "./metrics.js";
 export { createApp, listen, type RunningServer } from "./server.js";
 export type { ClaimWriter, RouteContext } from "./routes/context.js";
+// The simulation behind `npm start`: objects and a pod burst in, placements and usage out.
+export * from "./simulate/cluster-objects.js";
+export * from "./simulate/pod-burst.js";
+export * from "./simulate/simulate.js";
+export * from "./simulate/render.js";
+export * from "./simulate/report.js";

@@ -1,0 +1,117 @@
+/**
+ * The built nls daemons as processes against a test control plane, each with the credentials deploy/
+ * gives it: the extender as its ServiceAccount, an agent with a token bound to its Node object.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse, stringify } from "yaml";
+import { freePort, waitFor, type Cluster } from "./cluster.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface DaemonProcess {
+  child: ChildProcess;
+  /** The exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  /** Every line it logged (also in `<cluster dir>/<name>.log`). */
+  log: string[];
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+function spawnDaemon(cluster: Cluster, name: string, args: string[], env: NodeJS.ProcessEnv, log: string[]) {
+  const child = spawn("node", args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const file = createWriteStream(join(cluster.dir, `${name}.log`), { flags: "a" });
+  for (const s of [child.stdout, child.stderr]) {
+    s.pipe(file, { end: false });
+    s.on("data", (d: Buffer) => log.push(...d.toString().trim().split("\n")));
+  }
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  void exited.then(() => file.end());
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    return exited;
+  };
+  return { child, exited, log, stop };
+}
+
+export interface ExtenderProcess extends DaemonProcess {
+  port: number;
+}
+
+/** The built nls-extender on `port`, as the kube-system/nls-extender ServiceAccount; resolves once ready. */
+export async function startExtender(
+  cluster: Cluster,
+  port: number,
+  options: { log?: string[]; tokenDuration?: string } = {},
+): Promise<ExtenderProcess> {
+  const kubeconfig = await cluster.serviceAccountKubeconfig(
+    "kube-system",
+    "nls-extender",
+    undefined,
+    options.tokenDuration,
+  );
+  const proc = spawnDaemon(
+    cluster,
+    "nls-extender",
+    [join(root, "packages/extender/dist/cli.js"), "--kubeconfig", kubeconfig, "--port", String(port)],
+    { POD_NAMESPACE: "kube-system" },
+    options.log ?? [],
+  );
+  try {
+    await waitFor("extender /readyz", async () =>
+      (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
+    );
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  }
+  return { ...proc, port };
+}
+
+/** deploy/'s kube-scheduler configuration, pointed at `extenderUrl` (for Cluster.startScheduler). */
+export async function schedulerConfigFor(extenderUrl: string): Promise<string> {
+  const config = parse(await readFile(join(root, "deploy/scheduler/kube-scheduler-config.yaml"), "utf8"));
+  config.clientConnection.kubeconfig = "${KUBECONFIG}";
+  config.leaderElection = { leaderElect: false };
+  config.extenders[0].urlPrefix = `${extenderUrl}/scheduler`;
+  return stringify(config);
+}
+
+export interface AgentProcess extends DaemonProcess {
+  metricsUrl: string;
+}
+
+/**
+ * The built nls-agent for Node `node` (which must exist), as the kube-system/nls-agent ServiceAccount
+ * with a token bound to that Node, considering only `devices`.
+ */
+export async function startAgent(
+  cluster: Cluster,
+  node: string,
+  options: { devices: string[]; interval: string; log?: string[]; tokenDuration?: string },
+): Promise<AgentProcess> {
+  const kubeconfig = await cluster.serviceAccountKubeconfig("kube-system", "nls-agent", node, options.tokenDuration);
+  const port = await freePort();
+  const proc = spawnDaemon(
+    cluster,
+    `nls-agent-${node}`,
+    [
+      join(root, "packages/agent/dist/cli.js"),
+      "--kubeconfig",
+      kubeconfig,
+      "--interval",
+      options.interval,
+      "--devices",
+      options.devices.join(","),
+      "--metrics-addr",
+      `127.0.0.1:${port}`,
+    ],
+    { NODE_NAME: node, POD_NAMESPACE: "kube-system" },
+    options.log ?? [],
+  );
+  return { ...proc, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+}
