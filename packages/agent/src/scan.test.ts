@@ -116,7 +116,7 @@ test("scan: a creatable VG shows the commands the agent would run", async (t) =>
   );
   t.true(
     renderScan(result, "yaml").includes(
-      "#   VG p [/dev/loop5]: create\n#     $ pvcreate /dev/loop5\n#     $ vgcreate p /dev/loop5\n",
+      "#   VG p [/dev/loop5]: create\n#     $ pvcreate -- /dev/loop5\n#     $ vgcreate -- p /dev/loop5\n",
     ),
   );
 });

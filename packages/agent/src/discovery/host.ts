@@ -206,14 +206,14 @@ async function probeSignatures(
     }
   };
 
-  const batch = await run("wipefs", [...WIPEFS_ARGS, ...devices.map((d) => d.name)]);
+  const batch = await run("wipefs", [...WIPEFS_ARGS, "--", ...devices.map((d) => d.name)]);
   if (batch.exitCode === 0) {
     const err = record(devices, batch.stdout);
     if (err === undefined) return { signatures, probeErrors, errors };
   }
   await Promise.all(
     devices.map(async (d) => {
-      const r = await run("wipefs", [...WIPEFS_ARGS, d.name]);
+      const r = await run("wipefs", [...WIPEFS_ARGS, "--", d.name]);
       const err = r.exitCode === 0 ? record([d], r.stdout) : describeFailure(`wipefs ${d.name}`, r);
       if (err !== undefined) {
         probeErrors[d.name] = err;

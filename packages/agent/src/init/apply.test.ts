@@ -11,9 +11,9 @@ const plan: InitPlan = {
       devices: ["/dev/sdb", "/dev/sdc"],
       reasons: [],
       commands: [
-        { cmd: "pvcreate", args: ["/dev/sdb"] },
-        { cmd: "pvcreate", args: ["/dev/sdc"] },
-        { cmd: "vgcreate", args: ["pool-0", "/dev/sdb", "/dev/sdc"] },
+        { cmd: "pvcreate", args: ["--", "/dev/sdb"] },
+        { cmd: "pvcreate", args: ["--", "/dev/sdc"] },
+        { cmd: "vgcreate", args: ["--", "pool-0", "/dev/sdb", "/dev/sdc"] },
       ],
     },
     { vg: "pool-1", action: "exists", devices: ["/dev/sdd"], reasons: [], commands: [] },
@@ -28,11 +28,7 @@ test("apply: runs exactly the planned commands for create; nothing for exists or
     { vg: "pool-1", result: "exists", devices: ["/dev/sdd"] },
     { vg: "pool-2", result: "refused", reason: "/dev/sde: is mounted at /x", devices: ["/dev/sde"] },
   ]);
-  t.deepEqual(runner.calls, [
-    { cmd: "pvcreate", args: ["/dev/sdb"] },
-    { cmd: "pvcreate", args: ["/dev/sdc"] },
-    { cmd: "vgcreate", args: ["pool-0", "/dev/sdb", "/dev/sdc"] },
-  ]);
+  t.deepEqual(runner.calls, plan.vgs[0]!.commands);
   t.false(
     runner.calls.some((c) => c.args.some((a) => /^-(f|y|-force|-yes)/.test(a))),
     "never forced",
@@ -41,7 +37,7 @@ test("apply: runs exactly the planned commands for create; nothing for exists or
 
 test("apply: a pvcreate that stops at a prompt fails the VG and undoes only the labels written", async (t) => {
   const runner = fakeRunner((cmd, args) =>
-    cmd === "pvcreate" && args[0] === "/dev/sdc"
+    cmd === "pvcreate" && args.at(-1) === "/dev/sdc"
       ? fail(
           "WARNING: ext4 signature detected on /dev/sdc at offset 1080. Wipe it? [y/n]: [n]\n  Aborted wiping of ext4.\n  1 existing signature left on the device.",
           5,
@@ -56,7 +52,7 @@ test("apply: a pvcreate that stops at a prompt fails the VG and undoes only the 
   );
   t.deepEqual(
     runner.calls.map((c) => [c.cmd, ...c.args].join(" ")),
-    ["pvcreate /dev/sdb", "pvcreate /dev/sdc", "pvremove /dev/sdb"],
+    ["pvcreate -- /dev/sdb", "pvcreate -- /dev/sdc", "pvremove -- /dev/sdb"],
   );
 });
 
@@ -74,7 +70,7 @@ test("apply: vgcreate failure removes both new PV labels; a failing undo is repo
     out!.reason,
     "vgcreate failed (exit 5): A volume group called pool-0 already exists.; removing the PV labels just written also failed: pvremove failed (exit 5): locked",
   );
-  t.deepEqual(runner.calls.at(-1), { cmd: "pvremove", args: ["/dev/sdb", "/dev/sdc"] });
+  t.deepEqual(runner.calls.at(-1), { cmd: "pvremove", args: ["--", "/dev/sdb", "/dev/sdc"] });
 });
 
 test("apply: the first pvcreate failing leaves nothing to undo", async (t) => {

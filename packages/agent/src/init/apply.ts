@@ -40,12 +40,12 @@ async function runCreate(
   for (const c of commands) {
     const r = await runner.run(c.cmd, c.args);
     if (r.exitCode === 0) {
-      if (c.cmd === "pvcreate") created.push(...c.args);
+      if (c.cmd === "pvcreate") created.push(c.args.at(-1)!);
       continue;
     }
     let reason = describeFailure(c.cmd, r);
     if (created.length > 0) {
-      const undo = await runner.run("pvremove", created);
+      const undo = await runner.run("pvremove", ["--", ...created]);
       reason +=
         undo.exitCode === 0
           ? `; removed the PV labels just written on ${created.join(", ")}`
@@ -93,14 +93,14 @@ async function runMountpoint(
   commands: PlannedCommand[],
   runner: CommandRunner,
 ): Promise<string | undefined> {
-  const mkdir = await runner.run("mkdir", ["-p", path]);
+  const mkdir = await runner.run("mkdir", ["-p", "--", path]);
   if (mkdir.exitCode !== 0) return describeFailure("mkdir", mkdir);
-  const ls = await runner.run("ls", ["-A", path]);
+  const ls = await runner.run("ls", ["-A", "--", path]);
   if (ls.exitCode !== 0) return describeFailure("ls", ls);
   if (ls.stdout.trim() !== "") return `${path} is not empty; refusing to mount over its files`;
   for (const c of commands) {
     if (c.cmd.startsWith("mkfs")) {
-      const probe = await runner.run("wipefs", ["-n", "-J", device]);
+      const probe = await runner.run("wipefs", ["-n", "-J", "--", device]);
       if (probe.exitCode !== 0) return describeFailure("wipefs", probe);
       let found: number;
       try {
