@@ -269,7 +269,7 @@ real(
   },
 );
 
-real("pvcreate's own prompt is never answered: a signature appearing after the plan still stops it", async (t) => {
+real("vgcreate's own prompt is never answered: a signature appearing after the plan still stops it", async (t) => {
   const ws = await workspace(t);
   const dev = await ws.loop();
   const vg = ws.vgName();
@@ -279,7 +279,7 @@ real("pvcreate's own prompt is never answered: a signature appearing after the p
   const sum = await sha256(dev);
   const [outcome] = await applyInit(plan, runner);
   t.is(outcome!.result, "failed");
-  t.regex(outcome!.reason!, /pvcreate failed \(exit 5\): WARNING: ext4 signature detected.*Aborted wiping of ext4/);
+  t.regex(outcome!.reason!, /vgcreate failed \(exit 5\): WARNING: ext4 signature detected.*Aborted wiping of ext4/);
   t.is(await sha256(dev), sum);
   t.regex((await sh("wipefs", ["-n", "-J", dev])).stdout, /"type": "ext4"/);
 });
@@ -376,7 +376,7 @@ real("nls-agent scan prints what discovery finds, plans init without running it"
   const yaml = await runner.run(process.execPath, args);
   t.is(yaml.exitCode, 0, yaml.stderr);
   t.true(
-    yaml.stdout.includes(`#   VG ${target} [${b}]: create\n#     $ pvcreate -- ${b}\n`),
+    yaml.stdout.includes(`#   VG ${target} [${b}]: create\n#     $ vgcreate -- ${target} ${b}\n`),
     yaml.stdout.slice(0, 800),
   );
   t.is((await runner.run("vgs", [target])).exitCode, 5, "scan did not create the VG");

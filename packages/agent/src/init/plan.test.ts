@@ -62,10 +62,7 @@ for (const [name, devices, action, reasons] of recordedMatrix) {
     t.is(p.reasons.length, reasons.length, p.reasons.join("\n"));
     reasons.forEach((re, i) => t.regex(p.reasons[i]!, re));
     if (action === "create") {
-      t.deepEqual(p.commands, [
-        ...devices.map((d) => ({ cmd: "pvcreate", args: ["--", d] })),
-        { cmd: "vgcreate", args: ["--", "pool", ...devices] },
-      ]);
+      t.deepEqual(p.commands, [{ cmd: "vgcreate", args: ["--", "pool", ...devices] }]);
     } else t.deepEqual(p.commands, []);
   });
 }
@@ -199,10 +196,7 @@ test("init plan: a stable alias (/dev/disk/by-id) is checked, claimed and run as
   const ok = planInit({ vgs: [{ name: "pool", devices: [alias] }] }, facts, CTX).vgs[0]!;
   t.is(ok.action, "create");
   t.deepEqual(ok.devices, [alias]);
-  t.deepEqual(ok.commands, [
-    { cmd: "pvcreate", args: ["--", "/dev/sdc"] },
-    { cmd: "vgcreate", args: ["--", "pool", "/dev/sdc"] },
-  ]);
+  t.deepEqual(ok.commands, [{ cmd: "vgcreate", args: ["--", "pool", "/dev/sdc"] }]);
   const twice = planInit({ vgs: [{ name: "pool", devices: [alias, "/dev/sdc"] }] }, facts, CTX).vgs[0]!;
   t.deepEqual(twice.reasons, ["/dev/sdc: listed twice"]);
   const busy = planInit({ vgs: [{ name: "pool", devices: ["/dev/disk/by-id/virtio-data2"] }] }, facts, CTX).vgs[0]!;

@@ -19,7 +19,7 @@ export interface VgPlan {
   devices: string[];
   /** Why a VG is refused, one entry per problem (device and cause); for `exists`, PV differences. */
   reasons: string[];
-  /** For `create`: one `pvcreate` per device, then `vgcreate`, in order. Empty otherwise. */
+  /** For `create`: the one `vgcreate` that labels the devices and creates the VG. Empty otherwise. */
   commands: PlannedCommand[];
 }
 
@@ -88,12 +88,10 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
       action: "create",
       devices,
       reasons: [],
-      // No --force, no --yes: should a signature appear after the check, pvcreate asks, gets no answer, and
-      // stops. One pvcreate per device, so a failure leaves no doubt about which labels were written.
-      commands: [
-        ...resolved.map((d) => ({ cmd: "pvcreate", args: ["--", d] })),
-        { cmd: "vgcreate", args: ["--", want.name, ...resolved] },
-      ],
+      // One vgcreate labels the devices as PVs and creates the VG: no window between two commands in which
+      // a crash leaves PV labels without a VG. No --force, no --yes: should a signature appear after the
+      // check, vgcreate asks whether to wipe it, gets no answer (stdin is closed), and stops.
+      commands: [{ cmd: "vgcreate", args: ["--", want.name, ...resolved] }],
     });
   }
   const mountpoints = toInit?.mountpoints;
