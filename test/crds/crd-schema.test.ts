@@ -94,7 +94,18 @@ const invalidNls: Array<[string, (o: typeof seedNls) => void, RegExp]> = [
     /allowed values/,
   ],
   ["VG to init without a name", (o) => (o.spec!.resourceToBeInited!.vgs![0]!.name = ""), /fewer than 1/],
-  ["VG name longer than 128", (o) => (o.spec!.resourceToBeInited!.vgs![0]!.name = "x".repeat(129)), /more than 128/],
+  [
+    "VG name longer than LVM's 127",
+    (o) => (o.spec!.resourceToBeInited!.vgs![0]!.name = "x".repeat(128)),
+    /more than 127/,
+  ],
+  [
+    "VG name that LVM would read as an option",
+    (o) => (o.spec!.resourceToBeInited!.vgs![0]!.name = "--test"),
+    /pattern/,
+  ],
+  ["VG name with a space", (o) => (o.spec!.resourceToBeInited!.vgs![0]!.name = "pool 0"), /pattern/],
+  ["VG name ..", (o) => (o.spec!.resourceToBeInited!.vgs![0]!.name = ".."), /pattern/],
   [
     "more than 50 include patterns",
     (o) => (o.spec!.listConfig!.devices!.include = Array.from({ length: 51 }, () => "x")),

@@ -19,7 +19,8 @@ function setup(resourceToBeInited: ResourceToBeInited) {
     if (cmd === "lsblk") return ok(fixture("lsblk.json"));
     if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
     if (cmd === "wipefs") return ok(fixture("wipefs-batch.json"));
-    if (cmd === "pvcreate" || cmd === "vgcreate") return ok("");
+    if (cmd === "losetup") return ok(fixture("losetup.json"));
+    if (cmd === "vgcreate") return ok("");
     return fail(`${cmd}: not expected`, 127);
   });
   const kube = new FakeKube();
@@ -65,10 +66,10 @@ test("recorded host: status reported once, refusal of a device with a partition 
   const refusals = kube.events.filter((e) => e.event.reason === "InitRefused");
   t.is(refusals.length, 1);
   t.regex(refusals[0]!.event.message, /\/dev\/loop1/);
-  t.deepEqual([...new Set(runner.calls.map((c) => c.cmd))].sort(), ["lsblk", "lvm", "wipefs"]);
+  t.deepEqual([...new Set(runner.calls.map((c) => c.cmd))].sort(), ["losetup", "lsblk", "lvm", "wipefs"]);
 });
 
-test("recorded host: a clean device gets pvcreate and vgcreate, without --force", async (t) => {
+test("recorded host: a clean device gets one vgcreate, without --force", async (t) => {
   const { runner, kube, agent } = setup({ vgs: [{ name: "pool-new", devices: ["/dev/loop5"] }] });
   const r = await agent.reconcile();
   t.deepEqual(
@@ -78,7 +79,7 @@ test("recorded host: a clean device gets pvcreate and vgcreate, without --force"
   const writes = runner.calls.filter((c) => c.cmd === "pvcreate" || c.cmd === "vgcreate");
   t.deepEqual(
     writes.map((c) => c.cmd),
-    ["pvcreate", "vgcreate"],
+    ["vgcreate"],
   );
   for (const c of writes) {
     t.true(c.args.includes("/dev/loop5"));
@@ -98,7 +99,7 @@ test("recorded host: an existing VG whose PVs differ from the spec is left alone
   t.is(mismatches.length, 1);
   t.regex(mismatches[0]!.event.message, /^VG nlsrec exists with PVs \[\/dev\/loop2, \/dev\/loop3\]/);
   t.regex(kube.nls.get("vm")!.status?.nodeStorageInfo?.state?.message ?? "", /VG nlsrec exists with PVs/);
-  t.deepEqual([...new Set(runner.calls.map((c) => c.cmd))].sort(), ["lsblk", "lvm", "wipefs"]);
+  t.deepEqual([...new Set(runner.calls.map((c) => c.cmd))].sort(), ["losetup", "lsblk", "lvm", "wipefs"]);
 });
 
 test("recorded host: a mount point on a device with a partition table is refused, and nothing is run for it", async (t) => {
@@ -111,5 +112,5 @@ test("recorded host: a mount point on a device with a partition table is refused
     [["mountpoint", "/mnt/open-local/x", "refused"]],
   );
   t.regex(kube.events[0]?.event.message ?? "", /^mount point \/mnt\/open-local\/x not created: .*\/dev\/loop1/);
-  t.deepEqual([...new Set(runner.calls.map((c) => c.cmd))].sort(), ["lsblk", "lvm", "wipefs"]);
+  t.deepEqual([...new Set(runner.calls.map((c) => c.cmd))].sort(), ["losetup", "lsblk", "lvm", "wipefs"]);
 });

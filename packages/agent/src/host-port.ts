@@ -16,7 +16,7 @@ export function realHost(runner: CommandRunner, opts: DiscoveryOptions & { lvPre
   return {
     discover: () => discoverHost(runner, discovery),
     init: async (toInit, facts) => {
-      const plan = planInit(toInit, facts);
+      const plan = planInit(toInit, facts, { mountRoot: opts.mountRoot });
       // VGs first: a mount point never depends on a VG, but a VG plan has already claimed its devices.
       const vgs = await applyInit(plan, runner);
       return { vgs, mountpoints: await applyMountpoints(plan, runner) };

@@ -21,6 +21,8 @@ const runner = execaRunner({ timeoutMs: 60_000 });
 /** The kernel here has no device-mapper: LV metadata can be written, LVs cannot be activated. */
 const NO_ACTIVATION = ["--config", "global { activation = 0 }"];
 const MiB = 2 ** 20;
+/** No test here sets up mount points except the one that passes its own root. */
+const CTX = { mountRoot: "/nonexistent/nls-it" };
 
 async function sh(cmd: string, args: string[]): Promise<CommandResult> {
   const r = await runner.run(cmd, args);
@@ -145,7 +147,8 @@ real("discovery reports exactly the VGs, PVs, LVs and sizes that vgs/lvs/pvs rep
   const facts = await discover([a!, b!]);
   t.deepEqual(facts.complete, { devices: true, lvm: true, mounts: true });
   t.deepEqual(facts.candidates, [a, b].sort());
-  t.true(facts.commandsRun <= 3, `ran ${facts.commandsRun} commands`);
+  // lsblk, lvm fullreport, one wipefs over both devices, losetup (they are loop devices).
+  t.true(facts.commandsRun <= 4, `ran ${facts.commandsRun} commands`);
 
   const [vgsRow] = await report("vgs", "vg_name,vg_size,vg_free,vg_free_count,lv_count", [vg]);
   const got = facts.lvm.vgs.find((v) => v.name === vg)!;
@@ -186,14 +189,14 @@ real("resourceToBeInited creates a VG on clean loop devices, then leaves it alon
   const vg = ws.vgName();
   const spec = { vgs: [{ name: vg, devices: [a!, b!] }] };
 
-  const plan = planInit(spec, await discover([a!, b!]));
+  const plan = planInit(spec, await discover([a!, b!]), CTX);
   t.is(plan.vgs[0]!.action, "create", plan.vgs[0]!.reasons.join("; "));
   t.deepEqual(await applyInit(plan, runner), [{ vg, result: "created", devices: [a!, b!] }]);
 
   const rows = await report("pvs", "pv_name,vg_name", ["-S", `vg_name=${vg}`]);
   t.deepEqual(rows.map((r) => r.pv_name).sort(), [a, b].sort());
 
-  const again = planInit(spec, await discover([a!, b!]));
+  const again = planInit(spec, await discover([a!, b!]), CTX);
   t.deepEqual(again.vgs[0]!, { vg, action: "exists", devices: [a!, b!], reasons: [], commands: [] });
 });
 
@@ -243,7 +246,7 @@ real(
     ];
     for (const [dev, why] of cases) {
       // Each bad device is paired with the clean one: the whole VG must be refused, the clean one untouched.
-      const plan = planInit({ vgs: [{ name: targetVg, devices: [clean!, dev] }] }, facts);
+      const plan = planInit({ vgs: [{ name: targetVg, devices: [clean!, dev] }] }, facts, CTX);
       t.is(plan.vgs[0]!.action, "refused", dev);
       t.regex(plan.vgs[0]!.reasons.join("; "), why);
       const outcomes = await applyInit(plan, runner);
@@ -267,17 +270,17 @@ real(
   },
 );
 
-real("pvcreate's own prompt is never answered: a signature appearing after the plan still stops it", async (t) => {
+real("vgcreate's own prompt is never answered: a signature appearing after the plan still stops it", async (t) => {
   const ws = await workspace(t);
   const dev = await ws.loop();
   const vg = ws.vgName();
-  const plan = planInit({ vgs: [{ name: vg, devices: [dev] }] }, await discover([dev]));
+  const plan = planInit({ vgs: [{ name: vg, devices: [dev] }] }, await discover([dev]), CTX);
   t.is(plan.vgs[0]!.action, "create");
   await sh("mkfs.ext4", ["-q", dev]); // the race: a filesystem lands between plan and apply
   const sum = await sha256(dev);
   const [outcome] = await applyInit(plan, runner);
   t.is(outcome!.result, "failed");
-  t.regex(outcome!.reason!, /pvcreate failed \(exit 5\): WARNING: ext4 signature detected.*Aborted wiping of ext4/);
+  t.regex(outcome!.reason!, /vgcreate failed \(exit 5\): WARNING: ext4 signature detected.*Aborted wiping of ext4/);
   t.is(await sha256(dev), sum);
   t.regex((await sh("wipefs", ["-n", "-J", dev])).stdout, /"type": "ext4"/);
 });
@@ -293,7 +296,8 @@ real(
     const discoverHere = () =>
       discoverHost(runner, { deviceGlobs: [clean!, foreign!], mountRoot: root, timeoutMs: 60_000 });
 
-    const plan = planInit(spec, await discoverHere());
+    const here = { mountRoot: root };
+    const plan = planInit(spec, await discoverHere(), here);
     t.is(plan.mountpoints![0]!.action, "create", plan.mountpoints![0]!.reasons.join("; "));
     const outcomes = await applyMountpoints(plan, runner);
     ws.track(path);
@@ -305,12 +309,12 @@ real(
       [[path, clean!, "ext4", true]],
     );
     t.true(facts.mountPoints[0]!.total > 0);
-    t.is(planInit(spec, facts).mountpoints![0]!.action, "exists");
+    t.is(planInit(spec, facts, here).mountpoints![0]!.action, "exists");
 
     // After a reboot (here: umount) nls' labelled filesystem is mounted again, not formatted again.
     await writeFile(join(path, "kept.txt"), "kept\n");
     await ws.umount(path);
-    const again = planInit(spec, await discoverHere());
+    const again = planInit(spec, await discoverHere(), here);
     t.is(again.mountpoints![0]!.action, "mount");
     t.deepEqual(await applyMountpoints(again, runner), [{ path, device: clean!, result: "mounted" }]);
     ws.track(path);
@@ -318,7 +322,11 @@ real(
 
     await sh("mkfs.ext4", ["-q", "-L", "data", foreign!]);
     const sum = await sha256(foreign!);
-    const refused = planInit({ mountpoints: [{ path: join(root, "disk-2"), device: foreign! }] }, await discoverHere());
+    const refused = planInit(
+      { mountpoints: [{ path: join(root, "disk-2"), device: foreign! }] },
+      await discoverHere(),
+      here,
+    );
     t.is(refused.mountpoints![0]!.action, "refused");
     t.regex(refused.mountpoints![0]!.reasons.join("; "), /carries filesystem ext4 .*\(label data\)/);
     t.deepEqual(await applyMountpoints(refused, runner), [
@@ -368,7 +376,10 @@ real("nls-agent scan prints what discovery finds, plans init without running it"
 
   const yaml = await runner.run(process.execPath, args);
   t.is(yaml.exitCode, 0, yaml.stderr);
-  t.true(yaml.stdout.includes(`#   VG ${target} [${b}]: create\n#     $ pvcreate ${b}\n`), yaml.stdout.slice(0, 800));
+  t.true(
+    yaml.stdout.includes(`#   VG ${target} [${b}]: create\n#     $ vgcreate -- ${target} ${b}\n`),
+    yaml.stdout.slice(0, 800),
+  );
   t.is((await runner.run("vgs", [target])).exitCode, 5, "scan did not create the VG");
   t.deepEqual(JSON.parse((await sh("wipefs", ["-n", "-J", b!])).stdout || `{"signatures": []}`).signatures, []);
 });

@@ -134,7 +134,7 @@ export async function scanHost(runner: CommandRunner, input: ScanInput, opts: Sc
     mountRoot: opts.mountRoot,
     ...(opts.mountInfoPath !== undefined ? { mountInfoPath: opts.mountInfoPath } : {}),
   });
-  const plan = planInit(input.spec?.resourceToBeInited, facts);
+  const plan = planInit(input.spec?.resourceToBeInited, facts, { mountRoot: opts.mountRoot });
   const status = buildStatus(
     facts,
     input,

@@ -49,6 +49,7 @@ export function emptyFacts(overrides: Partial<HostFacts> = {}): HostFacts {
     mounts: [],
     mountPoints: [],
     lvm: { pvs: [], vgs: [], lvs: [] },
+    loops: [],
     complete: { devices: true, lvm: true, mounts: true },
     errors: [],
     commandsRun: 0,
@@ -75,7 +76,7 @@ export function disk(name: string, overrides: Partial<BlockDevice> = {}): BlockD
   };
 }
 
-type Tool = "lsblk" | "lvm" | "wipefs";
+type Tool = "lsblk" | "lvm" | "wipefs" | "losetup";
 
 /** Replays the recorded VM state: each tool answers as recorded unless overridden; anything else fails. */
 export function recordedRunner(overrides: Partial<Record<Tool, CommandResult>> = {}) {
@@ -83,6 +84,7 @@ export function recordedRunner(overrides: Partial<Record<Tool, CommandResult>> =
     lsblk: "lsblk.json",
     lvm: "lvm-fullreport.json",
     wipefs: "wipefs-batch.json",
+    losetup: "losetup.json",
   };
   return fakeRunner((cmd) => {
     const tool = cmd as Tool;
@@ -92,7 +94,7 @@ export function recordedRunner(overrides: Partial<Record<Tool, CommandResult>> =
   });
 }
 
-/** The recorded VM state (lsblk, lvm fullreport, wipefs, mountinfo) run through `discoverHost`. */
+/** The recorded VM state (lsblk, lvm fullreport, wipefs, losetup, mountinfo) run through `discoverHost`. */
 export async function recordedFacts(deviceGlobs = ["/dev/loop*", "/dev/vd*"]): Promise<HostFacts> {
   return discoverHost(recordedRunner(), {
     aliasDirs: [],

@@ -7,3 +7,4 @@ export * from "./selection.js";
 export * from "./label-selector.js";
 export * from "./crd/definitions.js";
 export * from "./duration.js";
+export * from "./lvm-names.js";

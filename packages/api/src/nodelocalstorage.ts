@@ -1,4 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { VG_NAME_MAX_LENGTH, VG_NAME_PATTERN } from "./lvm-names.js";
 import { Bytes, DateTime, StringEnum, StringList, StringMap } from "./schema-helpers.js";
 
 /**
@@ -35,7 +36,12 @@ export const ListConfigSchema = Type.Object({
 export type ListConfig = Static<typeof ListConfigSchema>;
 
 export const VgToBeInitedSchema = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 128 }),
+  name: Type.String({
+    minLength: 1,
+    maxLength: VG_NAME_MAX_LENGTH,
+    pattern: VG_NAME_PATTERN,
+    description: "VG name by LVM's rules: letters, digits and + _ . -, not starting with -, not . or ..",
+  }),
   devices: StringList(50),
 });
 export type VgToBeInited = Static<typeof VgToBeInitedSchema>;

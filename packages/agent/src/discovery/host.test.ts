@@ -8,15 +8,16 @@ import { RECORDED_MOUNTINFO, fail, fakeRunner, fixture, ok, recordedRunner } fro
 
 const opts = { deviceGlobs: ["/dev/loop*", "vd*"], mountRoot: "/nonexistent/mnt", mountInfoPath: RECORDED_MOUNTINFO };
 
-test("discoverHost: recorded VM state, three commands, mounted devices not probed", async (t) => {
+test("discoverHost: recorded VM state, four commands, mounted devices not probed", async (t) => {
   const runner = recordedRunner();
   const facts = await discoverHost(runner, opts);
   t.deepEqual(
     runner.calls.map((c) => c.cmd),
-    ["lsblk", "lvm", "wipefs"],
+    ["lsblk", "lvm", "wipefs", "losetup"],
   );
   const wipefs = runner.calls[2]!;
   t.deepEqual(wipefs.args.slice(2), [
+    "--",
     "/dev/loop1",
     "/dev/loop2",
     "/dev/loop3",
@@ -44,7 +45,11 @@ test("discoverHost: recorded VM state, three commands, mounted devices not probe
   t.is(facts.signatures["/dev/loop0"], undefined, "mounted: not probed");
   t.deepEqual(facts.complete, { devices: true, lvm: true, mounts: true });
   t.deepEqual(facts.errors, []);
-  t.deepEqual([facts.commandsRun, facts.commandErrors], [3, 0]);
+  t.deepEqual([facts.commandsRun, facts.commandErrors], [4, 0]);
+  t.deepEqual(
+    facts.loops?.map((l) => [l.name, l.backFile, l.backMajMin]),
+    Array.from({ length: 8 }, (_, i) => [`/dev/loop${i}`, `/tmp/nlsrec/disk-${i}.img`, "254:0"]),
+  );
   t.deepEqual(
     facts.lvm.vgs.map((v) => v.name),
     ["nlsrec"],
@@ -79,7 +84,7 @@ test("discoverHost: the LVM invocation count does not grow with the number of LV
   const facts = await discoverHost(runner, opts);
   t.is(facts.lvm.lvs.length, 500);
   t.is(runner.calls.filter((c) => c.cmd === "lvm").length, 1);
-  t.is(runner.calls.length, 3);
+  t.is(runner.calls.length, 4);
 });
 
 test("discoverHost: default globs take SCSI, virtio, Xen and NVMe disks and partitions, not md/dm/rom", (t) => {
@@ -107,7 +112,8 @@ test("discoverHost: when the batch probe fails, each device is probed alone and 
     if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
     if (args.includes("/dev/loop3"))
       return fail("wipefs: error: /dev/loop3: probing initialization failed: Input/output error");
-    if (args.length === 3 && args[2] === "/dev/loop1") return ok(fixture("wipefs-batch.json"));
+    if (cmd === "losetup") return ok(fixture("losetup.json"));
+    if (args.length === 4 && args[3] === "/dev/loop1") return ok(fixture("wipefs-batch.json"));
     return ok(fixture("wipefs-clean.json"));
   });
   const facts = await discoverHost(runner, opts);

@@ -1,6 +1,7 @@
 import { readFile, readdir, realpath, statfs } from "node:fs/promises";
 import micromatch from "micromatch";
 import { LSBLK_ARGS, LSBLK_ARGS_LEGACY, isUnknownColumnError, parseLsblk, type BlockDevice } from "./lsblk.js";
+import { LOSETUP_ARGS, parseLosetup, type LoopDevice } from "./loops.js";
 import { LVM_FULLREPORT_ARGS, parseLvmReport, type LvmReport } from "./lvm-report.js";
 import { mountsUnder, parseMountInfo, type MountEntry } from "./mounts.js";
 import { describeFailure, type CommandRunner } from "./run.js";
@@ -8,8 +9,9 @@ import { WIPEFS_ARGS, parseWipefs, type Signature } from "./signatures.js";
 
 /**
  * One scan of the host: lsblk, mountinfo and the LVM report concurrently, then one wipefs over all
- * candidate devices. The command count is constant (3, plus one wipefs per device only when the batch
- * probe fails and the failing device must be found). Failures become `errors`, never exceptions.
+ * candidate devices and, when lsblk lists loop devices, one losetup. The command count is constant (3
+ * or 4, plus one wipefs per device only when the batch probe fails and the failing device must be
+ * found). Failures become `errors`, never exceptions.
  */
 
 export interface DiscoveryOptions {
@@ -54,6 +56,11 @@ export interface HostFacts {
   /** Mounts strictly below `mountRoot`, with statfs sizes. */
   mountPoints: MountPointFacts[];
   lvm: LvmReport;
+  /**
+   * Loop devices and their backing files; empty when lsblk lists none (losetup is not run then), and
+   * `undefined` when they could not be listed (every loop device then counts as in use).
+   */
+  loops: LoopDevice[] | undefined;
   /** Which parts of the picture are known; a part that failed is empty, not absent, and listed in `errors`. */
   complete: { devices: boolean; lvm: boolean; mounts: boolean };
   errors: string[];
@@ -143,10 +150,13 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
   const byName = new Map(devices.map((d) => [d.name, d]));
   // A mounted device is refused by every rule anyway, and the kernel may deny opening it (it does for
   // this machine's root disk): probing it would only turn every scan into an error.
-  const probe = await probeSignatures(
-    candidates.map((c) => byName.get(c)!).filter((d) => d.size > 0 && d.mountpoints.length === 0),
-    run,
-  );
+  const [probe, loops] = await Promise.all([
+    probeSignatures(
+      candidates.map((c) => byName.get(c)!).filter((d) => d.size > 0 && d.mountpoints.length === 0),
+      run,
+    ),
+    devices.some((d) => d.type === "loop") ? listLoops(run, errors) : Promise.resolve([]),
+  ]);
   errors.push(...probe.errors);
 
   const [mountPoints, aliases] = await Promise.all([
@@ -164,6 +174,7 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
     mounts,
     mountPoints,
     lvm,
+    loops,
     complete,
     errors,
     commandsRun,
@@ -206,14 +217,14 @@ async function probeSignatures(
     }
   };
 
-  const batch = await run("wipefs", [...WIPEFS_ARGS, ...devices.map((d) => d.name)]);
+  const batch = await run("wipefs", [...WIPEFS_ARGS, "--", ...devices.map((d) => d.name)]);
   if (batch.exitCode === 0) {
     const err = record(devices, batch.stdout);
     if (err === undefined) return { signatures, probeErrors, errors };
   }
   await Promise.all(
     devices.map(async (d) => {
-      const r = await run("wipefs", [...WIPEFS_ARGS, d.name]);
+      const r = await run("wipefs", [...WIPEFS_ARGS, "--", d.name]);
       const err = r.exitCode === 0 ? record([d], r.stdout) : describeFailure(`wipefs ${d.name}`, r);
       if (err !== undefined) {
         probeErrors[d.name] = err;
@@ -222,6 +233,20 @@ async function probeSignatures(
     }),
   );
   return { signatures, probeErrors, errors };
+}
+
+async function listLoops(run: Run, errors: string[]): Promise<LoopDevice[] | undefined> {
+  const r = await run("losetup", LOSETUP_ARGS);
+  if (r.exitCode !== 0) {
+    errors.push(describeFailure("losetup", r));
+    return undefined;
+  }
+  try {
+    return parseLosetup(r.stdout);
+  } catch (e) {
+    errors.push((e as Error).message);
+    return undefined;
+  }
 }
 
 /** Symlinks in `dirs` that resolve to a known device; a directory that does not exist has none. */

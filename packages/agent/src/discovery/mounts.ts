@@ -63,3 +63,45 @@ export function mountsUnder(mounts: MountEntry[], mountRoot: string): MountEntry
   for (const m of mounts) if (m.path.startsWith(`${root}/`)) byPath.set(m.path, m);
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
+
+/**
+ * Where device nodes are bind-mounted, by device path (`/dev/vdc` → mount paths). A raw block volume
+ * is such a bind mount (kubelet and CSI drivers publish `/dev/vdc` at a path of their own): the device
+ * is in use although nothing mounted a filesystem from it. The node is recognised as a mount whose
+ * filesystem is the one mounted at `/dev` (or a devtmpfs) and whose root is not that filesystem's root.
+ */
+export function deviceNodeBinds(mounts: MountEntry[]): Map<string, string[]> {
+  const devRoots = new Map<string, string>(); // majMin of /dev's filesystem → its root
+  for (const m of mounts) if (m.path === "/dev") devRoots.set(m.majMin, m.root);
+  for (const m of mounts) if (m.fsType === "devtmpfs" && !devRoots.has(m.majMin)) devRoots.set(m.majMin, "/");
+  const out = new Map<string, string[]>();
+  for (const m of mounts) {
+    const root = devRoots.get(m.majMin);
+    if (root === undefined || m.path === "/dev" || m.root === root) continue;
+    const prefix = root === "/" ? "" : root;
+    if (!m.root.startsWith(`${prefix}/`)) continue;
+    const node = `/dev${m.root.slice(prefix.length)}`;
+    out.set(node, [...(out.get(node) ?? []), m.path]);
+  }
+  return out;
+}
+
+/**
+ * The mounts that make a file visible at another path: bind mounts of it elsewhere, and the mount at
+ * `path` itself when the file is a bind mount. `majMin` is the file's filesystem (as the kernel reports
+ * a loop device's backing file); `path` is resolved through the mount table to its path inside that
+ * filesystem.
+ */
+export function bindMountsOfFile(mounts: MountEntry[], path: string, majMin: string): string[] {
+  let holder: MountEntry | undefined;
+  for (const m of mounts) {
+    if (m.majMin !== majMin) continue;
+    const covers = m.path === "/" || m.path === path || path.startsWith(`${m.path}/`);
+    if (covers && (!holder || m.path.length >= holder.path.length)) holder = m;
+  }
+  if (!holder) return [];
+  if (holder.path === path) return [path];
+  const rel = holder.path === "/" ? path : path.slice(holder.path.length);
+  const inFs = holder.root === "/" ? rel : `${holder.root}${rel}`;
+  return mounts.filter((m) => m.majMin === majMin && m.root === inFs && m.path !== path).map((m) => m.path);
+}

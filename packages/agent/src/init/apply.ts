@@ -2,11 +2,7 @@ import { describeFailure, type CommandRunner } from "../discovery/run.js";
 import { parseWipefs } from "../discovery/signatures.js";
 import type { InitPlan, PlannedCommand } from "./plan.js";
 
-/**
- * Runs an `InitPlan`. Only `create` entries run anything. If `vgcreate` fails after `pvcreate`
- * succeeded, the PV labels this call just wrote are removed again (`pvremove` of exactly those devices),
- * so the next attempt does not find "foreign" PVs of its own making and refuse forever.
- */
+/** Runs an `InitPlan`. Only `create` entries run anything; the first failing command ends that VG. */
 
 export interface InitOutcome {
   vg: string;
@@ -36,22 +32,9 @@ async function runCreate(
   commands: PlannedCommand[],
   runner: CommandRunner,
 ): Promise<Pick<InitOutcome, "result" | "reason">> {
-  const created: string[] = [];
   for (const c of commands) {
     const r = await runner.run(c.cmd, c.args);
-    if (r.exitCode === 0) {
-      if (c.cmd === "pvcreate") created.push(...c.args);
-      continue;
-    }
-    let reason = describeFailure(c.cmd, r);
-    if (created.length > 0) {
-      const undo = await runner.run("pvremove", created);
-      reason +=
-        undo.exitCode === 0
-          ? `; removed the PV labels just written on ${created.join(", ")}`
-          : `; removing the PV labels just written also failed: ${describeFailure("pvremove", undo)}`;
-    }
-    return { result: "failed", reason };
+    if (r.exitCode !== 0) return { result: "failed", reason: describeFailure(c.cmd, r) };
   }
   return { result: "created" };
 }
@@ -93,14 +76,14 @@ async function runMountpoint(
   commands: PlannedCommand[],
   runner: CommandRunner,
 ): Promise<string | undefined> {
-  const mkdir = await runner.run("mkdir", ["-p", path]);
+  const mkdir = await runner.run("mkdir", ["-p", "--", path]);
   if (mkdir.exitCode !== 0) return describeFailure("mkdir", mkdir);
-  const ls = await runner.run("ls", ["-A", path]);
+  const ls = await runner.run("ls", ["-A", "--", path]);
   if (ls.exitCode !== 0) return describeFailure("ls", ls);
   if (ls.stdout.trim() !== "") return `${path} is not empty; refusing to mount over its files`;
   for (const c of commands) {
     if (c.cmd.startsWith("mkfs")) {
-      const probe = await runner.run("wipefs", ["-n", "-J", device]);
+      const probe = await runner.run("wipefs", ["-n", "-J", "--", device]);
       if (probe.exitCode !== 0) return describeFailure("wipefs", probe);
       let found: number;
       try {

@@ -14,9 +14,9 @@ export const NLS_FS_LABEL = "nls-local";
 
 /** Filesystems nls makes, with the mkfs arguments that set the label. */
 const MKFS: Record<string, (device: string) => PlannedCommand> = {
-  ext4: (d) => ({ cmd: "mkfs.ext4", args: ["-q", "-L", NLS_FS_LABEL, d] }),
-  ext3: (d) => ({ cmd: "mkfs.ext3", args: ["-q", "-L", NLS_FS_LABEL, d] }),
-  xfs: (d) => ({ cmd: "mkfs.xfs", args: ["-q", "-L", NLS_FS_LABEL, d] }),
+  ext4: (d) => ({ cmd: "mkfs.ext4", args: ["-q", "-L", NLS_FS_LABEL, "--", d] }),
+  ext3: (d) => ({ cmd: "mkfs.ext3", args: ["-q", "-L", NLS_FS_LABEL, "--", d] }),
+  xfs: (d) => ({ cmd: "mkfs.xfs", args: ["-q", "-L", NLS_FS_LABEL, "--", d] }),
 };
 
 export interface MountpointPlan {
@@ -38,6 +38,7 @@ export function planMountpoints(
   wanted: MountPointToBeInited[],
   facts: HostFacts,
   claimed: Map<string, string>,
+  mountRoot: string,
 ): MountpointPlan[] {
   const paths = new Set<string>();
   return wanted.map((want) => {
@@ -48,9 +49,11 @@ export function planMountpoints(
 
     const real = resolveDevice(want.device, facts);
     const device = facts.devices.find((d) => d.name === real);
-    if (device?.mountpoints.includes(want.path)) return { ...base, action: "exists", reasons: [], commands: [] };
+    const reasons = pathRefusals(want.path, mountRoot);
+    if (reasons.length === 0 && device?.mountpoints.includes(want.path)) {
+      return { ...base, action: "exists", reasons: [], commands: [] };
+    }
 
-    const reasons = pathRefusals(want.path);
     if (paths.has(want.path)) reasons.push(`${want.path}: listed twice`);
     paths.add(want.path);
     const mkfs = MKFS[fsType];
@@ -67,7 +70,7 @@ export function planMountpoints(
 
     const mount: PlannedCommand = {
       cmd: "mount",
-      args: ["-t", fsType, ...(options.length > 0 ? ["-o", options.join(",")] : []), real, want.path],
+      args: ["-t", fsType, ...(options.length > 0 ? ["-o", options.join(",")] : []), "--", real, want.path],
     };
     const formatted = (facts.signatures[real] ?? []).some(ours);
     return formatted
@@ -76,11 +79,16 @@ export function planMountpoints(
   });
 }
 
-function pathRefusals(path: string): string[] {
+/** A mount path must be normalised and strictly below `--mount-root`, where nls' mount points live. */
+function pathRefusals(path: string, mountRoot: string): string[] {
   if (!path.startsWith("/")) return [`${path}: mount path must be absolute`];
   const parts = path.split("/").slice(1);
   if (path === "/" || parts.some((p) => p === "" || p === "." || p === "..")) {
     return [`${path}: mount path must be a normalised absolute path below /`];
+  }
+  const root = mountRoot.replace(/\/+$/, "");
+  if (root === "" || !path.startsWith(`${root}/`)) {
+    return [`${path}: mount path must be below --mount-root ${mountRoot}`];
   }
   return [];
 }

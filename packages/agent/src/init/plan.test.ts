@@ -12,6 +12,8 @@ import {
   recordedFacts,
 } from "../../testing/fake-host.js";
 
+const CTX = { mountRoot: "/mnt/open-local" };
+
 /** The synthetic NVMe/SCSI/md tree with default-like globs, no LVM, no signatures except where set. */
 async function treeFacts(): Promise<HostFacts> {
   const runner = fakeRunner((cmd) => {
@@ -54,16 +56,13 @@ const recordedMatrix: Array<[string, string[], "create" | "refused", RegExp[]]> 
 ];
 for (const [name, devices, action, reasons] of recordedMatrix) {
   test(`init plan: ${name} → ${action}`, async (t) => {
-    const plan = planInit({ vgs: [{ name: "pool", devices }] }, await recordedFacts());
+    const plan = planInit({ vgs: [{ name: "pool", devices }] }, await recordedFacts(), CTX);
     const p = plan.vgs[0]!;
     t.is(p.action, action);
     t.is(p.reasons.length, reasons.length, p.reasons.join("\n"));
     reasons.forEach((re, i) => t.regex(p.reasons[i]!, re));
     if (action === "create") {
-      t.deepEqual(p.commands, [
-        ...devices.map((d) => ({ cmd: "pvcreate", args: [d] })),
-        { cmd: "vgcreate", args: ["pool", ...devices] },
-      ]);
+      t.deepEqual(p.commands, [{ cmd: "vgcreate", args: ["--", "pool", ...devices] }]);
     } else t.deepEqual(p.commands, []);
   });
 }
@@ -80,7 +79,7 @@ const treeMatrix: Array<[string, string, RegExp[]]> = [
 ];
 for (const [name, device, reasons] of treeMatrix) {
   test(`init plan: ${name} → refused`, async (t) => {
-    const p = planInit({ vgs: [{ name: "pool", devices: [device] }] }, await treeFacts()).vgs[0]!;
+    const p = planInit({ vgs: [{ name: "pool", devices: [device] }] }, await treeFacts(), CTX).vgs[0]!;
     t.is(p.action, "refused");
     t.deepEqual(p.commands, []);
     t.is(p.reasons.length, reasons.length, p.reasons.join("\n"));
@@ -94,13 +93,13 @@ test("init plan: a device whose signatures are unknown is refused", (t) => {
     candidates: ["/dev/sdc"],
     probeErrors: { "/dev/sdc": "wipefs /dev/sdc failed (exit 1): Input/output error" },
   });
-  const p = planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, facts).vgs[0]!;
+  const p = planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, facts, CTX).vgs[0]!;
   t.deepEqual(p.reasons, ["/dev/sdc: signatures unknown (wipefs /dev/sdc failed (exit 1): Input/output error)"]);
 });
 
 test("init plan: a device never probed is refused (no guessing)", (t) => {
   const facts = emptyFacts({ devices: [disk("/dev/sdc")], candidates: ["/dev/sdc"] });
-  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, facts).vgs[0]!.reasons, [
+  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, facts, CTX).vgs[0]!.reasons, [
     "/dev/sdc: signatures were not probed",
   ]);
 });
@@ -108,19 +107,19 @@ test("init plan: a device never probed is refused (no guessing)", (t) => {
 test("init plan: unknown LVM or device state refuses everything", (t) => {
   const base = { devices: [disk("/dev/sdc")], candidates: ["/dev/sdc"], signatures: { "/dev/sdc": [] } };
   const noLvm = emptyFacts({ ...base, complete: { devices: true, lvm: false, mounts: true } });
-  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, noLvm).vgs[0]!.reasons, [
+  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, noLvm, CTX).vgs[0]!.reasons, [
     "LVM state could not be read, so it is unknown whether the VG exists",
   ]);
   const noDevices = emptyFacts({ ...base, complete: { devices: false, lvm: true, mounts: true } });
-  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, noDevices).vgs[0]!.reasons, [
+  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, noDevices, CTX).vgs[0]!.reasons, [
     "/dev/sdc: block devices could not be listed",
   ]);
   const noMounts = emptyFacts({ ...base, complete: { devices: true, lvm: true, mounts: false } });
-  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, noMounts).vgs[0]!.reasons, [
+  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, noMounts, CTX).vgs[0]!.reasons, [
     "/dev/sdc: mount state unknown (mounts could not be read)",
   ]);
   const clean = emptyFacts(base);
-  t.is(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, clean).vgs[0]!.action, "create");
+  t.is(planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, clean, CTX).vgs[0]!.action, "create");
 });
 
 test("init plan: an existing VG is left alone; differing PVs are reported", async (t) => {
@@ -133,6 +132,7 @@ test("init plan: an existing VG is left alone; differing PVs are reported", asyn
       ],
     },
     facts,
+    CTX,
   );
   t.deepEqual(plan.vgs[0], {
     vg: "nlsrec",
@@ -157,6 +157,7 @@ test("init plan: one device asked for by two VGs goes to neither second", async 
       ],
     },
     await recordedFacts(),
+    CTX,
   );
   t.deepEqual(
     plan.vgs.map((p) => p.action),
@@ -166,7 +167,7 @@ test("init plan: one device asked for by two VGs goes to neither second", async 
 });
 
 test("init plan: nothing to init, and the problem lines for status", async (t) => {
-  t.deepEqual(planInit(undefined, await recordedFacts()), { vgs: [] });
+  t.deepEqual(planInit(undefined, await recordedFacts(), CTX), { vgs: [] });
   const plan = planInit(
     {
       vgs: [
@@ -176,6 +177,7 @@ test("init plan: nothing to init, and the problem lines for status", async (t) =
       ],
     },
     await recordedFacts(),
+    CTX,
   );
   t.deepEqual(describeInitPlan(plan), [
     "VG bad not created: /dev/loop0: is mounted at /tmp/nlsrec/mnt/open-local/a; /dev/loop1: carries partition table dos at offset 0x1fe",
@@ -191,16 +193,13 @@ test("init plan: a stable alias (/dev/disk/by-id) is checked, claimed and run as
     signatures: { "/dev/sdc": [], "/dev/sdd": [] },
     aliases: { [alias]: "/dev/sdc", "/dev/disk/by-id/virtio-data2": "/dev/sdd" },
   });
-  const ok = planInit({ vgs: [{ name: "pool", devices: [alias] }] }, facts).vgs[0]!;
+  const ok = planInit({ vgs: [{ name: "pool", devices: [alias] }] }, facts, CTX).vgs[0]!;
   t.is(ok.action, "create");
   t.deepEqual(ok.devices, [alias]);
-  t.deepEqual(ok.commands, [
-    { cmd: "pvcreate", args: ["/dev/sdc"] },
-    { cmd: "vgcreate", args: ["pool", "/dev/sdc"] },
-  ]);
-  const twice = planInit({ vgs: [{ name: "pool", devices: [alias, "/dev/sdc"] }] }, facts).vgs[0]!;
+  t.deepEqual(ok.commands, [{ cmd: "vgcreate", args: ["--", "pool", "/dev/sdc"] }]);
+  const twice = planInit({ vgs: [{ name: "pool", devices: [alias, "/dev/sdc"] }] }, facts, CTX).vgs[0]!;
   t.deepEqual(twice.reasons, ["/dev/sdc: listed twice"]);
-  const busy = planInit({ vgs: [{ name: "pool", devices: ["/dev/disk/by-id/virtio-data2"] }] }, facts).vgs[0]!;
+  const busy = planInit({ vgs: [{ name: "pool", devices: ["/dev/disk/by-id/virtio-data2"] }] }, facts, CTX).vgs[0]!;
   t.deepEqual(busy.reasons, ["/dev/disk/by-id/virtio-data2 (/dev/sdd): is mounted at /data"]);
 
   const withVg = emptyFacts({
@@ -226,5 +225,36 @@ test("init plan: a stable alias (/dev/disk/by-id) is checked, claimed and run as
     partial: false,
     readOnly: false,
   });
-  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: [alias] }] }, withVg).vgs[0]!.reasons, [], "same PVs");
+  t.deepEqual(planInit({ vgs: [{ name: "pool", devices: [alias] }] }, withVg, CTX).vgs[0]!.reasons, [], "same PVs");
+});
+
+test("init plan: a VG name LVM would reject or read as an option is refused before anything else", async (t) => {
+  const facts = await recordedFacts();
+  for (const [name, why] of [
+    ["--test", /VG name "--test" is invalid: a VG name must not start with '-'/],
+    ["pool 0", /VG name "pool 0" is invalid: .*not " "/],
+    ["..", /VG name "\.\." is invalid/],
+    ["x".repeat(128), /at most 127 characters/],
+  ] as const) {
+    const p = planInit({ vgs: [{ name, devices: ["/dev/loop5"] }] }, facts, CTX).vgs[0]!;
+    t.is(p.action, "refused", name);
+    t.deepEqual(p.commands, []);
+    t.is(p.reasons.length, 1);
+    t.regex(p.reasons[0]!, why);
+  }
+  // The device a refused name asked for is not claimed: a valid VG may still have it.
+  const both = planInit(
+    {
+      vgs: [
+        { name: "--test", devices: ["/dev/loop5"] },
+        { name: "pool", devices: ["/dev/loop5"] },
+      ],
+    },
+    facts,
+    CTX,
+  );
+  t.deepEqual(
+    both.vgs.map((p) => p.action),
+    ["refused", "create"],
+  );
 });

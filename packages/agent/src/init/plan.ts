@@ -1,4 +1,4 @@
-import type { ResourceToBeInited } from "@nls/api";
+import { vgNameProblem, type ResourceToBeInited } from "@nls/api";
 import type { HostFacts } from "../discovery/host.js";
 import { planMountpoints, type MountpointPlan } from "./mountpoints.js";
 import { deviceRefusals, resolveDevice, type PlannedCommand } from "./safety.js";
@@ -19,7 +19,7 @@ export interface VgPlan {
   devices: string[];
   /** Why a VG is refused, one entry per problem (device and cause); for `exists`, PV differences. */
   reasons: string[];
-  /** For `create`: one `pvcreate` per device, then `vgcreate`, in order. Empty otherwise. */
+  /** For `create`: the one `vgcreate` that labels the devices and creates the VG. Empty otherwise. */
   commands: PlannedCommand[];
 }
 
@@ -29,11 +29,24 @@ export interface InitPlan {
   mountpoints?: MountpointPlan[];
 }
 
-export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFacts): InitPlan {
+/** What the plan needs besides the spec and the host's facts. */
+export interface InitContext {
+  /** `--mount-root`: mount points are set up only strictly below it. */
+  mountRoot: string;
+}
+
+export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFacts, ctx: InitContext): InitPlan {
   const plans: VgPlan[] = [];
   const claimed = new Map<string, string>(); // device → what asked for it first ("VG x", "mount point /y")
   for (const want of toInit?.vgs ?? []) {
     const devices = [...want.devices];
+    // A name LVM would reject, or read as an option, is reported and never reaches a command line.
+    const nameProblem = vgNameProblem(want.name);
+    if (nameProblem !== undefined) {
+      const reasons = [`VG name ${JSON.stringify(want.name)} is invalid: ${nameProblem}`];
+      plans.push({ vg: want.name, action: "refused", devices, reasons, commands: [] });
+      continue;
+    }
     // Aliases (/dev/disk/by-id/…) compare, claim and run as the device they point to.
     const resolved = devices.map((d) => resolveDevice(d, facts));
     const existing = facts.lvm.vgs.find((v) => v.name === want.name);
@@ -75,17 +88,15 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
       action: "create",
       devices,
       reasons: [],
-      // No --force, no --yes: should a signature appear after the check, pvcreate asks, gets no answer, and
-      // stops. One pvcreate per device, so a failure leaves no doubt about which labels were written.
-      commands: [
-        ...resolved.map((d) => ({ cmd: "pvcreate", args: [d] })),
-        { cmd: "vgcreate", args: [want.name, ...resolved] },
-      ],
+      // One vgcreate labels the devices as PVs and creates the VG: no window between two commands in which
+      // a crash leaves PV labels without a VG. No --force, no --yes: should a signature appear after the
+      // check, vgcreate asks whether to wipe it, gets no answer (stdin is closed), and stops.
+      commands: [{ cmd: "vgcreate", args: ["--", want.name, ...resolved] }],
     });
   }
   const mountpoints = toInit?.mountpoints;
   if (mountpoints === undefined || mountpoints.length === 0) return { vgs: plans };
-  return { vgs: plans, mountpoints: planMountpoints(mountpoints, facts, claimed) };
+  return { vgs: plans, mountpoints: planMountpoints(mountpoints, facts, claimed, ctx.mountRoot) };
 }
 
 /** One line per refused VG or mount point, or differing existing VG, for `buildStatus(…, initProblems)`. */
