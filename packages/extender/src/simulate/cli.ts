@@ -3,7 +3,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseStrategy } from "../flags.js";
-import { STRATEGIES, type Strategy } from "../placement.js";
+import { STRATEGIES, type Strategy } from "../scoring.js";
 import { simulationReport } from "./report.js";
 
 /** `--strategy binpack,spread`: one section per strategy, in the order given. */

@@ -1,5 +1,5 @@
 import { parseAllDocuments } from "yaml";
-import type { Strategy } from "../placement.js";
+import type { Strategy } from "../scoring.js";
 import { clusterObjects, defaultLocalClass, localClassNames } from "./cluster-objects.js";
 import { describeBurst, parsePodBurst } from "./pod-burst.js";
 import { renderSimulation } from "./render.js";

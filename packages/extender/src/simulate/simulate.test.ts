@@ -3,7 +3,7 @@ import { Gi, nls, pv, pvc, storageClass } from "@nls/testkit";
 import type { ClusterObjects } from "./cluster-objects.js";
 import type { PodRequest } from "./pod-burst.js";
 import { simulate, SimulationInputError, type Simulation } from "./simulate.js";
-import type { Strategy } from "../placement.js";
+import type { Strategy } from "../scoring.js";
 
 /** A cluster of nodes with the given VGs (name → Gi), the classes `lvm` and `lvm-fast` (vgName fast-0). */
 function cluster(

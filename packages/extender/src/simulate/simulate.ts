@@ -3,7 +3,7 @@ import { ANNOTATION_SELECTED_NODE, type WirePod } from "@nls/api";
 import { ClusterStore } from "../cache/store.js";
 import { filterNodes, holdReservations, podUid, scoreNodes } from "../decide.js";
 import type { NodeUsage } from "../ledger.js";
-import type { Strategy } from "../placement.js";
+import type { Strategy } from "../scoring.js";
 import { claimKey, localClassOf, podStorage } from "../request.js";
 import type { ClusterObjects } from "./cluster-objects.js";
 import { SIMULATION_NAMESPACE, type PodRequest } from "./pod-burst.js";
