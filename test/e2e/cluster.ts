@@ -129,7 +129,7 @@ export async function startCluster(): Promise<Cluster> {
   };
   const stop = async () => {
     for (const c of children.reverse()) {
-      if (c.exitCode === null) {
+      if (c.exitCode === null && c.signalCode === null) {
         c.kill("SIGTERM");
         await new Promise((r) => {
           const t = setTimeout(() => (c.kill("SIGKILL"), r(undefined)), 10_000);
