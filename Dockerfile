@@ -12,6 +12,7 @@ WORKDIR /src
 # Manifests first, so the dependency layer is rebuilt only when they change.
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.json ./
 COPY packages/api/package.json packages/api/
+COPY packages/daemon/package.json packages/daemon/
 COPY packages/agent/package.json packages/agent/
 COPY packages/extender/package.json packages/extender/
 COPY packages/testkit/package.json packages/testkit/
@@ -19,7 +20,8 @@ COPY test/package.json test/
 RUN pnpm install --frozen-lockfile
 COPY packages/ packages/
 RUN pnpm build
-# A self-contained directory per daemon: its dist/, production dependencies only, @nls/api included.
+# A self-contained directory per daemon: its dist/, production dependencies only, @nls/api and
+# @nls/daemon included.
 RUN pnpm --filter @nls/agent deploy --prod --legacy /out/agent \
  && pnpm --filter @nls/extender deploy --prod --legacy /out/extender
 

@@ -86,9 +86,14 @@ test("the Dockerfile's build stage, replayed without Docker, yields daemons that
         devOnly.some((d) => d.startsWith("@nls+testkit")),
         `${pkg}: no @nls/testkit in the production install`,
       );
-      // Only built code ships, for the daemon and the @nls package it uses: no sources, tests, test
+      // Only built code ships, for the daemon and the @nls packages it uses: no sources, tests, test
       // helpers or recorded test data.
-      for (const dir of [join(tmp, "out", pkg!), join(tmp, "out", pkg!, "node_modules", "@nls", "api")]) {
+      const ours = await readdir(join(tmp, "out", pkg!, "node_modules", "@nls"));
+      t.deepEqual(ours.sort(), ["api", "daemon"], `${pkg}: the @nls packages in the production install`);
+      for (const dir of [
+        join(tmp, "out", pkg!),
+        ...ours.map((p) => join(tmp, "out", pkg!, "node_modules", "@nls", p)),
+      ]) {
         const files = (await readdir(dir, { recursive: true })).filter((f) => !f.startsWith("node_modules"));
         t.true(files.includes(join("dist", "index.js")), `${dir} holds dist/`);
         const notProduct = files.filter((f) => /(^src\/|\.test\.|testdata|testing|fake|fixture)/.test(f));

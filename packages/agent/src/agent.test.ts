@@ -14,7 +14,7 @@ import {
   type InitOutcomes,
 } from "./agent.js";
 import { FakeKube } from "../testing/fake-kube.js";
-import { createLogger } from "./log.js";
+import { createLogger } from "@nls/daemon";
 import { AgentMetrics } from "./metrics.js";
 
 /** A host in memory: VGs, mounted paths, devices that carry data, and a switch that makes init fail. */
@@ -133,7 +133,7 @@ function setup(opts: { config?: Partial<AgentConfig>; nlsSpec?: NodeLocalStorage
     kube,
     host,
     metrics,
-    log: createLogger("silent"),
+    log: createLogger("nls-agent", "silent"),
     clock: clock.now,
     config: {
       ...DEFAULT_AGENT_CONFIG,

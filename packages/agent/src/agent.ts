@@ -17,7 +17,7 @@ import {
   type NodeRef,
   type WatchHandle,
 } from "./kube/client.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "@nls/daemon";
 import type { InitOutcome, MountpointOutcome } from "./init/apply.js";
 import type { AgentMetrics } from "./metrics.js";
 import { stampStatus, statusChanged } from "./status.js";
@@ -274,7 +274,7 @@ export class Agent<F> {
       const current = this.lease ?? (await this.kube.getLease(namespace, name));
       if (!current) {
         const owner = await this.node().catch((err: unknown) => {
-          this.log.warn({ err: errMessage(err) }, "cannot read the Node; creating the Lease without an owner");
+          this.log.warn({ err }, "cannot read the Node; creating the Lease without an owner");
           return undefined;
         });
         this.lease = await this.kube.createLease({
@@ -343,7 +343,7 @@ export class Agent<F> {
       return r;
     } catch (err) {
       this.metrics.reconcileErrors.inc();
-      this.log.error({ err: errMessage(err) }, "reconcile failed; retrying at the next interval");
+      this.log.error({ err }, "reconcile failed; retrying at the next interval");
       return undefined;
     } finally {
       this.stepStartedAt = undefined;
@@ -360,7 +360,7 @@ export class Agent<F> {
         failing = false;
       } catch (err) {
         // Log the first failure of a run of failures, not every one of them.
-        if (!failing) this.log.warn({ err: errMessage(err) }, "renewing the lease failed; retrying");
+        if (!failing) this.log.warn({ err }, "renewing the lease failed; retrying");
         failing = true;
       }
       await sleep(this.config.leaseRenewMs, signal);
@@ -388,7 +388,7 @@ export class Agent<F> {
         const err = await ended;
         if (signal.aborted) return;
         if (err === RENEW_WATCH) continue;
-        this.log.debug({ err: errMessage(err) }, "watch on the NodeLocalStorage ended; restarting");
+        this.log.debug({ err }, "watch on the NodeLocalStorage ended; restarting");
       } finally {
         clearTimeout(renew);
         closed = true;
@@ -512,7 +512,7 @@ export class Agent<F> {
         case "mounted":
           createdAny = true;
           this.initFailures.delete(o.subject);
-          this.log.info({ target: o.label, detail: o.detail }, `${o.label} ${o.result}`);
+          this.log.info({ target: o.label, result: o.result, detail: o.detail }, "initialised");
           await this.emit(nls, o.subject, {
             type: "Normal",
             reason: o.result === "created" ? `${noun}Created` : `${noun}Mounted`,
@@ -572,7 +572,7 @@ export class Agent<F> {
       this.metrics.countWrite("event", "ok");
     } catch (err) {
       this.metrics.countWrite("event", "error");
-      this.log.warn({ err: errMessage(err), reason: event.reason }, "recording an event failed");
+      this.log.warn({ err, reason: event.reason }, "recording an event failed");
     }
   }
 }
@@ -621,9 +621,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-function errMessage(err: unknown): string | undefined {
-  if (err === undefined) return undefined;
-  return err instanceof Error ? err.message : String(err);
 }

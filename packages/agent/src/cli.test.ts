@@ -35,9 +35,12 @@ test("--help documents every daemon flag with its default and env variable", (t)
   const r = cli(["--help"]);
   t.is(r.status, 0);
   const help = r.stdout.replace(/\s+/g, " ");
+  t.regex(
+    help,
+    /--kubeconfig <path> kubeconfig file \(default: the files in \$KUBECONFIG, else the pod's service account\)/,
+  );
   const expected: [string, string | undefined, string][] = [
     ["--node-name", undefined, "NODE_NAME"],
-    ["--kubeconfig", undefined, "KUBECONFIG"],
     ["--interval", "60s", "NLS_INTERVAL"],
     ["--lv-prefix", "local", "NLS_LV_PREFIX"],
     ["--devices", "/dev/sd*,/dev/vd*,/dev/xvd*,/dev/nvme*n*", "NLS_DEVICES"],
@@ -71,28 +74,64 @@ test("the daemon refuses to start without a node name", (t) => {
   t.regex(r.stderr, /--node-name \(or NODE_NAME\) is required/);
 });
 
-test("a bad flag value is a usage error naming the flag", (t) => {
+const unknown: Array<[string, string[], RegExp]> = [
+  ["a typo of a command", ["sacn"], /^error: unknown command: sacn \(commands: scan; see nls-agent --help\)\n$/],
+  ["a word after the daemon's options", ["--node-name", "n1", "run"], /^error: unknown command: run \(commands: scan/],
+  ["an unknown option", ["--node-nmae", "n1"], /^error: unknown option '--node-nmae'/],
+  ["an unknown option of scan", ["scan", "--devcies", "sd*"], /^error: unknown option '--devcies'/],
+];
+for (const [title, args, stderr] of unknown) {
+  test(`a usage error exits 2 and starts nothing: ${title}`, (t) => {
+    const r = cli(args);
+    t.is(r.status, 2);
+    t.regex(r.stderr, stderr);
+    t.is(r.stdout, "");
+  });
+}
+
+test("a bad flag value is a usage error naming the flag (exit 2)", (t) => {
   const r = cli(["--node-name", "n1", "--interval", "soon"]);
-  t.not(r.status, 0);
+  t.is(r.status, 2);
   t.regex(r.stderr, /option '--interval <duration>' value 'soon' is invalid: invalid duration "soon"/);
   const env = cli([], { NODE_NAME: "n1", NLS_METRICS_ADDR: "9101" });
-  t.not(env.status, 0);
+  t.is(env.status, 2);
   t.regex(
     env.stderr,
     /option '--metrics-addr <addr>' value '9101' from env 'NLS_METRICS_ADDR' is invalid: invalid listen address/,
   );
   const level = cli(["--node-name", "n1", "--log-level", "loud"]);
-  t.not(level.status, 0);
+  t.is(level.status, 2);
   t.regex(level.stderr, /invalid log level "loud"/);
 });
 
-test("without a kubeconfig outside a pod the daemon stops at once with a clear error", (t) => {
-  const r = cli(["--node-name", "n1", "--metrics-addr", "127.0.0.1:0"], {});
-  t.is(r.status, 1);
-  const entry = JSON.parse(r.stdout.trim().split("\n")[0]!);
-  t.like(entry, { level: "fatal", msg: "cannot load the kubeconfig" });
-  t.regex(entry.err, /not running in a pod/);
-});
+const kubeconfigFailures: Array<[string, string[], Record<string, string>, RegExp]> = [
+  [
+    "outside a pod without a kubeconfig",
+    [],
+    {},
+    /^nls-agent: error: no kubeconfig: give --kubeconfig or KUBECONFIG, or run in a pod \(KUBERNETES_SERVICE_HOST is unset\)\n$/,
+  ],
+  [
+    "with a --kubeconfig that does not exist",
+    ["--kubeconfig", "/nonexistent/kubeconfig"],
+    {},
+    /^nls-agent: error: cannot load kubeconfig --kubeconfig \/nonexistent\/kubeconfig: ENOENT[^\n]*\n$/,
+  ],
+  [
+    "with a KUBECONFIG none of whose files exists",
+    [],
+    { KUBECONFIG: "/nonexistent/a:/nonexistent/b" },
+    /^nls-agent: error: cannot load kubeconfig KUBECONFIG=\/nonexistent\/a:\/nonexistent\/b: none of its files exists\n$/,
+  ],
+];
+for (const [title, args, env, stderr] of kubeconfigFailures) {
+  test(`the daemon stops at once, one line on stderr and exit 1, ${title}`, (t) => {
+    const r = cli(["--node-name", "n1", "--metrics-addr", "127.0.0.1:0", ...args], env);
+    t.is(r.status, 1);
+    t.regex(r.stderr, stderr);
+    t.is(r.stdout, "");
+  });
+}
 
 test("the daemon's environment does not break `scan`", (t) => {
   const r = cli(["scan", "--help"], { NODE_NAME: "Not_A_Node", NLS_INTERVAL: "soon", NLS_LOG_LEVEL: "loud" });
@@ -116,7 +155,8 @@ test("SIGTERM stops the daemon cleanly with exit code 0", async (t) => {
     ].join("\n"),
   );
   const child = spawn(process.execPath, [CLI, "--metrics-addr", "127.0.0.1:0", "--log-level", "debug"], {
-    env: cleanEnv({ NODE_NAME: "node-under-test", KUBECONFIG: kubeconfig }),
+    // KUBECONFIG is a list: a file that does not exist is skipped, as kubectl skips it.
+    env: cleanEnv({ NODE_NAME: "node-under-test", KUBECONFIG: `${join(dir, "absent")}:${kubeconfig}` }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

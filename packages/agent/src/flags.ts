@@ -1,9 +1,17 @@
-import { parseDuration } from "@nls/api";
-import { normaliseDeviceGlobs } from "./discovery/host.js";
+import { hostname } from "node:os";
+import { DEFAULT_INIT_CONFIG_NAME, DEFAULT_LEASE_NAMESPACE, DEFAULT_LV_PREFIX, parseDuration } from "@nls/api";
+import { asText, flag, kubeconfigFlag, logLevelFlag, parseOneOf, switchFlag } from "@nls/daemon";
+import {
+  DEFAULT_DEVICE_GLOBS,
+  DEFAULT_MOUNTINFO_PATH,
+  DEFAULT_MOUNT_ROOT,
+  normaliseDeviceGlobs,
+} from "./discovery/host.js";
+import { parseListenAddress } from "./server.js";
 
 /**
- * Parsers for the daemon's flag values (also used for their environment variables). Each throws an
- * `Error` whose message says what was expected; the CLI turns it into a usage error.
+ * The agent's flags (each also read from its environment variable) and their parsers. Each parser throws
+ * an `Error` whose message says what was expected; the CLI turns it into a usage error.
  */
 
 /** Comma-separated device globs; a glob without `/` means `/dev/<glob>`. */
@@ -35,3 +43,107 @@ export function parseInterval(value: string): number {
   if (ms < 1_000) throw new Error(`invalid interval "${value}": must be at least 1s`);
   return ms;
 }
+
+/** What the agent looks at on the host: the daemon's and `scan`'s flags alike. */
+export const HOST_FLAGS = {
+  devices: flag({
+    flags: "--devices <globs>",
+    help: "comma-separated candidate device globs (micromatch)",
+    env: "NLS_DEVICES",
+    default: DEFAULT_DEVICE_GLOBS.join(","),
+    parse: parseDeviceGlobs,
+  }),
+  lvPrefix: flag({
+    flags: "--lv-prefix <prefix>",
+    help: "LVs starting with this (or csi-) are managed and count as allocatable",
+    env: "NLS_LV_PREFIX",
+    default: DEFAULT_LV_PREFIX,
+    parse: asText,
+  }),
+  mountRoot: flag({
+    flags: "--mount-root <dir>",
+    help: "mount points below this directory are reported",
+    env: "NLS_MOUNT_ROOT",
+    default: DEFAULT_MOUNT_ROOT,
+    parse: asText,
+  }),
+  mountinfo: flag({
+    flags: "--mountinfo <path>",
+    help: "mountinfo to read mounts from (/proc/1/mountinfo sees the host's from a hostPID pod)",
+    env: "NLS_MOUNTINFO",
+    default: DEFAULT_MOUNTINFO_PATH,
+    parse: asText,
+  }),
+  commandPrefix: flag({
+    flags: "--command-prefix <cmd>",
+    help: "prefix for every host command, split on spaces (e.g. 'nsenter --mount=/proc/1/ns/mnt --')",
+    env: "NLS_COMMAND_PREFIX",
+    default: "",
+    parse: parseCommandPrefix,
+  }),
+};
+
+/** `nls-agent` without a command: the daemon. */
+export const DAEMON_FLAGS = {
+  nodeName: flag({
+    flags: "--node-name <name>",
+    help: "this node's name (required for the daemon)",
+    env: "NODE_NAME",
+    parse: parseObjectName("node name"),
+  }),
+  kubeconfig: kubeconfigFlag,
+  interval: flag({
+    flags: "--interval <duration>",
+    help: "time between scans (e.g. 30s, 2m); a spec change scans at once",
+    env: "NLS_INTERVAL",
+    default: "60s",
+    parse: parseInterval,
+  }),
+  ...HOST_FLAGS,
+  metricsAddr: flag({
+    flags: "--metrics-addr <addr>",
+    help: "listen address of /healthz, /readyz and /metrics",
+    env: "NLS_METRICS_ADDR",
+    default: ":9101",
+    parse: parseListenAddress,
+  }),
+  initConfig: flag({
+    flags: "--init-config <name>",
+    help: "NodeLocalStorageInitConfig a missing NodeLocalStorage is created from",
+    env: "NLS_INIT_CONFIG",
+    default: DEFAULT_INIT_CONFIG_NAME,
+    parse: parseObjectName("init config name"),
+  }),
+  leaseNamespace: flag({
+    flags: "--lease-namespace <ns>",
+    help: "namespace of the agent's Lease and Events",
+    env: "POD_NAMESPACE",
+    default: DEFAULT_LEASE_NAMESPACE,
+    parse: parseObjectName("namespace"),
+  }),
+  logLevel: logLevelFlag,
+};
+
+/** `nls-agent scan`. */
+export const SCAN_FLAGS = {
+  ...HOST_FLAGS,
+  spec: flag({
+    flags: "--spec <file>",
+    help: "YAML/JSON file: a NodeLocalStorage, a NodeLocalStorageInitConfig or a bare spec",
+    parse: asText,
+  }),
+  seed: switchFlag("--seed", "use the embedded seed example spec (listConfig and resourceToBeInited)"),
+  nodeName: flag({
+    flags: "--node-name <name>",
+    help: "name of the NodeLocalStorage",
+    env: "NODE_NAME",
+    default: hostname(),
+    parse: asText,
+  }),
+  output: flag({
+    flags: "-o, --output <format>",
+    help: "output format: yaml or json",
+    default: "yaml",
+    parse: parseOneOf("output format", ["yaml", "json"] as const),
+  }),
+};

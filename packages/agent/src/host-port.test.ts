@@ -4,7 +4,7 @@ import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
 import { fail, fakeRunner, fixture, ok } from "../testing/fake-host.js";
 import { realHost } from "./host-port.js";
 import { FakeKube } from "../testing/fake-kube.js";
-import { createLogger } from "./log.js";
+import { createLogger } from "@nls/daemon";
 import { AgentMetrics } from "./metrics.js";
 
 /**
@@ -44,7 +44,7 @@ function setup(resourceToBeInited: ResourceToBeInited) {
       lvPrefix: "local",
     }),
     metrics: new AgentMetrics({ defaultMetrics: false }),
-    log: createLogger("silent"),
+    log: createLogger("nls-agent", "silent"),
     config: { ...DEFAULT_AGENT_CONFIG, nodeName: "vm", initConfigName: "open-local", leaseNamespace: "kube-system" },
   });
   return { runner, kube, agent };

@@ -3,7 +3,6 @@ export * from "./agent.js";
 export * from "./status.js";
 export * from "./metrics.js";
 export * from "./server.js";
-export * from "./log.js";
 export * from "./flags.js";
 export * from "./kube/client.js";
 export * from "./kube/client-node.js";

@@ -1,5 +1,5 @@
 import test from "ava";
-import { Command } from "commander";
+import { Command, type CommanderError } from "commander";
 import YAML from "yaml";
 import { SEED_SPEC, parseSpecFile, registerScanCommand, renderScan, scanHost } from "./scan.js";
 import { fail, fakeRunner, fixture, ok, recordedRunner } from "../testing/fake-host.js";
@@ -117,18 +117,18 @@ test("scan: a creatable VG shows the commands the agent would run", async (t) =>
   t.true(renderScan(result, "yaml").includes("#   VG p [/dev/loop5]: create\n#     $ vgcreate -- p /dev/loop5\n"));
 });
 
-test("scan command: flags are parsed, --spec and --seed exclude each other", async (t) => {
+test("scan command: flags are parsed; usage errors exit 2", async (t) => {
   const program = new Command("nls-agent").exitOverride();
   const scan = registerScanCommand(program);
   scan.exitOverride().configureOutput({ writeErr: () => undefined });
-  const e = await t.throwsAsync(program.parseAsync(["scan", "--seed", "--spec", "x.yaml"], { from: "user" }));
-  t.regex(e!.message, /--spec and --seed exclude each other/);
-  const bad = await t.throwsAsync(program.parseAsync(["scan", "-o", "xml"], { from: "user" }));
-  t.regex(bad!.message, /Allowed choices are yaml, json/);
-  const missing = await t.throwsAsync(
-    program.parseAsync(["scan", "--spec", "/nonexistent/spec.yaml"], { from: "user" }),
-  );
-  t.regex(missing!.message, /--spec \/nonexistent\/spec.yaml: ENOENT/);
+  const usageError = async (args: string[]) => {
+    const e = await t.throwsAsync<CommanderError>(program.parseAsync(["scan", ...args], { from: "user" }));
+    t.is(e?.exitCode, 2, e?.message);
+    return e?.message ?? "";
+  };
+  t.regex(await usageError(["--seed", "--spec", "x.yaml"]), /--spec and --seed exclude each other/);
+  t.regex(await usageError(["-o", "xml"]), /invalid output format "xml": expected one of yaml, json/);
+  t.regex(await usageError(["--spec", "/nonexistent/spec.yaml"]), /--spec \/nonexistent\/spec.yaml: ENOENT/);
 });
 
 test("scan: a bad pattern and discovery warnings are spelled out on top", async (t) => {

@@ -1,8 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { hostname } from "node:os";
 import {
   API_VERSION,
-  DEFAULT_LV_PREFIX,
   formatBytesHuman,
   NLSC_KIND,
   NLS_KIND,
@@ -11,16 +9,11 @@ import {
   type NodeLocalStorageInitConfigSpec,
   type NodeLocalStorageSpec,
 } from "@nls/api";
-import { Command, InvalidArgumentError, Option } from "commander";
+import type { Command } from "commander";
+import { addFlags, readFlags, usageError } from "@nls/daemon";
 import YAML from "yaml";
-import {
-  DEFAULT_DEVICE_GLOBS,
-  DEFAULT_MOUNTINFO_PATH,
-  DEFAULT_MOUNT_ROOT,
-  discoverHost,
-  type HostFacts,
-} from "./discovery/host.js";
-import { parseCommandPrefix, parseDeviceGlobs } from "./flags.js";
+import { discoverHost, type HostFacts } from "./discovery/host.js";
+import { SCAN_FLAGS } from "./flags.js";
 import { execaRunner, formatCommand, type CommandRunner } from "./discovery/run.js";
 import { describeInitPlan, planInit, type InitPlan } from "./init/plan.js";
 import { deviceRefusals } from "./init/safety.js";
@@ -196,85 +189,32 @@ export function renderScan(result: ScanResult, format: "yaml" | "json"): string 
 }
 
 export function registerScanCommand(program: Command): Command {
-  return program
+  const scan = program
     .command("scan")
     .description(
       "print the NodeLocalStorage this host would report (no cluster needed; changes nothing, " +
         "shows what resourceToBeInited would do)",
-    )
-    .addOption(
-      new Option("--devices <globs>", "comma-separated candidate device globs (micromatch)")
-        .env("NLS_DEVICES")
-        .default(DEFAULT_DEVICE_GLOBS, DEFAULT_DEVICE_GLOBS.join(","))
-        .argParser(usage(parseDeviceGlobs)),
-    )
-    .option("--spec <file>", "YAML/JSON file: a NodeLocalStorage, a NodeLocalStorageInitConfig or a bare spec")
-    .option("--seed", "use the embedded seed example spec (listConfig and resourceToBeInited)")
-    .addOption(
-      new Option("--lv-prefix <prefix>", "LVs starting with this (or csi-) are managed")
-        .env("NLS_LV_PREFIX")
-        .default(DEFAULT_LV_PREFIX),
-    )
-    .addOption(
-      new Option("--mount-root <dir>", "report mount points below this directory")
-        .env("NLS_MOUNT_ROOT")
-        .default(DEFAULT_MOUNT_ROOT),
-    )
-    .addOption(
-      new Option("--mountinfo <path>", "mountinfo to read mounts from")
-        .env("NLS_MOUNTINFO")
-        .default(DEFAULT_MOUNTINFO_PATH),
-    )
-    .addOption(
-      new Option("--command-prefix <cmd>", "prefix for every host command, split on spaces")
-        .env("NLS_COMMAND_PREFIX")
-        .default([], "none")
-        .argParser(parseCommandPrefix),
-    )
-    .addOption(new Option("--node-name <name>", "name of the NodeLocalStorage").env("NODE_NAME").default(hostname()))
-    .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"]).default("yaml"))
-    .action(async (o: ScanCommandOptions, cmd: Command) => {
-      if (o.spec !== undefined && o.seed) cmd.error("error: --spec and --seed exclude each other", { exitCode: 2 });
-      let input: ScanInput = {};
-      if (o.seed) input = { spec: structuredClone(SEED_SPEC) };
-      else if (o.spec !== undefined) {
-        try {
-          input = parseSpecFile(await readFile(o.spec, "utf8"), o.nodeName);
-        } catch (e) {
-          cmd.error(`error: --spec ${o.spec}: ${(e as Error).message}`, { exitCode: 2 });
-        }
+    );
+  return addFlags(scan, SCAN_FLAGS).action(async (_opts: unknown, cmd: Command) => {
+    const o = readFlags(cmd, SCAN_FLAGS);
+    if (o.spec !== undefined && o.seed) usageError(cmd, "--spec and --seed exclude each other");
+    let input: ScanInput = {};
+    if (o.seed) input = { spec: structuredClone(SEED_SPEC) };
+    else if (o.spec !== undefined) {
+      try {
+        input = parseSpecFile(await readFile(o.spec, "utf8"), o.nodeName);
+      } catch (e) {
+        usageError(cmd, `--spec ${o.spec}: ${(e as Error).message}`);
       }
-      const result = await scanHost(execaRunner({ prefix: o.commandPrefix }), input, {
-        nodeName: o.nodeName,
-        lvPrefix: o.lvPrefix,
-        devices: o.devices,
-        mountRoot: o.mountRoot,
-        mountInfoPath: o.mountinfo,
-        now: new Date(),
-      });
-      process.stdout.write(renderScan(result, o.output));
-    });
-}
-
-/** Turns a throwing value parser into a commander usage error naming what was expected. */
-function usage<T>(parse: (v: string) => T): (v: string) => T {
-  return (v) => {
-    try {
-      return parse(v);
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
     }
-  };
-}
-
-interface ScanCommandOptions {
-  devices: string[];
-  spec?: string;
-  seed?: boolean;
-  lvPrefix: string;
-  mountRoot: string;
-  mountinfo: string;
-  commandPrefix: string[];
-  nodeName: string;
-  output: "yaml" | "json";
+    const result = await scanHost(execaRunner({ prefix: o.commandPrefix }), input, {
+      nodeName: o.nodeName,
+      lvPrefix: o.lvPrefix,
+      devices: o.devices,
+      mountRoot: o.mountRoot,
+      mountInfoPath: o.mountinfo,
+      now: new Date(),
+    });
+    process.stdout.write(renderScan(result, o.output));
+  });
 }

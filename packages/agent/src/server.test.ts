@@ -1,5 +1,5 @@
 import test from "ava";
-import { createLogger } from "./log.js";
+import { createLogger } from "@nls/daemon";
 import { AgentMetrics } from "./metrics.js";
 import { parseListenAddress, startServer } from "./server.js";
 
@@ -31,7 +31,7 @@ test("healthz, readyz and metrics over real HTTP", async (t) => {
     isReady: () => ready,
     metrics: () => metrics.text(),
     metricsContentType: metrics.contentType,
-    log: createLogger("silent"),
+    log: createLogger("nls-agent", "silent"),
   });
   t.teardown(() => server.close());
   const base = `http://127.0.0.1:${server.port}`;
@@ -58,7 +58,7 @@ test("a failing metrics render answers 500 and the server keeps serving", async 
     isReady: () => true,
     metrics: () => Promise.reject(new Error("boom")),
     metricsContentType: "text/plain",
-    log: createLogger("silent"),
+    log: createLogger("nls-agent", "silent"),
   });
   t.teardown(() => server.close());
   t.is((await fetch(`http://127.0.0.1:${server.port}/metrics`)).status, 500);
@@ -70,7 +70,7 @@ test("listening on a taken port is a clear error, not a crash", async (t) => {
     isReady: () => true,
     metrics: async () => "",
     metricsContentType: "text/plain",
-    log: createLogger("silent"),
+    log: createLogger("nls-agent", "silent"),
   };
   const first = await startServer(parseListenAddress("127.0.0.1:0"), deps);
   t.teardown(() => first.close());

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Logger } from "./log.js";
+import type { Logger } from "@nls/daemon";
 
 export interface ListenAddress {
   /** `undefined` = all interfaces. */

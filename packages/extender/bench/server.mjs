@@ -1,6 +1,6 @@
 // The BUILT extender with a cache filled directly: NODES nodes × 2 VGs, PODS pods of 4 PVCs each.
 // Prints {"port": N} on stdout once listening. Started by run.mjs as a child process.
-import pino from "pino";
+import { createLogger } from "@nls/daemon";
 import { ClusterStore } from "../dist/cache/store.js";
 import { Gi, lease, nls, pv, pvc, storageClass } from "@nls/testkit";
 import { ExtenderMetrics } from "../dist/metrics.js";
@@ -39,7 +39,7 @@ for (let p = 0; p < PODS; p++) {
 const app = createApp({
   store,
   metrics: new ExtenderMetrics(store),
-  log: pino({ level: "warn" }),
+  log: createLogger("nls-extender", "warn"),
   reservationTtlMs: 60_000,
   maxBodyBytes: 10 * 1024 * 1024,
   writer: { annotate: async () => {} },

@@ -26,10 +26,3 @@ for (const [title, parse, input, message] of bad) {
     t.throws(() => parse(input), { message });
   });
 }
-
-test("a kubeconfig that cannot be read is a clear error naming the file", async (t) => {
-  const { loadKubeConfig } = await import("./cli.js");
-  t.throws(() => loadKubeConfig("/nonexistent/kubeconfig"), {
-    message: /^cannot load kubeconfig \/nonexistent\/kubeconfig: ENOENT/,
-  });
-});

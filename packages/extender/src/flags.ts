@@ -1,25 +1,15 @@
-import { DEFAULT_LEASE_NAMESPACE, EXTENDER_DEFAULT_PORT, parseBytes } from "@nls/api";
+import { DEFAULT_LEASE_NAMESPACE, EXTENDER_DEFAULT_PORT, parseBytes, parseDuration } from "@nls/api";
+import { asText, flag, kubeconfigFlag, logLevelFlag, parseOneOf, type FlagValues } from "@nls/daemon";
 import { LEASE_MODES, type LeaseMode } from "./lease.js";
 import { STRATEGIES, type Strategy } from "./scoring.js";
 
 /**
- * Flag value parsers (also applied to the `NLS_*` environment variables). Each throws an Error saying
- * what was expected; the CLI reports it as a usage error.
+ * The extender's flags (each also read from its `NLS_*` environment variable) and their parsers. Each
+ * parser throws an Error saying what was expected; the CLI reports it as a usage error.
  */
 
-export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-const oneOf =
-  <T extends string>(what: string, values: readonly T[]) =>
-  (value: string): T => {
-    if ((values as readonly string[]).includes(value)) return value as T;
-    throw new Error(`invalid ${what} "${value}": expected one of ${values.join(", ")}`);
-  };
-
-export const parseStrategy: (v: string) => Strategy = oneOf("strategy", STRATEGIES);
-export const parseLeaseMode: (v: string) => LeaseMode = oneOf("agent lease mode", LEASE_MODES);
-export const parseLogLevel: (v: string) => LogLevel = oneOf("log level", LOG_LEVELS);
+export const parseStrategy: (v: string) => Strategy = parseOneOf("strategy", STRATEGIES);
+export const parseLeaseMode: (v: string) => LeaseMode = parseOneOf("agent lease mode", LEASE_MODES);
 
 export function parsePort(value: string): number {
   const n = Number(value);
@@ -41,25 +31,65 @@ export function parseBodyLimit(value: string): number {
   return bytes;
 }
 
-export interface ExtenderConfig {
-  port: number;
-  kubeconfig?: string;
-  strategy: Strategy;
-  reservationTtlMs: number;
-  maxBodyBytes: number;
-  tlsCertFile?: string;
-  tlsPrivateKeyFile?: string;
-  leaseNamespace: string;
-  agentLease: LeaseMode;
-  logLevel: LogLevel;
-}
-
-export const DEFAULTS = {
-  port: EXTENDER_DEFAULT_PORT,
-  strategy: "binpack" as Strategy,
-  reservationTtl: "60s",
-  maxBodyBytes: "10Mi",
-  leaseNamespace: DEFAULT_LEASE_NAMESPACE,
-  agentLease: "required" as LeaseMode,
-  logLevel: "info" as LogLevel,
+export const EXTENDER_FLAGS = {
+  port: flag({
+    flags: "--port <port>",
+    help: "HTTP(S) port",
+    env: "NLS_PORT",
+    default: String(EXTENDER_DEFAULT_PORT),
+    parse: parsePort,
+  }),
+  kubeconfig: kubeconfigFlag,
+  strategy: flag({
+    flags: "--strategy <name>",
+    help: "scoring: binpack (fill nodes) or spread (even out)",
+    env: "NLS_STRATEGY",
+    default: "binpack",
+    parse: parseStrategy,
+  }),
+  reservationTtl: flag({
+    flags: "--reservation-ttl <duration>",
+    help: "how long a tentative reservation holds space (e.g. 60s, 2m)",
+    env: "NLS_RESERVATION_TTL",
+    default: "60s",
+    parse: parseDuration,
+  }),
+  maxBodyBytes: flag({
+    flags: "--max-body-bytes <size>",
+    help: "largest request body accepted; larger gets 413",
+    env: "NLS_MAX_BODY_BYTES",
+    default: "10Mi",
+    parse: parseBodyLimit,
+  }),
+  tlsCertFile: flag({
+    flags: "--tls-cert-file <path>",
+    help: "serve HTTPS with this certificate",
+    env: "NLS_TLS_CERT_FILE",
+    parse: asText,
+  }),
+  tlsPrivateKeyFile: flag({
+    flags: "--tls-private-key-file <path>",
+    help: "private key for --tls-cert-file",
+    env: "NLS_TLS_PRIVATE_KEY_FILE",
+    parse: asText,
+  }),
+  leaseNamespace: flag({
+    flags: "--lease-namespace <ns>",
+    help: `namespace of the agents' Leases (default: $POD_NAMESPACE, else ${DEFAULT_LEASE_NAMESPACE})`,
+    env: "NLS_LEASE_NAMESPACE",
+    parse: asText,
+  }),
+  agentLease: flag({
+    flags: "--agent-lease <mode>",
+    help: "required: a node without an agent Lease fails; optional: it is trusted",
+    env: "NLS_AGENT_LEASE",
+    default: "required",
+    parse: parseLeaseMode,
+  }),
+  logLevel: logLevelFlag,
 };
+
+export interface ExtenderConfig extends Omit<FlagValues<typeof EXTENDER_FLAGS>, "reservationTtl" | "leaseNamespace"> {
+  reservationTtlMs: number;
+  leaseNamespace: string;
+}

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import test from "ava";
 import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
-import pino from "pino";
+import { createLogger } from "@nls/daemon";
 import type { ClusterStore } from "./cache/store.js";
 import { Gi, lease, nls, pod, pv, pvc } from "@nls/testkit";
 import { clusterWith } from "../testing/cluster.js";
@@ -52,7 +52,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
   const app = createApp({
     store,
     metrics: new ExtenderMetrics(store),
-    log: pino({ level: "silent" }),
+    log: createLogger("nls-extender", "silent"),
     reservationTtlMs: 60_000,
     maxBodyBytes,
     writer,
@@ -381,7 +381,7 @@ test("serves HTTPS with --tls-cert-file/--tls-private-key-file", async (t) => {
   const app = createApp({
     store,
     metrics: new ExtenderMetrics(store),
-    log: pino({ level: "silent" }),
+    log: createLogger("nls-extender", "silent"),
     reservationTtlMs: 60_000,
     maxBodyBytes: 1 << 20,
     writer: { annotate: async () => {} },

@@ -41,17 +41,6 @@ export function eventNamespaceForClusterScoped(preferred: string): string {
   return preferred === "kube-system" || preferred === "default" ? preferred : "default";
 }
 
-/** Where the API server is: a kubeconfig file, or the pod's service account when none is given. */
-export function loadKubeConfig(kubeconfigPath: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-  else if (!process.env.KUBERNETES_SERVICE_HOST || !process.env.KUBERNETES_SERVICE_PORT) {
-    // Outside a pod client-node would build "https://undefined:undefined" and fail every call forever.
-    throw new Error("no --kubeconfig (KUBECONFIG) given and not running in a pod (KUBERNETES_SERVICE_HOST unset)");
-  } else kc.loadFromCluster();
-  return kc;
-}
-
 /** The agent's client interface over @kubernetes/client-node 1.4 (one-object calls, ApiException errors). */
 export class ClientNodeKube implements AgentKubeClient {
   private readonly custom: CustomObjectsApi;

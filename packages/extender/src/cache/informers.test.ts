@@ -2,7 +2,7 @@ import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import test from "ava";
-import pino from "pino";
+import { createLogger } from "@nls/daemon";
 import { Gi, lease, nls, pvc, storageClass } from "@nls/testkit";
 import { makeInformers } from "./informers.js";
 import { ClusterStore } from "./store.js";
@@ -94,7 +94,7 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
 test("informers fill the store, restart a failed list, and report ready only once all have synced", async (t) => {
   const api = await fakeApiServer();
   const store = new ClusterStore();
-  const informers = makeInformers(api.kc, store, pino({ level: "silent" }), { restartMinMs: 50 });
+  const informers = makeInformers(api.kc, store, createLogger("nls-extender", "silent"), { restartMinMs: 50 });
   t.teardown(async () => {
     await informers.stop();
     await api.close();

@@ -15,7 +15,7 @@ import {
   type V1StorageClass,
 } from "@kubernetes/client-node";
 import { GROUP, NLS_PLURAL, VERSION, type NodeLocalStorage } from "@nls/api";
-import type { Logger } from "pino";
+import type { Logger } from "@nls/daemon";
 import type { ClusterStore } from "./store.js";
 
 interface Handlers<T> {
@@ -64,7 +64,7 @@ class Feed<T extends KubernetesObject> {
       try {
         fn(obj);
       } catch (err) {
-        this.log.error({ err, kind, name: obj.metadata?.name }, `could not ${what} object`);
+        this.log.error({ err, kind, name: obj.metadata?.name, op: what }, "watch event not applied to the cache");
       }
     };
     this.watch.on("add", guard("apply", handlers.apply));
@@ -72,10 +72,7 @@ class Feed<T extends KubernetesObject> {
     this.watch.on("delete", guard("remove", handlers.remove));
     this.watch.on("error", (err: unknown) => {
       if (this.stopped) return;
-      this.log.warn(
-        { kind, err: String((err as Error)?.message ?? err), retryInMs: this.backoff },
-        "watch failed; restarting",
-      );
+      this.log.warn({ kind, err, retryInMs: this.backoff }, "watch failed; restarting");
       this.timer = setTimeout(() => void this.start(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, RESTART_MAX_MS);
     });
@@ -86,7 +83,7 @@ class Feed<T extends KubernetesObject> {
     try {
       await this.watch.start();
     } catch (err) {
-      this.log.warn({ kind: this.kind, err: String(err) }, "watch start failed");
+      this.log.warn({ kind: this.kind, err }, "watch start failed");
     }
     if (this.listed && !this.synced) {
       this.synced = true;

@@ -1,5 +1,5 @@
 import { parseExtenderArgs, type ParsedExtenderArgs } from "@nls/api";
-import type { Logger } from "pino";
+import type { Logger } from "@nls/daemon";
 import type { ClusterStore } from "../cache/store.js";
 import type { ExtenderMetrics } from "../metrics.js";
 import { podStorage, type PodStorage } from "../request.js";

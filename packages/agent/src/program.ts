@@ -1,0 +1,27 @@
+import type { Command } from "commander";
+import { addFlags, daemonProgram, packageVersion, readFlags, usageError, type FlagValues } from "@nls/daemon";
+import { DAEMON_FLAGS } from "./flags.js";
+import { registerScanCommand } from "./scan.js";
+
+export const VERSION = packageVersion(new URL("../package.json", import.meta.url));
+
+export type DaemonOptions = FlagValues<typeof DAEMON_FLAGS> & { nodeName: string };
+
+/** `nls-agent`: the daemon (no command) and `scan`; `runDaemon` gets the parsed flags and returns the exit code. */
+export function buildProgram(runDaemon: (opts: DaemonOptions) => Promise<number>): Command {
+  const program = daemonProgram(
+    "nls-agent",
+    "nls node agent: keeps this node's NodeLocalStorage true (disks, LVM, selection), creates the VGs its spec asks " +
+      "for without touching devices that hold data, renews its Lease and serves /healthz, /readyz and /metrics.",
+    VERSION,
+  )
+    // Options after `scan` belong to `scan` (it has its own --devices, --lv-prefix, …).
+    .enablePositionalOptions();
+  addFlags(program, DAEMON_FLAGS).action(async (_opts: unknown, cmd: Command) => {
+    const opts = readFlags(cmd, DAEMON_FLAGS);
+    if (!opts.nodeName) usageError(cmd, "--node-name (or NODE_NAME) is required to run the daemon");
+    process.exitCode = await runDaemon({ ...opts, nodeName: opts.nodeName });
+  });
+  registerScanCommand(program);
+  return program;
+}

@@ -1,0 +1,65 @@
+import test from "ava";
+import { buildProgram } from "./program.js";
+import type { ExtenderConfig } from "./flags.js";
+
+/** Parses argv/env as the binary would, capturing the config instead of starting the server. */
+async function parse(argv: string[], env: Record<string, string> = {}): Promise<ExtenderConfig | string> {
+  const saved = { ...process.env };
+  for (const k of Object.keys(process.env)) if (k.startsWith("NLS_") || k === "POD_NAMESPACE") delete process.env[k];
+  Object.assign(process.env, env);
+  let config: ExtenderConfig | undefined;
+  let error = "";
+  const cmd = buildProgram(async (c) => {
+    config = c;
+    return 0;
+  })
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => (error += s), writeOut: () => {} });
+  try {
+    await cmd.parseAsync(["node", "nls-extender", ...argv]);
+  } catch {
+    // exitOverride throws after writing the error.
+  } finally {
+    process.env = saved;
+  }
+  return config ?? error;
+}
+
+test("defaults", async (t) => {
+  t.deepEqual(await parse([]), {
+    port: 23000,
+    kubeconfig: undefined,
+    strategy: "binpack",
+    reservationTtlMs: 60_000,
+    maxBodyBytes: 10 * 1024 * 1024,
+    tlsCertFile: undefined,
+    tlsPrivateKeyFile: undefined,
+    leaseNamespace: "kube-system",
+    agentLease: "required",
+    logLevel: "info",
+  });
+});
+
+test("flags and env", async (t) => {
+  const c = (await parse(["--strategy", "spread", "--reservation-ttl", "2m", "--max-body-bytes", "1Mi"], {
+    NLS_PORT: "8443",
+    NLS_AGENT_LEASE: "optional",
+    POD_NAMESPACE: "storage",
+  })) as ExtenderConfig;
+  t.is(c.port, 8443);
+  t.is(c.strategy, "spread");
+  t.is(c.reservationTtlMs, 120_000);
+  t.is(c.maxBodyBytes, 1024 * 1024);
+  t.is(c.agentLease, "optional");
+  t.is(c.leaseNamespace, "storage");
+  t.is(((await parse(["--lease-namespace", "x"], { POD_NAMESPACE: "storage" })) as ExtenderConfig).leaseNamespace, "x");
+});
+
+test("bad values are usage errors that name the flag", async (t) => {
+  t.regex((await parse(["--strategy", "random"])) as string, /--strategy.*invalid strategy "random"/);
+  t.regex((await parse([], { NLS_RESERVATION_TTL: "soon" })) as string, /--reservation-ttl.*invalid duration "soon"/);
+  t.regex(
+    (await parse(["--tls-cert-file", "/x.pem"])) as string,
+    /--tls-cert-file and --tls-private-key-file go together/,
+  );
+});

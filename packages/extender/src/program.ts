@@ -1,0 +1,26 @@
+import type { Command } from "commander";
+import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
+import { addFlags, daemonProgram, packageVersion, readFlags, usageError } from "@nls/daemon";
+import { EXTENDER_FLAGS, type ExtenderConfig } from "./flags.js";
+
+export const VERSION = packageVersion(new URL("../package.json", import.meta.url));
+
+/** `nls-extender`: its flags become an `ExtenderConfig` for `run`, which returns the exit code. */
+export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): Command {
+  const program = daemonProgram(
+    "nls-extender",
+    "kube-scheduler extender: capacity-aware filter and score for node-local volumes (open-local compatible)",
+    VERSION,
+  );
+  return addFlags(program, EXTENDER_FLAGS).action(async (_opts: unknown, cmd: Command) => {
+    const { reservationTtl, leaseNamespace, ...flags } = readFlags(cmd, EXTENDER_FLAGS);
+    if (!!flags.tlsCertFile !== !!flags.tlsPrivateKeyFile) {
+      usageError(cmd, "--tls-cert-file and --tls-private-key-file go together");
+    }
+    process.exitCode = await run({
+      ...flags,
+      reservationTtlMs: reservationTtl,
+      leaseNamespace: leaseNamespace || process.env.POD_NAMESPACE || DEFAULT_LEASE_NAMESPACE,
+    });
+  });
+}
