@@ -1,34 +1,15 @@
 import test from "ava";
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { helpProblems, refusingKubeconfig, runBuilt, startBuilt } from "@nls/testkit";
 
 // The built binary, as a DaemonSet runs it (`pnpm build` precedes the tests in `npm test`).
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli.js");
-const built = existsSync(CLI);
-
-/** Env without anything the daemon reads, so the machine's own settings cannot leak into a test. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (
-      !k.startsWith("NLS_") &&
-      !k.startsWith("KUBERNETES_") &&
-      !["NODE_NAME", "KUBECONFIG", "POD_NAMESPACE"].includes(k)
-    )
-      env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: cleanEnv(env) });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runBuilt(CLI, args, env);
 
 test("the CLI is built", (t) => {
-  t.true(built, `${CLI} is missing: run \`pnpm build\` first`);
+  t.true(existsSync(CLI), `${CLI} is missing: run \`pnpm build\` first`);
 });
 
 test("--help documents every daemon flag with its default and env variable", (t) => {
@@ -51,13 +32,7 @@ test("--help documents every daemon flag with its default and env variable", (t)
     ["--command-prefix", "none", "NLS_COMMAND_PREFIX"],
     ["--log-level", "info", "NLS_LOG_LEVEL"],
   ];
-  for (const [flag, def, env] of expected) {
-    const start = help.indexOf(`${flag} <`);
-    t.true(start >= 0, `${flag} is not in --help`);
-    const entry = help.slice(start, help.indexOf(")", help.indexOf(`env: ${env}`, start)) + 1);
-    t.true(entry.includes(`env: ${env}`), `${flag} does not name ${env}: ${entry}`);
-    if (def) t.true(entry.includes(`default: ${def}`), `${flag} does not show default ${def}: ${entry}`);
-  }
+  t.deepEqual(helpProblems(help, expected), []);
   t.regex(help, /scan \[options\]/);
 });
 
@@ -141,42 +116,21 @@ test("the daemon's environment does not break `scan`", (t) => {
 
 test("SIGTERM stops the daemon cleanly with exit code 0", async (t) => {
   // An API server that refuses connections: the agent keeps running, logging failed reconciles.
-  const dir = mkdtempSync(join(tmpdir(), "nls-agent-cli-"));
-  const kubeconfig = join(dir, "kubeconfig");
-  writeFileSync(
-    kubeconfig,
-    [
-      "apiVersion: v1",
-      "kind: Config",
-      "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:1', insecure-skip-tls-verify: true}}]",
-      "users: [{name: u, user: {token: t}}]",
-      "contexts: [{name: c, context: {cluster: c, user: u}}]",
-      "current-context: c",
-    ].join("\n"),
-  );
-  const child = spawn(process.execPath, [CLI, "--metrics-addr", "127.0.0.1:0", "--log-level", "debug"], {
+  const { dir, path } = refusingKubeconfig();
+  const daemon = await startBuilt(
+    CLI,
+    ["--metrics-addr", "127.0.0.1:0", "--log-level", "debug"],
     // KUBECONFIG is a list: a file that does not exist is skipped, as kubectl skips it.
-    env: cleanEnv({ NODE_NAME: "node-under-test", KUBECONFIG: `${join(dir, "absent")}:${kubeconfig}` }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  let out = "";
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"port":(\d+).*"msg":"nls-agent started"/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    void exited.then((code) => reject(new Error(`exited early with ${code}: ${out}`)));
-  });
-  const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-  t.is(health.status, 200);
+    { NODE_NAME: "node-under-test", KUBECONFIG: `${join(dir, "absent")}:${path}` },
+    "nls-agent started",
+  );
+  t.is((await fetch(`http://127.0.0.1:${daemon.port}/healthz`)).status, 200);
   // Nothing reconciled against an unreachable API server, so not ready.
-  t.is((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 503);
+  t.is((await fetch(`http://127.0.0.1:${daemon.port}/readyz`)).status, 503);
 
-  child.kill("SIGTERM");
-  t.is(await exited, 0);
-  const lines = out.trim().split("\n");
+  daemon.child.kill("SIGTERM");
+  t.is(await daemon.exited, 0);
+  const lines = daemon.stdout().trim().split("\n");
   for (const line of lines) t.notThrows(() => JSON.parse(line), `not a JSON log line: ${line}`);
   t.true(lines.some((l) => JSON.parse(l).msg === "nls-agent stopped"));
 });

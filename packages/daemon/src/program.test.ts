@@ -85,22 +85,22 @@ test("runCli: --version prints the version on stdout", async (t) => {
   t.is(out.stdout, "1.2.3\n");
 });
 
-test("runCli: a StartupError is one line on stderr and exit 1", async (t) => {
-  const { out, run } = program({
-    action: async () => {
-      throw new StartupError("cannot load kubeconfig /x: ENOENT:\n  no such file");
-    },
+const failures: Array<[string, Error, RegExp]> = [
+  [
+    "a StartupError is one line on stderr",
+    new StartupError("cannot load kubeconfig /x: ENOENT:\n  no such file"),
+    /^nls-test: error: cannot load kubeconfig \/x: ENOENT: no such file\n$/,
+  ],
+  [
+    "any other error is a bug: its stack on stderr",
+    new TypeError("x is undefined"),
+    /^nls-test: TypeError: x is undefined\n\s+at /,
+  ],
+];
+for (const [title, error, stderr] of failures) {
+  test(`runCli: ${title}, exit 1`, async (t) => {
+    const { out, run } = program({ action: () => Promise.reject(error) });
+    t.is(await run(), 1);
+    t.regex(out.stderr, stderr);
   });
-  t.is(await run(), 1);
-  t.is(out.stderr, "nls-test: error: cannot load kubeconfig /x: ENOENT: no such file\n");
-});
-
-test("runCli: any other error is a bug: its stack on stderr and exit 1", async (t) => {
-  const { out, run } = program({
-    action: async () => {
-      throw new TypeError("x is undefined");
-    },
-  });
-  t.is(await run(), 1);
-  t.regex(out.stderr, /^nls-test: TypeError: x is undefined\n\s+at /);
-});
+}

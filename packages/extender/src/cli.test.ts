@@ -1,23 +1,12 @@
 import test from "ava";
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { helpProblems, refusingKubeconfig, runBuilt, startBuilt } from "@nls/testkit";
 
 // The built binary, as the Deployment runs it (`pnpm build` precedes the tests in `npm test`).
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli.js");
-
-/** Env without anything the extender reads, so the machine's own settings cannot leak into a test. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith("NLS_") && !k.startsWith("KUBERNETES_") && !["KUBECONFIG", "POD_NAMESPACE"].includes(k))
-      env[k] = v;
-  }
-  return { ...env, ...extra };
-}
 
 /** A port nothing listens on right now. */
 async function freePort(): Promise<number> {
@@ -28,8 +17,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const cli = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: cleanEnv(env) });
+const cli = (args: string[], env: Record<string, string> = {}) => runBuilt(CLI, args, env);
 
 test("the CLI is built", (t) => {
   t.true(existsSync(CLI), `${CLI} is missing: run \`pnpm build\` first`);
@@ -50,13 +38,7 @@ test("--help documents every flag with its default and env variable", (t) => {
     ["--agent-lease", "required", "NLS_AGENT_LEASE"],
     ["--log-level", "info", "NLS_LOG_LEVEL"],
   ];
-  for (const [flag, def, env] of expected) {
-    const start = help.indexOf(`${flag} <`);
-    t.true(start >= 0, `${flag} is not in --help`);
-    const entry = help.slice(start, help.indexOf(")", help.indexOf(`env: ${env}`, start)) + 1);
-    t.true(entry.includes(`env: ${env}`), `${flag} does not name ${env}: ${entry}`);
-    if (def) t.true(entry.includes(`default: ${def}`), `${flag} does not show default ${def}: ${entry}`);
-  }
+  t.deepEqual(helpProblems(help, expected), []);
   t.regex(
     help,
     /--kubeconfig <path> kubeconfig file \(default: the files in \$KUBECONFIG, else the pod's service account\)/,
@@ -125,53 +107,27 @@ for (const [title, args, env, stderr] of startup) {
 
 test("SIGTERM stops the extender cleanly with exit code 0; every log line is JSON", async (t) => {
   // An API server that refuses connections: the informers keep retrying, so the extender never gets ready.
-  const dir = mkdtempSync(join(tmpdir(), "nls-extender-cli-"));
-  const kubeconfig = join(dir, "kubeconfig");
-  writeFileSync(
-    kubeconfig,
-    [
-      "apiVersion: v1",
-      "kind: Config",
-      "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:1'}}]",
-      "users: [{name: u, user: {token: t}}]",
-      "contexts: [{name: c, context: {cluster: c, user: u}}]",
-      "current-context: c",
-    ].join("\n"),
+  const { dir, path } = refusingKubeconfig();
+  const extender = await startBuilt(
+    CLI,
+    ["--port", String(await freePort()), "--log-level", "debug"],
+    { KUBECONFIG: `${join(dir, "absent")}:${path}` },
+    "nls-extender listening",
   );
-  const child = spawn(process.execPath, [CLI, "--port", String(await freePort()), "--log-level", "debug"], {
-    env: cleanEnv({ KUBECONFIG: `${join(dir, "absent")}:${kubeconfig}` }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  let out = "";
-  let err = "";
-  child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"port":(\d+).*"msg":"nls-extender listening"/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    void exited.then((code) => reject(new Error(`exited early with ${code}: ${out}${err}`)));
-  });
-  t.is((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
-  t.is((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 503);
+  t.is((await fetch(`http://127.0.0.1:${extender.port}/healthz`)).status, 200);
+  t.is((await fetch(`http://127.0.0.1:${extender.port}/readyz`)).status, 503);
 
-  child.kill("SIGTERM");
-  t.is(await exited, 0);
-  t.is(err, "");
-  const lines = out.trim().split("\n");
+  extender.child.kill("SIGTERM");
+  t.is(await extender.exited, 0);
+  t.is(extender.stderr(), "");
+  const lines = extender.stdout().trim().split("\n");
   for (const line of lines) t.notThrows(() => JSON.parse(line), `not a JSON log line: ${line}`);
-  const entries = lines.map((l) => JSON.parse(l) as { msg: string; err?: unknown });
+  const entries = lines.map((l) => JSON.parse(l) as { msg: string; err?: { message?: unknown; stack?: unknown } });
   const withErr = entries.filter((x) => x.err !== undefined);
   t.true(withErr.length > 0, "the refused connections are logged with err");
   for (const e of withErr) {
-    t.like(
-      e.err,
-      { message: String((e.err as { message: string }).message) },
-      `err is an object: ${JSON.stringify(e)}`,
-    );
-    t.is(typeof (e.err as { stack?: unknown }).stack, "string");
+    t.is(typeof e.err?.message, "string", `err is an object with a message: ${JSON.stringify(e)}`);
+    t.is(typeof e.err?.stack, "string", `err is an object with a stack: ${JSON.stringify(e)}`);
   }
   t.true(entries.some((e) => e.msg === "nls-extender stopped"));
 });

@@ -1,2 +1,4 @@
-// Test-only: builders of API objects for the tests and the benchmark. Nothing here ships in a daemon.
+// Test-only: builders of API objects and helpers that run the built daemons, for the tests and the
+// benchmark. Nothing here ships in a daemon.
 export * from "./api-objects.js";
+export * from "./built-cli.js";

@@ -1,0 +1,97 @@
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * Running a daemon's built binary as a pod runs it, for the CLI tests of both daemons.
+ */
+
+/** The variables the daemons read; the machine's own values must not leak into a test. */
+const DAEMON_VARIABLE = /^(NLS_|KUBERNETES_)|^(NODE_NAME|KUBECONFIG|POD_NAMESPACE)$/;
+
+/** This process's environment without any daemon variable, plus `extra`. */
+export function daemonEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!DAEMON_VARIABLE.test(k)) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** Runs the built CLI `cli` to its end. */
+export function runBuilt(cli: string, args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env: daemonEnv(env) });
+}
+
+/**
+ * What `--help` fails to say about `flags` (flag, default or `undefined`, variable): an empty list when
+ * each flag is listed with its `(default: …, env: …)`.
+ */
+export function helpProblems(
+  help: string,
+  flags: Array<[flag: string, def: string | undefined, env: string]>,
+): string[] {
+  const text = help.replace(/\s+/g, " ");
+  const problems: string[] = [];
+  for (const [flag, def, env] of flags) {
+    const start = text.indexOf(`${flag} <`);
+    if (start < 0) {
+      problems.push(`${flag} is not in --help`);
+      continue;
+    }
+    const entry = text.slice(start, text.indexOf(")", text.indexOf(`env: ${env}`, start)) + 1);
+    if (!entry.includes(`env: ${env}`)) problems.push(`${flag} does not name ${env}: ${entry}`);
+    if (def && !entry.includes(`default: ${def}`)) problems.push(`${flag} does not show default ${def}: ${entry}`);
+  }
+  return problems;
+}
+
+/** A kubeconfig file for an API server that refuses every connection: a daemon starts and keeps retrying. */
+export function refusingKubeconfig(): { dir: string; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), "nls-cli-"));
+  const path = join(dir, "kubeconfig");
+  writeFileSync(
+    path,
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:1'}}]",
+      "users: [{name: u, user: {token: t}}]",
+      "contexts: [{name: c, context: {cluster: c, user: u}}]",
+      "current-context: c",
+    ].join("\n"),
+  );
+  return { dir, path };
+}
+
+export interface RunningBuilt {
+  child: ChildProcess;
+  /** The `port` field of the log line that announced the start. */
+  port: number;
+  exited: Promise<number | null>;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** Starts the built CLI and waits for the JSON log line whose `msg` is `started` (it carries `port`). */
+export async function startBuilt(
+  cli: string,
+  args: string[],
+  env: Record<string, string>,
+  started: string,
+): Promise<RunningBuilt> {
+  const child = spawn(process.execPath, [cli, ...args], { env: daemonEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const announced = new RegExp(`"port":(\\d+).*"msg":"${started}"`);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = announced.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    void exited.then((code) => reject(new Error(`exited early with ${code}: ${out}${err}`)));
+  });
+  return { child, port, exited, stdout: () => out, stderr: () => err };
+}
