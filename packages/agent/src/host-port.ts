@@ -1,9 +1,31 @@
-import type { HostPort } from "./agent.js";
+import type { NodeLocalStorageSpec, NodeLocalStorageStatus, ResourceToBeInited } from "@nls/api";
 import { discoverHost, type DiscoveryOptions, type HostFacts } from "./discovery/host.js";
 import type { CommandRunner } from "./discovery/run.js";
-import { applyInit, applyMountpoints } from "./init/apply.js";
+import { applyInit, applyMountpoints, type InitOutcome, type MountpointOutcome } from "./init/apply.js";
 import { planInit } from "./init/plan.js";
 import { buildStatus } from "./report.js";
+
+/** What initialising `resourceToBeInited` did, per VG and per mount point (`init/apply.ts`). */
+export interface InitOutcomes {
+  vgs: InitOutcome[];
+  mountpoints: MountpointOutcome[];
+}
+
+/** What the agent's loop needs from the host, over whatever facts discovery produces. */
+export interface HostPort<F> {
+  discover(): Promise<F>;
+  /** Plans and applies `toInit` against `facts`; refusals are outcomes, not exceptions. */
+  init(toInit: ResourceToBeInited, facts: F): Promise<InitOutcomes>;
+  buildStatus(
+    facts: F,
+    nls: { spec?: NodeLocalStorageSpec; annotations?: Record<string, string> },
+    now: Date,
+    previous: NodeLocalStorageStatus | undefined,
+    initProblems: string[],
+  ): NodeLocalStorageStatus;
+  /** LVM/host commands that failed during the scan that produced `facts`. */
+  commandErrors(facts: F): number;
+}
 
 /** The agent's host side over real commands: discovery, the init plan and its application, the report. */
 export function realHost(runner: CommandRunner, opts: DiscoveryOptions & { lvPrefix: string }): HostPort<HostFacts> {

@@ -1,5 +1,7 @@
 // The agent as a library: the reconcile loop and its ports, for embedding and for end-to-end tests.
 export * from "./agent.js";
+export type { ReconcileResult } from "./loop/reconcile.js";
+export { initBackoffMs, type InitTargetOutcome } from "./loop/init-tracker.js";
 export * from "./status.js";
 export * from "./metrics.js";
 export * from "./server.js";
@@ -17,5 +19,5 @@ export { execaRunner, type CommandRunner, type CommandResult } from "./discovery
 export { planInit, type InitPlan } from "./init/plan.js";
 export { applyInit, type InitOutcome } from "./init/apply.js";
 export { buildStatus, type ReportOptions } from "./report.js";
-export { realHost } from "./host-port.js";
+export { realHost, type HostPort, type InitOutcomes } from "./host-port.js";
 export { scanHost, renderScan } from "./scan.js";
