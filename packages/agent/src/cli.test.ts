@@ -1,5 +1,6 @@
 import test from "ava";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { helpProblems, refusingKubeconfig, runBuilt, startBuilt } from "@nls/testkit";
@@ -107,6 +108,19 @@ for (const [title, args, env, stderr] of kubeconfigFailures) {
     t.is(r.stdout, "");
   });
 }
+
+test("scan --spec with a typo names the field, exits 2 and scans nothing", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "nls-agent-spec-"));
+  const spec = join(dir, "spec.yaml");
+  writeFileSync(spec, "listconfig:\n  vgs: {include: [pool]}\n");
+  const r = cli(["scan", "--spec", spec, "--command-prefix", "/nonexistent/never-run"]);
+  t.is(r.status, 2);
+  t.is(
+    r.stderr,
+    `error: --spec ${spec}: listconfig: unknown field (known: nodeName, listConfig, resourceToBeInited, spdkConfig)\n`,
+  );
+  t.is(r.stdout, "");
+});
 
 test("the daemon's environment does not break `scan`", (t) => {
   const r = cli(["scan", "--help"], { NODE_NAME: "Not_A_Node", NLS_INTERVAL: "soon", NLS_LOG_LEVEL: "loud" });

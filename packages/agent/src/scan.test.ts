@@ -41,30 +41,56 @@ for (const [name, text, want] of specFiles) {
   test(`scan --spec: reads ${name}`, (t) => t.deepEqual(parseSpecFile(text, "node-1"), want));
 }
 
+const SPEC_FIELDS = "nodeName, listConfig, resourceToBeInited, spdkConfig";
 const badSpecs: Array<[string, string, RegExp]> = [
   ["broken YAML", "listConfig: [", /not valid YAML or JSON/],
   ["a list", "- a\n- b\n", /expected a mapping/],
   ["another kind", "kind: Pod\n", /unsupported kind Pod/],
-  ["include not a list", "listConfig: {vgs: {include: pool}}\n", /listConfig\.vgs\.include must be a list of strings/],
+  [
+    "a typo of a field",
+    "listconfig:\n  vgs: {include: [pool]}\n",
+    new RegExp(`^listconfig: unknown field \\(known: ${SPEC_FIELDS}\\)$`),
+  ],
+  [
+    "a typo deeper down",
+    "listConfig: {vgs: {includes: [pool]}}\n",
+    /^listConfig\.vgs\.includes: unknown field \(known: include, exclude\)$/,
+  ],
+  [
+    "a typo in a NodeLocalStorage's spec",
+    "kind: NodeLocalStorage\nspec:\n  listconfig: {}\n",
+    new RegExp(`^spec\\.listconfig: unknown field \\(known: ${SPEC_FIELDS}\\)$`),
+  ],
+  [
+    "a typo in an init config",
+    "kind: NodeLocalStorageInitConfig\nspec:\n  globalconfig: {}\n",
+    /^spec\.globalconfig: unknown field \(known: globalConfig, nodesConfig\)$/,
+  ],
+  ["include not a list", "listConfig: {vgs: {include: pool}}\n", /^listConfig\.vgs\.include: expected array$/],
   [
     "VG without devices",
     "resourceToBeInited: {vgs: [{name: a}]}\n",
-    /resourceToBeInited\.vgs\[0\]\.devices is required/,
+    /^resourceToBeInited\.vgs\[0\]\.devices: required$/,
   ],
   [
     "mount point without device",
     "resourceToBeInited: {mountpoints: [{path: /mnt/x}]}\n",
-    /mountpoints\[0\]\.device is required/,
+    /^resourceToBeInited\.mountpoints\[0\]\.device: required$/,
   ],
   [
     "mount point options not a list",
     "resourceToBeInited: {mountpoints: [{path: /x, device: /dev/sdb, options: rw}]}\n",
-    /mountpoints\[0\]\.options must be a list/,
+    /^resourceToBeInited\.mountpoints\[0\]\.options: expected array$/,
   ],
   [
     "VG without name",
     "resourceToBeInited: {vgs: [{devices: [/dev/sdb]}]}\n",
-    /resourceToBeInited\.vgs\[0\]\.name is required/,
+    /^resourceToBeInited\.vgs\[0\]\.name: required$/,
+  ],
+  [
+    "every problem at once",
+    "listconfig: {}\nresourceToBeInited: {vgs: [{name: a}]}\n",
+    /^listconfig: unknown field .*; resourceToBeInited\.vgs\[0\]\.devices: required$/,
   ],
 ];
 for (const [name, text, message] of badSpecs) {

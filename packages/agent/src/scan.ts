@@ -4,10 +4,15 @@ import {
   formatBytesHuman,
   NLSC_KIND,
   NLS_KIND,
+  NodeLocalStorageInitConfigObjectSchema,
+  NodeLocalStorageObjectSchema,
+  NodeLocalStorageSpecSchema,
   nodeSpecFromInitConfig,
+  schemaProblems,
   type NodeLocalStorage,
-  type NodeLocalStorageInitConfigSpec,
+  type NodeLocalStorageInitConfig,
   type NodeLocalStorageSpec,
+  type TSchema,
 } from "@nls/api";
 import type { Command } from "commander";
 import { addFlags, readFlags, usageError } from "@nls/daemon";
@@ -42,7 +47,9 @@ export interface ScanInput {
 
 /**
  * Reads `--spec`: YAML or JSON holding a NodeLocalStorage (its spec and annotations are used), a
- * NodeLocalStorageInitConfig (its global config, as for a node without labels), or a bare spec.
+ * NodeLocalStorageInitConfig (its global config, as for a node without labels), or a bare spec. It is
+ * checked against the schema of what it holds, strictly: a field the schema does not know (a typo such
+ * as `listconfig:`) is an error naming it, as is a wrong type or a missing field.
  */
 export function parseSpecFile(text: string, nodeName: string): ScanInput {
   let doc: unknown;
@@ -53,56 +60,27 @@ export function parseSpecFile(text: string, nodeName: string): ScanInput {
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== "object" || Array.isArray(doc)) throw new Error("expected a mapping (an object)");
-  const obj = doc as Record<string, unknown>;
-  if (obj.kind === NLS_KIND) {
-    const nls = obj as unknown as NodeLocalStorage;
+  const kind = (doc as { kind?: unknown }).kind;
+  if (kind === NLS_KIND) {
+    const nls = checked<NodeLocalStorage>(NodeLocalStorageObjectSchema, doc);
     return {
-      ...(nls.spec ? { spec: checkSpec(nls.spec) } : {}),
+      ...(nls.spec ? { spec: nls.spec } : {}),
       ...(nls.metadata?.annotations ? { annotations: nls.metadata.annotations } : {}),
     };
   }
-  if (obj.kind === NLSC_KIND) {
-    return { spec: checkSpec(nodeSpecFromInitConfig(obj.spec as NodeLocalStorageInitConfigSpec, nodeName, {})) };
+  if (kind === NLSC_KIND) {
+    const nlsc = checked<NodeLocalStorageInitConfig>(NodeLocalStorageInitConfigObjectSchema, doc);
+    return { spec: nodeSpecFromInitConfig(nlsc.spec, nodeName, {}) };
   }
-  if (typeof obj.kind === "string")
-    throw new Error(`unsupported kind ${obj.kind}: expected ${NLS_KIND} or ${NLSC_KIND}`);
-  return { spec: checkSpec(obj as NodeLocalStorageSpec) };
+  if (kind !== undefined) throw new Error(`unsupported kind ${String(kind)}: expected ${NLS_KIND} or ${NLSC_KIND}`);
+  return { spec: checked<NodeLocalStorageSpec>(NodeLocalStorageSpecSchema, doc) };
 }
 
-/** The shape checks the selection and init code rely on; the API server's CRD schema does the rest. */
-function checkSpec(spec: NodeLocalStorageSpec): NodeLocalStorageSpec {
-  const strings = (v: unknown, where: string) => {
-    if (v !== undefined && !(Array.isArray(v) && v.every((s) => typeof s === "string"))) {
-      throw new Error(`${where} must be a list of strings`);
-    }
-  };
-  if (typeof spec !== "object" || spec === null) throw new Error("spec must be a mapping");
-  for (const list of ["devices", "vgs", "mountPoints"] as const) {
-    strings(spec.listConfig?.[list]?.include, `listConfig.${list}.include`);
-    strings(spec.listConfig?.[list]?.exclude, `listConfig.${list}.exclude`);
-  }
-  const vgs = spec.resourceToBeInited?.vgs;
-  if (vgs !== undefined && !Array.isArray(vgs)) throw new Error("resourceToBeInited.vgs must be a list");
-  for (const [i, vg] of (vgs ?? []).entries()) {
-    if (typeof vg?.name !== "string" || vg.name === "")
-      throw new Error(`resourceToBeInited.vgs[${i}].name is required`);
-    strings(vg.devices, `resourceToBeInited.vgs[${i}].devices`);
-    if (vg.devices === undefined) throw new Error(`resourceToBeInited.vgs[${i}].devices is required`);
-  }
-  const mps = spec.resourceToBeInited?.mountpoints;
-  if (mps !== undefined && !Array.isArray(mps)) throw new Error("resourceToBeInited.mountpoints must be a list");
-  for (const [i, mp] of (mps ?? []).entries()) {
-    for (const key of ["path", "device"] as const) {
-      if (typeof mp?.[key] !== "string" || mp[key] === "") {
-        throw new Error(`resourceToBeInited.mountpoints[${i}].${key} is required`);
-      }
-    }
-    if (mp.fsType !== undefined && typeof mp.fsType !== "string") {
-      throw new Error(`resourceToBeInited.mountpoints[${i}].fsType must be a string`);
-    }
-    strings(mp.options, `resourceToBeInited.mountpoints[${i}].options`);
-  }
-  return spec;
+/** `value` when `schema` holds for it; else an error listing every problem. */
+function checked<T>(schema: TSchema, value: unknown): T {
+  const problems = schemaProblems(schema, value);
+  if (problems.length > 0) throw new Error(problems.join("; "));
+  return value as T;
 }
 
 export interface ScanOptions {

@@ -8,3 +8,4 @@ export * from "./label-selector.js";
 export * from "./crd/definitions.js";
 export * from "./duration.js";
 export * from "./lvm-names.js";
+export * from "./validation.js";

@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { StorageConfigFields, type NodeLocalStorageSpec, type ObjectMeta } from "./nodelocalstorage.js";
+import { objectWithSpec, StorageConfigFields, type NodeLocalStorageSpec, type ObjectMeta } from "./nodelocalstorage.js";
 import { LabelSelectorSchema, matchesLabelSelector } from "./label-selector.js";
 
 /** NodeLocalStorageInitConfig (`nlsc`): the template each node's NodeLocalStorage spec is made from. */
@@ -18,6 +18,7 @@ export const NodeLocalStorageInitConfigSpecSchema = Type.Object({
   nodesConfig: Type.Optional(Type.Array(NodeConfigSchema)),
 });
 export type NodeLocalStorageInitConfigSpec = Static<typeof NodeLocalStorageInitConfigSpecSchema>;
+export const NodeLocalStorageInitConfigObjectSchema = objectWithSpec(NodeLocalStorageInitConfigSpecSchema);
 
 export interface NodeLocalStorageInitConfig {
   apiVersion?: string;

@@ -1,4 +1,4 @@
-import { Type, type Static } from "@sinclair/typebox";
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { VG_NAME_MAX_LENGTH, VG_NAME_PATTERN } from "./lvm-names.js";
 import { Bytes, DateTime, StringEnum, StringList, StringMap } from "./schema-helpers.js";
 
@@ -175,30 +175,47 @@ export const NodeLocalStorageStatusSchema = Type.Object({
 });
 export type NodeLocalStorageStatus = Static<typeof NodeLocalStorageStatusSchema>;
 
-/** The subset of ObjectMeta nls reads and writes; the API server owns the rest. */
-export const ObjectMetaSchema = Type.Object({
-  name: Type.Optional(Type.String()),
-  namespace: Type.Optional(Type.String()),
-  uid: Type.Optional(Type.String()),
-  resourceVersion: Type.Optional(Type.String()),
-  generation: Type.Optional(Type.Integer()),
-  creationTimestamp: Type.Optional(Type.String()),
-  labels: Type.Optional(StringMap()),
-  annotations: Type.Optional(StringMap()),
-  ownerReferences: Type.Optional(
-    Type.Array(
-      Type.Object({
-        apiVersion: Type.String(),
-        kind: Type.String(),
-        name: Type.String(),
-        uid: Type.String(),
-        controller: Type.Optional(Type.Boolean()),
-        blockOwnerDeletion: Type.Optional(Type.Boolean()),
-      }),
+/** The subset of ObjectMeta nls reads and writes; the API server owns the rest (so any other field is fine). */
+export const ObjectMetaSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String()),
+    namespace: Type.Optional(Type.String()),
+    uid: Type.Optional(Type.String()),
+    resourceVersion: Type.Optional(Type.String()),
+    generation: Type.Optional(Type.Integer()),
+    creationTimestamp: Type.Optional(Type.String()),
+    labels: Type.Optional(StringMap()),
+    annotations: Type.Optional(StringMap()),
+    ownerReferences: Type.Optional(
+      Type.Array(
+        Type.Object({
+          apiVersion: Type.String(),
+          kind: Type.String(),
+          name: Type.String(),
+          uid: Type.String(),
+          controller: Type.Optional(Type.Boolean()),
+          blockOwnerDeletion: Type.Optional(Type.Boolean()),
+        }),
+      ),
     ),
-  ),
-});
+  },
+  { additionalProperties: true },
+);
 export type ObjectMeta = Static<typeof ObjectMetaSchema>;
+
+/**
+ * A whole object as a person writes it (a manifest, `kubectl get -o yaml`), for checking such input:
+ * the spec as `spec` describes it; the status, which only the agent writes, is not looked at.
+ */
+export const objectWithSpec = <S extends TSchema>(spec: S) =>
+  Type.Object({
+    apiVersion: Type.Optional(Type.String()),
+    kind: Type.Optional(Type.String()),
+    metadata: Type.Optional(ObjectMetaSchema),
+    spec: Type.Optional(spec),
+    status: Type.Optional(Type.Unknown()),
+  });
+export const NodeLocalStorageObjectSchema = objectWithSpec(NodeLocalStorageSpecSchema);
 
 export interface NodeLocalStorage {
   apiVersion?: string;
