@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addFlags, daemonProgram, packageVersion, readFlags, usageError, type FlagValues } from "@nls/daemon";
+import { addFlags, rootCommand, packageVersion, readFlags, usageError, type FlagValues } from "@nls/daemon";
 import { DAEMON_FLAGS } from "./flags.js";
 import { registerScanCommand } from "./scan.js";
 
@@ -9,7 +9,7 @@ export type DaemonOptions = FlagValues<typeof DAEMON_FLAGS> & { nodeName: string
 
 /** `nls-agent`: the daemon (no command) and `scan`; `runDaemon` gets the parsed flags and returns the exit code. */
 export function buildProgram(runDaemon: (opts: DaemonOptions) => Promise<number>): Command {
-  const program = daemonProgram(
+  const program = rootCommand(
     "nls-agent",
     "nls node agent: keeps this node's NodeLocalStorage true (disks, LVM, selection), creates the VGs its spec asks " +
       "for without touching devices that hold data, renews its Lease and serves /healthz, /readyz and /metrics.",

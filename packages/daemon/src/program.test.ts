@@ -1,11 +1,11 @@
 import test from "ava";
 import { Command } from "commander";
-import { daemonProgram, runCli, StartupError, usageError } from "./program.js";
+import { rootCommand, runCli, StartupError, usageError } from "./program.js";
 
 /** A program like a daemon's, its output captured: a root action, optionally a `scan` subcommand. */
 function program(opts: { subcommand?: boolean; action?: () => Promise<void> } = {}) {
   const out = { stdout: "", stderr: "", ran: [] as string[] };
-  const root = daemonProgram("nls-test", "a test daemon", "1.2.3")
+  const root = rootCommand("nls-test", "a test daemon", "1.2.3")
     .option("--port <port>", "a port")
     .configureOutput({ writeOut: (s) => void (out.stdout += s), writeErr: (s) => void (out.stderr += s) })
     .action(async () => {

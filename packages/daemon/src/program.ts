@@ -19,11 +19,12 @@ export function usageError(cmd: Command, message: string): never {
 }
 
 /**
- * A daemon's root command: name, description and `--version`, and one answer to a stray word on the
- * command line: `unknown command: <word>` with the commands there are, or, for a daemon without
- * subcommands, `unexpected argument: <word>` (instead of commander's "too many arguments").
+ * The root command of one of nls' binaries (the daemons, the simulation): name, description and
+ * `--version`, and one answer to a stray word on the command line: `unknown command: <word>` with the
+ * commands there are, or, for a binary without subcommands, `unexpected argument: <word>` (instead of
+ * commander's "too many arguments").
  */
-export function daemonProgram(name: string, description: string, version: string): Command {
+export function rootCommand(name: string, description: string, version: string): Command {
   const program = new Command(name).description(description).version(version).allowExcessArguments(true);
   program.hook("preAction", (_hooked, actionCommand) => {
     const [word] = actionCommand === program ? program.args : [];

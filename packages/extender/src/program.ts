@@ -1,13 +1,13 @@
 import type { Command } from "commander";
 import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
-import { addFlags, daemonProgram, packageVersion, readFlags, usageError } from "@nls/daemon";
+import { addFlags, rootCommand, packageVersion, readFlags, usageError } from "@nls/daemon";
 import { EXTENDER_FLAGS, type ExtenderConfig } from "./flags.js";
 
 export const VERSION = packageVersion(new URL("../package.json", import.meta.url));
 
 /** `nls-extender`: its flags become an `ExtenderConfig` for `run`, which returns the exit code. */
 export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): Command {
-  const program = daemonProgram(
+  const program = rootCommand(
     "nls-extender",
     "kube-scheduler extender: capacity-aware filter and score for node-local volumes (open-local compatible)",
     VERSION,
