@@ -42,6 +42,7 @@ test("deploy/ renders exactly the base objects, in kube-system, without samples 
     "RoleBinding/kube-system/nls-agent",
     "RoleBinding/kube-system/nls-extender",
     "Service/kube-system/nls-extender",
+    "Service/kube-system/open-local-scheduler-extender",
     "ServiceAccount/kube-system/nls-agent",
     "ServiceAccount/kube-system/nls-extender",
     "ValidatingAdmissionPolicy//nls-agent-node-restriction",
@@ -219,6 +220,19 @@ test("the extender is one replica that surges on rollout and the Service reaches
   const c = only(deploy.spec!.template.spec!);
   t.is(c.ports?.find((p) => p.name === port?.targetPort)?.containerPort, EXTENDER_DEFAULT_PORT);
   t.deepEqual(svc.spec?.selector, deploy.spec?.selector.matchLabels);
+});
+
+test("the alias Service open-local-scheduler-extender sends open-local's CSI driver to the same pods and port", async (t) => {
+  const objects = await kustomize();
+  const main = new Service(find(objects, "Service", "nls-extender") as never);
+  const alias = new Service(find(objects, "Service", "open-local-scheduler-extender") as never);
+  // open-local's CSI controller calls http://open-local-scheduler-extender:23000 in its own namespace.
+  t.is(alias.metadata?.namespace, "kube-system");
+  t.deepEqual(alias.spec?.selector, main.spec?.selector);
+  t.deepEqual(alias.spec?.ports, main.spec?.ports);
+  t.is(alias.spec?.ports?.[0]?.port, 23000);
+  // The ServiceMonitor selects app.kubernetes.io/name=nls-extender: the alias must not be scraped twice.
+  t.not(alias.metadata?.labels?.["app.kubernetes.io/name"], "nls-extender");
 });
 
 test("the scheduler configuration registers the extender as docs/extender-protocol.md shows, at the rendered Service", async (t) => {
