@@ -1,5 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { Ajv } from "ajv";
+import { parse } from "yaml";
 import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
 import { Service, type IContainer, type IPodSpec } from "kubernetes-models/v1";
 import { PROVISIONER, SC_PARAM_VOLUME_TYPE, DEFAULT_INIT_CONFIG_NAME, EXTENDER_DEFAULT_PORT } from "@nls/api";
@@ -284,6 +285,7 @@ test("every kustomization and component under deploy/ renders, and deploy/README
       "base",
       "components/agent-nsenter",
       "components/prometheus-operator",
+      "components/second-scheduler",
       "overlays/prometheus-operator",
       "samples",
     ],
@@ -304,4 +306,51 @@ test("components/agent-nsenter switches the agent to the host's tools and mount 
   t.true(args.includes("--command-prefix=nsenter --mount=/proc/1/ns/mnt --"));
   t.true(args.includes("--mountinfo=/proc/1/mountinfo"));
   for (const obj of objects.filter((o) => !isCustom(o))) await t.notThrowsAsync(validateBuiltIn(obj), obj.kind);
+});
+
+test("components/second-scheduler runs kube-scheduler as nls-scheduler with deploy/'s extender entry and least privilege", async (t) => {
+  const objects = await kustomizeWithComponent("second-scheduler");
+  for (const obj of objects.filter((o) => !isCustom(o))) await t.notThrowsAsync(validateBuiltIn(obj), obj.kind);
+  const cm = find(objects, "ConfigMap", "nls-scheduler-config") as KubeObject & { data: Record<string, string> };
+  const config = parse(cm.data["config.yaml"]!) as {
+    profiles: Array<{ schedulerName: string }>;
+    extenders: unknown[];
+    leaderElection: { leaderElect: boolean; resourceNamespace: string; resourceName: string };
+    clientConnection?: unknown;
+  };
+  const main = await readYaml<{ extenders: unknown[] }>("deploy/scheduler/kube-scheduler-config.yaml");
+  t.deepEqual(config.extenders, main.extenders);
+  t.deepEqual(config.profiles, [{ schedulerName: "nls-scheduler" }]);
+  t.is(config.clientConnection, undefined, "in-cluster credentials");
+  t.deepEqual(config.leaderElection, {
+    leaderElect: true,
+    resourceNamespace: "kube-system",
+    resourceName: "nls-scheduler",
+  });
+
+  const deploy = new Deployment(find(objects, "Deployment", "nls-scheduler") as never);
+  const spec = deploy.spec!.template.spec!;
+  const c = only(spec);
+  t.is(spec.serviceAccountName, "nls-scheduler");
+  const mount = c.volumeMounts?.find((m) => m.name === "config");
+  t.is(spec.volumes?.find((v) => v.name === "config")?.configMap?.name, cm.metadata.name);
+  t.true(c.command?.includes(`--config=${mount?.mountPath}/config.yaml`));
+  t.like(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true });
+  t.regex(c.image ?? "", /^registry\.k8s\.io\/kube-scheduler:v1\.\d+\.\d+$/);
+
+  // The leader-election Lease is the only thing it may update beyond kube-scheduler's own roles.
+  const role = find(objects, "Role", "nls-scheduler-leader-election") as KubeObject & {
+    rules: Array<{ resources: string[]; verbs: string[]; resourceNames?: string[] }>;
+  };
+  t.deepEqual(role.rules.find((r) => r.verbs.includes("update"))?.resourceNames, [config.leaderElection.resourceName]);
+  const bound = objects
+    .filter((o) => o.kind.endsWith("Binding") && o.metadata.name.startsWith("nls-scheduler"))
+    .map((o) => (o as unknown as { roleRef: { name: string } }).roleRef.name)
+    .sort();
+  t.deepEqual(bound, [
+    "extension-apiserver-authentication-reader",
+    "nls-scheduler-leader-election",
+    "system:kube-scheduler",
+    "system:volume-scheduler",
+  ]);
 });

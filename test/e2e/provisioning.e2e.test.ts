@@ -6,9 +6,8 @@
  * Service objects deploy/ ships, resolved in the API server as cluster DNS would.
  */
 import { isIP } from "node:net";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
+import { find, kustomizeWithComponent } from "../deploy/render.js";
 import { gatedSerial } from "../gate.js";
 import { ADMIN_TOKEN, crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
@@ -16,7 +15,6 @@ import { addStorageNode, setNodeStorage, type NodeStorage } from "./node-storage
 import { kubeApi, type KubeApi } from "./kube-api.js";
 import { doRequest, OpenLocalCsiStandIn, type Resolver } from "./open-local-csi.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
 const NODES = ["prov-a", "prov-b"];
 /** open-local's chart runs its CSI controller in kube-system: the short Service name resolves there. */
@@ -81,7 +79,9 @@ test.before(async () => {
   if (!gate.run) return;
   const cluster = (ctx.cluster = await startCluster());
   ctx.api = kubeApi(cluster.server, ADMIN_TOKEN);
-  await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
+  // deploy/ with the second scheduler (components/second-scheduler), as on a managed control plane.
+  const objects = await kustomizeWithComponent("second-scheduler");
+  await cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
   await crdsEstablished(cluster);
   await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
   // Binds a claim to the PV the provisioner creates, and hands WaitForFirstConsumer claims to it.
@@ -107,10 +107,17 @@ test.before(async () => {
   await storageClass("open-local-mountpoint-hdd", { volumeType: "MountPoint", mediaType: "hdd" });
 
   ctx.extender = await startExtender(cluster, await freePort());
-  const config = parse(await schedulerConfigFor(`http://127.0.0.1:${ctx.extender.port}`));
-  // A second profile: a scheduler name open-local's driver does not know by default.
-  config.profiles = [{ schedulerName: "default-scheduler" }, { schedulerName: "nls-scheduler" }];
-  await cluster.startScheduler(stringify(config));
+  await cluster.startScheduler(await schedulerConfigFor(`http://127.0.0.1:${ctx.extender.port}`));
+  // The second scheduler exactly as the component configures it, as its ServiceAccount with the
+  // component's RBAC (leader election included), only pointed at this extender and API server.
+  const second = parse(
+    (find(objects, "ConfigMap", "nls-scheduler-config") as unknown as { data: Record<string, string> }).data[
+      "config.yaml"
+    ]!,
+  );
+  second.clientConnection = { kubeconfig: await cluster.serviceAccountKubeconfig("kube-system", "nls-scheduler") };
+  second.extenders[0].urlPrefix = `http://127.0.0.1:${ctx.extender.port}/scheduler`;
+  await cluster.startScheduler(stringify(second));
 
   ctx.calls = [];
   ctx.csi = new OpenLocalCsiStandIn(ctx.api, {
@@ -247,7 +254,7 @@ test("a reserve refused as Insufficient gives the node back: the pod is schedule
   );
 });
 
-test("any other error is retried on the same node: a scheduler the driver does not know stalls the PVC until it is listed", async (t) => {
+test("any other error is retried on the same node: nls-scheduler, unknown to the driver, stalls the PVC until it is listed", async (t) => {
   await create(pvc("other", "open-local-lvm", "5Gi"), pod("other", ["other"], "nls-scheduler"));
   const node = await waitFor(
     "other to get a node",
