@@ -71,7 +71,7 @@ test("the CRDs in deploy/ are the generated files in crds/", async (t) => {
   }
 });
 
-for (const dir of ["", "overlays/prometheus-operator", "samples"]) {
+for (const dir of ["", "migrate-from-open-local", "overlays/prometheus-operator", "samples"]) {
   test(`every built-in object of deploy/${dir} validates offline (kubernetes-models)`, async (t) => {
     const objects = (await kustomize(dir)).filter((o) => !isCustom(o));
     t.true(objects.length > 0);
@@ -286,6 +286,7 @@ test("every kustomization and component under deploy/ renders, and deploy/README
       "components/agent-nsenter",
       "components/prometheus-operator",
       "components/second-scheduler",
+      "migrate-from-open-local",
       "overlays/prometheus-operator",
       "samples",
     ],
