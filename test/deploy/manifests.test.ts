@@ -5,7 +5,16 @@ import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
 import { Service, type IContainer, type IPodSpec } from "kubernetes-models/v1";
 import { PROVISIONER, SC_PARAM_VOLUME_TYPE, DEFAULT_INIT_CONFIG_NAME, EXTENDER_DEFAULT_PORT } from "@nls/api";
 import { seedInitConfig } from "../crds/samples.js";
-import { deployDir, find, kustomize, kustomizeWithComponent, readYaml, type KubeObject } from "./render.js";
+import { openLocalInstall } from "../e2e/open-local-install.js";
+import {
+  deployDir,
+  find,
+  kustomize,
+  kustomizeOver,
+  kustomizeWithComponent,
+  readYaml,
+  type KubeObject,
+} from "./render.js";
 import { hasKubectl, testWithTool } from "./tools.js";
 
 const test = testWithTool(hasKubectl);
@@ -284,6 +293,7 @@ test("every kustomization and component under deploy/ renders, and deploy/README
       "",
       "base",
       "components/agent-nsenter",
+      "components/open-local-csi-driver",
       "components/prometheus-operator",
       "components/second-scheduler",
       "migrate-from-open-local",
@@ -354,4 +364,56 @@ test("components/second-scheduler runs kube-scheduler as nls-scheduler with depl
     "system:kube-scheduler",
     "system:volume-scheduler",
   ]);
+});
+
+test("components/open-local-csi-driver keeps open-local's CSI driver from its chart's manifests and drops what nls replaces", async (t) => {
+  const crd = (name: string) => ({
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name },
+    spec: {
+      group: name.split(".").slice(1).join("."),
+      names: { kind: "X", plural: name.split(".")[0] },
+      scope: "Cluster",
+      versions: [],
+    },
+  });
+  // What `helm template open-local <chart> --include-crds` gives, as far as the component cares.
+  const rendered = [
+    ...openLocalInstall,
+    { apiVersion: "storage.k8s.io/v1", kind: "CSIDriver", metadata: { name: "local.csi.aliyun.com" }, spec: {} },
+    {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: "open-local-lvm" },
+      provisioner: "local.csi.aliyun.com",
+    },
+    {
+      apiVersion: "csi.aliyun.com/v1alpha1",
+      kind: "NodeLocalStorageInitConfig",
+      metadata: { name: "open-local" },
+      spec: {},
+    },
+    crd("nodelocalstorages.csi.aliyun.com"),
+    crd("nodelocalstorageinitconfigs.csi.aliyun.com"),
+    crd("volumesnapshots.snapshot.storage.k8s.io"),
+  ];
+  const objects = await kustomizeOver(rendered, "open-local-csi-driver");
+  t.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+    "CSIDriver/local.csi.aliyun.com",
+    "CustomResourceDefinition/volumesnapshots.snapshot.storage.k8s.io",
+    "DaemonSet/open-local-agent",
+    "Deployment/open-local-controller",
+    "ServiceAccount/open-local",
+    "StorageClass/open-local-lvm",
+  ]);
+  const agent = find(objects, "DaemonSet", "open-local-agent") as unknown as { spec: { template: { spec: IPodSpec } } };
+  t.deepEqual(
+    agent.spec.template.spec.containers.map((c) => c.name),
+    ["driver-registrar", "csi-plugin"],
+  );
+  t.deepEqual(
+    find(objects, "Deployment", "open-local-controller"),
+    find(rendered as KubeObject[], "Deployment", "open-local-controller"),
+  );
 });

@@ -62,7 +62,7 @@ test("the switch keeps open-local's CSI driver and hands its agent, extender and
 
   const commands = [
     "kubectl -n kube-system delete job open-local-init-job --ignore-not-found",
-    "kubectl -n kube-system patch daemonset open-local-agent --type=strategic --patch-file deploy/migrate-from-open-local/open-local-agent-off.yaml",
+    "kubectl -n kube-system patch daemonset open-local-agent --type=strategic --patch-file deploy/components/open-local-csi-driver/open-local-agent-off.yaml",
     "kubectl -n kube-system delete deployment,service open-local-scheduler-extender",
     "kubectl apply -k deploy/migrate-from-open-local/",
   ];
