@@ -2,10 +2,16 @@
 # One image for both nls daemons (deploy/ runs it as the agent DaemonSet and the extender Deployment):
 #   nls-agent    = node /app/packages/agent/dist/cli.js     (root: LVM needs it)
 #   nls-extender = node /app/packages/extender/dist/cli.js  (the image's default user, 65532)
-# Build from the repository root: docker build -t nls:0.1.0 .
-ARG NODE_IMAGE=node:20.20.0-bookworm-slim
+# Build with scripts/image.sh (docker buildx bake, docker-bake.json): linux/amd64 and linux/arm64,
+# tagged with the version of package.json, stamped with the commit. A plain `docker build .` works too;
+# its image then carries commit "unknown" and no version label.
+# Node.js 24, an LTS line (supported until April 2028); the code itself runs on Node 20.19 and later.
+ARG NODE_IMAGE=node:24.21.0-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
+# Given by the bake file: the version it tags (checked against package.json) and the commit.
+ARG NLS_VERSION=""
+ARG NLS_COMMIT=""
 ENV CI=true
 RUN npm i -g pnpm@10.34.9
 WORKDIR /src
@@ -19,6 +25,7 @@ COPY packages/testkit/package.json packages/testkit/
 COPY test/package.json test/
 RUN pnpm install --frozen-lockfile
 COPY packages/ packages/
+COPY scripts/ scripts/
 RUN pnpm build
 # A self-contained directory per daemon: its dist/, production dependencies only, @nls/api and
 # @nls/daemon included.
@@ -26,9 +33,17 @@ RUN pnpm --filter @nls/agent deploy --prod --legacy /out/agent \
  && pnpm --filter @nls/extender deploy --prod --legacy /out/extender
 
 FROM ${NODE_IMAGE} AS runtime
-# lvm2 (pvs/vgs/lvs, pvcreate, vgcreate), util-linux (lsblk, blkid, wipefs, nsenter), e2fsprogs (mkfs.ext4).
+ARG NLS_VERSION=""
+ARG NLS_COMMIT=""
+LABEL org.opencontainers.image.title="nls" \
+      org.opencontainers.image.description="Node-local disks as a capacity-aware Kubernetes resource: nls-agent and nls-extender" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${NLS_VERSION}" \
+      org.opencontainers.image.revision="${NLS_COMMIT}"
+# lvm2 (pvs/vgs/lvs, pvcreate, vgcreate), util-linux (lsblk, blkid, wipefs, nsenter), e2fsprogs
+# (mkfs.ext4) and xfsprogs (mkfs.xfs): what the agent runs, and the filesystems of open-local's classes.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends lvm2 util-linux e2fsprogs \
+ && apt-get install -y --no-install-recommends lvm2 util-linux e2fsprogs xfsprogs \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     LVM_SUPPRESS_FD_WARNINGS=1

@@ -40,7 +40,11 @@ test("the Dockerfile's build stage, replayed without Docker, yields daemons that
     const env: Record<string, string> = {};
     let workdir = tmp;
     for (const ins of build.instructions) {
-      if (ins.keyword === "ENV") {
+      if (ins.keyword === "ARG") {
+        // Build arguments the replay is not given keep their default, as with `docker build`.
+        const [k = "", v = ""] = ins.args.split("=");
+        env[k] = JSON.parse(v || '""') as string;
+      } else if (ins.keyword === "ENV") {
         const [k = "", v = ""] = ins.args.split("=");
         env[k] = v;
       } else if (ins.keyword === "WORKDIR") {
@@ -72,6 +76,10 @@ test("the Dockerfile's build stage, replayed without Docker, yields daemons that
       ["agent", "nls-agent"],
       ["extender", "nls-extender"],
     ]) {
+      // Stamped by the build: the version of package.json; no .git in the context, so no commit.
+      const info = JSON.parse(await readFile(join(tmp, "out", pkg!, "dist", "build-info.json"), "utf8")) as object;
+      const { version } = JSON.parse(await readFile(join(context, "package.json"), "utf8")) as { version: string };
+      t.deepEqual(info, { version, commit: "unknown" });
       const help = await run("node", [join(tmp, "out", pkg!, "dist", "cli.js"), "--help"], { cwd: tmp });
       t.is(help.code, 0, help.stderr);
       t.regex(help.stdout, new RegExp(`^Usage: ${bin} `));

@@ -28,15 +28,20 @@ for (const [patterns, path, want] of ignoreCases) {
   });
 }
 
-test("base images are pinned to an exact Node 20 (>= 20.19) bookworm-slim tag", async (t) => {
+test("base images are pinned to an exact Node.js LTS release (an even major, 24 or later) on Debian 13 slim", async (t) => {
   const { stages } = await dockerfile();
   t.true(stages.length >= 2, "multi-stage");
   for (const stage of stages) {
-    const m = /^node:(\d+)\.(\d+)\.(\d+)-bookworm-slim$/.exec(stage.from);
+    const m = /^node:(\d+)\.(\d+)\.(\d+)-trixie-slim$/.exec(stage.from);
     t.truthy(m, `FROM ${stage.from}`);
-    t.is(Number(m?.[1]), 20);
-    t.true(Number(m?.[2]) >= 19);
+    const major = Number(m?.[1]);
+    t.true(major >= 24 && major % 2 === 0, `Node ${major} is an LTS line still supported`);
   }
+});
+
+test("the code keeps running on the oldest Node.js the manifests allow", async (t) => {
+  const { engines } = JSON.parse(await read("package.json")) as { engines: { node: string } };
+  t.is(engines.node, ">=20.19");
 });
 
 test("the build stage uses the pinned pnpm and a frozen lockfile, with every workspace manifest copied first", async (t) => {
@@ -108,10 +113,11 @@ test("the runtime copies each daemon's pnpm deploy output from the build stage t
   }
 });
 
-test("the runtime has lvm2, util-linux and e2fsprogs, and runs as a numeric non-root user by default", async (t) => {
+test("the runtime has lvm2, util-linux, e2fsprogs and xfsprogs, and runs as a numeric non-root user by default", async (t) => {
   const runtime = (await dockerfile()).stages.at(-1)!;
   const install = runtime.instructions.find((i) => i.keyword === "RUN" && i.args.includes("apt-get install"));
-  for (const pkg of ["lvm2", "util-linux", "e2fsprogs"]) t.regex(install?.args ?? "", new RegExp(`\\b${pkg}\\b`));
+  for (const pkg of ["lvm2", "util-linux", "e2fsprogs", "xfsprogs"])
+    t.regex(install?.args ?? "", new RegExp(`\\b${pkg}\\b`));
   t.regex(install?.args ?? "", /--no-install-recommends/);
   t.regex(install?.args ?? "", /rm -rf \/var\/lib\/apt\/lists/);
   const user = runtime.instructions.filter((i) => i.keyword === "USER").at(-1)?.args;

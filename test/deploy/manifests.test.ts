@@ -1,10 +1,20 @@
 import { readdir, readFile } from "node:fs/promises";
 import { Ajv } from "ajv";
+import { parse } from "yaml";
 import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
 import { Service, type IContainer, type IPodSpec } from "kubernetes-models/v1";
 import { PROVISIONER, SC_PARAM_VOLUME_TYPE, DEFAULT_INIT_CONFIG_NAME, EXTENDER_DEFAULT_PORT } from "@nls/api";
 import { seedInitConfig } from "../crds/samples.js";
-import { deployDir, find, kustomize, kustomizeWithComponent, readYaml, type KubeObject } from "./render.js";
+import { openLocalInstall } from "../e2e/open-local-install.js";
+import {
+  deployDir,
+  find,
+  kustomize,
+  kustomizeOver,
+  kustomizeWithComponent,
+  readYaml,
+  type KubeObject,
+} from "./render.js";
 import { hasKubectl, testWithTool } from "./tools.js";
 
 const test = testWithTool(hasKubectl);
@@ -42,6 +52,7 @@ test("deploy/ renders exactly the base objects, in kube-system, without samples 
     "RoleBinding/kube-system/nls-agent",
     "RoleBinding/kube-system/nls-extender",
     "Service/kube-system/nls-extender",
+    "Service/kube-system/open-local-scheduler-extender",
     "ServiceAccount/kube-system/nls-agent",
     "ServiceAccount/kube-system/nls-extender",
     "ValidatingAdmissionPolicy//nls-agent-node-restriction",
@@ -69,7 +80,7 @@ test("the CRDs in deploy/ are the generated files in crds/", async (t) => {
   }
 });
 
-for (const dir of ["", "overlays/prometheus-operator", "samples"]) {
+for (const dir of ["", "migrate-from-open-local", "overlays/prometheus-operator", "samples"]) {
   test(`every built-in object of deploy/${dir} validates offline (kubernetes-models)`, async (t) => {
     const objects = (await kustomize(dir)).filter((o) => !isCustom(o));
     t.true(objects.length > 0);
@@ -221,6 +232,19 @@ test("the extender is one replica that surges on rollout and the Service reaches
   t.deepEqual(svc.spec?.selector, deploy.spec?.selector.matchLabels);
 });
 
+test("the alias Service open-local-scheduler-extender sends open-local's CSI driver to the same pods and port", async (t) => {
+  const objects = await kustomize();
+  const main = new Service(find(objects, "Service", "nls-extender") as never);
+  const alias = new Service(find(objects, "Service", "open-local-scheduler-extender") as never);
+  // open-local's CSI controller calls http://open-local-scheduler-extender:23000 in its own namespace.
+  t.is(alias.metadata?.namespace, "kube-system");
+  t.deepEqual(alias.spec?.selector, main.spec?.selector);
+  t.deepEqual(alias.spec?.ports, main.spec?.ports);
+  t.is(alias.spec?.ports?.[0]?.port, 23000);
+  // The ServiceMonitor selects app.kubernetes.io/name=nls-extender: the alias must not be scraped twice.
+  t.not(alias.metadata?.labels?.["app.kubernetes.io/name"], "nls-extender");
+});
+
 test("the scheduler configuration registers the extender as docs/extender-protocol.md shows, at the rendered Service", async (t) => {
   const config = await readYaml("deploy/scheduler/kube-scheduler-config.yaml");
   t.deepEqual(config, {
@@ -269,7 +293,10 @@ test("every kustomization and component under deploy/ renders, and deploy/README
       "",
       "base",
       "components/agent-nsenter",
+      "components/open-local-csi-driver",
       "components/prometheus-operator",
+      "components/second-scheduler",
+      "migrate-from-open-local",
       "overlays/prometheus-operator",
       "samples",
     ],
@@ -290,4 +317,103 @@ test("components/agent-nsenter switches the agent to the host's tools and mount 
   t.true(args.includes("--command-prefix=nsenter --mount=/proc/1/ns/mnt --"));
   t.true(args.includes("--mountinfo=/proc/1/mountinfo"));
   for (const obj of objects.filter((o) => !isCustom(o))) await t.notThrowsAsync(validateBuiltIn(obj), obj.kind);
+});
+
+test("components/second-scheduler runs kube-scheduler as nls-scheduler with deploy/'s extender entry and least privilege", async (t) => {
+  const objects = await kustomizeWithComponent("second-scheduler");
+  for (const obj of objects.filter((o) => !isCustom(o))) await t.notThrowsAsync(validateBuiltIn(obj), obj.kind);
+  const cm = find(objects, "ConfigMap", "nls-scheduler-config") as KubeObject & { data: Record<string, string> };
+  const config = parse(cm.data["config.yaml"]!) as {
+    profiles: Array<{ schedulerName: string }>;
+    extenders: unknown[];
+    leaderElection: { leaderElect: boolean; resourceNamespace: string; resourceName: string };
+    clientConnection?: unknown;
+  };
+  const main = await readYaml<{ extenders: unknown[] }>("deploy/scheduler/kube-scheduler-config.yaml");
+  t.deepEqual(config.extenders, main.extenders);
+  t.deepEqual(config.profiles, [{ schedulerName: "nls-scheduler" }]);
+  t.is(config.clientConnection, undefined, "in-cluster credentials");
+  t.deepEqual(config.leaderElection, {
+    leaderElect: true,
+    resourceNamespace: "kube-system",
+    resourceName: "nls-scheduler",
+  });
+
+  const deploy = new Deployment(find(objects, "Deployment", "nls-scheduler") as never);
+  const spec = deploy.spec!.template.spec!;
+  const c = only(spec);
+  t.is(spec.serviceAccountName, "nls-scheduler");
+  const mount = c.volumeMounts?.find((m) => m.name === "config");
+  t.is(spec.volumes?.find((v) => v.name === "config")?.configMap?.name, cm.metadata.name);
+  t.true(c.command?.includes(`--config=${mount?.mountPath}/config.yaml`));
+  t.like(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true });
+  t.regex(c.image ?? "", /^registry\.k8s\.io\/kube-scheduler:v1\.\d+\.\d+$/);
+
+  // The leader-election Lease is the only thing it may update beyond kube-scheduler's own roles.
+  const role = find(objects, "Role", "nls-scheduler-leader-election") as KubeObject & {
+    rules: Array<{ resources: string[]; verbs: string[]; resourceNames?: string[] }>;
+  };
+  t.deepEqual(role.rules.find((r) => r.verbs.includes("update"))?.resourceNames, [config.leaderElection.resourceName]);
+  const bound = objects
+    .filter((o) => o.kind.endsWith("Binding") && o.metadata.name.startsWith("nls-scheduler"))
+    .map((o) => (o as unknown as { roleRef: { name: string } }).roleRef.name)
+    .sort();
+  t.deepEqual(bound, [
+    "extension-apiserver-authentication-reader",
+    "nls-scheduler-leader-election",
+    "system:kube-scheduler",
+    "system:volume-scheduler",
+  ]);
+});
+
+test("components/open-local-csi-driver keeps open-local's CSI driver from its chart's manifests and drops what nls replaces", async (t) => {
+  const crd = (name: string) => ({
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name },
+    spec: {
+      group: name.split(".").slice(1).join("."),
+      names: { kind: "X", plural: name.split(".")[0] },
+      scope: "Cluster",
+      versions: [],
+    },
+  });
+  // What `helm template open-local <chart> --include-crds` gives, as far as the component cares.
+  const rendered = [
+    ...openLocalInstall,
+    { apiVersion: "storage.k8s.io/v1", kind: "CSIDriver", metadata: { name: "local.csi.aliyun.com" }, spec: {} },
+    {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: "open-local-lvm" },
+      provisioner: "local.csi.aliyun.com",
+    },
+    {
+      apiVersion: "csi.aliyun.com/v1alpha1",
+      kind: "NodeLocalStorageInitConfig",
+      metadata: { name: "open-local" },
+      spec: {},
+    },
+    crd("nodelocalstorages.csi.aliyun.com"),
+    crd("nodelocalstorageinitconfigs.csi.aliyun.com"),
+    crd("volumesnapshots.snapshot.storage.k8s.io"),
+  ];
+  const objects = await kustomizeOver(rendered, "open-local-csi-driver");
+  t.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+    "CSIDriver/local.csi.aliyun.com",
+    "CustomResourceDefinition/volumesnapshots.snapshot.storage.k8s.io",
+    "DaemonSet/open-local-agent",
+    "Deployment/open-local-controller",
+    "ServiceAccount/open-local",
+    "StorageClass/open-local-lvm",
+  ]);
+  const agent = find(objects, "DaemonSet", "open-local-agent") as unknown as { spec: { template: { spec: IPodSpec } } };
+  t.deepEqual(
+    agent.spec.template.spec.containers.map((c) => c.name),
+    ["driver-registrar", "csi-plugin"],
+  );
+  t.deepEqual(
+    find(objects, "Deployment", "open-local-controller"),
+    find(rendered as KubeObject[], "Deployment", "open-local-controller"),
+  );
 });

@@ -32,13 +32,26 @@ export async function kustomize(dir = ""): Promise<KubeObject[]> {
 }
 
 /** The base with one component of deploy/components applied, as an operator's overlay would. */
-export async function kustomizeWithComponent(component: string): Promise<KubeObject[]> {
+export const kustomizeWithComponent = (component: string): Promise<KubeObject[]> =>
+  overlay(component, (dir) => ({ resources: [relative(dir, `${deployDir}base`)] }));
+
+/** `objects` (an operator's own manifests) with one component of deploy/components applied. */
+export const kustomizeOver = (objects: object[], component: string): Promise<KubeObject[]> =>
+  overlay(component, async (dir) => {
+    await writeFile(`${dir}/objects.yaml`, objects.map((o) => stringify(o)).join("---\n"));
+    return { resources: ["objects.yaml"] };
+  });
+
+async function overlay(
+  component: string,
+  resources: (dir: string) => { resources: string[] } | Promise<{ resources: string[] }>,
+): Promise<KubeObject[]> {
   const dir = await mkdtemp(`${tmpdir()}/nls-overlay-`);
   try {
     await writeFile(
       `${dir}/kustomization.yaml`,
       stringify({
-        resources: [relative(dir, `${deployDir}base`)],
+        ...(await resources(dir)),
         components: [relative(dir, `${deployDir}components/${component}`)],
       }),
     );

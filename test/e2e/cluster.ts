@@ -197,6 +197,7 @@ export async function startCluster(): Promise<Cluster> {
       (await kubectl(["get", "namespace", "kube-system"])).exitCode === 0 ? true : undefined,
     );
 
+    let schedulers = 0;
     const cluster: Cluster = {
       dir,
       server,
@@ -215,10 +216,10 @@ export async function startCluster(): Promise<Cluster> {
         return path;
       },
       async startScheduler(configYaml) {
-        const cfg = join(dir, "scheduler-config.yaml");
+        const cfg = join(dir, `scheduler-config-${++schedulers}.yaml`);
         await writeFile(cfg, configYaml.replaceAll("${KUBECONFIG}", kubeconfig));
         const port = await freePort();
-        start("kube-scheduler", join(binDir, "kube-scheduler"), [
+        start(`kube-scheduler-${schedulers}`, join(binDir, "kube-scheduler"), [
           `--config=${cfg}`,
           "--bind-address=127.0.0.1",
           `--secure-port=${port}`,

@@ -18,6 +18,15 @@ test("pvAllocation reads node, VG and device; ignores other drivers", (t) => {
   delete attrs.metadata!.annotations;
   attrs.spec!.csi!.volumeAttributes = { vgName: "pool-1" };
   t.deepEqual(pvAllocation(attrs), { node: "n1", vg: "pool-1", bytes: Gi });
+  // What open-local's CSI driver writes for Device and MountPoint volumes: the path under the type's name.
+  const device = pv("f", { node: "n1", size: "100Gi" });
+  delete device.metadata!.annotations;
+  device.spec!.csi!.volumeAttributes = { volumeType: "Device", Device: "/dev/vdc" };
+  t.deepEqual(pvAllocation(device), { node: "n1", device: "/dev/vdc", bytes: 100 * Gi });
+  const mountPoint = pv("g", { node: "n1", size: "50Gi" });
+  delete mountPoint.metadata!.annotations;
+  mountPoint.spec!.csi!.volumeAttributes = { volumeType: "MountPoint", MountPoint: "/mnt/open-local/disk-1" };
+  t.deepEqual(pvAllocation(mountPoint), { node: "n1", mountPoint: "/mnt/open-local/disk-1", bytes: 50 * Gi });
   const broken = pv("e", { node: "n1", size: "1Gi" });
   broken.metadata!.annotations!["csi.aliyun.com/pv-allocated"] = "{nope";
   t.deepEqual(pvAllocation(broken), { node: "n1", vg: undefined, bytes: Gi });
@@ -27,6 +36,7 @@ test("allocation records round-trip and bad ones are ignored", (t) => {
   for (const a of [
     { node: "n1", vg: "pool-0", bytes: 5 * Gi },
     { node: "n1", device: "/dev/vdc", bytes: 7 * Gi },
+    { node: "n1", mountPoint: "/mnt/open-local/disk-1", bytes: 9 * Gi },
   ]) {
     t.deepEqual(parseAllocationRecord(JSON.stringify(allocationRecord(a))), a);
   }
@@ -37,6 +47,7 @@ test("allocation records round-trip and bad ones are ignored", (t) => {
     "[]",
     '{"node":"n1","volumeType":"LVM","bytes":-1,"vgName":"x"}',
     '{"node":"n1","volumeType":"LVM","bytes":1}',
+    '{"node":"n1","volumeType":"MountPoint","bytes":1}',
   ]) {
     t.is(parseAllocationRecord(raw), undefined, String(raw));
   }

@@ -11,7 +11,11 @@ import { isLocalPv, pvNode, type VolumeRequest } from "./request.js";
  * node views in, allocations out.
  */
 
-/** The allocation a provisioned local PV holds (node from affinity; VG/device from pv-allocated). */
+/**
+ * The allocation a provisioned local PV holds: node from its affinity; VG or device from the
+ * `csi.aliyun.com/pv-allocated` annotation, else from the volume attributes open-local's CSI driver
+ * writes (`vgName`; `Device` and `MountPoint` hold the path of a Device or MountPoint volume).
+ */
 export function pvAllocation(pv: V1PersistentVolume): Allocation | undefined {
   if (!isLocalPv(pv)) return undefined;
   const node = pvNode(pv);
@@ -33,8 +37,10 @@ export function pvAllocation(pv: V1PersistentVolume): Allocation | undefined {
   }
   const attrs = pv.spec?.csi?.volumeAttributes ?? {};
   vg ??= attrs.vgName || undefined;
+  device ??= attrs.Device || undefined;
   volumeType ??= attrs.volumeType;
   if (volumeType === "Device" && device) return { node, device, bytes: size.bytes };
+  if (volumeType === "MountPoint" && attrs.MountPoint) return { node, mountPoint: attrs.MountPoint, bytes: size.bytes };
   return { node, vg, bytes: size.bytes };
 }
 
@@ -43,20 +49,25 @@ export function pvAllocation(pv: V1PersistentVolume): Allocation | undefined {
  * restarted extender rebuilds its ledger from.
  *   {"node":"n1","volumeType":"LVM","vgName":"pool-0","bytes":10737418240}
  *   {"node":"n1","volumeType":"Device","device":"/dev/vdc","bytes":107374182400}
+ *   {"node":"n1","volumeType":"MountPoint","mountPoint":"/mnt/open-local/disk-1","bytes":107374182400}
  */
 export interface AllocationRecord {
   node: string;
-  volumeType: "LVM" | "Device";
+  volumeType: "LVM" | "Device" | "MountPoint";
   vgName?: string;
   device?: string;
+  mountPoint?: string;
   bytes: number;
 }
 
 export function allocationRecord(a: Allocation): AllocationRecord {
-  return a.device
-    ? { node: a.node, volumeType: "Device", device: a.device, bytes: a.bytes }
-    : { node: a.node, volumeType: "LVM", vgName: a.vg, bytes: a.bytes };
+  if (a.device) return { node: a.node, volumeType: "Device", device: a.device, bytes: a.bytes };
+  if (a.mountPoint) return { node: a.node, volumeType: "MountPoint", mountPoint: a.mountPoint, bytes: a.bytes };
+  return { node: a.node, volumeType: "LVM", vgName: a.vg, bytes: a.bytes };
 }
+
+/** The volume type an allocation is for. */
+export const allocationType = (a: Allocation): AllocationRecord["volumeType"] => allocationRecord(a).volumeType;
 
 export function parseAllocationRecord(raw: string | undefined): Allocation | undefined {
   if (!raw) return undefined;
@@ -72,6 +83,9 @@ export function parseAllocationRecord(raw: string | undefined): Allocation | und
   if (typeof r.bytes !== "number" || !Number.isSafeInteger(r.bytes) || r.bytes <= 0) return undefined;
   if (r.volumeType === "Device" && typeof r.device === "string" && r.device) {
     return { node: r.node, device: r.device, bytes: r.bytes };
+  }
+  if (r.volumeType === "MountPoint" && typeof r.mountPoint === "string" && r.mountPoint) {
+    return { node: r.node, mountPoint: r.mountPoint, bytes: r.bytes };
   }
   if (r.volumeType === "LVM" && typeof r.vgName === "string" && r.vgName) {
     return { node: r.node, vg: r.vgName, bytes: r.bytes };
@@ -93,8 +107,9 @@ export function chooseOnNode(
 ): { ok: true; allocation: Allocation } | { ok: false; reason: string } {
   const credit = own && own.node === view.name ? new Map([[view.name, [own]]]) : undefined;
   if (own && own.node === view.name) {
+    const ownUnit = own.device ?? own.mountPoint;
     const pinned: VolumeRequest =
-      own.device && request.kind === "device"
+      ownUnit && request.kind !== "lvm"
         ? request
         : request.kind === "lvm" && own.vg && (request.vgName === undefined || request.vgName === own.vg)
           ? { ...request, vgName: own.vg }
@@ -102,7 +117,7 @@ export function chooseOnNode(
     const p = new Placer([pinned], strategy, credit);
     if (p.place(nodeState(view, usage))) {
       const [a] = p.placements();
-      if (!own.device || a!.device === own.device) return { ok: true, allocation: a! };
+      if (!ownUnit || (a!.device ?? a!.mountPoint) === ownUnit) return { ok: true, allocation: a! };
     }
   }
   const p = new Placer([request], strategy, credit);
@@ -111,4 +126,4 @@ export function chooseOnNode(
 }
 
 export const describeAllocation = (a: Allocation): string =>
-  `${human(a.bytes)} on ${a.node}${a.vg ? ` vg ${a.vg}` : ""}${a.device ? ` device ${a.device}` : ""}`;
+  `${human(a.bytes)} on ${a.node}${a.vg ? ` vg ${a.vg}` : ""}${a.device ? ` device ${a.device}` : ""}${a.mountPoint ? ` mount point ${a.mountPoint}` : ""}`;

@@ -16,6 +16,8 @@ export interface Allocation {
   vg?: string;
   /** Device volumes: the whole device taken. */
   device?: string;
+  /** MountPoint volumes: the whole mount point taken (its path). */
+  mountPoint?: string;
   bytes: number;
 }
 
@@ -43,10 +45,12 @@ export type ReleaseCause = (typeof RELEASE_CAUSES)[number];
 export interface NodeUsage {
   /** Committed bytes per VG name. */
   vg: Map<string, number>;
-  /** Taken device name → claim key. */
+  /** Taken device or mount point (its path) → claim key. */
   devices: Map<string, string>;
   /** Committed bytes whose VG is not decided yet. */
   unplaced: number;
+  /** How many claims are counted on the node (volumes of every type, whatever their source). */
+  volumes: number;
 }
 
 const isEmpty = (u: NodeUsage): boolean => u.vg.size === 0 && u.devices.size === 0 && u.unplaced === 0;
@@ -112,7 +116,7 @@ export class Ledger {
   usageFor(node: string): NodeUsage {
     let u = this.usageByNode.get(node);
     if (!u) {
-      u = { vg: new Map(), devices: new Map(), unplaced: 0 };
+      u = { vg: new Map(), devices: new Map(), unplaced: 0, volumes: 0 };
       this.usageByNode.set(node, u);
     }
     return u;
@@ -208,8 +212,15 @@ export class Ledger {
     for (const key of [...this.entries.keys()].sort()) {
       const e = this.entries.get(key)!;
       if (!e.effective || !e.effectiveKind || (node !== undefined && e.effective.node !== node)) continue;
-      const { node: n, vg, device, bytes } = e.effective;
-      claims[key] = { source: e.effectiveKind, node: n, bytes, ...(vg ? { vg } : {}), ...(device ? { device } : {}) };
+      const { node: n, vg, device, mountPoint, bytes } = e.effective;
+      claims[key] = {
+        source: e.effectiveKind,
+        node: n,
+        bytes,
+        ...(vg ? { vg } : {}),
+        ...(device ? { device } : {}),
+        ...(mountPoint ? { mountPoint } : {}),
+      };
     }
     return { nodes, claims };
   }
@@ -235,9 +246,11 @@ export class Ledger {
 
   private apply(a: Allocation, key: string, sign: 1 | -1): void {
     const u = this.usageFor(a.node);
-    if (a.device) {
-      if (sign > 0) u.devices.set(a.device, key);
-      else if (u.devices.get(a.device) === key) u.devices.delete(a.device);
+    u.volumes += sign;
+    const unit = a.device ?? a.mountPoint;
+    if (unit) {
+      if (sign > 0) u.devices.set(unit, key);
+      else if (u.devices.get(unit) === key) u.devices.delete(unit);
     } else if (a.vg) {
       const v = (u.vg.get(a.vg) ?? 0) + sign * a.bytes;
       if (v === 0) u.vg.delete(a.vg);

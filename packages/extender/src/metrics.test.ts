@@ -29,3 +29,63 @@ test("open-local gauges: one series per selected VG/device/PV, label values esca
   s.ledger.set("pv:x", "pv", { node: 'odd"node\\x', vg: "pool-0", bytes: 3 * Gi });
   t.true(gauges.render(s).includes(`local_volume_group_used{nodename="odd\\"node\\\\x",vgname="pool-0"} ${3 * Gi}`));
 });
+
+/** The families open-local's Grafana dashboard (its chart's grafana.yaml) queries, with their labels. */
+const DASHBOARD_FAMILIES: Record<string, string[]> = {
+  local_allocated_num: ["nodename"],
+  local_volume_group_total: ["nodename", "vgname"],
+  local_volume_group_used: ["nodename", "vgname"],
+  local_device_total: ["nodename", "name", "type"],
+  local_device_available: ["nodename", "name", "type"],
+  local_device_bind: ["nodename", "name"],
+  local_mount_point_available: ["nodename", "name", "type"],
+  local_mount_point_bind: ["nodename", "name"],
+  local_local_pv: ["nodename", "pv_name", "pv_type", "pvc_name", "pvc_ns", "status", "storage_name"],
+};
+
+test("every family open-local's dashboard reads is exported with its labels; devices and mount points by state", (t) => {
+  const s = clusterWith([], 0);
+  s.applyNls(
+    nls("n1", {
+      vgs: [{ name: "pool-0", allocatable: 10 * Gi }],
+      devices: [
+        { name: "/dev/vdb", total: 100 * Gi, mediaType: "hdd" },
+        { name: "/dev/vdc", total: 200 * Gi, mediaType: "ssd" },
+        { name: "/dev/vdd", total: 50 * Gi, mediaType: "ssd" },
+      ],
+      selectedDevices: ["/dev/vdb", "/dev/vdd"],
+      mountPoints: [{ name: "/mnt/open-local/ssd-0", total: 200 * Gi, device: "/dev/vdc" }],
+    }),
+  );
+  s.applyPv(pv("pv-dev", { node: "n1", size: "100Gi", device: "/dev/vdb", claim: { namespace: "ns", name: "d" } }));
+  const mp = pv("pv-mp", { node: "n1", size: "150Gi", claim: { namespace: "ns", name: "m" } });
+  delete mp.metadata!.annotations;
+  mp.spec!.csi!.volumeAttributes = { volumeType: "MountPoint", MountPoint: "/mnt/open-local/ssd-0" };
+  s.applyPv(mp);
+  s.applyPv(pv("pv-lvm", { node: "n1", size: "3Gi", vgName: "pool-0", claim: { namespace: "ns", name: "l" } }));
+  const lines = new OpenLocalGauges().render(s).split("\n");
+  for (const [family, labels] of Object.entries(DASHBOARD_FAMILIES)) {
+    const series = lines.filter((l) => l.startsWith(`${family}{`));
+    t.true(series.length > 0, family);
+    for (const line of series) {
+      const names = [...line.matchAll(/([a-z_]+)="/g)].map((m) => m[1]);
+      t.deepEqual(names, labels, line);
+    }
+  }
+  for (const line of [
+    'local_allocated_num{nodename="n1"} 3',
+    `local_device_available{nodename="n1",name="/dev/vdb",type="hdd"} 0`,
+    `local_device_available{nodename="n1",name="/dev/vdd",type="ssd"} ${50 * Gi}`,
+    'local_device_bind{nodename="n1",name="/dev/vdd"} 0',
+    `local_mount_point_total{nodename="n1",name="/mnt/open-local/ssd-0",type="ssd"} ${200 * Gi}`,
+    `local_mount_point_available{nodename="n1",name="/mnt/open-local/ssd-0",type="ssd"} 0`,
+    'local_mount_point_bind{nodename="n1",name="/mnt/open-local/ssd-0"} 1',
+    `local_local_pv{nodename="n1",pv_name="pv-mp",pv_type="MountPoint",pvc_name="m",pvc_ns="ns",status="Bound",storage_name="/mnt/open-local/ssd-0"} ${150 * Gi}`,
+  ]) {
+    t.true(lines.includes(line), line);
+  }
+  t.false(
+    lines.some((l) => l.includes('name="/dev/vdc"')),
+    "a device that is not selected (it holds the mount point) is not reported as a device",
+  );
+});

@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { pvAllocation } from "./claims.js";
+import { allocationType, pvAllocation } from "./claims.js";
 import type { V1PersistentVolume } from "@kubernetes/client-node";
 import type { ClusterStore } from "./cache/store.js";
+import type { DeviceView } from "./node-view.js";
 import type { NodeState } from "./placement.js";
 import { FAILURE_KINDS, type FailureKind } from "./decide.js";
 import { RELEASE_CAUSES } from "./ledger.js";
@@ -9,8 +10,8 @@ import { RELEASE_CAUSES } from "./ledger.js";
 export type Verb = "filter" | "prioritize" | "reserve";
 
 /**
- * open-local's extender gauges (same names and labels, so dashboards keep working), computed from the
- * cache at scrape time, plus nls' own request, failure and reservation metrics.
+ * open-local's extender gauges (every family its Grafana dashboard reads, same names and labels),
+ * computed from the cache at scrape time, plus nls' own request, failure and reservation metrics.
  */
 export class ExtenderMetrics {
   readonly registry = new Registry();
@@ -90,21 +91,29 @@ const OPEN_LOCAL_FAMILIES = [
     "Committed bytes of a selected volume group: PVs, selected PVCs and reservations (open-local compatible).",
   ],
   ["local_device_total", "untyped", "Size in bytes of a selected device (open-local compatible)."],
-  ["local_device_bind", "gauge", "1 when a selected device holds a volume (open-local compatible)."],
   [
-    "local_mount_point_total",
-    "untyped",
-    "Size in bytes of a selected mount point (open-local compatible; nls does not schedule MountPoint volumes).",
-  ],
-  [
-    "local_mount_point_bind",
+    "local_device_available",
     "gauge",
-    "1 when a selected mount point holds a volume (open-local compatible; always 0).",
+    "Size in bytes of a selected device while it is free, 0 once it holds a volume (open-local compatible).",
+  ],
+  ["local_device_bind", "gauge", "1 when a selected device holds a volume (open-local compatible)."],
+  ["local_mount_point_total", "untyped", "Size in bytes of a selected mount point (open-local compatible)."],
+  [
+    "local_mount_point_available",
+    "gauge",
+    "Size in bytes of a selected mount point while it is free, 0 once it holds a volume (open-local compatible).",
+  ],
+  ["local_mount_point_bind", "gauge", "1 when a selected mount point holds a volume (open-local compatible)."],
+  [
+    "local_allocated_num",
+    "gauge",
+    "Local volumes counted on the node: PVs, reserved and selected PVCs, reservations (open-local compatible).",
   ],
 ] as const;
 
 /**
- * open-local's extender gauges, same names and labels so dashboards keep working. Rendered as text
+ * open-local's extender gauges: the families and labels its Grafana dashboard reads (`local_*`; the
+ * dashboard's node variable comes from `local_allocated_num`). Rendered as text
  * here rather than through prom-client: at 5,000 nodes these are ~25,000 series, and prom-client's
  * per-series label handling blocked the event loop for hundreds of milliseconds per scrape — time
  * every scheduling request waiting behind it would pay. A node's lines are kept until its
@@ -154,30 +163,25 @@ function nodeLines(name: string, state: NodeState, store: ClusterStore): string[
   const n = esc(name);
   const usage = store.ledger.usage(name);
   const view = state.view;
-  const status = store.nlsObject(name)?.status;
-  const selected = new Set(status?.filteredStorageInfo?.mountPoints ?? []);
-  const mps = (status?.nodeStorageInfo?.mountPoints ?? []).filter((mp) => mp?.name && selected.has(mp.name));
+  const devices = view.devices.filter((d) => d.kind === "device");
+  const mps = view.devices.filter((d) => d.kind === "mountpoint");
+  const taken = (d: DeviceView) => usage?.devices.has(d.name) ?? false;
   const join = <T>(items: readonly T[], line: (x: T) => string) => items.map(line).join("\n");
+  const sized = (family: string, d: DeviceView, value: number) =>
+    `${family}{nodename="${n}",name="${esc(d.name)}",type="${esc(d.mediaType)}"} ${value}`;
   return [
     join(view.vgs, (vg) => `local_volume_group_total{nodename="${n}",vgname="${esc(vg.name)}"} ${vg.allocatable}`),
     join(
       view.vgs,
       (vg) => `local_volume_group_used{nodename="${n}",vgname="${esc(vg.name)}"} ${usage?.vg.get(vg.name) ?? 0}`,
     ),
-    join(
-      view.devices,
-      (d) => `local_device_total{nodename="${n}",name="${esc(d.name)}",type="${esc(d.mediaType)}"} ${d.total}`,
-    ),
-    join(
-      view.devices,
-      (d) => `local_device_bind{nodename="${n}",name="${esc(d.name)}"} ${usage?.devices.has(d.name) ? 1 : 0}`,
-    ),
-    join(
-      mps,
-      (mp) =>
-        `local_mount_point_total{nodename="${n}",name="${esc(mp.name)}",type="${esc(mp.fsType ?? "")}"} ${mp.total ?? 0}`,
-    ),
-    join(mps, (mp) => `local_mount_point_bind{nodename="${n}",name="${esc(mp.name)}"} 0`),
+    join(devices, (d) => sized("local_device_total", d, d.total)),
+    join(devices, (d) => sized("local_device_available", d, taken(d) ? 0 : d.total)),
+    join(devices, (d) => `local_device_bind{nodename="${n}",name="${esc(d.name)}"} ${taken(d) ? 1 : 0}`),
+    join(mps, (d) => sized("local_mount_point_total", d, d.total)),
+    join(mps, (d) => sized("local_mount_point_available", d, taken(d) ? 0 : d.total)),
+    join(mps, (d) => `local_mount_point_bind{nodename="${n}",name="${esc(d.name)}"} ${taken(d) ? 1 : 0}`),
+    `local_allocated_num{nodename="${n}"} ${usage?.volumes ?? 0}`,
   ];
 }
 
@@ -187,11 +191,11 @@ function pvLine(pv: V1PersistentVolume): string {
   const labels = [
     `nodename="${esc(a.node)}"`,
     `pv_name="${esc(pv.metadata?.name ?? "")}"`,
-    `pv_type="${a.device ? "Device" : "LVM"}"`,
+    `pv_type="${allocationType(a)}"`,
     `pvc_name="${esc(pv.spec?.claimRef?.name ?? "")}"`,
     `pvc_ns="${esc(pv.spec?.claimRef?.namespace ?? "")}"`,
     `status="${esc(pv.status?.phase ?? "")}"`,
-    `storage_name="${esc(a.device ?? a.vg ?? "")}"`,
+    `storage_name="${esc(a.device ?? a.mountPoint ?? a.vg ?? "")}"`,
   ];
   return `local_local_pv{${labels.join(",")}} ${a.bytes}`;
 }

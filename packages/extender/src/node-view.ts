@@ -12,11 +12,18 @@ export interface VgView {
   total: number;
 }
 
+/**
+ * A unit a volume takes whole: a block device (Device volumes) or a mounted filesystem (MountPoint
+ * volumes), named by its path.
+ */
 export interface DeviceView {
   name: string;
+  kind: UnitKind;
   mediaType: string;
   total: number;
 }
+
+export type UnitKind = "device" | "mountpoint";
 
 export interface NodeView {
   name: string;
@@ -24,7 +31,10 @@ export interface NodeView {
   vgs: VgView[];
   /** Index of `vgs` by name. */
   vgIndex: Map<string, number>;
-  /** Selected devices that can take a volume, sorted by size then name (smallest fit comes first). */
+  /**
+   * Selected devices and mount points that can take a volume, sorted by size then name (smallest fit
+   * comes first). Their paths never collide (`/dev/…` against mount points), so one list serves both.
+   */
   devices: DeviceView[];
   allocatable: number;
   /** Selected VGs that exist but cannot take volumes, with why (shown in failure reasons). */
@@ -39,6 +49,7 @@ export function nodeViewFromNls(name: string, nls: NodeLocalStorage): NodeView {
   const filtered = nls.status?.filteredStorageInfo;
   const selectedVgs = new Set(Array.isArray(filtered?.volumeGroups) ? filtered.volumeGroups : []);
   const selectedDevices = new Set(Array.isArray(filtered?.devices) ? filtered.devices : []);
+  const selectedMountPoints = new Set(Array.isArray(filtered?.mountPoints) ? filtered.mountPoints : []);
 
   const vgs: VgView[] = [];
   const unusableVgs = new Map<string, string>();
@@ -54,11 +65,25 @@ export function nodeViewFromNls(name: string, nls: NodeLocalStorage): NodeView {
   vgs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const devices: DeviceView[] = [];
+  const mediaTypes = new Map<string, string>();
   for (const d of Array.isArray(info?.deviceInfo) ? info.deviceInfo : []) {
     const devName = str(d?.name);
+    if (devName) mediaTypes.set(devName, str(d.mediaType));
     if (!devName || !selectedDevices.has(devName)) continue;
     if (d.readOnly === true || d.condition === "DiskFault") continue;
-    devices.push({ name: devName, mediaType: str(d.mediaType), total: num(d.total) });
+    devices.push({ name: devName, kind: "device", mediaType: str(d.mediaType), total: num(d.total) });
+  }
+  // A mount point's media type is its device's, as open-local reads it.
+  for (const mp of Array.isArray(info?.mountPoints) ? info.mountPoints : []) {
+    const path = str(mp?.name);
+    if (!path || !selectedMountPoints.has(path)) continue;
+    if (mp.readOnly === true || mp.condition === "DiskFault") continue;
+    devices.push({
+      name: path,
+      kind: "mountpoint",
+      mediaType: mediaTypes.get(str(mp.device)) ?? "",
+      total: num(mp.total),
+    });
   }
   devices.sort((a, b) => a.total - b.total || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 

@@ -23,6 +23,7 @@ const usage = (vg: Record<string, number>, devices: string[] = [], unplaced = 0)
   vg: new Map(Object.entries(vg).map(([k, v]) => [k, v * Gi])),
   devices: new Map(devices.map((d) => [d, "x"])),
   unplaced: unplaced * Gi,
+  volumes: Object.keys(vg).length + devices.length,
 });
 
 const twoVgs = nodeViewFromNls(
@@ -186,22 +187,110 @@ const deviceCases: Array<{ title: string; requests: VolumeRequest[]; taken?: str
   },
 ];
 
-for (const c of deviceCases) {
-  test(`device: ${c.title}`, (t) => {
-    const p = new Placer(c.requests, "binpack");
-    const ok = p.place(nodeState(devices, usage({}, c.taken ?? [])));
-    if (Array.isArray(c.expect)) {
-      t.true(ok);
-      t.deepEqual(
-        p.placements().map((a) => a.device),
-        c.expect,
-      );
-    } else {
-      t.false(ok);
-      t.is(p.explain(), c.expect);
-    }
-  });
+// Mount points on their own disks (not selected as devices), and one selected device.
+const mixed = nodeViewFromNls(
+  "n1",
+  nls("n1", {
+    devices: [
+      { name: "/dev/vdb", total: 200 * Gi, mediaType: "hdd" },
+      { name: "/dev/vdc", total: 100 * Gi, mediaType: "ssd" },
+      { name: "/dev/vdd", total: 300 * Gi, mediaType: "ssd" },
+      { name: "/dev/vde", total: 80 * Gi, mediaType: "ssd" },
+    ],
+    selectedDevices: ["/dev/vde"],
+    mountPoints: [
+      { name: "/mnt/open-local/hdd-0", total: 200 * Gi, device: "/dev/vdb" },
+      { name: "/mnt/open-local/ssd-0", total: 100 * Gi, device: "/dev/vdc" },
+      { name: "/mnt/open-local/ssd-1", total: 300 * Gi, device: "/dev/vdd" },
+    ],
+  }),
+);
+const mp = (claim: string, gi: number, mediaType?: string): VolumeRequest => ({
+  kind: "mountpoint",
+  claim,
+  bytes: gi * Gi,
+  mediaType,
+});
+
+const mountPointCases: Array<{
+  title: string;
+  requests: VolumeRequest[];
+  taken?: string[];
+  expect: string[] | string;
+}> = [
+  {
+    title: "the smallest mount point that fits, its media type its device's",
+    requests: [mp("a", 60, "ssd")],
+    expect: ["/mnt/open-local/ssd-0"],
+  },
+  { title: "hdd", requests: [mp("a", 60, "hdd")], expect: ["/mnt/open-local/hdd-0"] },
+  {
+    title: "a mount point volume never takes a device, even a smaller one that fits",
+    requests: [mp("a", 50)],
+    expect: ["/mnt/open-local/ssd-0"],
+  },
+  {
+    title: "a device volume never takes a mount point",
+    requests: [dev("a", 90)],
+    expect: "no free devices for any ≥ 90Gi (free devices: /dev/vde ssd 80Gi)",
+  },
+  {
+    title: "taken mount points are skipped",
+    requests: [mp("a", 60, "ssd")],
+    taken: ["/mnt/open-local/ssd-0"],
+    expect: ["/mnt/open-local/ssd-1"],
+  },
+  {
+    title: "a pod with both kinds gets one of each",
+    requests: [mp("a", 90, "ssd"), dev("b", 70)],
+    expect: ["/mnt/open-local/ssd-0", "/dev/vde"],
+  },
+  {
+    title: "nothing fits: the free mount points are listed",
+    requests: [mp("a", 250, "ssd")],
+    taken: ["/mnt/open-local/ssd-1"],
+    expect:
+      "no free mount points for ssd ≥ 250Gi (free mount points: /mnt/open-local/ssd-0 ssd 100Gi, /mnt/open-local/hdd-0 hdd 200Gi)",
+  },
+];
+
+for (const [kind, view, table] of [
+  ["device", devices, deviceCases],
+  ["mount point", mixed, mountPointCases],
+] as const) {
+  for (const c of table) {
+    test(`${kind}: ${c.title}`, (t) => {
+      const p = new Placer(c.requests, "binpack");
+      const ok = p.place(nodeState(view, usage({}, c.taken ?? [])));
+      if (Array.isArray(c.expect)) {
+        t.true(ok);
+        t.deepEqual(
+          p.placements().map((a) => a.device ?? a.mountPoint),
+          c.expect,
+        );
+      } else {
+        t.false(ok);
+        t.is(p.explain(), c.expect);
+      }
+    });
+  }
 }
+
+test("a placement names a mount point as mountPoint and a device as device", (t) => {
+  const p = new Placer([mp("a", 90, "ssd"), dev("b", 70)], "binpack");
+  t.true(p.place(nodeState(mixed, undefined)));
+  t.deepEqual(p.placements(), [
+    { node: "n1", mountPoint: "/mnt/open-local/ssd-0", bytes: 90 * Gi },
+    { node: "n1", device: "/dev/vde", bytes: 70 * Gi },
+  ]);
+});
+
+test("utilisation of a mount point volume counts the mount points only, not the devices", (t) => {
+  const p = new Placer([mp("a", 60, "ssd")], "binpack");
+  t.true(p.place(nodeState(mixed, usage({}, ["/mnt/open-local/hdd-0"]))));
+  // capacity: 200 + 100 + 300 (mount points); used: hdd-0 (taken) + ssd-0 (this volume).
+  t.deepEqual(p.utilisationAfter(), { used: 300 * Gi, capacity: 600 * Gi });
+});
 
 test("place: a pod's own reservation is credited back on its node", (t) => {
   const credit = new Map([["n1", [{ node: "n1", vg: "pool-1", bytes: 40 * Gi }]]]);

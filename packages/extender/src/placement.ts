@@ -1,12 +1,12 @@
 import { formatBytesHuman as human } from "@nls/api";
 import type { Allocation, NodeUsage } from "./ledger.js";
-import type { NodeView } from "./node-view.js";
+import type { NodeView, UnitKind } from "./node-view.js";
 import type { VolumeRequest } from "./request.js";
 import { score, type Strategy } from "./scoring.js";
 
 /**
  * A node's free space as the placer reads it: bins are its selected VGs (free bytes) then its selected
- * devices (size, or -1 when taken). Kept up to date by the cache whenever the node's NLS or its ledger
+ * devices and mount points (size, or -1 when taken). Kept up to date by the cache whenever the node's NLS or its ledger
  * usage changes, so a request only copies a few numbers per node.
  */
 export interface NodeState {
@@ -73,7 +73,7 @@ const HEURISTIC_BUDGET = 2_000;
 
 /**
  * Fits a pod's volumes into one node at a time. Bins are the node's selected VGs (shared, by free bytes)
- * and devices (exclusive, by size). The search is depth-first over the volumes, largest first; at each
+ * and devices and mount points (exclusive, by size; a volume only goes into a unit of its own kind). The search is depth-first over the volumes, largest first; at each
  * volume it tries the bins in the strategy's order (binpack: tightest VG first; spread: emptiest first;
  * devices: always the smallest that fits), so its first leaf *is* the greedy answer, and backtracking
  * finds a placement whenever one exists (open-local's single greedy pass can miss one).
@@ -96,9 +96,10 @@ export class Placer {
   capacityAfter = 0;
   private steps = 0;
   private budget = 0;
-  /** Σ bytes the pod's LVM volumes need, and whether any volume is a device. */
+  /** Σ bytes the pod's LVM volumes need, and whether any volume is a device or a mount point. */
   readonly lvmBytes: number;
   readonly hasDevices: boolean;
+  readonly hasMountPoints: boolean;
   /** The largest volume that may go into any VG (requests are sorted largest first). */
   private readonly largestLoose: number;
 
@@ -110,13 +111,10 @@ export class Placer {
   ) {
     this.assign = new Int32Array(Math.max(1, requests.length));
     let lvm = 0;
-    let dev = false;
-    for (const r of requests) {
-      if (r.kind === "lvm") lvm += r.bytes;
-      else dev = true;
-    }
+    for (const r of requests) if (r.kind === "lvm") lvm += r.bytes;
     this.lvmBytes = lvm;
-    this.hasDevices = dev;
+    this.hasDevices = requests.some((r) => r.kind === "device");
+    this.hasMountPoints = requests.some((r) => r.kind === "mountpoint");
     this.largestLoose = requests.find((r) => r.kind === "lvm" && r.vgName === undefined)?.bytes ?? 0;
     this.budget = requests.length <= EXACT_LIMIT ? EXACT_BUDGET : HEURISTIC_BUDGET;
     // Everything the outcome on a given state depends on, but the claim names (reasons never name them).
@@ -208,7 +206,7 @@ export class Placer {
     }
     const devices = this.view!.devices;
     for (let j = 0; j < devices.length; j++) {
-      if (free[this.nVg + j]! < r.bytes) continue;
+      if (free[this.nVg + j]! < r.bytes || devices[j]!.kind !== r.kind) continue;
       if (r.mediaType !== undefined && devices[j]!.mediaType !== r.mediaType) continue;
       return this.nVg + j;
     }
@@ -220,9 +218,11 @@ export class Placer {
     const view = this.view!;
     return this.requests.map((r, i) => {
       const bin = this.assign[i]!;
-      return bin < this.nVg
-        ? { node: view.name, vg: view.vgs[bin]!.name, bytes: r.bytes }
-        : { node: view.name, device: view.devices[bin - this.nVg]!.name, bytes: r.bytes };
+      if (bin < this.nVg) return { node: view.name, vg: view.vgs[bin]!.name, bytes: r.bytes };
+      const unit = view.devices[bin - this.nVg]!;
+      return unit.kind === "device"
+        ? { node: view.name, device: unit.name, bytes: r.bytes }
+        : { node: view.name, mountPoint: unit.name, bytes: r.bytes };
     });
   }
 
@@ -248,9 +248,10 @@ export class Placer {
       }
       used += this.lvmBytes;
     }
-    if (this.hasDevices) {
+    if (this.hasDevices || this.hasMountPoints) {
       for (let j = 0; j < view.devices.length; j++) {
         const d = view.devices[j]!;
+        if (!(d.kind === "device" ? this.hasDevices : this.hasMountPoints)) continue;
         capacity += d.total;
         if (this.free[this.nVg + j]! < 0) used += d.total;
       }
@@ -271,9 +272,9 @@ export class Placer {
       `vg ${view.vgs[i]!.name}: need ${human(need)}, free ${human(Math.max(0, this.free[i]!))} of ${human(view.vgs[i]!.allocatable)}`;
     const named = new Map<string, number>();
     const loose: number[] = [];
-    const devices: Array<{ bytes: number; mediaType?: string }> = [];
+    const units: Array<{ kind: UnitKind; bytes: number; mediaType?: string }> = [];
     for (const r of this.requests) {
-      if (r.kind === "device") devices.push(r);
+      if (r.kind !== "lvm") units.push(r);
       else if (r.vgName !== undefined) named.set(r.vgName, (named.get(r.vgName) ?? 0) + r.bytes);
       else loose.push(r.bytes);
     }
@@ -308,12 +309,17 @@ export class Placer {
         }
       }
     }
-    if (devices.length > 0 && reasons.length === 0) {
-      const need = devices.map((d) => `${d.mediaType ?? "any"} ≥ ${human(d.bytes)}`).join(", ");
+    for (const [kind, noun] of [
+      ["device", "devices"],
+      ["mountpoint", "mount points"],
+    ] as const) {
+      const asked = units.filter((u) => u.kind === kind);
+      if (asked.length === 0 || reasons.length > 0) continue;
+      const need = asked.map((d) => `${d.mediaType ?? "any"} ≥ ${human(d.bytes)}`).join(", ");
       const free = view.devices
-        .filter((_, j) => this.free[this.nVg + j]! >= 0)
+        .filter((d, j) => d.kind === kind && this.free[this.nVg + j]! >= 0)
         .map((d) => `${d.name} ${d.mediaType || "?"} ${human(d.total)}`);
-      reasons.push(`no free devices for ${need} (free devices: ${free.join(", ") || "none"})`);
+      reasons.push(`no free ${noun} for ${need} (free ${noun}: ${free.join(", ") || "none"})`);
     }
     return reasons.join("; ") || "volumes do not fit";
   }
@@ -334,8 +340,9 @@ export class Placer {
         if (a.vg !== undefined) {
           const i = view.vgIndex.get(a.vg);
           if (i !== undefined) this.free[i] = this.free[i]! + a.bytes;
-        } else if (a.device !== undefined) {
-          const j = view.devices.findIndex((d) => d.name === a.device);
+        } else if ((a.device ?? a.mountPoint) !== undefined) {
+          const unit = a.device ?? a.mountPoint;
+          const j = view.devices.findIndex((d) => d.name === unit);
           if (j >= 0) this.free[this.nVg + j] = view.devices[j]!.total;
         }
       }
@@ -401,10 +408,10 @@ export class Placer {
       }
       return n;
     }
-    // Devices are sorted by size already, so index order is smallest-fit order.
+    // Devices and mount points are sorted by size already, so index order is smallest-fit order.
     for (let j = 0; j < view.devices.length; j++) {
       const d = view.devices[j]!;
-      if (this.free[this.nVg + j]! < r.bytes) continue;
+      if (this.free[this.nVg + j]! < r.bytes || d.kind !== r.kind) continue;
       if (r.mediaType !== undefined && d.mediaType !== r.mediaType) continue;
       this.order[base + n++] = this.nVg + j;
     }

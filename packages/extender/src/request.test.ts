@@ -8,7 +8,7 @@ function cluster(): ClusterStore {
   s.applyStorageClass(storageClass("lvm", { volumeType: "LVM" }));
   s.applyStorageClass(storageClass("lvm-pool0", { volumeType: "LVM", vgName: "pool-0" }));
   s.applyStorageClass(storageClass("ssd", { volumeType: "Device", mediaType: "ssd" }));
-  s.applyStorageClass(storageClass("mp", { volumeType: "MountPoint" }));
+  s.applyStorageClass(storageClass("mp", { volumeType: "MountPoint", mediaType: "hdd" }));
   s.applyStorageClass(storageClass("weird", { volumeType: "Tape" }));
   s.applyStorageClass(storageClass("ebs", {}, "ebs.csi.aws.com"));
   return s;
@@ -30,13 +30,15 @@ test("unbound local PVCs become requests, largest first, with class parameters",
   s.applyPvc(pvc("ns", "a", { className: "lvm", size: "10Gi" }));
   s.applyPvc(pvc("ns", "b", { className: "lvm-pool0", size: "30Gi" }));
   s.applyPvc(pvc("ns", "c", { className: "ssd", size: "20Gi" }));
-  const st = podStorage(pod("ns", "p", ["a", "b", "c", "a"]), s);
+  s.applyPvc(pvc("ns", "d", { className: "mp", size: "15Gi" }));
+  const st = podStorage(pod("ns", "p", ["a", "b", "c", "a", "d"]), s);
   t.deepEqual(st.requests, [
     { kind: "lvm", claim: "ns/b", bytes: 30 * Gi, vgName: "pool-0" },
     { kind: "device", claim: "ns/c", bytes: 20 * Gi, mediaType: "ssd" },
+    { kind: "mountpoint", claim: "ns/d", bytes: 15 * Gi, mediaType: "hdd" },
     { kind: "lvm", claim: "ns/a", bytes: 10 * Gi, vgName: undefined },
   ]);
-  t.deepEqual(st.claims, ["ns/a", "ns/b", "ns/c"]);
+  t.deepEqual(st.claims, ["ns/a", "ns/b", "ns/c", "ns/d"]);
   t.false(isPassThrough(st));
 });
 
@@ -59,18 +61,16 @@ test("a PVC with selected-node pins without asking for space again", (t) => {
   t.deepEqual(st.requests, []);
 });
 
-test("unsupported volume types and bad sizes are reported, not ignored", (t) => {
+test("unknown volume types and bad sizes are reported, not ignored", (t) => {
   const s = cluster();
-  s.applyPvc(pvc("ns", "m", { className: "mp", size: "1Gi" }));
   s.applyPvc(pvc("ns", "w", { className: "weird", size: "1Gi" }));
   s.applyPvc(pvc("ns", "bad", { className: "lvm", size: "lots" }));
   s.applyPvc(pvc("ns", "none", { className: "lvm" }));
-  const st = podStorage(pod("ns", "p", ["m", "w", "bad", "none"]), s);
-  t.is(st.invalid.length, 4);
-  t.regex(st.invalid[0]!, /^pvc ns\/m: volumeType MountPoint \(class mp\) is not supported/);
-  t.is(st.invalid[1], 'pvc ns/w: unknown volumeType "Tape" in class weird');
-  t.regex(st.invalid[2]!, /^pvc ns\/bad: invalid quantity "lots"/);
-  t.is(st.invalid[3], "pvc ns/none: no storage request");
+  const st = podStorage(pod("ns", "p", ["w", "bad", "none"]), s);
+  t.is(st.invalid.length, 3);
+  t.is(st.invalid[0], 'pvc ns/w: unknown volumeType "Tape" in class weird');
+  t.regex(st.invalid[1]!, /^pvc ns\/bad: invalid quantity "lots"/);
+  t.is(st.invalid[2], "pvc ns/none: no storage request");
 });
 
 test("pvcSize falls back to limits and refuses zero", (t) => {

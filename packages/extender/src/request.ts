@@ -9,6 +9,7 @@ import {
   tryParseBytes,
   type WirePod,
 } from "@nls/api";
+import type { UnitKind } from "./node-view.js";
 
 /** A StorageClass of ours, with the parameters the extender reads. */
 export interface LocalClass {
@@ -27,7 +28,21 @@ export interface ObjectLookup {
 
 export type VolumeRequest =
   | { kind: "lvm"; claim: string; bytes: number; vgName?: string }
-  | { kind: "device"; claim: string; bytes: number; mediaType?: string };
+  | { kind: UnitKind; claim: string; bytes: number; mediaType?: string };
+
+/** What a volume of a local class asks for on a node (LVM the default, as open-local). */
+export function volumeRequest(cls: LocalClass, claim: string, bytes: number): VolumeRequest | { invalid: string } {
+  switch (cls.volumeType) {
+    case "LVM":
+      return { kind: "lvm", claim, bytes, vgName: cls.vgName };
+    case "Device":
+      return { kind: "device", claim, bytes, mediaType: cls.mediaType };
+    case "MountPoint":
+      return { kind: "mountpoint", claim, bytes, mediaType: cls.mediaType };
+    default:
+      return { invalid: `unknown volumeType ${JSON.stringify(cls.volumeType)} in class ${cls.name}` };
+  }
+}
 
 export interface PodStorage {
   /** Unbound, unscheduled local PVCs to place, largest first (the order placement searches in). */
@@ -113,17 +128,9 @@ export function podStorage(pod: WirePod, lookup: ObjectLookup): PodStorage {
       out.invalid.push(`pvc ${key}: ${size.error}`);
       continue;
     }
-    if (cls.volumeType === "LVM") {
-      out.requests.push({ kind: "lvm", claim: key, bytes: size.bytes, vgName: cls.vgName });
-    } else if (cls.volumeType === "Device") {
-      out.requests.push({ kind: "device", claim: key, bytes: size.bytes, mediaType: cls.mediaType });
-    } else if (cls.volumeType === "MountPoint") {
-      out.invalid.push(
-        `pvc ${key}: volumeType MountPoint (class ${cls.name}) is not supported by nls; use LVM or Device`,
-      );
-    } else {
-      out.invalid.push(`pvc ${key}: unknown volumeType ${JSON.stringify(cls.volumeType)} in class ${cls.name}`);
-    }
+    const request = volumeRequest(cls, key, size.bytes);
+    if ("invalid" in request) out.invalid.push(`pvc ${key}: ${request.invalid}`);
+    else out.requests.push(request);
   }
   out.requests.sort((a, b) => b.bytes - a.bytes || (a.claim < b.claim ? -1 : 1));
   return out;

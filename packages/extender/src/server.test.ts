@@ -3,7 +3,7 @@ import test from "ava";
 import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
 import { createLogger } from "@nls/daemon";
 import type { ClusterStore } from "./cache/store.js";
-import { Gi, lease, nls, pod, pv, pvc } from "@nls/testkit";
+import { Gi, lease, nls, pod, pv, pvc, storageClass } from "@nls/testkit";
 import { clusterWith } from "../testing/cluster.js";
 import { ExtenderMetrics } from "./metrics.js";
 import type { ClaimWriter } from "./routes/context.js";
@@ -246,6 +246,90 @@ test("reserve answers 500 Insufficient when the VG is full, and changes nothing"
   t.is(await res.text(), "Insufficient LVM storage on node n2 for 30Gi: vg pool-0: need 30Gi, free 10Gi of 150Gi");
   t.is(h.writes.length, 0);
   t.is(h.store.ledger.effective("default/data"), undefined);
+});
+
+test("reserve answers Device and MountPoint volumes in the fields open-local's CSI driver reads", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  h.store.applyNls(
+    nls("n1", {
+      vgs: [{ name: "pool-0", allocatable: 100 * Gi }],
+      devices: [
+        { name: "/dev/vdc", total: 100 * Gi, mediaType: "ssd" },
+        { name: "/dev/vdd", total: 100 * Gi, mediaType: "hdd" },
+      ],
+      selectedDevices: ["/dev/vdc"],
+      mountPoints: [{ name: "/mnt/open-local/hdd-0", total: 100 * Gi, device: "/dev/vdd" }],
+    }),
+  );
+  h.store.applyStorageClass(storageClass("ssd", { volumeType: "Device", mediaType: "ssd" }));
+  h.store.applyStorageClass(storageClass("mp-hdd", { volumeType: "MountPoint", mediaType: "hdd" }));
+  h.store.applyPvc(pvc("default", "raw", { className: "ssd", size: "80Gi" }));
+  h.store.applyPvc(pvc("default", "dir", { className: "mp-hdd", size: "80Gi" }));
+  h.store.applyPvc(pvc("default", "dir-2", { className: "mp-hdd", size: "80Gi" }));
+  for (const [claim, volumeType, device, disk] of [
+    ["raw", "Device", "/dev/vdc", ""],
+    ["dir", "MountPoint", "", "/mnt/open-local/hdd-0"],
+  ] as const) {
+    const res = await post(reserveUrl(h, claim, `volumeType=${volumeType}&nodeName=n1`), "");
+    t.deepEqual(await res.json(), {
+      node: "n1",
+      vgName: "",
+      device,
+      disk,
+      volumeType,
+      persistentVolumeClaim: `default/${claim}`,
+    });
+  }
+  t.deepEqual(h.writes.at(-1), [
+    "default/dir",
+    ANNOTATION_NLS_ALLOCATION,
+    JSON.stringify({ node: "n1", volumeType: "MountPoint", mountPoint: "/mnt/open-local/hdd-0", bytes: 80 * Gi }),
+  ]);
+  // The only hdd mount point is taken: the second one is refused as Insufficient (the pod is rescheduled).
+  const second = await post(reserveUrl(h, "dir-2", "volumeType=MountPoint&nodeName=n1"), "");
+  t.is(second.status, 500);
+  t.is(
+    await second.text(),
+    "Insufficient MountPoint storage on node n1 for 80Gi: no free mount points for hdd ≥ 80Gi (free mount points: none)",
+  );
+});
+
+/**
+ * open-local's CSI driver reschedules the pod only when the error text contains `Insufficient`; any
+ * other error is retried on the same node forever. Every refusal for want of space on the node must
+ * say it, and no other refusal may.
+ */
+test("reserve: every refusal for lack of space on the node says Insufficient, and no other does", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  h.store.applyStorageClass(storageClass("ssd", { volumeType: "Device", mediaType: "ssd" }));
+  h.store.applyStorageClass(storageClass("mp", { volumeType: "MountPoint" }));
+  h.store.applyPvc(pvc("default", "raw", { className: "ssd", size: "1Gi" }));
+  h.store.applyPvc(pvc("default", "dir", { className: "mp", size: "1Gi" }));
+  h.store.applyPvc(pvc("default", "huge", { className: "lvm", size: "1Ti" }));
+  h.store.applyPvc(pvc("default", "sizeless", { className: "lvm" }));
+  // [claim, query, status, for lack of space]
+  const cases: Array<[string, string, number, boolean]> = [
+    ["huge", "nodeName=n1&volumeType=LVM", 500, true],
+    ["data", "nodeName=n2&volumeType=LVM", 500, true],
+    ["data", "nodeName=n1&volumeType=LVM&vgName=pool-9", 500, true],
+    ["data", "nodeName=no-such-node&volumeType=LVM", 500, true],
+    ["raw", "nodeName=n1&volumeType=Device", 500, true],
+    ["dir", "nodeName=n1&volumeType=MountPoint", 500, true],
+    ["data", "volumeType=LVM", 400, false],
+    ["data", "nodeName=n1&volumeType=Tape", 400, false],
+    ["sizeless", "nodeName=n1&volumeType=LVM", 400, false],
+    ["missing", "nodeName=n1&volumeType=LVM", 404, false],
+  ];
+  for (const [claim, query, status, space] of cases) {
+    const res = await post(reserveUrl(h, claim, query), "");
+    t.is(res.status, status, `${claim}?${query}`);
+    const text = await res.text();
+    if (space) t.regex(text, /^Insufficient /, `${claim}?${query}`);
+    else t.notRegex(text, /Insufficient/, `${claim}?${query}`);
+  }
+  t.deepEqual(h.writes, [], "no refusal wrote anything");
 });
 
 test("reserve: a failed annotation write keeps the allocation and a retry persists it", async (t) => {

@@ -22,15 +22,19 @@ export const Gi = 1024 ** 3;
 export interface NlsSpec {
   vgs?: Array<{ name: string; allocatable: number | string; total?: number | string; condition?: string }>;
   devices?: Array<{ name: string; total: number | string; mediaType?: string; readOnly?: boolean }>;
-  /** Selected names; defaults to every VG and device listed. */
+  /** Mount points; `device` names an entry of `devices` (its media type is the mount point's). */
+  mountPoints?: Array<{ name: string; total: number | string; device: string; readOnly?: boolean }>;
+  /** Selected names; defaults to every VG, device and mount point listed. */
   selectedVgs?: string[];
   selectedDevices?: string[];
+  selectedMountPoints?: string[];
 }
 
 export function nls(node: string, spec: NlsSpec): NodeLocalStorage {
   const b = (v: number | string) => (typeof v === "number" ? v : parseBytes(v));
   const vgs = spec.vgs ?? [];
   const devices = spec.devices ?? [];
+  const mountPoints = spec.mountPoints ?? [];
   return {
     apiVersion: "csi.aliyun.com/v1alpha1",
     kind: "NodeLocalStorage",
@@ -54,10 +58,22 @@ export function nls(node: string, spec: NlsSpec): NodeLocalStorage {
           readOnly: d.readOnly ?? false,
           condition: "DiskReady" as const,
         })),
+        mountPoints: mountPoints.map((mp) => ({
+          name: mp.name,
+          total: b(mp.total),
+          available: b(mp.total),
+          fsType: "ext4",
+          isBind: false,
+          options: ["rw"],
+          device: mp.device,
+          readOnly: mp.readOnly ?? false,
+          condition: "DiskReady" as const,
+        })),
       },
       filteredStorageInfo: {
         volumeGroups: spec.selectedVgs ?? vgs.map((v) => v.name),
         devices: spec.selectedDevices ?? devices.map((d) => d.name),
+        mountPoints: spec.selectedMountPoints ?? mountPoints.map((mp) => mp.name),
       },
     },
   };

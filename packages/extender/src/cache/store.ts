@@ -14,7 +14,7 @@ import { agentProblem, leaseExpiry, type LeaseMode } from "../lease.js";
 import { nodeViewFromNls, type NodeView } from "../node-view.js";
 import { nodeState } from "../placement.js";
 import type { Strategy } from "../scoring.js";
-import { claimKey, localClassOf, pvcSize, type LocalClass, type ObjectLookup, type VolumeRequest } from "../request.js";
+import { claimKey, localClassOf, pvcSize, volumeRequest, type LocalClass, type ObjectLookup } from "../request.js";
 
 export interface StoreOptions {
   strategy: Strategy;
@@ -287,14 +287,12 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     const size = pvcSize(pvc);
     if (!size.ok) return undefined;
     const own = this.ledger.source(key, "selected") ?? this.ledger.tentativeOf(key);
-    if (own && own.node === node && own.bytes === size.bytes && (own.vg || own.device)) {
+    if (own && own.node === node && own.bytes === size.bytes && (own.vg || own.device || own.mountPoint)) {
       this.unplaced.delete(key);
-      return { node, vg: own.vg, device: own.device, bytes: own.bytes };
+      return { node, vg: own.vg, device: own.device, mountPoint: own.mountPoint, bytes: own.bytes };
     }
-    const request: VolumeRequest =
-      cls.volumeType === "Device"
-        ? { kind: "device", claim: key, bytes: size.bytes, mediaType: cls.mediaType }
-        : { kind: "lvm", claim: key, bytes: size.bytes, vgName: cls.vgName };
+    const request = volumeRequest(cls, key, size.bytes);
+    if ("invalid" in request) return undefined;
     const view = this.node(node);
     if (!view) {
       this.unplaced.add(key);

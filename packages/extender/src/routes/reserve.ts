@@ -1,10 +1,12 @@
 import type { Request, Response } from "express";
 import { ANNOTATION_NLS_ALLOCATION, formatBytesHuman as human, type ReserveResponse } from "@nls/api";
-import { allocationRecord, chooseOnNode, describeAllocation, pvAllocation } from "../claims.js";
+import { allocationRecord, allocationType, chooseOnNode, describeAllocation, pvAllocation } from "../claims.js";
 import type { Allocation } from "../ledger.js";
-import { claimKey, pvcSize, type VolumeRequest } from "../request.js";
+import { claimKey, pvcSize, volumeRequest } from "../request.js";
 import { HttpError } from "./body.js";
 import type { RouteContext } from "./context.js";
+
+const VOLUME_TYPES: readonly string[] = ["LVM", "Device", "MountPoint"];
 
 const queryString = (v: unknown, name: string): string | undefined => {
   if (v === undefined || v === "") return undefined;
@@ -19,6 +21,11 @@ const queryString = (v: unknown, name: string): string | undefined => {
  * and the ledger update happen in one synchronous step (no await between them), so two calls can never
  * both get the last bytes. Calling again for the same PVC and node returns the same answer. The
  * decision is persisted as a PVC annotation so a restarted extender rebuilds it.
+ *
+ * open-local's CSI driver reads `vgName` (LVM), `device` (Device) or `disk` (MountPoint: the mount
+ * point's path). An error whose text contains `Insufficient` makes it answer ResourceExhausted, and
+ * the pod is scheduled again; any other error is retried on the same node. So every refusal for lack
+ * of space on this node says `Insufficient`, and only those.
  */
 export const reserveRoute =
   (ctx: RouteContext) =>
@@ -30,8 +37,11 @@ export const reserveRoute =
     const volumeType = queryString(req.query.volumeType, "volumeType");
     const vgName = queryString(req.query.vgName, "vgName");
     if (!nodeName) throw new HttpError(400, "query parameter nodeName is required");
-    if (volumeType !== undefined && volumeType !== "LVM" && volumeType !== "Device") {
-      throw new HttpError(400, `volumeType ${JSON.stringify(volumeType)} is not supported (LVM or Device)`);
+    if (volumeType !== undefined && !VOLUME_TYPES.includes(volumeType)) {
+      throw new HttpError(
+        400,
+        `volumeType ${JSON.stringify(volumeType)} is not supported (${VOLUME_TYPES.join(", ")})`,
+      );
     }
     const key = claimKey(namespace, name);
     const store = ctx.store;
@@ -44,7 +54,7 @@ export const reserveRoute =
         node: a.node,
         vgName: a.vg ?? "",
         device: a.device ?? "",
-        disk: "",
+        disk: a.mountPoint ?? "",
         volumeType: type,
         persistentVolumeClaim: key,
       };
@@ -54,28 +64,29 @@ export const reserveRoute =
     const boundPv = store.boundPv(key);
     const pvAlloc = boundPv ? pvAllocation(store.pv(boundPv)!) : undefined;
     if (pvAlloc) {
-      answer(pvAlloc, pvAlloc.device ? "Device" : "LVM");
+      answer(pvAlloc, allocationType(pvAlloc));
       end();
       return;
     }
     const size = pvcSize(pvc);
     if (!size.ok) throw new HttpError(400, `pvc ${key}: ${size.error}`);
     const type = volumeType ?? cls?.volumeType ?? "LVM";
-    if (type !== "LVM" && type !== "Device") {
-      throw new HttpError(400, `pvc ${key}: volumeType ${type} is not supported (LVM or Device)`);
-    }
     const vg = vgName ?? (type === "LVM" ? cls?.vgName : undefined);
+    const request = volumeRequest(
+      { name: cls?.name ?? "(none)", volumeType: type, vgName: vg, mediaType: cls?.mediaType },
+      key,
+      size.bytes,
+    );
+    if ("invalid" in request) throw new HttpError(400, `pvc ${key}: ${request.invalid}`);
 
     let allocation = store.ledger.source(key, "allocation");
     const matches = (a: Allocation | undefined): a is Allocation =>
-      !!a && a.node === nodeName && (type === "Device" ? !!a.device : !!a.vg && (!vg || a.vg === vg));
+      !!a &&
+      a.node === nodeName &&
+      (type === "Device" ? !!a.device : type === "MountPoint" ? !!a.mountPoint : !!a.vg && (!vg || a.vg === vg));
     if (!matches(allocation)) {
       const view = store.node(nodeName);
       if (!view) throw new HttpError(500, `Insufficient storage: node ${nodeName} has no NodeLocalStorage`);
-      const request: VolumeRequest =
-        type === "Device"
-          ? { kind: "device", claim: key, bytes: size.bytes, mediaType: cls?.mediaType }
-          : { kind: "lvm", claim: key, bytes: size.bytes, vgName: vg };
       const own = store.ledger.effective(key)?.allocation;
       const chosen = chooseOnNode(request, view, store.ledger.usage(nodeName), store.options.strategy, own);
       if (!chosen.ok) {

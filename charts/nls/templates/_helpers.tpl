@@ -1,0 +1,130 @@
+{{/*
+The chart renders the manifests of deploy/ (read through files/, which links to them), changing only
+what the values set. So `helm template` with the default values and `kubectl kustomize deploy/` give the
+same objects; test/deploy/chart.test.ts compares them.
+*/}}
+
+{{/* The nls image, `repository:tag`; the tag defaults to the chart's appVersion. */}}
+{{- define "nls.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+
+{{/*
+Every object of the YAML files a kustomization lists under `resources` (directories, such as the CRDs,
+are left out: they ship in crds/), each through "nls.object".
+  include "nls.kustomization" (dict "root" $ "dir" "files/base")
+*/}}
+{{- define "nls.kustomization" -}}
+{{- $root := .root -}}
+{{- $dir := .dir -}}
+{{- $kustomization := fromYaml ($root.Files.Get (printf "%s/kustomization.yaml" $dir)) -}}
+{{- range $file := $kustomization.resources -}}
+{{- if hasSuffix ".yaml" $file -}}
+{{- range $doc := regexSplit "(?m)^---\\s*$" ($root.Files.Get (printf "%s/%s" $dir $file)) -1 -}}
+{{- $obj := fromYaml $doc -}}
+{{- if $obj.kind -}}
+{{- include "nls.object" (dict "root" $root "obj" $obj) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The ConfigMaps of a kustomization's configMapGenerator (`key=file` entries, options.labels, no name
+hash), each through "nls.object".
+*/}}
+{{- define "nls.configMapGenerator" -}}
+{{- $root := .root -}}
+{{- $dir := .dir -}}
+{{- $kustomization := fromYaml ($root.Files.Get (printf "%s/kustomization.yaml" $dir)) -}}
+{{- range $gen := $kustomization.configMapGenerator -}}
+{{- $data := dict -}}
+{{- range $entry := $gen.files -}}
+{{- $parts := splitList "=" $entry -}}
+{{- $_ := set $data (first $parts) ($root.Files.Get (printf "%s/%s" $dir (last $parts))) -}}
+{{- end -}}
+{{- $meta := dict "name" $gen.name "labels" ($gen.options.labels | default dict) -}}
+{{- if $gen.namespace -}}
+{{- $_ := set $meta "namespace" $gen.namespace -}}
+{{- end -}}
+{{- include "nls.object" (dict "root" $root "obj" (dict "apiVersion" "v1" "kind" "ConfigMap" "metadata" $meta "data" $data)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+One object of deploy/, as the values have it, or nothing when the values leave it out.
+*/}}
+{{- define "nls.object" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+{{- $o := .obj -}}
+{{- $ns := $root.Release.Namespace -}}
+{{- $name := $o.metadata.name -}}
+{{- $keep := true -}}
+{{- if and (hasPrefix "ValidatingAdmissionPolicy" $o.kind) (not $v.admissionPolicies.enabled) -}}
+{{- $keep = false -}}
+{{- end -}}
+{{- if and (eq $o.kind "Service") (eq $name "open-local-scheduler-extender") (not $v.extender.openLocalService.enabled) -}}
+{{- $keep = false -}}
+{{- end -}}
+{{- if $keep -}}
+{{- /* The release's namespace, except for the one role kube-system holds: reading the authentication configuration. */ -}}
+{{- if and (hasKey $o.metadata "namespace") (ne ($o.roleRef | default dict).name "extension-apiserver-authentication-reader") -}}
+{{- $_ := set $o.metadata "namespace" $ns -}}
+{{- end -}}
+{{- range $s := $o.subjects | default list -}}
+{{- if hasKey $s "namespace" -}}
+{{- $_ := set $s "namespace" $ns -}}
+{{- end -}}
+{{- end -}}
+{{- if has $o.kind (list "Deployment" "DaemonSet") -}}
+{{- range $c := $o.spec.template.spec.containers -}}
+{{- if eq $c.image "nls" -}}
+{{- $_ := set $c "image" (include "nls.image" $root) -}}
+{{- $_ := set $c "imagePullPolicy" $v.image.pullPolicy -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and (eq $o.kind "DaemonSet") (eq $name "nls-agent") -}}
+{{- range $field, $value := dict "nodeSelector" $v.agent.nodeSelector "tolerations" $v.agent.tolerations -}}
+{{- if $value -}}
+{{- $_ := set $o.spec.template.spec $field $value -}}
+{{- else -}}
+{{- $_ := unset $o.spec.template.spec $field -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and (eq $o.kind "Deployment") (eq $name "nls-extender") -}}
+{{- if gt (int $v.extender.replicas) 1 -}}
+{{- fail "extender.replicas: at most 1 (its ledger lives in memory; two replicas would promise the same space twice)" -}}
+{{- end -}}
+{{- $_ := set $o.spec "replicas" (int $v.extender.replicas) -}}
+{{- $_ := set $o.spec "strategy" $v.extender.strategy -}}
+{{- if not (has $v.extender.agentLease (list "required" "optional")) -}}
+{{- fail (printf "extender.agentLease: %q is neither required nor optional" $v.extender.agentLease) -}}
+{{- end -}}
+{{- if eq $v.extender.agentLease "optional" -}}
+{{- $c := first $o.spec.template.spec.containers -}}
+{{- $_ := set $c "args" (append $c.args "--agent-lease=optional") -}}
+{{- end -}}
+{{- end -}}
+{{- if and (eq $o.kind "Service") (eq $name "open-local-scheduler-extender") $v.extender.openLocalService.clusterIP -}}
+{{- $_ := set $o.spec "clusterIP" $v.extender.openLocalService.clusterIP -}}
+{{- end -}}
+{{- range $kind, $key := dict "PodMonitor" "podMonitor" "ServiceMonitor" "serviceMonitor" "PrometheusRule" "prometheusRule" -}}
+{{- if eq $o.kind $kind -}}
+{{- $_ := set $o.metadata "labels" (merge (dict) (index $v.monitoring $key).labels $o.metadata.labels) -}}
+{{- end -}}
+{{- end -}}
+{{- if and (eq $o.kind "Deployment") (eq $name "nls-scheduler") -}}
+{{- $_ := set $o.spec "replicas" (int $v.secondScheduler.replicas) -}}
+{{- $_ := set (first $o.spec.template.spec.containers) "image" $v.secondScheduler.image -}}
+{{- end -}}
+{{- if and (eq $o.kind "ConfigMap") (eq $name "nls-scheduler-config") -}}
+{{- $_ := set $o.data "config.yaml" (replace "kube-system" $ns (index $o.data "config.yaml")) -}}
+{{- end }}
+---
+{{ toYaml $o }}
+{{ end -}}
+{{- end -}}
