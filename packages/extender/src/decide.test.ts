@@ -15,9 +15,15 @@ test("nodes without NLS, with an expired or missing lease fail with that reason"
   const out = filterNodes(podStorage(pod("ns", "p", ["a"]), s), ["ok", "stale", "nolease", "ghost"], s, "binpack", now);
   t.deepEqual(out.passing, ["ok"]);
   t.deepEqual(out.failed, {});
-  t.regex(out.unresolvable.stale!, /^nls agent lease kube-system\/nls-agent-stale expired 60s ago/);
-  t.regex(out.unresolvable.nolease!, /^no nls agent lease kube-system\/nls-agent-nolease/);
-  t.regex(out.unresolvable.ghost!, /^no NodeLocalStorage for this node/);
+  t.regex(out.details.stale!, /^nls agent lease kube-system\/nls-agent-stale expired 60s ago/);
+  t.regex(out.details.nolease!, /^no nls agent lease kube-system\/nls-agent-nolease/);
+  t.regex(out.details.ghost!, /^no NodeLocalStorage for this node/);
+  // What kube-scheduler shows: one text per class, so its event groups them.
+  t.deepEqual(out.unresolvable, {
+    stale: "local storage agent not reporting",
+    nolease: "local storage agent not reporting",
+    ghost: "no local storage reported (no NodeLocalStorage)",
+  });
   t.deepEqual(out.failures, { "no-nls": 1, agent: 2, pinned: 0, invalid: 0, capacity: 0 });
 });
 
@@ -38,6 +44,7 @@ test("a bound PVC pins the pod even if the agent is down; other nodes get the re
   const out = filterNodes(podStorage(pod("ns", "p", ["a"]), s), ["n1", "n2"], s, "binpack", now);
   t.deepEqual(out.passing, ["n2"]);
   t.is(out.unresolvable.n1, "pvc ns/a is bound to local volume pv-a on node n2");
+  t.is(out.details.n1, out.unresolvable.n1, "the same on every node: shown as it is");
 });
 
 test("pinned plus a new volume: the new volume must fit on the pinned node", (t) => {
@@ -47,7 +54,8 @@ test("pinned plus a new volume: the new volume must fit on the pinned node", (t)
   s.applyPvc(pvc("ns", "b", { className: "lvm-pool0", size: "30Gi" }));
   const out = filterNodes(podStorage(pod("ns", "p", ["a", "b"]), s), ["n1", "n2"], s, "binpack", now);
   t.deepEqual(out.passing, []);
-  t.is(out.unresolvable.n2, "vg pool-0: need 30Gi, free 10Gi of 100Gi");
+  t.is(out.details.n2, "vg pool-0: need 30Gi, free 10Gi of 100Gi");
+  t.is(out.unresolvable.n2, "insufficient local storage (LVM)");
 });
 
 test("invalid requests fail every node with the precise reason", (t) => {
@@ -71,7 +79,7 @@ test("a tentative reservation keeps a second pod off the same space until its TT
   const second = podStorage(pod("ns", "p2", ["b"]), s);
   const out2 = filterNodes(second, ["n1"], s, "binpack", now + 1);
   t.deepEqual(out2.passing, []);
-  t.is(out2.unresolvable.n1, "vg pool-0: need 70Gi, free 30Gi of 100Gi");
+  t.is(out2.details.n1, "vg pool-0: need 70Gi, free 30Gi of 100Gi");
 
   // The first pod, retried, is not blocked by its own reservation.
   t.deepEqual(filterNodes(first, ["n1"], s, "binpack", now + 2).passing, ["n1"]);

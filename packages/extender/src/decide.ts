@@ -4,6 +4,7 @@ import { agentTrusted, type LeaseMode } from "./lease.js";
 import type { NodeView } from "./node-view.js";
 import { Placer, type NodeState } from "./placement.js";
 import type { Strategy } from "./scoring.js";
+import { AGENT_REASON, capacityReason, NO_NLS_REASON } from "./reasons.js";
 import type { PodStorage } from "./request.js";
 
 /** All a request needs of one node, behind one lookup. */
@@ -35,7 +36,10 @@ export interface FilterOutcome {
   passing: string[];
   /** Nodes preemption could help with: always empty, VG space is not freed by evicting pods. */
   failed: FailedNodesMap;
+  /** What kube-scheduler shows per failing node: one short reason per failure class (reasons.ts). */
   unresolvable: FailedNodesMap;
+  /** Why each failing node fails, with its numbers: for the log, `/cache` and `kubectl nls explain`. */
+  details: FailedNodesMap;
   failures: Record<FailureKind, number>;
   /** Where the pod's volumes go on the one node left, when exactly one passes (for a reservation). */
   onlyPlacement?: Allocation[];
@@ -88,11 +92,13 @@ export function filterNodes(
     passing: [],
     failed: {},
     unresolvable: {},
+    details: {},
     failures: emptyFailures(),
     passingScores: [],
   };
-  const fail = (node: string, kind: FailureKind, reason: string) => {
+  const fail = (node: string, kind: FailureKind, detail: string, reason = detail) => {
     out.unresolvable[node] = reason;
+    out.details[node] = detail;
     out.failures[kind]++;
   };
   if (storage.invalid.length > 0) {
@@ -117,18 +123,18 @@ export function filterNodes(
     const rec = records[i];
     const state = rec?.state;
     if (!rec || !state) {
-      fail(name, "no-nls", "no NodeLocalStorage for this node (is the nls agent running here?)");
+      fail(name, "no-nls", "no NodeLocalStorage for this node (is the nls agent running here?)", NO_NLS_REASON);
       continue;
     }
     if (!agentTrusted(rec.leaseExpiry, view.leaseMode, now)) {
-      fail(name, "agent", view.agentProblem(name, now) ?? "nls agent not trusted");
+      fail(name, "agent", view.agentProblem(name, now) ?? "nls agent not trusted", AGENT_REASON);
       continue;
     }
     const a = placer.assess(state);
     if (a.fits) {
       out.passing.push(name);
       out.passingScores.push(a.score);
-    } else fail(name, "capacity", a.reason);
+    } else fail(name, "capacity", a.reason, capacityReason(storage.requests, state.view));
   }
   if (needsNode && out.passing.length === 1) {
     const node = out.passing[0]!;

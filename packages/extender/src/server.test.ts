@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import test from "ava";
-import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
+import { ANNOTATION_NLS_ALLOCATION, DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import { createLogger } from "@nls/daemon";
 import type { ClusterStore } from "./cache/store.js";
 import { Gi, lease, nls, pod, pv, pvc, storageClass } from "@nls/testkit";
@@ -18,6 +18,8 @@ interface Harness {
   server: RunningServer;
   setReady(v: boolean): void;
   failWrites(v: boolean): void;
+  /** Every log line, parsed (debug and up). */
+  logs: Array<Record<string, unknown>>;
 }
 
 async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
@@ -35,6 +37,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
   store.applyPvc(pvc("default", "data", { className: "lvm", size: "30Gi" }));
   store.applyPvc(pvc("default", "other", { className: "nonexistent", size: "1Gi" }));
   const writes: Harness["writes"] = [];
+  const logs: Harness["logs"] = [];
   let ready = true;
   let failing = false;
   const writer: ClaimWriter = {
@@ -52,7 +55,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
   const app = createApp({
     store,
     metrics: new ExtenderMetrics(store),
-    log: createLogger("nls-extender", "silent"),
+    log: createLogger("nls-extender", "debug", { write: (line: string) => logs.push(JSON.parse(line)) }),
     reservationTtlMs: 60_000,
     maxBodyBytes,
     writer,
@@ -68,6 +71,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
     server,
     setReady: (v) => (ready = v),
     failWrites: (v) => (failing = v),
+    logs,
   };
 }
 
@@ -113,7 +117,23 @@ test("filter answers in NodeNames with reasons, and holds a reservation on the o
   const body = (await res.json()) as Record<string, unknown>;
   t.deepEqual(body.NodeNames, ["n1"]);
   t.deepEqual(body.FailedNodes, {});
+  // kube-scheduler gets one short reason per failure class; the numbers go to the log.
   t.deepEqual(body.FailedAndUnresolvableNodes, {
+    n2: "insufficient local storage (LVM)",
+    unknown: "no local storage reported (no NodeLocalStorage)",
+  });
+  const line = h.logs.find((l) => l.msg === "filter");
+  t.deepEqual(line?.refusals, {
+    "insufficient local storage (LVM)": {
+      nodes: 1,
+      example: { node: "n2", detail: "vg pool-0: need 30Gi, free 10Gi of 150Gi; vg pool-1: need 30Gi, free 0 of 0" },
+    },
+    "no local storage reported (no NodeLocalStorage)": {
+      nodes: 1,
+      example: { node: "unknown", detail: "no NodeLocalStorage for this node (is the nls agent running here?)" },
+    },
+  });
+  t.deepEqual(h.logs.find((l) => l.msg === "filter refusals")?.details, {
     n2: "vg pool-0: need 30Gi, free 10Gi of 150Gi; vg pool-1: need 30Gi, free 0 of 0",
     unknown: "no NodeLocalStorage for this node (is the nls agent running here?)",
   });
@@ -367,9 +387,17 @@ test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
   t.is((await fetch(`${h.url}/readyz`)).status, 503);
   t.deepEqual(await (await fetch(`${h.url}/version`)).json(), { version: "test" });
   const cache = (await (await fetch(`${h.url}/cache?nodeName=n2`)).json()) as {
+    settings: unknown;
     nodes: Record<string, unknown>;
     ledger: { nodes: Record<string, unknown> };
   };
+  // The defaults of a ClusterStore, and the harness' 60 s TTL: what `kubectl nls` decides with.
+  t.deepEqual(cache.settings, {
+    strategy: "binpack",
+    leaseMode: "required",
+    leaseNamespace: DEFAULT_LEASE_NAMESPACE,
+    reservationTtlSeconds: 60,
+  });
   t.deepEqual(Object.keys(cache.nodes), ["n2"]);
   t.deepEqual(cache.ledger.nodes, { n2: { vgs: { "pool-0": 140 * Gi }, devices: {}, unplaced: 0 } });
   t.is((await fetch(`${h.url}/nope`)).status, 404);

@@ -1,7 +1,7 @@
 import type { Request, Response } from "express";
 import type { RouteContext } from "./context.js";
 
-/** GET /cache[?nodeName=]: the ledger and the node views, for operators. */
+/** GET /cache[?nodeName=]: the settings that shape decisions, the ledger and the node views, for operators. */
 export const cacheRoute =
   (ctx: RouteContext) =>
   (req: Request, res: Response): void => {
@@ -23,7 +23,9 @@ export const cacheRoute =
         ];
       }),
     );
+    const { strategy, leaseMode, leaseNamespace } = store.options;
     res.json({
+      settings: { strategy, leaseMode, leaseNamespace, reservationTtlSeconds: ctx.reservationTtlMs / 1000 },
       nodes,
       ledger: store.ledger.snapshot(nodeName),
       reservations: {

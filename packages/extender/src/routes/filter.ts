@@ -1,6 +1,7 @@
 import type { Request, Response } from "express";
 import { filterResult, type ExtenderFilterResult, type FailedNodesMap, type ParsedExtenderArgs } from "@nls/api";
 import { filterNodes, holdReservations, podKey, podUid } from "../decide.js";
+import { refusalSummary } from "../reasons.js";
 import { isPassThrough } from "../request.js";
 import { schedulerRequest, type RouteContext, type ScoreMemo } from "./context.js";
 import type { NodeNamesCache } from "../wire-cache.js";
@@ -73,9 +74,16 @@ export const filterRoute =
         failures: outcome.failures,
         ...(outcome.passing.length <= 3 ? { passingNodes: outcome.passing } : {}),
         ...(reserved ? { reservedOn: outcome.passing[0], reserved } : {}),
+        // What kube-scheduler shows, by reason, with one node's numbers each (every node's at debug).
+        ...(outcome.passing.length < nodeNames.length
+          ? { refusals: refusalSummary(outcome.unresolvable, outcome.details) }
+          : {}),
       },
       "filter",
     );
+    if (outcome.passing.length < nodeNames.length && ctx.log.isLevelEnabled("debug")) {
+      ctx.log.debug({ verb: "filter", pod: podKey(pod), details: outcome.details }, "filter refusals");
+    }
     send(res, names, args, outcome.passing, outcome.unresolvable);
     end();
   };

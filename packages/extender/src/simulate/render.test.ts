@@ -13,6 +13,19 @@ test("table pads every column but the last and indents by two", (t) => {
   );
 });
 
+test("table in kubectl's style: no indent, three spaces between columns", (t) => {
+  t.deepEqual(
+    table(
+      [
+        ["NAME", "FREE"],
+        ["n1", "10Gi"],
+      ],
+      { indent: "", gap: "   " },
+    ),
+    ["NAME   FREE", "n1     10Gi"],
+  );
+});
+
 for (const [used, capacity, expect] of [
   [0, 100 * Gi, "0 (0%)"],
   [20 * Gi, 200 * Gi, "20Gi (10%)"],

@@ -3,12 +3,20 @@ import type { PodOutcome, Refusal, Simulation } from "./simulate.js";
 
 /** A simulation as text: the placements, the usage table, then `placed N of M pods` as the last line. */
 
-/** Columns padded to their widest cell (the last column is not padded), indented by two spaces. */
-export function table(rows: readonly (readonly string[])[]): string[] {
+export interface TableStyle {
+  /** Before each line (default two spaces). */
+  indent?: string;
+  /** Between columns (default two spaces; kubectl uses three). */
+  gap?: string;
+}
+
+/** Columns padded to their widest cell (the last column is not padded). */
+export function table(rows: readonly (readonly string[])[], style: TableStyle = {}): string[] {
+  const { indent = "  ", gap = "  " } = style;
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) =>
-    `  ${row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join("  ")}`.trimEnd(),
+    `${indent}${row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join(gap)}`.trimEnd(),
   );
 }
 

@@ -1,6 +1,6 @@
 import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import { ANNOTATION_SELECTED_NODE, type WirePod } from "@nls/api";
-import { ClusterStore } from "../cache/store.js";
+import { ClusterStore, type StoreOptions } from "../cache/store.js";
 import { filterNodes, holdReservations, podUid, scoreNodes } from "../decide.js";
 import type { NodeUsage } from "../ledger.js";
 import type { Strategy } from "../scoring.js";
@@ -37,7 +37,7 @@ export interface PodOutcome {
   volumes: VolumeOutcome[];
   /** The node chosen, or undefined when the pod fits nowhere. */
   node?: string;
-  /** Why each node refused the pod (grouped by reason), when it fits nowhere. */
+  /** Why each node refused the pod, with its numbers (grouped by reason), when it fits nowhere. */
   refusals: Refusal[];
 }
 
@@ -88,8 +88,12 @@ function validate(objects: ClusterObjects, pods: readonly PodRequest[]): void {
   }
 }
 
-function loadStore(objects: ClusterObjects, strategy: Strategy): ClusterStore {
-  const store = new ClusterStore({ strategy, leaseMode: "optional" });
+/**
+ * A ClusterStore filled from plain objects as the informers would fill it, so its node views and ledger
+ * are the ones the extender builds from the same objects (Leases are the caller's: `applyLease`).
+ */
+export function storeFromObjects(objects: ClusterObjects, options: Partial<StoreOptions> = {}): ClusterStore {
+  const store = new ClusterStore(options);
   for (const sc of objects.storageClasses) store.applyStorageClass(sc);
   for (const nls of objects.nls) store.applyNls(nls);
   for (const pv of objects.pvs) store.applyPv(pv);
@@ -180,7 +184,7 @@ function schedule(store: ClusterStore, request: PodRequest, nodes: readonly stri
     holdReservations(store.ledger, pod, storage, filtered.onlyPlacement, RESERVATION_TTL_MS, NOW);
   if (filtered.passing.length === 0) {
     store.podGone(podUid(pod));
-    return { pod: request.name, volumes: volumes(), refusals: groupRefusals(filtered.unresolvable) };
+    return { pod: request.name, volumes: volumes(), refusals: groupRefusals(filtered.details) };
   }
   // Prioritize over the nodes that passed, as POST /scheduler/priorities does (the best is reserved).
   const scored = scoreNodes(storage, filtered.passing, store, strategy, NOW);
@@ -197,7 +201,7 @@ function schedule(store: ClusterStore, request: PodRequest, nodes: readonly stri
 /** Places `pods` in order onto the cluster `objects` describes, with the extender's `strategy`. */
 export function simulate(objects: ClusterObjects, pods: readonly PodRequest[], strategy: Strategy): Simulation {
   validate(objects, pods);
-  const store = loadStore(objects, strategy);
+  const store = storeFromObjects(objects, { strategy, leaseMode: "optional" });
   const nodes = [
     ...new Set([...objects.nodes.map((n) => n.metadata!.name!), ...objects.nls.map((n) => n.metadata!.name!)]),
   ].sort();
