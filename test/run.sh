@@ -15,7 +15,7 @@ step pnpm exec tsc -p test/tsconfig.json
 
 passed=0 failed=0 skipped=0
 mkdir -p .tmp
-for dir in packages/api packages/daemon packages/agent packages/extender test; do
+for dir in packages/api packages/daemon packages/agent packages/extender packages/kubectl-nls test; do
   [ -f "$dir/package.json" ] || continue
   [ -n "$(find "$dir" -name '*.test.ts' -not -path '*/node_modules/*' | head -1)" ] || continue
   echo "::: tests in $dir"

@@ -1,5 +1,6 @@
 import type { V1Node, V1PersistentVolume, V1PersistentVolumeClaim, V1StorageClass } from "@kubernetes/client-node";
 import { API_VERSION, NLS_KIND, type NodeLocalStorage } from "@nls/api";
+import { parseAllDocuments } from "yaml";
 import { localClassOf } from "../request.js";
 
 /**
@@ -73,6 +74,16 @@ export function clusterObjects(documents: readonly unknown[]): Parsed {
     if (error) return { ok: false, error };
   }
   return { ok: true, objects: out };
+}
+
+/** `clusterObjects` of a file's text (YAML or JSON, one or more documents); errors name `source`. */
+export function clusterObjectsFromText(text: string, source: string): Parsed {
+  const documents = parseAllDocuments(text);
+  const docs = Array.isArray(documents) ? documents : [documents];
+  const broken = docs.find((d) => d.errors.length > 0);
+  if (broken) return { ok: false, error: `${source}: ${broken.errors[0]!.message}` };
+  const parsed = clusterObjects(docs.map((d) => d.toJS() as unknown));
+  return parsed.ok ? parsed : { ok: false, error: `${source}: ${parsed.error}` };
 }
 
 /** Names of the StorageClasses of the local provisioner, sorted. */

@@ -38,7 +38,8 @@ export const refusalText = (refusals: readonly Refusal[]): string =>
     ? "fits nowhere: no nodes"
     : `fits nowhere: ${refusals.map((r) => `${nodesText(r.nodes)}: ${r.reason}`).join(" | ")}`;
 
-function podRow(p: PodOutcome): string[] {
+/** One pod of a simulation: name, volumes, then its node and VGs/devices, or why it fits nowhere. */
+export function podRow(p: PodOutcome): string[] {
   const volumes = p.volumes.map((v) => `${human(v.bytes)} ${v.storageClass}`).join(", ");
   if (!p.node) return [p.pod, volumes, "-", refusalText(p.refusals)];
   return [p.pod, volumes, p.node, p.volumes.map((v) => v.vg ?? v.device ?? "?").join(", ")];

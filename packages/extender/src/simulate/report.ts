@@ -1,6 +1,5 @@
-import { parseAllDocuments } from "yaml";
 import type { Strategy } from "../scoring.js";
-import { clusterObjects, defaultLocalClass, localClassNames } from "./cluster-objects.js";
+import { clusterObjectsFromText, defaultLocalClass, localClassNames } from "./cluster-objects.js";
 import { describeBurst, parsePodBurst } from "./pod-burst.js";
 import { renderSimulation } from "./render.js";
 import { simulate, SimulationInputError } from "./simulate.js";
@@ -21,12 +20,8 @@ export function simulationReport(
   source: string,
   options: ReportOptions,
 ): { ok: true; lines: string[] } | { ok: false; error: string } {
-  const documents = parseAllDocuments(text);
-  const docs = Array.isArray(documents) ? documents : [documents];
-  const broken = docs.find((d) => d.errors.length > 0);
-  if (broken) return { ok: false, error: `${source}: ${broken.errors[0]!.message}` };
-  const parsed = clusterObjects(docs.map((d) => d.toJS() as unknown));
-  if (!parsed.ok) return { ok: false, error: `${source}: ${parsed.error}` };
+  const parsed = clusterObjectsFromText(text, source);
+  if (!parsed.ok) return parsed;
   const objects = parsed.objects;
   const burst = parsePodBurst(options.pods, defaultLocalClass(objects));
   if (!burst.ok) {

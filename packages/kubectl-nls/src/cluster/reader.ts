@@ -1,0 +1,44 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import type { ClusterState } from "./state.js";
+
+/** Where the extender's Service is: `[https:]namespace/name[:port]`, reached through the API server's service proxy. */
+export interface ServiceRef {
+  scheme?: "https";
+  namespace: string;
+  name: string;
+  port?: string;
+}
+
+/** Everything `kubectl nls` reads from a cluster; the API-server implementation is in api-reader.ts. */
+export interface ClusterReader {
+  /** Nodes, NodeLocalStorages, StorageClasses, PVs, PVCs, and the Leases of `leaseNamespace`. */
+  state(leaseNamespace: string): Promise<ClusterState>;
+  /** The pod, or undefined when it does not exist. */
+  pod(namespace: string, name: string): Promise<V1Pod | undefined>;
+  /** The messages of the pod's FailedScheduling events, newest last. */
+  schedulingMessages(namespace: string, pod: string): Promise<string[]>;
+  /** The body of the extender's `GET /cache` (parsed JSON). */
+  extenderCache(target: ServiceRef | URL): Promise<unknown>;
+  /** For shell completion: names of Nodes, StorageClasses, and pods not yet bound to a node in `namespace`. */
+  names(kind: "node" | "storageclass" | "pending-pod", namespace: string): Promise<string[]>;
+}
+
+/** `[https:]namespace/name[:port]` → ServiceRef, or an error. */
+export function parseServiceRef(text: string): { ok: true; ref: ServiceRef } | { ok: false; error: string } {
+  const m = /^(?:(https):)?([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)(?::([a-z0-9-]+))?$/.exec(
+    text,
+  );
+  if (!m) return { ok: false, error: `expected [https:]NAMESPACE/NAME[:PORT], got ${JSON.stringify(text)}` };
+  return {
+    ok: true,
+    ref: {
+      ...(m[1] ? { scheme: "https" as const } : {}),
+      namespace: m[2]!,
+      name: m[4]!,
+      ...(m[6] ? { port: m[6] } : {}),
+    },
+  };
+}
+
+export const serviceRefText = (r: ServiceRef): string =>
+  `${r.scheme ? `${r.scheme}:` : ""}${r.namespace}/${r.name}${r.port ? `:${r.port}` : ""}`;

@@ -1,0 +1,41 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import type { ClusterReader, ServiceRef } from "../src/cluster/reader.js";
+import type { ClusterState } from "../src/cluster/state.js";
+
+/** Test only: a ClusterReader over fixed objects; the extender's `/cache` answers `cache` or throws it. */
+export class FakeReader implements ClusterReader {
+  /** Every extender target asked, and every lease namespace read. */
+  readonly asked: Array<ServiceRef | URL> = [];
+  readonly leaseNamespaces: string[] = [];
+
+  constructor(
+    private readonly fixed: ClusterState,
+    private readonly pods: V1Pod[] = [],
+    private readonly cache: unknown = new Error("connection refused"),
+    private readonly events: Record<string, string[]> = {},
+  ) {}
+
+  async state(leaseNamespace: string): Promise<ClusterState> {
+    this.leaseNamespaces.push(leaseNamespace);
+    return this.fixed;
+  }
+  async pod(namespace: string, name: string): Promise<V1Pod | undefined> {
+    return this.pods.find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name);
+  }
+  async schedulingMessages(namespace: string, pod: string): Promise<string[]> {
+    return this.events[`${namespace}/${pod}`] ?? [];
+  }
+  async extenderCache(target: ServiceRef | URL): Promise<unknown> {
+    this.asked.push(target);
+    if (this.cache instanceof Error) throw this.cache;
+    return this.cache;
+  }
+  async names(kind: "node" | "storageclass" | "pending-pod", namespace: string): Promise<string[]> {
+    if (kind === "node") return this.fixed.objects.nodes.map((n) => n.metadata!.name!).sort();
+    if (kind === "storageclass") return this.fixed.objects.storageClasses.map((n) => n.metadata!.name!).sort();
+    return this.pods
+      .filter((p) => p.metadata?.namespace === namespace && !p.spec?.nodeName)
+      .map((p) => p.metadata!.name!)
+      .sort();
+  }
+}
