@@ -1,5 +1,5 @@
 import type { V1Pod } from "@kubernetes/client-node";
-import type { ClusterReader, ServiceRef } from "../src/cluster/reader.js";
+import type { ClusterReader, NamedKind, ServiceRef } from "../src/cluster/reader.js";
 import type { ClusterState } from "../src/cluster/state.js";
 
 /** Test only: a ClusterReader over fixed objects; the extender's `/cache` answers `cache` or throws it. */
@@ -30,7 +30,8 @@ export class FakeReader implements ClusterReader {
     if (this.cache instanceof Error) throw this.cache;
     return this.cache;
   }
-  async names(kind: "node" | "storageclass" | "pending-pod", namespace: string): Promise<string[]> {
+  async names(kind: NamedKind, namespace: string): Promise<string[]> {
+    if (kind === "namespace") return [...new Set(this.pods.map((p) => p.metadata!.namespace!))].sort();
     if (kind === "node") return this.fixed.objects.nodes.map((n) => n.metadata!.name!).sort();
     if (kind === "storageclass") return this.fixed.objects.storageClasses.map((n) => n.metadata!.name!).sort();
     return this.pods

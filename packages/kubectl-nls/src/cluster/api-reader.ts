@@ -8,7 +8,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import { GROUP, NLS_PLURAL, VERSION, type NodeLocalStorage } from "@nls/api";
-import type { ClusterReader, ServiceRef } from "./reader.js";
+import type { ClusterReader, NamedKind, ServiceRef } from "./reader.js";
 import type { ClusterState } from "./state.js";
 
 /** Items per list request: large clusters are read in pages, as kubectl does. */
@@ -106,13 +106,15 @@ export class ApiReader implements ClusterReader {
     return typeof body === "string" ? JSON.parse(body) : body;
   }
 
-  async names(kind: "node" | "storageclass" | "pending-pod", namespace: string): Promise<string[]> {
+  async names(kind: NamedKind, namespace: string): Promise<string[]> {
     const items: Array<{ metadata?: { name?: string } }> =
       kind === "node"
         ? (await this.core.listNode()).items
         : kind === "storageclass"
           ? (await this.storage.listStorageClass()).items
-          : (await this.core.listNamespacedPod({ namespace, fieldSelector: "spec.nodeName=" })).items;
+          : kind === "namespace"
+            ? (await this.core.listNamespace()).items
+            : (await this.core.listNamespacedPod({ namespace, fieldSelector: "spec.nodeName=" })).items;
     return items
       .map((i) => i.metadata?.name ?? "")
       .filter(Boolean)

@@ -9,6 +9,8 @@ export interface ServiceRef {
   port?: string;
 }
 
+export type NamedKind = "node" | "storageclass" | "namespace" | "pending-pod";
+
 /** Everything `kubectl nls` reads from a cluster; the API-server implementation is in api-reader.ts. */
 export interface ClusterReader {
   /** Nodes, NodeLocalStorages, StorageClasses, PVs, PVCs, and the Leases of `leaseNamespace`. */
@@ -19,8 +21,8 @@ export interface ClusterReader {
   schedulingMessages(namespace: string, pod: string): Promise<string[]>;
   /** The body of the extender's `GET /cache` (parsed JSON). */
   extenderCache(target: ServiceRef | URL): Promise<unknown>;
-  /** For shell completion: names of Nodes, StorageClasses, and pods not yet bound to a node in `namespace`. */
-  names(kind: "node" | "storageclass" | "pending-pod", namespace: string): Promise<string[]>;
+  /** For shell completion: names of Nodes, StorageClasses, Namespaces, and pods not yet bound to a node in `namespace`. */
+  names(kind: NamedKind, namespace: string): Promise<string[]>;
 }
 
 /** `[https:]namespace/name[:port]` → ServiceRef, or an error. */

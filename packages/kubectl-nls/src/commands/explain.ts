@@ -56,8 +56,9 @@ export async function explainCommand(
       reservations: reservationsFrom,
     });
   }
+  // With --node the one node's arithmetic replaces the table of every node; the summary stays.
   const lines = arithmetic ? [...renderArithmetic(arithmetic, explanation), ""] : [];
-  lines.push(...renderExplanation(explanation, messages));
+  lines.push(...renderExplanation(explanation, messages, { nodeTable: !arithmetic }));
   if (eventsError) lines.push(`(events not readable: ${eventsError})`);
   lines.push(
     `decided as the extender does: strategy ${settings.strategy}, --agent-lease=${settings.leaseMode}, ` +

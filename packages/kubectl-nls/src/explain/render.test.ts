@@ -130,3 +130,9 @@ test("renderArithmetic: the node's VGs with every holder, its devices, its agent
     "  nls agent lease kube-system/nls-agent-n2 expired 55s ago (agent down?)",
   ]);
 });
+
+test("renderExplanation without the node table (explain --node): the summary stays", (t) => {
+  const lines = renderExplanation(e, [], { nodeTable: false });
+  t.false(lines.some((l) => l.startsWith("NODE")));
+  t.regex(lines.at(-2)!, /^nls: 1 of 2 nodes can take the pod/);
+});

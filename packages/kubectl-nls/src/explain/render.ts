@@ -51,7 +51,11 @@ export function claimsTable(claims: readonly ClaimAsk[]): string[] {
  * The explanation as text: the pod's claims, one row per node (FITS, SCORE, the REASON kube-scheduler
  * shows, the DETAIL with the numbers or where the volumes would go), then a summary.
  */
-export function renderExplanation(e: Explanation, schedulerMessages: readonly string[]): string[] {
+export function renderExplanation(
+  e: Explanation,
+  schedulerMessages: readonly string[],
+  options: { nodeTable: boolean } = { nodeTable: true },
+): string[] {
   const lines = [`Pod ${e.pod} (${e.phase})`, ...claimsTable(e.claims), ""];
   if (e.boundTo) {
     lines.push(`The pod is bound to node ${e.boundTo}: nothing is pending.`);
@@ -63,22 +67,23 @@ export function renderExplanation(e: Explanation, schedulerMessages: readonly st
         "the reason is another scheduler plugin's (below).",
     );
   } else {
-    lines.push(
-      ...table(
-        [
-          ["NODE", "FITS", "SCORE", "REASON", "DETAIL"],
-          ...e.nodes.map((n) => [
-            n.node,
-            n.fits ? "yes" : "no",
-            n.score === undefined ? "-" : String(n.score),
-            n.reason || "-",
-            n.fits ? fitText(n) : n.detail,
-          ]),
-        ],
-        KUBECTL_STYLE,
-      ),
-      "",
-    );
+    if (options.nodeTable)
+      lines.push(
+        ...table(
+          [
+            ["NODE", "FITS", "SCORE", "REASON", "DETAIL"],
+            ...e.nodes.map((n) => [
+              n.node,
+              n.fits ? "yes" : "no",
+              n.score === undefined ? "-" : String(n.score),
+              n.reason || "-",
+              n.fits ? fitText(n) : n.detail,
+            ]),
+          ],
+          KUBECTL_STYLE,
+        ),
+        "",
+      );
     const fitting = e.nodes.filter((n) => n.fits).length;
     const refused = e.reasons.map((r) => `${r.nodes} ${r.reason}`).join(", ");
     lines.push(

@@ -32,6 +32,13 @@ function readFile(path: string): KubeconfigParts {
   return { clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext };
 }
 
+/** The context names of the kubeconfig these flags choose (for completing `--context`). */
+export function contextNames(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): string[] {
+  const paths = kubeconfigPaths(flags.kubeconfig, env.KUBECONFIG, env.HOME ?? homedir(), delimiter);
+  const merged = mergeKubeconfigs(paths.filter((p) => existsSync(p)).map(readFile));
+  return merged.contexts.map((c) => c.name).sort();
+}
+
 /**
  * The cluster connection kubectl would use with these flags: `--kubeconfig`, else every file in
  * `KUBECONFIG` (merged by kubectl's rules; missing files skipped), else `~/.kube/config`, else the
