@@ -57,8 +57,11 @@ export async function explainCommand(
     });
   }
   // With --node the one node's arithmetic replaces the table of every node; the summary stays.
-  const lines = arithmetic ? [...renderArithmetic(arithmetic, explanation), ""] : [];
-  lines.push(...renderExplanation(explanation, messages, { nodeTable: !arithmetic }));
+  const lines = renderExplanation(
+    explanation,
+    messages,
+    arithmetic ? renderArithmetic(arithmetic, explanation) : undefined,
+  );
   if (eventsError) lines.push(`(events not readable: ${eventsError})`);
   lines.push(
     `decided as the extender does: strategy ${settings.strategy}, --agent-lease=${settings.leaseMode}, ` +

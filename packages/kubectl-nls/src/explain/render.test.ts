@@ -131,8 +131,15 @@ test("renderArithmetic: the node's VGs with every holder, its devices, its agent
   ]);
 });
 
-test("renderExplanation without the node table (explain --node): the summary stays", (t) => {
-  const lines = renderExplanation(e, [], { nodeTable: false });
+test("renderExplanation with one node's section instead of every node's row (explain --node)", (t) => {
+  const lines = renderExplanation(e, [], ["Node n1", "verdict: fits"]);
   t.false(lines.some((l) => l.startsWith("NODE")));
-  t.regex(lines.at(-2)!, /^nls: 1 of 2 nodes can take the pod/);
+  t.deepEqual(lines.slice(6), [
+    "",
+    "Node n1",
+    "verdict: fits",
+    "",
+    "nls: 1 of 2 nodes can take the pod; the extender prefers n1; refused: 1 pvc shop/old is bound to local volume pv-1 on node n1",
+    "kube-scheduler: no FailedScheduling event",
+  ]);
 });

@@ -54,7 +54,8 @@ export function claimsTable(claims: readonly ClaimAsk[]): string[] {
 export function renderExplanation(
   e: Explanation,
   schedulerMessages: readonly string[],
-  options: { nodeTable: boolean } = { nodeTable: true },
+  /** Lines that replace the table of every node (`explain --node`: that node's arithmetic). */
+  nodeSection?: readonly string[],
 ): string[] {
   const lines = [`Pod ${e.pod} (${e.phase})`, ...claimsTable(e.claims), ""];
   if (e.boundTo) {
@@ -67,7 +68,8 @@ export function renderExplanation(
         "the reason is another scheduler plugin's (below).",
     );
   } else {
-    if (options.nodeTable)
+    if (nodeSection) lines.push(...nodeSection, "");
+    else
       lines.push(
         ...table(
           [

@@ -1,0 +1,389 @@
+/**
+ * `kubectl nls` against the real control plane: the plugin installed as its docs say, found by the real
+ * kubectl, reading the objects through the API server and the extender's ledger through the API
+ * server's service proxy, with the real kube-scheduler and the built extender deciding. Each answer is
+ * compared with the objects, the extender's `/cache` and what kube-scheduler did.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gatedSerial } from "../gate.js";
+import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
+import { addReadyNode, replaceStatus } from "./nodes.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const GI = 2 ** 30;
+const gate = await e2eGate();
+const test = gatedSerial(gate.run);
+if (!gate.run) console.log(`# kubectl-nls e2e skipped: ${gate.why}`);
+
+const ctx = {} as {
+  cluster: Cluster;
+  extender: ExtenderProcess;
+  port: number;
+  dir: string;
+  /** PATH with the installed plugin first. */
+  path: string;
+  /** KUBECONFIG: a file with another context first, then the admin one (merged as kubectl does). */
+  kubeconfigs: string;
+  leaseNamespace: string;
+  /** Where kubectl nls reads the extender: its Service (default flag), or its URL when the host has no proxyable address. */
+  extenderFrom: string;
+};
+
+const apply = (obj: unknown) => ctx.cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
+
+/** `kubectl nls ARGS` through the real kubectl, as an operator runs it. */
+async function kubectlNls(args: string[]) {
+  const extender =
+    ctx.extenderFrom.startsWith("http") && !args.includes("--extender") ? ["--extender", ctx.extenderFrom] : [];
+  return run("kubectl", ["nls", ...args, ...extender], { PATH: ctx.path, KUBECONFIG: ctx.kubeconfigs });
+}
+async function kubectlNlsJson<T>(args: string[]): Promise<T> {
+  const r = await kubectlNls([...args, "-o", "json"]);
+  if (r.exitCode !== 0) throw new Error(`kubectl nls ${args.join(" ")}: exit ${r.exitCode}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+interface CacheDump {
+  settings: { leaseNamespace: string };
+  ledger: { nodes: Record<string, { vgs: Record<string, number> }> };
+}
+const extenderCache = async (): Promise<CacheDump> =>
+  (await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json()) as CacheDump;
+
+/** A host address the API server may proxy to (it refuses loopback), or undefined. */
+function hostAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+async function addNode(name: string, leaseAgeSeconds: number | undefined, withNls = true) {
+  await addReadyNode(ctx.cluster, name);
+  if (!withNls) return;
+  await apply({
+    apiVersion: "csi.aliyun.com/v1alpha1",
+    kind: "NodeLocalStorage",
+    metadata: { name },
+    spec: { nodeName: name, listConfig: { vgs: { include: ["pool-[0-9]+"] } } },
+  });
+  const now = new Date().toISOString();
+  await replaceStatus(ctx.cluster, ["nls", name], {
+    nodeStorageInfo: {
+      volumeGroups: [
+        {
+          name: "pool-0",
+          physicalVolumes: ["/dev/vdb"],
+          logicalVolumes: [],
+          total: 100 * GI,
+          available: 100 * GI,
+          allocatable: 100 * GI,
+          condition: "DiskReady",
+        },
+      ],
+      phase: "Running",
+      state: { type: "DiskReady", status: "True", lastHeartbeatTime: now },
+    },
+    filteredStorageInfo: {
+      volumeGroups: ["pool-0"],
+      devices: [],
+      mountPoints: [],
+      updateStatusInfo: { updateStatus: "accepted", lastUpdateTime: now },
+    },
+  });
+  if (leaseAgeSeconds === undefined) return;
+  await apply({
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: `nls-agent-${name}`, namespace: ctx.leaseNamespace },
+    spec: {
+      holderIdentity: name,
+      leaseDurationSeconds: 3600,
+      renewTime: new Date(Date.now() - leaseAgeSeconds * 1000).toISOString().replace("Z", "000Z"),
+    },
+  });
+}
+
+/** The extender's Service reaches the extender process: a Pod object with the host's address and its Endpoints. */
+async function routeServiceToExtender(address: string) {
+  await apply({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: "nls-extender-e2e",
+      namespace: "kube-system",
+      labels: { "app.kubernetes.io/name": "nls-extender" },
+    },
+    spec: {
+      nodeName: "k-a",
+      serviceAccountName: "nls-extender",
+      automountServiceAccountToken: false,
+      containers: [{ name: "extender", image: "nls" }],
+    },
+  });
+  await replaceStatus(ctx.cluster, ["pod", "nls-extender-e2e", "-n", "kube-system"], {
+    phase: "Running",
+    podIP: address,
+    podIPs: [{ ip: address }],
+  });
+  await apply({
+    apiVersion: "v1",
+    kind: "Endpoints",
+    metadata: { name: "nls-extender", namespace: "kube-system" },
+    subsets: [
+      {
+        addresses: [{ ip: address, targetRef: { kind: "Pod", name: "nls-extender-e2e", namespace: "kube-system" } }],
+        ports: [{ name: "http", port: ctx.port, protocol: "TCP" }],
+      },
+    ],
+  });
+}
+
+const pvc = (name: string, size: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: "v1",
+  kind: "PersistentVolumeClaim",
+  metadata: { name, namespace: "default" },
+  spec: {
+    accessModes: ["ReadWriteOnce"],
+    storageClassName: "nls-lvm",
+    resources: { requests: { storage: size } },
+    ...extra,
+  },
+});
+const pod = (name: string, claim: string) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: "default" },
+  spec: {
+    containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }],
+    volumes: [{ name: "v", persistentVolumeClaim: { claimName: claim } }],
+  },
+});
+
+async function selectedNode(claim: string): Promise<string | undefined> {
+  const p = JSON.parse(await ctx.cluster.kubectlOk(["get", "pvc", claim, "-n", "default", "-o", "json"]));
+  return p.metadata.annotations?.["volume.kubernetes.io/selected-node"];
+}
+
+async function failedScheduling(podName: string): Promise<string | undefined> {
+  const ev = JSON.parse(
+    await ctx.cluster.kubectlOk([
+      "get",
+      "events",
+      "-n",
+      "default",
+      "--field-selector",
+      `involvedObject.name=${podName},reason=FailedScheduling`,
+      "-o",
+      "json",
+    ]),
+  );
+  return (ev.items as Array<{ message: string }>).at(-1)?.message;
+}
+
+test.before(async () => {
+  if (!gate.run) return;
+  ctx.dir = await mkdtemp(join(tmpdir(), "nls-kubectl-"));
+  // Installed as docs/kubectl-nls.md says: a self-contained folder, then npm puts its bins on the PATH.
+  const deployed = join(ctx.dir, "kubectl-nls");
+  const deploy = await run(
+    "pnpm",
+    ["--filter", "@nls/kubectl-nls", "deploy", "--prod", "--legacy", "--prefer-offline", deployed],
+    {},
+    undefined,
+  );
+  if (deploy.exitCode !== 0) throw new Error(`pnpm deploy: ${deploy.stderr}${deploy.stdout}`);
+  const prefix = join(ctx.dir, "npm-global");
+  const install = await run("npm", ["install", "-g", "--prefix", prefix, deployed]);
+  if (install.exitCode !== 0) throw new Error(`npm install -g: ${install.stderr}`);
+  ctx.path = `${join(prefix, "bin")}:${process.env.PATH}`;
+
+  const cluster = (ctx.cluster = await startCluster());
+  await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
+  await crdsEstablished(cluster);
+  await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
+  // KUBECONFIG with two files: the first names another cluster and sets no current context, so the
+  // second's current context (the admin's) is the one kubectl — and kubectl nls — use.
+  const other = join(ctx.dir, "other.kubeconfig");
+  await writeFile(
+    other,
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      'clusters: [{name: elsewhere, cluster: {server: "https://127.0.0.1:1"}}]',
+      "users: [{name: nobody, user: {token: x}}]",
+      "contexts: [{name: elsewhere, context: {cluster: elsewhere, user: nobody}}]",
+      "",
+    ].join("\n"),
+  );
+  ctx.kubeconfigs = `${other}:${cluster.kubeconfig}`;
+
+  ctx.port = await freePort();
+  ctx.extender = await startExtender(cluster, ctx.port);
+  ctx.leaseNamespace = (await extenderCache()).settings.leaseNamespace;
+  await addNode("k-a", 5);
+  await addNode("k-b", 5);
+  await addNode("k-c", 7200); // renewed two hours ago: expired
+  await addNode("k-d", undefined, false); // a Node without local storage
+  await apply({
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: "nls-lvm" },
+    provisioner: "local.csi.aliyun.com",
+    parameters: { volumeType: "LVM" },
+    volumeBindingMode: "WaitForFirstConsumer",
+  });
+  // 40Gi of k-a's pool-0 held by a provisioned volume.
+  await apply({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: {
+      name: "pv-held",
+      annotations: { "csi.aliyun.com/pv-allocated": '{"vgName":"pool-0","volumeType":"LVM"}' },
+    },
+    spec: {
+      capacity: { storage: "40Gi" },
+      accessModes: ["ReadWriteOnce"],
+      storageClassName: "nls-lvm",
+      csi: { driver: "local.csi.aliyun.com", volumeHandle: "pv-held", volumeAttributes: { vgName: "pool-0" } },
+      claimRef: { namespace: "default", name: "held" },
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["k-a"] }] },
+          ],
+        },
+      },
+    },
+  });
+  await apply(pvc("held", "40Gi", { volumeName: "pv-held" }));
+  const address = hostAddress();
+  if (address) {
+    await routeServiceToExtender(address);
+    ctx.extenderFrom = "kube-system/nls-extender:23000";
+  } else ctx.extenderFrom = `http://127.0.0.1:${ctx.port}/`;
+  await waitFor("the extender to see pv-held", async () =>
+    (await extenderCache()).ledger.nodes["k-a"]?.vgs["pool-0"] === 40 * GI ? true : undefined,
+  );
+  await cluster.startScheduler(await schedulerConfigFor(`http://127.0.0.1:${ctx.port}`));
+});
+
+test.after.always(async () => {
+  await ctx.extender?.stop();
+  await ctx.cluster?.stop();
+  if (ctx.dir) await rm(ctx.dir, { recursive: true, force: true });
+});
+
+interface CapacityJson {
+  committedFrom: { kind: string; from?: string; why?: string };
+  nodes: Array<{
+    node: string;
+    vgs: Array<{
+      name: string;
+      allocatable: number;
+      committed: number;
+      free: number;
+      bySource: Record<string, number>;
+    }>;
+    agent: { state: string; problem?: string };
+  }>;
+  totals: { allocatable: number; committed: number; free: number };
+  nodesWithoutNls: string[];
+}
+
+test("capacity: the agents' allocatable, the extender's committed bytes (read through the service proxy), the Leases", async (t) => {
+  const c = await kubectlNlsJson<CapacityJson>(["capacity"]);
+  t.deepEqual(c.committedFrom, { kind: "extender", from: ctx.extenderFrom, reservations: 0 });
+  const cache = await extenderCache();
+  for (const n of c.nodes) {
+    t.is(n.vgs[0]!.allocatable, 100 * GI, `${n.node}: the NodeLocalStorage's allocatable`);
+    t.is(n.vgs[0]!.committed, cache.ledger.nodes[n.node]?.vgs["pool-0"] ?? 0, `${n.node}: the extender's ledger`);
+  }
+  const byNode = Object.fromEntries(c.nodes.map((n) => [n.node, n]));
+  t.deepEqual(Object.keys(byNode), ["k-a", "k-b", "k-c"]);
+  t.deepEqual(byNode["k-a"]!.vgs[0]!.bySource, { pv: 40 * GI, allocation: 0, selected: 0, tentative: 0 });
+  t.is(byNode["k-a"]!.vgs[0]!.free, 60 * GI);
+  t.is(byNode["k-b"]!.agent.state, "ok");
+  t.is(byNode["k-c"]!.agent.state, "expired");
+  t.deepEqual(c.nodesWithoutNls, ["k-d"]);
+  t.is(c.totals.free, 260 * GI);
+
+  // Without the extender the ledger is rebuilt from the objects by the same code: the same figures.
+  const offline = await kubectlNlsJson<CapacityJson>(["capacity", "--extender", "none"]);
+  t.is(offline.committedFrom.kind, "objects");
+  t.deepEqual(
+    offline.nodes.map((n) => n.vgs[0]!.committed),
+    c.nodes.map((n) => n.vgs[0]!.committed),
+  );
+
+  const table = await kubectlNls(["capacity", "--node", "k-a"]);
+  t.is(table.exitCode, 0, table.stderr);
+  t.regex(table.stdout, /^k-a\s+pool-0\s+100Gi\s+40Gi\s+60Gi\s+40%\s+0\/0\s+ok \(\d+s\)$/m);
+});
+
+test("explain: the extender's reasons per node are the ones kube-scheduler's event counts", async (t) => {
+  await apply({ apiVersion: "v1", kind: "List", items: [pvc("huge", "120Gi"), pod("huge", "huge")] });
+  const event = await waitFor("kube-scheduler to refuse the 120Gi pod", () => failedScheduling("huge"), 120_000);
+  const e = await kubectlNlsJson<{
+    nodes: Array<{ node: string; fits: boolean; reason: string; detail: string }>;
+    reasons: Array<{ reason: string; nodes: number }>;
+    schedulerMessages: string[];
+  }>(["explain", "huge", "-n", "default"]);
+  // Every clause of the event ("N reason") is one of explain's reasons with the same count.
+  for (const r of e.reasons) t.true(event.includes(`${r.nodes} ${r.reason}`), `${r.nodes} ${r.reason} in: ${event}`);
+  t.regex(event, /^0\/4 nodes are available: /);
+  t.deepEqual(
+    e.reasons.reduce((a, r) => a + r.nodes, 0),
+    4,
+  );
+  const byNode = Object.fromEntries(e.nodes.map((n) => [n.node, n]));
+  t.is(byNode["k-a"]!.detail, "vg pool-0: need 120Gi, free 60Gi of 100Gi");
+  t.is(byNode["k-b"]!.detail, "vg pool-0: need 120Gi, free 100Gi of 100Gi");
+  t.is(byNode["k-c"]!.reason, "local storage agent not reporting");
+  t.is(byNode["k-d"]!.reason, "no local storage reported (no NodeLocalStorage)");
+  t.is(e.schedulerMessages.at(-1), event);
+
+  const human = await kubectlNls(["explain", "huge", "-n", "default", "--node", "k-a"]);
+  t.is(human.exitCode, 0, human.stderr);
+  t.regex(human.stdout, /^\s+40Gi\s+pv:pv-held \(PV\)$/m);
+  t.regex(human.stdout, /^verdict: refused — insufficient local storage \(LVM\)$/m);
+});
+
+test("simulate predicts where kube-scheduler puts the next pods, and capacity then shows them", async (t) => {
+  const sim = await kubectlNlsJson<{ pods: Array<{ node?: string }>; excluded: Array<{ node: string }> }>([
+    "simulate",
+    "--pods",
+    "3x30Gi",
+  ]);
+  const predicted = sim.pods.map((p) => p.node);
+  t.deepEqual(
+    sim.excluded.map((x) => x.node),
+    ["k-c"],
+    "the node whose agent is down is left out",
+  );
+  const placed: Array<string | undefined> = [];
+  for (let i = 0; i < 3; i++) {
+    await apply({ apiVersion: "v1", kind: "List", items: [pvc(`next-${i}`, "30Gi"), pod(`next-${i}`, `next-${i}`)] });
+    placed.push(await waitFor(`next-${i} to get a node`, () => selectedNode(`next-${i}`), 120_000));
+  }
+  t.deepEqual(placed, predicted);
+  const after = await kubectlNlsJson<CapacityJson>(["capacity"]);
+  const cache = await extenderCache();
+  for (const n of after.nodes) t.is(n.vgs[0]!.committed, cache.ledger.nodes[n.node]?.vgs["pool-0"] ?? 0, n.node);
+  const selected = after.nodes.reduce((a, n) => a + (n.vgs[0]!.bySource.selected ?? 0), 0);
+  t.is(selected, 90 * GI, "the three selected-node claims");
+});
+
+test("kubectl completes the plugin's words through kubectl_complete-nls, with names from the cluster", async (t) => {
+  const env = { PATH: ctx.path, KUBECONFIG: ctx.kubeconfigs };
+  const sub = await run("kubectl", ["__complete", "nls", ""], env);
+  t.regex(sub.stdout, /^capacity\t/m);
+  const nodes = await run("kubectl", ["__complete", "nls", "capacity", "--node", "k-"], env);
+  t.deepEqual(nodes.stdout.trim().split("\n"), ["k-a", "k-b", "k-c", "k-d", ":4"]);
+  const pods = await run("kubectl", ["__complete", "nls", "explain", "-n", "default", "hu"], env);
+  t.deepEqual(pods.stdout.trim().split("\n"), ["huge", ":4"]);
+});
