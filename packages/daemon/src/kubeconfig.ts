@@ -24,13 +24,13 @@ export const kubeconfigFlag = flag({
  */
 export function loadKubeConfig(flagPath: string | undefined): KubeConfig {
   const env = process.env;
-  if (flagPath) return checked(fromFiles([flagPath], `--kubeconfig ${flagPath}`), `--kubeconfig ${flagPath}`);
+  if (flagPath) return checked(kubeconfigFromFiles([flagPath], `--kubeconfig ${flagPath}`), `--kubeconfig ${flagPath}`);
   if (env.KUBECONFIG) {
     const what = `KUBECONFIG=${env.KUBECONFIG}`;
     const files = env.KUBECONFIG.split(delimiter).filter((f) => f.length > 0);
     const existing = files.filter((f) => existsSync(f));
     if (existing.length === 0) throw new StartupError(`cannot load kubeconfig ${what}: none of its files exists`);
-    return checked(fromFiles(existing, what), what);
+    return checked(kubeconfigFromFiles(existing, what), what);
   }
   if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) {
     const kc = new KubeConfig();
@@ -42,7 +42,12 @@ export function loadKubeConfig(flagPath: string | undefined): KubeConfig {
   );
 }
 
-function fromFiles(files: string[], what: string): KubeConfig {
+/**
+ * The kubeconfig files, read (paths in them resolved against each file) and merged as kubectl merges
+ * them: for a cluster, user or context name in several files, and for `current-context`, the first
+ * file wins. `what` names the source in errors (a `StartupError`). Also used by `kubectl nls`.
+ */
+export function kubeconfigFromFiles(files: string[], what: string): KubeConfig {
   const configs = files.map((file) => {
     const kc = new KubeConfig();
     try {

@@ -1,10 +1,9 @@
-import type { Cluster, Context, User } from "@kubernetes/client-node";
+import type { Cluster, Context } from "@kubernetes/client-node";
 
-/** What one kubeconfig file contributes: its named clusters, users and contexts, and its current context. */
+/** What a kubeconfig (one file, or several merged) names: its clusters and contexts, and its current context. */
 export interface KubeconfigParts {
-  clusters: Cluster[];
-  users: User[];
-  contexts: Context[];
+  clusters: readonly Cluster[];
+  contexts: readonly Context[];
   currentContext?: string;
 }
 
@@ -24,26 +23,6 @@ export function kubeconfigPaths(
     return env.split(delimiter).filter((p) => p !== "" && !seen.has(p) && seen.add(p));
   }
   return home ? [`${home}/.kube/config`] : [];
-}
-
-/**
- * kubectl's merge of several kubeconfig files (client-go's loading rules): the first file to define a
- * cluster, user or context name wins, later definitions of the name are ignored, and the first file that
- * sets `current-context` decides it. (@kubernetes/client-node's own merge takes the last current context
- * and throws on a repeated name, so `KUBECONFIG=a:b` would not mean what it means to kubectl.)
- */
-export function mergeKubeconfigs(files: readonly KubeconfigParts[]): KubeconfigParts {
-  const out: KubeconfigParts = { clusters: [], users: [], contexts: [] };
-  const firstOf = <T extends { name: string }>(into: T[], items: readonly T[]) => {
-    for (const item of items) if (!into.some((x) => x.name === item.name)) into.push(item);
-  };
-  for (const f of files) {
-    firstOf(out.clusters, f.clusters);
-    firstOf(out.users, f.users);
-    firstOf(out.contexts, f.contexts);
-    if (!out.currentContext && f.currentContext) out.currentContext = f.currentContext;
-  }
-  return out;
 }
 
 /**
