@@ -1,5 +1,13 @@
 import test from "ava";
-import { decide, released, stillLeading, timingProblem, type LeaseRecord, type Observation } from "./election.js";
+import {
+  decide,
+  released,
+  stillLeading,
+  timingProblem,
+  type Decision,
+  type LeaseRecord,
+  type Observation,
+} from "./election.js";
 
 const timing = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
 const t0 = Date.parse("2026-03-01T12:00:00Z");
@@ -17,7 +25,7 @@ interface Case {
   /** When (relative to t0) this replica first saw the same record, if it did. */
   seenSince?: number;
   at: number;
-  action: string;
+  action: Decision["action"];
   holder?: string;
   transitions?: number;
 }
@@ -71,8 +79,8 @@ for (const c of cases) {
       t.is(decision.holder, c.lease!.holderIdentity);
       t.true(decision.expiresInMs > 0);
     } else {
-      t.is(decision.record.holderIdentity, c.holder);
-      t.is(decision.record.leaseTransitions, c.transitions);
+      t.is<string | undefined, string | undefined>(decision.record.holderIdentity, c.holder);
+      t.is<number | undefined, number | undefined>(decision.record.leaseTransitions, c.transitions);
       t.is(decision.record.renewTime?.getTime(), c.at);
       t.is(decision.record.leaseDurationSeconds, 15);
     }
