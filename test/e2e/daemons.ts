@@ -46,7 +46,7 @@ export interface ExtenderProcess extends DaemonProcess {
 export async function startExtender(
   cluster: Cluster,
   port: number,
-  options: { log?: string[]; tokenDuration?: string } = {},
+  options: { log?: string[]; tokenDuration?: string; args?: string[] } = {},
 ): Promise<ExtenderProcess> {
   const kubeconfig = await cluster.serviceAccountKubeconfig(
     "kube-system",
@@ -57,7 +57,17 @@ export async function startExtender(
   const proc = spawnDaemon(
     cluster,
     "nls-extender",
-    [join(root, "packages/extender/dist/cli.js"), "--kubeconfig", kubeconfig, "--port", String(port)],
+    [
+      join(root, "packages/extender/dist/cli.js"),
+      "--kubeconfig",
+      kubeconfig,
+      "--port",
+      String(port),
+      // No Service routes here: nothing to wait for on SIGTERM.
+      "--shutdown-delay",
+      "0",
+      ...(options.args ?? []),
+    ],
     { POD_NAMESPACE: "kube-system" },
     options.log ?? [],
   );
