@@ -61,9 +61,10 @@ export const EXTENDER_FLAGS = {
   }),
   maxBodyBytes: flag({
     flags: "--max-body-bytes <size>",
+    // kube-scheduler with nodeCacheCapable: false sends whole Node objects: about 20 MiB at 5,000 nodes.
     help: "largest request body accepted; larger gets 413",
     env: "NLS_MAX_BODY_BYTES",
-    default: "10Mi",
+    default: "64Mi",
     parse: parseBodyLimit,
   }),
   tlsCertFile: flag({

@@ -31,7 +31,7 @@ test("defaults", async (t) => {
     kubeconfig: undefined,
     strategy: "binpack",
     reservationTtlMs: 60_000,
-    maxBodyBytes: 10 * 1024 * 1024,
+    maxBodyBytes: 64 * 1024 * 1024,
     tlsCertFile: undefined,
     tlsPrivateKeyFile: undefined,
     leaseNamespace: "kube-system",
