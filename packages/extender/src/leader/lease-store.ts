@@ -1,4 +1,4 @@
-import { ApiException, CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import type { LeaseRecord } from "./election.js";
 import type { LeaseStore, StoredLease } from "./elector.js";
 
@@ -20,8 +20,9 @@ export function kubeLeaseStore(kc: KubeConfig, namespace: string, name: string, 
     spec: {
       holderIdentity: record.holderIdentity,
       leaseDurationSeconds: record.leaseDurationSeconds,
-      acquireTime: record.acquireTime,
-      renewTime: record.renewTime,
+      // MicroTime serialises with the six fractional digits the API server requires for Lease times.
+      acquireTime: record.acquireTime && new V1MicroTime(record.acquireTime.getTime()),
+      renewTime: record.renewTime && new V1MicroTime(record.renewTime.getTime()),
       leaseTransitions: record.leaseTransitions,
     },
   });
