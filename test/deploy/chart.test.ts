@@ -168,7 +168,11 @@ test("values change what they name and nothing else: image, namespace, agent pla
     { ...extender.spec, replicas: undefined, strategy: undefined, template: undefined },
     { ...plain.spec, replicas: undefined, strategy: undefined, template: undefined },
   );
-  await t.throwsAsync(helmTemplate(["extender.replicas=2"]), { message: /at most 1/ });
+  t.is(
+    (find(await helmTemplate(["extender.replicas=3"]), "Deployment", "nls-extender") as unknown as PodSpecHolder).spec
+      .replicas,
+    3,
+  );
   t.false(
     (await helmTemplate(["extender.openLocalService.enabled=false"])).some(
       (o) => o.metadata.name === "open-local-scheduler-extender",

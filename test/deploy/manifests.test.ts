@@ -219,11 +219,21 @@ for (const [kind, name, port] of [
   });
 }
 
-test("the extender is one replica that surges on rollout and the Service reaches it on 23000", async (t) => {
+test("the extender is two leader-elected replicas that surge on rollout, a drain may take one, and the Service reaches them on 23000", async (t) => {
   const objects = await kustomize();
   const deploy = new Deployment(find(objects, "Deployment", "nls-extender") as never);
-  t.is(deploy.spec?.replicas, 1);
+  t.is(deploy.spec?.replicas, 2);
   t.deepEqual(deploy.spec?.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  t.true(only(deploy.spec!.template.spec!).args?.includes("--leader-elect"));
+  t.is(
+    deploy.spec?.template.spec?.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]
+      ?.podAffinityTerm.topologyKey,
+    "kubernetes.io/hostname",
+  );
+  const pdb = find(objects, "PodDisruptionBudget", "nls-extender") as unknown as {
+    spec: { minAvailable?: number; maxUnavailable?: number };
+  };
+  t.deepEqual({ min: pdb.spec.minAvailable, max: pdb.spec.maxUnavailable }, { min: 1, max: undefined });
   const svc = new Service(find(objects, "Service", "nls-extender") as never);
   const port = svc.spec?.ports?.[0];
   t.is(port?.port, EXTENDER_DEFAULT_PORT);

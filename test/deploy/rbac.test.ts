@@ -47,7 +47,11 @@ test("the extender only lists and watches, and patches PVCs", async (t) => {
   });
   const role = find(await kustomize(), "Role", "nls-extender");
   t.is(role.metadata.namespace, "kube-system");
-  t.deepEqual(grants(role), { "coordination.k8s.io/leases": ["list", "watch"] });
+  // Reading the agents' Leases; get/update only its own election Lease (create cannot be narrowed).
+  t.deepEqual(grants(role), {
+    "coordination.k8s.io/leases": ["create", "list", "watch"],
+    "coordination.k8s.io/leases:nls-extender": ["get", "update"],
+  });
 });
 
 test("no rule anywhere uses a wildcard, and nothing may read Secrets or escalate", async (t) => {

@@ -46,7 +46,13 @@ export interface ExtenderProcess extends DaemonProcess {
 export async function startExtender(
   cluster: Cluster,
   port: number,
-  options: { log?: string[]; tokenDuration?: string } = {},
+  options: {
+    log?: string[];
+    tokenDuration?: string;
+    args?: string[];
+    /** Resolve once `/readyz` answers at all (a standby answers 503), not only once it is 200. */
+    standby?: boolean;
+  } = {},
 ): Promise<ExtenderProcess> {
   const kubeconfig = await cluster.serviceAccountKubeconfig(
     "kube-system",
@@ -57,14 +63,25 @@ export async function startExtender(
   const proc = spawnDaemon(
     cluster,
     "nls-extender",
-    [join(root, "packages/extender/dist/cli.js"), "--kubeconfig", kubeconfig, "--port", String(port)],
+    [
+      join(root, "packages/extender/dist/cli.js"),
+      "--kubeconfig",
+      kubeconfig,
+      "--port",
+      String(port),
+      // No Service routes here: nothing to wait for on SIGTERM.
+      "--shutdown-delay",
+      "0",
+      ...(options.args ?? []),
+    ],
     { POD_NAMESPACE: "kube-system" },
     options.log ?? [],
   );
   try {
-    await waitFor("extender /readyz", async () =>
-      (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
-    );
+    await waitFor("extender /readyz", async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      return res?.ok || (options.standby && res) ? true : undefined;
+    });
   } catch (e) {
     await proc.stop();
     throw e;

@@ -96,9 +96,6 @@ One object of deploy/, as the values have it, or nothing when the values leave i
 {{- end -}}
 {{- end -}}
 {{- if and (eq $o.kind "Deployment") (eq $name "nls-extender") -}}
-{{- if gt (int $v.extender.replicas) 1 -}}
-{{- fail "extender.replicas: at most 1 (its ledger lives in memory; two replicas would promise the same space twice)" -}}
-{{- end -}}
 {{- $_ := set $o.spec "replicas" (int $v.extender.replicas) -}}
 {{- $_ := set $o.spec "strategy" $v.extender.strategy -}}
 {{- if not (has $v.extender.agentLease (list "required" "optional")) -}}

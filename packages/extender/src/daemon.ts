@@ -1,9 +1,14 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
 import { createLogger, loadKubeConfig, StartupError, stopOnSignals } from "@nls/daemon";
 import { makeInformers } from "./cache/informers.js";
 import { ClusterStore } from "./cache/store.js";
 import type { ExtenderConfig } from "./flags.js";
+import { LeaderElector } from "./leader/elector.js";
+import { kubeLeaseStore } from "./leader/lease-store.js";
 import { ExtenderMetrics } from "./metrics.js";
 import { VERSION } from "./program.js";
 import type { ClaimWriter } from "./routes/context.js";
@@ -14,9 +19,14 @@ const EXPIRY_INTERVAL_MS = 5_000;
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
- * The daemon: caches filled by informers, the HTTP routes, reservations expiring on a timer. A
- * kubeconfig or TLS files that cannot be loaded, or a port in use, stop it before it serves (exit 1);
- * SIGTERM closes the server and the watches, then it returns 0.
+ * The daemon: caches filled by informers, the HTTP routes, reservations expiring on a timer, and with
+ * `--leader-elect` the election that decides whether this replica serves. A kubeconfig or TLS files
+ * that cannot be loaded, or a port in use, stop it before it serves (exit 1).
+ *
+ * SIGTERM: readyz turns 503 at once while the routes keep answering for `--shutdown-delay`, so the
+ * Service drops this replica before it stops; then the server closes (open requests finish, up to a
+ * grace period), the leader releases its Lease so a standby takes over at its next read, and it
+ * returns 0.
  */
 export async function runExtender(config: ExtenderConfig): Promise<number> {
   const kc = loadKubeConfig(config.kubeconfig);
@@ -29,6 +39,19 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   });
   const metrics = new ExtenderMetrics(store);
   const informers = makeInformers(kc, store, log);
+  const election = config.leaderElection;
+  const elector = election.enabled
+    ? new LeaderElector(
+        kubeLeaseStore(kc, election.namespace, election.name, election.renewDeadlineMs),
+        `${hostname()}_${randomUUID()}`,
+        election,
+        log,
+      )
+    : undefined;
+  let stopping = false;
+  // A standby keeps its caches (and so the ledger's durable part) current: on taking over it serves
+  // at once. The tentative reservations of the old leader lived only in its memory and are lost.
+  const notServing = () => elector?.standbyReason();
   const app = createApp({
     store,
     metrics,
@@ -37,7 +60,9 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     maxBodyBytes: config.maxBodyBytes,
     writer: kubeWriter(kc),
     now: Date.now,
-    ready: informers.synced,
+    notReady: () =>
+      stopping ? "shutting down" : (notServing() ?? (informers.synced() ? undefined : "caches not synced yet")),
+    notServing,
     version: VERSION,
   });
   const server = await listen(app, config.port, undefined, tls).catch((err: unknown) => {
@@ -46,6 +71,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   const stop = stopOnSignals(log);
   log.info({ ...config, port: server.port, tls: !!tls, version: VERSION }, "nls-extender listening");
   void informers.start();
+  elector?.start();
   // Reservations also expire when no request comes to expire them.
   const expiry = setInterval(() => {
     const n = store.ledger.expire(Date.now());
@@ -54,13 +80,20 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   expiry.unref();
 
   await new Promise((resolve) => stop.addEventListener("abort", resolve, { once: true }));
+  stopping = true;
+  if (config.shutdownDelayMs > 0) {
+    log.info({ shutdownDelayMs: config.shutdownDelayMs }, "not ready; serving until the Service drops this replica");
+    await sleep(config.shutdownDelayMs);
+  }
   clearInterval(expiry);
   const grace = setTimeout(() => {
     log.warn({ graceMs: SHUTDOWN_GRACE_MS }, "requests still open after the grace period; closing their connections");
     server.server.closeAllConnections();
   }, SHUTDOWN_GRACE_MS);
-  await Promise.all([server.close(), informers.stop()]);
+  await server.close();
   clearTimeout(grace);
+  // Released only after the last answer: a standby taking over earlier could decide alongside us.
+  await Promise.all([elector?.stop(), informers.stop()]);
   log.info("nls-extender stopped");
   return 0;
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_LEASE_NAMESPACE, EXTENDER_DEFAULT_PORT, parseBytes, parseDuration } from "@nls/api";
-import { asText, flag, kubeconfigFlag, logLevelFlag, parseOneOf, type FlagValues } from "@nls/daemon";
+import { asText, flag, kubeconfigFlag, logLevelFlag, parseOneOf, switchFlag, type FlagValues } from "@nls/daemon";
 import { LEASE_MODES, type LeaseMode } from "./lease.js";
 import { STRATEGIES, type Strategy } from "./scoring.js";
 
@@ -17,6 +17,11 @@ export function parsePort(value: string): number {
     throw new Error(`invalid port "${value}": expected 1..65535`);
   }
   return n;
+}
+
+/** A duration that may also be `0` (none). */
+export function parseDelay(value: string): number {
+  return value.trim() === "0" ? 0 : parseDuration(value);
 }
 
 /** A byte size as a Kubernetes quantity (`10Mi`, `1048576`), at least 1 KiB. */
@@ -56,9 +61,10 @@ export const EXTENDER_FLAGS = {
   }),
   maxBodyBytes: flag({
     flags: "--max-body-bytes <size>",
+    // kube-scheduler with nodeCacheCapable: false sends whole Node objects: about 20 MiB at 5,000 nodes.
     help: "largest request body accepted; larger gets 413",
     env: "NLS_MAX_BODY_BYTES",
-    default: "10Mi",
+    default: "64Mi",
     parse: parseBodyLimit,
   }),
   tlsCertFile: flag({
@@ -86,10 +92,78 @@ export const EXTENDER_FLAGS = {
     default: "required",
     parse: parseLeaseMode,
   }),
+  leaderElect: switchFlag(
+    "--leader-elect",
+    "run as one of several replicas: only the holder of the leader Lease serves, the others stand by (readyz 503)",
+  ),
+  leaderElectLeaseDuration: flag({
+    flags: "--leader-elect-lease-duration <duration>",
+    help: "how long standbys wait after the leader's last renewal before taking over",
+    env: "NLS_LEADER_ELECT_LEASE_DURATION",
+    default: "15s",
+    parse: parseDuration,
+  }),
+  leaderElectRenewDeadline: flag({
+    flags: "--leader-elect-renew-deadline <duration>",
+    help: "the leader stops serving when it has not renewed for this long (below the lease duration)",
+    env: "NLS_LEADER_ELECT_RENEW_DEADLINE",
+    default: "10s",
+    parse: parseDuration,
+  }),
+  leaderElectRetryPeriod: flag({
+    flags: "--leader-elect-retry-period <duration>",
+    help: "how often each replica reads (and the leader renews) the Lease",
+    env: "NLS_LEADER_ELECT_RETRY_PERIOD",
+    default: "2s",
+    parse: parseDuration,
+  }),
+  leaderElectResourceName: flag({
+    flags: "--leader-elect-resource-name <name>",
+    help: "name of the leader Lease",
+    env: "NLS_LEADER_ELECT_RESOURCE_NAME",
+    default: "nls-extender",
+    parse: asText,
+  }),
+  leaderElectResourceNamespace: flag({
+    flags: "--leader-elect-resource-namespace <ns>",
+    help: `namespace of the leader Lease (default: $POD_NAMESPACE, else ${DEFAULT_LEASE_NAMESPACE})`,
+    env: "NLS_LEADER_ELECT_RESOURCE_NAMESPACE",
+    parse: asText,
+  }),
+  shutdownDelay: flag({
+    flags: "--shutdown-delay <duration>",
+    help: "after SIGTERM, how long to keep serving while reporting not ready, so the Service drops this replica first (0: none)",
+    env: "NLS_SHUTDOWN_DELAY",
+    default: "5s",
+    parse: parseDelay,
+  }),
   logLevel: logLevelFlag,
 };
 
-export interface ExtenderConfig extends Omit<FlagValues<typeof EXTENDER_FLAGS>, "reservationTtl" | "leaseNamespace"> {
+/** Leader election as the daemon runs it (`enabled` false: this replica always serves). */
+export interface LeaderElectionConfig {
+  enabled: boolean;
+  namespace: string;
+  name: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+type ElectionFlags =
+  | "leaderElect"
+  | "leaderElectLeaseDuration"
+  | "leaderElectRenewDeadline"
+  | "leaderElectRetryPeriod"
+  | "leaderElectResourceName"
+  | "leaderElectResourceNamespace";
+
+export interface ExtenderConfig extends Omit<
+  FlagValues<typeof EXTENDER_FLAGS>,
+  "reservationTtl" | "leaseNamespace" | "shutdownDelay" | ElectionFlags
+> {
   reservationTtlMs: number;
   leaseNamespace: string;
+  shutdownDelayMs: number;
+  leaderElection: LeaderElectionConfig;
 }

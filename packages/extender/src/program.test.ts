@@ -31,11 +31,20 @@ test("defaults", async (t) => {
     kubeconfig: undefined,
     strategy: "binpack",
     reservationTtlMs: 60_000,
-    maxBodyBytes: 10 * 1024 * 1024,
+    maxBodyBytes: 64 * 1024 * 1024,
     tlsCertFile: undefined,
     tlsPrivateKeyFile: undefined,
     leaseNamespace: "kube-system",
     agentLease: "required",
+    shutdownDelayMs: 5_000,
+    leaderElection: {
+      enabled: false,
+      namespace: "kube-system",
+      name: "nls-extender",
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+    },
     logLevel: "info",
   });
 });
@@ -53,6 +62,36 @@ test("flags and env", async (t) => {
   t.is(c.agentLease, "optional");
   t.is(c.leaseNamespace, "storage");
   t.is(((await parse(["--lease-namespace", "x"], { POD_NAMESPACE: "storage" })) as ExtenderConfig).leaseNamespace, "x");
+});
+
+test("leader election flags, named as kube-scheduler names them", async (t) => {
+  const c = (await parse(
+    [
+      "--leader-elect",
+      "--leader-elect-lease-duration",
+      "30s",
+      "--leader-elect-resource-name",
+      "x",
+      "--shutdown-delay",
+      "0",
+    ],
+    { POD_NAMESPACE: "storage", NLS_LEADER_ELECT_RETRY_PERIOD: "1s" },
+  )) as ExtenderConfig;
+  t.deepEqual(c.leaderElection, {
+    enabled: true,
+    namespace: "storage",
+    name: "x",
+    leaseDurationMs: 30_000,
+    renewDeadlineMs: 10_000,
+    retryPeriodMs: 1_000,
+  });
+  t.is(c.shutdownDelayMs, 0);
+  t.regex(
+    (await parse(["--leader-elect", "--leader-elect-renew-deadline", "20s"])) as string,
+    /lease-duration must be greater than --leader-elect-renew-deadline/,
+  );
+  // Timing is only checked when the election runs.
+  t.is(((await parse(["--leader-elect-renew-deadline", "20s"])) as ExtenderConfig).leaderElection.enabled, false);
 });
 
 test("bad values are usage errors that name the flag", async (t) => {

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import { addFlags, rootCommand, packageVersion, readFlags, usageError } from "@nls/daemon";
 import { EXTENDER_FLAGS, type ExtenderConfig } from "./flags.js";
+import { timingProblem } from "./leader/election.js";
 
 export const VERSION = packageVersion(new URL("../package.json", import.meta.url));
 
@@ -13,14 +14,40 @@ export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): 
     VERSION,
   );
   return addFlags(program, EXTENDER_FLAGS).action(async (_opts: unknown, cmd: Command) => {
-    const { reservationTtl, leaseNamespace, ...flags } = readFlags(cmd, EXTENDER_FLAGS);
+    const {
+      reservationTtl,
+      leaseNamespace,
+      shutdownDelay,
+      leaderElect,
+      leaderElectLeaseDuration,
+      leaderElectRenewDeadline,
+      leaderElectRetryPeriod,
+      leaderElectResourceName,
+      leaderElectResourceNamespace,
+      ...flags
+    } = readFlags(cmd, EXTENDER_FLAGS);
     if (!!flags.tlsCertFile !== !!flags.tlsPrivateKeyFile) {
       usageError(cmd, "--tls-cert-file and --tls-private-key-file go together");
     }
+    const timing = {
+      leaseDurationMs: leaderElectLeaseDuration,
+      renewDeadlineMs: leaderElectRenewDeadline,
+      retryPeriodMs: leaderElectRetryPeriod,
+    };
+    const problem = leaderElect ? timingProblem(timing) : undefined;
+    if (problem) usageError(cmd, problem);
+    const podNamespace = process.env.POD_NAMESPACE || DEFAULT_LEASE_NAMESPACE;
     process.exitCode = await run({
       ...flags,
       reservationTtlMs: reservationTtl,
-      leaseNamespace: leaseNamespace || process.env.POD_NAMESPACE || DEFAULT_LEASE_NAMESPACE,
+      leaseNamespace: leaseNamespace || podNamespace,
+      shutdownDelayMs: shutdownDelay,
+      leaderElection: {
+        enabled: !!leaderElect,
+        namespace: leaderElectResourceNamespace || podNamespace,
+        name: leaderElectResourceName,
+        ...timing,
+      },
     });
   });
 }

@@ -17,6 +17,7 @@ interface Harness {
   writes: Array<[string, string, string]>;
   server: RunningServer;
   setReady(v: boolean): void;
+  setStandby(reason: string | undefined): void;
   failWrites(v: boolean): void;
   /** Every log line, parsed (debug and up). */
   logs: Array<Record<string, unknown>>;
@@ -39,6 +40,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
   const writes: Harness["writes"] = [];
   const logs: Harness["logs"] = [];
   let ready = true;
+  let standby: string | undefined;
   let failing = false;
   const writer: ClaimWriter = {
     async annotate(namespace, name, key, value) {
@@ -60,7 +62,8 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
     maxBodyBytes,
     writer,
     now: () => now,
-    ready: () => ready,
+    notReady: () => standby ?? (ready ? undefined : "caches not synced yet"),
+    notServing: () => standby,
     version: "test",
   });
   const server = await listen(app, 0, "127.0.0.1");
@@ -70,6 +73,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
     writes,
     server,
     setReady: (v) => (ready = v),
+    setStandby: (v) => (standby = v),
     failWrites: (v) => (failing = v),
     logs,
   };
@@ -378,13 +382,36 @@ test("reserve: bad parameters and unknown PVCs", async (t) => {
   t.regex(await unknown.text(), /default\/nope not found/);
 });
 
+test("a standby answers 503 with its reason on readyz and on every deciding route", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  h.setStandby("standby: lease kube-system/nls-extender is held by other");
+  const ready = await fetch(`${h.url}/readyz`);
+  t.is(ready.status, 503);
+  t.regex(await ready.text(), /held by other/);
+  for (const verb of ["predicates", "priorities"]) {
+    const res = await post(`${h.url}/scheduler/${verb}`, namesBody(["data"], ["n1"]));
+    t.is(res.status, 503);
+    t.regex(((await res.json()) as { Error: string }).Error, /held by other/);
+  }
+  const reserve = await post(reserveUrl(h, "data", "nodeName=n1"), "");
+  t.is(reserve.status, 503);
+  t.deepEqual(h.writes, []);
+  t.is(h.store.ledger.liveReservations, 0);
+  h.setStandby(undefined);
+  t.is((await post(`${h.url}/scheduler/predicates`, namesBody(["data"], ["n1"]))).status, 200);
+  t.is((await fetch(`${h.url}/readyz`)).status, 200);
+});
+
 test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
   const h = await start();
   t.teardown(() => h.server.close());
   t.is(await (await fetch(`${h.url}/healthz`)).text(), "ok");
   t.is((await fetch(`${h.url}/readyz`)).status, 200);
   h.setReady(false);
-  t.is((await fetch(`${h.url}/readyz`)).status, 503);
+  const unsynced = await fetch(`${h.url}/readyz`);
+  t.is(unsynced.status, 503);
+  t.is(await unsynced.text(), "caches not synced yet");
   t.deepEqual(await (await fetch(`${h.url}/version`)).json(), { version: "test" });
   const cache = (await (await fetch(`${h.url}/cache?nodeName=n2`)).json()) as {
     settings: unknown;
@@ -498,7 +525,8 @@ test("serves HTTPS with --tls-cert-file/--tls-private-key-file", async (t) => {
     maxBodyBytes: 1 << 20,
     writer: { annotate: async () => {} },
     now: () => now,
-    ready: () => true,
+    notReady: () => undefined,
+    notServing: () => undefined,
     version: "tls",
   });
   const server = await listen(app, 0, "127.0.0.1", {

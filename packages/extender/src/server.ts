@@ -17,14 +17,20 @@ export function createApp(ctx: RouteContext): express.Express {
   const names = new NodeNamesCache();
   const memo = new ScoreMemo();
   const body = jsonBody(ctx.maxBodyBytes, (text) => names.parse(text));
-  app.post("/scheduler/predicates", body, filterRoute(ctx, names, memo));
-  app.post("/scheduler/priorities", body, prioritizeRoute(ctx, names, memo));
-  app.post("/apis/scheduling/:namespace/persistentvolumeclaims/:name", reserveRoute(ctx));
+  // A standby's ledger holds none of the leader's tentative reservations: it must not decide.
+  const serving = (_req: Request, _res: Response, next: NextFunction) => {
+    const reason = ctx.notServing();
+    next(reason ? new HttpError(503, reason) : undefined);
+  };
+  app.post("/scheduler/predicates", serving, body, filterRoute(ctx, names, memo));
+  app.post("/scheduler/priorities", serving, body, prioritizeRoute(ctx, names, memo));
+  app.post("/apis/scheduling/:namespace/persistentvolumeclaims/:name", serving, reserveRoute(ctx));
   app.get("/cache", cacheRoute(ctx));
   app.get("/healthz", (_req, res) => void res.type("text").send("ok"));
   app.get("/readyz", (_req, res) => {
-    if (ctx.ready()) res.type("text").send("ok");
-    else res.status(503).type("text").send("caches not synced yet");
+    const reason = ctx.notReady();
+    if (reason) res.status(503).type("text").send(reason);
+    else res.type("text").send("ok");
   });
   app.get("/version", (_req, res) => void res.json({ version: ctx.version }));
   app.get("/metrics", async (_req, res) => {

@@ -19,7 +19,10 @@ export interface RouteContext {
   maxBodyBytes: number;
   writer: ClaimWriter;
   now(): number;
-  ready(): boolean;
+  /** Why `/readyz` answers 503 (caches not synced, a standby, shutting down), or undefined when ready. */
+  notReady(): string | undefined;
+  /** Why the scheduler and reserve routes answer 503 (a standby), or undefined when this replica serves. */
+  notServing(): string | undefined;
   version: string;
 }
 

@@ -1,0 +1,118 @@
+import test from "ava";
+import { createLogger } from "@nls/daemon";
+import type { LeaseRecord } from "./election.js";
+import { LeaderElector, type LeaseStore, type StoredLease } from "./elector.js";
+
+const timing = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+const log = createLogger("test", "silent");
+
+/** One Lease in memory with the API server's optimistic concurrency; `cutOff` replicas get errors. */
+function apiServer() {
+  let lease: StoredLease | undefined;
+  let version = 0;
+  const cutOff = new Set<string>();
+  const storeFor = (who: string): LeaseStore => {
+    const reachable = () => {
+      if (cutOff.has(who)) throw new Error("connection refused");
+    };
+    return {
+      ref: "kube-system/nls-extender",
+      async read() {
+        reachable();
+        return lease && structuredClone(lease);
+      },
+      async create(record: LeaseRecord) {
+        reachable();
+        if (lease) throw new Error("409 AlreadyExists");
+        lease = { record: structuredClone(record), resourceVersion: String(++version) };
+        return structuredClone(lease);
+      },
+      async update(record: LeaseRecord, resourceVersion: string) {
+        reachable();
+        if (!lease || lease.resourceVersion !== resourceVersion) throw new Error("409 Conflict");
+        lease = { record: structuredClone(record), resourceVersion: String(++version) };
+        return structuredClone(lease);
+      },
+    };
+  };
+  return { storeFor, cutOff, holder: () => lease?.record.holderIdentity };
+}
+
+function pair() {
+  let now = Date.parse("2026-03-01T12:00:00Z");
+  const api = apiServer();
+  const clock = () => now;
+  const a = new LeaderElector(api.storeFor("a"), "a", timing, log, clock);
+  const b = new LeaderElector(api.storeFor("b"), "b", timing, log, clock);
+  const advance = async (ms: number) => {
+    for (let t = 0; t < ms; t += timing.retryPeriodMs) {
+      now += timing.retryPeriodMs;
+      await a.tick();
+      await b.tick();
+    }
+  };
+  return { a, b, api, advance };
+}
+
+test("the first to read creates the Lease and leads; the other stands by with a reason", async (t) => {
+  const { a, b, api } = pair();
+  await a.tick();
+  await b.tick();
+  t.true(a.leading());
+  t.false(b.leading());
+  t.is(api.holder(), "a");
+  t.is(a.standbyReason(), undefined);
+  t.regex(b.standbyReason() ?? "", /standby: lease kube-system\/nls-extender is held by a/);
+});
+
+test("a leader that keeps renewing keeps the Lease", async (t) => {
+  const { a, b, advance } = pair();
+  await a.tick();
+  await advance(60_000);
+  t.true(a.leading());
+  t.false(b.leading());
+});
+
+test("a leader cut off from the API stops serving before the standby takes over", async (t) => {
+  const { a, b, api, advance } = pair();
+  await a.tick();
+  await b.tick();
+  api.cutOff.add("a");
+  const overlap: number[] = [];
+  let aStoppedAt = -1;
+  let bLeadsAt = -1;
+  for (let step = 1; step <= 15; step++) {
+    await advance(timing.retryPeriodMs);
+    if (!a.leading() && aStoppedAt < 0) aStoppedAt = step;
+    if (b.leading() && bLeadsAt < 0) bLeadsAt = step;
+    if (a.leading() && b.leading()) overlap.push(step);
+  }
+  t.deepEqual(overlap, []);
+  t.true(aStoppedAt > 0 && bLeadsAt > aStoppedAt);
+  t.is(api.holder(), "b");
+  // Reconnected, the old leader finds the Lease taken and stands by.
+  api.cutOff.delete("a");
+  await advance(timing.retryPeriodMs);
+  t.false(a.leading());
+  t.regex(a.standbyReason() ?? "", /held by b/);
+});
+
+test("stop releases the Lease so the standby takes over at its next read", async (t) => {
+  const { a, b, api } = pair();
+  await a.tick();
+  await b.tick();
+  await a.stop();
+  t.false(a.leading());
+  t.is(api.holder(), "");
+  await b.tick();
+  t.true(b.leading());
+  t.is(api.holder(), "b");
+});
+
+test("a standby's stop writes nothing", async (t) => {
+  const { a, b, api } = pair();
+  await a.tick();
+  await b.tick();
+  await b.stop();
+  t.is(api.holder(), "a");
+});

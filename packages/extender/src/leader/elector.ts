@@ -1,0 +1,122 @@
+import type { Logger } from "@nls/daemon";
+import { decide, released, stillLeading, type ElectionTiming, type LeaseRecord, type Observation } from "./election.js";
+
+/** The Lease as stored: its record and the resourceVersion a write must match. */
+export interface StoredLease {
+  record: LeaseRecord;
+  resourceVersion: string;
+}
+
+/** Reads and writes the one election Lease; a write on a stale resourceVersion rejects (409). */
+export interface LeaseStore {
+  readonly ref: string;
+  read(): Promise<StoredLease | undefined>;
+  create(record: LeaseRecord): Promise<StoredLease>;
+  update(record: LeaseRecord, resourceVersion: string): Promise<StoredLease>;
+}
+
+/**
+ * Runs the election: every retry period it reads the Lease and creates, renews or takes it over, or
+ * stands by. `leading()` is true only within the renew deadline of the last successful write, however
+ * long the API takes to answer — so a leader cut off from the API stops answering before any standby
+ * may take over.
+ */
+export class LeaderElector {
+  private lastRenewedAt: number | undefined;
+  private seen: Observation | undefined;
+  private lease: StoredLease | undefined;
+  private holder = "";
+  private wasLeading = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: LeaseStore,
+    readonly identity: string,
+    private readonly timing: ElectionTiming,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  leading(): boolean {
+    const leading = stillLeading(this.lastRenewedAt, this.now(), this.timing);
+    if (this.wasLeading && !leading) {
+      this.wasLeading = false;
+      this.log.error(
+        { lease: this.store.ref, identity: this.identity, renewDeadlineMs: this.timing.renewDeadlineMs },
+        "lost the leader lease: no renewal within the renew deadline; not serving",
+      );
+    }
+    return leading;
+  }
+
+  /** Why this replica does not serve, or undefined when it leads. */
+  standbyReason(): string | undefined {
+    if (this.leading()) return undefined;
+    if (this.holder && this.holder !== this.identity) {
+      return `standby: lease ${this.store.ref} is held by ${this.holder}`;
+    }
+    return `not the leader: lease ${this.store.ref} not acquired or not renewed within the renew deadline`;
+  }
+
+  start(): void {
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.tick().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(loop, this.timing.retryPeriodMs);
+      });
+    };
+    loop();
+  }
+
+  /** One read-decide-write round; errors are logged and retried at the next round. */
+  async tick(): Promise<void> {
+    const startedAt = this.now();
+    try {
+      this.lease = await this.store.read();
+      const { decision, seen } = decide(this.lease?.record, this.seen, startedAt, this.identity, this.timing);
+      this.seen = seen;
+      if (decision.action === "standby") {
+        this.holder = decision.holder;
+        return;
+      }
+      this.lease = this.lease
+        ? await this.store.update(decision.record, this.lease.resourceVersion)
+        : await this.store.create(decision.record);
+      this.holder = this.identity;
+      // The write was sent after startedAt, so no standby can have seen it earlier: counting the
+      // deadline from startedAt errs on the side of stopping too soon.
+      this.lastRenewedAt = startedAt;
+      if (!this.wasLeading) {
+        this.wasLeading = true;
+        this.log.info(
+          { lease: this.store.ref, identity: this.identity, transitions: decision.record.leaseTransitions },
+          decision.action === "renew" ? "leading again" : "became the leader",
+        );
+      }
+    } catch (err) {
+      this.log.warn(
+        { err, lease: this.store.ref, identity: this.identity },
+        "leader lease not read or written; retrying",
+      );
+    }
+  }
+
+  /** Stops the loop; a leader releases the Lease so a standby takes over at its next read. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    const lease = this.lease;
+    if (!lease || !this.leading()) return;
+    this.lastRenewedAt = undefined;
+    this.wasLeading = false;
+    try {
+      await this.store.update(released(lease.record, this.now()), lease.resourceVersion);
+      this.log.info({ lease: this.store.ref, identity: this.identity }, "released the leader lease");
+    } catch (err) {
+      this.log.warn({ err, lease: this.store.ref }, "leader lease not released; a standby takes over when it expires");
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import type { LeaseRecord } from "./election.js";
+import type { LeaseStore, StoredLease } from "./elector.js";
+
+/** The election Lease `namespace/name` through client-node; each call gives up after `timeoutMs`. */
+export function kubeLeaseStore(kc: KubeConfig, namespace: string, name: string, timeoutMs: number): LeaseStore {
+  const api = kc.makeApiClient(CoordinationV1Api);
+  const ref = `${namespace}/${name}`;
+  const bounded = <T>(what: string, p: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} lease ${ref}: no answer within ${timeoutMs}ms`)), timeoutMs);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  };
+  const body = (record: LeaseRecord, resourceVersion?: string): V1Lease => ({
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name, namespace, resourceVersion, labels: { "app.kubernetes.io/name": "nls-extender" } },
+    spec: {
+      holderIdentity: record.holderIdentity,
+      leaseDurationSeconds: record.leaseDurationSeconds,
+      // MicroTime serialises with the six fractional digits the API server requires for Lease times.
+      acquireTime: record.acquireTime && new V1MicroTime(record.acquireTime.getTime()),
+      renewTime: record.renewTime && new V1MicroTime(record.renewTime.getTime()),
+      leaseTransitions: record.leaseTransitions,
+    },
+  });
+  return {
+    ref,
+    async read() {
+      try {
+        return stored(await bounded("read", api.readNamespacedLease({ namespace, name })));
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 404) return undefined;
+        throw err;
+      }
+    },
+    async create(record) {
+      return stored(await bounded("create", api.createNamespacedLease({ namespace, body: body(record) })));
+    },
+    async update(record, resourceVersion) {
+      return stored(
+        await bounded("update", api.replaceNamespacedLease({ namespace, name, body: body(record, resourceVersion) })),
+      );
+    },
+  };
+}
+
+const asDate = (v: unknown): Date | undefined => {
+  if (v === undefined || v === null) return undefined;
+  const d = v instanceof Date ? v : new Date(String(v));
+  return Number.isFinite(d.getTime()) ? d : undefined;
+};
+
+function stored(lease: V1Lease): StoredLease {
+  const spec = lease.spec ?? {};
+  return {
+    resourceVersion: lease.metadata?.resourceVersion ?? "",
+    record: {
+      holderIdentity: spec.holderIdentity ?? "",
+      leaseDurationSeconds: spec.leaseDurationSeconds ?? 0,
+      acquireTime: asDate(spec.acquireTime),
+      renewTime: asDate(spec.renewTime),
+      leaseTransitions: spec.leaseTransitions ?? 0,
+    },
+  };
+}
