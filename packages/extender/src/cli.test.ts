@@ -31,7 +31,7 @@ test("--help documents every flag with its default and env variable", (t) => {
     ["--port", "23000", "NLS_PORT"],
     ["--strategy", "binpack", "NLS_STRATEGY"],
     ["--reservation-ttl", "60s", "NLS_RESERVATION_TTL"],
-    ["--max-body-bytes", "10Mi", "NLS_MAX_BODY_BYTES"],
+    ["--max-body-bytes", "64Mi", "NLS_MAX_BODY_BYTES"],
     ["--tls-cert-file", undefined, "NLS_TLS_CERT_FILE"],
     ["--tls-private-key-file", undefined, "NLS_TLS_PRIVATE_KEY_FILE"],
     ["--lease-namespace", undefined, "NLS_LEASE_NAMESPACE"],
