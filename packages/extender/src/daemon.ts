@@ -5,7 +5,7 @@ import { makeInformers } from "./cache/informers.js";
 import { ClusterStore } from "./cache/store.js";
 import type { ExtenderConfig } from "./flags.js";
 import { ExtenderMetrics } from "./metrics.js";
-import { VERSION } from "./program.js";
+import { BUILD } from "./program.js";
 import type { ClaimWriter } from "./routes/context.js";
 import { createApp, listen, type TlsFiles } from "./server.js";
 
@@ -27,7 +27,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     leaseMode: config.agentLease,
     leaseNamespace: config.leaseNamespace,
   });
-  const metrics = new ExtenderMetrics(store);
+  const metrics = new ExtenderMetrics(store, BUILD);
   const informers = makeInformers(kc, store, log);
   const app = createApp({
     store,
@@ -38,13 +38,16 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     writer: kubeWriter(kc),
     now: Date.now,
     ready: informers.synced,
-    version: VERSION,
+    build: BUILD,
   });
   const server = await listen(app, config.port, undefined, tls).catch((err: unknown) => {
     throw new StartupError(`cannot listen on --port ${config.port}: ${(err as Error).message}`);
   });
   const stop = stopOnSignals(log);
-  log.info({ ...config, port: server.port, tls: !!tls, version: VERSION }, "nls-extender listening");
+  log.info(
+    { ...config, port: server.port, tls: !!tls, version: BUILD.version, commit: BUILD.commit },
+    "nls-extender listening",
+  );
   void informers.start();
   // Reservations also expire when no request comes to expire them.
   const expiry = setInterval(() => {

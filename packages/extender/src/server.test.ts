@@ -51,14 +51,14 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
   };
   const app = createApp({
     store,
-    metrics: new ExtenderMetrics(store),
+    metrics: new ExtenderMetrics(store, { version: "test", commit: "abc123" }),
     log: createLogger("nls-extender", "silent"),
     reservationTtlMs: 60_000,
     maxBodyBytes,
     writer,
     now: () => now,
     ready: () => ready,
-    version: "test",
+    build: { version: "test", commit: "abc123" },
   });
   const server = await listen(app, 0, "127.0.0.1");
   return {
@@ -365,7 +365,7 @@ test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
   t.is((await fetch(`${h.url}/readyz`)).status, 200);
   h.setReady(false);
   t.is((await fetch(`${h.url}/readyz`)).status, 503);
-  t.deepEqual(await (await fetch(`${h.url}/version`)).json(), { version: "test" });
+  t.deepEqual(await (await fetch(`${h.url}/version`)).json(), { version: "test", commit: "abc123" });
   const cache = (await (await fetch(`${h.url}/cache?nodeName=n2`)).json()) as {
     nodes: Record<string, unknown>;
     ledger: { nodes: Record<string, unknown> };
@@ -392,6 +392,7 @@ test("metrics keep open-local's names", async (t) => {
     'local_volume_group_used{nodename="n2",vgname="pool-0"} 150323855360',
     'local_local_pv{nodename="n2",pv_name="pv-big",pv_type="LVM",pvc_name="",pvc_ns="",status="Available",storage_name="pool-0"} 150323855360',
     'nls_extender_failed_nodes_total{reason="capacity"} 1',
+    `nls_extender_build_info{version="test",revision="abc123",nodejs="${process.version}"} 1`,
     "nls_extender_reservations 1",
     'nls_extender_reservation_releases_total{cause="ttl"} 0',
     'nls_extender_request_duration_seconds_count{verb="filter"} 1',
@@ -471,7 +472,7 @@ test("serves HTTPS with --tls-cert-file/--tls-private-key-file", async (t) => {
     writer: { annotate: async () => {} },
     now: () => now,
     ready: () => true,
-    version: "tls",
+    build: { version: "tls", commit: "abc123" },
   });
   const server = await listen(app, 0, "127.0.0.1", {
     cert: readFileSync(join(dir, "cert.pem")),

@@ -26,7 +26,7 @@ export function createApp(ctx: RouteContext): express.Express {
     if (ctx.ready()) res.type("text").send("ok");
     else res.status(503).type("text").send("caches not synced yet");
   });
-  app.get("/version", (_req, res) => void res.json({ version: ctx.version }));
+  app.get("/version", (_req, res) => void res.json(ctx.build));
   app.get("/metrics", async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.render());
   });

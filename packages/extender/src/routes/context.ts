@@ -1,5 +1,5 @@
 import { parseExtenderArgs, type ParsedExtenderArgs } from "@nls/api";
-import type { Logger } from "@nls/daemon";
+import type { BuildInfo, Logger } from "@nls/daemon";
 import type { ClusterStore } from "../cache/store.js";
 import type { ExtenderMetrics } from "../metrics.js";
 import { podStorage, type PodStorage } from "../request.js";
@@ -20,7 +20,8 @@ export interface RouteContext {
   writer: ClaimWriter;
   now(): number;
   ready(): boolean;
-  version: string;
+  /** What GET /version answers. */
+  build: BuildInfo;
 }
 
 /** The decoded body of a scheduler verb and what its pod asks for; a bad body is a 400. */
