@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
-import { addReadyNode, replaceStatus } from "./nodes.js";
+import { addStorageNode } from "./node-storage.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
@@ -27,49 +27,8 @@ interface CacheDump {
 
 const apply = (obj: unknown) => ctx.cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
 
-async function addNode(name: string, vgAllocatable: number) {
-  await addReadyNode(ctx.cluster, name);
-  await apply({
-    apiVersion: "csi.aliyun.com/v1alpha1",
-    kind: "NodeLocalStorage",
-    metadata: { name },
-    spec: { nodeName: name, listConfig: { vgs: { include: ["pool-[0-9]+"] } } },
-  });
-  const now = new Date().toISOString();
-  await replaceStatus(ctx.cluster, ["nls", name], {
-    nodeStorageInfo: {
-      volumeGroups: [
-        {
-          name: "pool-0",
-          physicalVolumes: ["/dev/vdb"],
-          logicalVolumes: [],
-          total: vgAllocatable,
-          available: vgAllocatable,
-          allocatable: vgAllocatable,
-          condition: "DiskReady",
-        },
-      ],
-      phase: "Running",
-      state: { type: "DiskReady", status: "True", lastHeartbeatTime: now },
-    },
-    filteredStorageInfo: {
-      volumeGroups: ["pool-0"],
-      devices: [],
-      mountPoints: [],
-      updateStatusInfo: { updateStatus: "accepted", lastUpdateTime: now },
-    },
-  });
-  await apply({
-    apiVersion: "coordination.k8s.io/v1",
-    kind: "Lease",
-    metadata: { name: `nls-agent-${name}`, namespace: "kube-system" },
-    spec: {
-      holderIdentity: name,
-      leaseDurationSeconds: 3600,
-      renewTime: new Date().toISOString().replace("Z", "000Z"), // MicroTime: six fractional digits
-    },
-  });
-}
+const addNode = (name: string, vgAllocatable: number) =>
+  addStorageNode(ctx.cluster, name, { vgs: [{ name: "pool-0", bytes: vgAllocatable }] });
 
 test.before(async () => {
   if (!gate.run) return;

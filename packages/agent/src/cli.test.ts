@@ -1,9 +1,9 @@
 import test from "ava";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { helpProblems, refusingKubeconfig, runBuilt, startBuilt } from "@nls/testkit";
+import { helpProblems, refusingKubeconfig, runBuilt, stampedVersionLine, startBuilt } from "@nls/testkit";
 
 // The built binary, as a DaemonSet runs it (`pnpm build` precedes the tests in `npm test`).
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli.js");
@@ -37,11 +37,10 @@ test("--help documents every daemon flag with its default and env variable", (t)
   t.regex(help, /scan \[options\]/);
 });
 
-test("--version prints the package version", (t) => {
+test("--version prints the version and the commit pnpm build stamped", (t) => {
   const r = cli(["--version"]);
   t.is(r.status, 0);
-  const pkg = JSON.parse(readFileSync(join(dirname(CLI), "..", "package.json"), "utf8")) as { version: string };
-  t.is(r.stdout.trim(), pkg.version);
+  t.is(r.stdout.trim(), stampedVersionLine(CLI));
 });
 
 test("the daemon refuses to start without a node name", (t) => {

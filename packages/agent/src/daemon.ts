@@ -4,7 +4,7 @@ import { execaRunner } from "./discovery/run.js";
 import { realHost } from "./host-port.js";
 import { ClientNodeKube } from "./kube/client-node.js";
 import { AgentMetrics } from "./metrics.js";
-import { VERSION, type DaemonOptions } from "./program.js";
+import { BUILD, type DaemonOptions } from "./program.js";
 import { startServer } from "./server.js";
 
 /**
@@ -15,7 +15,7 @@ import { startServer } from "./server.js";
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const kube = new ClientNodeKube(loadKubeConfig(opts.kubeconfig));
   const log = createLogger("nls-agent", opts.logLevel);
-  const metrics = new AgentMetrics();
+  const metrics = new AgentMetrics({ build: BUILD });
   const agent = new Agent({
     kube,
     host: realHost(execaRunner({ prefix: opts.commandPrefix }), {
@@ -46,7 +46,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const stop = stopOnSignals(log);
   log.info(
     {
-      version: VERSION,
+      version: BUILD.version,
+      commit: BUILD.commit,
       node: opts.nodeName,
       port: server.port,
       intervalMs: opts.interval,

@@ -27,7 +27,7 @@ const status: NodeLocalStorageStatus = {
 };
 
 function populated(): AgentMetrics {
-  const m = new AgentMetrics();
+  const m = new AgentMetrics({ build: { version: "1.2.3", commit: "abc123" } });
   m.observeStatus("node-1", status);
   m.scanDuration.observe(0.42);
   m.lvmCommandErrors.inc(2);
@@ -66,6 +66,15 @@ test("a VG that disappears from the status disappears from the metrics", async (
   const text = await m.text();
   t.notRegex(text, /nls_vg_total_bytes\{/);
   t.notRegex(text, /nls_device_size_bytes\{/);
+});
+
+test("build_info names the version, the commit and Node.js, and is absent when not given", async (t) => {
+  t.true(
+    (await populated().text()).includes(
+      `nls_agent_build_info{version="1.2.3",revision="abc123",nodejs="${process.version}"} 1`,
+    ),
+  );
+  t.notRegex(await new AgentMetrics({ defaultMetrics: false }).text(), /build_info/);
 });
 
 const hasPromtool = spawnSync("promtool", ["--version"], { stdio: "ignore" }).status === 0;

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { NodeLocalStorageStatus } from "@nls/api";
+import { buildInfoLabels, type BuildInfo } from "@nls/daemon";
 import type { InitOutcome, MountpointOutcome } from "./init/apply.js";
 
 export type InitKind = "vg" | "mountpoint";
@@ -32,8 +33,16 @@ export class AgentMetrics {
   readonly reconcileErrors: Counter<never>;
   readonly lastSuccess: Gauge<never>;
 
-  constructor(opts: { defaultMetrics?: boolean } = {}) {
+  constructor(opts: { defaultMetrics?: boolean; build?: BuildInfo } = {}) {
     const registers = [this.registry];
+    if (opts.build) {
+      new Gauge({
+        name: "nls_agent_build_info",
+        help: "Always 1: the version and commit (revision) of this nls-agent, and its Node.js.",
+        labelNames: ["version", "revision", "nodejs"],
+        registers,
+      }).set(buildInfoLabels(opts.build), 1);
+    }
     const vgGauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ["node", "vg"], registers });
     this.vgTotal = vgGauge("nls_vg_total_bytes", "Size of the volume group in bytes.");
     this.vgAvailable = vgGauge("nls_vg_available_bytes", "Unallocated bytes of the volume group.");

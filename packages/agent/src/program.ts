@@ -1,9 +1,14 @@
 import type { Command } from "commander";
-import { addFlags, rootCommand, packageVersion, readFlags, usageError, type FlagValues } from "@nls/daemon";
+import { addFlags, buildInfo, rootCommand, readFlags, versionText, usageError, type FlagValues } from "@nls/daemon";
 import { DAEMON_FLAGS } from "./flags.js";
 import { registerScanCommand } from "./scan.js";
 
-export const VERSION = packageVersion(new URL("../package.json", import.meta.url));
+/** The version of nls and the commit this build comes from (dist/build-info.json). */
+export const BUILD = buildInfo(
+  new URL("./build-info.json", import.meta.url),
+  new URL("../package.json", import.meta.url),
+);
+export const VERSION = BUILD.version;
 
 export type DaemonOptions = FlagValues<typeof DAEMON_FLAGS> & { nodeName: string };
 
@@ -13,7 +18,7 @@ export function buildProgram(runDaemon: (opts: DaemonOptions) => Promise<number>
     "nls-agent",
     "nls node agent: keeps this node's NodeLocalStorage true (disks, LVM, selection), creates the VGs its spec asks " +
       "for without touching devices that hold data, renews its Lease and serves /healthz, /readyz and /metrics.",
-    VERSION,
+    versionText(BUILD),
   )
     // Options after `scan` belong to `scan` (it has its own --devices, --lv-prefix, …).
     .enablePositionalOptions();

@@ -45,7 +45,7 @@ const app = createApp({
   writer: { annotate: async () => {} },
   now: Date.now,
   ready: () => true,
-  version: "bench",
+  build: { version: "bench", commit: "bench" },
 });
 const server = await listen(app, 0, "127.0.0.1");
 process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);

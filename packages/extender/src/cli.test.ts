@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { helpProblems, refusingKubeconfig, runBuilt, startBuilt } from "@nls/testkit";
+import { helpProblems, refusingKubeconfig, runBuilt, stampedVersionLine, startBuilt } from "@nls/testkit";
 
 // The built binary, as the Deployment runs it (`pnpm build` precedes the tests in `npm test`).
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli.js");
@@ -21,6 +21,12 @@ const cli = (args: string[], env: Record<string, string> = {}) => runBuilt(CLI, 
 
 test("the CLI is built", (t) => {
   t.true(existsSync(CLI), `${CLI} is missing: run \`pnpm build\` first`);
+});
+
+test("--version prints the version and the commit pnpm build stamped", (t) => {
+  const r = cli(["--version"]);
+  t.is(r.status, 0);
+  t.is(r.stdout.trim(), stampedVersionLine(CLI));
 });
 
 test("--help documents every flag with its default and env variable", (t) => {

@@ -10,7 +10,7 @@ import type { ExtenderConfig } from "./flags.js";
 import { LeaderElector } from "./leader/elector.js";
 import { kubeLeaseStore } from "./leader/lease-store.js";
 import { ExtenderMetrics } from "./metrics.js";
-import { VERSION } from "./program.js";
+import { BUILD } from "./program.js";
 import type { ClaimWriter } from "./routes/context.js";
 import { createApp, listen, type TlsFiles } from "./server.js";
 
@@ -37,7 +37,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     leaseMode: config.agentLease,
     leaseNamespace: config.leaseNamespace,
   });
-  const metrics = new ExtenderMetrics(store);
+  const metrics = new ExtenderMetrics(store, BUILD);
   const informers = makeInformers(kc, store, log);
   const election = config.leaderElection;
   const elector = election.enabled
@@ -63,13 +63,16 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     notReady: () =>
       stopping ? "shutting down" : (notServing() ?? (informers.synced() ? undefined : "caches not synced yet")),
     notServing,
-    version: VERSION,
+    build: BUILD,
   });
   const server = await listen(app, config.port, undefined, tls).catch((err: unknown) => {
     throw new StartupError(`cannot listen on --port ${config.port}: ${(err as Error).message}`);
   });
   const stop = stopOnSignals(log);
-  log.info({ ...config, port: server.port, tls: !!tls, version: VERSION }, "nls-extender listening");
+  log.info(
+    { ...config, port: server.port, tls: !!tls, version: BUILD.version, commit: BUILD.commit },
+    "nls-extender listening",
+  );
   void informers.start();
   elector?.start();
   // Reservations also expire when no request comes to expire them.

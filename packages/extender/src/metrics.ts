@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { buildInfoLabels, type BuildInfo } from "@nls/daemon";
 import { allocationType, pvAllocation } from "./claims.js";
 import type { V1PersistentVolume } from "@kubernetes/client-node";
 import type { ClusterStore } from "./cache/store.js";
@@ -21,8 +22,19 @@ export class ExtenderMetrics {
   readonly reservationsCreated: Counter;
   private readonly openLocal = new OpenLocalGauges();
 
-  constructor(private readonly store: ClusterStore) {
+  constructor(
+    private readonly store: ClusterStore,
+    build?: BuildInfo,
+  ) {
     const registers = [this.registry];
+    if (build) {
+      new Gauge({
+        name: "nls_extender_build_info",
+        help: "Always 1: the version and commit (revision) of this nls-extender, and its Node.js.",
+        labelNames: ["version", "revision", "nodejs"],
+        registers,
+      }).set(buildInfoLabels(build), 1);
+    }
     this.requestDuration = new Histogram({
       name: "nls_extender_request_duration_seconds",
       help: "Time to answer a scheduler extender request, by verb.",

@@ -1,17 +1,22 @@
 import type { Command } from "commander";
 import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
-import { addFlags, rootCommand, packageVersion, readFlags, usageError } from "@nls/daemon";
+import { addFlags, buildInfo, rootCommand, readFlags, versionText, usageError } from "@nls/daemon";
 import { EXTENDER_FLAGS, type ExtenderConfig } from "./flags.js";
 import { timingProblem } from "./leader/election.js";
 
-export const VERSION = packageVersion(new URL("../package.json", import.meta.url));
+/** The version of nls and the commit this build comes from (dist/build-info.json). */
+export const BUILD = buildInfo(
+  new URL("./build-info.json", import.meta.url),
+  new URL("../package.json", import.meta.url),
+);
+export const VERSION = BUILD.version;
 
 /** `nls-extender`: its flags become an `ExtenderConfig` for `run`, which returns the exit code. */
 export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): Command {
   const program = rootCommand(
     "nls-extender",
     "kube-scheduler extender: capacity-aware filter and score for node-local volumes (open-local compatible)",
-    VERSION,
+    versionText(BUILD),
   );
   return addFlags(program, EXTENDER_FLAGS).action(async (_opts: unknown, cmd: Command) => {
     const {

@@ -56,7 +56,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
   };
   const app = createApp({
     store,
-    metrics: new ExtenderMetrics(store),
+    metrics: new ExtenderMetrics(store, { version: "test", commit: "abc123" }),
     log: createLogger("nls-extender", "debug", { write: (line: string) => logs.push(JSON.parse(line)) }),
     reservationTtlMs: 60_000,
     maxBodyBytes,
@@ -64,7 +64,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
     now: () => now,
     notReady: () => standby ?? (ready ? undefined : "caches not synced yet"),
     notServing: () => standby,
-    version: "test",
+    build: { version: "test", commit: "abc123" },
   });
   const server = await listen(app, 0, "127.0.0.1");
   return {
@@ -447,6 +447,7 @@ test("metrics keep open-local's names", async (t) => {
     'local_volume_group_used{nodename="n2",vgname="pool-0"} 150323855360',
     'local_local_pv{nodename="n2",pv_name="pv-big",pv_type="LVM",pvc_name="",pvc_ns="",status="Available",storage_name="pool-0"} 150323855360',
     'nls_extender_failed_nodes_total{reason="capacity"} 1',
+    `nls_extender_build_info{version="test",revision="abc123",nodejs="${process.version}"} 1`,
     "nls_extender_reservations 1",
     'nls_extender_reservation_releases_total{cause="ttl"} 0',
     'nls_extender_request_duration_seconds_count{verb="filter"} 1',

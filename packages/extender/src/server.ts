@@ -32,7 +32,7 @@ export function createApp(ctx: RouteContext): express.Express {
     if (reason) res.status(503).type("text").send(reason);
     else res.type("text").send("ok");
   });
-  app.get("/version", (_req, res) => void res.json({ version: ctx.version }));
+  app.get("/version", (_req, res) => void res.json(ctx.build));
   app.get("/metrics", async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.render());
   });

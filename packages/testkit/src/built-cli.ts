@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 /**
  * Running a daemon's built binary as a pod runs it, for the CLI tests of both daemons.
@@ -20,6 +20,20 @@ export function daemonEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
 /** Runs the built CLI `cli` to its end. */
 export function runBuilt(cli: string, args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env: daemonEnv(env) });
+}
+
+/**
+ * What `--version` of the built CLI `cli` must print, `<version> (commit <commit>)`, from the stamp
+ * `pnpm build` wrote beside it; throws when the stamp's version is not the package's or its commit is
+ * not a commit.
+ */
+export function stampedVersionLine(cli: string): string {
+  const read = (path: string) => JSON.parse(readFileSync(path, "utf8")) as { version: string; commit: string };
+  const stamp = read(join(dirname(cli), "build-info.json"));
+  const pkg = read(join(dirname(cli), "..", "package.json"));
+  if (stamp.version !== pkg.version) throw new Error(`stamped ${stamp.version}, package ${pkg.version}`);
+  if (!/^([0-9a-f]{40}|unknown)$/.test(stamp.commit)) throw new Error(`stamped commit ${stamp.commit}`);
+  return `${stamp.version} (commit ${stamp.commit})`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { parseExtenderArgs, type ParsedExtenderArgs } from "@nls/api";
-import type { Logger } from "@nls/daemon";
+import type { BuildInfo, Logger } from "@nls/daemon";
 import type { ClusterStore } from "../cache/store.js";
 import type { ExtenderMetrics } from "../metrics.js";
 import { podStorage, type PodStorage } from "../request.js";
@@ -23,7 +23,8 @@ export interface RouteContext {
   notReady(): string | undefined;
   /** Why the scheduler and reserve routes answer 503 (a standby), or undefined when this replica serves. */
   notServing(): string | undefined;
-  version: string;
+  /** What GET /version answers. */
+  build: BuildInfo;
 }
 
 /** The decoded body of a scheduler verb and what its pod asks for; a bad body is a 400. */

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { addFlags, asText, flag, readFlags, rootCommand, usageError } from "@nls/daemon";
+import { addFlags, asText, flag, readFlags, rootCommand, usageError, versionText } from "@nls/daemon";
 import { parseStrategy } from "../flags.js";
-import { VERSION } from "../program.js";
+import { BUILD } from "../program.js";
 import { STRATEGIES, type Strategy } from "../scoring.js";
 import { simulationReport } from "./report.js";
 
@@ -38,7 +38,7 @@ export function buildSimulateCommand(
     "nls-simulate",
     "places a burst of pods with local PVCs onto a cluster described in a file, with the extender's own " +
       "filter, prioritize and ledger; prints where each pod goes (or why it fits nowhere) and each VG's usage",
-    VERSION,
+    versionText(BUILD),
   );
   return addFlags(program, SIMULATE_FLAGS).action((_opts: unknown, cmd: Command) => {
     const { fromFile, pods, strategy } = readFlags(cmd, SIMULATE_FLAGS);
