@@ -520,7 +520,7 @@ test("serves HTTPS with --tls-cert-file/--tls-private-key-file", async (t) => {
   const store = clusterWith(["n1"], now);
   const app = createApp({
     store,
-    metrics: new ExtenderMetrics(store),
+    metrics: new ExtenderMetrics(store, { version: "tls", commit: "abc123" }),
     log: createLogger("nls-extender", "silent"),
     reservationTtlMs: 60_000,
     maxBodyBytes: 1 << 20,
@@ -528,7 +528,7 @@ test("serves HTTPS with --tls-cert-file/--tls-private-key-file", async (t) => {
     now: () => now,
     notReady: () => undefined,
     notServing: () => undefined,
-    version: "tls",
+    build: { version: "tls", commit: "abc123" },
   });
   const server = await listen(app, 0, "127.0.0.1", {
     cert: readFileSync(join(dir, "cert.pem")),
