@@ -412,7 +412,7 @@ test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
   const unsynced = await fetch(`${h.url}/readyz`);
   t.is(unsynced.status, 503);
   t.is(await unsynced.text(), "caches not synced yet");
-  t.deepEqual(await (await fetch(`${h.url}/version`)).json(), { version: "test" });
+  t.deepEqual(await (await fetch(`${h.url}/version`)).json(), { version: "test", commit: "abc123" });
   const cache = (await (await fetch(`${h.url}/cache?nodeName=n2`)).json()) as {
     settings: unknown;
     nodes: Record<string, unknown>;
