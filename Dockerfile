@@ -22,6 +22,7 @@ COPY packages/daemon/package.json packages/daemon/
 COPY packages/agent/package.json packages/agent/
 COPY packages/extender/package.json packages/extender/
 COPY packages/testkit/package.json packages/testkit/
+COPY packages/kubectl-nls/package.json packages/kubectl-nls/
 COPY test/package.json test/
 RUN pnpm install --frozen-lockfile
 COPY packages/ packages/
