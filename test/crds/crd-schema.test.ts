@@ -38,6 +38,7 @@ test("the NLS CRD is cluster-scoped, has a status subresource, short name nls an
     ".status.filteredStorageInfo.updateStatusInfo.updateStatus",
     ".status.summary.volumeGroups",
     ".status.summary.allocatable",
+    ".status.summary.free",
   ]) {
     t.true(paths.includes(p), p);
   }

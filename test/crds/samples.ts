@@ -70,7 +70,14 @@ export const seedNls: NodeLocalStorage = {
       mountPoints: ["/mnt/open-local/disk-1"],
       updateStatusInfo: { lastUpdateTime: "2026-11-23T10:00:00Z", updateStatus: "accepted" },
     },
-    summary: { volumeGroups: 1, devices: 2, allocatable: "99996Mi", allocatableBytes: 104853504000 },
+    summary: {
+      volumeGroups: 1,
+      devices: 2,
+      allocatable: "99996Mi",
+      allocatableBytes: 104853504000,
+      free: "89756Mi",
+      freeBytes: 94116085760,
+    },
   },
 };
 

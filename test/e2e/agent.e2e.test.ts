@@ -122,6 +122,7 @@ test("the agent creates its NodeLocalStorage from the init config, owned by its 
   );
   t.is(Number(vgs.report[0].vg[0].vg_size), vg.total);
   t.is(nls.status.summary.volumeGroups, 1);
+  t.is(nls.status.summary.freeBytes, vg.available, "a new VG holds no LV: all of it is free");
   t.is(nls.status.filteredStorageInfo.updateStatusInfo.updateStatus, "accepted");
 });
 

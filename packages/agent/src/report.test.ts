@@ -31,6 +31,9 @@ test("status: recorded host, listConfig selects sorted devices and VGs, summary 
     devices: 7,
     allocatable: "1840Mi",
     allocatableBytes: 2139095040 - 209715200,
+    // allocatable minus the managed LVs csi-abc (52Mi) and local-pv1 (100Mi); the LV "other" is not nls'
+    free: "1688Mi",
+    freeBytes: 2139095040 - 209715200 - 54525952 - 104857600,
   });
   t.is(status.nodeStorageInfo!.phase, "Running");
   t.deepEqual(status.nodeStorageInfo!.state, {
@@ -44,7 +47,14 @@ test("status: recorded host, listConfig selects sorted devices and VGs, summary 
 
 test("status: no listConfig selects nothing, allocatable 0", async (t) => {
   const status = buildStatus(await recordedFacts(), {}, { lvPrefix: "local", now });
-  t.deepEqual(status.summary, { volumeGroups: 0, devices: 0, allocatable: "0", allocatableBytes: 0 });
+  t.deepEqual(status.summary, {
+    volumeGroups: 0,
+    devices: 0,
+    allocatable: "0",
+    allocatableBytes: 0,
+    free: "0",
+    freeBytes: 0,
+  });
   t.is(status.filteredStorageInfo!.updateStatusInfo!.updateStatus, "accepted");
 });
 
@@ -74,6 +84,7 @@ test("status: storage-reserved annotation lowers the summary and bad entries are
     { lvPrefix: "local", now },
   );
   t.is(status.summary!.allocatableBytes, 2139095040 - 2 ** 30);
+  t.is(status.summary!.freeBytes, 2139095040 - 2 ** 30 - 54525952 - 104857600, "the reserve lowers FREE too");
   const state = status.nodeStorageInfo!.state!;
   t.deepEqual([state.status, state.reason], ["True", "ConfigurationProblems"]);
   t.regex(state.message!, /storage-reserved: x: invalid quantity/);

@@ -8,7 +8,7 @@ import {
   type StorageState,
 } from "@nls/api";
 import type { HostFacts } from "./discovery/host.js";
-import { buildInventory } from "./inventory.js";
+import { buildInventory, isManagedLv } from "./inventory.js";
 
 /**
  * The whole `NodeLocalStorageStatus` the agent would write, from host facts, the NLS spec and
@@ -56,9 +56,13 @@ export function buildStatus(
   const patternProblem = selection.errors.length > 0 ? describePatternErrors(selection.errors) : undefined;
 
   const selectedVgs = new Set(selection.volumeGroups);
-  const allocatableBytes = inventory.volumeGroups
-    .filter((vg) => selectedVgs.has(vg.name))
-    .reduce((sum, vg) => sum + vg.allocatable, 0);
+  const selected = inventory.volumeGroups.filter((vg) => selectedVgs.has(vg.name));
+  const allocatableBytes = selected.reduce((sum, vg) => sum + vg.allocatable, 0);
+  // What is left of allocatable once the storage system's own LVs are taken out: the FREE column.
+  const freeBytes = selected.reduce((sum, vg) => {
+    const managed = vg.logicalVolumes.filter((lv) => isManagedLv(lv.name, opts.lvPrefix));
+    return sum + Math.max(0, vg.allocatable - managed.reduce((s, lv) => s + lv.total, 0));
+  }, 0);
 
   const state = buildState(facts, [...inventory.problems, ...initProblems], opts);
 
@@ -85,6 +89,8 @@ export function buildStatus(
       devices: selection.devices.length,
       allocatable: formatQuantity(allocatableBytes),
       allocatableBytes,
+      free: formatQuantity(freeBytes),
+      freeBytes,
     },
   };
 }

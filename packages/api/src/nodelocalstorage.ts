@@ -165,6 +165,13 @@ export const StorageSummarySchema = Type.Object({
   devices: Type.Integer({ minimum: 0, description: "number of selected devices" }),
   allocatable: Type.String({ description: "allocatable bytes of the selected VGs, as a quantity (e.g. 100Gi)" }),
   allocatableBytes: Bytes(),
+  free: Type.Optional(
+    Type.String({
+      description:
+        "what LVM can still give new volumes in the selected VGs, as a quantity: allocatable minus the storage system's own LVs. Volumes the scheduler has promised but not created yet are not subtracted (kubectl nls capacity shows them)",
+    }),
+  ),
+  freeBytes: Type.Optional(Bytes()),
 });
 export type StorageSummary = Static<typeof StorageSummarySchema>;
 

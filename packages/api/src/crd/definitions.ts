@@ -97,12 +97,31 @@ export const NLS_PRINTER_COLUMNS: PrinterColumn[] = [
     description: "allocatable bytes of the selected volume groups",
   },
   { name: "Devices", type: "integer", jsonPath: ".status.summary.devices", priority: 1 },
-  { name: "AgentUpdateAt", type: "date", jsonPath: ".status.nodeStorageInfo.state.lastHeartbeatTime" },
-  { name: "SchedulerUpdateAt", type: "date", jsonPath: ".status.filteredStorageInfo.updateStatusInfo.lastUpdateTime" },
+  {
+    name: "Free",
+    type: "string",
+    jsonPath: ".status.summary.free",
+    description: "allocatable minus the storage system's own LVs: what LVM can still give new volumes",
+  },
   {
     name: "SchedulerUpdateStatus",
     type: "string",
     jsonPath: ".status.filteredStorageInfo.updateStatusInfo.updateStatus",
+    description: "whether the agent accepted spec.listConfig (failed: a bad pattern, named in Reason)",
+  },
+  {
+    name: "StatusChanged",
+    type: "date",
+    jsonPath: ".status.nodeStorageInfo.state.lastHeartbeatTime",
+    description:
+      "when the agent last changed this status; it writes only on change, so a quiet node shows an old time. The agent's liveness is its Lease (kubectl nls capacity)",
+    priority: 1,
+  },
+  {
+    name: "SchedulerUpdateAt",
+    type: "date",
+    jsonPath: ".status.filteredStorageInfo.updateStatusInfo.lastUpdateTime",
+    priority: 1,
   },
   { name: "Reason", type: "string", jsonPath: ".status.filteredStorageInfo.updateStatusInfo.reason", priority: 1 },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
