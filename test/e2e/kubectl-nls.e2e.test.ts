@@ -11,6 +11,8 @@ import { fileURLToPath } from "node:url";
 import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
+import { failedSchedulingMessages } from "./events.js";
+import { addStorageNode } from "./node-storage.js";
 import { addReadyNode, replaceStatus } from "./nodes.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -62,51 +64,14 @@ function hostAddress(): string | undefined {
   return undefined;
 }
 
-async function addNode(name: string, leaseAgeSeconds: number | undefined, withNls = true) {
-  await addReadyNode(ctx.cluster, name);
-  if (!withNls) return;
-  await apply({
-    apiVersion: "csi.aliyun.com/v1alpha1",
-    kind: "NodeLocalStorage",
-    metadata: { name },
-    spec: { nodeName: name, listConfig: { vgs: { include: ["pool-[0-9]+"] } } },
-  });
-  const now = new Date().toISOString();
-  await replaceStatus(ctx.cluster, ["nls", name], {
-    nodeStorageInfo: {
-      volumeGroups: [
-        {
-          name: "pool-0",
-          physicalVolumes: ["/dev/vdb"],
-          logicalVolumes: [],
-          total: 100 * GI,
-          available: 100 * GI,
-          allocatable: 100 * GI,
-          condition: "DiskReady",
-        },
-      ],
-      phase: "Running",
-      state: { type: "DiskReady", status: "True", lastHeartbeatTime: now },
-    },
-    filteredStorageInfo: {
-      volumeGroups: ["pool-0"],
-      devices: [],
-      mountPoints: [],
-      updateStatusInfo: { updateStatus: "accepted", lastUpdateTime: now },
-    },
-  });
-  if (leaseAgeSeconds === undefined) return;
-  await apply({
-    apiVersion: "coordination.k8s.io/v1",
-    kind: "Lease",
-    metadata: { name: `nls-agent-${name}`, namespace: ctx.leaseNamespace },
-    spec: {
-      holderIdentity: name,
-      leaseDurationSeconds: 3600,
-      renewTime: new Date(Date.now() - leaseAgeSeconds * 1000).toISOString().replace("Z", "000Z"),
-    },
-  });
-}
+/** A node with one 100Gi VG pool-0 and its agent's Lease, renewed `leaseAgeSeconds` ago (a Lease lasts 1h). */
+const addNode = (name: string, leaseAgeSeconds: number) =>
+  addStorageNode(
+    ctx.cluster,
+    name,
+    { vgs: [{ name: "pool-0", bytes: 100 * GI }] },
+    { namespace: ctx.leaseNamespace, renewedSecondsAgo: leaseAgeSeconds },
+  );
 
 /** The extender's Service reaches the extender process: a Pod object with the host's address and its Endpoints. */
 async function routeServiceToExtender(address: string) {
@@ -149,7 +114,7 @@ const pvc = (name: string, size: string, extra: Record<string, unknown> = {}) =>
   metadata: { name, namespace: "default" },
   spec: {
     accessModes: ["ReadWriteOnce"],
-    storageClassName: "nls-lvm",
+    storageClassName: "open-local-lvm",
     resources: { requests: { storage: size } },
     ...extra,
   },
@@ -167,22 +132,6 @@ const pod = (name: string, claim: string) => ({
 async function selectedNode(claim: string): Promise<string | undefined> {
   const p = JSON.parse(await ctx.cluster.kubectlOk(["get", "pvc", claim, "-n", "default", "-o", "json"]));
   return p.metadata.annotations?.["volume.kubernetes.io/selected-node"];
-}
-
-async function failedScheduling(podName: string): Promise<string | undefined> {
-  const ev = JSON.parse(
-    await ctx.cluster.kubectlOk([
-      "get",
-      "events",
-      "-n",
-      "default",
-      "--field-selector",
-      `involvedObject.name=${podName},reason=FailedScheduling`,
-      "-o",
-      "json",
-    ]),
-  );
-  return (ev.items as Array<{ message: string }>).at(-1)?.message;
 }
 
 test.before(async () => {
@@ -228,15 +177,9 @@ test.before(async () => {
   await addNode("k-a", 5);
   await addNode("k-b", 5);
   await addNode("k-c", 7200); // renewed two hours ago: expired
-  await addNode("k-d", undefined, false); // a Node without local storage
-  await apply({
-    apiVersion: "storage.k8s.io/v1",
-    kind: "StorageClass",
-    metadata: { name: "nls-lvm" },
-    provisioner: "local.csi.aliyun.com",
-    parameters: { volumeType: "LVM" },
-    volumeBindingMode: "WaitForFirstConsumer",
-  });
+  await addReadyNode(cluster, "k-d"); // a Node without local storage
+  // deploy/'s sample class, open-local-lvm.
+  await cluster.kubectlOk(["apply", "-f", join(root, "deploy/samples/storageclass.yaml")]);
   // 40Gi of k-a's pool-0 held by a provisioned volume.
   await apply({
     apiVersion: "v1",
@@ -248,7 +191,7 @@ test.before(async () => {
     spec: {
       capacity: { storage: "40Gi" },
       accessModes: ["ReadWriteOnce"],
-      storageClassName: "nls-lvm",
+      storageClassName: "open-local-lvm",
       csi: { driver: "local.csi.aliyun.com", volumeHandle: "pv-held", volumeAttributes: { vgName: "pool-0" } },
       claimRef: { namespace: "default", name: "held" },
       nodeAffinity: {
@@ -327,7 +270,11 @@ test("capacity: the agents' allocatable, the extender's committed bytes (read th
 
 test("explain: the extender's reasons per node are the ones kube-scheduler's event counts", async (t) => {
   await apply({ apiVersion: "v1", kind: "List", items: [pvc("huge", "120Gi"), pod("huge", "huge")] });
-  const event = await waitFor("kube-scheduler to refuse the 120Gi pod", () => failedScheduling("huge"), 120_000);
+  const event = await waitFor(
+    "kube-scheduler to refuse the 120Gi pod",
+    async () => (await failedSchedulingMessages(ctx.cluster, "huge")).at(-1),
+    120_000,
+  );
   const e = await kubectlNlsJson<{
     nodes: Array<{ node: string; fits: boolean; reason: string; detail: string }>;
     reasons: Array<{ reason: string; nodes: number }>;

@@ -60,8 +60,19 @@ export function nlsStatus(storage: NodeStorage): object {
 export const setNodeStorage = (cluster: Cluster, name: string, storage: NodeStorage) =>
   replaceStatus(cluster, ["nls", name], nlsStatus(storage));
 
-/** A Ready node with its NodeLocalStorage and a fresh agent Lease. */
-export async function addStorageNode(cluster: Cluster, name: string, storage: NodeStorage): Promise<void> {
+/** The agent's Lease as a test wants it: where it lives and how long ago it was renewed (duration 1h). */
+export interface AgentLease {
+  namespace?: string;
+  renewedSecondsAgo?: number;
+}
+
+/** A Ready node with its NodeLocalStorage and the agent's Lease (fresh, in kube-system, unless `lease` says otherwise). */
+export async function addStorageNode(
+  cluster: Cluster,
+  name: string,
+  storage: NodeStorage,
+  lease: AgentLease = {},
+): Promise<void> {
   await addReadyNode(cluster, name);
   const apply = (obj: object) => cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
   await apply({
@@ -71,14 +82,15 @@ export async function addStorageNode(cluster: Cluster, name: string, storage: No
     spec: { nodeName: name },
   });
   await setNodeStorage(cluster, name, storage);
+  const renewed = new Date(Date.now() - (lease.renewedSecondsAgo ?? 0) * 1000);
   await apply({
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
-    metadata: { name: `nls-agent-${name}`, namespace: "kube-system" },
+    metadata: { name: `nls-agent-${name}`, namespace: lease.namespace ?? "kube-system" },
     spec: {
       holderIdentity: name,
       leaseDurationSeconds: 3600,
-      renewTime: new Date().toISOString().replace("Z", "000Z"), // MicroTime: six fractional digits
+      renewTime: renewed.toISOString().replace("Z", "000Z"), // MicroTime: six fractional digits
     },
   });
 }

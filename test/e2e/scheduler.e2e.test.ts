@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
+import { failedSchedulingMessages } from "./events.js";
 import { addStorageNode } from "./node-storage.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -85,22 +86,6 @@ async function selectedNodes(prefix: string): Promise<Map<string, string>> {
   return out;
 }
 
-async function failedSchedulingMessages(podName: string): Promise<string[]> {
-  const ev = JSON.parse(
-    await ctx.cluster.kubectlOk([
-      "get",
-      "events",
-      "-n",
-      "default",
-      "--field-selector",
-      `involvedObject.name=${podName},reason=FailedScheduling`,
-      "-o",
-      "json",
-    ]),
-  );
-  return ev.items.map((e: { message: string }) => e.message);
-}
-
 test("a burst of pods never overcommits a VG: 8 × 30Gi onto two 100Gi VGs places exactly 6", async (t) => {
   t.teardown(() => {
     if (!t.passed) t.log(ctx.extenderLog.slice(-40).join("\n"));
@@ -118,7 +103,7 @@ test("a burst of pods never overcommits a VG: 8 × 30Gi onto two 100Gi VGs place
       if (s.size < 6) return undefined;
       const pending = [];
       for (let i = 0; i < n; i++) if (![...s.keys()].includes(`burst-${i}`)) pending.push(`burst-${i}`);
-      for (const p of pending) if ((await failedSchedulingMessages(p)).length === 0) return undefined;
+      for (const p of pending) if ((await failedSchedulingMessages(ctx.cluster, p)).length === 0) return undefined;
       return s;
     },
     120_000,
@@ -128,7 +113,7 @@ test("a burst of pods never overcommits a VG: 8 × 30Gi onto two 100Gi VGs place
   t.is(selected.size, 6, `placed: ${JSON.stringify([...selected])}`);
   for (const node of NODES) t.is(perNode.get(node), 3, `${node} holds 3 × 30Gi of its 100Gi`);
   const refused = [...Array(n).keys()].map((i) => `burst-${i}`).find((p) => !selected.has(p))!;
-  const messages = await failedSchedulingMessages(refused);
+  const messages = await failedSchedulingMessages(ctx.cluster, refused);
   // One short reason for both nodes, so kube-scheduler's event groups them; the numbers are in the extender's log.
   t.regex(messages.join("\n"), /0\/2 nodes are available: 2 insufficient local storage \(LVM\)\./);
   const refusals = ctx.extenderLog
@@ -170,7 +155,9 @@ test("a restarted extender rebuilds the same ledger from the API: the last 10Gi 
     "the 10Gi PVC to get a node and the 30Gi pod to be refused",
     async () => {
       const s = await selectedNodes("late-");
-      return s.has("late-small") && (await failedSchedulingMessages("late-big")).length > 0 ? s : undefined;
+      return s.has("late-small") && (await failedSchedulingMessages(ctx.cluster, "late-big")).length > 0
+        ? s
+        : undefined;
     },
     120_000,
   );
