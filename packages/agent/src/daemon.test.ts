@@ -230,4 +230,14 @@ test("the daemon creates its NLS, writes its status once, follows a spec change 
   child.kill("SIGTERM");
   t.is(await exited, 0, out);
   t.regex(out, /"msg":"nls-agent stopped"/);
+  // One JSON object per line, each naming the node; an error is always an object with its message.
+  const lines = out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { node?: string; err?: unknown });
+  t.true(lines.length > 5);
+  for (const line of lines) t.is(line.node, "vm", JSON.stringify(line));
+  for (const line of lines.filter((l) => l.err !== undefined)) {
+    t.is(typeof (line.err as { message?: unknown }).message, "string", JSON.stringify(line));
+  }
 });

@@ -14,7 +14,8 @@ import { startServer } from "./server.js";
  */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const kube = new ClientNodeKube(loadKubeConfig(opts.kubeconfig));
-  const log = createLogger("nls-agent", opts.logLevel);
+  // Every line names the node: an agent's logs are read side by side with the other nodes'.
+  const log = createLogger("nls-agent", opts.logLevel).child({ node: opts.nodeName });
   const metrics = new AgentMetrics({ build: BUILD });
   const agent = new Agent({
     kube,
@@ -48,7 +49,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     {
       version: BUILD.version,
       commit: BUILD.commit,
-      node: opts.nodeName,
       port: server.port,
       intervalMs: opts.interval,
       devices: opts.devices,

@@ -213,6 +213,10 @@ for (const verb of ["predicates", "priorities"]) {
       t.regex(res.headers.get("content-type") ?? "", /json/, what);
       t.regex(((await res.json()) as { Error: string }).Error, message, what);
     }
+    // Logged as every error is: `err` an object with the message, under one constant message.
+    const logged = h.logs.filter((l) => l.msg === "bad request");
+    t.is(logged.length, badBodies.length);
+    for (const l of logged) t.is(typeof (l.err as { message?: unknown }).message, "string");
   });
 }
 

@@ -48,7 +48,8 @@ export function createApp(ctx: RouteContext): express.Express {
           ? "prioritize"
           : "reserve";
       ctx.metrics.badRequests.inc({ verb });
-      ctx.log.warn({ path: req.path, status, error: message }, "bad request");
+      // `err` as everywhere else: an object with the message (here: what was wrong with the body).
+      ctx.log.warn({ path: req.path, status, err }, "bad request");
     }
     // Scheduler verbs answer in the extender result shape so kube-scheduler logs the reason;
     // everything else (incl. the reserve route, whose caller looks for "Insufficient") gets plain text.
