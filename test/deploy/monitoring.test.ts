@@ -200,3 +200,36 @@ anyTest(
     t.deepEqual(parse(JSON.stringify(dashboard)), dashboard);
   },
 );
+
+interface AlertRule {
+  alert: string;
+  annotations: Record<string, string>;
+}
+
+const RUNBOOKS = "https://github.com/nls-storage/nls/blob/main/docs/runbooks.md";
+
+anyTest("every alert links its own section of docs/runbooks.md", async (t) => {
+  const rules = await readYaml<{ groups: Array<{ rules: AlertRule[] }> }>("deploy/monitoring/alerts.rules.yaml");
+  const runbooks = await readFile(`${deployDir}../docs/runbooks.md`, "utf8");
+  const sections = new Set([...runbooks.matchAll(/^## (\S+)$/gm)].map((m) => m[1]!.toLowerCase()));
+  const alerts = rules.groups.flatMap((g) => g.rules);
+  t.true(alerts.length >= 16);
+  for (const { alert, annotations } of alerts) {
+    t.is(annotations.runbook_url, `${RUNBOOKS}#${alert.toLowerCase()}`, alert);
+    t.true(sections.has(alert.toLowerCase()), `docs/runbooks.md has no section "## ${alert}"`);
+  }
+  t.deepEqual([...sections].sort(), alerts.map((a) => a.alert.toLowerCase()).sort(), "no section without an alert");
+});
+
+anyTest("every alert has a promtool case in which it fires", async (t) => {
+  const rules = await readYaml<{ groups: Array<{ rules: AlertRule[] }> }>("deploy/monitoring/alerts.rules.yaml");
+  const cases = await readYaml<{
+    tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }>;
+  }>("deploy/monitoring/alerts.test.yaml");
+  const firing = new Set(
+    cases.tests.flatMap((c) =>
+      (c.alert_rule_test ?? []).filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname),
+    ),
+  );
+  for (const { alert } of rules.groups.flatMap((g) => g.rules)) t.true(firing.has(alert), `${alert} never fires`);
+});

@@ -23,8 +23,8 @@ export interface HostPort<F> {
     previous: NodeLocalStorageStatus | undefined,
     initProblems: string[],
   ): NodeLocalStorageStatus;
-  /** LVM/host commands that failed during the scan that produced `facts`. */
-  commandErrors(facts: F): number;
+  /** Host commands that failed during the scan that produced `facts`, by command. */
+  commandErrors(facts: F): Readonly<Record<string, number>>;
 }
 
 /** The agent's host side over real commands: discovery, the init plan and its application, the report. */

@@ -30,7 +30,7 @@ function populated(): AgentMetrics {
   const m = new AgentMetrics({ build: { version: "1.2.3", commit: "abc123" } });
   m.observeStatus("node-1", status);
   m.scanDuration.observe(0.42);
-  m.lvmCommandErrors.inc(2);
+  m.countCommandErrors({ wipefs: 2, lsblk: 0 });
   m.countInit("vg", "created");
   m.countInit("vg", "refused");
   m.countInit("mountpoint", "mounted");
@@ -52,7 +52,8 @@ test("metrics carry the status values with node/vg/device labels", async (t) => 
   t.regex(text, /^nls_device_condition\{node="node-1",device="\/dev\/sdc",condition="DiskFault"\} 1$/m);
   t.regex(text, /^nls_device_condition\{node="node-1",device="\/dev\/sdc",condition="DiskReady"\} 0$/m);
   t.regex(text, /^nls_agent_scan_duration_seconds_count 1$/m);
-  t.regex(text, /^nls_agent_lvm_command_errors_total 2$/m);
+  t.regex(text, /^nls_agent_host_command_errors_total\{command="wipefs"\} 2$/m);
+  t.regex(text, /^nls_agent_host_command_errors_total\{command="lvm"\} 0$/m, "every command's series exists");
   t.regex(text, /^nls_agent_init_total\{kind="vg",result="refused"\} 1$/m);
   t.regex(text, /^nls_agent_init_total\{kind="mountpoint",result="mounted"\} 1$/m);
   t.regex(text, /^nls_agent_api_writes_total\{kind="nls_status",result="conflict"\} 1$/m);

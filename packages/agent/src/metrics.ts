@@ -8,6 +8,9 @@ export type InitResult = InitOutcome["result"] | MountpointOutcome["result"];
 export type WriteKind = "nls_create" | "nls_status" | "event" | "lease";
 export type WriteResult = "ok" | "conflict" | "error";
 
+/** The commands discovery runs (the `command` label of nls_agent_host_command_errors_total). */
+export const HOST_COMMANDS = ["lsblk", "lvm", "wipefs", "losetup"] as const;
+
 const NONCONFORMING_DEFAULT_METRICS = [
   "nodejs_active_handles_total",
   "nodejs_active_requests_total",
@@ -27,7 +30,7 @@ export class AgentMetrics {
   private readonly deviceSize: Gauge<"node" | "device" | "media_type">;
   private readonly deviceCondition: Gauge<"node" | "device" | "condition">;
   readonly scanDuration: Histogram<never>;
-  readonly lvmCommandErrors: Counter<never>;
+  private readonly hostCommandErrors: Counter<"command">;
   readonly initTotal: Counter<"kind" | "result">;
   readonly apiWrites: Counter<"kind" | "result">;
   readonly reconcileErrors: Counter<never>;
@@ -70,11 +73,14 @@ export class AgentMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
-    this.lvmCommandErrors = new Counter({
-      name: "nls_agent_lvm_command_errors_total",
-      help: "Host commands (LVM, lsblk, wipefs) that failed or timed out.",
+    this.hostCommandErrors = new Counter({
+      name: "nls_agent_host_command_errors_total",
+      help: "Host commands that failed or timed out during discovery, by command (lsblk, lvm, wipefs, losetup).",
+      labelNames: ["command"],
       registers,
     });
+    // Every command's series exists from the start, so rate() and increase() see its first error.
+    for (const command of HOST_COMMANDS) this.hostCommandErrors.inc({ command }, 0);
     this.initTotal = new Counter({
       name: "nls_agent_init_total",
       help: "resourceToBeInited outcomes by kind (vg, mountpoint) and result (created, mounted, exists, refused, failed).",
@@ -129,6 +135,10 @@ export class AgentMetrics {
         this.deviceCondition.set({ node, device: dev.name, condition }, dev.condition === condition ? 1 : 0);
       }
     }
+  }
+
+  countCommandErrors(errors: Readonly<Record<string, number>>): void {
+    for (const [command, n] of Object.entries(errors)) if (n > 0) this.hostCommandErrors.inc({ command }, n);
   }
 
   countInit(kind: InitKind, result: InitResult): void {

@@ -90,8 +90,8 @@ export class FakeHost implements HostPort<FakeFacts> {
     };
   }
 
-  commandErrors(): number {
-    return 0;
+  commandErrors(): Record<string, number> {
+    return {};
   }
 }
 

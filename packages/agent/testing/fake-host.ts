@@ -53,7 +53,7 @@ export function emptyFacts(overrides: Partial<HostFacts> = {}): HostFacts {
     complete: { devices: true, lvm: true, mounts: true },
     errors: [],
     commandsRun: 0,
-    commandErrors: 0,
+    commandErrors: {},
     durationMs: 0,
     ...overrides,
   };

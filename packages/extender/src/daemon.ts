@@ -38,7 +38,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     leaseNamespace: config.leaseNamespace,
   });
   const metrics = new ExtenderMetrics(store, BUILD);
-  const informers = makeInformers(kc, store, log);
+  const informers = makeInformers(kc, store, log, { onFailure: (kind) => metrics.watchFailures.inc({ kind }) });
   const election = config.leaderElection;
   const elector = election.enabled
     ? new LeaderElector(

@@ -1,7 +1,7 @@
 import test from "ava";
 import { Gi, nls, pv } from "@nls/testkit";
 import { clusterWith } from "../testing/cluster.js";
-import { OpenLocalGauges } from "./metrics.js";
+import { ExtenderMetrics, OpenLocalGauges } from "./metrics.js";
 
 test("open-local gauges: one series per selected VG/device/PV, label values escaped", (t) => {
   const s = clusterWith([], 0);
@@ -88,4 +88,12 @@ test("every family open-local's dashboard reads is exported with its labels; dev
     lines.some((l) => l.includes('name="/dev/vdc"')),
     "a device that is not selected (it holds the mount point) is not reported as a device",
   );
+});
+
+test("cache watch failures are counted by kind, every kind's series present from the start", async (t) => {
+  const m = new ExtenderMetrics(clusterWith([], 0));
+  m.watchFailures.inc({ kind: "PersistentVolumeClaim" });
+  const text = await m.render();
+  t.regex(text, /^nls_extender_watch_failures_total\{kind="PersistentVolumeClaim"\} 1$/m);
+  t.regex(text, /^nls_extender_watch_failures_total\{kind="Lease"\} 0$/m);
 });

@@ -7,6 +7,7 @@ import type { DeviceView } from "./node-view.js";
 import type { NodeState } from "./placement.js";
 import { FAILURE_KINDS, type FailureKind } from "./decide.js";
 import { RELEASE_CAUSES } from "./ledger.js";
+import { WATCHED_KINDS } from "./cache/informers.js";
 
 export type Verb = "filter" | "prioritize" | "reserve";
 
@@ -20,6 +21,7 @@ export class ExtenderMetrics {
   readonly failedNodes: Counter<"reason">;
   readonly badRequests: Counter<"verb">;
   readonly reservationsCreated: Counter;
+  readonly watchFailures: Counter<"kind">;
   private readonly openLocal = new OpenLocalGauges();
 
   constructor(
@@ -55,6 +57,13 @@ export class ExtenderMetrics {
       labelNames: ["verb"],
       registers,
     });
+    this.watchFailures = new Counter({
+      name: "nls_extender_watch_failures_total",
+      help: "List/watch failures of the extender's caches, by kind watched; each is restarted with backoff, and the cache is stale meanwhile.",
+      labelNames: ["kind"],
+      registers,
+    });
+    for (const kind of WATCHED_KINDS) this.watchFailures.inc({ kind }, 0);
     this.reservationsCreated = new Counter({
       name: "nls_extender_reservations_created_total",
       help: "Tentative reservations created (each is later released exactly once).",

@@ -45,7 +45,7 @@ test("discoverHost: recorded VM state, four commands, mounted devices not probed
   t.is(facts.signatures["/dev/loop0"], undefined, "mounted: not probed");
   t.deepEqual(facts.complete, { devices: true, lvm: true, mounts: true });
   t.deepEqual(facts.errors, []);
-  t.deepEqual([facts.commandsRun, facts.commandErrors], [4, 0]);
+  t.deepEqual([facts.commandsRun, facts.commandErrors], [4, {}]);
   t.deepEqual(
     facts.loops?.map((l) => [l.name, l.backFile, l.backMajMin]),
     Array.from({ length: 8 }, (_, i) => [`/dev/loop${i}`, `/tmp/nlsrec/disk-${i}.img`, "254:0"]),
@@ -126,7 +126,7 @@ test("discoverHost: when the batch probe fails, each device is probed alone and 
     ["dos"],
   );
   t.deepEqual(facts.signatures["/dev/loop2"], []);
-  t.is(facts.commandErrors, 2);
+  t.deepEqual(facts.commandErrors, { wipefs: 2 }, "the batch and the one device it then probes alone");
   t.is(facts.errors.length, 1);
 });
 
@@ -206,7 +206,7 @@ test("discoverHost: an lsblk without the MOUNTPOINTS column is asked again with 
     ["lsblk", "lvm", "lsblk"],
     "vda is mounted, so nothing is probed",
   );
-  t.is(facts.commandErrors, 1);
+  t.deepEqual(facts.commandErrors, { lsblk: 1 });
 });
 
 test("discoverHost: stable symlinks that point to a listed device become aliases", async (t) => {

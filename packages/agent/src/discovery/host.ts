@@ -66,7 +66,8 @@ export interface HostFacts {
   errors: string[];
   /** Commands run during this scan, and how many of them failed (for metrics). */
   commandsRun: number;
-  commandErrors: number;
+  /** Host commands that failed or timed out during this scan, by command (lsblk, lvm, wipefs, losetup). */
+  commandErrors: Record<string, number>;
   durationMs: number;
 }
 
@@ -93,11 +94,11 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
   const started = performance.now();
   const errors: string[] = [];
   let commandsRun = 0;
-  let commandErrors = 0;
+  const commandErrors: Record<string, number> = {};
   const run = async (cmd: string, args: string[]) => {
     commandsRun++;
     const r = await runner.run(cmd, args, opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {});
-    if (r.exitCode !== 0) commandErrors++;
+    if (r.exitCode !== 0) commandErrors[cmd] = (commandErrors[cmd] ?? 0) + 1;
     return r;
   };
   const complete = { devices: false, lvm: false, mounts: false };

@@ -57,12 +57,12 @@ export class Reconciler<F> {
     this.lastKey = triggerKey(nls);
 
     let facts = await host.discover();
-    metrics.lvmCommandErrors.inc(host.commandErrors(facts));
+    metrics.countCommandErrors(host.commandErrors(facts));
     const init = await this.deps.init.run(nls, facts);
     if (init.createdAny) {
       // A new VG changes the picture; report it in this pass, not the next.
       facts = await host.discover();
-      metrics.lvmCommandErrors.inc(host.commandErrors(facts));
+      metrics.countCommandErrors(host.commandErrors(facts));
     }
 
     let wrote = false;

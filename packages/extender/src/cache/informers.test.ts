@@ -94,7 +94,11 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
 test("informers fill the store, restart a failed list, and report ready only once all have synced", async (t) => {
   const api = await fakeApiServer();
   const store = new ClusterStore();
-  const informers = makeInformers(api.kc, store, createLogger("nls-extender", "silent"), { restartMinMs: 50 });
+  const failures: string[] = [];
+  const informers = makeInformers(api.kc, store, createLogger("nls-extender", "silent"), {
+    restartMinMs: 50,
+    onFailure: (kind) => failures.push(kind),
+  });
   t.teardown(async () => {
     await informers.stop();
     await api.close();
@@ -103,6 +107,7 @@ test("informers fill the store, restart a failed list, and report ready only onc
   t.false(informers.synced(), "the NLS list failed: not ready yet");
   await until("the NLS informer to be restarted and synced", () => informers.synced());
   t.true(api.requests.filter((r) => r === "/apis/csi.aliyun.com/v1alpha1/nodelocalstorages").length >= 2);
+  t.deepEqual(failures, ["NodeLocalStorage"], "the failed list was reported once, by kind");
   t.truthy(store.node("n1"));
   t.is(store.agentProblem("n1", Date.now()), undefined);
   t.deepEqual(store.ledger.snapshot().nodes, { n1: { vgs: { "pool-0": 10 * Gi }, devices: {}, unplaced: 0 } });

@@ -26,9 +26,21 @@ interface Handlers<T> {
 export interface InformerOptions {
   /** First restart delay after a watch/list error; doubles up to 30 s. */
   restartMinMs?: number;
+  /** Told of every list/watch failure (before the restart), by the kind watched. */
+  onFailure?: (kind: string) => void;
 }
 
 const RESTART_MAX_MS = 30_000;
+
+/** What the informers watch (the `kind` label of nls_extender_watch_failures_total). */
+export const WATCHED_KINDS = [
+  "NodeLocalStorage",
+  "StorageClass",
+  "PersistentVolume",
+  "PersistentVolumeClaim",
+  "Lease",
+  "Pod",
+] as const;
 
 /**
  * One list+watch feeding the store. client-node's ListWatch stops for good on any error but 410, so
@@ -50,6 +62,7 @@ class Feed<T extends KubernetesObject> {
     handlers: Handlers<T>,
     private readonly log: Logger,
     private readonly restartMinMs: number,
+    private readonly onFailure: (kind: string) => void,
     fieldSelector?: string,
   ) {
     this.backoff = restartMinMs;
@@ -72,6 +85,7 @@ class Feed<T extends KubernetesObject> {
     this.watch.on("delete", guard("remove", handlers.remove));
     this.watch.on("error", (err: unknown) => {
       if (this.stopped) return;
+      this.onFailure(kind);
       this.log.warn({ kind, err, retryInMs: this.backoff }, "watch failed; restarting");
       this.timer = setTimeout(() => void this.start(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, RESTART_MAX_MS);
@@ -83,6 +97,7 @@ class Feed<T extends KubernetesObject> {
     try {
       await this.watch.start();
     } catch (err) {
+      this.onFailure(this.kind);
       this.log.warn({ kind: this.kind, err }, "watch start failed");
     }
     if (this.listed && !this.synced) {
@@ -112,6 +127,7 @@ export function makeInformers(
   options: InformerOptions = {},
 ): Informers {
   const restartMs = options.restartMinMs ?? 1_000;
+  const onFailure = options.onFailure ?? (() => {});
   const core = kc.makeApiClient(CoreV1Api);
   const storage = kc.makeApiClient(StorageV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
@@ -129,6 +145,7 @@ export function makeInformers(
       { apply: (o) => store.applyNls(o), remove: (o) => store.deleteNls(o.metadata?.name ?? "") },
       log,
       restartMs,
+      onFailure,
     ),
     new Feed<V1StorageClass>(
       "StorageClass",
@@ -138,6 +155,7 @@ export function makeInformers(
       { apply: (o) => store.applyStorageClass(o), remove: (o) => store.deleteStorageClass(o.metadata?.name ?? "") },
       log,
       restartMs,
+      onFailure,
     ),
     new Feed<V1PersistentVolume>(
       "PersistentVolume",
@@ -147,6 +165,7 @@ export function makeInformers(
       { apply: (o) => store.applyPv(o), remove: (o) => store.deletePv(o.metadata?.name ?? "") },
       log,
       restartMs,
+      onFailure,
     ),
     new Feed<V1PersistentVolumeClaim>(
       "PersistentVolumeClaim",
@@ -159,6 +178,7 @@ export function makeInformers(
       },
       log,
       restartMs,
+      onFailure,
     ),
     new Feed<V1Lease>(
       "Lease",
@@ -168,6 +188,7 @@ export function makeInformers(
       { apply: (o) => store.applyLease(o), remove: (o) => store.deleteLease(o.metadata?.name ?? "") },
       log,
       restartMs,
+      onFailure,
     ),
     // Only pods waiting for a node: one leaving this set was deleted or bound (after PreBind wrote
     // selected-node), and either way its reservations have done their job.
@@ -179,6 +200,7 @@ export function makeInformers(
       { apply: () => {}, remove: (o) => void (o.metadata?.uid && store.podGone(o.metadata.uid)) },
       log,
       restartMs,
+      onFailure,
       "spec.nodeName=",
     ),
   ];
