@@ -33,6 +33,8 @@ export interface LocalNode {
   name: string;
   vg: string;
   device: string;
+  /** The agent's /metrics, once it runs. */
+  metricsUrl?: string;
 }
 
 export interface LocalCluster {
@@ -102,6 +104,7 @@ export async function startLocalCluster(
       tokenDuration: TOKEN_DURATION,
     });
     await teardown.add(`the agent of ${n.name}`, () => agent.stop());
+    n.metricsUrl = agent.metricsUrl;
   }
   say(`starting ${nodes.length} agents; each creates its VG …`);
   for (const n of nodes) {

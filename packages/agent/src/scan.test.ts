@@ -2,13 +2,15 @@ import test from "ava";
 import { Command, type CommanderError } from "commander";
 import YAML from "yaml";
 import { SEED_SPEC, parseSpecFile, registerScanCommand, renderScan, scanHost } from "./scan.js";
-import { fail, fakeRunner, fixture, ok, recordedRunner } from "../testing/fake-host.js";
+import { RECORDED_MOUNTINFO, fail, fakeRunner, fixture, ok, recordedRunner } from "../testing/fake-host.js";
 
 const scanOpts = {
   nodeName: "node-1",
   lvPrefix: "local",
   devices: ["/dev/loop*", "/dev/vd*"],
   mountRoot: "/nonexistent",
+  // The recorded host's mounts, never this machine's: what is mounted here must not change the answer.
+  mountInfoPath: RECORDED_MOUNTINFO,
   now: new Date("2026-11-23T18:00:00Z"),
 };
 
