@@ -5,8 +5,10 @@
 # Build with scripts/image.sh (docker buildx bake, docker-bake.json): linux/amd64 and linux/arm64,
 # tagged with the version of package.json, stamped with the commit. A plain `docker build .` works too;
 # its image then carries commit "unknown" and no version label.
-# Node.js 24, an LTS line (supported until April 2028); the code itself runs on Node 20.19 and later.
-ARG NODE_IMAGE=node:24.21.0-trixie-slim
+# Node.js 26, the active LTS line since 2026-10-28 (supported until April 2029); the code itself runs on
+# Node 20.19 and later. The line's tag follows its security releases; a release build pins the exact image
+# it was made from with NODE_IMAGE=node:26.x.y-trixie-slim@sha256:… (scripts/image.sh passes it on).
+ARG NODE_IMAGE=node:26-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 # Given by the bake file: the version it tags (checked against package.json) and the commit.

@@ -28,15 +28,25 @@ for (const [patterns, path, want] of ignoreCases) {
   });
 }
 
-test("base images are pinned to an exact Node.js LTS release (an even major, 24 or later) on Debian 13 slim", async (t) => {
+test("base images are Node.js's active LTS line (26, or a later even major) on Debian 13 slim", async (t) => {
   const { stages } = await dockerfile();
   t.true(stages.length >= 2, "multi-stage");
   for (const stage of stages) {
-    const m = /^node:(\d+)\.(\d+)\.(\d+)-trixie-slim$/.exec(stage.from);
+    const m = /^node:(\d+)(\.\d+\.\d+)?-trixie-slim(@sha256:[0-9a-f]{64})?$/.exec(stage.from);
     t.truthy(m, `FROM ${stage.from}`);
     const major = Number(m?.[1]);
-    t.true(major >= 24 && major % 2 === 0, `Node ${major} is an LTS line still supported`);
+    t.true(major >= 26 && major % 2 === 0, `Node ${major} is not the active LTS line`);
   }
+});
+
+test("the bake file builds on the Dockerfile's base unless NODE_IMAGE pins another", async (t) => {
+  const bake = JSON.parse(await read("docker-bake.json")) as {
+    variable: Record<string, { default: string }>;
+    target: Record<string, { args: Record<string, string> }>;
+  };
+  const arg = /^ARG NODE_IMAGE=(.+)$/m.exec(await read("Dockerfile"))?.[1];
+  t.is(bake.variable.NODE_IMAGE?.default, arg);
+  t.is(bake.target.nls?.args.NODE_IMAGE, "${NODE_IMAGE}");
 });
 
 test("the code keeps running on the oldest Node.js the manifests allow", async (t) => {
