@@ -9,6 +9,7 @@ import { NlsWatch } from "./loop/nls-watch.js";
 import { Reconciler, type ReconcileResult } from "./loop/reconcile.js";
 import { Wakeup } from "./loop/timing.js";
 import type { AgentMetrics } from "./metrics.js";
+import { DISCOVERY_FAILED } from "./report.js";
 
 /**
  * The agent: its loop's parts (`loop/`) wired together and run. Everything outside the process comes in
@@ -37,6 +38,11 @@ export interface AgentConfig {
    * the agent looks dead (which it is, for its node's status) rather than quiet.
    */
   stuckAfterMs: number;
+  /**
+   * The Lease is renewed only while the last complete reconcile (host fully read, status written) is at
+   * most this old: an agent that cannot read LVM or write its status must not vouch for frozen capacities.
+   */
+  staleAfterMs: number;
   /** A watch older than this is replaced by a fresh one (a half-dead connection may never end). */
   watchMaxAgeMs: number;
 }
@@ -51,8 +57,18 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, "nodeName" | "initConfigNam
   watchRestartMs: 5_000,
   // Host commands time out after 30 s and API calls after 30 s, so a healthy pass is far shorter.
   stuckAfterMs: 10 * 60_000,
+  staleAfterMs: staleBound(60_000),
   watchMaxAgeMs: 5 * 60_000,
 };
+
+/**
+ * How old the last complete reconcile may be before the Lease lapses: three scan intervals, and never less
+ * than 5 minutes, so that one or two failed passes (an LVM lock timeout, an API server restart) do not
+ * take a node out of scheduling.
+ */
+export function staleBound(intervalMs: number): number {
+  return Math.max(3 * intervalMs, 5 * 60_000);
+}
 
 export interface AgentDeps<F> {
   kube: AgentKubeClient;
@@ -76,6 +92,8 @@ export class Agent<F> {
   private readyFlag = false;
   /** When the running reconcile started (clock ms); `undefined` between reconciles. */
   private stepStartedAt: number | undefined;
+  /** When the last complete reconcile ended (clock ms); until the first, when the agent was made. */
+  private lastCompleteAt: number;
 
   constructor(deps: AgentDeps<F>) {
     const { kube, host, metrics, log, config } = deps;
@@ -84,8 +102,11 @@ export class Agent<F> {
     this.metrics = metrics;
     this.log = log;
     this.clock = clock;
-    let nodeRef: NodeRef | undefined;
-    const node = async () => (nodeRef ??= await kube.getNode(config.nodeName));
+    this.lastCompleteAt = clock().getTime();
+    // Read afresh each time an owner is needed (only when the NLS or the Lease is missing): a Node that was
+    // deleted and registered again has a new UID, and an owner reference to the old one gets the new
+    // NLS and Lease garbage-collected at once.
+    const node = (): Promise<NodeRef> => kube.getNode(config.nodeName);
     const events = new EventRecorder(kube, config.leaseNamespace, metrics, log);
     this.reconciler = new Reconciler(
       {
@@ -104,13 +125,14 @@ export class Agent<F> {
       config.maxStatusAttempts,
     );
     this.lease = new LeaseKeeper(
-      { kube, node, busySince: () => this.stepStartedAt, metrics, log, clock },
+      { kube, node, busySince: () => this.stepStartedAt, lastComplete: () => this.lastCompleteAt, metrics, log, clock },
       {
         nodeName: config.nodeName,
         namespace: config.leaseNamespace,
         durationSeconds: config.leaseDurationSeconds,
         renewMs: config.leaseRenewMs,
         stuckAfterMs: config.stuckAfterMs,
+        staleAfterMs: config.staleAfterMs,
       },
     );
     this.watch = new NlsWatch(
@@ -171,7 +193,17 @@ export class Agent<F> {
     this.stepStartedAt = this.clock().getTime();
     try {
       const r = await this.reconcile();
-      this.metrics.lastSuccess.set(this.clock().getTime() / 1000);
+      if (r.status.nodeStorageInfo?.state?.reason === DISCOVERY_FAILED) {
+        // The status went out flagged, with the last known capacities; it is not a fresh picture.
+        this.metrics.reconcileErrors.inc();
+        this.log.warn(
+          { stateMessage: r.status.nodeStorageInfo.state.message },
+          "reconcile incomplete: the host could not be read",
+        );
+        return r;
+      }
+      this.lastCompleteAt = this.clock().getTime();
+      this.metrics.lastSuccess.set(this.lastCompleteAt / 1000);
       // A steady node logs nothing above debug: one line per change, not one per scan.
       this.log[r.wroteStatus || r.createdNls ? "info" : "debug"](
         {

@@ -1,5 +1,5 @@
 import { createLogger, loadKubeConfig, StartupError, stopOnSignals } from "@nls/daemon";
-import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
+import { Agent, DEFAULT_AGENT_CONFIG, staleBound } from "./agent.js";
 import { execaRunner } from "./discovery/run.js";
 import { realHost } from "./host-port.js";
 import { ClientNodeKube } from "./kube/client-node.js";
@@ -33,6 +33,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       initConfigName: opts.initConfig,
       leaseNamespace: opts.leaseNamespace,
       intervalMs: opts.interval,
+      staleAfterMs: staleBound(opts.interval),
     },
   });
   const server = await startServer(opts.metricsAddr, {

@@ -100,7 +100,7 @@ export class AgentMetrics {
     });
     this.lastSuccess = new Gauge({
       name: "nls_agent_last_reconcile_success_timestamp_seconds",
-      help: "Unix time of the last reconcile that completed; alert on time() minus this to catch a stuck loop.",
+      help: "Unix time of the last complete reconcile (host fully read, status written or unchanged); alert on time() minus this.",
       registers,
     });
     if (opts.defaultMetrics ?? true) {

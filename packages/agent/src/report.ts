@@ -27,6 +27,8 @@ export interface ReportOptions {
 
 /** `state.type` as open-local writes it. */
 export const STATE_TYPE = "DiskReady";
+/** The state reason of a pass that could not read devices, LVM or mounts. */
+export const DISCOVERY_FAILED = "DiscoveryFailed";
 
 export function buildStatus(
   facts: HostFacts,
@@ -106,7 +108,7 @@ function buildState(facts: HostFacts, problems: string[], opts: ReportOptions): 
   const status = failed ? "False" : "True";
   const messages = failed ? [...facts.errors, ...problems] : [...problems, ...facts.errors];
   const reason = failed
-    ? "DiscoveryFailed"
+    ? DISCOVERY_FAILED
     : problems.length > 0
       ? "ConfigurationProblems"
       : facts.errors.length > 0

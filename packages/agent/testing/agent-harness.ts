@@ -3,6 +3,7 @@ import { createLogger } from "@nls/daemon";
 import { Agent, DEFAULT_AGENT_CONFIG, type AgentConfig } from "../src/agent.js";
 import type { HostPort, InitOutcomes } from "../src/host-port.js";
 import { AgentMetrics } from "../src/metrics.js";
+import { DISCOVERY_FAILED } from "../src/report.js";
 import { FakeKube } from "./fake-kube.js";
 
 /**
@@ -19,6 +20,8 @@ export interface FakeFacts {
 export class FakeHost implements HostPort<FakeFacts> {
   facts: FakeFacts = { vgs: [{ name: "pool0", total: 1000, free: 1000 }], mounted: [], dirtyDevices: [] };
   failInit = false;
+  /** The host cannot be read (as when `lvm fullreport` fails): the status says DiscoveryFailed. */
+  unreadable = false;
   discoverCalls = 0;
   initCalls: ResourceToBeInited[] = [];
 
@@ -74,9 +77,13 @@ export class FakeHost implements HostPort<FakeFacts> {
         phase: "Running",
         state: {
           type: "DiskReady",
-          status: "True",
-          reason: initProblems.length > 0 ? "ConfigurationProblems" : "Ready",
-          ...(initProblems.length > 0 ? { message: initProblems.join("; ") } : {}),
+          ...(this.unreadable
+            ? { status: "False", reason: DISCOVERY_FAILED, message: "lvm fullreport failed (exit 5)" }
+            : {
+                status: "True",
+                reason: initProblems.length > 0 ? "ConfigurationProblems" : "Ready",
+                ...(initProblems.length > 0 ? { message: initProblems.join("; ") } : {}),
+              }),
           lastHeartbeatTime: now.toISOString(),
           lastTransitionTime: now.toISOString(),
         },

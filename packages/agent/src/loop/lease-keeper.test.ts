@@ -1,6 +1,7 @@
 import test from "ava";
 import { leaseNameForNode } from "@nls/api";
 import { NODE, setupAgent } from "../../testing/agent-harness.js";
+import { staleBound } from "../agent.js";
 
 test("the lease is created, then renewed in place", async (t) => {
   const { kube, agent, clock } = setupAgent();
@@ -57,4 +58,66 @@ test("a wedged reconcile stops the lease renewals, so the agent looks dead rathe
   t.truthy(await step);
   await agent.renewLease(); // the loop moved again: renewals resume
   t.is(kube.writes.filter((w) => w.kind === "replaceLease").length, 2);
+});
+
+test("status writes that keep failing let the lease lapse once the last complete pass is staleAfter old", async (t) => {
+  const { agent, host, clock, kube } = setupAgent({ config: { staleAfterMs: 300_000 } });
+  t.truthy(await agent.step());
+  await agent.renewLease();
+  kube.statusConflicts = 1_000;
+  for (let i = 0; i < 5; i++) {
+    clock.advance(60_000);
+    host.facts.vgs[0]!.free -= 10; // a change, so every pass tries to write
+    t.is(await agent.step(), undefined);
+    await agent.renewLease(); // within the bound: one or two failed passes do not take the node out
+  }
+  clock.advance(60_000);
+  t.is(await agent.step(), undefined);
+  await t.throwsAsync(agent.renewLease(), { message: /not renewing the lease: no complete reconcile for 360s/ });
+  kube.statusConflicts = 0;
+  t.truthy(await agent.step());
+  await agent.renewLease();
+  t.is(kube.writes.filter((w) => w.kind === "replaceLease").length, 6);
+});
+
+test("a host that cannot be read is an error, not a success: the lease lapses after staleAfter", async (t) => {
+  const { agent, host, clock, metrics } = setupAgent({ config: { staleAfterMs: 300_000 } });
+  t.truthy(await agent.step());
+  await agent.renewLease();
+  host.unreadable = true;
+  clock.advance(200_000);
+  const r = await agent.step();
+  t.is(r?.status.nodeStorageInfo?.state?.reason, "DiscoveryFailed", "the flagged status still goes out");
+  await agent.renewLease();
+  clock.advance(101_000);
+  await t.throwsAsync(agent.renewLease(), { message: /no complete reconcile for 301s/ });
+  const text = await metrics.text();
+  t.regex(text, /^nls_agent_reconcile_errors_total 1$/m);
+  t.regex(
+    text,
+    /^nls_agent_last_reconcile_success_timestamp_seconds 1777629600$/m,
+    "the first pass, not the unreadable one",
+  );
+  host.unreadable = false;
+  t.truthy(await agent.step());
+  await agent.renewLease();
+});
+
+test("a Node registered again gets a lease owned by its new UID, not the one the agent first saw", async (t) => {
+  const { agent, kube } = setupAgent();
+  await agent.renewLease();
+  const key = `kube-system/${leaseNameForNode(NODE)}`;
+  t.is(kube.leases.get(key)!.owner?.uid, `uid-${NODE}`);
+  // The Node is deleted and registers again; the garbage collector removes the Lease it owned.
+  kube.nodes.set(NODE, { name: NODE, uid: "uid-second-life", labels: {} });
+  kube.leases.delete(key);
+  await t.throwsAsync(agent.renewLease(), { message: /not found/ });
+  await agent.renewLease();
+  t.is(kube.leases.get(key)!.owner?.uid, "uid-second-life");
+});
+
+test("the staleness bound is three intervals, never under five minutes", (t) => {
+  t.is(staleBound(10_000), 300_000);
+  t.is(staleBound(60_000), 300_000);
+  t.is(staleBound(5 * 60_000), 900_000);
 });

@@ -10,6 +10,8 @@ export interface LeaseKeeperDeps {
   node: () => Promise<NodeRef>;
   /** When the running reconcile started (clock ms), `undefined` between reconciles. */
   busySince: () => number | undefined;
+  /** When the last complete reconcile ended (clock ms). */
+  lastComplete: () => number;
   metrics: AgentMetrics;
   log: Logger;
   clock: () => Date;
@@ -25,6 +27,8 @@ export interface LeaseSettings {
    * the agent looks dead (which it is, for its node's status) rather than quiet.
    */
   stuckAfterMs: number;
+  /** The last complete reconcile older than this: the host is not being read, so the Lease lapses. */
+  staleAfterMs: number;
 }
 
 /**
@@ -50,6 +54,12 @@ export class LeaseKeeper {
     if (busySince !== undefined && now.getTime() - busySince > this.settings.stuckAfterMs) {
       throw new Error(
         `not renewing the lease: the current reconcile has been running for ${Math.round((now.getTime() - busySince) / 1000)}s`,
+      );
+    }
+    const sinceComplete = now.getTime() - this.deps.lastComplete();
+    if (sinceComplete > this.settings.staleAfterMs) {
+      throw new Error(
+        `not renewing the lease: no complete reconcile for ${Math.round(sinceComplete / 1000)}s (the status would vouch for stale capacities)`,
       );
     }
     try {
