@@ -129,6 +129,7 @@ test("values change what they name and nothing else: image, namespace, agent pla
       "extender.strategy.type=Recreate",
       "extender.strategy.rollingUpdate=null",
       "extender.openLocalService.clusterIP=10.96.0.40",
+      "extender.service.clusterIP=10.96.0.23",
       "secondScheduler.enabled=true",
     ],
     "nls-system",
@@ -145,6 +146,7 @@ test("values change what they name and nothing else: image, namespace, agent pla
     (find(objects, "Service", "open-local-scheduler-extender") as unknown as PodSpecHolder).spec.clusterIP,
     "10.96.0.40",
   );
+  t.is((find(objects, "Service", "nls-extender") as unknown as PodSpecHolder).spec.clusterIP, "10.96.0.23");
   // Everything namespaced moves to the release's namespace, bindings' subjects too — but the role that
   // reads the API server's authentication configuration exists only in kube-system.
   for (const o of objects.filter((o) => o.metadata.namespace !== undefined)) {

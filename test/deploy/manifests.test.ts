@@ -303,6 +303,7 @@ test("every kustomization and component under deploy/ renders, and deploy/README
       "",
       "base",
       "components/agent-nsenter",
+      "components/extender-fixed-ip",
       "components/open-local-csi-driver",
       "components/prometheus-operator",
       "components/second-scheduler",
@@ -316,6 +317,19 @@ test("every kustomization and component under deploy/ renders, and deploy/README
     else await t.notThrowsAsync(kustomize(dir), dir);
     if (dir !== "base") t.true(readme.includes(`deploy/${dir}`), `README names deploy/${dir}`);
   }
+});
+
+test("components/extender-fixed-ip pins the extender Service's address and changes nothing else", async (t) => {
+  const pinned = await kustomizeWithComponent("extender-fixed-ip");
+  const plain = await kustomize("base");
+  const service = (objects: KubeObject[]) =>
+    find(objects, "Service", "nls-extender") as KubeObject & { spec: { clusterIP?: string } };
+  t.is(service(pinned).spec.clusterIP, "10.96.0.23");
+  t.is(service(plain).spec.clusterIP, undefined);
+  const rest = (objects: KubeObject[]) =>
+    objects.filter((o) => !(o.kind === "Service" && o.metadata.name === "nls-extender"));
+  t.deepEqual(rest(pinned), rest(plain));
+  await t.notThrowsAsync(validateBuiltIn(service(pinned)));
 });
 
 test("components/agent-nsenter switches the agent to the host's tools and mount table", async (t) => {

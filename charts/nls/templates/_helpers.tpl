@@ -106,6 +106,9 @@ One object of deploy/, as the values have it, or nothing when the values leave i
 {{- $_ := set $c "args" (append $c.args "--agent-lease=optional") -}}
 {{- end -}}
 {{- end -}}
+{{- if and (eq $o.kind "Service") (eq $name "nls-extender") $v.extender.service.clusterIP -}}
+{{- $_ := set $o.spec "clusterIP" $v.extender.service.clusterIP -}}
+{{- end -}}
 {{- if and (eq $o.kind "Service") (eq $name "open-local-scheduler-extender") $v.extender.openLocalService.clusterIP -}}
 {{- $_ := set $o.spec "clusterIP" $v.extender.openLocalService.clusterIP -}}
 {{- end -}}
