@@ -112,6 +112,10 @@ export interface Cluster {
   /** A kubeconfig for a ServiceAccount token (TokenRequest, default 1h), optionally bound to a Node object. */
   serviceAccountKubeconfig(namespace: string, name: string, boundNode?: string, duration?: string): Promise<string>;
   startScheduler(configYaml: string): Promise<void>;
+  /** Stops kube-apiserver (etcd keeps the state): every client's watches break. */
+  stopApiServer(): Promise<void>;
+  /** Starts kube-apiserver again on the same address and waits until it is ready. */
+  startApiServer(): Promise<void>;
   startControllerManager(controllers?: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -127,16 +131,17 @@ export async function startCluster(): Promise<Cluster> {
     children.push(child);
     return child;
   };
-  const stop = async () => {
-    for (const c of children.reverse()) {
-      if (c.exitCode === null && c.signalCode === null) {
-        c.kill("SIGTERM");
-        await new Promise((r) => {
-          const t = setTimeout(() => (c.kill("SIGKILL"), r(undefined)), 10_000);
-          c.once("exit", () => (clearTimeout(t), r(undefined)));
-        });
-      }
+  const stopChild = async (c: ChildProcess) => {
+    if (c.exitCode === null && c.signalCode === null) {
+      c.kill("SIGTERM");
+      await new Promise((r) => {
+        const t = setTimeout(() => (c.kill("SIGKILL"), r(undefined)), 10_000);
+        c.once("exit", () => (clearTimeout(t), r(undefined)));
+      });
     }
+  };
+  const stop = async () => {
+    for (const c of children.reverse()) await stopChild(c);
     if (!process.env.NLS_E2E_KEEP) await rm(dir, { recursive: true, force: true });
   };
 
@@ -159,21 +164,24 @@ export async function startCluster(): Promise<Cluster> {
     await run("openssl", ["genrsa", "-out", join(dir, "sa.key"), "2048"]);
     await run("openssl", ["rsa", "-in", join(dir, "sa.key"), "-pubout", "-out", join(dir, "sa.pub")]);
     await writeFile(join(dir, "tokens.csv"), `${ADMIN_TOKEN},admin,admin,system:masters\n`);
-    start("kube-apiserver", join(binDir, "kube-apiserver"), [
-      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${join(dir, "certs")}`,
-      `--token-auth-file=${join(dir, "tokens.csv")}`,
-      "--authorization-mode=Node,RBAC",
-      "--allow-privileged=true",
-      "--enable-admission-plugins=NodeRestriction",
-      "--service-account-issuer=https://kubernetes.default.svc",
-      `--service-account-key-file=${join(dir, "sa.pub")}`,
-      `--service-account-signing-key-file=${join(dir, "sa.key")}`,
-      "--service-cluster-ip-range=10.96.0.0/16",
-      "--api-audiences=https://kubernetes.default.svc",
-    ]);
+    let apiServers = 0;
+    const apiServer = () =>
+      start(`kube-apiserver${apiServers++ ? `-${apiServers}` : ""}`, join(binDir, "kube-apiserver"), [
+        `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+        "--bind-address=127.0.0.1",
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${join(dir, "certs")}`,
+        `--token-auth-file=${join(dir, "tokens.csv")}`,
+        "--authorization-mode=Node,RBAC",
+        "--allow-privileged=true",
+        "--enable-admission-plugins=NodeRestriction",
+        "--service-account-issuer=https://kubernetes.default.svc",
+        `--service-account-key-file=${join(dir, "sa.pub")}`,
+        `--service-account-signing-key-file=${join(dir, "sa.key")}`,
+        "--service-cluster-ip-range=10.96.0.0/16",
+        "--api-audiences=https://kubernetes.default.svc",
+      ]);
+    let apiServerProcess = apiServer();
     const server = `https://127.0.0.1:${apiPort}`;
     const kubeconfig = join(dir, "admin.kubeconfig");
     await writeFile(kubeconfig, kubeconfigYaml(server, ADMIN_TOKEN));
@@ -184,14 +192,16 @@ export async function startCluster(): Promise<Cluster> {
       if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")} failed: ${r.stderr || r.stdout}`);
       return r.stdout;
     };
-    await waitFor(
-      "kube-apiserver /readyz",
-      async () => {
-        const r = await kubectl(["get", "--raw", "/readyz"]);
-        return r.exitCode === 0 && r.stdout.trim() === "ok" ? true : undefined;
-      },
-      120_000,
-    );
+    const apiServerReady = () =>
+      waitFor(
+        "kube-apiserver /readyz",
+        async () => {
+          const r = await kubectl(["get", "--raw", "/readyz"]);
+          return r.exitCode === 0 && r.stdout.trim() === "ok" ? true : undefined;
+        },
+        120_000,
+      );
+    await apiServerReady();
     // RBAC bootstrap roles and the default namespace appear shortly after readiness.
     await waitFor("default service account namespace", async () =>
       (await kubectl(["get", "namespace", "kube-system"])).exitCode === 0 ? true : undefined,
@@ -237,6 +247,13 @@ export async function startCluster(): Promise<Cluster> {
           `--service-account-private-key-file=${join(dir, "sa.key")}`,
           "--use-service-account-credentials=false",
         ]);
+      },
+      async stopApiServer() {
+        await stopChild(apiServerProcess);
+      },
+      async startApiServer() {
+        apiServerProcess = apiServer();
+        await apiServerReady();
       },
       stop,
     };

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
 import { createLogger, loadKubeConfig, StartupError, stopOnSignals } from "@nls/daemon";
 import { makeInformers } from "./cache/informers.js";
+import { notReadyReason, readinessChecks } from "./readiness.js";
 import { ClusterStore } from "./cache/store.js";
 import type { ExtenderConfig } from "./flags.js";
 import { LeaderElector } from "./leader/elector.js";
@@ -39,6 +40,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   });
   const metrics = new ExtenderMetrics(store, BUILD);
   const informers = makeInformers(kc, store, log, { onFailure: (kind) => metrics.watchFailures.inc({ kind }) });
+  metrics.observeFeeds(() => informers.health(), Date.now);
   const election = config.leaderElection;
   const elector = election.enabled
     ? new LeaderElector(
@@ -52,6 +54,9 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   // A standby keeps its caches (and so the ledger's durable part) current: on taking over it serves
   // at once. The tentative reservations of the old leader lived only in its memory and are lost.
   const notServing = () => elector?.standbyReason();
+  // Unready while a cache is blind too: a stale cache would decide on capacity it no longer sees.
+  const readyChecks = () =>
+    readinessChecks({ stopping, standby: notServing(), feeds: informers.health(), now: Date.now() });
   const app = createApp({
     store,
     metrics,
@@ -60,8 +65,8 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     maxBodyBytes: config.maxBodyBytes,
     writer: kubeWriter(kc),
     now: Date.now,
-    notReady: () =>
-      stopping ? "shutting down" : (notServing() ?? (informers.synced() ? undefined : "caches not synced yet")),
+    notReady: () => notReadyReason(readyChecks()),
+    readyChecks,
     notServing,
     build: BUILD,
   });

@@ -97,3 +97,22 @@ test("cache watch failures are counted by kind, every kind's series present from
   t.regex(text, /^nls_extender_watch_failures_total\{kind="PersistentVolumeClaim"\} 1$/m);
   t.regex(text, /^nls_extender_watch_failures_total\{kind="Lease"\} 0$/m);
 });
+
+test("each feed's unsynced seconds are read from the informers at scrape time", async (t) => {
+  const m = new ExtenderMetrics(clusterWith([], 0));
+  const feeds = [
+    { kind: "NodeLocalStorage", synced: true, downSince: undefined, startedAt: 0 },
+    { kind: "PersistentVolume", synced: true, downSince: 40_000, startedAt: 0 },
+    { kind: "Lease", synced: false, downSince: undefined, startedAt: 0 },
+  ];
+  m.observeFeeds(
+    () => feeds,
+    () => 100_000,
+  );
+  const text = await m.render();
+  t.regex(text, /^nls_extender_watch_unsynced_seconds\{kind="NodeLocalStorage"\} 0$/m);
+  t.regex(text, /^nls_extender_watch_unsynced_seconds\{kind="PersistentVolume"\} 60$/m);
+  t.regex(text, /^nls_extender_watch_unsynced_seconds\{kind="Lease"\} 100$/m);
+  feeds[1]!.downSince = undefined;
+  t.regex(await m.render(), /^nls_extender_watch_unsynced_seconds\{kind="PersistentVolume"\} 0$/m);
+});

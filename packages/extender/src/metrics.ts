@@ -8,6 +8,7 @@ import type { NodeState } from "./placement.js";
 import { FAILURE_KINDS, type FailureKind } from "./decide.js";
 import { RELEASE_CAUSES } from "./ledger.js";
 import { WATCHED_KINDS } from "./cache/informers.js";
+import { unsyncedSeconds, type FeedHealth } from "./cache/feed-health.js";
 
 export type Verb = "filter" | "prioritize" | "reserve";
 
@@ -23,6 +24,7 @@ export class ExtenderMetrics {
   readonly reservationsCreated: Counter;
   readonly watchFailures: Counter<"kind">;
   private readonly openLocal = new OpenLocalGauges();
+  private feeds: { health: () => FeedHealth[]; clock: () => number } | undefined;
 
   constructor(
     private readonly store: ClusterStore,
@@ -64,6 +66,19 @@ export class ExtenderMetrics {
       registers,
     });
     for (const kind of WATCHED_KINDS) this.watchFailures.inc({ kind }, 0);
+    const feeds = () => this.feeds;
+    new Gauge({
+      name: "nls_extender_watch_unsynced_seconds",
+      help: "Seconds each cache feed has been without a live list/watch (0 while up; since start until first synced).",
+      labelNames: ["kind"],
+      registers,
+      collect() {
+        const source = feeds();
+        if (!source) return;
+        const now = source.clock();
+        for (const f of source.health()) this.set({ kind: f.kind }, unsyncedSeconds(f, now));
+      },
+    });
     this.reservationsCreated = new Counter({
       name: "nls_extender_reservations_created_total",
       help: "Tentative reservations created (each is later released exactly once).",
@@ -91,6 +106,11 @@ export class ExtenderMetrics {
         for (const c of RELEASE_CAUSES) this.inc({ cause: c }, store.ledger.released[c]);
       },
     });
+  }
+
+  /** Where `nls_extender_watch_unsynced_seconds{kind}` is read from at scrape time: the informers. */
+  observeFeeds(health: () => FeedHealth[], clock: () => number): void {
+    this.feeds = { health, clock };
   }
 
   /** The exposition text: nls' own metrics (prom-client), then open-local's per-node gauges. */

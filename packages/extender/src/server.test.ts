@@ -416,6 +416,9 @@ test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
   const unsynced = await fetch(`${h.url}/readyz`);
   t.is(unsynced.status, 503);
   t.is(await unsynced.text(), "caches not synced yet");
+  const verbose = await fetch(`${h.url}/readyz?verbose`);
+  t.is(verbose.status, 503);
+  t.is(await verbose.text(), "[-]ready failed: caches not synced yet\nreadyz check failed\n");
   t.deepEqual(await (await fetch(`${h.url}/version`)).json(), { version: "test", commit: "abc123" });
   const cache = (await (await fetch(`${h.url}/cache?nodeName=n2`)).json()) as {
     settings: unknown;

@@ -2,6 +2,7 @@ import { createServer as createHttp, type Server } from "node:http";
 import { createServer as createHttps } from "node:https";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
+import { renderVerbose } from "./readiness.js";
 import { HttpError, jsonBody } from "./routes/body.js";
 import { ScoreMemo, type RouteContext } from "./routes/context.js";
 import { cacheRoute } from "./routes/debug.js";
@@ -27,10 +28,11 @@ export function createApp(ctx: RouteContext): express.Express {
   app.post("/apis/scheduling/:namespace/persistentvolumeclaims/:name", serving, reserveRoute(ctx));
   app.get("/cache", cacheRoute(ctx));
   app.get("/healthz", (_req, res) => void res.type("text").send("ok"));
-  app.get("/readyz", (_req, res) => {
+  app.get("/readyz", (req, res) => {
     const reason = ctx.notReady();
-    if (reason) res.status(503).type("text").send(reason);
-    else res.type("text").send("ok");
+    if (reason) res.status(503);
+    if (req.query.verbose === undefined) res.type("text").send(reason ?? "ok");
+    else res.type("text").send(renderVerbose(ctx.readyChecks?.() ?? [{ name: "ready", problem: reason }]));
   });
   app.get("/version", (_req, res) => void res.json(ctx.build));
   app.get("/metrics", async (_req, res) => {

@@ -4,6 +4,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import test from "ava";
 import { createLogger } from "@nls/daemon";
 import { Gi, lease, nls, pvc, storageClass } from "@nls/testkit";
+import { Writable } from "node:stream";
 import { makeInformers } from "./informers.js";
 import { ClusterStore } from "./store.js";
 
@@ -31,12 +32,18 @@ async function fakeApiServer() {
   const watches = new Map<string, ServerResponse>();
   const sockets = new Set<Socket>();
   let failNlsList = 1;
+  /** Paths whose watch requests are refused (500), as while an API server restarts. */
+  const refuseWatches = new Set<string>();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     requests.push(`${url.pathname}${url.searchParams.get("watch") ? "?watch" : ""}`);
     const list = lists[url.pathname];
     if (!list) {
       res.writeHead(404).end();
+      return;
+    }
+    if (url.searchParams.get("watch") && refuseWatches.has(url.pathname)) {
+      res.writeHead(500, { "content-type": "application/json" }).end('{"kind":"Status","message":"restarting"}');
       return;
     }
     if (url.searchParams.get("watch")) {
@@ -74,6 +81,14 @@ async function fakeApiServer() {
     /** Sends a watch event on an open watch. */
     push(path: string, type: string, object: unknown) {
       watches.get(path)?.write(`${JSON.stringify({ type, object })}\n`);
+    },
+    /** Breaks the open watch of `path` and refuses new ones until `restore`. */
+    breakWatch(path: string) {
+      refuseWatches.add(path);
+      watches.get(path)?.destroy();
+    },
+    restore(path: string) {
+      refuseWatches.delete(path);
     },
     close: () =>
       new Promise<void>((r) => {
@@ -122,4 +137,58 @@ test("informers fill the store, restart a failed list, and report ready only onc
   );
   await until("the PVC deletion", () => store.ledger.usage("n1") === undefined);
   t.pass();
+});
+
+test("a broken watch makes its feed down until a restart watches again; the backoff starts over after a healthy spell", async (t) => {
+  const api = await fakeApiServer();
+  const store = new ClusterStore();
+  let now = 1_000_000;
+  const retries: number[] = [];
+  const logs = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split("\n").filter(Boolean)) {
+        const entry = JSON.parse(line) as { msg: string; kind?: string; retryInMs?: number };
+        if (entry.msg === "watch failed; restarting" && entry.kind === "PersistentVolume")
+          retries.push(entry.retryInMs!);
+      }
+      done();
+    },
+  });
+  const informers = makeInformers(api.kc, store, createLogger("nls-extender", "info", logs), {
+    restartMinMs: 20,
+    healthyResetMs: 60_000,
+    clock: () => now,
+  });
+  t.teardown(async () => {
+    await informers.stop();
+    await api.close();
+  });
+  const pv = () => informers.health().find((f) => f.kind === "PersistentVolume")!;
+  await informers.start();
+  await until("all synced", () => informers.synced());
+  await until("the PV watch", () => api.requests.includes("/api/v1/persistentvolumes?watch"));
+  t.is(pv().downSince, undefined);
+
+  api.breakWatch("/api/v1/persistentvolumes");
+  await until("three refused restarts", () => retries.length >= 3);
+  t.is(pv().downSince, 1_000_000, "down from the first failure, through the refused restarts");
+  t.deepEqual(retries.slice(0, 3), [20, 40, 80], "each refused restart waits twice as long");
+
+  api.restore("/api/v1/persistentvolumes");
+  await until("the PV feed back up", () => pv().downSince === undefined);
+
+  // Soon after coming back, a new failure continues the backoff; after a healthy spell it starts over.
+  now += 1_000;
+  const before = retries.length;
+  api.breakWatch("/api/v1/persistentvolumes");
+  await until("a failure soon after", () => retries.length > before);
+  t.true(retries[before]! > 80, `continues the backoff (${retries[before]} ms)`);
+  api.restore("/api/v1/persistentvolumes");
+  await until("the PV feed back up again", () => pv().downSince === undefined);
+  now += 60_000;
+  const later = retries.length;
+  api.breakWatch("/api/v1/persistentvolumes");
+  await until("a failure after a healthy minute", () => retries.length > later);
+  t.is(retries[later], 20, "starts over from the minimum");
+  t.is(pv().downSince, now);
 });

@@ -16,6 +16,7 @@ import {
 } from "@kubernetes/client-node";
 import { GROUP, NLS_PLURAL, VERSION, type NodeLocalStorage } from "@nls/api";
 import type { Logger } from "@nls/daemon";
+import type { FeedHealth } from "./feed-health.js";
 import type { ClusterStore } from "./store.js";
 
 interface Handlers<T> {
@@ -28,6 +29,9 @@ export interface InformerOptions {
   restartMinMs?: number;
   /** Told of every list/watch failure (before the restart), by the kind watched. */
   onFailure?: (kind: string) => void;
+  /** A feed up this long without failing starts its next restart from `restartMinMs` again. */
+  healthyResetMs?: number;
+  clock?: () => number;
 }
 
 const RESTART_MAX_MS = 30_000;
@@ -44,7 +48,10 @@ export const WATCHED_KINDS = [
 
 /**
  * One list+watch feeding the store. client-node's ListWatch stops for good on any error but 410, so
- * this restarts it with capped exponential backoff. It counts as synced once its first list landed.
+ * this restarts it with capped exponential backoff. It counts as synced once its first list landed, and
+ * as down from a failure until a restart has listed or watched again. The backoff starts over once the
+ * feed has stayed up for `healthyResetMs`: a restart after a clean watch end re-watches without listing,
+ * so resetting on a list alone would leave every later failure of a long-lived feed at the 30 s cap.
  */
 class Feed<T extends KubernetesObject> {
   private readonly watch: ListWatch<T>;
@@ -53,6 +60,11 @@ class Feed<T extends KubernetesObject> {
   private stopped = false;
   private backoff: number;
   private timer: NodeJS.Timeout | undefined;
+  /** When the feed went blind; `undefined` while up. */
+  downSince: number | undefined;
+  /** When the feed last came up (clock ms). */
+  private upSince: number;
+  private failures = 0;
 
   constructor(
     readonly kind: string,
@@ -63,17 +75,21 @@ class Feed<T extends KubernetesObject> {
     private readonly log: Logger,
     private readonly restartMinMs: number,
     private readonly onFailure: (kind: string) => void,
+    private readonly healthyResetMs: number,
+    private readonly clock: () => number,
     fieldSelector?: string,
   ) {
     this.backoff = restartMinMs;
+    this.upSince = clock();
     const listed = async () => {
       const result = await list();
       this.listed = true;
-      this.backoff = this.restartMinMs;
+      this.up();
       return result;
     };
     this.watch = new ListWatch<T>(path, new Watch(kc), listed, false, undefined, fieldSelector);
     const guard = (what: string, fn: (obj: T) => void) => (obj: T) => {
+      this.up();
       try {
         fn(obj);
       } catch (err) {
@@ -83,27 +99,51 @@ class Feed<T extends KubernetesObject> {
     this.watch.on("add", guard("apply", handlers.apply));
     this.watch.on("update", guard("apply", handlers.apply));
     this.watch.on("delete", guard("remove", handlers.remove));
-    this.watch.on("error", (err: unknown) => {
-      if (this.stopped) return;
-      this.onFailure(kind);
-      this.log.warn({ kind, err, retryInMs: this.backoff }, "watch failed; restarting");
-      this.timer = setTimeout(() => void this.start(), this.backoff);
-      this.backoff = Math.min(this.backoff * 2, RESTART_MAX_MS);
-    });
+    this.watch.on("error", (err: unknown) => this.failed(err));
+  }
+
+  /** A list, an event or an established watch: the feed sees the API server again. */
+  private up(): void {
+    if (this.downSince === undefined) return;
+    this.log.info({ kind: this.kind, downMs: this.clock() - this.downSince }, "watch restored");
+    this.downSince = undefined;
+    this.upSince = this.clock();
+  }
+
+  private failed(err: unknown): void {
+    if (this.stopped) return;
+    this.failures++;
+    this.onFailure(this.kind);
+    const now = this.clock();
+    if (this.downSince === undefined) {
+      if (now - this.upSince >= this.healthyResetMs) this.backoff = this.restartMinMs;
+      this.downSince = now;
+    }
+    this.log.warn({ kind: this.kind, err, retryInMs: this.backoff }, "watch failed; restarting");
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.start(), this.backoff);
+    this.backoff = Math.min(this.backoff * 2, RESTART_MAX_MS);
   }
 
   async start(): Promise<void> {
     if (this.stopped) return;
+    const failuresBefore = this.failures;
     try {
       await this.watch.start();
     } catch (err) {
-      this.onFailure(this.kind);
-      this.log.warn({ kind: this.kind, err }, "watch start failed");
+      this.failed(err);
     }
+    // ListWatch reports a failed list or watch through its error event, and returns once the watch
+    // request is open: no failure since we began means the feed is live again.
+    if (this.failures === failuresBefore) this.up();
     if (this.listed && !this.synced) {
       this.synced = true;
       this.log.info({ kind: this.kind, count: this.watch.list().length }, "cache synced");
     }
+  }
+
+  health(startedAt: number): FeedHealth {
+    return { kind: this.kind, synced: this.synced, downSince: this.downSince, startedAt };
   }
 
   async stop(): Promise<void> {
@@ -117,6 +157,8 @@ export interface Informers {
   start(): Promise<void>;
   stop(): Promise<void>;
   synced(): boolean;
+  /** Each feed's state, for readiness and the unsynced-seconds gauge. */
+  health(): FeedHealth[];
 }
 
 /** The informers behind the store: NLS, PV, PVC, StorageClass, agent Leases, unscheduled Pods. */
@@ -128,6 +170,9 @@ export function makeInformers(
 ): Informers {
   const restartMs = options.restartMinMs ?? 1_000;
   const onFailure = options.onFailure ?? (() => {});
+  const clock = options.clock ?? Date.now;
+  const startedAt = clock();
+  const healthy = options.healthyResetMs ?? 10_000;
   const core = kc.makeApiClient(CoreV1Api);
   const storage = kc.makeApiClient(StorageV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
@@ -146,6 +191,8 @@ export function makeInformers(
       log,
       restartMs,
       onFailure,
+      healthy,
+      clock,
     ),
     new Feed<V1StorageClass>(
       "StorageClass",
@@ -156,6 +203,8 @@ export function makeInformers(
       log,
       restartMs,
       onFailure,
+      healthy,
+      clock,
     ),
     new Feed<V1PersistentVolume>(
       "PersistentVolume",
@@ -166,6 +215,8 @@ export function makeInformers(
       log,
       restartMs,
       onFailure,
+      healthy,
+      clock,
     ),
     new Feed<V1PersistentVolumeClaim>(
       "PersistentVolumeClaim",
@@ -179,6 +230,8 @@ export function makeInformers(
       log,
       restartMs,
       onFailure,
+      healthy,
+      clock,
     ),
     new Feed<V1Lease>(
       "Lease",
@@ -189,6 +242,8 @@ export function makeInformers(
       log,
       restartMs,
       onFailure,
+      healthy,
+      clock,
     ),
     // Only pods waiting for a node: one leaving this set was deleted or bound (after PreBind wrote
     // selected-node), and either way its reservations have done their job.
@@ -201,6 +256,8 @@ export function makeInformers(
       log,
       restartMs,
       onFailure,
+      healthy,
+      clock,
       "spec.nodeName=",
     ),
   ];
@@ -212,5 +269,6 @@ export function makeInformers(
       await Promise.all(feeds.map((f) => f.stop()));
     },
     synced: () => feeds.every((f) => f.synced),
+    health: () => feeds.map((f) => f.health(startedAt)),
   };
 }

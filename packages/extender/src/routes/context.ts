@@ -2,6 +2,7 @@ import { parseExtenderArgs, type ParsedExtenderArgs } from "@nls/api";
 import type { BuildInfo, Logger } from "@nls/daemon";
 import type { ClusterStore } from "../cache/store.js";
 import type { ExtenderMetrics } from "../metrics.js";
+import type { ReadyCheck } from "../readiness.js";
 import { podStorage, type PodStorage } from "../request.js";
 import { HttpError } from "./body.js";
 
@@ -21,6 +22,8 @@ export interface RouteContext {
   now(): number;
   /** Why `/readyz` answers 503 (caches not synced, a standby, shutting down), or undefined when ready. */
   notReady(): string | undefined;
+  /** Every readiness check, for `/readyz?verbose` (without it, the verbose view shows `notReady` alone). */
+  readyChecks?(): ReadyCheck[];
   /** Why the scheduler and reserve routes answer 503 (a standby), or undefined when this replica serves. */
   notServing(): string | undefined;
   /** What GET /version answers. */
