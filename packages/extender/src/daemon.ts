@@ -38,7 +38,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     leaseMode: config.agentLease,
     leaseNamespace: config.leaseNamespace,
   });
-  const metrics = new ExtenderMetrics(store, BUILD);
+  const metrics = new ExtenderMetrics(store, BUILD, { defaultMetrics: true });
   const informers = makeInformers(kc, store, log, { onFailure: (kind) => metrics.watchFailures.inc({ kind }) });
   metrics.observeFeeds(() => informers.health(), Date.now);
   const election = config.leaderElection;

@@ -116,3 +116,15 @@ test("each feed's unsynced seconds are read from the informers at scrape time", 
   feeds[1]!.downSince = undefined;
   t.regex(await m.render(), /^nls_extender_watch_unsynced_seconds\{kind="PersistentVolume"\} 0$/m);
 });
+
+test("with default metrics, the process and event-loop families are exported; latency buckets reach 5 s", async (t) => {
+  const plain = await new ExtenderMetrics(clusterWith([], 0)).render();
+  t.notRegex(plain, /^# TYPE nodejs_eventloop_lag_p99_seconds/m, "off unless asked (tests, nls-simulate)");
+  const m = new ExtenderMetrics(clusterWith([], 0), undefined, { defaultMetrics: true });
+  m.requestDuration.observe({ verb: "filter" }, 3);
+  const text = await m.render();
+  t.regex(text, /^# TYPE nodejs_eventloop_lag_p99_seconds gauge$/m);
+  t.regex(text, /^# TYPE process_resident_memory_bytes gauge$/m);
+  t.regex(text, /^nls_extender_request_duration_seconds_bucket\{le="2.5",verb="filter"\} 0$/m);
+  t.regex(text, /^nls_extender_request_duration_seconds_bucket\{le="5",verb="filter"\} 1$/m);
+});

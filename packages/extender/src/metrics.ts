@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { buildInfoLabels, type BuildInfo } from "@nls/daemon";
 import { allocationType, pvAllocation } from "./claims.js";
 import type { V1PersistentVolume } from "@kubernetes/client-node";
@@ -29,8 +29,12 @@ export class ExtenderMetrics {
   constructor(
     private readonly store: ClusterStore,
     build?: BuildInfo,
+    options: { defaultMetrics?: boolean } = {},
   ) {
     const registers = [this.registry];
+    // process_* (memory, CPU, open fds) and nodejs_* (event-loop lag, heap, GC): where a slow answer
+    // or a growing process shows first.
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
     if (build) {
       new Gauge({
         name: "nls_extender_build_info",
@@ -43,7 +47,8 @@ export class ExtenderMetrics {
       name: "nls_extender_request_duration_seconds",
       help: "Time to answer a scheduler extender request, by verb.",
       labelNames: ["verb"],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      // Up to kube-scheduler's 5 s httpTimeout: a request near it shows where it is, not just `+Inf`.
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
     this.failedNodes = new Counter({

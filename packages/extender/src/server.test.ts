@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { request } from "node:http";
 import test from "ava";
 import { ANNOTATION_NLS_ALLOCATION, DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import { createLogger } from "@nls/daemon";
@@ -234,6 +235,41 @@ test("oversized bodies get 413 with the limit in the message", async (t) => {
     duplex: "half",
   } as RequestInit);
   t.is(chunked.status, 413);
+});
+
+test("bodies being read at once are capped at twice --max-body-bytes: the next one gets 503 until they finish", async (t) => {
+  const h = await start(1024);
+  t.teardown(() => h.server.close());
+  const body = namesBody([], ["n1"]).padEnd(1000, " ");
+  // Two clients send 900 of their 1,000 bytes and stall: 1,800 of the 2,048-byte budget is held.
+  const stalled = [0, 1].map(() => {
+    const req = request(`${h.url}/scheduler/predicates`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(body.length) },
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      req.on("response", (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      });
+      req.on("error", reject);
+    });
+    req.write(body.slice(0, 900));
+    return { req, answered };
+  });
+  let refused: Response | undefined;
+  for (let i = 0; i < 100 && refused?.status !== 503; i++) {
+    refused = await post(`${h.url}/scheduler/predicates`, body);
+    if (refused.status !== 503) await new Promise((r) => setTimeout(r, 20));
+  }
+  t.is(refused?.status, 503);
+  t.regex(
+    ((await refused!.json()) as { Error: string }).Error,
+    /^busy: .* at most 2Ki at once \(2 × --max-body-bytes\)/,
+  );
+  for (const s of stalled) s.req.end(body.slice(900));
+  t.deepEqual(await Promise.all(stalled.map((s) => s.answered)), [200, 200]);
+  t.is((await post(`${h.url}/scheduler/predicates`, body)).status, 200, "the budget is free again");
 });
 
 const reserveUrl = (h: Harness, name: string, query: string) =>

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { renderVerbose } from "./readiness.js";
 import { HttpError, jsonBody } from "./routes/body.js";
+import { BodyBudget } from "./routes/body-budget.js";
 import { ScoreMemo, type RouteContext } from "./routes/context.js";
 import { cacheRoute } from "./routes/debug.js";
 import { filterRoute } from "./routes/filter.js";
@@ -17,7 +18,8 @@ export function createApp(ctx: RouteContext): express.Express {
   app.disable("etag");
   const names = new NodeNamesCache();
   const memo = new ScoreMemo();
-  const body = jsonBody(ctx.maxBodyBytes, (text) => names.parse(text));
+  // Two bodies' worth at once: kube-scheduler sends one request at a time per profile.
+  const body = jsonBody(ctx.maxBodyBytes, (text) => names.parse(text), new BodyBudget(2 * ctx.maxBodyBytes));
   // A standby's ledger holds none of the leader's tentative reservations: it must not decide.
   const serving = (_req: Request, _res: Response, next: NextFunction) => {
     const reason = ctx.notServing();

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import { formatBytesHuman } from "@nls/api";
+import type { BodyBudget } from "./body-budget.js";
 
 export class HttpError extends Error {
   constructor(
@@ -13,8 +14,10 @@ export class HttpError extends Error {
 /**
  * Reads the request body and parses it as JSON into `req.body`, refusing more than `limit` bytes with
  * 413 and malformed JSON with 400. Cheaper than express.json for the hot routes and its errors are ours.
+ * With a `budget`, the bytes read count against it until the response is sent; a body that does not fit
+ * is refused with 503 before or while it is read.
  */
-export function jsonBody(limit: number, parse: (text: string) => unknown = JSON.parse) {
+export function jsonBody(limit: number, parse: (text: string) => unknown = JSON.parse, budget?: BodyBudget) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > limit) {
@@ -22,9 +25,16 @@ export function jsonBody(limit: number, parse: (text: string) => unknown = JSON.
       req.resume();
       return;
     }
+    if (budget && Number.isFinite(declared) && declared > budget.limit - budget.inUse) {
+      next(busy(budget));
+      req.resume();
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    let held = 0;
+    if (budget) res.once("close", () => budget.give(held));
     req.on("data", (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
@@ -32,6 +42,14 @@ export function jsonBody(limit: number, parse: (text: string) => unknown = JSON.
         done = true;
         next(tooLarge(limit, size));
         return;
+      }
+      if (budget) {
+        if (!budget.take(chunk.length)) {
+          done = true;
+          next(busy(budget));
+          return;
+        }
+        held += chunk.length;
       }
       chunks.push(chunk);
     });
@@ -58,6 +76,12 @@ export function jsonBody(limit: number, parse: (text: string) => unknown = JSON.
     });
   };
 }
+
+const busy = (budget: BodyBudget) =>
+  new HttpError(
+    503,
+    `busy: ${formatBytesHuman(budget.inUse)} of request bodies are being read, at most ${formatBytesHuman(budget.limit)} at once (2 × --max-body-bytes); try again`,
+  );
 
 const tooLarge = (limit: number, size: number) =>
   new HttpError(
