@@ -57,6 +57,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   // Unready while a cache is blind too: a stale cache would decide on capacity it no longer sees.
   const readyChecks = () =>
     readinessChecks({ stopping, standby: notServing(), feeds: informers.health(), now: Date.now() });
+  metrics.observeReadiness(() => notReadyReason(readyChecks()) === undefined);
   const app = createApp({
     store,
     metrics,

@@ -128,3 +128,12 @@ test("with default metrics, the process and event-loop families are exported; la
   t.regex(text, /^nls_extender_request_duration_seconds_bucket\{le="2.5",verb="filter"\} 0$/m);
   t.regex(text, /^nls_extender_request_duration_seconds_bucket\{le="5",verb="filter"\} 1$/m);
 });
+
+test("nls_extender_ready follows what /readyz would answer, read at scrape time", async (t) => {
+  const m = new ExtenderMetrics(clusterWith([], 0));
+  let ready = false;
+  m.observeReadiness(() => ready);
+  t.regex(await m.render(), /^nls_extender_ready 0$/m);
+  ready = true;
+  t.regex(await m.render(), /^nls_extender_ready 1$/m);
+});

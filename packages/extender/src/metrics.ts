@@ -25,6 +25,7 @@ export class ExtenderMetrics {
   readonly watchFailures: Counter<"kind">;
   private readonly openLocal = new OpenLocalGauges();
   private feeds: { health: () => FeedHealth[]; clock: () => number } | undefined;
+  private ready: (() => boolean) | undefined;
 
   constructor(
     private readonly store: ClusterStore,
@@ -72,6 +73,16 @@ export class ExtenderMetrics {
     });
     for (const kind of WATCHED_KINDS) this.watchFailures.inc({ kind }, 0);
     const feeds = () => this.feeds;
+    const ready = () => this.ready;
+    new Gauge({
+      name: "nls_extender_ready",
+      help: "1 while this replica answers /readyz 200 (it leads, its caches are live, it is not stopping): the one kube-scheduler reaches.",
+      registers,
+      collect() {
+        const source = ready();
+        if (source) this.set(source() ? 1 : 0);
+      },
+    });
     new Gauge({
       name: "nls_extender_watch_unsynced_seconds",
       help: "Seconds each cache feed has been without a live list/watch (0 while up; since start until first synced).",
@@ -111,6 +122,11 @@ export class ExtenderMetrics {
         for (const c of RELEASE_CAUSES) this.inc({ cause: c }, store.ledger.released[c]);
       },
     });
+  }
+
+  /** Where `nls_extender_ready` is read from at scrape time: what `/readyz` would answer. */
+  observeReadiness(ready: () => boolean): void {
+    this.ready = ready;
   }
 
   /** Where `nls_extender_watch_unsynced_seconds{kind}` is read from at scrape time: the informers. */
