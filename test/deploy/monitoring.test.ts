@@ -107,7 +107,7 @@ function seriesNames(exposition: string): Set<string> {
 
 /** What the agent's /metrics serves, from its own metrics class fed a status with one VG and one device. */
 async function agentMetricNames(): Promise<Set<string>> {
-  const metrics = new AgentMetrics({ defaultMetrics: false });
+  const metrics = new AgentMetrics({ defaultMetrics: true });
   const status: NodeLocalStorageStatus = {
     nodeStorageInfo: {
       deviceInfo: [{ name: "/dev/vdc", mediaType: "hdd", total: 1, readOnly: false, condition: "DiskReady" }],
@@ -130,7 +130,7 @@ async function agentMetricNames(): Promise<Set<string>> {
 
 /** What the extender's /metrics serves (open-local's families are rendered even with no node). */
 async function extenderMetricNames(): Promise<Set<string>> {
-  return seriesNames(await new ExtenderMetrics(new ClusterStore()).render());
+  return seriesNames(await new ExtenderMetrics(new ClusterStore(), undefined, { defaultMetrics: true }).render());
 }
 
 anyTest("every metric the alerts and the dashboard query is one the daemons export", async (t) => {

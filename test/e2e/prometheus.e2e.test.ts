@@ -6,7 +6,7 @@
  */
 import { gatedSerial } from "../gate.js";
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -172,4 +172,23 @@ test("Prometheus loads deploy/'s alert rules and evaluates every one without err
     rules.filter((r) => r.state === "firing").map((r) => r.name),
     [],
   );
+});
+
+test("every query of deploy/'s Grafana dashboard runs on the real Prometheus and finds series", async (t) => {
+  const dashboard = JSON.parse(await readFile(join(root, "deploy/monitoring/grafana-dashboard.json"), "utf8")) as {
+    panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+  };
+  // What Grafana sends with the variables at "All"; a panel of faults may rightly be empty when all is well.
+  const mayBeEmpty = new Set(["Devices not ready"]);
+  await sampleOf("nodejs_eventloop_lag_p99_seconds");
+  for (const panel of dashboard.panels) {
+    for (const target of panel.targets) {
+      const expr = target.expr.replaceAll('"$node"', '".*"').replaceAll('"$vg"', '".*"');
+      const result = await waitFor(`${panel.title}: ${expr}`, async () => {
+        const r = await query(expr);
+        return r.length > 0 || mayBeEmpty.has(panel.title) ? r : undefined;
+      });
+      t.true(Array.isArray(result), panel.title);
+    }
+  }
 });

@@ -10,7 +10,8 @@ import { RELEASE_CAUSES } from "./ledger.js";
 import { WATCHED_KINDS } from "./cache/informers.js";
 import { unsyncedSeconds, type FeedHealth } from "./cache/feed-health.js";
 
-export type Verb = "filter" | "prioritize" | "reserve";
+export const VERBS = ["filter", "prioritize", "reserve"] as const;
+export type Verb = (typeof VERBS)[number];
 
 /**
  * open-local's extender gauges (every family its Grafana dashboard reads, same names and labels),
@@ -52,6 +53,8 @@ export class ExtenderMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
+    // Every verb's series exists from the start, so dashboards and rates see 0, not nothing.
+    for (const verb of VERBS) this.requestDuration.zero({ verb });
     this.failedNodes = new Counter({
       name: "nls_extender_failed_nodes_total",
       help: "Nodes rejected by filter, by reason (no-nls, agent, pinned, invalid, capacity).",
