@@ -77,6 +77,17 @@ test("the second scheduler on: exactly deploy/ with components/second-scheduler"
   );
 });
 
+test("managedResources on: exactly deploy/ with components/managed-resources; refused before 1.34", async (t) => {
+  sameObjects(
+    t,
+    await helmTemplate(["managedResources.enabled=true"], "kube-system", ["--kube-version", "1.34.4"]),
+    await kustomizeWithComponent("managed-resources"),
+  );
+  await t.throwsAsync(helmTemplate(["managedResources.enabled=true"], "kube-system", ["--kube-version", "1.33.5"]), {
+    message: /MutatingAdmissionPolicy needs Kubernetes >= 1\.34/,
+  });
+});
+
 test("extender.agentLease=optional: exactly deploy/migrate-from-open-local", async (t) => {
   sameObjects(t, await helmTemplate(["extender.agentLease=optional"]), await kustomize("migrate-from-open-local"));
   await t.throwsAsync(helmTemplate(["extender.agentLease=sometimes"]), { message: /neither required nor optional/ });

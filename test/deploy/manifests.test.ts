@@ -304,6 +304,7 @@ test("every kustomization and component under deploy/ renders, and deploy/README
       "base",
       "components/agent-nsenter",
       "components/extender-fixed-ip",
+      "components/managed-resources",
       "components/open-local-csi-driver",
       "components/prometheus-operator",
       "components/second-scheduler",
@@ -330,6 +331,30 @@ test("components/extender-fixed-ip pins the extender Service's address and chang
     objects.filter((o) => !(o.kind === "Service" && o.metadata.name === "nls-extender"));
   t.deepEqual(rest(pinned), rest(plain));
   await t.notThrowsAsync(validateBuiltIn(service(pinned)));
+});
+
+test("components/managed-resources marks pods with claims, and its scheduler configuration manages that resource", async (t) => {
+  const objects = await kustomizeWithComponent("managed-resources");
+  const base = await kustomize("base");
+  const added = objects.filter((o) => !base.some((b) => b.kind === o.kind && b.metadata.name === o.metadata.name));
+  t.deepEqual(
+    added.map((o) => `${o.kind}/${o.metadata.name}`),
+    ["MutatingAdmissionPolicy/nls-local-storage-request", "MutatingAdmissionPolicyBinding/nls-local-storage-request"],
+  );
+  const policy = added[0] as KubeObject & {
+    spec: { failurePolicy: string; matchConditions: Array<{ expression: string }>; mutations: unknown[] };
+  };
+  t.is(policy.spec.failurePolicy, "Fail");
+  t.regex(policy.spec.matchConditions[0]!.expression, /persistentVolumeClaim\) \|\| has\(v\.ephemeral\)/);
+  const plain = await readYaml<{ extenders: Array<Record<string, unknown>> }>(
+    "deploy/scheduler/kube-scheduler-config.yaml",
+  );
+  const managed = await readYaml<{ extenders: Array<Record<string, unknown>> }>(
+    "deploy/scheduler/kube-scheduler-config-managed-resources.yaml",
+  );
+  const { managedResources, ...rest } = managed.extenders[0]!;
+  t.deepEqual(rest, plain.extenders[0], "the same extender entry otherwise");
+  t.deepEqual(managedResources, [{ name: "nls.csi.aliyun.com/local-storage", ignoredByScheduler: true }]);
 });
 
 test("components/agent-nsenter switches the agent to the host's tools and mount table", async (t) => {

@@ -120,7 +120,8 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(): Promise<Cluster> {
+/** `apiServerArgs`: more kube-apiserver flags (feature gates, runtime config). */
+export async function startCluster(options: { apiServerArgs?: string[] } = {}): Promise<Cluster> {
   const dir = await mkdtemp(join(tmpdir(), "nls-e2e-"));
   const children: ChildProcess[] = [];
   const start = (name: string, cmd: string, args: string[]) => {
@@ -180,6 +181,7 @@ export async function startCluster(): Promise<Cluster> {
         `--service-account-signing-key-file=${join(dir, "sa.key")}`,
         "--service-cluster-ip-range=10.96.0.0/16",
         "--api-audiences=https://kubernetes.default.svc",
+        ...(options.apiServerArgs ?? []),
       ]);
     let apiServerProcess = apiServer();
     const server = `https://127.0.0.1:${apiPort}`;

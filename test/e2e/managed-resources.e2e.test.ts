@@ -1,0 +1,159 @@
+/**
+ * Pods without local storage never reach the extender: the real kube-apiserver with the
+ * MutatingAdmissionPolicy API on applies deploy/components/managed-resources, and the real kube-scheduler
+ * runs deploy/scheduler/kube-scheduler-config-managed-resources.yaml. The extender's request counters
+ * say which pods it was asked about.
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse, stringify } from "yaml";
+import { gatedSerial } from "../gate.js";
+import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { startExtender, type ExtenderProcess } from "./daemons.js";
+import { failedSchedulingMessages } from "./events.js";
+import { addStorageNode } from "./node-storage.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const GI = 2 ** 30;
+const RESOURCE = "nls.csi.aliyun.com/local-storage";
+const gate = await e2eGate();
+const test = gatedSerial(gate.run);
+if (!gate.run) console.log(`# managed-resources e2e skipped: ${gate.why}`);
+
+const ctx = {} as { cluster: Cluster; extender: ExtenderProcess };
+const apply = (obj: unknown) => ctx.cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
+
+/** How many filter requests the extender has answered. */
+async function filterCalls(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${ctx.extender.port}/metrics`)).text();
+  return Number(/^nls_extender_request_duration_seconds_count\{verb="filter"\} (\d+)$/m.exec(text)?.[1] ?? NaN);
+}
+
+const nodeOf = async (pod: string) =>
+  (await ctx.cluster.kubectlOk(["get", "pod", pod, "-o", "jsonpath={.spec.nodeName}"])).trim() || undefined;
+
+const pod = (name: string, volumes: object[]) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: "default" },
+  spec: { containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }], volumes },
+});
+const pvc = (name: string, size: string) => ({
+  apiVersion: "v1",
+  kind: "PersistentVolumeClaim",
+  metadata: { name, namespace: "default" },
+  spec: { accessModes: ["ReadWriteOnce"], storageClassName: "nls-lvm", resources: { requests: { storage: size } } },
+});
+
+test.before(async () => {
+  if (!gate.run) return;
+  const cluster = (ctx.cluster = await startCluster({
+    apiServerArgs: [
+      "--feature-gates=MutatingAdmissionPolicy=true",
+      "--runtime-config=admissionregistration.k8s.io/v1beta1=true",
+    ],
+  }));
+  // deploy/ with the component, as an operator's overlay would have it.
+  const overlay = join(cluster.dir, "overlay");
+  await mkdir(overlay, { recursive: true });
+  await writeFile(
+    join(overlay, "kustomization.yaml"),
+    stringify({
+      resources: [relative(overlay, join(root, "deploy"))],
+      components: [relative(overlay, join(root, "deploy/components/managed-resources"))],
+    }),
+  );
+  await cluster.kubectlOk(["apply", "-k", overlay]);
+  await crdsEstablished(cluster);
+  await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
+  for (const n of ["managed-a", "managed-b"]) {
+    await addStorageNode(cluster, n, { vgs: [{ name: "pool-0", bytes: 100 * GI }] });
+  }
+  await apply({
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: "nls-lvm" },
+    provisioner: "local.csi.aliyun.com",
+    parameters: { volumeType: "LVM" },
+    volumeBindingMode: "WaitForFirstConsumer",
+  });
+  const port = await freePort();
+  ctx.extender = await startExtender(cluster, port);
+  const config = parse(
+    await readFile(join(root, "deploy/scheduler/kube-scheduler-config-managed-resources.yaml"), "utf8"),
+  );
+  config.clientConnection.kubeconfig = "${KUBECONFIG}";
+  config.leaderElection = { leaderElect: false };
+  config.extenders[0].urlPrefix = `http://127.0.0.1:${port}/scheduler`;
+  await cluster.startScheduler(stringify(config));
+});
+
+test.after.always(async () => {
+  await ctx.extender?.stop();
+  await ctx.cluster?.stop();
+});
+
+test("a pod without claims is scheduled without the extender; a pod with a claim is marked and asked about", async (t) => {
+  const before = await filterCalls();
+  await apply(pod("plain", [{ name: "tmp", emptyDir: {} }]));
+  await waitFor("the plain pod to be scheduled", () => nodeOf("plain"));
+  t.is(await filterCalls(), before, "kube-scheduler did not call the extender");
+  const plain = JSON.parse(await ctx.cluster.kubectlOk(["get", "pod", "plain", "-o", "json"]));
+  t.is(plain.spec.containers[0].resources?.limits?.[RESOURCE], undefined, "not marked");
+
+  await apply(pvc("data", "30Gi"));
+  await apply(pod("with-claim", [{ name: "d", persistentVolumeClaim: { claimName: "data" } }]));
+  // No provisioner runs: the scheduler's choice shows as the claim's selected-node annotation.
+  const selected = await waitFor(
+    "a node selected for the claim",
+    async () =>
+      (
+        await ctx.cluster.kubectlOk([
+          "get",
+          "pvc",
+          "data",
+          "-o",
+          "jsonpath={.metadata.annotations.volume\\.kubernetes\\.io/selected-node}",
+        ])
+      ).trim() || undefined,
+  );
+  t.regex(selected, /^managed-[ab]$/);
+  t.true((await filterCalls()) > before, "kube-scheduler called the extender");
+  const marked = JSON.parse(await ctx.cluster.kubectlOk(["get", "pod", "with-claim", "-o", "json"]));
+  t.is(marked.spec.containers[0].resources.requests[RESOURCE], "1");
+  t.is(marked.spec.containers[0].resources.limits[RESOURCE], "1");
+});
+
+test("a generic ephemeral volume is marked too, and a claim that does not fit is refused by the extender", async (t) => {
+  await apply(
+    pod("ephemeral", [
+      {
+        name: "scratch",
+        ephemeral: {
+          volumeClaimTemplate: {
+            spec: {
+              accessModes: ["ReadWriteOnce"],
+              storageClassName: "nls-lvm",
+              resources: { requests: { storage: "500Gi" } },
+            },
+          },
+        },
+      },
+    ]),
+  );
+  const marked = JSON.parse(await ctx.cluster.kubectlOk(["get", "pod", "ephemeral", "-o", "json"]));
+  t.is(marked.spec.containers[0].resources.limits[RESOURCE], "1");
+  // No ephemeral-volume controller runs here, so the claim never appears: the extender holds the pod
+  // back (a claim it cannot see yet fails every node) — what matters is that it was asked.
+  const before = await filterCalls();
+  await apply(pvc("huge", "500Gi"));
+  await apply(pod("huge", [{ name: "d", persistentVolumeClaim: { claimName: "huge" } }]));
+  const messages = await waitFor("the huge pod refused", async () => {
+    const m = await failedSchedulingMessages(ctx.cluster, "huge");
+    return m.length > 0 ? m : undefined;
+  });
+  t.regex(messages.join("\n"), /insufficient local storage \(LVM\)/);
+  t.true((await filterCalls()) > before);
+  t.is(await nodeOf("huge"), undefined);
+});
