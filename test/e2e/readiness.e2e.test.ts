@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { startExtender, type ExtenderProcess } from "./daemons.js";
-import { addReadyNode, replaceStatus } from "./nodes.js";
+import { addStorageNode } from "./node-storage.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
@@ -24,43 +24,6 @@ const readyz = async (verbose = false) => {
   return { status: res.status, text: await res.text() };
 };
 const metrics = async () => (await fetch(`http://127.0.0.1:${ctx.extender.port}/metrics`)).text();
-
-async function addStorageNode(name: string) {
-  await addReadyNode(ctx.cluster, name);
-  await ctx.cluster.kubectlOk(
-    ["apply", "-f", "-"],
-    JSON.stringify({
-      apiVersion: "csi.aliyun.com/v1alpha1",
-      kind: "NodeLocalStorage",
-      metadata: { name },
-      spec: { nodeName: name, listConfig: { vgs: { include: ["pool-0"] } } },
-    }),
-  );
-  const now = new Date().toISOString();
-  await replaceStatus(ctx.cluster, ["nls", name], {
-    nodeStorageInfo: {
-      volumeGroups: [
-        {
-          name: "pool-0",
-          physicalVolumes: ["/dev/vdb"],
-          logicalVolumes: [],
-          total: 100 * GI,
-          available: 100 * GI,
-          allocatable: 100 * GI,
-          condition: "DiskReady",
-        },
-      ],
-      phase: "Running",
-      state: { type: "DiskReady", status: "True", lastHeartbeatTime: now },
-    },
-    filteredStorageInfo: {
-      volumeGroups: ["pool-0"],
-      devices: [],
-      mountPoints: [],
-      updateStatusInfo: { updateStatus: "accepted", lastUpdateTime: now },
-    },
-  });
-}
 
 test.before(async () => {
   if (!gate.run) return;
@@ -113,7 +76,7 @@ test("a blind cache makes the extender unready, naming the feeds; it recovers by
   );
 
   // The feeds are live again: a node's storage created now reaches the extender's cache.
-  await addStorageNode("after-restart");
+  await addStorageNode(ctx.cluster, "after-restart", { vgs: [{ name: "pool-0", bytes: 100 * GI }] });
   await waitFor("the new node's VG in the extender's gauges", async () =>
     /^local_volume_group_total\{[^}]*nodename="after-restart"[^}]*\} 107374182400$/m.test(await metrics())
       ? true
