@@ -56,11 +56,11 @@ test("deploy/ runs the image the bake file publishes, tagged with the version", 
   t.deepEqual(bake.target.nls!.tags, ["${REGISTRY}/nls:${VERSION}"]);
 });
 
-test("the bake file builds linux/amd64 and linux/arm64 and hands the version and commit to the Dockerfile", async (t) => {
+test("the bake file builds linux/amd64 and linux/arm64 and hands the version, commit and base image to the Dockerfile", async (t) => {
   const bake = await json<Bake>("docker-bake.json");
   const target = bake.target.nls!;
   t.deepEqual([...target.platforms].sort(), ["linux/amd64", "linux/arm64"]);
-  t.deepEqual(target.args, { NLS_VERSION: "${VERSION}", NLS_COMMIT: "${COMMIT}" });
+  t.deepEqual(target.args, { NLS_VERSION: "${VERSION}", NLS_COMMIT: "${COMMIT}", NODE_IMAGE: "${NODE_IMAGE}" });
   const { stages } = parseDockerfile(await read(target.dockerfile));
   for (const stage of stages) {
     const args = stage.instructions.filter((i) => i.keyword === "ARG").map((i) => i.args.split("=")[0]);
