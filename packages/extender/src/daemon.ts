@@ -83,7 +83,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   elector?.start();
   // Reservations also expire when no request comes to expire them.
   const expiry = setInterval(() => {
-    const n = store.ledger.expire(Date.now());
+    const n = store.expire(Date.now());
     if (n > 0) log.debug({ released: n }, "reservations expired");
   }, EXPIRY_INTERVAL_MS);
   expiry.unref();

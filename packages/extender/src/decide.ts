@@ -222,7 +222,9 @@ export function holdReservations(
   const name = podKey(pod);
   storage.requests.forEach((r, i) => {
     const a = placements[i];
-    if (a && ledger.reserve(r.claim, { ...a, podUid: uid, pod: name, expiresAt: now + ttlMs })) held++;
+    // Only a class that names its VG fixes the spot; otherwise the node's loose claims may be re-packed.
+    const loose = r.kind !== "lvm" || r.vgName === undefined;
+    if (a && ledger.reserve(r.claim, { ...a, loose, podUid: uid, pod: name, expiresAt: now + ttlMs })) held++;
   });
   return held;
 }

@@ -1,6 +1,6 @@
 import test from "ava";
 import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
-import { allocationRecord } from "../claims.js";
+import { allocationRecord, chooseOnNode } from "../claims.js";
 import { filterNodes, holdReservations } from "../decide.js";
 import { Gi, lease, nls, pod, pv, pvc, storageClass } from "@nls/testkit";
 import { clusterWith } from "../../testing/cluster.js";
@@ -169,4 +169,72 @@ test("an allocation for a node kube-scheduler no longer selects stops counting",
   s.applyPvc(pvc("ns", "a", { className: "lvm", size: "10Gi", selectedNode: "n2", allocation: alloc }));
   t.is(used(s, "n1", "pool-0"), 0);
   t.is(s.ledger.effective("ns/a")?.allocation.node, "n2");
+});
+
+function permutations<T>(xs: readonly T[]): T[][] {
+  if (xs.length <= 1) return [[...xs]];
+  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+}
+const lvmRequest = (key: string, gi: number, vgName?: string) =>
+  ({ kind: "lvm", claim: key, bytes: gi * Gi, vgName }) as const;
+/** A store with one node `n1` holding the given VGs (sizes in Gi). */
+function oneNode(vgs: Record<string, number>): ClusterStore {
+  const s = new ClusterStore();
+  s.applyStorageClass(storageClass("lvm", { volumeType: "LVM" }));
+  s.applyStorageClass(storageClass("lvm-pool0", { volumeType: "LVM", vgName: "pool-0" }));
+  s.applyNls(nls("n1", { vgs: Object.entries(vgs).map(([name, gi]) => ({ name, allocatable: gi * Gi })) }));
+  s.applyLease(lease("n1", new Date(now)));
+  return s;
+}
+const overcommitted = (s: ClusterStore, node: string) =>
+  s
+    .node(node)!
+    .vgs.filter((vg) => used(s, node, vg.name) > vg.allocatable || (s.ledger.usage(node)?.unplaced ?? 0) > 0);
+
+test("defect 4: selected claims replayed in any order are packed so that every reserve call fits", (t) => {
+  const sizes: Record<string, number> = { a: 40, b: 50, c: 60, d: 50 };
+  for (const order of permutations(Object.keys(sizes))) {
+    const s = oneNode({ "pool-0": 100, "pool-1": 100 });
+    for (const n of order) {
+      s.applyPvc(pvc("ns", n, { className: "lvm", size: `${sizes[n]}Gi`, selectedNode: "n1" }));
+      t.deepEqual(overcommitted(s, "n1"), [], `${order.join("")}: after ${n}`);
+    }
+    // The CSI driver's calls come in yet another order; each must fit.
+    for (const n of [...order].reverse()) {
+      const key = `ns/${n}`;
+      const r = chooseOnNode(
+        lvmRequest(key, sizes[n]!),
+        s.node("n1")!,
+        s.ledger.usageWithout("n1", [key]),
+        "binpack",
+        s.ledger.effective(key)?.allocation,
+      );
+      t.true(r.ok, `${order.join("")}: reserve ${n}: ${r.ok ? "" : r.reason}`);
+      if (r.ok) s.allocate(key, r.allocation);
+      t.deepEqual(overcommitted(s, "n1"), [], `${order.join("")}: after reserving ${n}`);
+    }
+    t.deepEqual([...s.ledger.firmUsage("n1").vg.values()], [100 * Gi, 100 * Gi]);
+  }
+});
+
+test("defect 4: a node's loose claims are packed again when its VGs change", (t) => {
+  const s = oneNode({ "pool-0": 100, "pool-1": 100 });
+  for (const [n, gi] of [
+    ["a", 30],
+    ["b", 30],
+  ] as const) {
+    s.applyPvc(pvc("ns", n, { className: "lvm", size: `${gi}Gi`, selectedNode: "n1" }));
+  }
+  // Binpack put both in one VG; that VG shrinks to 40Gi: they are spread over the two.
+  const first = s.ledger.effective("ns/a")!.allocation.vg!;
+  s.applyNls(
+    nls("n1", {
+      vgs: [
+        { name: "pool-0", allocatable: (first === "pool-0" ? 40 : 100) * Gi },
+        { name: "pool-1", allocatable: (first === "pool-1" ? 40 : 100) * Gi },
+      ],
+    }),
+  );
+  t.deepEqual(overcommitted(s, "n1"), []);
+  t.not(s.ledger.effective("ns/a")!.allocation.vg, s.ledger.effective("ns/b")!.allocation.vg);
 });

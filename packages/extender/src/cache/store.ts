@@ -6,15 +6,26 @@ import {
   LEASE_NAME_PREFIX,
   leaseNameForNode,
   type NodeLocalStorage,
+  type WirePod,
 } from "@nls/api";
 import { chooseOnNode, parseAllocationRecord, pvAllocation } from "../claims.js";
-import type { ClusterView, NodeRecord } from "../decide.js";
-import { type Allocation, Ledger } from "../ledger.js";
+import { holdReservations, type ClusterView, type NodeRecord } from "../decide.js";
+import { type Allocation, Ledger, samePlace } from "../ledger.js";
 import { agentProblem, leaseExpiry, type LeaseMode } from "../lease.js";
 import { nodeViewFromNls, type NodeView } from "../node-view.js";
 import { nodeState } from "../placement.js";
 import type { Strategy } from "../scoring.js";
-import { claimKey, localClassOf, pvcSize, volumeRequest, type LocalClass, type ObjectLookup } from "../request.js";
+import { repackLoose, type LooseClaim } from "../repack.js";
+import {
+  claimKey,
+  localClassOf,
+  pvcSize,
+  volumeRequest,
+  type LocalClass,
+  type ObjectLookup,
+  type PodStorage,
+  type VolumeRequest,
+} from "../request.js";
 
 export interface StoreOptions {
   strategy: Strategy;
@@ -34,10 +45,14 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 /**
  * The extender's view of the cluster: the objects the informers deliver, a precomputed `NodeView` per
  * NLS, agent lease expiries, and the ledger kept in step with every PV/PVC event. Informers call the
- * `apply*`/`delete*` methods; tests call them directly. Everything a request reads is a map lookup.
+ * `apply*`/`delete*` methods; tests call them directly; the routes change the ledger through `hold`,
+ * `allocate` and `expire`. Everything a request reads is a map lookup.
+ *
+ * After every change, the loose claims (VG or device not decided by anyone yet) of each node it
+ * touched are packed again together (`repackLoose`), so their spots never depend on arrival order.
  */
 export class ClusterStore implements ObjectLookup, ClusterView {
-  readonly ledger = new Ledger((node) => this.refreshState(node));
+  readonly ledger = new Ledger((node) => this.nodeChanged(node));
   /** Per node: its view, lease expiry and ledger usage, so a request does one lookup per node. */
   private readonly records = new Map<string, NodeRecord>();
   private readonly nlsObjects = new Map<string, NodeLocalStorage>();
@@ -47,8 +62,9 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   private readonly classes = new Map<string, LocalClass | null>();
   /** PVC key → the local PV whose claimRef names it (and the claim uid it was made for). */
   private readonly pvByClaim = new Map<string, { pv: string; uid?: string }>();
-  /** PVC keys whose selected-node commitment has no VG yet (their node had no NLS). */
-  private readonly unplaced = new Set<string>();
+  /** Nodes whose ledger usage or view changed since their loose claims were last packed. */
+  private readonly touched = new Set<string>();
+  private repacking = false;
   readonly options: StoreOptions;
   /**
    * Bumped on every NLS change; with the ledger's version it makes `revision`. Lease renewals do not
@@ -78,6 +94,10 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   }
   localClass(name: string): LocalClass | undefined {
     return this.classes.get(name) ?? undefined;
+  }
+  /** Whether a StorageClass of that name is known at all (local or not). */
+  hasClass(name: string): boolean {
+    return this.classes.has(name);
   }
   /** Changes whenever anything a filter or prioritize answer depends on changes. */
   get revision(): number {
@@ -133,6 +153,28 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     return uid && ref.uid && uid !== ref.uid ? undefined : ref.pv;
   }
 
+  // ---- ledger changes made by the routes -----------------------------------------------------------
+
+  /** Holds a pod's volumes where `placements` put them (filter/prioritize); returns how many were held. */
+  hold(pod: WirePod, storage: PodStorage, placements: readonly Allocation[], ttlMs: number, now: number): number {
+    const held = holdReservations(this.ledger, pod, storage, placements, ttlMs, now);
+    this.repackTouched();
+    return held;
+  }
+
+  /** Records the reserve route's decision for a claim. */
+  allocate(key: string, allocation: Allocation): void {
+    this.ledger.set(key, "allocation", allocation);
+    this.repackTouched();
+  }
+
+  /** Ends the reservations whose TTL has passed; returns how many. */
+  expire(now: number): number {
+    const n = this.ledger.expire(now);
+    if (n > 0) this.repackTouched();
+    return n;
+  }
+
   // ---- events -----------------------------------------------------------------------------------
 
   applyNls(nls: NodeLocalStorage): void {
@@ -142,9 +184,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     this.nlsObjects.set(name, nls);
     const r = this.recordFor(name);
     r.state = nodeState(nodeViewFromNls(name, nls), r.usage);
-    for (const key of [...this.unplaced]) {
-      if (this.pvcs.get(key)?.metadata?.annotations?.[ANNOTATION_SELECTED_NODE] === name) this.refreshClaim(key);
-    }
+    this.touched.add(name);
+    this.repackTouched();
   }
   deleteNls(name: string): void {
     this.nodeChanges++;
@@ -170,10 +211,12 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     if (!name) return;
     this.classes.set(name, localClassOf(sc) ?? null);
     this.refreshClass(name);
+    this.repackTouched();
   }
   deleteStorageClass(name: string): void {
     this.classes.delete(name);
     this.refreshClass(name);
+    this.repackTouched();
   }
 
   applyPv(pv: V1PersistentVolume): void {
@@ -188,13 +231,11 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     this.ledger.set(pvKey(name), "pv", alloc);
     if (claim) {
       this.pvByClaim.set(claim, { pv: name, uid: pv.spec?.claimRef?.uid });
-      if (this.boundPv(claim) === name) {
-        // The PV now holds the space: the PVC's own commitments (reservation, selection) end here.
-        this.ledger.clear(claim, "pv");
-        this.unplaced.delete(claim);
-      }
+      // The PV now holds the space: the PVC's own commitments (reservation, selection) end here.
+      if (this.boundPv(claim) === name) this.ledger.clear(claim, "pv");
     }
     if (oldClaim && oldClaim !== claim) this.refreshClaim(oldClaim);
+    this.repackTouched();
   }
   deletePv(name: string): void {
     const pv = this.pvs.get(name);
@@ -205,6 +246,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
       this.pvByClaim.delete(claim);
       this.refreshClaim(claim);
     }
+    this.repackTouched();
   }
 
   applyPvc(pvc: V1PersistentVolumeClaim): void {
@@ -214,17 +256,20 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     const key = claimKey(ns, name);
     this.pvcs.set(key, pvc);
     this.refreshClaim(key);
+    this.repackTouched();
   }
   deletePvc(namespace: string, name: string): void {
     const key = claimKey(namespace, name);
     this.pvcs.delete(key);
-    this.unplaced.delete(key);
     this.ledger.clear(key, "pvc-deleted");
+    this.repackTouched();
   }
 
   /** A pod left the scheduling queue (deleted, or bound — by then PreBind wrote selected-node). */
   podGone(uid: string): number {
-    return this.ledger.releasePod(uid, "pod-gone");
+    const n = this.ledger.releasePod(uid, "pod-gone");
+    this.repackTouched();
+    return n;
   }
 
   private recordFor(name: string): NodeRecord {
@@ -237,10 +282,11 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     return r;
   }
 
-  /** Recomputes a node's free space after its ledger usage changed. */
-  private refreshState(name: string): void {
+  /** Recomputes a node's free space after its ledger usage changed, and marks it for re-packing. */
+  private nodeChanged(name: string): void {
     const r = this.records.get(name);
     if (r?.state) r.state = nodeState(r.state.view, r.usage);
+    if (!this.repacking) this.touched.add(name);
   }
 
   // ---- ledger upkeep -------------------------------------------------------------------------------
@@ -261,7 +307,6 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     const cls = pvc?.spec?.storageClassName ? this.localClass(pvc.spec.storageClassName) : undefined;
     const bound = this.boundPv(key) !== undefined;
     if (!pvc || !cls || bound) {
-      this.unplaced.delete(key);
       if (this.ledger.effective(key)) this.ledger.clear(key, bound ? "pv" : "pvc-deleted");
       return;
     }
@@ -276,7 +321,9 @@ export class ClusterStore implements ObjectLookup, ClusterView {
 
   /**
    * The commitment of a PVC that kube-scheduler assigned to `node` but that is not provisioned yet.
-   * The VG/device is the tentative reservation's when it was on that node, else chosen now.
+   * A class that names its VG commits that VG (the CSI driver creates the volume there without
+   * asking); otherwise the spot is the ledger's own pick — where the claim was held on that node, else
+   * where it fits now — and the node's loose claims are packed again together afterwards.
    */
   private selectedAllocation(
     key: string,
@@ -286,27 +333,63 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   ): Allocation | undefined {
     const size = pvcSize(pvc);
     if (!size.ok) return undefined;
-    const own = this.ledger.source(key, "selected") ?? this.ledger.tentativeOf(key);
-    if (own && own.node === node && own.bytes === size.bytes && (own.vg || own.device || own.mountPoint)) {
-      this.unplaced.delete(key);
-      return { node, vg: own.vg, device: own.device, mountPoint: own.mountPoint, bytes: own.bytes };
-    }
     const request = volumeRequest(cls, key, size.bytes);
     if ("invalid" in request) return undefined;
-    const view = this.node(node);
-    if (!view) {
-      this.unplaced.add(key);
-      return request.kind === "lvm" && request.vgName
-        ? { node, vg: request.vgName, bytes: size.bytes }
-        : { node, bytes: size.bytes };
+    if (request.kind === "lvm" && request.vgName) return { node, vg: request.vgName, bytes: size.bytes };
+    const current = this.ledger.source(key, "selected") ?? this.ledger.tentativeOf(key);
+    if (
+      current &&
+      current.node === node &&
+      current.bytes === size.bytes &&
+      (current.vg || current.device || current.mountPoint)
+    ) {
+      const { vg, device, mountPoint } = current;
+      return { node, vg, device, mountPoint, bytes: size.bytes, loose: true };
     }
-    this.unplaced.delete(key);
-    const chosen = chooseOnNode(request, view, this.ledger.usage(node), this.options.strategy, own);
-    if (chosen.ok) return chosen.allocation;
-    // It does not fit, yet kube-scheduler chose it: count it where it was asked to go, so the
-    // overcommit shows in the ledger instead of vanishing.
-    return request.kind === "lvm"
-      ? { node, vg: request.vgName ?? view.vgs[0]?.name, bytes: size.bytes }
-      : { node, bytes: size.bytes };
+    const view = this.node(node);
+    const chosen = view
+      ? chooseOnNode(request, view, this.ledger.usageWithout(node, [key]), this.options.strategy)
+      : undefined;
+    // Without an NLS, or where it does not fit, the bytes still count on the node (the re-pack or the
+    // NLS arriving places them), so an overcommit shows in the ledger instead of vanishing.
+    return chosen?.ok ? { ...chosen.allocation, loose: true } : { node, bytes: size.bytes, loose: true };
+  }
+
+  /** What a loose claim asks for, from its PVC's class. */
+  private requestOf(key: string, bytes: number): VolumeRequest {
+    const className = this.pvcs.get(key)?.spec?.storageClassName;
+    const cls = className ? this.localClass(className) : undefined;
+    const request = cls ? volumeRequest(cls, key, bytes) : undefined;
+    return request && !("invalid" in request) ? request : { kind: "lvm", claim: key, bytes };
+  }
+
+  /** Packs the loose claims of every touched node again (see `repackLoose`). */
+  private repackTouched(): void {
+    if (this.repacking) return;
+    this.repacking = true;
+    try {
+      for (const node of this.touched) {
+        const view = this.node(node);
+        if (!view) continue;
+        const loose: LooseClaim[] = [];
+        for (const h of this.ledger.holders(node)) {
+          if (h.allocation.loose && (h.kind === "selected" || h.kind === "tentative")) {
+            loose.push({ key: h.key, request: this.requestOf(h.key, h.allocation.bytes) });
+          }
+        }
+        if (loose.length === 0) continue;
+        const base = this.ledger.usageWithout(
+          node,
+          loose.map((c) => c.key),
+        );
+        for (const [key, to] of repackLoose(view, base, loose, this.options.strategy)) {
+          const now = this.ledger.effective(key)?.allocation;
+          if (now && !samePlace(now, to)) this.ledger.relocate(key, to);
+        }
+      }
+    } finally {
+      this.touched.clear();
+      this.repacking = false;
+    }
   }
 }

@@ -1,6 +1,6 @@
 import type { Request, Response } from "express";
 import { filterResult, type ExtenderFilterResult, type FailedNodesMap, type ParsedExtenderArgs } from "@nls/api";
-import { filterNodes, holdReservations, podKey, podUid } from "../decide.js";
+import { filterNodes, podKey, podUid } from "../decide.js";
 import { refusalSummary } from "../reasons.js";
 import { isPassThrough } from "../request.js";
 import { schedulerRequest, type RouteContext, type ScoreMemo } from "./context.js";
@@ -56,11 +56,11 @@ export const filterRoute =
       return;
     }
     const now = ctx.now();
-    ctx.store.ledger.expire(now);
+    ctx.store.expire(now);
     const outcome = filterNodes(storage, nodeNames, ctx.store, ctx.store.options.strategy, now);
     let reserved = 0;
     if (outcome.onlyPlacement) {
-      reserved = holdReservations(ctx.store.ledger, pod, storage, outcome.onlyPlacement, ctx.reservationTtlMs, now);
+      reserved = ctx.store.hold(pod, storage, outcome.onlyPlacement, ctx.reservationTtlMs, now);
     }
     if (!reserved) memo.remember(podUid(pod), ctx.store.revision, outcome.passing, outcome.passingScores);
     ctx.metrics.countFailures(outcome.failures);

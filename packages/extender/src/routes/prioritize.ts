@@ -1,5 +1,5 @@
 import type { Request, Response } from "express";
-import { holdReservations, hostPriorities, podKey, podUid, scoreNodes } from "../decide.js";
+import { hostPriorities, podKey, podUid, scoreNodes } from "../decide.js";
 import type { NodeNamesCache } from "../wire-cache.js";
 import { schedulerRequest, type RouteContext, type ScoreMemo } from "./context.js";
 
@@ -18,14 +18,14 @@ export const prioritizeRoute =
     const { args, storage } = schedulerRequest(ctx, req.body);
     const { pod, nodeNames } = args;
     const now = ctx.now();
-    if (storage.requests.length > 0) ctx.store.ledger.expire(now);
+    if (storage.requests.length > 0) ctx.store.expire(now);
     const known = storage.requests.length > 0 ? memo.recall(podUid(pod), ctx.store.revision, nodeNames) : undefined;
     const outcome = scoreNodes(storage, nodeNames, ctx.store, ctx.store.options.strategy, now, known);
     let reserved = 0;
     let reservedOn: string | undefined;
     if (outcome.best && outcome.best.length > 0) {
       reservedOn = outcome.best[0]!.node;
-      reserved = holdReservations(ctx.store.ledger, pod, storage, outcome.best, ctx.reservationTtlMs, now);
+      reserved = ctx.store.hold(pod, storage, outcome.best, ctx.reservationTtlMs, now);
     }
     if (storage.requests.length > 0) {
       ctx.log.info(

@@ -88,7 +88,8 @@ export const reserveRoute =
       const view = store.node(nodeName);
       if (!view) throw new HttpError(500, `Insufficient storage: node ${nodeName} has no NodeLocalStorage`);
       const own = store.ledger.effective(key)?.allocation;
-      const chosen = chooseOnNode(request, view, store.ledger.usage(nodeName), store.options.strategy, own);
+      const usage = store.ledger.usageWithout(nodeName, [key]);
+      const chosen = chooseOnNode(request, view, usage, store.options.strategy, own);
       if (!chosen.ok) {
         ctx.log.warn({ verb: "reserve", pvc: key, node: nodeName, reason: chosen.reason }, "insufficient");
         throw new HttpError(
@@ -97,7 +98,7 @@ export const reserveRoute =
         );
       }
       allocation = chosen.allocation;
-      store.ledger.set(key, "allocation", allocation);
+      store.allocate(key, allocation);
       ctx.log.info({ verb: "reserve", pvc: key, allocation: describeAllocation(allocation) }, "allocated");
     }
     const record = JSON.stringify(allocationRecord(allocation));
