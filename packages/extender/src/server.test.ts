@@ -307,7 +307,10 @@ test("reserve answers 500 Insufficient when the VG is full, and changes nothing"
   t.teardown(() => h.server.close());
   const res = await post(reserveUrl(h, "data", "nodeName=n2&vgName=pool-0"), "");
   t.is(res.status, 500);
-  t.is(await res.text(), "Insufficient LVM storage on node n2 for 30Gi: vg pool-0: need 30Gi, free 10Gi of 150Gi");
+  t.is(
+    await res.text(),
+    "Insufficient LVM storage on node n2 for 30Gi: vg pool-0: need 30Gi, free 10Gi of 150Gi (held by pv pv-big 140Gi (pool-0))",
+  );
   t.is(h.writes.length, 0);
   t.is(h.store.ledger.effective("default/data"), undefined);
 });
@@ -355,7 +358,7 @@ test("reserve answers Device and MountPoint volumes in the fields open-local's C
   t.is(second.status, 500);
   t.is(
     await second.text(),
-    "Insufficient MountPoint storage on node n1 for 80Gi: no free mount points for hdd ≥ 80Gi (free mount points: none)",
+    "Insufficient MountPoint storage on node n1 for 80Gi: no free mount points for hdd ≥ 80Gi (free mount points: none) (held by allocated default/dir 80Gi (/mnt/open-local/hdd-0))",
   );
 });
 

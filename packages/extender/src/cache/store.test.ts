@@ -1,6 +1,6 @@
 import test from "ava";
 import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
-import { allocationRecord, chooseOnNode } from "../claims.js";
+import { allocationRecord } from "../claims.js";
 import { filterNodes, holdReservations } from "../decide.js";
 import { Gi, lease, nls, pod, pv, pvc, storageClass } from "@nls/testkit";
 import { clusterWith } from "../../testing/cluster.js";
@@ -191,6 +191,50 @@ const overcommitted = (s: ClusterStore, node: string) =>
     .node(node)!
     .vgs.filter((vg) => used(s, node, vg.name) > vg.allocatable || (s.ledger.usage(node)?.unplaced ?? 0) > 0);
 
+test("defect 0: the reserve route grants in arrival order against what is decided, not against forecasts", (t) => {
+  const names = ["a", "b", "c", "d", "e"];
+  for (const order of permutations(names).filter((_, i) => i % 7 === 0)) {
+    // Five selected 30Gi claims on an empty 100Gi VG (kube-scheduler sent too many), plus another
+    // pod's tentative reservation misplaced there: only the five's own arrival order decides.
+    const s = oneNode({ "pool-0": 100 });
+    for (const n of names) s.applyPvc(pvc("ns", n, { className: "lvm", size: "30Gi", selectedNode: "n1" }));
+    s.applyPvc(pvc("ns", "x", { className: "lvm", size: "50Gi" }));
+    s.hold(
+      pod("ns", "px", ["x"]),
+      podStorage(pod("ns", "px", ["x"]), s),
+      [{ node: "n1", vg: "pool-0", bytes: 50 * Gi }],
+      60_000,
+      now,
+    );
+    const results = order.map((n) => s.grant(`ns/${n}`, "n1", lvmRequest(`ns/${n}`, 30)));
+    t.deepEqual(
+      results.map((r) => r.ok),
+      [true, true, true, false, false],
+      order.join(""),
+    );
+    const refused = results[3]!;
+    const holders = order
+      .slice(0, 3)
+      .sort()
+      .map((n) => `allocated ns/${n} 30Gi (pool-0)`)
+      .join(", ");
+    t.deepEqual(refused, { ok: false, reason: `vg pool-0: need 30Gi, free 10Gi of 100Gi (held by ${holders})` });
+    t.deepEqual([...s.ledger.firmUsage("n1").vg], [["pool-0", 90 * Gi]]);
+  }
+});
+
+test("defect 0: a selected claim whose class names its VG is decided: the reserve route leaves it room", (t) => {
+  const s = oneNode({ "pool-0": 100 });
+  s.applyPvc(pvc("ns", "named", { className: "lvm-pool0", size: "80Gi", selectedNode: "n1" }));
+  s.applyPvc(pvc("ns", "loose", { className: "lvm", size: "30Gi", selectedNode: "n1" }));
+  const refused = s.grant("ns/loose", "n1", lvmRequest("ns/loose", 30));
+  t.deepEqual(refused, {
+    ok: false,
+    reason: "vg pool-0: need 30Gi, free 20Gi of 100Gi (held by selected ns/named 80Gi (pool-0))",
+  });
+  t.true(s.grant("ns/loose", "n1", lvmRequest("ns/loose", 20)).ok, "what fits is granted");
+});
+
 test("defect 4: selected claims replayed in any order are packed so that every reserve call fits", (t) => {
   const sizes: Record<string, number> = { a: 40, b: 50, c: 60, d: 50 };
   for (const order of permutations(Object.keys(sizes))) {
@@ -201,16 +245,8 @@ test("defect 4: selected claims replayed in any order are packed so that every r
     }
     // The CSI driver's calls come in yet another order; each must fit.
     for (const n of [...order].reverse()) {
-      const key = `ns/${n}`;
-      const r = chooseOnNode(
-        lvmRequest(key, sizes[n]!),
-        s.node("n1")!,
-        s.ledger.usageWithout("n1", [key]),
-        "binpack",
-        s.ledger.effective(key)?.allocation,
-      );
+      const r = s.grant(`ns/${n}`, "n1", lvmRequest(`ns/${n}`, sizes[n]!));
       t.true(r.ok, `${order.join("")}: reserve ${n}: ${r.ok ? "" : r.reason}`);
-      if (r.ok) s.allocate(key, r.allocation);
       t.deepEqual(overcommitted(s, "n1"), [], `${order.join("")}: after reserving ${n}`);
     }
     t.deepEqual([...s.ledger.firmUsage("n1").vg.values()], [100 * Gi, 100 * Gi]);

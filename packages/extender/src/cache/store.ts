@@ -8,9 +8,9 @@ import {
   type NodeLocalStorage,
   type WirePod,
 } from "@nls/api";
-import { chooseOnNode, parseAllocationRecord, pvAllocation } from "../claims.js";
+import { chooseOnNode, describeHolders, parseAllocationRecord, pvAllocation } from "../claims.js";
 import { holdReservations, type ClusterView, type NodeRecord } from "../decide.js";
-import { type Allocation, Ledger, samePlace } from "../ledger.js";
+import { type Allocation, isFirm, Ledger, samePlace } from "../ledger.js";
 import { agentProblem, leaseExpiry, type LeaseMode } from "../lease.js";
 import { nodeViewFromNls, type NodeView } from "../node-view.js";
 import { nodeState } from "../placement.js";
@@ -162,10 +162,39 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     return held;
   }
 
-  /** Records the reserve route's decision for a claim. */
-  allocate(key: string, allocation: Allocation): void {
-    this.ledger.set(key, "allocation", allocation);
-    this.repackTouched();
+  /**
+   * The reserve route's decision for a claim on `node`, checked and recorded in one synchronous step.
+   * First come, first served against what is really decided — PVs, allocations, and selected PVCs
+   * whose class names their VG (the CSI driver creates those without asking) — never against other
+   * claims' forecasts (tentative reservations, selected PVCs still waiting for their own call). The
+   * claim's earlier allocation stands while it still fits; otherwise the claim is placed again,
+   * preferring the spot it was held on. A refusal names what holds the space.
+   */
+  grant(
+    key: string,
+    node: string,
+    request: VolumeRequest,
+  ): { ok: true; allocation: Allocation; changed: boolean } | { ok: false; reason: string } {
+    const view = this.node(node);
+    if (!view) return { ok: false, reason: `node ${node} has no NodeLocalStorage` };
+    const current = this.ledger.source(key, "allocation");
+    const stands =
+      current?.node === node &&
+      (request.kind !== "lvm"
+        ? !!(request.kind === "device" ? current.device : current.mountPoint)
+        : !!current.vg && (request.vgName === undefined || current.vg === request.vgName));
+    const preferred = stands ? current : this.ledger.effective(key)?.allocation;
+    const chosen = chooseOnNode(request, view, this.ledger.firmUsage(node, key), this.options.strategy, preferred);
+    if (!chosen.ok) {
+      const holders = this.ledger.holders(node).filter((h) => h.key !== key && isFirm(h.kind, h.allocation));
+      return { ok: false, reason: `${chosen.reason} (${describeHolders(holders, request)})` };
+    }
+    const changed = !current || !samePlace(current, chosen.allocation);
+    if (changed) {
+      this.ledger.set(key, "allocation", chosen.allocation);
+      this.repackTouched();
+    }
+    return { ok: true, allocation: chosen.allocation, changed };
   }
 
   /** Ends the reservations whose TTL has passed; returns how many. */
