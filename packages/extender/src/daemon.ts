@@ -120,7 +120,7 @@ function kubeWriter(kc: KubeConfig): ClaimWriter {
   const core = kc.makeApiClient(CoreV1Api);
   return {
     async annotate(namespace, name, key, value) {
-      await core.patchNamespacedPersistentVolumeClaim(
+      return core.patchNamespacedPersistentVolumeClaim(
         { namespace, name, body: { metadata: { annotations: { [key]: value } } } },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       );

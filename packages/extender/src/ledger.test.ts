@@ -59,16 +59,6 @@ test("TTL releases reservations and nothing leaks", (t) => {
   t.is(l.created, l.liveReservations + totalReleased(l));
 });
 
-test("releasePod releases every reservation of that pod only", (t) => {
-  const l = new Ledger();
-  l.reserve("ns/a", tentative("n1", "vg0", 1, 1000, "p1"));
-  l.reserve("ns/b", tentative("n1", "vg0", 2, 1000, "p1"));
-  l.reserve("ns/c", tentative("n1", "vg0", 4, 1000, "p2"));
-  t.is(l.releasePod("p1", "pod-gone"), 2);
-  t.is(vgUsed(l, "n1", "vg0"), 4 * G);
-  t.is(l.created, l.liveReservations + totalReleased(l));
-});
-
 test("devices are taken and given back by their claim", (t) => {
   const l = new Ledger();
   l.set("pv:x", "pv", { node: "n1", device: "/dev/vdb", bytes: G });

@@ -42,15 +42,7 @@ export interface Tentative extends Allocation {
 export type DurableSource = "pv" | "allocation" | "selected";
 export type SourceKind = DurableSource | "tentative";
 
-export const RELEASE_CAUSES = [
-  "selected-node",
-  "allocation",
-  "pv",
-  "ttl",
-  "pod-gone",
-  "pvc-deleted",
-  "replaced",
-] as const;
+export const RELEASE_CAUSES = ["selected-node", "allocation", "pv", "ttl", "pvc-deleted", "replaced"] as const;
 export type ReleaseCause = (typeof RELEASE_CAUSES)[number];
 
 export interface NodeUsage {
@@ -267,13 +259,6 @@ export class Ledger {
     this.dropTentative(key, e, cause);
     this.settle(key, e);
     return true;
-  }
-
-  /** Releases every reservation held for a pod. */
-  releasePod(podUid: string, cause: ReleaseCause): number {
-    let n = 0;
-    for (const [key, t] of [...this.tentatives]) if (t.podUid === podUid && this.release(key, cause)) n++;
-    return n;
   }
 
   /**

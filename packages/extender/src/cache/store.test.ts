@@ -88,17 +88,6 @@ test("a selected-node PVC seen before its node's NLS is placed once the NLS arri
   t.deepEqual(s.ledger.snapshot().nodes, { n1: { vgs: { "pool-0": 10 * Gi }, devices: {}, unplaced: 0 } });
 });
 
-test("pod deletion releases its reservations", (t) => {
-  const s = clusterWith(["n1"], now);
-  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "10Gi" }));
-  s.applyPvc(pvc("ns", "b", { className: "lvm", size: "10Gi" }));
-  scheduleOn(s, "n1", "p", ["a", "b"]);
-  t.is(s.ledger.liveReservations, 2);
-  t.is(s.podGone("pod-uid-ns-p"), 2);
-  t.is(s.ledger.usage("n1"), undefined);
-  t.is(s.ledger.released["pod-gone"], 2);
-});
-
 test("restart: a ledger rebuilt from the same API objects equals the ledger before", (t) => {
   const before = clusterWith(["n1", "n2"], now);
   // A provisioned volume, a device volume, and three PVCs in flight.
@@ -233,6 +222,75 @@ test("defect 0: a selected claim whose class names its VG is decided: the reserv
     reason: "vg pool-0: need 30Gi, free 20Gi of 100Gi (held by selected ns/named 80Gi (pool-0))",
   });
   t.true(s.grant("ns/loose", "n1", lvmRequest("ns/loose", 20)).ok, "what fits is granted");
+});
+
+test("defect 2: an older PVC or PV event never takes back what a newer one recorded", (t) => {
+  const s = oneNode({ "pool-0": 100 });
+  const at = <T extends { metadata?: { resourceVersion?: string } }>(o: T, rv: string): T => {
+    o.metadata!.resourceVersion = rv;
+    return o;
+  };
+  s.applyPvc(at(pvc("ns", "a", { className: "lvm", size: "30Gi", selectedNode: "n1" }), "10"));
+  s.applyPvc(at(pvc("ns", "a", { className: "lvm", size: "30Gi" }), "9"));
+  t.is(s.ledger.effective("ns/a")?.kind, "selected");
+  t.deepEqual([...podStorage(pod("ns", "p", ["a"]), s).pins.keys()], ["n1"], "still pinned to its node");
+  s.applyPv(at(pv("pv-x", { node: "n1", size: "20Gi", vgName: "pool-0" }), "20"));
+  s.applyPv(at(pv("pv-x", { node: "n1", size: "5Gi", vgName: "pool-0" }), "19"));
+  t.is(used(s, "n1", "pool-0"), 50 * Gi);
+});
+
+test("defect 2: no interleaving of PVC, PV and reserve events drops or doubles a claim's space", (t) => {
+  // One claim's life: held by filter; someone labels the PVC (v9); kube-scheduler selects n1 (v10);
+  // the CSI driver calls the reserve route, whose patch returns v12; the PV appears (v13), then the
+  // PVC is bound (v14). The PVC watch delivers v9, v10, v12, v14 in order, but at any point relative
+  // to the reserve call and to the PV watch. The patch's answer and its watch echo race each other.
+  const alloc = JSON.stringify({ node: "n1", volumeType: "LVM", vgName: "pool-0", bytes: 30 * Gi });
+  const version = (rv: string, spec: Parameters<typeof pvc>[2]) => {
+    const o = pvc("ns", "a", { className: "lvm", size: "30Gi", ...spec });
+    o.metadata!.resourceVersion = rv;
+    return o;
+  };
+  const v9 = version("9", {});
+  v9.metadata!.labels = { app: "db" };
+  const v10 = version("10", { selectedNode: "n1" });
+  const v12 = version("12", { selectedNode: "n1", allocation: alloc });
+  const v14 = version("14", { selectedNode: "n1", allocation: alloc, volumeName: "pv-a" });
+  const pvA = pv("pv-a", { node: "n1", size: "30Gi", vgName: "pool-0", claim: { namespace: "ns", name: "a" } });
+  pvA.metadata!.resourceVersion = "13";
+  type Step = "watch v9" | "watch v10" | "watch v12" | "watch v14" | "watch pv" | "grant" | "patched";
+  const steps: Step[] = ["watch v9", "watch v10", "watch v12", "watch v14", "watch pv", "grant", "patched"];
+  const before = (seq: Step[], a: Step, b: Step) => seq.indexOf(a) < seq.indexOf(b);
+  const orders = permutations(steps).filter(
+    (seq) =>
+      before(seq, "watch v9", "watch v10") &&
+      before(seq, "watch v10", "watch v12") &&
+      before(seq, "watch v12", "watch v14") &&
+      before(seq, "grant", "patched") &&
+      before(seq, "grant", "watch v12") &&
+      before(seq, "patched", "watch pv") &&
+      before(seq, "patched", "watch v14"),
+  );
+  t.true(orders.length >= 10);
+  for (const seq of orders) {
+    const s = oneNode({ "pool-0": 100, "pool-1": 100 });
+    s.applyPvc(version("8", {}));
+    scheduleOn(s, "n1", "p", ["a"]);
+    let granted = false;
+    for (const step of seq) {
+      if (step === "watch v9") s.applyPvc(v9);
+      if (step === "watch v10") s.applyPvc(v10);
+      if (step === "watch v12") s.applyPvc(v12);
+      if (step === "watch v14") s.applyPvc(v14);
+      if (step === "watch pv") s.applyPv(pvA);
+      if (step === "grant") granted = s.grant("ns/a", "n1", lvmRequest("ns/a", 30, "pool-0")).ok;
+      if (step === "patched") s.applyPvc(v12);
+      const total = used(s, "n1", "pool-0") + used(s, "n1", "pool-1") + (s.ledger.usage("n1")?.unplaced ?? 0);
+      t.is(total, 30 * Gi, `${seq.join(" → ")}: after ${step}`);
+      if (granted) t.is(s.ledger.firmUsage("n1").vg.get("pool-0"), 30 * Gi, `${seq.join(" → ")}: firm after ${step}`);
+    }
+    t.true(granted);
+    t.deepEqual(Object.keys(s.ledger.snapshot().claims), ["pv:pv-a"], seq.join(" → "));
+  }
 });
 
 test("defect 4: selected claims replayed in any order are packed so that every reserve call fits", (t) => {

@@ -26,6 +26,7 @@ import {
   type PodStorage,
   type VolumeRequest,
 } from "../request.js";
+import { isStale } from "./resource-version.js";
 
 export interface StoreOptions {
   strategy: Strategy;
@@ -252,6 +253,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     const name = pv.metadata?.name;
     if (!name) return;
     const previous = this.pvs.get(name);
+    if (isStale(pv, previous)) return;
     this.pvs.set(name, pv);
     const oldClaim = previous ? this.claimOf(previous) : undefined;
     const alloc = pvAllocation(pv);
@@ -278,11 +280,13 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     this.repackTouched();
   }
 
+  /** A PVC event, or the PVC the reserve route's own patch returned; older versions are ignored. */
   applyPvc(pvc: V1PersistentVolumeClaim): void {
     const ns = pvc.metadata?.namespace;
     const name = pvc.metadata?.name;
     if (!ns || !name) return;
     const key = claimKey(ns, name);
+    if (isStale(pvc, this.pvcs.get(key))) return;
     this.pvcs.set(key, pvc);
     this.refreshClaim(key);
     this.repackTouched();
@@ -292,13 +296,6 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     this.pvcs.delete(key);
     this.ledger.clear(key, "pvc-deleted");
     this.repackTouched();
-  }
-
-  /** A pod left the scheduling queue (deleted, or bound — by then PreBind wrote selected-node). */
-  podGone(uid: string): number {
-    const n = this.ledger.releasePod(uid, "pod-gone");
-    this.repackTouched();
-    return n;
   }
 
   private recordFor(name: string): NodeRecord {
@@ -341,7 +338,9 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     }
     const annotations = pvc.metadata?.annotations ?? {};
     const node = annotations[ANNOTATION_SELECTED_NODE];
-    const allocation = parseAllocationRecord(annotations[ANNOTATION_NLS_ALLOCATION]);
+    // The allocation the reserve route just made counts before the watch echoes its annotation.
+    const allocation =
+      this.ledger.source(key, "allocation") ?? parseAllocationRecord(annotations[ANNOTATION_NLS_ALLOCATION]);
     // An allocation for another node than the one kube-scheduler now selected is stale (the pod was
     // rescheduled after a failed provisioning); the next reserve call decides again.
     this.ledger.set(key, "allocation", allocation && node && allocation.node !== node ? undefined : allocation);

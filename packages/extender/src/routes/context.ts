@@ -1,3 +1,4 @@
+import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import { parseExtenderArgs, type ParsedExtenderArgs } from "@nls/api";
 import type { BuildInfo, Logger } from "@nls/daemon";
 import type { ClusterStore } from "../cache/store.js";
@@ -8,7 +9,8 @@ import { HttpError } from "./body.js";
 
 /** Writes the durable allocation annotation on a PVC (the only API write the extender makes). */
 export interface ClaimWriter {
-  annotate(namespace: string, name: string, key: string, value: string): Promise<void>;
+  /** Resolves to the patched PVC when the API returns it. */
+  annotate(namespace: string, name: string, key: string, value: string): Promise<V1PersistentVolumeClaim | void>;
 }
 
 /** What every handler gets: the cache, the metrics, the logger, the settings and the clock. */

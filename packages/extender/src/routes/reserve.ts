@@ -95,7 +95,9 @@ export const reserveRoute =
     const record = JSON.stringify(allocationRecord(allocation));
     if (pvc.metadata?.annotations?.[ANNOTATION_NLS_ALLOCATION] !== record) {
       try {
-        await ctx.writer.annotate(namespace, name, ANNOTATION_NLS_ALLOCATION, record);
+        const patched = await ctx.writer.annotate(namespace, name, ANNOTATION_NLS_ALLOCATION, record);
+        // The PVC as patched, before the watch echoes it: an older PVC event arriving later is ignored.
+        if (patched) store.applyPvc(patched);
       } catch (e) {
         // The allocation stays in the ledger; the CSI driver retries and the retry persists it.
         throw new HttpError(

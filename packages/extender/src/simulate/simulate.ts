@@ -1,7 +1,7 @@
 import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import { ANNOTATION_SELECTED_NODE, type WirePod } from "@nls/api";
 import { ClusterStore, type StoreOptions } from "../cache/store.js";
-import { filterNodes, podUid, scoreNodes } from "../decide.js";
+import { filterNodes, scoreNodes } from "../decide.js";
 import type { NodeUsage } from "../ledger.js";
 import type { Strategy } from "../scoring.js";
 import { claimKey, localClassOf, podStorage } from "../request.js";
@@ -182,18 +182,16 @@ function schedule(store: ClusterStore, request: PodRequest, nodes: readonly stri
   const filtered = filterNodes(storage, nodes, store, strategy, NOW);
   if (filtered.onlyPlacement) store.hold(pod, storage, filtered.onlyPlacement, RESERVATION_TTL_MS, NOW);
   if (filtered.passing.length === 0) {
-    store.podGone(podUid(pod));
     return { pod: request.name, volumes: volumes(), refusals: groupRefusals(filtered.details) };
   }
   // Prioritize over the nodes that passed, as POST /scheduler/priorities does (the best is reserved).
   const scored = scoreNodes(storage, filtered.passing, store, strategy, NOW);
   if (scored.best?.length) store.hold(pod, storage, scored.best, RESERVATION_TTL_MS, NOW);
   const node = pick(filtered.passing, scored.scores)!;
-  // kube-scheduler's PreBind writes the selected node on each PVC; the pod then leaves the queue.
+  // kube-scheduler's PreBind writes the selected node on each PVC, which replaces the holds.
   for (const pvc of pvcs) {
     store.applyPvc({ ...pvc, metadata: { ...pvc.metadata, annotations: { [ANNOTATION_SELECTED_NODE]: node } } });
   }
-  store.podGone(podUid(pod));
   return { pod: request.name, volumes: volumes(), node, refusals: [] };
 }
 
