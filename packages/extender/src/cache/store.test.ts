@@ -146,20 +146,6 @@ test("restart: a ledger rebuilt from the same API objects equals the ledger befo
   );
 });
 
-test("an allocation for a node kube-scheduler no longer selects stops counting", (t) => {
-  const s = clusterWith(["n1", "n2"], now);
-  const alloc = JSON.stringify({ node: "n1", volumeType: "LVM", vgName: "pool-0", bytes: 10 * Gi });
-  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "10Gi", selectedNode: "n1", allocation: alloc }));
-  t.is(used(s, "n1", "pool-0"), 10 * Gi);
-  // Selection removed (provisioning failed): the allocation is kept, conservatively.
-  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "10Gi", allocation: alloc }));
-  t.is(used(s, "n1", "pool-0"), 10 * Gi);
-  // Rescheduled to n2: n1 is freed, n2 holds it.
-  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "10Gi", selectedNode: "n2", allocation: alloc }));
-  t.is(used(s, "n1", "pool-0"), 0);
-  t.is(s.ledger.effective("ns/a")?.allocation.node, "n2");
-});
-
 function permutations<T>(xs: readonly T[]): T[][] {
   if (xs.length <= 1) return [[...xs]];
   return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
@@ -282,8 +268,8 @@ test("defect 2: no interleaving of PVC, PV and reserve events drops or doubles a
       if (step === "watch v12") s.applyPvc(v12);
       if (step === "watch v14") s.applyPvc(v14);
       if (step === "watch pv") s.applyPv(pvA);
-      if (step === "grant") granted = s.grant("ns/a", "n1", lvmRequest("ns/a", 30, "pool-0")).ok;
-      if (step === "patched") s.applyPvc(v12);
+      if (step === "grant") granted = s.grant("ns/a", "n1", lvmRequest("ns/a", 30, "pool-0"), now + 60_000).ok;
+      if (step === "patched") s.applyPvc(v12, true);
       const total = used(s, "n1", "pool-0") + used(s, "n1", "pool-1") + (s.ledger.usage("n1")?.unplaced ?? 0);
       t.is(total, 30 * Gi, `${seq.join(" → ")}: after ${step}`);
       if (granted) t.is(s.ledger.firmUsage("n1").vg.get("pool-0"), 30 * Gi, `${seq.join(" → ")}: firm after ${step}`);
@@ -291,6 +277,56 @@ test("defect 2: no interleaving of PVC, PV and reserve events drops or doubles a
     t.true(granted);
     t.deepEqual(Object.keys(s.ledger.snapshot().claims), ["pv:pv-a"], seq.join(" → "));
   }
+});
+
+test("defect 2: an allocation granted ahead of the cache ends at its TTL if the selection never shows", (t) => {
+  const s = oneNode({ "pool-0": 100 });
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "30Gi" }));
+  t.true(s.grant("ns/a", "n1", lvmRequest("ns/a", 30), now + 60_000).ok);
+  s.applyPvc({
+    ...pvc("ns", "a", { className: "lvm", size: "30Gi" }),
+    metadata: { ...pvc("ns", "a", {}).metadata, labels: { x: "y" } },
+  });
+  t.is(used(s, "n1", "pool-0"), 30 * Gi, "an event without the selection does not end it early");
+  s.expire(now + 59_999);
+  t.is(used(s, "n1", "pool-0"), 30 * Gi);
+  s.expire(now + 60_000);
+  t.is(used(s, "n1", "pool-0"), 0);
+});
+
+test("defect 3: an allocation lives exactly as long as the selection of its node", (t) => {
+  const alloc = (node: string) => JSON.stringify({ node, volumeType: "LVM", vgName: "pool-0", bytes: 60 * Gi });
+  const rows: Array<{ what: string; spec: Parameters<typeof pvc>[2]; n1: number; n2: number }> = [
+    { what: "selected and allocated on n1", spec: { selectedNode: "n1", allocation: alloc("n1") }, n1: 60, n2: 0 },
+    {
+      what: "selection removed (provisioning failed, or an operator)",
+      spec: { allocation: alloc("n1") },
+      n1: 0,
+      n2: 0,
+    },
+    { what: "rescheduled to n2", spec: { selectedNode: "n2", allocation: alloc("n1") }, n1: 0, n2: 60 },
+  ];
+  for (const row of rows) {
+    // Fresh (as after a restart) and as an update of an allocated claim: the same answer.
+    const fresh = clusterWith(["n1", "n2"], now);
+    fresh.applyPvc(pvc("ns", "a", { className: "lvm", size: "60Gi", ...row.spec }));
+    const updated = clusterWith(["n1", "n2"], now);
+    updated.applyPvc(pvc("ns", "a", { className: "lvm", size: "60Gi", selectedNode: "n1" }));
+    t.true(updated.grant("ns/a", "n1", lvmRequest("ns/a", 60)).ok);
+    updated.applyPvc(pvc("ns", "a", { className: "lvm", size: "60Gi", ...row.spec }));
+    for (const s of [fresh, updated]) {
+      const total = (node: string) => used(s, node, "pool-0") + used(s, node, "pool-1");
+      t.is(total("n1"), row.n1 * Gi, `${row.what}: n1`);
+      t.is(total("n2"), row.n2 * Gi, `${row.what}: n2`);
+    }
+  }
+  // The pod's own retry is not refused by its old allocation: 40Gi of pool-0 taken by another volume.
+  const s = clusterWith(["n1"], now);
+  s.applyPv(pv("pv-x", { node: "n1", size: "40Gi", vgName: "pool-0" }));
+  s.applyPvc(pvc("ns", "a", { className: "lvm-pool0", size: "60Gi", selectedNode: "n1", allocation: alloc("n1") }));
+  s.applyPvc(pvc("ns", "a", { className: "lvm-pool0", size: "60Gi", allocation: alloc("n1") }));
+  const retry = filterNodes(podStorage(pod("ns", "p", ["a"]), s), ["n1"], s, "binpack", now);
+  t.deepEqual(retry.passing, ["n1"], JSON.stringify(retry.unresolvable));
 });
 
 test("defect 4: selected claims replayed in any order are packed so that every reserve call fits", (t) => {

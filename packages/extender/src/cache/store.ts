@@ -63,6 +63,12 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   private readonly classes = new Map<string, LocalClass | null>();
   /** PVC key → the local PV whose claimRef names it (and the claim uid it was made for). */
   private readonly pvByClaim = new Map<string, { pv: string; uid?: string }>();
+  /**
+   * Allocations granted before this cache saw the PVC's selection of their node (the CSI driver only
+   * calls for a selected PVC, so the cache is behind): older PVC events must not end them. They stand
+   * until the selection shows, the PVC the patch returned is applied, or `expiresAt`.
+   */
+  private readonly unconfirmed = new Map<string, { node: string; expiresAt: number }>();
   /** Nodes whose ledger usage or view changed since their loose claims were last packed. */
   private readonly touched = new Set<string>();
   private repacking = false;
@@ -175,6 +181,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     key: string,
     node: string,
     request: VolumeRequest,
+    unconfirmedUntil = 0,
   ): { ok: true; allocation: Allocation; changed: boolean } | { ok: false; reason: string } {
     const view = this.node(node);
     if (!view) return { ok: false, reason: `node ${node} has no NodeLocalStorage` };
@@ -191,6 +198,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
       return { ok: false, reason: `${chosen.reason} (${describeHolders(holders, request)})` };
     }
     const changed = !current || !samePlace(current, chosen.allocation);
+    const selected = this.pvcs.get(key)?.metadata?.annotations?.[ANNOTATION_SELECTED_NODE];
+    if (selected !== node) this.unconfirmed.set(key, { node, expiresAt: unconfirmedUntil });
     if (changed) {
       this.ledger.set(key, "allocation", chosen.allocation);
       this.repackTouched();
@@ -198,10 +207,17 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     return { ok: true, allocation: chosen.allocation, changed };
   }
 
-  /** Ends the reservations whose TTL has passed; returns how many. */
+  /** Ends the reservations (and unconfirmed allocations) whose TTL has passed; returns how many. */
   expire(now: number): number {
     const n = this.ledger.expire(now);
-    if (n > 0) this.repackTouched();
+    let m = 0;
+    for (const [key, u] of this.unconfirmed) {
+      if (u.expiresAt > now) continue;
+      this.unconfirmed.delete(key);
+      this.refreshClaim(key);
+      m++;
+    }
+    if (n + m > 0) this.repackTouched();
     return n;
   }
 
@@ -280,12 +296,16 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     this.repackTouched();
   }
 
-  /** A PVC event, or the PVC the reserve route's own patch returned; older versions are ignored. */
-  applyPvc(pvc: V1PersistentVolumeClaim): void {
+  /**
+   * A PVC event, or (`patched`) the PVC the reserve route's own patch returned: the current object, so
+   * it confirms or ends an unconfirmed allocation. Versions older than the cached one are ignored.
+   */
+  applyPvc(pvc: V1PersistentVolumeClaim, patched = false): void {
     const ns = pvc.metadata?.namespace;
     const name = pvc.metadata?.name;
     if (!ns || !name) return;
     const key = claimKey(ns, name);
+    if (patched) this.unconfirmed.delete(key);
     if (isStale(pvc, this.pvcs.get(key))) return;
     this.pvcs.set(key, pvc);
     this.refreshClaim(key);
@@ -294,6 +314,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   deletePvc(namespace: string, name: string): void {
     const key = claimKey(namespace, name);
     this.pvcs.delete(key);
+    this.unconfirmed.delete(key);
     this.ledger.clear(key, "pvc-deleted");
     this.repackTouched();
   }
@@ -338,12 +359,25 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     }
     const annotations = pvc.metadata?.annotations ?? {};
     const node = annotations[ANNOTATION_SELECTED_NODE];
-    // The allocation the reserve route just made counts before the watch echoes its annotation.
+    // An allocation lives exactly as long as kube-scheduler's selection of its node: the CSI driver
+    // asks only for a selected node, and a selection removed (a failed provisioning, or an operator
+    // unsticking the PVC) or moved to another node means the volume will not be made there. The one
+    // the reserve route just made counts before the watch echoes its annotation.
+    const held = this.ledger.source(key, "allocation");
+    const recorded = parseAllocationRecord(annotations[ANNOTATION_NLS_ALLOCATION]);
+    const early = this.unconfirmed.get(key);
+    if (early && early.node === node) this.unconfirmed.delete(key);
     const allocation =
-      this.ledger.source(key, "allocation") ?? parseAllocationRecord(annotations[ANNOTATION_NLS_ALLOCATION]);
-    // An allocation for another node than the one kube-scheduler now selected is stale (the pod was
-    // rescheduled after a failed provisioning); the next reserve call decides again.
-    this.ledger.set(key, "allocation", allocation && node && allocation.node !== node ? undefined : allocation);
+      held && early && held.node === early.node && node !== early.node
+        ? held // an event older than the selection the CSI driver acted on
+        : !node
+          ? undefined
+          : held?.node === node
+            ? held
+            : recorded?.node === node
+              ? recorded
+              : undefined;
+    this.ledger.set(key, "allocation", allocation);
     this.ledger.set(key, "selected", node ? this.selectedAllocation(key, pvc, cls, node) : undefined);
   }
 

@@ -80,7 +80,7 @@ export const reserveRoute =
     );
     if ("invalid" in request) throw new HttpError(400, `pvc ${key}: ${request.invalid}`);
 
-    const granted = store.grant(key, nodeName, request);
+    const granted = store.grant(key, nodeName, request, ctx.now() + ctx.reservationTtlMs);
     if (!granted.ok) {
       ctx.log.warn({ verb: "reserve", pvc: key, node: nodeName, reason: granted.reason }, "insufficient");
       throw new HttpError(
@@ -97,7 +97,7 @@ export const reserveRoute =
       try {
         const patched = await ctx.writer.annotate(namespace, name, ANNOTATION_NLS_ALLOCATION, record);
         // The PVC as patched, before the watch echoes it: an older PVC event arriving later is ignored.
-        if (patched) store.applyPvc(patched);
+        if (patched) store.applyPvc(patched, true);
       } catch (e) {
         // The allocation stays in the ledger; the CSI driver retries and the retry persists it.
         throw new HttpError(
