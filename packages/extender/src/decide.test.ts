@@ -24,7 +24,7 @@ test("nodes without NLS, with an expired or missing lease fail with that reason"
     nolease: "local storage agent not reporting",
     ghost: "no local storage reported (no NodeLocalStorage)",
   });
-  t.deepEqual(out.failures, { "no-nls": 1, agent: 2, pinned: 0, invalid: 0, capacity: 0 });
+  t.deepEqual(out.failures, { "no-nls": 1, agent: 2, pinned: 0, invalid: 0, unseen: 0, capacity: 0 });
 });
 
 test("--agent-lease=optional trusts a node without a lease but not an expired one", (t) => {
@@ -135,4 +135,24 @@ test("filter's scores for the passing nodes are what prioritize computes, and re
     t.deepEqual([...reused.scores], [...fresh.scores]);
     t.deepEqual(reused.best, fresh.best);
   }
+});
+
+test("a 500Gi generic ephemeral volume fails a 100Gi node; a claim not cached yet fails every node, retryably", (t) => {
+  const s = clusterWith(["n1", "n2"], now);
+  const p = pod("ns", "web-0", []);
+  p.spec!.volumes = [
+    {
+      name: "scratch",
+      ephemeral: { volumeClaimTemplate: { spec: { storageClassName: "lvm" } } },
+    },
+  ];
+  const unseen = filterNodes(podStorage(p, s), ["n1", "n2"], s, "binpack", now);
+  t.deepEqual(unseen.passing, []);
+  t.is(unseen.unresolvable.n1, "pvc ns/web-0-scratch is not in the extender's cache yet; retrying");
+  t.is(unseen.failures.unseen, 2);
+  s.applyPvc(pvc("ns", "web-0-scratch", { className: "lvm", size: "500Gi" }));
+  const big = filterNodes(podStorage(p, s), ["n1", "n2"], s, "binpack", now);
+  t.deepEqual(big.passing, []);
+  t.is(big.unresolvable.n1, "insufficient local storage (LVM)");
+  t.is(big.details.n1, "vg pool-0: need 500Gi, free 100Gi of 100Gi; vg pool-1: need 500Gi, free 50Gi of 50Gi");
 });

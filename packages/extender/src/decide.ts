@@ -29,7 +29,7 @@ export interface ClusterView {
   readonly ledger: Ledger;
 }
 
-export const FAILURE_KINDS = ["no-nls", "agent", "pinned", "invalid", "capacity"] as const;
+export const FAILURE_KINDS = ["no-nls", "agent", "pinned", "invalid", "unseen", "capacity"] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export interface FilterOutcome {
@@ -68,6 +68,7 @@ const emptyFailures = (): Record<FailureKind, number> => ({
   agent: 0,
   pinned: 0,
   invalid: 0,
+  unseen: 0,
   capacity: 0,
 });
 
@@ -104,6 +105,13 @@ export function filterNodes(
   if (storage.invalid.length > 0) {
     const reason = storage.invalid.join("; ");
     for (const n of nodeNames) fail(n, "invalid", reason);
+    return out;
+  }
+  if (storage.unseen.length > 0) {
+    // Unresolvable, not merely failed: preemption must not evict pods because this cache is behind.
+    // kube-scheduler retries the pod when the PVC event (or any other) arrives.
+    const reason = storage.unseen.join("; ");
+    for (const n of nodeNames) fail(n, "unseen", reason);
     return out;
   }
   const pin = pinProblem(storage);
@@ -161,7 +169,7 @@ export function scoreNodes(
   known?: readonly number[],
 ): ScoreOutcome {
   const scores = new Uint8Array(nodeNames.length);
-  if (storage.requests.length === 0 || storage.invalid.length > 0) return { scores };
+  if (storage.requests.length === 0 || storage.invalid.length > 0 || storage.unseen.length > 0) return { scores };
   const placer = new Placer(storage.requests, strategy, ownCredit(storage, view.ledger));
   if (known && known.length === nodeNames.length) {
     // Filter scored these nodes a moment ago against the same ledger: only the best one is placed again.

@@ -57,7 +57,7 @@ export class ExtenderMetrics {
     for (const verb of VERBS) this.requestDuration.zero({ verb });
     this.failedNodes = new Counter({
       name: "nls_extender_failed_nodes_total",
-      help: "Nodes rejected by filter, by reason (no-nls, agent, pinned, invalid, capacity).",
+      help: "Nodes rejected by filter, by reason (no-nls, agent, pinned, invalid, unseen, capacity).",
       labelNames: ["reason"],
       registers,
     });
