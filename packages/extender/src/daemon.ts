@@ -63,6 +63,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     metrics,
     log,
     reservationTtlMs: config.reservationTtlMs,
+    placement: config.placement,
     maxBodyBytes: config.maxBodyBytes,
     writer: kubeWriter(kc),
     now: Date.now,

@@ -155,3 +155,15 @@ test("setting a source to what it already is changes nothing", (t) => {
   l.set("ns/a", "selected", { node: "n1", vg: "vg0", bytes: G, loose: true });
   t.true(l.version > v, "firmness is part of the source");
 });
+
+test("a reservation whose successor lands on another node is counted as misplaced", (t) => {
+  const l = new Ledger();
+  l.reserve("ns/a", tentative("n1", "vg0", 1));
+  l.reserve("ns/b", tentative("n1", "vg0", 1));
+  l.reserve("ns/c", tentative("n1", "vg0", 1));
+  l.set("ns/a", "selected", { node: "n1", vg: "vg0", bytes: G });
+  l.set("ns/b", "selected", { node: "n2", vg: "vg0", bytes: G });
+  l.clear("ns/c", "pv", { node: "n3", vg: "vg0", bytes: G });
+  t.is(l.misplaced, 2);
+  t.is(l.released["selected-node"], 2);
+});

@@ -137,6 +137,11 @@ export class Ledger {
     number
   >;
   created = 0;
+  /**
+   * Reservations whose successor (selected-node, allocation or PV) landed on another node: the hold
+   * was on a node kube-scheduler did not choose, and that node's space was held for nothing.
+   */
+  misplaced = 0;
   /** Bumped on every change, so callers can tell whether anything moved. */
   version = 0;
 
@@ -224,7 +229,7 @@ export class Ledger {
     const was = e[kind];
     if (allocation === undefined ? was === undefined : was !== undefined && sameAllocation(was, allocation)) return;
     e[kind] = allocation;
-    if (allocation && e.tentative) this.dropTentative(key, e, REPLACED_BY[kind]);
+    if (allocation && e.tentative) this.succeed(key, e, REPLACED_BY[kind], allocation);
     this.settle(key, e);
   }
 
@@ -243,11 +248,11 @@ export class Ledger {
     return true;
   }
 
-  /** Clears every source of a claim (PVC deleted, or a PV bound to it took over). */
-  clear(key: string, cause: ReleaseCause): void {
+  /** Clears every source of a claim (PVC deleted, or a PV bound to it took over: `successor`). */
+  clear(key: string, cause: ReleaseCause, successor?: Allocation): void {
     const e = this.entries.get(key);
     if (!e) return;
-    if (e.tentative) this.dropTentative(key, e, cause);
+    if (e.tentative) this.succeed(key, e, cause, successor);
     e.allocation = e.selected = undefined;
     if (cause !== "pv") e.pv = undefined;
     this.settle(key, e);
@@ -311,6 +316,11 @@ export class Ledger {
       };
     }
     return { nodes, claims };
+  }
+
+  private succeed(key: string, e: Entry, cause: ReleaseCause, successor: Allocation | undefined): void {
+    if (successor && successor.node !== e.tentative!.node) this.misplaced++;
+    this.dropTentative(key, e, cause);
   }
 
   private dropTentative(key: string, e: Entry, cause: ReleaseCause): void {

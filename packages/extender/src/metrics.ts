@@ -116,6 +116,15 @@ export class ExtenderMetrics {
       },
     });
     new Counter({
+      name: "nls_extender_reservations_misplaced_total",
+      help: "Tentative reservations whose successor (selected-node, allocation, PV) landed on another node.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(store.ledger.misplaced);
+      },
+    });
+    new Counter({
       name: "nls_extender_reservation_releases_total",
       help: "Tentative reservations released, by cause.",
       labelNames: ["cause"],

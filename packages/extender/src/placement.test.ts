@@ -314,7 +314,7 @@ test("assess: pods of one shape reuse the answer on an unchanged node, whatever 
   // Another strategy, or another shape, is assessed afresh against the same state.
   const spread = new Placer([lvm("ns/a-0", 60)], "spread").assess(state);
   t.not(spread, first);
-  t.not(spread.score, first.score);
+  t.not(spread.preference, first.preference);
   const bigger = new Placer([lvm("ns/a-0", 61)], "spread").assess(state);
   t.not(bigger, spread);
   t.is(state.memo, bigger);

@@ -2,7 +2,7 @@ import { formatBytesHuman as human } from "@nls/api";
 import type { Allocation, NodeUsage } from "./ledger.js";
 import type { NodeView, UnitKind } from "./node-view.js";
 import type { VolumeRequest } from "./request.js";
-import { score, type Strategy } from "./scoring.js";
+import { preference, type Strategy } from "./scoring.js";
 
 /**
  * A node's free space as the placer reads it: bins are its selected VGs (free bytes) then its selected
@@ -23,11 +23,12 @@ export interface NodeState {
   memo?: Assessment;
 }
 
-/** Whether a pod's volumes fit on a node, its score there, or why not: what filter and prioritize need. */
+/** Whether a pod's volumes fit on a node, how much the strategy likes it there, or why not. */
 export interface Assessment {
   shape: string;
   fits: boolean;
-  score: number;
+  /** `preference()` of the node with the pod placed (0 when it does not fit). */
+  preference: number;
   reason: string;
 }
 
@@ -127,7 +128,7 @@ export class Placer {
   readonly shape: string;
 
   /**
-   * `place` + score or reason, memoised on the state. Nodes where the pod holds its own tentative
+   * `place` + preference or reason, memoised on the state. Nodes where the pod holds its own tentative
    * reservation are never memoised: the credit makes the answer particular to this pod.
    */
   assess(state: NodeState): Assessment {
@@ -140,10 +141,10 @@ export class Placer {
       out = {
         shape: this.shape,
         fits: true,
-        score: score(this.strategy, this.usedAfter, this.capacityAfter),
+        preference: preference(this.strategy, this.usedAfter, this.capacityAfter),
         reason: "",
       };
-    } else out = { shape: this.shape, fits: false, score: 0, reason: this.explain() };
+    } else out = { shape: this.shape, fits: false, preference: 0, reason: this.explain() };
     if (!credited) state.memo = out;
     return out;
   }

@@ -15,9 +15,9 @@ function scheduleOn(s: ClusterStore, node: string, name: string, claims: string[
   const p = pod("ns", name, claims);
   const st = podStorage(p, s);
   const out = filterNodes(st, [node], s, "binpack", now);
-  if (!out.onlyPlacement) throw new Error(`${name} did not fit: ${JSON.stringify(out.unresolvable)}`);
-  holdReservations(s.ledger, p, st, out.onlyPlacement, 60_000, now);
-  return out.onlyPlacement;
+  if (!out.choice) throw new Error(`${name} did not fit: ${JSON.stringify(out.unresolvable)}`);
+  holdReservations(s.ledger, p, st, out.choice.placements, 60_000, now);
+  return out.choice.placements;
 }
 
 test("the selected-node annotation replaces the reservation on the same VG, counted once", (t) => {

@@ -279,7 +279,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     if (claim) {
       this.pvByClaim.set(claim, { pv: name, uid: pv.spec?.claimRef?.uid });
       // The PV now holds the space: the PVC's own commitments (reservation, selection) end here.
-      if (this.boundPv(claim) === name) this.ledger.clear(claim, "pv");
+      if (this.boundPv(claim) === name) this.ledger.clear(claim, "pv", alloc);
     }
     if (oldClaim && oldClaim !== claim) this.refreshClaim(oldClaim);
     this.repackTouched();
