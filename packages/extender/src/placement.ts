@@ -103,6 +103,8 @@ export class Placer {
   readonly hasMountPoints: boolean;
   /** The largest volume that may go into any VG (requests are sorted largest first). */
   private readonly largestLoose: number;
+  /** VG names some request asks for by name: such a VG is not interchangeable with another. */
+  private readonly namedVgs: ReadonlySet<string>;
 
   constructor(
     readonly requests: readonly VolumeRequest[],
@@ -117,6 +119,7 @@ export class Placer {
     this.hasDevices = requests.some((r) => r.kind === "device");
     this.hasMountPoints = requests.some((r) => r.kind === "mountpoint");
     this.largestLoose = requests.find((r) => r.kind === "lvm" && r.vgName === undefined)?.bytes ?? 0;
+    this.namedVgs = new Set(requests.flatMap((r) => (r.kind === "lvm" && r.vgName !== undefined ? [r.vgName] : [])));
     this.budget = requests.length <= EXACT_LIMIT ? EXACT_BUDGET : HEURISTIC_BUDGET;
     // Everything the outcome on a given state depends on, but the claim names (reasons never name them).
     this.shape = `${strategy}|${requests
@@ -357,12 +360,15 @@ export class Placer {
     const base = depth * this.nBins;
     const n = this.candidates(r, base);
     let lastFree = Number.NaN;
+    const vgs = this.view!.vgs;
     for (let k = 0; k < n; k++) {
       const bin = this.order[base + k]!;
       const f = this.free[bin]!;
-      // Two VGs with equal free bytes lead to the same subtree: try one.
-      if (bin < this.nVg && f === lastFree) continue;
-      lastFree = f;
+      // Two VGs with equal free bytes lead to the same subtree — unless a request names one of them:
+      // try one of each such pair.
+      const interchangeable = bin < this.nVg && !this.namedVgs.has(vgs[bin]!.name);
+      if (interchangeable && f === lastFree) continue;
+      if (interchangeable) lastFree = f;
       this.assign[depth] = bin;
       if (bin < this.nVg) {
         this.free[bin] = f - r.bytes;
