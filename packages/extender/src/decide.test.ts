@@ -135,8 +135,10 @@ test("--placement=decide: only the chosen node passes; the others that fit name 
   t.deepEqual(out.passing, ["n1"]);
   t.deepEqual(out.unresolvable, {
     n2: "nls holds this pod's volumes on node n1 (--placement=decide)",
-    n3: "vg pool-0: need 30Gi, free 0 of 100Gi; vg pool-1: need 30Gi, free 0 of 50Gi",
+    n3: "insufficient local storage (LVM)",
   });
+  t.is(out.details.n2, "nls holds this pod's volumes on node n1 (--placement=decide)");
+  t.is(out.details.n3, "vg pool-0: need 30Gi, free 0 of 100Gi; vg pool-1: need 30Gi, free 0 of 50Gi");
   t.is(out.failures.capacity, 1, "the node that could take the pod is not counted as failed");
 });
 

@@ -197,6 +197,7 @@ export function keepChoiceOnly(out: FilterOutcome): void {
   for (const other of out.passing) {
     if (other === node) continue;
     out.unresolvable[other] = reason;
+    out.details[other] = reason;
   }
   out.passing = [node];
   out.passingPreferences = [];
