@@ -368,3 +368,30 @@ test("defect 4: a node's loose claims are packed again when its VGs change", (t)
   t.deepEqual(overcommitted(s, "n1"), []);
   t.not(s.ledger.effective("ns/a")!.allocation.vg, s.ledger.effective("ns/b")!.allocation.vg);
 });
+
+test("defect 6: a bound claim's expansion is counted from its request until the PV's capacity catches up", (t) => {
+  const s = clusterWith(["n1"], now);
+  const claim = { namespace: "ns", name: "a" };
+  const bound = (size: string, resourceVersion: string) => {
+    const c = pvc("ns", "a", { className: "lvm", size, selectedNode: "n1", volumeName: "pv-a" });
+    c.metadata!.resourceVersion = resourceVersion;
+    return c;
+  };
+  s.applyPv(pv("pv-a", { node: "n1", size: "30Gi", vgName: "pool-0", claim }));
+  s.applyPvc(bound("30Gi", "10"));
+  t.is(used(s, "n1", "pool-0"), 30 * Gi);
+  // The user asks for 50Gi: external-resizer has not grown the LV (nor the PV) yet.
+  s.applyPvc(bound("50Gi", "11"));
+  t.is(used(s, "n1", "pool-0"), 50 * Gi, "the growth is promised to no one else");
+  s.applyPvc(bound("30Gi", "10"));
+  t.is(used(s, "n1", "pool-0"), 50 * Gi, "an older PVC event does not take it back");
+  // The resize succeeded: the PV says 50Gi, counted once.
+  s.applyPv(pv("pv-a", { node: "n1", size: "50Gi", vgName: "pool-0", claim }));
+  t.is(used(s, "n1", "pool-0"), 50 * Gi);
+  // A PV seen before its claim, and a PV whose claim is another PVC of the same name, count their capacity.
+  const s2 = clusterWith(["n1"], now);
+  s2.applyPv(pv("pv-b", { node: "n1", size: "20Gi", vgName: "pool-0", claim: { ...claim, uid: "old" } }));
+  s2.applyPvc(bound("40Gi", "3"));
+  t.is(s2.ledger.snapshot().claims["pv:pv-b"]?.bytes, 20 * Gi, "not the other PVC's request");
+  t.is(s2.ledger.effective("ns/a")?.kind, "selected", "the new PVC of that name waits for its own volume");
+});

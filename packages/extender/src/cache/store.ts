@@ -275,9 +275,9 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     const alloc = pvAllocation(pv);
     const claim = alloc ? this.claimOf(pv) : undefined;
     if (oldClaim && oldClaim !== claim && this.pvByClaim.get(oldClaim)?.pv === name) this.pvByClaim.delete(oldClaim);
-    this.ledger.set(pvKey(name), "pv", alloc);
+    if (claim) this.pvByClaim.set(claim, { pv: name, uid: pv.spec?.claimRef?.uid });
+    this.ledger.set(pvKey(name), "pv", alloc && this.withExpansion(name, alloc, claim));
     if (claim) {
-      this.pvByClaim.set(claim, { pv: name, uid: pv.spec?.claimRef?.uid });
       // The PV now holds the space: the PVC's own commitments (reservation, selection) end here.
       if (this.boundPv(claim) === name) this.ledger.clear(claim, "pv", alloc);
     }
@@ -348,11 +348,31 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     for (const [key, pvc] of this.pvcs) if (pvc.spec?.storageClassName === className) this.refreshClaim(key);
   }
 
+  /**
+   * A PV's commitment with its claim's expansion: a bound PVC whose request grew past the PV's capacity
+   * (an expansion under way, or one that failed) will hold, or already holds, the larger size in its VG.
+   * The PV's capacity is raised only once the resize succeeded; until then the growth is counted from
+   * the request, so no other volume is promised those bytes. Device and MountPoint volumes take their
+   * unit whole and do not grow.
+   */
+  private withExpansion(pvName: string, alloc: Allocation, claim: string | undefined): Allocation {
+    if (!claim || alloc.device || alloc.mountPoint || this.boundPv(claim) !== pvName) return alloc;
+    const pvc = this.pvcs.get(claim);
+    const requested = pvc ? pvcSize(pvc) : undefined;
+    return requested?.ok && requested.bytes > alloc.bytes ? { ...alloc, bytes: requested.bytes } : alloc;
+  }
+
   /** Recomputes the durable sources of one PVC from its current object. */
   private refreshClaim(key: string): void {
     const pvc = this.pvcs.get(key);
     const cls = pvc?.spec?.storageClassName ? this.localClass(pvc.spec.storageClassName) : undefined;
-    const bound = this.boundPv(key) !== undefined;
+    const boundTo = this.boundPv(key);
+    const bound = boundTo !== undefined;
+    if (bound) {
+      // The claim's request may have grown (an expansion): its PV's commitment follows it.
+      const alloc = pvAllocation(this.pvs.get(boundTo)!);
+      if (alloc) this.ledger.set(pvKey(boundTo), "pv", this.withExpansion(boundTo, alloc, key));
+    }
     if (!pvc || !cls || bound) {
       if (this.ledger.effective(key)) this.ledger.clear(key, bound ? "pv" : "pvc-deleted");
       return;
