@@ -4,7 +4,7 @@ import type { Allocation, Holder, NodeUsage } from "./ledger.js";
 import type { NodeView } from "./node-view.js";
 import { nodeState, Placer } from "./placement.js";
 import type { Strategy } from "./scoring.js";
-import { isLocalPv, pvNode, type VolumeRequest } from "./request.js";
+import { isLocalPv, lvmBytes, pvNode, type VolumeRequest } from "./request.js";
 
 /**
  * What API objects commit, and the allocation decision of the reserve route. Pure: objects and
@@ -41,7 +41,7 @@ export function pvAllocation(pv: V1PersistentVolume): Allocation | undefined {
   volumeType ??= attrs.volumeType;
   if (volumeType === "Device" && device) return { node, device, bytes: size.bytes };
   if (volumeType === "MountPoint" && attrs.MountPoint) return { node, mountPoint: attrs.MountPoint, bytes: size.bytes };
-  return { node, vg, bytes: size.bytes };
+  return { node, vg, bytes: lvmBytes(size.bytes) };
 }
 
 /**
@@ -88,7 +88,7 @@ export function parseAllocationRecord(raw: string | undefined): Allocation | und
     return { node: r.node, mountPoint: r.mountPoint, bytes: r.bytes };
   }
   if (r.volumeType === "LVM" && typeof r.vgName === "string" && r.vgName) {
-    return { node: r.node, vg: r.vgName, bytes: r.bytes };
+    return { node: r.node, vg: r.vgName, bytes: lvmBytes(r.bytes) };
   }
   return undefined;
 }

@@ -190,3 +190,17 @@ test("a 500Gi generic ephemeral volume fails a 100Gi node; a claim not cached ye
   t.is(big.unresolvable.n1, "insufficient local storage (LVM)");
   t.is(big.details.n1, "vg pool-0: need 500Gi, free 100Gi of 100Gi; vg pool-1: need 500Gi, free 50Gi of 50Gi");
 });
+
+test("volumes that fit byte by byte but not in whole extents are refused, as lvcreate would", (t) => {
+  const extent = 4 * 2 ** 20;
+  const s = clusterWith([], now);
+  s.applyNls(nls("n1", { vgs: [{ name: "pool-0", allocatable: 75 * extent }] }));
+  s.applyLease(lease("n1", new Date(now)));
+  // 37.25 extents each: two fit in 74.5 extents of bytes, but LVM gives each 38 extents.
+  const size = String(37.25 * extent);
+  s.applyPv(pv("pv-1", { node: "n1", size, vgName: "pool-0" }));
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size }));
+  const out = filterNodes(podStorage(pod("ns", "p", ["a"]), s), ["n1"], s, "binpack", now);
+  t.deepEqual(out.passing, []);
+  t.is(out.details.n1, "vg pool-0: need 152Mi, free 148Mi of 300Mi");
+});

@@ -19,6 +19,7 @@ import { repackLoose, type LooseClaim } from "../repack.js";
 import {
   claimKey,
   localClassOf,
+  lvmBytes,
   pvcSize,
   volumeRequest,
   type LocalClass,
@@ -359,7 +360,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     if (!claim || alloc.device || alloc.mountPoint || this.boundPv(claim) !== pvName) return alloc;
     const pvc = this.pvcs.get(claim);
     const requested = pvc ? pvcSize(pvc) : undefined;
-    return requested?.ok && requested.bytes > alloc.bytes ? { ...alloc, bytes: requested.bytes } : alloc;
+    const grown = requested?.ok ? lvmBytes(requested.bytes) : 0;
+    return grown > alloc.bytes ? { ...alloc, bytes: grown } : alloc;
   }
 
   /** Recomputes the durable sources of one PVC from its current object. */
@@ -417,16 +419,16 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     if (!size.ok) return undefined;
     const request = volumeRequest(cls, key, size.bytes);
     if ("invalid" in request) return undefined;
-    if (request.kind === "lvm" && request.vgName) return { node, vg: request.vgName, bytes: size.bytes };
+    if (request.kind === "lvm" && request.vgName) return { node, vg: request.vgName, bytes: request.bytes };
     const current = this.ledger.source(key, "selected") ?? this.ledger.tentativeOf(key);
     if (
       current &&
       current.node === node &&
-      current.bytes === size.bytes &&
+      current.bytes === request.bytes &&
       (current.vg || current.device || current.mountPoint)
     ) {
       const { vg, device, mountPoint } = current;
-      return { node, vg, device, mountPoint, bytes: size.bytes, loose: true };
+      return { node, vg, device, mountPoint, bytes: request.bytes, loose: true };
     }
     const view = this.node(node);
     const chosen = view
@@ -434,7 +436,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
       : undefined;
     // Without an NLS, or where it does not fit, the bytes still count on the node (the re-pack or the
     // NLS arriving places them), so an overcommit shows in the ledger instead of vanishing.
-    return chosen?.ok ? { ...chosen.allocation, loose: true } : { node, bytes: size.bytes, loose: true };
+    return chosen?.ok ? { ...chosen.allocation, loose: true } : { node, bytes: request.bytes, loose: true };
   }
 
   /** What a loose claim asks for, from its PVC's class. */
