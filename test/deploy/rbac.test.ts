@@ -41,7 +41,6 @@ test("the extender only lists and watches, and patches PVCs", async (t) => {
   t.deepEqual(grants(find(await kustomize(), "ClusterRole", "nls-extender")), {
     "csi.aliyun.com/nodelocalstorages": ["list", "watch"],
     "core/persistentvolumes": ["list", "watch"],
-    "core/pods": ["list", "watch"],
     "core/persistentvolumeclaims": ["list", "patch", "watch"],
     "storage.k8s.io/storageclasses": ["list", "watch"],
   });

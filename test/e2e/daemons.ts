@@ -42,7 +42,10 @@ export interface ExtenderProcess extends DaemonProcess {
   port: number;
 }
 
-/** The built nls-extender on `port`, as the kube-system/nls-extender ServiceAccount; resolves once ready. */
+/**
+ * The built nls-extender on `port`, as the kube-system/nls-extender ServiceAccount, with extra `args`;
+ * resolves once ready.
+ */
 export async function startExtender(
   cluster: Cluster,
   port: number,

@@ -66,14 +66,18 @@ export interface AgentLease {
   renewedSecondsAgo?: number;
 }
 
-/** A Ready node with its NodeLocalStorage and the agent's Lease (fresh, in kube-system, unless `lease` says otherwise). */
+/**
+ * A Ready node (with extra `labels`) with its NodeLocalStorage and the agent's Lease (fresh, in
+ * kube-system, unless `lease` says otherwise).
+ */
 export async function addStorageNode(
   cluster: Cluster,
   name: string,
   storage: NodeStorage,
   lease: AgentLease = {},
+  labels: Record<string, string> = {},
 ): Promise<void> {
-  await addReadyNode(cluster, name);
+  await addReadyNode(cluster, name, labels);
   const apply = (obj: object) => cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
   await apply({
     apiVersion: "csi.aliyun.com/v1alpha1",

@@ -23,8 +23,8 @@
  *     `csi.storage.k8s.io/` ones) + the PVC/PV names + `vgName` | `Device` | `MountPoint` + the
  *     selected node.
  *
- * Not reproduced: the gRPC call to the node's plugin that creates the LV (there is no node here), and
- * snapshots. The decision logic is pure (the exported functions); `OpenLocalCsiStandIn` is the loop
+ * Not reproduced: the node's plugin that creates the LV (there is no node here; a test may stand one in
+ * with `DriverOptions.createOnNode`), and snapshots. The decision logic is pure (the exported functions); `OpenLocalCsiStandIn` is the loop
  * that applies it to the API server as the two containers would.
  */
 import { isIP } from "node:net";
@@ -120,6 +120,11 @@ export interface DriverOptions {
   frameworkSchedulerNames?: readonly string[];
   /** client.DoRequest: the call to the extender (`doRequest` below, or a fake in unit tests). */
   post(url: string): Promise<{ status: number; body: string }>;
+  /**
+   * The node plugin creating the volume once CreateVolume has its answer (e.g. `lvcreate` in the VG);
+   * throws a GrpcError when the node refuses. Without it, every volume is created.
+   */
+  createOnNode?(result: CreateVolumeResult): Promise<void> | void;
 }
 
 /**
@@ -437,6 +442,7 @@ export class OpenLocalCsiStandIn {
         },
         this.options,
       );
+      await this.options.createOnNode?.(result);
       await this.api.post("/api/v1/persistentvolumes", provisionedPv(pvc, sc, result, this.identity));
       this.nextTry.delete(pvc.metadata.uid);
       this.attempts.push({ pvc: key, outcome: "created", message: volumeId });

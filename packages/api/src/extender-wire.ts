@@ -19,6 +19,8 @@ export interface WireObjectMeta {
 export interface WireVolume {
   name?: string;
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  /** A generic ephemeral volume: its PVC is `<pod name>-<volume name>`, created from the template. */
+  ephemeral?: { volumeClaimTemplate?: { spec?: { storageClassName?: string | null; [key: string]: unknown } } };
   [key: string]: unknown;
 }
 

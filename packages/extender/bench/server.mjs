@@ -41,6 +41,7 @@ const app = createApp({
   metrics: new ExtenderMetrics(store),
   log: createLogger("nls-extender", "warn"),
   reservationTtlMs: 60_000,
+  placement: process.env.BENCH_PLACEMENT ?? "decide",
   maxBodyBytes: 10 * 1024 * 1024,
   writer: { annotate: async () => {} },
   now: Date.now,

@@ -52,3 +52,11 @@ test("allocation records round-trip and bad ones are ignored", (t) => {
     t.is(parseAllocationRecord(raw), undefined, String(raw));
   }
 });
+
+test("an LVM volume counts whole extents, as lvcreate allocates them; Device and MountPoint units do not", (t) => {
+  const extent = 4 * 2 ** 20;
+  t.is(pvAllocation(pv("a", { node: "n1", size: "1000M", vgName: "pool-0" }))!.bytes, 239 * extent);
+  t.is(pvAllocation(pv("b", { node: "n1", size: "8Mi", vgName: "pool-0" }))!.bytes, 2 * extent);
+  t.is(pvAllocation(pv("c", { node: "n1", size: "1000M", device: "/dev/vdb" }))!.bytes, 1000 * 1000 * 1000);
+  t.is(parseAllocationRecord('{"node":"n1","volumeType":"LVM","vgName":"pool-0","bytes":1}')!.bytes, extent);
+});

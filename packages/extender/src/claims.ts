@@ -1,10 +1,10 @@
 import type { V1PersistentVolume } from "@kubernetes/client-node";
 import { ANNOTATION_PV_ALLOCATED, formatBytesHuman as human, tryParseBytes } from "@nls/api";
-import type { Allocation, NodeUsage } from "./ledger.js";
+import type { Allocation, Holder, NodeUsage } from "./ledger.js";
 import type { NodeView } from "./node-view.js";
 import { nodeState, Placer } from "./placement.js";
 import type { Strategy } from "./scoring.js";
-import { isLocalPv, pvNode, type VolumeRequest } from "./request.js";
+import { isLocalPv, lvmBytes, pvNode, type VolumeRequest } from "./request.js";
 
 /**
  * What API objects commit, and the allocation decision of the reserve route. Pure: objects and
@@ -41,7 +41,7 @@ export function pvAllocation(pv: V1PersistentVolume): Allocation | undefined {
   volumeType ??= attrs.volumeType;
   if (volumeType === "Device" && device) return { node, device, bytes: size.bytes };
   if (volumeType === "MountPoint" && attrs.MountPoint) return { node, mountPoint: attrs.MountPoint, bytes: size.bytes };
-  return { node, vg, bytes: size.bytes };
+  return { node, vg, bytes: lvmBytes(size.bytes) };
 }
 
 /**
@@ -88,41 +88,69 @@ export function parseAllocationRecord(raw: string | undefined): Allocation | und
     return { node: r.node, mountPoint: r.mountPoint, bytes: r.bytes };
   }
   if (r.volumeType === "LVM" && typeof r.vgName === "string" && r.vgName) {
-    return { node: r.node, vg: r.vgName, bytes: r.bytes };
+    return { node: r.node, vg: r.vgName, bytes: lvmBytes(r.bytes) };
   }
   return undefined;
 }
 
 /**
- * Where a volume goes on a given node: the `preferred` spot (the tentative reservation or earlier
- * decision on this node) when it still fits, else the strategy's choice. `credit` is the claim's own
- * current allocation on this node, which must not count against itself.
+ * Where a volume goes on a given node: the `preferred` spot (where the claim was held or decided
+ * before on this node) when it still fits, else the strategy's choice. `usage` must not contain the
+ * claim itself.
  */
 export function chooseOnNode(
   request: VolumeRequest,
   view: NodeView,
   usage: NodeUsage | undefined,
   strategy: Strategy,
-  own: Allocation | undefined,
+  preferred?: Allocation,
 ): { ok: true; allocation: Allocation } | { ok: false; reason: string } {
-  const credit = own && own.node === view.name ? new Map([[view.name, [own]]]) : undefined;
-  if (own && own.node === view.name) {
-    const ownUnit = own.device ?? own.mountPoint;
+  const state = nodeState(view, usage);
+  if (preferred && preferred.node === view.name) {
+    const preferredUnit = preferred.device ?? preferred.mountPoint;
     const pinned: VolumeRequest =
-      ownUnit && request.kind !== "lvm"
+      preferredUnit && request.kind !== "lvm"
         ? request
-        : request.kind === "lvm" && own.vg && (request.vgName === undefined || request.vgName === own.vg)
-          ? { ...request, vgName: own.vg }
+        : request.kind === "lvm" && preferred.vg && (request.vgName === undefined || request.vgName === preferred.vg)
+          ? { ...request, vgName: preferred.vg }
           : request;
-    const p = new Placer([pinned], strategy, credit);
-    if (p.place(nodeState(view, usage))) {
+    const p = new Placer([pinned], strategy);
+    if (p.place(state)) {
       const [a] = p.placements();
-      if (!ownUnit || (a!.device ?? a!.mountPoint) === ownUnit) return { ok: true, allocation: a! };
+      if (!preferredUnit || (a!.device ?? a!.mountPoint) === preferredUnit) return { ok: true, allocation: a! };
     }
   }
-  const p = new Placer([request], strategy, credit);
-  if (p.place(nodeState(view, usage))) return { ok: true, allocation: p.placements()[0]! };
+  const p = new Placer([request], strategy);
+  if (p.place(state)) return { ok: true, allocation: p.placements()[0]! };
   return { ok: false, reason: p.explain() };
+}
+
+const HOLDERS_LISTED = 6;
+
+/**
+ * Who holds the space a refused request needed, for the reserve route's refusal: the holders of the
+ * VG the request named (all VGs when it named none), or of the node's devices or mount points, largest
+ * first.
+ *   held by pv local-1 40Gi (pool-0), allocated default/data-2 30Gi (pool-0), and 3 more (25Gi)
+ */
+export function describeHolders(holders: readonly Holder[], request: VolumeRequest): string {
+  const relevant = holders.filter((h) => {
+    const a = h.allocation;
+    if (request.kind !== "lvm") return (request.kind === "device" ? a.device : a.mountPoint) !== undefined;
+    return a.device === undefined && a.mountPoint === undefined && (!request.vgName || a.vg === request.vgName);
+  });
+  if (relevant.length === 0) return "nothing holds it (the VG is smaller than the request)";
+  const name = (h: Holder) =>
+    h.key.startsWith("pv:") ? `pv ${h.key.slice(3)}` : `${h.kind === "allocation" ? "allocated" : "selected"} ${h.key}`;
+  const where = (a: Allocation) => a.device ?? a.mountPoint ?? a.vg ?? "no VG yet";
+  const listed = relevant
+    .slice(0, HOLDERS_LISTED)
+    .map((h) => `${name(h)} ${human(h.allocation.bytes)} (${where(h.allocation)})`);
+  const rest = relevant.slice(HOLDERS_LISTED);
+  if (rest.length > 0) {
+    listed.push(`and ${rest.length} more (${human(rest.reduce((s, h) => s + h.allocation.bytes, 0))})`);
+  }
+  return `held by ${listed.join(", ")}`;
 }
 
 export const describeAllocation = (a: Allocation): string =>

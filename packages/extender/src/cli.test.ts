@@ -36,6 +36,7 @@ test("--help documents every flag with its default and env variable", (t) => {
   const expected: Array<[string, string | undefined, string]> = [
     ["--port", "23000", "NLS_PORT"],
     ["--strategy", "binpack", "NLS_STRATEGY"],
+    ["--placement", "decide", "NLS_PLACEMENT"],
     ["--reservation-ttl", "60s", "NLS_RESERVATION_TTL"],
     ["--max-body-bytes", "64Mi", "NLS_MAX_BODY_BYTES"],
     ["--tls-cert-file", undefined, "NLS_TLS_CERT_FILE"],

@@ -63,6 +63,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     metrics,
     log,
     reservationTtlMs: config.reservationTtlMs,
+    placement: config.placement,
     maxBodyBytes: config.maxBodyBytes,
     writer: kubeWriter(kc),
     now: Date.now,
@@ -83,7 +84,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   elector?.start();
   // Reservations also expire when no request comes to expire them.
   const expiry = setInterval(() => {
-    const n = store.ledger.expire(Date.now());
+    const n = store.expire(Date.now());
     if (n > 0) log.debug({ released: n }, "reservations expired");
   }, EXPIRY_INTERVAL_MS);
   expiry.unref();
@@ -120,7 +121,7 @@ function kubeWriter(kc: KubeConfig): ClaimWriter {
   const core = kc.makeApiClient(CoreV1Api);
   return {
     async annotate(namespace, name, key, value) {
-      await core.patchNamespacedPersistentVolumeClaim(
+      return core.patchNamespacedPersistentVolumeClaim(
         { namespace, name, body: { metadata: { annotations: { [key]: value } } } },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       );

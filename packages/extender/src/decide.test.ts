@@ -1,5 +1,5 @@
 import test from "ava";
-import { filterNodes, holdReservations, hostPriorities, scoreNodes } from "./decide.js";
+import { filterNodes, holdReservations, hostPriorities, keepChoiceOnly, scoreNodes } from "./decide.js";
 import { Gi, lease, nls, pod, pv, pvc } from "@nls/testkit";
 import { clusterWith } from "../testing/cluster.js";
 import { podStorage } from "./request.js";
@@ -24,7 +24,7 @@ test("nodes without NLS, with an expired or missing lease fail with that reason"
     nolease: "local storage agent not reporting",
     ghost: "no local storage reported (no NodeLocalStorage)",
   });
-  t.deepEqual(out.failures, { "no-nls": 1, agent: 2, pinned: 0, invalid: 0, capacity: 0 });
+  t.deepEqual(out.failures, { "no-nls": 1, agent: 2, pinned: 0, invalid: 0, unseen: 0, capacity: 0 });
 });
 
 test("--agent-lease=optional trusts a node without a lease but not an expired one", (t) => {
@@ -74,7 +74,7 @@ test("a tentative reservation keeps a second pod off the same space until its TT
   const first = podStorage(pod("ns", "p1", ["a"]), s);
   const out1 = filterNodes(first, ["n1"], s, "binpack", now);
   t.deepEqual(out1.passing, ["n1"]);
-  t.is(holdReservations(s.ledger, pod("ns", "p1", ["a"]), first, out1.onlyPlacement!, TTL, now), 1);
+  t.is(holdReservations(s.ledger, pod("ns", "p1", ["a"]), first, out1.choice!.placements, TTL, now), 1);
 
   const second = podStorage(pod("ns", "p2", ["b"]), s);
   const out2 = filterNodes(second, ["n1"], s, "binpack", now + 1);
@@ -90,22 +90,56 @@ test("a tentative reservation keeps a second pod off the same space until its TT
   t.is(s.ledger.released.ttl, 1);
 });
 
-test("prioritize scores by strategy, reserves on the top node, and never fails unknown nodes", (t) => {
+test("prioritize scores the node the strategy chooses 10 and every other 0; never fails unknown nodes", (t) => {
   const s = clusterWith(["empty", "half"], now);
   s.applyPv(pv("pv-x", { node: "half", size: "60Gi", vgName: "pool-0" }));
   s.applyPvc(pvc("ns", "a", { className: "lvm", size: "15Gi" }));
   const st = podStorage(pod("ns", "p", ["a"]), s);
   const binpack = scoreNodes(st, ["empty", "half", "ghost"], s, "binpack", now);
-  // empty: 15/150 → 1; half: 75/150 → 5
+  // empty: 15/150 used after; half: 75/150
   t.deepEqual(hostPriorities(["empty", "half", "ghost"], binpack.scores), [
-    { Host: "empty", Score: 1 },
-    { Host: "half", Score: 5 },
+    { Host: "empty", Score: 0 },
+    { Host: "half", Score: 10 },
     { Host: "ghost", Score: 0 },
   ]);
-  t.is(binpack.best![0]!.node, "half");
+  t.deepEqual(binpack.choice, { node: "half", placements: [{ node: "half", vg: "pool-0", bytes: 15 * Gi }] });
   const spread = scoreNodes(st, ["empty", "half"], s, "spread", now);
-  t.deepEqual([...spread.scores], [9, 5]);
-  t.is(spread.best![0]!.node, "empty");
+  t.deepEqual([...spread.scores], [10, 0]);
+  t.is(spread.choice!.node, "empty");
+});
+
+test("ties (what a rounded score makes common) go to the same node in filter and prioritize: the smallest name", (t) => {
+  const names = ["n3", "n1", "n2"];
+  const s = clusterWith(names, now);
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "30Gi" }));
+  const st = podStorage(pod("ns", "p", ["a"]), s);
+  for (const strategy of ["binpack", "spread"] as const) {
+    t.is(filterNodes(st, names, s, strategy, now).choice!.node, "n1", strategy);
+    t.deepEqual([...scoreNodes(st, names, s, strategy, now).scores], [0, 10, 0], strategy);
+  }
+  // 31Gi and 34Gi used of 150Gi would both score 2 rounded; binpack takes the fuller one.
+  s.applyPv(pv("pv-1", { node: "n1", size: "1Gi", vgName: "pool-0" }));
+  s.applyPv(pv("pv-2", { node: "n2", size: "4Gi", vgName: "pool-0" }));
+  t.is(filterNodes(st, names, s, "binpack", now).choice!.node, "n2");
+  t.is(filterNodes(st, names, s, "spread", now).choice!.node, "n3");
+});
+
+test("--placement=decide: only the chosen node passes; the others that fit name it", (t) => {
+  const s = clusterWith(["n1", "n2", "n3"], now);
+  s.applyPv(pv("pv-3", { node: "n3", size: "100Gi", vgName: "pool-0" }));
+  s.applyPv(pv("pv-3b", { node: "n3", size: "50Gi", vgName: "pool-1" }));
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size: "30Gi" }));
+  const out = filterNodes(podStorage(pod("ns", "p", ["a"]), s), ["n1", "n2", "n3"], s, "binpack", now);
+  t.deepEqual(out.passing, ["n1", "n2"]);
+  keepChoiceOnly(out);
+  t.deepEqual(out.passing, ["n1"]);
+  t.deepEqual(out.unresolvable, {
+    n2: "nls holds this pod's volumes on node n1 (--placement=decide)",
+    n3: "insufficient local storage (LVM)",
+  });
+  t.is(out.details.n2, "nls holds this pod's volumes on node n1 (--placement=decide)");
+  t.is(out.details.n3, "vg pool-0: need 30Gi, free 0 of 100Gi; vg pool-1: need 30Gi, free 0 of 50Gi");
+  t.is(out.failures.capacity, 1, "the node that could take the pod is not counted as failed");
 });
 
 test("prioritize gives equal scores to pods without local volumes", (t) => {
@@ -115,10 +149,10 @@ test("prioritize gives equal scores to pods without local volumes", (t) => {
     { Host: "n1", Score: 0 },
     { Host: "n2", Score: 0 },
   ]);
-  t.is(out.best, undefined);
+  t.is(out.choice, undefined);
 });
 
-test("filter's scores for the passing nodes are what prioritize computes, and reusing them picks the same best node", (t) => {
+test("filter's preferences for the passing nodes, reused by prioritize, pick the node a fresh prioritize picks", (t) => {
   const s = clusterWith(["a", "b", "c", "d"], now);
   s.applyPv(pv("pv-b", { node: "b", size: "60Gi", vgName: "pool-0" }));
   s.applyPv(pv("pv-c", { node: "c", size: "95Gi", vgName: "pool-0" }));
@@ -130,9 +164,43 @@ test("filter's scores for the passing nodes are what prioritize computes, and re
     const f = filterNodes(st, ["a", "b", "c", "d"], s, strategy, now);
     t.deepEqual(f.passing, ["a", "b", "d"]);
     const fresh = scoreNodes(st, f.passing, s, strategy, now);
-    t.deepEqual(f.passingScores, [...fresh.scores], strategy);
-    const reused = scoreNodes(st, f.passing, s, strategy, now, f.passingScores);
+    t.is(fresh.choice!.node, f.choice!.node, strategy);
+    const reused = scoreNodes(st, f.passing, s, strategy, now, f.passingPreferences);
     t.deepEqual([...reused.scores], [...fresh.scores]);
-    t.deepEqual(reused.best, fresh.best);
+    t.deepEqual(reused.choice, fresh.choice);
   }
+});
+
+test("a 500Gi generic ephemeral volume fails a 100Gi node; a claim not cached yet fails every node, retryably", (t) => {
+  const s = clusterWith(["n1", "n2"], now);
+  const p = pod("ns", "web-0", []);
+  p.spec!.volumes = [
+    {
+      name: "scratch",
+      ephemeral: { volumeClaimTemplate: { spec: { storageClassName: "lvm" } } },
+    },
+  ];
+  const unseen = filterNodes(podStorage(p, s), ["n1", "n2"], s, "binpack", now);
+  t.deepEqual(unseen.passing, []);
+  t.is(unseen.unresolvable.n1, "pvc ns/web-0-scratch is not in the extender's cache yet; retrying");
+  t.is(unseen.failures.unseen, 2);
+  s.applyPvc(pvc("ns", "web-0-scratch", { className: "lvm", size: "500Gi" }));
+  const big = filterNodes(podStorage(p, s), ["n1", "n2"], s, "binpack", now);
+  t.deepEqual(big.passing, []);
+  t.is(big.unresolvable.n1, "insufficient local storage (LVM)");
+  t.is(big.details.n1, "vg pool-0: need 500Gi, free 100Gi of 100Gi; vg pool-1: need 500Gi, free 50Gi of 50Gi");
+});
+
+test("volumes that fit byte by byte but not in whole extents are refused, as lvcreate would", (t) => {
+  const extent = 4 * 2 ** 20;
+  const s = clusterWith([], now);
+  s.applyNls(nls("n1", { vgs: [{ name: "pool-0", allocatable: 75 * extent }] }));
+  s.applyLease(lease("n1", new Date(now)));
+  // 37.25 extents each: two fit in 74.5 extents of bytes, but LVM gives each 38 extents.
+  const size = String(37.25 * extent);
+  s.applyPv(pv("pv-1", { node: "n1", size, vgName: "pool-0" }));
+  s.applyPvc(pvc("ns", "a", { className: "lvm", size }));
+  const out = filterNodes(podStorage(pod("ns", "p", ["a"]), s), ["n1"], s, "binpack", now);
+  t.deepEqual(out.passing, []);
+  t.is(out.details.n1, "vg pool-0: need 152Mi, free 148Mi of 300Mi");
 });

@@ -1,4 +1,4 @@
-import type { FailedNodesMap, HostPriority, WirePod } from "@nls/api";
+import { MAX_EXTENDER_SCORE, type FailedNodesMap, type HostPriority, type WirePod } from "@nls/api";
 import type { Allocation, Ledger, NodeUsage } from "./ledger.js";
 import { agentTrusted, type LeaseMode } from "./lease.js";
 import type { NodeView } from "./node-view.js";
@@ -29,8 +29,26 @@ export interface ClusterView {
   readonly ledger: Ledger;
 }
 
-export const FAILURE_KINDS = ["no-nls", "agent", "pinned", "invalid", "capacity"] as const;
+export const FAILURE_KINDS = ["no-nls", "agent", "pinned", "invalid", "unseen", "capacity"] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+/**
+ * How the extender makes its ledger agree with kube-scheduler's choice for a pod with new local volumes
+ * (`--placement`):
+ *   decide  filter answers with the single node it holds the volumes on; kube-scheduler has no other
+ *           choice (default: the ledger is right by construction; other plugins' scores do not count)
+ *   score   filter answers with every node that fits; prioritize holds the volumes on its choice and
+ *           scores it 10, every other node 0 (other plugins can still outvote it by more than
+ *           weight × 100 points, and then the hold is on the wrong node until selected-node shows)
+ */
+export const PLACEMENTS = ["decide", "score"] as const;
+export type Placement = (typeof PLACEMENTS)[number];
+
+/** Where a pod's new volumes would be held: the node the strategy likes best, and their spots there. */
+export interface Choice {
+  node: string;
+  placements: Allocation[];
+}
 
 export interface FilterOutcome {
   passing: string[];
@@ -41,13 +59,28 @@ export interface FilterOutcome {
   /** Why each failing node fails, with its numbers: for the log, `/cache` and `kubectl nls explain`. */
   details: FailedNodesMap;
   failures: Record<FailureKind, number>;
-  /** Where the pod's volumes go on the one node left, when exactly one passes (for a reservation). */
-  onlyPlacement?: Allocation[];
+  /** The passing node the strategy likes best and where the pod's new volumes go there. */
+  choice?: Choice;
   /**
-   * The prioritize score of each passing node (same order as `passing`), computed while its placement
-   * is at hand: kube-scheduler asks to prioritize exactly these nodes next, for the same pod.
+   * The preference of each passing node (same order as `passing`), computed while its placement is at
+   * hand: kube-scheduler asks to prioritize exactly these nodes next, for the same pod.
    */
-  passingScores: number[];
+  passingPreferences: number[];
+}
+
+/** Index of the best node: highest preference, then the smallest name (a deterministic tie-break). */
+function bestIndex(
+  names: readonly string[],
+  preferences: ArrayLike<number>,
+  eligible?: (i: number) => boolean,
+): number {
+  let best = -1;
+  for (let i = 0; i < names.length; i++) {
+    if (eligible && !eligible(i)) continue;
+    const p = preferences[i]!;
+    if (best < 0 || p > preferences[best]! || (p === preferences[best]! && names[i]! < names[best]!)) best = i;
+  }
+  return best;
 }
 
 /** The pod's own tentative reservations, by node: a retried pod must not be blocked by itself. */
@@ -68,6 +101,7 @@ const emptyFailures = (): Record<FailureKind, number> => ({
   agent: 0,
   pinned: 0,
   invalid: 0,
+  unseen: 0,
   capacity: 0,
 });
 
@@ -94,7 +128,7 @@ export function filterNodes(
     unresolvable: {},
     details: {},
     failures: emptyFailures(),
-    passingScores: [],
+    passingPreferences: [],
   };
   const fail = (node: string, kind: FailureKind, detail: string, reason = detail) => {
     out.unresolvable[node] = reason;
@@ -104,6 +138,13 @@ export function filterNodes(
   if (storage.invalid.length > 0) {
     const reason = storage.invalid.join("; ");
     for (const n of nodeNames) fail(n, "invalid", reason);
+    return out;
+  }
+  if (storage.unseen.length > 0) {
+    // Unresolvable, not merely failed: preemption must not evict pods because this cache is behind.
+    // kube-scheduler retries the pod when the PVC event (or any other) arrives.
+    const reason = storage.unseen.join("; ");
+    for (const n of nodeNames) fail(n, "unseen", reason);
     return out;
   }
   const pin = pinProblem(storage);
@@ -133,25 +174,49 @@ export function filterNodes(
     const a = placer.assess(state);
     if (a.fits) {
       out.passing.push(name);
-      out.passingScores.push(a.score);
+      out.passingPreferences.push(a.preference);
     } else fail(name, "capacity", a.reason, capacityReason(storage.requests, state.view));
   }
-  if (needsNode && out.passing.length === 1) {
-    const node = out.passing[0]!;
-    const rec = view.record(node)!;
-    if (placer.place(rec.state!)) out.onlyPlacement = placer.placements();
+  const best = needsNode ? bestIndex(out.passing, out.passingPreferences) : -1;
+  if (best >= 0) {
+    const node = out.passing[best]!;
+    if (placer.place(view.record(node)!.state!)) out.choice = { node, placements: placer.placements() };
   }
   return out;
+}
+
+/**
+ * `--placement=decide`: only the chosen node passes; the other nodes that fit fail as unresolvable
+ * (preemption cannot make them better than the choice) with a reason naming it. They are not counted
+ * as failures: they could take the pod.
+ */
+export function keepChoiceOnly(out: FilterOutcome): void {
+  if (!out.choice || out.passing.length <= 1) return;
+  const node = out.choice.node;
+  const reason = `nls holds this pod's volumes on node ${node} (--placement=decide)`;
+  for (const other of out.passing) {
+    if (other === node) continue;
+    out.unresolvable[other] = reason;
+    out.details[other] = reason;
+  }
+  out.passing = [node];
+  out.passingPreferences = [];
 }
 
 export interface ScoreOutcome {
   /** Score per node, in the order of the node list (a typed array: no object per node). */
   scores: Uint8Array;
-  /** The top-scored node's placement (first such node on ties), for a tentative reservation. */
-  best?: Allocation[];
+  /** The node the pod's volumes are held on and their spots there. */
+  choice?: Choice;
 }
 
-/** Scores every node 0..10; nodes that cannot take the pod (or are unknown) score 0, never an error. */
+/**
+ * Prioritize: the node the strategy likes best (as filter would choose it) scores 10, every other node
+ * 0, so kube-scheduler goes where the volumes are held unless other plugins outvote it by more than
+ * `weight × 100` points. Nodes that cannot take the pod, unknown nodes and pods without new local
+ * volumes score 0 everywhere; this never fails for a node. `known` are filter's preferences for exactly
+ * these nodes, against the same ledger.
+ */
 export function scoreNodes(
   storage: PodStorage,
   nodeNames: readonly string[],
@@ -161,40 +226,29 @@ export function scoreNodes(
   known?: readonly number[],
 ): ScoreOutcome {
   const scores = new Uint8Array(nodeNames.length);
-  if (storage.requests.length === 0 || storage.invalid.length > 0) return { scores };
+  if (storage.requests.length === 0 || storage.invalid.length > 0 || storage.unseen.length > 0) return { scores };
   const placer = new Placer(storage.requests, strategy, ownCredit(storage, view.ledger));
+  let best: number;
   if (known && known.length === nodeNames.length) {
-    // Filter scored these nodes a moment ago against the same ledger: only the best one is placed again.
-    let best = -1;
-    for (let i = 0; i < known.length; i++) {
-      scores[i] = known[i]!;
-      if (best < 0 || known[i]! > known[best]!) best = i;
-    }
-    const state = best >= 0 ? view.record(nodeNames[best]!)?.state : undefined;
-    return state && placer.place(state) ? { scores, best: placer.placements() } : { scores };
-  }
-  const pin = pinProblem(storage);
-  let bestIndex = -1;
-  let bestScore = -1;
-  const records = view.recordsFor(nodeNames);
-  for (let i = 0; i < nodeNames.length; i++) {
-    const name = nodeNames[i]!;
-    let s = 0;
-    const rec = pin && pin.node !== name ? undefined : records[i];
-    if (rec?.state && agentTrusted(rec.leaseExpiry, view.leaseMode, now)) {
+    best = bestIndex(nodeNames, known);
+  } else {
+    const pin = pinProblem(storage);
+    const preferences = new Float64Array(nodeNames.length);
+    const fits = new Uint8Array(nodeNames.length);
+    const records = view.recordsFor(nodeNames);
+    for (let i = 0; i < nodeNames.length; i++) {
+      const rec = pin && pin.node !== nodeNames[i] ? undefined : records[i];
+      if (!rec?.state || !agentTrusted(rec.leaseExpiry, view.leaseMode, now)) continue;
       const a = placer.assess(rec.state);
-      if (a.fits && a.score > bestScore) {
-        bestScore = a.score;
-        bestIndex = i;
-      }
-      s = a.score;
+      fits[i] = a.fits ? 1 : 0;
+      preferences[i] = a.preference;
     }
-    scores[i] = s;
+    best = bestIndex(nodeNames, preferences, (i) => fits[i] === 1);
   }
-  if (bestIndex < 0) return { scores };
-  const rec = view.record(nodeNames[bestIndex]!)!;
-  placer.place(rec.state!);
-  return { scores, best: placer.placements() };
+  const state = best >= 0 ? view.record(nodeNames[best]!)?.state : undefined;
+  if (!state || !placer.place(state)) return { scores };
+  scores[best] = MAX_EXTENDER_SCORE;
+  return { scores, choice: { node: nodeNames[best]!, placements: placer.placements() } };
 }
 
 /** The prioritize reply as objects (`[{Host, Score}]`). */
@@ -222,7 +276,9 @@ export function holdReservations(
   const name = podKey(pod);
   storage.requests.forEach((r, i) => {
     const a = placements[i];
-    if (a && ledger.reserve(r.claim, { ...a, podUid: uid, pod: name, expiresAt: now + ttlMs })) held++;
+    // Only a class that names its VG fixes the spot; otherwise the node's loose claims may be re-packed.
+    const loose = r.kind !== "lvm" || r.vgName === undefined;
+    if (a && ledger.reserve(r.claim, { ...a, loose, podUid: uid, pod: name, expiresAt: now + ttlMs })) held++;
   });
   return held;
 }

@@ -1,5 +1,5 @@
 import test from "ava";
-import { parseBodyLimit, parseDelay, parseLeaseMode, parsePort, parseStrategy } from "./flags.js";
+import { parseBodyLimit, parseDelay, parseLeaseMode, parsePlacement, parsePort, parseStrategy } from "./flags.js";
 
 const ok: Array<[string, (v: string) => unknown, string, unknown]> = [
   ["body limit", parseBodyLimit, "10Mi", 10 * 1024 * 1024],
@@ -9,6 +9,7 @@ const ok: Array<[string, (v: string) => unknown, string, unknown]> = [
   ["no delay", parseDelay, "0", 0],
   ["strategy", parseStrategy, "spread", "spread"],
   ["lease mode", parseLeaseMode, "optional", "optional"],
+  ["placement", parsePlacement, "score", "score"],
 ];
 for (const [title, parse, input, expected] of ok) {
   test(`flags: ${title} ${input}`, (t) => t.deepEqual(parse(input), expected));
@@ -23,6 +24,7 @@ const bad: Array<[string, (v: string) => unknown, string, RegExp]> = [
   ["port text", parsePort, "http", /invalid port/],
   ["strategy", parseStrategy, "random", /expected one of binpack, spread/],
   ["lease mode", parseLeaseMode, "maybe", /expected one of required, optional/],
+  ["placement", parsePlacement, "hold-all", /expected one of decide, score/],
 ];
 for (const [title, parse, input, message] of bad) {
   test(`flags: bad ${title} ${input}`, (t) => {

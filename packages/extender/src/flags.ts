@@ -1,5 +1,6 @@
 import { DEFAULT_LEASE_NAMESPACE, EXTENDER_DEFAULT_PORT, parseBytes, parseDuration } from "@nls/api";
 import { asText, flag, kubeconfigFlag, logLevelFlag, parseOneOf, switchFlag, type FlagValues } from "@nls/daemon";
+import { PLACEMENTS, type Placement } from "./decide.js";
 import { LEASE_MODES, type LeaseMode } from "./lease.js";
 import { STRATEGIES, type Strategy } from "./scoring.js";
 
@@ -9,6 +10,7 @@ import { STRATEGIES, type Strategy } from "./scoring.js";
  */
 
 export const parseStrategy: (v: string) => Strategy = parseOneOf("strategy", STRATEGIES);
+export const parsePlacement: (v: string) => Placement = parseOneOf("placement", PLACEMENTS);
 export const parseLeaseMode: (v: string) => LeaseMode = parseOneOf("agent lease mode", LEASE_MODES);
 
 export function parsePort(value: string): number {
@@ -51,6 +53,15 @@ export const EXTENDER_FLAGS = {
     env: "NLS_STRATEGY",
     default: "binpack",
     parse: parseStrategy,
+  }),
+  placement: flag({
+    flags: "--placement <mode>",
+    help:
+      "decide: filter answers a pod with new local volumes with the one node it holds them on; " +
+      "score: every node that fits passes and prioritize scores the held node 10, others 0",
+    env: "NLS_PLACEMENT",
+    default: "decide",
+    parse: parsePlacement,
   }),
   reservationTtl: flag({
     flags: "--reservation-ttl <duration>",

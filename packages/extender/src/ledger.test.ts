@@ -59,16 +59,6 @@ test("TTL releases reservations and nothing leaks", (t) => {
   t.is(l.created, l.liveReservations + totalReleased(l));
 });
 
-test("releasePod releases every reservation of that pod only", (t) => {
-  const l = new Ledger();
-  l.reserve("ns/a", tentative("n1", "vg0", 1, 1000, "p1"));
-  l.reserve("ns/b", tentative("n1", "vg0", 2, 1000, "p1"));
-  l.reserve("ns/c", tentative("n1", "vg0", 4, 1000, "p2"));
-  t.is(l.releasePod("p1", "pod-gone"), 2);
-  t.is(vgUsed(l, "n1", "vg0"), 4 * G);
-  t.is(l.created, l.liveReservations + totalReleased(l));
-});
-
 test("devices are taken and given back by their claim", (t) => {
   const l = new Ledger();
   l.set("pv:x", "pv", { node: "n1", device: "/dev/vdb", bytes: G });
@@ -100,4 +90,80 @@ test("snapshot is sorted plain data", (t) => {
     },
   });
   t.deepEqual(Object.keys(l.snapshot("n2").nodes), ["n2"]);
+});
+
+test("firm usage counts what someone will act on without asking; forecasts never", (t) => {
+  const l = new Ledger();
+  l.set("pv:a", "pv", { node: "n1", vg: "vg0", bytes: 10 * G });
+  l.set("ns/b", "allocation", { node: "n1", vg: "vg0", bytes: 20 * G });
+  l.set("ns/c", "selected", { node: "n1", vg: "vg0", bytes: 30 * G }); // its class names vg0
+  l.set("ns/d", "selected", { node: "n1", vg: "vg0", bytes: 40 * G, loose: true }); // waits for the reserve call
+  l.reserve("ns/e", { ...tentative("n1", "vg0", 50), loose: true });
+  l.set("ns/f", "selected", { node: "n1", device: "/dev/vdb", bytes: G, loose: true });
+  l.set("ns/g", "allocation", { node: "n1", device: "/dev/vdc", bytes: G });
+  t.is(vgUsed(l, "n1", "vg0"), 150 * G, "filter counts everything");
+  const firm = l.firmUsage("n1");
+  t.deepEqual([...firm.vg], [["vg0", 60 * G]]);
+  t.deepEqual([...firm.devices], [["/dev/vdc", "ns/g"]]);
+  t.deepEqual([...l.firmUsage("n1", "ns/b").vg], [["vg0", 40 * G]], "the asking claim is left out");
+  t.is(l.firmUsage("n2").vg.size, 0);
+});
+
+test("holders are the claims on a node, largest first; usageWithout leaves claims out of a copy", (t) => {
+  const l = new Ledger();
+  l.set("pv:a", "pv", { node: "n1", vg: "vg0", bytes: 10 * G });
+  l.set("ns/b", "selected", { node: "n1", vg: "vg0", bytes: 20 * G, loose: true });
+  l.set("ns/c", "selected", { node: "n2", vg: "vg0", bytes: 30 * G, loose: true });
+  t.deepEqual(
+    l.holders("n1").map((h) => [h.key, h.kind]),
+    [
+      ["ns/b", "selected"],
+      ["pv:a", "pv"],
+    ],
+  );
+  const without = l.usageWithout("n1", ["ns/b", "ns/c"]);
+  t.is(without.vg.get("vg0"), 10 * G);
+  t.is(vgUsed(l, "n1", "vg0"), 30 * G, "the ledger itself is unchanged");
+  l.set("ns/b", "selected", undefined);
+  t.deepEqual(
+    l.holders("n1").map((h) => h.key),
+    ["pv:a"],
+  );
+});
+
+test("relocate moves a loose claim on its node without releasing or re-creating it", (t) => {
+  const l = new Ledger();
+  l.reserve("ns/a", { ...tentative("n1", "vg0", 10), loose: true });
+  l.set("ns/b", "selected", { node: "n1", vg: "vg0", bytes: 5 * G, loose: true });
+  l.relocate("ns/a", { node: "n1", vg: "vg1", bytes: 10 * G, loose: true });
+  l.relocate("ns/b", { node: "n1", vg: "vg1", bytes: 5 * G, loose: true });
+  l.relocate("ns/b", { node: "n2", vg: "vg1", bytes: 5 * G, loose: true }); // another node: ignored
+  t.is(vgUsed(l, "n1", "vg0"), 0);
+  t.is(vgUsed(l, "n1", "vg1"), 15 * G);
+  t.is(l.tentativeOf("ns/a")?.vg, "vg1");
+  t.is(l.tentativeOf("ns/a")?.podUid, "p1");
+  t.is(l.created, 1);
+  t.is(totalReleased(l), 0);
+});
+
+test("setting a source to what it already is changes nothing", (t) => {
+  const l = new Ledger();
+  l.set("ns/a", "selected", { node: "n1", vg: "vg0", bytes: G });
+  const v = l.version;
+  l.set("ns/a", "selected", { node: "n1", vg: "vg0", bytes: G });
+  t.is(l.version, v);
+  l.set("ns/a", "selected", { node: "n1", vg: "vg0", bytes: G, loose: true });
+  t.true(l.version > v, "firmness is part of the source");
+});
+
+test("a reservation whose successor lands on another node is counted as misplaced", (t) => {
+  const l = new Ledger();
+  l.reserve("ns/a", tentative("n1", "vg0", 1));
+  l.reserve("ns/b", tentative("n1", "vg0", 1));
+  l.reserve("ns/c", tentative("n1", "vg0", 1));
+  l.set("ns/a", "selected", { node: "n1", vg: "vg0", bytes: G });
+  l.set("ns/b", "selected", { node: "n2", vg: "vg0", bytes: G });
+  l.clear("ns/c", "pv", { node: "n3", vg: "vg0", bytes: G });
+  t.is(l.misplaced, 2);
+  t.is(l.released["selected-node"], 2);
 });

@@ -8,6 +8,12 @@
  * A PV key has the single source `pv`. When a PV bound to a PVC appears, the PVC's sources are cleared.
  * Tentative reservations expire at `expiresAt`; the caller passes time in. Every reservation that is
  * created is released exactly once, with a cause, so `created = live + Σ released`.
+ *
+ * Some commitments are *firm*: decided by someone who will act on them without asking again — a PV,
+ * the reserve route's allocation, and a selected PVC whose class names its VG (open-local's CSI driver
+ * creates it without calling the reserve route). The reserve route grants against firm usage only, first
+ * come first served; everything else (selected PVCs waiting for the reserve call, tentative reservations)
+ * is the ledger's own forecast and counts for filter and prioritize.
  */
 
 export interface Allocation {
@@ -19,6 +25,11 @@ export interface Allocation {
   /** MountPoint volumes: the whole mount point taken (its path). */
   mountPoint?: string;
   bytes: number;
+  /**
+   * The VG/device is the ledger's own pick, not decided by anyone else (the class names no VG, and
+   * the reserve route has not allocated yet): it may be re-packed among the node's VGs.
+   */
+  loose?: boolean;
 }
 
 export interface Tentative extends Allocation {
@@ -31,15 +42,7 @@ export interface Tentative extends Allocation {
 export type DurableSource = "pv" | "allocation" | "selected";
 export type SourceKind = DurableSource | "tentative";
 
-export const RELEASE_CAUSES = [
-  "selected-node",
-  "allocation",
-  "pv",
-  "ttl",
-  "pod-gone",
-  "pvc-deleted",
-  "replaced",
-] as const;
+export const RELEASE_CAUSES = ["selected-node", "allocation", "pv", "ttl", "pvc-deleted", "replaced"] as const;
 export type ReleaseCause = (typeof RELEASE_CAUSES)[number];
 
 export interface NodeUsage {
@@ -54,6 +57,41 @@ export interface NodeUsage {
 }
 
 const isEmpty = (u: NodeUsage): boolean => u.vg.size === 0 && u.devices.size === 0 && u.unplaced === 0;
+
+/** Same bytes in the same spot. */
+export const samePlace = (a: Allocation, b: Allocation): boolean =>
+  a.node === b.node && a.vg === b.vg && a.device === b.device && a.mountPoint === b.mountPoint && a.bytes === b.bytes;
+
+const sameAllocation = (a: Allocation, b: Allocation): boolean => samePlace(a, b) && !a.loose === !b.loose;
+
+const emptyUsage = (): NodeUsage => ({ vg: new Map(), devices: new Map(), unplaced: 0, volumes: 0 });
+
+/** Whether a source is decided by someone who will act on it without asking the extender again. */
+export const isFirm = (kind: SourceKind, a: Allocation): boolean =>
+  kind === "pv" || kind === "allocation" || (kind === "selected" && !a.loose);
+
+/** One claim holding space on a node, for reasons an operator can act on. */
+export interface Holder {
+  key: string;
+  kind: SourceKind;
+  allocation: Allocation;
+}
+
+/** Adds (sign 1) or removes (sign -1) an allocation's bytes or device to a usage record. */
+function account(u: NodeUsage, a: Allocation, key: string, sign: 1 | -1): void {
+  u.volumes += sign;
+  const unit = a.device ?? a.mountPoint;
+  if (unit) {
+    if (sign > 0) u.devices.set(unit, key);
+    else if (u.devices.get(unit) === key) u.devices.delete(unit);
+  } else if (a.vg) {
+    const v = (u.vg.get(a.vg) ?? 0) + sign * a.bytes;
+    if (v === 0) u.vg.delete(a.vg);
+    else u.vg.set(a.vg, v);
+  } else {
+    u.unplaced += sign * a.bytes;
+  }
+}
 
 interface Entry {
   pv?: Allocation;
@@ -91,12 +129,19 @@ export interface LedgerSnapshot {
 export class Ledger {
   private readonly entries = new Map<string, Entry>();
   private readonly usageByNode = new Map<string, NodeUsage>();
+  /** Claim keys whose effective allocation is on a node. */
+  private readonly claimsByNode = new Map<string, Set<string>>();
   private readonly tentatives = new Map<string, Tentative>();
   readonly released: Record<ReleaseCause, number> = Object.fromEntries(RELEASE_CAUSES.map((c) => [c, 0])) as Record<
     ReleaseCause,
     number
   >;
   created = 0;
+  /**
+   * Reservations whose successor (selected-node, allocation or PV) landed on another node: the hold
+   * was on a node kube-scheduler did not choose, and that node's space was held for nothing.
+   */
+  misplaced = 0;
   /** Bumped on every change, so callers can tell whether anything moved. */
   version = 0;
 
@@ -116,10 +161,48 @@ export class Ledger {
   usageFor(node: string): NodeUsage {
     let u = this.usageByNode.get(node);
     if (!u) {
-      u = { vg: new Map(), devices: new Map(), unplaced: 0, volumes: 0 };
+      u = emptyUsage();
       this.usageByNode.set(node, u);
     }
     return u;
+  }
+
+  /** The claims whose effective allocation is on the node, with their kind. */
+  holders(node: string): Holder[] {
+    const out: Holder[] = [];
+    for (const key of this.claimsByNode.get(node) ?? []) {
+      const e = this.entries.get(key)!;
+      out.push({ key, kind: e.effectiveKind!, allocation: e.effective! });
+    }
+    return out.sort((a, b) => b.allocation.bytes - a.allocation.bytes || (a.key < b.key ? -1 : 1));
+  }
+
+  /**
+   * What the reserve route grants against: the node's firm commitments (PVs, allocations, selected
+   * PVCs whose class names the VG), leaving out the claim `except` asks for.
+   */
+  firmUsage(node: string, except?: string): NodeUsage {
+    const u = emptyUsage();
+    for (const h of this.holders(node)) {
+      if (h.key !== except && isFirm(h.kind, h.allocation)) account(u, h.allocation, h.key, 1);
+    }
+    return u;
+  }
+
+  /** A copy of the node's usage without the claims `keys` (which are about to be placed again). */
+  usageWithout(node: string, keys: readonly string[]): NodeUsage {
+    const u = this.usageByNode.get(node) ?? emptyUsage();
+    const copy: NodeUsage = {
+      vg: new Map(u.vg),
+      devices: new Map(u.devices),
+      unplaced: u.unplaced,
+      volumes: u.volumes,
+    };
+    for (const key of keys) {
+      const own = this.entries.get(key)?.effective;
+      if (own?.node === node) account(copy, own, key, -1);
+    }
+    return copy;
   }
 
   get liveReservations(): number {
@@ -143,9 +226,10 @@ export class Ledger {
   /** Sets (or clears, with undefined) a durable source. A tentative reservation it supersedes is released. */
   set(key: string, kind: DurableSource, allocation: Allocation | undefined): void {
     const e = this.entries.get(key) ?? {};
-    if (allocation === undefined && e[kind] === undefined) return;
+    const was = e[kind];
+    if (allocation === undefined ? was === undefined : was !== undefined && sameAllocation(was, allocation)) return;
     e[kind] = allocation;
-    if (allocation && e.tentative) this.dropTentative(key, e, REPLACED_BY[kind]);
+    if (allocation && e.tentative) this.succeed(key, e, REPLACED_BY[kind], allocation);
     this.settle(key, e);
   }
 
@@ -164,11 +248,11 @@ export class Ledger {
     return true;
   }
 
-  /** Clears every source of a claim (PVC deleted, or a PV bound to it took over). */
-  clear(key: string, cause: ReleaseCause): void {
+  /** Clears every source of a claim (PVC deleted, or a PV bound to it took over: `successor`). */
+  clear(key: string, cause: ReleaseCause, successor?: Allocation): void {
     const e = this.entries.get(key);
     if (!e) return;
-    if (e.tentative) this.dropTentative(key, e, cause);
+    if (e.tentative) this.succeed(key, e, cause, successor);
     e.allocation = e.selected = undefined;
     if (cause !== "pv") e.pv = undefined;
     this.settle(key, e);
@@ -182,11 +266,20 @@ export class Ledger {
     return true;
   }
 
-  /** Releases every reservation held for a pod. */
-  releasePod(podUid: string, cause: ReleaseCause): number {
-    let n = 0;
-    for (const [key, t] of [...this.tentatives]) if (t.podUid === podUid && this.release(key, cause)) n++;
-    return n;
+  /**
+   * Moves the effective selected or tentative source of a claim to another spot on the same node (a
+   * re-pack of the node's loose claims). Nothing is released: the claim holds the same bytes.
+   */
+  relocate(key: string, to: Allocation): void {
+    const e = this.entries.get(key);
+    const kind = e?.effectiveKind;
+    if (!e || (kind !== "selected" && kind !== "tentative") || e.effective!.node !== to.node) return;
+    if (kind === "tentative") {
+      const t: Tentative = { ...e.tentative!, vg: to.vg, device: to.device, mountPoint: to.mountPoint };
+      e.tentative = t;
+      this.tentatives.set(key, t);
+    } else e.selected = to;
+    this.settle(key, e);
   }
 
   /** Releases reservations whose TTL has passed; returns how many. */
@@ -225,6 +318,11 @@ export class Ledger {
     return { nodes, claims };
   }
 
+  private succeed(key: string, e: Entry, cause: ReleaseCause, successor: Allocation | undefined): void {
+    if (successor && successor.node !== e.tentative!.node) this.misplaced++;
+    this.dropTentative(key, e, cause);
+  }
+
   private dropTentative(key: string, e: Entry, cause: ReleaseCause): void {
     e.tentative = undefined;
     this.tentatives.delete(key);
@@ -239,25 +337,19 @@ export class Ledger {
       this.apply(e.effective, key, 1);
       this.entries.set(key, e);
     } else {
+      e.effective = e.effectiveKind = undefined;
       this.entries.delete(key);
     }
     this.version++;
   }
 
   private apply(a: Allocation, key: string, sign: 1 | -1): void {
-    const u = this.usageFor(a.node);
-    u.volumes += sign;
-    const unit = a.device ?? a.mountPoint;
-    if (unit) {
-      if (sign > 0) u.devices.set(unit, key);
-      else if (u.devices.get(unit) === key) u.devices.delete(unit);
-    } else if (a.vg) {
-      const v = (u.vg.get(a.vg) ?? 0) + sign * a.bytes;
-      if (v === 0) u.vg.delete(a.vg);
-      else u.vg.set(a.vg, v);
-    } else {
-      u.unplaced += sign * a.bytes;
-    }
+    account(this.usageFor(a.node), a, key, sign);
+    let claims = this.claimsByNode.get(a.node);
+    if (sign > 0) {
+      if (!claims) this.claimsByNode.set(a.node, (claims = new Set()));
+      claims.add(key);
+    } else if (claims?.delete(key) && claims.size === 0) this.claimsByNode.delete(a.node);
     this.onNodeChange?.(a.node);
   }
 }

@@ -57,7 +57,7 @@ export class ExtenderMetrics {
     for (const verb of VERBS) this.requestDuration.zero({ verb });
     this.failedNodes = new Counter({
       name: "nls_extender_failed_nodes_total",
-      help: "Nodes rejected by filter, by reason (no-nls, agent, pinned, invalid, capacity).",
+      help: "Nodes rejected by filter, by reason (no-nls, agent, pinned, invalid, unseen, capacity).",
       labelNames: ["reason"],
       registers,
     });
@@ -113,6 +113,15 @@ export class ExtenderMetrics {
       registers,
       collect() {
         this.set(store.ledger.liveReservations);
+      },
+    });
+    new Counter({
+      name: "nls_extender_reservations_misplaced_total",
+      help: "Tentative reservations whose successor (selected-node, allocation, PV) landed on another node.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(store.ledger.misplaced);
       },
     });
     new Counter({

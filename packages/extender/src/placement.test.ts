@@ -57,6 +57,14 @@ const cases: Array<{
     expect: ["pool-0"],
   },
   {
+    // VGs with equal free bytes are not interchangeable when a later volume names one of them: greedy
+    // puts the loose volume in pool-0, and the search must try pool-1 instead (found by an e2e burst).
+    title: "a loose volume steps aside for a volume that names the VG, at equal free bytes",
+    requests: [lvm("a", 10), lvm("b", 10, "pool-0")],
+    used: usage({ "pool-0": 90, "pool-1": 40 }),
+    expect: ["pool-1", "pool-0"],
+  },
+  {
     title: "named VG too full gives the operator's reason",
     requests: [lvm("a", 30, "pool-0")],
     used: usage({ "pool-0": 88 }),
@@ -314,7 +322,7 @@ test("assess: pods of one shape reuse the answer on an unchanged node, whatever 
   // Another strategy, or another shape, is assessed afresh against the same state.
   const spread = new Placer([lvm("ns/a-0", 60)], "spread").assess(state);
   t.not(spread, first);
-  t.not(spread.score, first.score);
+  t.not(spread.preference, first.preference);
   const bigger = new Placer([lvm("ns/a-0", 61)], "spread").assess(state);
   t.not(bigger, spread);
   t.is(state.memo, bigger);

@@ -2,7 +2,7 @@ import { formatBytesHuman as human } from "@nls/api";
 import type { Allocation, NodeUsage } from "./ledger.js";
 import type { NodeView, UnitKind } from "./node-view.js";
 import type { VolumeRequest } from "./request.js";
-import { score, type Strategy } from "./scoring.js";
+import { preference, type Strategy } from "./scoring.js";
 
 /**
  * A node's free space as the placer reads it: bins are its selected VGs (free bytes) then its selected
@@ -23,11 +23,12 @@ export interface NodeState {
   memo?: Assessment;
 }
 
-/** Whether a pod's volumes fit on a node, its score there, or why not: what filter and prioritize need. */
+/** Whether a pod's volumes fit on a node, how much the strategy likes it there, or why not. */
 export interface Assessment {
   shape: string;
   fits: boolean;
-  score: number;
+  /** `preference()` of the node with the pod placed (0 when it does not fit). */
+  preference: number;
   reason: string;
 }
 
@@ -102,6 +103,8 @@ export class Placer {
   readonly hasMountPoints: boolean;
   /** The largest volume that may go into any VG (requests are sorted largest first). */
   private readonly largestLoose: number;
+  /** VG names some request asks for by name: such a VG is not interchangeable with another. */
+  private readonly namedVgs: ReadonlySet<string>;
 
   constructor(
     readonly requests: readonly VolumeRequest[],
@@ -116,6 +119,7 @@ export class Placer {
     this.hasDevices = requests.some((r) => r.kind === "device");
     this.hasMountPoints = requests.some((r) => r.kind === "mountpoint");
     this.largestLoose = requests.find((r) => r.kind === "lvm" && r.vgName === undefined)?.bytes ?? 0;
+    this.namedVgs = new Set(requests.flatMap((r) => (r.kind === "lvm" && r.vgName !== undefined ? [r.vgName] : [])));
     this.budget = requests.length <= EXACT_LIMIT ? EXACT_BUDGET : HEURISTIC_BUDGET;
     // Everything the outcome on a given state depends on, but the claim names (reasons never name them).
     this.shape = `${strategy}|${requests
@@ -127,7 +131,7 @@ export class Placer {
   readonly shape: string;
 
   /**
-   * `place` + score or reason, memoised on the state. Nodes where the pod holds its own tentative
+   * `place` + preference or reason, memoised on the state. Nodes where the pod holds its own tentative
    * reservation are never memoised: the credit makes the answer particular to this pod.
    */
   assess(state: NodeState): Assessment {
@@ -140,10 +144,10 @@ export class Placer {
       out = {
         shape: this.shape,
         fits: true,
-        score: score(this.strategy, this.usedAfter, this.capacityAfter),
+        preference: preference(this.strategy, this.usedAfter, this.capacityAfter),
         reason: "",
       };
-    } else out = { shape: this.shape, fits: false, score: 0, reason: this.explain() };
+    } else out = { shape: this.shape, fits: false, preference: 0, reason: this.explain() };
     if (!credited) state.memo = out;
     return out;
   }
@@ -356,12 +360,15 @@ export class Placer {
     const base = depth * this.nBins;
     const n = this.candidates(r, base);
     let lastFree = Number.NaN;
+    const vgs = this.view!.vgs;
     for (let k = 0; k < n; k++) {
       const bin = this.order[base + k]!;
       const f = this.free[bin]!;
-      // Two VGs with equal free bytes lead to the same subtree: try one.
-      if (bin < this.nVg && f === lastFree) continue;
-      lastFree = f;
+      // Two VGs with equal free bytes lead to the same subtree — unless a request names one of them:
+      // try one of each such pair.
+      const interchangeable = bin < this.nVg && !this.namedVgs.has(vgs[bin]!.name);
+      if (interchangeable && f === lastFree) continue;
+      if (interchangeable) lastFree = f;
       this.assign[depth] = bin;
       if (bin < this.nVg) {
         this.free[bin] = f - r.bytes;

@@ -30,6 +30,7 @@ test("defaults", async (t) => {
     port: 23000,
     kubeconfig: undefined,
     strategy: "binpack",
+    placement: "decide",
     reservationTtlMs: 60_000,
     maxBodyBytes: 64 * 1024 * 1024,
     tlsCertFile: undefined,
@@ -53,8 +54,10 @@ test("flags and env", async (t) => {
   const c = (await parse(["--strategy", "spread", "--reservation-ttl", "2m", "--max-body-bytes", "1Mi"], {
     NLS_PORT: "8443",
     NLS_AGENT_LEASE: "optional",
+    NLS_PLACEMENT: "score",
     POD_NAMESPACE: "storage",
   })) as ExtenderConfig;
+  t.is(c.placement, "score");
   t.is(c.port, 8443);
   t.is(c.strategy, "spread");
   t.is(c.reservationTtlMs, 120_000);
@@ -96,6 +99,7 @@ test("leader election flags, named as kube-scheduler names them", async (t) => {
 
 test("bad values are usage errors that name the flag", async (t) => {
   t.regex((await parse(["--strategy", "random"])) as string, /--strategy.*invalid strategy "random"/);
+  t.regex((await parse(["--placement", "guess"])) as string, /--placement.*expected one of decide, score/);
   t.regex((await parse([], { NLS_RESERVATION_TTL: "soon" })) as string, /--reservation-ttl.*invalid duration "soon"/);
   t.regex(
     (await parse(["--tls-cert-file", "/x.pem"])) as string,

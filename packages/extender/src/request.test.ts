@@ -1,7 +1,7 @@
 import test from "ava";
 import { ClusterStore } from "./cache/store.js";
 import { Gi, pod, pv, pvc, storageClass } from "@nls/testkit";
-import { isPassThrough, localClassOf, podStorage, pvcSize } from "./request.js";
+import { isPassThrough, localClassOf, podStorage, pvcSize, type PodStorage } from "./request.js";
 
 function cluster(): ClusterStore {
   const s = new ClusterStore();
@@ -14,15 +14,68 @@ function cluster(): ClusterStore {
   return s;
 }
 
-test("pods without PVCs, with PVCs of other classes, of a missing class or missing PVCs pass through", (t) => {
+test("pods without PVCs, with PVCs of other classes or of a missing class pass through", (t) => {
   const s = cluster();
   s.applyPvc(pvc("ns", "other", { className: "ebs", size: "1Gi" }));
   s.applyPvc(pvc("ns", "orphan", { className: "deleted-class", size: "1Gi" }));
   s.applyPvc(pvc("ns", "no-class", { size: "1Gi" }));
-  for (const claims of [[], ["other"], ["orphan"], ["no-class"], ["not-in-cache"]]) {
+  for (const claims of [[], ["other"], ["orphan"], ["no-class"]]) {
     const st = podStorage(pod("ns", "p", claims), s);
     t.true(isPassThrough(st), `claims ${claims.join(",")}`);
   }
+});
+
+/** A pod with one generic ephemeral volume named `scratch` whose template asks for `className`. */
+const ephemeralPod = (className: string | undefined) => {
+  const p = pod("ns", "web-0", []);
+  p.spec!.volumes = [
+    {
+      name: "scratch",
+      ephemeral: {
+        volumeClaimTemplate: {
+          spec: { storageClassName: className, resources: { requests: { storage: "500Gi" } } },
+        },
+      },
+    },
+  ];
+  return p;
+};
+
+test("generic ephemeral volumes are the pod's PVCs <pod>-<volume>; claims not cached yet block the pod", (t) => {
+  const rows: Array<{ what: string; cached?: string; template?: string; expect: Partial<PodStorage> }> = [
+    {
+      what: "ephemeral, its PVC cached",
+      cached: "lvm",
+      template: "lvm",
+      expect: { requests: [{ kind: "lvm", claim: "ns/web-0-scratch", bytes: 500 * Gi, vgName: undefined }] },
+    },
+    {
+      what: "ephemeral of a local class, PVC not cached yet",
+      template: "lvm",
+      expect: { requests: [], unseen: ["pvc ns/web-0-scratch is not in the extender's cache yet; retrying"] },
+    },
+    {
+      what: "ephemeral without a class (the default class could be ours), PVC not cached yet",
+      expect: { unseen: ["pvc ns/web-0-scratch is not in the extender's cache yet; retrying"] },
+    },
+    { what: "ephemeral of another provisioner's class, PVC not cached yet", template: "ebs", expect: { unseen: [] } },
+    {
+      what: "ephemeral, its PVC cached, of another provisioner",
+      cached: "ebs",
+      template: "ebs",
+      expect: { requests: [] },
+    },
+  ];
+  for (const row of rows) {
+    const s = cluster();
+    if (row.cached) s.applyPvc(pvc("ns", "web-0-scratch", { className: row.cached, size: "500Gi" }));
+    const st = podStorage(ephemeralPod(row.template), s);
+    for (const [k, v] of Object.entries(row.expect)) t.deepEqual(st[k as keyof PodStorage], v, `${row.what}: ${k}`);
+  }
+  const s = cluster();
+  const missing = podStorage(pod("ns", "p", ["not-in-cache"]), s);
+  t.deepEqual(missing.unseen, ["pvc ns/not-in-cache is not in the extender's cache yet; retrying"]);
+  t.false(isPassThrough(missing));
 });
 
 test("unbound local PVCs become requests, largest first, with class parameters", (t) => {

@@ -24,17 +24,29 @@ export interface ObjectLookup {
   pvc(namespace: string, name: string): V1PersistentVolumeClaim | undefined;
   pv(name: string): V1PersistentVolume | undefined;
   localClass(name: string): LocalClass | undefined;
+  /** Whether a StorageClass of that name is known at all (local or not). */
+  hasClass(name: string): boolean;
 }
 
 export type VolumeRequest =
   | { kind: "lvm"; claim: string; bytes: number; vgName?: string }
   | { kind: UnitKind; claim: string; bytes: number; mediaType?: string };
 
+/**
+ * LVM's extent: `lvcreate -L` rounds a volume up to whole extents, so a VG gives a 1000M volume 239
+ * extents, not 238.4. 4 MiB is `vgcreate`'s default and what nls-agent creates its VGs with. A VG made
+ * by hand with larger extents still loses up to one extent per volume that this does not count.
+ */
+export const LVM_EXTENT_BYTES = 4 * 2 ** 20;
+
+/** The bytes an LVM volume of `bytes` takes in its VG: rounded up to whole extents. */
+export const lvmBytes = (bytes: number): number => Math.ceil(bytes / LVM_EXTENT_BYTES) * LVM_EXTENT_BYTES;
+
 /** What a volume of a local class asks for on a node (LVM the default, as open-local). */
 export function volumeRequest(cls: LocalClass, claim: string, bytes: number): VolumeRequest | { invalid: string } {
   switch (cls.volumeType) {
     case "LVM":
-      return { kind: "lvm", claim, bytes, vgName: cls.vgName };
+      return { kind: "lvm", claim, bytes: lvmBytes(bytes), vgName: cls.vgName };
     case "Device":
       return { kind: "device", claim, bytes, mediaType: cls.mediaType };
     case "MountPoint":
@@ -51,6 +63,11 @@ export interface PodStorage {
   pins: Map<string, string>;
   /** Problems that make every node fail (bad size, unsupported volume type), one line each. */
   invalid: string[];
+  /**
+   * Claims kube-scheduler already sees (it checks that a pod's PVCs exist before asking) but this
+   * cache does not hold yet: every node fails until it does, with a reason saying so.
+   */
+  unseen: string[];
   /** Every local PVC of the pod (`ns/name`), so its own tentative reservations are not held against it. */
   claims: string[];
 }
@@ -90,20 +107,33 @@ export function pvNode(pv: V1PersistentVolume): string | undefined {
 export const isLocalPv = (pv: V1PersistentVolume): boolean => pv.spec?.csi?.driver === PROVISIONER;
 
 /**
- * Turns a pod into the local storage it asks for. PVCs that are missing, of a missing class (open-local
- * #211) or of another provisioner are not ours and never block the pod.
+ * Turns a pod into the local storage it asks for: its PVCs and generic ephemeral volumes. PVCs of a
+ * missing class (open-local #211) or of another provisioner are not ours and never block the pod; a PVC
+ * the cache does not hold yet blocks it until the cache catches up (`unseen`).
  */
 export function podStorage(pod: WirePod, lookup: ObjectLookup): PodStorage {
-  const out: PodStorage = { requests: [], pins: new Map(), invalid: [], claims: [] };
+  const out: PodStorage = { requests: [], pins: new Map(), invalid: [], unseen: [], claims: [] };
   const namespace = pod.metadata.namespace || "default";
   const seen = new Set<string>();
   for (const volume of pod.spec?.volumes ?? []) {
-    const claimName = volume.persistentVolumeClaim?.claimName;
+    const template = volume.ephemeral?.volumeClaimTemplate;
+    // A generic ephemeral volume's PVC is named after the pod and the volume (created by the
+    // ephemeral volume controller, owned by the pod).
+    const claimName =
+      volume.persistentVolumeClaim?.claimName ?? (template && volume.name ? `${pod.metadata.name}-${volume.name}` : "");
     if (!claimName || seen.has(claimName)) continue;
     seen.add(claimName);
     const key = claimKey(namespace, claimName);
     const pvc = lookup.pvc(namespace, claimName);
-    if (!pvc) continue;
+    if (!pvc) {
+      // kube-scheduler does not ask an extender about a pod whose PVC does not exist: this cache is
+      // behind. An ephemeral volume whose template names a class of another provisioner is not ours.
+      const templateClass = template?.spec?.storageClassName;
+      if (!(templateClass && lookup.hasClass(templateClass) && !lookup.localClass(templateClass))) {
+        out.unseen.push(`pvc ${key} is not in the extender's cache yet; retrying`);
+      }
+      continue;
+    }
     const className = pvc.spec?.storageClassName;
     const volumeName = pvc.spec?.volumeName;
     if (volumeName) {
@@ -138,4 +168,4 @@ export function podStorage(pod: WirePod, lookup: ObjectLookup): PodStorage {
 
 /** True when the pod has nothing for the extender to decide: every node passes at once. */
 export const isPassThrough = (s: PodStorage): boolean =>
-  s.requests.length === 0 && s.pins.size === 0 && s.invalid.length === 0;
+  s.requests.length === 0 && s.pins.size === 0 && s.invalid.length === 0 && s.unseen.length === 0;

@@ -1,22 +1,22 @@
-import { MAX_EXTENDER_SCORE, MIN_EXTENDER_SCORE } from "@nls/api";
-
-/** How a node's score follows its utilisation (`--strategy`). */
+/** Which nodes the extender prefers (`--strategy`). */
 export type Strategy = "binpack" | "spread";
 export const STRATEGIES: readonly Strategy[] = ["binpack", "spread"];
 
 /**
- * Node score from its utilisation *after* the pod is placed, over the storage kinds the pod asks for
- * (the node's selected VGs for LVM volumes, its selected devices for Device volumes):
+ * How much the strategy likes a node, from its utilisation *after* the pod is placed, over the storage
+ * kinds the pod asks for (the node's selected VGs for LVM volumes, its selected devices for Device
+ * volumes):
  *
  *   u = used_after / capacity                    (0 ≤ u ≤ 1)
- *   binpack: score = round(10 × u)               fill nodes up, keep whole nodes free for big volumes
- *   spread:  score = round(10 × (1 − u))         keep utilisation even, leave headroom everywhere
+ *   binpack: u                                   fill nodes up, keep whole nodes free for big volumes
+ *   spread:  1 − u                               keep utilisation even, leave headroom everywhere
  *
- * A node without capacity of that kind scores 0. kube-scheduler adds `score × weight × 10`.
+ * Exact, not rounded: the extender picks the single node it holds the pod's volumes on by this value
+ * (ties broken by node name), and a rounded score would tie far more often. A node without capacity
+ * of that kind scores 0.
  */
-export function score(strategy: Strategy, used: number, capacity: number): number {
-  if (!(capacity > 0)) return MIN_EXTENDER_SCORE;
+export function preference(strategy: Strategy, used: number, capacity: number): number {
+  if (!(capacity > 0)) return 0;
   const u = Math.min(1, Math.max(0, used / capacity));
-  const s = Math.round((strategy === "binpack" ? u : 1 - u) * MAX_EXTENDER_SCORE);
-  return Math.min(MAX_EXTENDER_SCORE, Math.max(MIN_EXTENDER_SCORE, s));
+  return strategy === "binpack" ? u : 1 - u;
 }

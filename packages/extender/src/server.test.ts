@@ -4,6 +4,7 @@ import test from "ava";
 import { ANNOTATION_NLS_ALLOCATION, DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import { createLogger } from "@nls/daemon";
 import type { ClusterStore } from "./cache/store.js";
+import type { Placement } from "./decide.js";
 import { Gi, lease, nls, pod, pv, pvc, storageClass } from "@nls/testkit";
 import { clusterWith } from "../testing/cluster.js";
 import { ExtenderMetrics } from "./metrics.js";
@@ -24,7 +25,7 @@ interface Harness {
   logs: Array<Record<string, unknown>>;
 }
 
-async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
+async function start(maxBodyBytes = 10 * 1024 * 1024, placement: Placement = "score"): Promise<Harness> {
   const store = clusterWith(["n1", "n2"], now);
   // n2 is nearly full.
   store.applyPv(pv("pv-big", { node: "n2", size: "140Gi", vgName: "pool-0" }));
@@ -60,6 +61,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
     metrics: new ExtenderMetrics(store, { version: "test", commit: "abc123" }),
     log: createLogger("nls-extender", "debug", { write: (line: string) => logs.push(JSON.parse(line)) }),
     reservationTtlMs: 60_000,
+    placement,
     maxBodyBytes,
     writer,
     now: () => now,
@@ -163,7 +165,7 @@ test("prioritize scores known nodes and gives unknown ones 0 instead of failing"
   const res = await post(`${h.url}/scheduler/priorities`, namesBody(["data"], ["n1", "n2", "unknown"]));
   t.is(res.status, 200);
   t.deepEqual(await res.json(), [
-    { Host: "n1", Score: 2 },
+    { Host: "n1", Score: 10 },
     { Host: "n2", Score: 0 },
     { Host: "unknown", Score: 0 },
   ]);
@@ -307,7 +309,10 @@ test("reserve answers 500 Insufficient when the VG is full, and changes nothing"
   t.teardown(() => h.server.close());
   const res = await post(reserveUrl(h, "data", "nodeName=n2&vgName=pool-0"), "");
   t.is(res.status, 500);
-  t.is(await res.text(), "Insufficient LVM storage on node n2 for 30Gi: vg pool-0: need 30Gi, free 10Gi of 150Gi");
+  t.is(
+    await res.text(),
+    "Insufficient LVM storage on node n2 for 30Gi: vg pool-0: need 30Gi, free 10Gi of 150Gi (held by pv pv-big 140Gi (pool-0))",
+  );
   t.is(h.writes.length, 0);
   t.is(h.store.ledger.effective("default/data"), undefined);
 });
@@ -355,7 +360,7 @@ test("reserve answers Device and MountPoint volumes in the fields open-local's C
   t.is(second.status, 500);
   t.is(
     await second.text(),
-    "Insufficient MountPoint storage on node n1 for 80Gi: no free mount points for hdd ≥ 80Gi (free mount points: none)",
+    "Insufficient MountPoint storage on node n1 for 80Gi: no free mount points for hdd ≥ 80Gi (free mount points: none) (held by allocated default/dir 80Gi (/mnt/open-local/hdd-0))",
   );
 });
 
@@ -535,7 +540,7 @@ test("repeated large node lists (the decode cache path) answer exactly as the fi
       scores.map((s) => s.Host),
       names,
     );
-    t.deepEqual(scores[0], { Host: "n1", Score: 2 });
+    t.deepEqual(scores[0], { Host: "n1", Score: 10 });
   }
 });
 
@@ -566,6 +571,7 @@ test("serves HTTPS with --tls-cert-file/--tls-private-key-file", async (t) => {
     metrics: new ExtenderMetrics(store, { version: "tls", commit: "abc123" }),
     log: createLogger("nls-extender", "silent"),
     reservationTtlMs: 60_000,
+    placement: "decide",
     maxBodyBytes: 1 << 20,
     writer: { annotate: async () => {} },
     now: () => now,
@@ -617,11 +623,35 @@ test("an NLS change between filter and prioritize is not hidden by filter's scor
     NodeNames: string[];
   };
   t.deepEqual(filtered.NodeNames, ["n1", "n3"]);
-  // n3 shrinks to 40Gi: binpack now prefers it (30Gi of 40Gi → 8) over n1 (30Gi of 150Gi → 2).
+  // n3 shrinks to 40Gi: binpack now prefers it (30Gi of 40Gi) over n1 (30Gi of 150Gi).
   h.store.applyNls(nls("n3", { vgs: [{ name: "pool-0", allocatable: 40 * Gi }] }));
   const scores = await (await post(`${h.url}/scheduler/priorities`, namesBody(["data"], filtered.NodeNames))).json();
   t.deepEqual(scores, [
-    { Host: "n1", Score: 2 },
-    { Host: "n3", Score: 8 },
+    { Host: "n1", Score: 0 },
+    { Host: "n3", Score: 10 },
   ]);
+});
+
+test("--placement=decide: filter answers with the one node it holds the volumes on", async (t) => {
+  const h = await start(undefined, "decide");
+  t.teardown(() => h.server.close());
+  h.store.applyNls(nls("n3", { vgs: [{ name: "pool-0", allocatable: 500 * Gi }] }));
+  h.store.applyLease(lease("n3", new Date(now)));
+  const body = (await (
+    await post(`${h.url}/scheduler/predicates`, namesBody(["data"], ["n3", "n1", "n2"]))
+  ).json()) as {
+    NodeNames: string[];
+    FailedAndUnresolvableNodes: Record<string, string>;
+  };
+  // binpack: 30Gi of 150Gi on n1 beats 30Gi of 500Gi on n3.
+  t.deepEqual(body.NodeNames, ["n1"]);
+  t.is(body.FailedAndUnresolvableNodes.n3, "nls holds this pod's volumes on node n1 (--placement=decide)");
+  t.is(body.FailedAndUnresolvableNodes.n2, "insufficient local storage (LVM)");
+  t.is(h.store.ledger.tentativeOf("default/data")?.node, "n1");
+  // Asked again (the pod retried), it keeps its choice: its own reservation does not count against it.
+  const again = (await (await post(`${h.url}/scheduler/predicates`, namesBody(["data"], ["n3", "n1"]))).json()) as {
+    NodeNames: string[];
+  };
+  t.deepEqual(again.NodeNames, ["n1"]);
+  t.is(h.store.ledger.liveReservations, 1);
 });

@@ -26,7 +26,6 @@ async function fakeApiServer() {
       items: [pvc("ns", "a", { className: "lvm", size: "10Gi", selectedNode: "n1" })],
     },
     "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases": { kind: "LeaseList", items: [lease("n1", now)] },
-    "/api/v1/pods": { kind: "PodList", items: [] },
   };
   const requests: string[] = [];
   const watches = new Map<string, ServerResponse>();
@@ -126,7 +125,10 @@ test("informers fill the store, restart a failed list, and report ready only onc
   t.truthy(store.node("n1"));
   t.is(store.agentProblem("n1", Date.now()), undefined);
   t.deepEqual(store.ledger.snapshot().nodes, { n1: { vgs: { "pool-0": 10 * Gi }, devices: {}, unplaced: 0 } });
-  t.true(api.requests.includes("/api/v1/pods"), "unscheduled pods are listed");
+  t.false(
+    api.requests.some((r) => r.startsWith("/api/v1/pods")),
+    "no pod watch",
+  );
 
   // Watch events reach the store: the PVC is deleted, its commitment goes.
   await until("the PVC watch", () => api.requests.includes("/api/v1/persistentvolumeclaims?watch"));

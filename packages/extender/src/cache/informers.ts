@@ -11,7 +11,6 @@ import {
   type V1Lease,
   type V1PersistentVolume,
   type V1PersistentVolumeClaim,
-  type V1Pod,
   type V1StorageClass,
 } from "@kubernetes/client-node";
 import { GROUP, NLS_PLURAL, VERSION, type NodeLocalStorage } from "@nls/api";
@@ -43,7 +42,6 @@ export const WATCHED_KINDS = [
   "PersistentVolume",
   "PersistentVolumeClaim",
   "Lease",
-  "Pod",
 ] as const;
 
 /**
@@ -77,7 +75,6 @@ class Feed<T extends KubernetesObject> {
     private readonly onFailure: (kind: string) => void,
     private readonly healthyResetMs: number,
     private readonly clock: () => number,
-    fieldSelector?: string,
   ) {
     this.backoff = restartMinMs;
     this.upSince = clock();
@@ -87,7 +84,7 @@ class Feed<T extends KubernetesObject> {
       this.up();
       return result;
     };
-    this.watch = new ListWatch<T>(path, new Watch(kc), listed, false, undefined, fieldSelector);
+    this.watch = new ListWatch<T>(path, new Watch(kc), listed, false);
     const guard = (what: string, fn: (obj: T) => void) => (obj: T) => {
       this.up();
       try {
@@ -161,7 +158,12 @@ export interface Informers {
   health(): FeedHealth[];
 }
 
-/** The informers behind the store: NLS, PV, PVC, StorageClass, agent Leases, unscheduled Pods. */
+/**
+ * The informers behind the store: NLS, PV, PVC, StorageClass, agent Leases. No Pod watch: a pod
+ * leaving the scheduling queue says nothing the PVC and PV watches will not say better (PreBind wrote
+ * selected-node before the pod was bound, and a watch of the queue cannot tell a bound pod from a
+ * deleted one), and releasing on it would drop space before its successor is recorded.
+ */
 export function makeInformers(
   kc: KubeConfig,
   store: ClusterStore,
@@ -244,21 +246,6 @@ export function makeInformers(
       onFailure,
       healthy,
       clock,
-    ),
-    // Only pods waiting for a node: one leaving this set was deleted or bound (after PreBind wrote
-    // selected-node), and either way its reservations have done their job.
-    new Feed<V1Pod>(
-      "Pod",
-      kc,
-      "/api/v1/pods",
-      () => core.listPodForAllNamespaces({ fieldSelector: "spec.nodeName=" }),
-      { apply: () => {}, remove: (o) => void (o.metadata?.uid && store.podGone(o.metadata.uid)) },
-      log,
-      restartMs,
-      onFailure,
-      healthy,
-      clock,
-      "spec.nodeName=",
     ),
   ];
   return {

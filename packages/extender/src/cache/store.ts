@@ -6,15 +6,28 @@ import {
   LEASE_NAME_PREFIX,
   leaseNameForNode,
   type NodeLocalStorage,
+  type WirePod,
 } from "@nls/api";
-import { chooseOnNode, parseAllocationRecord, pvAllocation } from "../claims.js";
-import type { ClusterView, NodeRecord } from "../decide.js";
-import { type Allocation, Ledger } from "../ledger.js";
+import { chooseOnNode, describeHolders, parseAllocationRecord, pvAllocation } from "../claims.js";
+import { holdReservations, type ClusterView, type NodeRecord } from "../decide.js";
+import { type Allocation, isFirm, Ledger, samePlace } from "../ledger.js";
 import { agentProblem, leaseExpiry, type LeaseMode } from "../lease.js";
 import { nodeViewFromNls, type NodeView } from "../node-view.js";
 import { nodeState } from "../placement.js";
 import type { Strategy } from "../scoring.js";
-import { claimKey, localClassOf, pvcSize, volumeRequest, type LocalClass, type ObjectLookup } from "../request.js";
+import { repackLoose, type LooseClaim } from "../repack.js";
+import {
+  claimKey,
+  localClassOf,
+  lvmBytes,
+  pvcSize,
+  volumeRequest,
+  type LocalClass,
+  type ObjectLookup,
+  type PodStorage,
+  type VolumeRequest,
+} from "../request.js";
+import { isStale } from "./resource-version.js";
 
 export interface StoreOptions {
   strategy: Strategy;
@@ -34,10 +47,14 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 /**
  * The extender's view of the cluster: the objects the informers deliver, a precomputed `NodeView` per
  * NLS, agent lease expiries, and the ledger kept in step with every PV/PVC event. Informers call the
- * `apply*`/`delete*` methods; tests call them directly. Everything a request reads is a map lookup.
+ * `apply*`/`delete*` methods; tests call them directly; the routes change the ledger through `hold`,
+ * `allocate` and `expire`. Everything a request reads is a map lookup.
+ *
+ * After every change, the loose claims (VG or device not decided by anyone yet) of each node it
+ * touched are packed again together (`repackLoose`), so their spots never depend on arrival order.
  */
 export class ClusterStore implements ObjectLookup, ClusterView {
-  readonly ledger = new Ledger((node) => this.refreshState(node));
+  readonly ledger = new Ledger((node) => this.nodeChanged(node));
   /** Per node: its view, lease expiry and ledger usage, so a request does one lookup per node. */
   private readonly records = new Map<string, NodeRecord>();
   private readonly nlsObjects = new Map<string, NodeLocalStorage>();
@@ -47,8 +64,15 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   private readonly classes = new Map<string, LocalClass | null>();
   /** PVC key → the local PV whose claimRef names it (and the claim uid it was made for). */
   private readonly pvByClaim = new Map<string, { pv: string; uid?: string }>();
-  /** PVC keys whose selected-node commitment has no VG yet (their node had no NLS). */
-  private readonly unplaced = new Set<string>();
+  /**
+   * Allocations granted before this cache saw the PVC's selection of their node (the CSI driver only
+   * calls for a selected PVC, so the cache is behind): older PVC events must not end them. They stand
+   * until the selection shows, the PVC the patch returned is applied, or `expiresAt`.
+   */
+  private readonly unconfirmed = new Map<string, { node: string; expiresAt: number }>();
+  /** Nodes whose ledger usage or view changed since their loose claims were last packed. */
+  private readonly touched = new Set<string>();
+  private repacking = false;
   readonly options: StoreOptions;
   /**
    * Bumped on every NLS change; with the ledger's version it makes `revision`. Lease renewals do not
@@ -78,6 +102,10 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   }
   localClass(name: string): LocalClass | undefined {
     return this.classes.get(name) ?? undefined;
+  }
+  /** Whether a StorageClass of that name is known at all (local or not). */
+  hasClass(name: string): boolean {
+    return this.classes.has(name);
   }
   /** Changes whenever anything a filter or prioritize answer depends on changes. */
   get revision(): number {
@@ -133,6 +161,67 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     return uid && ref.uid && uid !== ref.uid ? undefined : ref.pv;
   }
 
+  // ---- ledger changes made by the routes -----------------------------------------------------------
+
+  /** Holds a pod's volumes where `placements` put them (filter/prioritize); returns how many were held. */
+  hold(pod: WirePod, storage: PodStorage, placements: readonly Allocation[], ttlMs: number, now: number): number {
+    const held = holdReservations(this.ledger, pod, storage, placements, ttlMs, now);
+    this.repackTouched();
+    return held;
+  }
+
+  /**
+   * The reserve route's decision for a claim on `node`, checked and recorded in one synchronous step.
+   * First come, first served against what is really decided — PVs, allocations, and selected PVCs
+   * whose class names their VG (the CSI driver creates those without asking) — never against other
+   * claims' forecasts (tentative reservations, selected PVCs still waiting for their own call). The
+   * claim's earlier allocation stands while it still fits; otherwise the claim is placed again,
+   * preferring the spot it was held on. A refusal names what holds the space.
+   */
+  grant(
+    key: string,
+    node: string,
+    request: VolumeRequest,
+    unconfirmedUntil = 0,
+  ): { ok: true; allocation: Allocation; changed: boolean } | { ok: false; reason: string } {
+    const view = this.node(node);
+    if (!view) return { ok: false, reason: `node ${node} has no NodeLocalStorage` };
+    const current = this.ledger.source(key, "allocation");
+    const stands =
+      current?.node === node &&
+      (request.kind !== "lvm"
+        ? !!(request.kind === "device" ? current.device : current.mountPoint)
+        : !!current.vg && (request.vgName === undefined || current.vg === request.vgName));
+    const preferred = stands ? current : this.ledger.effective(key)?.allocation;
+    const chosen = chooseOnNode(request, view, this.ledger.firmUsage(node, key), this.options.strategy, preferred);
+    if (!chosen.ok) {
+      const holders = this.ledger.holders(node).filter((h) => h.key !== key && isFirm(h.kind, h.allocation));
+      return { ok: false, reason: `${chosen.reason} (${describeHolders(holders, request)})` };
+    }
+    const changed = !current || !samePlace(current, chosen.allocation);
+    const selected = this.pvcs.get(key)?.metadata?.annotations?.[ANNOTATION_SELECTED_NODE];
+    if (selected !== node) this.unconfirmed.set(key, { node, expiresAt: unconfirmedUntil });
+    if (changed) {
+      this.ledger.set(key, "allocation", chosen.allocation);
+      this.repackTouched();
+    }
+    return { ok: true, allocation: chosen.allocation, changed };
+  }
+
+  /** Ends the reservations (and unconfirmed allocations) whose TTL has passed; returns how many. */
+  expire(now: number): number {
+    const n = this.ledger.expire(now);
+    let m = 0;
+    for (const [key, u] of this.unconfirmed) {
+      if (u.expiresAt > now) continue;
+      this.unconfirmed.delete(key);
+      this.refreshClaim(key);
+      m++;
+    }
+    if (n + m > 0) this.repackTouched();
+    return n;
+  }
+
   // ---- events -----------------------------------------------------------------------------------
 
   applyNls(nls: NodeLocalStorage): void {
@@ -142,9 +231,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     this.nlsObjects.set(name, nls);
     const r = this.recordFor(name);
     r.state = nodeState(nodeViewFromNls(name, nls), r.usage);
-    for (const key of [...this.unplaced]) {
-      if (this.pvcs.get(key)?.metadata?.annotations?.[ANNOTATION_SELECTED_NODE] === name) this.refreshClaim(key);
-    }
+    this.touched.add(name);
+    this.repackTouched();
   }
   deleteNls(name: string): void {
     this.nodeChanges++;
@@ -170,31 +258,32 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     if (!name) return;
     this.classes.set(name, localClassOf(sc) ?? null);
     this.refreshClass(name);
+    this.repackTouched();
   }
   deleteStorageClass(name: string): void {
     this.classes.delete(name);
     this.refreshClass(name);
+    this.repackTouched();
   }
 
   applyPv(pv: V1PersistentVolume): void {
     const name = pv.metadata?.name;
     if (!name) return;
     const previous = this.pvs.get(name);
+    if (isStale(pv, previous)) return;
     this.pvs.set(name, pv);
     const oldClaim = previous ? this.claimOf(previous) : undefined;
     const alloc = pvAllocation(pv);
     const claim = alloc ? this.claimOf(pv) : undefined;
     if (oldClaim && oldClaim !== claim && this.pvByClaim.get(oldClaim)?.pv === name) this.pvByClaim.delete(oldClaim);
-    this.ledger.set(pvKey(name), "pv", alloc);
+    if (claim) this.pvByClaim.set(claim, { pv: name, uid: pv.spec?.claimRef?.uid });
+    this.ledger.set(pvKey(name), "pv", alloc && this.withExpansion(name, alloc, claim));
     if (claim) {
-      this.pvByClaim.set(claim, { pv: name, uid: pv.spec?.claimRef?.uid });
-      if (this.boundPv(claim) === name) {
-        // The PV now holds the space: the PVC's own commitments (reservation, selection) end here.
-        this.ledger.clear(claim, "pv");
-        this.unplaced.delete(claim);
-      }
+      // The PV now holds the space: the PVC's own commitments (reservation, selection) end here.
+      if (this.boundPv(claim) === name) this.ledger.clear(claim, "pv", alloc);
     }
     if (oldClaim && oldClaim !== claim) this.refreshClaim(oldClaim);
+    this.repackTouched();
   }
   deletePv(name: string): void {
     const pv = this.pvs.get(name);
@@ -205,26 +294,30 @@ export class ClusterStore implements ObjectLookup, ClusterView {
       this.pvByClaim.delete(claim);
       this.refreshClaim(claim);
     }
+    this.repackTouched();
   }
 
-  applyPvc(pvc: V1PersistentVolumeClaim): void {
+  /**
+   * A PVC event, or (`patched`) the PVC the reserve route's own patch returned: the current object, so
+   * it confirms or ends an unconfirmed allocation. Versions older than the cached one are ignored.
+   */
+  applyPvc(pvc: V1PersistentVolumeClaim, patched = false): void {
     const ns = pvc.metadata?.namespace;
     const name = pvc.metadata?.name;
     if (!ns || !name) return;
     const key = claimKey(ns, name);
+    if (patched) this.unconfirmed.delete(key);
+    if (isStale(pvc, this.pvcs.get(key))) return;
     this.pvcs.set(key, pvc);
     this.refreshClaim(key);
+    this.repackTouched();
   }
   deletePvc(namespace: string, name: string): void {
     const key = claimKey(namespace, name);
     this.pvcs.delete(key);
-    this.unplaced.delete(key);
+    this.unconfirmed.delete(key);
     this.ledger.clear(key, "pvc-deleted");
-  }
-
-  /** A pod left the scheduling queue (deleted, or bound — by then PreBind wrote selected-node). */
-  podGone(uid: string): number {
-    return this.ledger.releasePod(uid, "pod-gone");
+    this.repackTouched();
   }
 
   private recordFor(name: string): NodeRecord {
@@ -237,10 +330,11 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     return r;
   }
 
-  /** Recomputes a node's free space after its ledger usage changed. */
-  private refreshState(name: string): void {
+  /** Recomputes a node's free space after its ledger usage changed, and marks it for re-packing. */
+  private nodeChanged(name: string): void {
     const r = this.records.get(name);
     if (r?.state) r.state = nodeState(r.state.view, r.usage);
+    if (!this.repacking) this.touched.add(name);
   }
 
   // ---- ledger upkeep -------------------------------------------------------------------------------
@@ -255,28 +349,65 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     for (const [key, pvc] of this.pvcs) if (pvc.spec?.storageClassName === className) this.refreshClaim(key);
   }
 
+  /**
+   * A PV's commitment with its claim's expansion: a bound PVC whose request grew past the PV's capacity
+   * (an expansion under way, or one that failed) will hold, or already holds, the larger size in its VG.
+   * The PV's capacity is raised only once the resize succeeded; until then the growth is counted from
+   * the request, so no other volume is promised those bytes. Device and MountPoint volumes take their
+   * unit whole and do not grow.
+   */
+  private withExpansion(pvName: string, alloc: Allocation, claim: string | undefined): Allocation {
+    if (!claim || alloc.device || alloc.mountPoint || this.boundPv(claim) !== pvName) return alloc;
+    const pvc = this.pvcs.get(claim);
+    const requested = pvc ? pvcSize(pvc) : undefined;
+    const grown = requested?.ok ? lvmBytes(requested.bytes) : 0;
+    return grown > alloc.bytes ? { ...alloc, bytes: grown } : alloc;
+  }
+
   /** Recomputes the durable sources of one PVC from its current object. */
   private refreshClaim(key: string): void {
     const pvc = this.pvcs.get(key);
     const cls = pvc?.spec?.storageClassName ? this.localClass(pvc.spec.storageClassName) : undefined;
-    const bound = this.boundPv(key) !== undefined;
+    const boundTo = this.boundPv(key);
+    const bound = boundTo !== undefined;
+    if (bound) {
+      // The claim's request may have grown (an expansion): its PV's commitment follows it.
+      const alloc = pvAllocation(this.pvs.get(boundTo)!);
+      if (alloc) this.ledger.set(pvKey(boundTo), "pv", this.withExpansion(boundTo, alloc, key));
+    }
     if (!pvc || !cls || bound) {
-      this.unplaced.delete(key);
       if (this.ledger.effective(key)) this.ledger.clear(key, bound ? "pv" : "pvc-deleted");
       return;
     }
     const annotations = pvc.metadata?.annotations ?? {};
     const node = annotations[ANNOTATION_SELECTED_NODE];
-    const allocation = parseAllocationRecord(annotations[ANNOTATION_NLS_ALLOCATION]);
-    // An allocation for another node than the one kube-scheduler now selected is stale (the pod was
-    // rescheduled after a failed provisioning); the next reserve call decides again.
-    this.ledger.set(key, "allocation", allocation && node && allocation.node !== node ? undefined : allocation);
+    // An allocation lives exactly as long as kube-scheduler's selection of its node: the CSI driver
+    // asks only for a selected node, and a selection removed (a failed provisioning, or an operator
+    // unsticking the PVC) or moved to another node means the volume will not be made there. The one
+    // the reserve route just made counts before the watch echoes its annotation.
+    const held = this.ledger.source(key, "allocation");
+    const recorded = parseAllocationRecord(annotations[ANNOTATION_NLS_ALLOCATION]);
+    const early = this.unconfirmed.get(key);
+    if (early && early.node === node) this.unconfirmed.delete(key);
+    const allocation =
+      held && early && held.node === early.node && node !== early.node
+        ? held // an event older than the selection the CSI driver acted on
+        : !node
+          ? undefined
+          : held?.node === node
+            ? held
+            : recorded?.node === node
+              ? recorded
+              : undefined;
+    this.ledger.set(key, "allocation", allocation);
     this.ledger.set(key, "selected", node ? this.selectedAllocation(key, pvc, cls, node) : undefined);
   }
 
   /**
    * The commitment of a PVC that kube-scheduler assigned to `node` but that is not provisioned yet.
-   * The VG/device is the tentative reservation's when it was on that node, else chosen now.
+   * A class that names its VG commits that VG (the CSI driver creates the volume there without
+   * asking); otherwise the spot is the ledger's own pick — where the claim was held on that node, else
+   * where it fits now — and the node's loose claims are packed again together afterwards.
    */
   private selectedAllocation(
     key: string,
@@ -286,27 +417,63 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   ): Allocation | undefined {
     const size = pvcSize(pvc);
     if (!size.ok) return undefined;
-    const own = this.ledger.source(key, "selected") ?? this.ledger.tentativeOf(key);
-    if (own && own.node === node && own.bytes === size.bytes && (own.vg || own.device || own.mountPoint)) {
-      this.unplaced.delete(key);
-      return { node, vg: own.vg, device: own.device, mountPoint: own.mountPoint, bytes: own.bytes };
-    }
     const request = volumeRequest(cls, key, size.bytes);
     if ("invalid" in request) return undefined;
-    const view = this.node(node);
-    if (!view) {
-      this.unplaced.add(key);
-      return request.kind === "lvm" && request.vgName
-        ? { node, vg: request.vgName, bytes: size.bytes }
-        : { node, bytes: size.bytes };
+    if (request.kind === "lvm" && request.vgName) return { node, vg: request.vgName, bytes: request.bytes };
+    const current = this.ledger.source(key, "selected") ?? this.ledger.tentativeOf(key);
+    if (
+      current &&
+      current.node === node &&
+      current.bytes === request.bytes &&
+      (current.vg || current.device || current.mountPoint)
+    ) {
+      const { vg, device, mountPoint } = current;
+      return { node, vg, device, mountPoint, bytes: request.bytes, loose: true };
     }
-    this.unplaced.delete(key);
-    const chosen = chooseOnNode(request, view, this.ledger.usage(node), this.options.strategy, own);
-    if (chosen.ok) return chosen.allocation;
-    // It does not fit, yet kube-scheduler chose it: count it where it was asked to go, so the
-    // overcommit shows in the ledger instead of vanishing.
-    return request.kind === "lvm"
-      ? { node, vg: request.vgName ?? view.vgs[0]?.name, bytes: size.bytes }
-      : { node, bytes: size.bytes };
+    const view = this.node(node);
+    const chosen = view
+      ? chooseOnNode(request, view, this.ledger.usageWithout(node, [key]), this.options.strategy)
+      : undefined;
+    // Without an NLS, or where it does not fit, the bytes still count on the node (the re-pack or the
+    // NLS arriving places them), so an overcommit shows in the ledger instead of vanishing.
+    return chosen?.ok ? { ...chosen.allocation, loose: true } : { node, bytes: request.bytes, loose: true };
+  }
+
+  /** What a loose claim asks for, from its PVC's class. */
+  private requestOf(key: string, bytes: number): VolumeRequest {
+    const className = this.pvcs.get(key)?.spec?.storageClassName;
+    const cls = className ? this.localClass(className) : undefined;
+    const request = cls ? volumeRequest(cls, key, bytes) : undefined;
+    return request && !("invalid" in request) ? request : { kind: "lvm", claim: key, bytes };
+  }
+
+  /** Packs the loose claims of every touched node again (see `repackLoose`). */
+  private repackTouched(): void {
+    if (this.repacking) return;
+    this.repacking = true;
+    try {
+      for (const node of this.touched) {
+        const view = this.node(node);
+        if (!view) continue;
+        const loose: LooseClaim[] = [];
+        for (const h of this.ledger.holders(node)) {
+          if (h.allocation.loose && (h.kind === "selected" || h.kind === "tentative")) {
+            loose.push({ key: h.key, request: this.requestOf(h.key, h.allocation.bytes) });
+          }
+        }
+        if (loose.length === 0) continue;
+        const base = this.ledger.usageWithout(
+          node,
+          loose.map((c) => c.key),
+        );
+        for (const [key, to] of repackLoose(view, base, loose, this.options.strategy)) {
+          const now = this.ledger.effective(key)?.allocation;
+          if (now && !samePlace(now, to)) this.ledger.relocate(key, to);
+        }
+      }
+    } finally {
+      this.touched.clear();
+      this.repacking = false;
+    }
   }
 }

@@ -1,6 +1,8 @@
+import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import { parseExtenderArgs, type ParsedExtenderArgs } from "@nls/api";
 import type { BuildInfo, Logger } from "@nls/daemon";
 import type { ClusterStore } from "../cache/store.js";
+import type { Placement } from "../decide.js";
 import type { ExtenderMetrics } from "../metrics.js";
 import type { ReadyCheck } from "../readiness.js";
 import { podStorage, type PodStorage } from "../request.js";
@@ -8,7 +10,8 @@ import { HttpError } from "./body.js";
 
 /** Writes the durable allocation annotation on a PVC (the only API write the extender makes). */
 export interface ClaimWriter {
-  annotate(namespace: string, name: string, key: string, value: string): Promise<void>;
+  /** Resolves to the patched PVC when the API returns it. */
+  annotate(namespace: string, name: string, key: string, value: string): Promise<V1PersistentVolumeClaim | void>;
 }
 
 /** What every handler gets: the cache, the metrics, the logger, the settings and the clock. */
@@ -17,6 +20,8 @@ export interface RouteContext {
   metrics: ExtenderMetrics;
   log: Logger;
   reservationTtlMs: number;
+  /** How filter and prioritize make the ledger agree with kube-scheduler's choice (`--placement`). */
+  placement: Placement;
   maxBodyBytes: number;
   writer: ClaimWriter;
   now(): number;
@@ -38,9 +43,10 @@ export function schedulerRequest(ctx: RouteContext, body: unknown): { args: Pars
 }
 
 /**
- * What filter computed for the last pod, so prioritize — which kube-scheduler calls next, for the
- * same pod, with the nodes filter let through — does not place every node again. Valid only while
- * the ledger has not changed and the node list is the one filter answered.
+ * What filter computed for the last pod (each passing node's preference), so prioritize — which
+ * kube-scheduler calls next, for the same pod, with the nodes filter let through — does not place
+ * every node again. Valid only while the ledger has not changed and the node list is the one filter
+ * answered.
  */
 export class ScoreMemo {
   private pod = "";
@@ -49,11 +55,11 @@ export class ScoreMemo {
   private scores: readonly number[] = [];
   hits = 0;
 
-  remember(pod: string, version: number, names: readonly string[], scores: readonly number[]): void {
+  remember(pod: string, version: number, names: readonly string[], preferences: readonly number[]): void {
     this.pod = pod;
     this.version = version;
     this.names = names;
-    this.scores = scores;
+    this.scores = preferences;
   }
 
   recall(pod: string, version: number, names: readonly string[]): readonly number[] | undefined {

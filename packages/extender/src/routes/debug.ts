@@ -31,6 +31,7 @@ export const cacheRoute =
       reservations: {
         live: store.ledger.liveReservations,
         created: store.ledger.created,
+        misplaced: store.ledger.misplaced,
         released: store.ledger.released,
       },
     });

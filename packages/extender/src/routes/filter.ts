@@ -1,6 +1,6 @@
 import type { Request, Response } from "express";
 import { filterResult, type ExtenderFilterResult, type FailedNodesMap, type ParsedExtenderArgs } from "@nls/api";
-import { filterNodes, holdReservations, podKey, podUid } from "../decide.js";
+import { filterNodes, keepChoiceOnly, podKey, podUid } from "../decide.js";
 import { refusalSummary } from "../reasons.js";
 import { isPassThrough } from "../request.js";
 import { schedulerRequest, type RouteContext, type ScoreMemo } from "./context.js";
@@ -56,13 +56,14 @@ export const filterRoute =
       return;
     }
     const now = ctx.now();
-    ctx.store.ledger.expire(now);
+    ctx.store.expire(now);
     const outcome = filterNodes(storage, nodeNames, ctx.store, ctx.store.options.strategy, now);
+    const decide = ctx.placement === "decide";
     let reserved = 0;
-    if (outcome.onlyPlacement) {
-      reserved = holdReservations(ctx.store.ledger, pod, storage, outcome.onlyPlacement, ctx.reservationTtlMs, now);
-    }
-    if (!reserved) memo.remember(podUid(pod), ctx.store.revision, outcome.passing, outcome.passingScores);
+    if (outcome.choice && (decide || outcome.passing.length === 1)) {
+      reserved = ctx.store.hold(pod, storage, outcome.choice.placements, ctx.reservationTtlMs, now);
+      if (decide) keepChoiceOnly(outcome);
+    } else memo.remember(podUid(pod), ctx.store.revision, outcome.passing, outcome.passingPreferences);
     ctx.metrics.countFailures(outcome.failures);
     ctx.log.info(
       {
@@ -73,7 +74,7 @@ export const filterRoute =
         passing: outcome.passing.length,
         failures: outcome.failures,
         ...(outcome.passing.length <= 3 ? { passingNodes: outcome.passing } : {}),
-        ...(reserved ? { reservedOn: outcome.passing[0], reserved } : {}),
+        ...(reserved ? { reservedOn: outcome.choice!.node, reserved } : {}),
         // What kube-scheduler shows, by reason, with one node's numbers each (every node's at debug).
         ...(outcome.passing.length < nodeNames.length
           ? { refusals: refusalSummary(outcome.unresolvable, outcome.details) }

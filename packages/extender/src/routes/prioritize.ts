@@ -1,9 +1,8 @@
 import type { Request, Response } from "express";
-import { holdReservations, hostPriorities, podKey, podUid, scoreNodes } from "../decide.js";
+import { hostPriorities, podKey, podUid, scoreNodes } from "../decide.js";
 import type { NodeNamesCache } from "../wire-cache.js";
 import { schedulerRequest, type RouteContext, type ScoreMemo } from "./context.js";
 
-/** POST /scheduler/priorities: scores only, never fails for unknown nodes. */
 /** `[{"Host":…,"Score":n},…]` from pre-encoded `{"Host":…,"Score":` prefixes: no object per node. */
 function encodeScores(prefixes: readonly string[], scores: Uint8Array): string {
   const parts = new Array<string>(prefixes.length);
@@ -11,6 +10,7 @@ function encodeScores(prefixes: readonly string[], scores: Uint8Array): string {
   return `[${parts.join(",")}]`;
 }
 
+/** POST /scheduler/priorities: 10 for the node the pod's volumes are held on, 0 elsewhere; never fails. */
 export const prioritizeRoute =
   (ctx: RouteContext, names: NodeNamesCache, memo: ScoreMemo) =>
   (req: Request, res: Response): void => {
@@ -18,14 +18,14 @@ export const prioritizeRoute =
     const { args, storage } = schedulerRequest(ctx, req.body);
     const { pod, nodeNames } = args;
     const now = ctx.now();
-    if (storage.requests.length > 0) ctx.store.ledger.expire(now);
+    if (storage.requests.length > 0) ctx.store.expire(now);
     const known = storage.requests.length > 0 ? memo.recall(podUid(pod), ctx.store.revision, nodeNames) : undefined;
     const outcome = scoreNodes(storage, nodeNames, ctx.store, ctx.store.options.strategy, now, known);
     let reserved = 0;
     let reservedOn: string | undefined;
-    if (outcome.best && outcome.best.length > 0) {
-      reservedOn = outcome.best[0]!.node;
-      reserved = holdReservations(ctx.store.ledger, pod, storage, outcome.best, ctx.reservationTtlMs, now);
+    if (outcome.choice) {
+      reservedOn = outcome.choice.node;
+      reserved = ctx.store.hold(pod, storage, outcome.choice.placements, ctx.reservationTtlMs, now);
     }
     if (storage.requests.length > 0) {
       ctx.log.info(

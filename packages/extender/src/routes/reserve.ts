@@ -1,6 +1,6 @@
 import type { Request, Response } from "express";
 import { ANNOTATION_NLS_ALLOCATION, formatBytesHuman as human, type ReserveResponse } from "@nls/api";
-import { allocationRecord, allocationType, chooseOnNode, describeAllocation, pvAllocation } from "../claims.js";
+import { allocationRecord, allocationType, describeAllocation, pvAllocation } from "../claims.js";
 import type { Allocation } from "../ledger.js";
 import { claimKey, pvcSize, volumeRequest } from "../request.js";
 import { HttpError } from "./body.js";
@@ -20,7 +20,8 @@ const queryString = (v: unknown, name: string): string | undefined => {
  * The authoritative allocation, asked by the CSI driver before it creates a volume. The capacity check
  * and the ledger update happen in one synchronous step (no await between them), so two calls can never
  * both get the last bytes. Calling again for the same PVC and node returns the same answer. The
- * decision is persisted as a PVC annotation so a restarted extender rebuilds it.
+ * decision is persisted as a PVC annotation so a restarted extender rebuilds it. A refusal says which
+ * volumes hold the space.
  *
  * open-local's CSI driver reads `vgName` (LVM), `device` (Device) or `disk` (MountPoint: the mount
  * point's path). An error whose text contains `Insufficient` makes it answer ResourceExhausted, and
@@ -79,31 +80,24 @@ export const reserveRoute =
     );
     if ("invalid" in request) throw new HttpError(400, `pvc ${key}: ${request.invalid}`);
 
-    let allocation = store.ledger.source(key, "allocation");
-    const matches = (a: Allocation | undefined): a is Allocation =>
-      !!a &&
-      a.node === nodeName &&
-      (type === "Device" ? !!a.device : type === "MountPoint" ? !!a.mountPoint : !!a.vg && (!vg || a.vg === vg));
-    if (!matches(allocation)) {
-      const view = store.node(nodeName);
-      if (!view) throw new HttpError(500, `Insufficient storage: node ${nodeName} has no NodeLocalStorage`);
-      const own = store.ledger.effective(key)?.allocation;
-      const chosen = chooseOnNode(request, view, store.ledger.usage(nodeName), store.options.strategy, own);
-      if (!chosen.ok) {
-        ctx.log.warn({ verb: "reserve", pvc: key, node: nodeName, reason: chosen.reason }, "insufficient");
-        throw new HttpError(
-          500,
-          `Insufficient ${type} storage on node ${nodeName} for ${human(size.bytes)}: ${chosen.reason}`,
-        );
-      }
-      allocation = chosen.allocation;
-      store.ledger.set(key, "allocation", allocation);
+    const granted = store.grant(key, nodeName, request, ctx.now() + ctx.reservationTtlMs);
+    if (!granted.ok) {
+      ctx.log.warn({ verb: "reserve", pvc: key, node: nodeName, reason: granted.reason }, "insufficient");
+      throw new HttpError(
+        500,
+        `Insufficient ${type} storage on node ${nodeName} for ${human(size.bytes)}: ${granted.reason}`,
+      );
+    }
+    const allocation = granted.allocation;
+    if (granted.changed) {
       ctx.log.info({ verb: "reserve", pvc: key, allocation: describeAllocation(allocation) }, "allocated");
     }
     const record = JSON.stringify(allocationRecord(allocation));
     if (pvc.metadata?.annotations?.[ANNOTATION_NLS_ALLOCATION] !== record) {
       try {
-        await ctx.writer.annotate(namespace, name, ANNOTATION_NLS_ALLOCATION, record);
+        const patched = await ctx.writer.annotate(namespace, name, ANNOTATION_NLS_ALLOCATION, record);
+        // The PVC as patched, before the watch echoes it: an older PVC event arriving later is ignored.
+        if (patched) store.applyPvc(patched, true);
       } catch (e) {
         // The allocation stays in the ledger; the CSI driver retries and the retry persists it.
         throw new HttpError(

@@ -37,7 +37,7 @@ export function buildSimulateCommand(
   const program = rootCommand(
     "nls-simulate",
     "places a burst of pods with local PVCs onto a cluster described in a file, with the extender's own " +
-      "filter, prioritize and ledger; prints where each pod goes (or why it fits nowhere) and each VG's usage",
+      "filter and ledger; prints where each pod goes (or why it fits nowhere) and each VG's usage",
     versionText(BUILD),
   );
   return addFlags(program, SIMULATE_FLAGS).action((_opts: unknown, cmd: Command) => {

@@ -1,7 +1,7 @@
 import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import { ANNOTATION_SELECTED_NODE, type WirePod } from "@nls/api";
 import { ClusterStore, type StoreOptions } from "../cache/store.js";
-import { filterNodes, holdReservations, podUid, scoreNodes } from "../decide.js";
+import { filterNodes } from "../decide.js";
 import type { NodeUsage } from "../ledger.js";
 import type { Strategy } from "../scoring.js";
 import { claimKey, localClassOf, podStorage } from "../request.js";
@@ -10,10 +10,10 @@ import { SIMULATION_NAMESPACE, type PodRequest } from "./pod-burst.js";
 
 /**
  * "Where would these pods go?" answered by the extender's own decision code, the way a real cluster
- * runs it: the objects fill a ClusterStore as the informers would, then for each pod in turn
- * kube-scheduler's part is played — filter, then prioritize over the nodes that passed, the highest
- * score wins (ties: the first node by name) — and the winner is recorded on the pod's PVCs as the
- * selected-node annotation, which the store turns into the ledger entry the next pod sees.
+ * runs it: the objects fill a ClusterStore as the informers would, then for each pod in turn filter
+ * chooses the node (`--placement=decide`, the default: the one node filter answers with is where
+ * kube-scheduler goes) and the choice is recorded on the pod's PVCs as the selected-node annotation,
+ * which the store turns into the ledger entry the next pod sees.
  * Every agent counts as healthy (Leases are not read). No I/O: objects in, placements and usage out.
  */
 
@@ -143,16 +143,6 @@ function groupRefusals(unresolvable: Record<string, string>): Refusal[] {
     .sort((a, b) => (a.nodes[0]! < b.nodes[0]! ? -1 : 1));
 }
 
-/** kube-scheduler's pick among the nodes that passed: the highest score, the first by name on ties. */
-function pick(passing: readonly string[], scores: Uint8Array): string | undefined {
-  let best = -1;
-  for (let i = 0; i < passing.length; i++) {
-    if (best < 0 || scores[i]! > scores[best]! || (scores[i] === scores[best] && passing[i]! < passing[best]!))
-      best = i;
-  }
-  return best < 0 ? undefined : passing[best];
-}
-
 /** Places one pod the way kube-scheduler and the extender would, and records the outcome in the store. */
 function schedule(store: ClusterStore, request: PodRequest, nodes: readonly string[], strategy: Strategy): PodOutcome {
   const pvcs = request.volumes.map((v, i) => pvcOf(request.name, i, v.bytes, v.storageClass));
@@ -176,25 +166,20 @@ function schedule(store: ClusterStore, request: PodRequest, nodes: readonly stri
       };
     });
 
-  // Filter, as POST /scheduler/predicates does (a single passing node is reserved at once).
+  // Filter, as POST /scheduler/predicates does with --placement=decide (the default): the extender
+  // holds the volumes on the node it chooses and answers with that node only.
   const storage = podStorage(pod, store);
-  store.ledger.expire(NOW);
+  store.expire(NOW);
   const filtered = filterNodes(storage, nodes, store, strategy, NOW);
-  if (filtered.onlyPlacement)
-    holdReservations(store.ledger, pod, storage, filtered.onlyPlacement, RESERVATION_TTL_MS, NOW);
-  if (filtered.passing.length === 0) {
-    store.podGone(podUid(pod));
+  if (!filtered.choice) {
     return { pod: request.name, volumes: volumes(), refusals: groupRefusals(filtered.details) };
   }
-  // Prioritize over the nodes that passed, as POST /scheduler/priorities does (the best is reserved).
-  const scored = scoreNodes(storage, filtered.passing, store, strategy, NOW);
-  if (scored.best?.length) holdReservations(store.ledger, pod, storage, scored.best, RESERVATION_TTL_MS, NOW);
-  const node = pick(filtered.passing, scored.scores)!;
-  // kube-scheduler's PreBind writes the selected node on each PVC; the pod then leaves the queue.
+  store.hold(pod, storage, filtered.choice.placements, RESERVATION_TTL_MS, NOW);
+  const node = filtered.choice.node;
+  // kube-scheduler's PreBind writes the selected node on each PVC, which replaces the hold.
   for (const pvc of pvcs) {
     store.applyPvc({ ...pvc, metadata: { ...pvc.metadata, annotations: { [ANNOTATION_SELECTED_NODE]: node } } });
   }
-  store.podGone(podUid(pod));
   return { pod: request.name, volumes: volumes(), node, refusals: [] };
 }
 

@@ -130,7 +130,7 @@ test("a pending pod: each node's verdict is the extender's filter answer, short 
     { claim: "default/logs", bytes: 5 * Gi, vg: "fast-0" },
   ]);
   t.deepEqual(n1.after, { used: 35 * Gi, capacity: 150 * Gi });
-  t.is(n1.score, 2, "binpack: round(10 × 35/150)");
+  t.is(n1.score, 10, "the node the volumes are held on");
 });
 
 test("pins, invalid volumes and missing PVCs are named per claim", (t) => {

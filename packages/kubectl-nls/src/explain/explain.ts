@@ -59,7 +59,10 @@ export interface NodeVerdict {
   reason: string;
   /** The node's numbers (empty when it fits). */
   detail: string;
-  /** When it fits: where each new volume would go, the prioritize score, and use after placing the pod. */
+  /**
+   * When it fits: where each new volume would go, the prioritize score (10 on the extender's choice, 0
+   * elsewhere), and use after placing the pod.
+   */
   placements?: Placement[];
   score?: number;
   after?: { used: number; capacity: number };
@@ -76,7 +79,10 @@ export interface Explanation {
   nodes: NodeVerdict[];
   /** Failing nodes by short reason, most first: the extender's part of kube-scheduler's event. */
   reasons: Array<{ reason: string; nodes: number }>;
-  /** The node the extender prefers (highest score, then first by name), when any fits. */
+  /**
+   * The node the extender holds the pod's volumes on (its strategy's favourite, then first by name), when
+   * any fits: with `--placement=decide` the only node it lets kube-scheduler take.
+   */
   choice?: string;
 }
 
@@ -195,12 +201,8 @@ export function explain(
   const reasons = [...counts]
     .map(([reason, count]) => ({ reason, nodes: count }))
     .sort((a, b) => b.nodes - a.nodes || (a.reason < b.reason ? -1 : 1));
-  let choice: NodeVerdict | undefined;
-  for (const n of nodes) {
-    if (!n.fits || !needsPlace) continue;
-    if (!choice || n.score! > choice.score! || (n.score === choice.score && n.node < choice.node)) choice = n;
-  }
-  return { ...base, nodes, reasons, ...(choice ? { choice: choice.node } : {}) };
+  const choice = needsPlace ? filtered.choice?.node : undefined;
+  return { ...base, nodes, reasons, ...(choice ? { choice } : {}) };
 }
 
 /** One claim holding space on the node, by the ledger source that counts for it. */
