@@ -175,11 +175,21 @@ test("prioritize scores known nodes and gives unknown ones 0 instead of failing"
 test("prioritize accepts Nodes mode too", async (t) => {
   const h = await start();
   t.teardown(() => h.server.close());
-  const res = await post(`${h.url}/scheduler/priorities`, nodesBody([], ["n1", "n2"]));
+  const res = await post(`${h.url}/scheduler/priorities`, nodesBody(["data"], ["n1", "n2"]));
   t.deepEqual(await res.json(), [
-    { Host: "n1", Score: 0 },
+    { Host: "n1", Score: 10 },
     { Host: "n2", Score: 0 },
   ]);
+});
+
+test("prioritize answers an empty list for a pod without local claims: every node scores 0 anyway", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  for (const body of [namesBody([], ["n1", "n2"]), nodesBody([], ["n1", "n2"])]) {
+    const res = await post(`${h.url}/scheduler/priorities`, body);
+    t.is(res.status, 200);
+    t.is(await res.text(), "[]");
+  }
 });
 
 const badBodies: Array<[string, string, RegExp]> = [

@@ -17,6 +17,13 @@ export const prioritizeRoute =
     const end = ctx.metrics.requestDuration.startTimer({ verb: "prioritize" });
     const { args, storage } = schedulerRequest(ctx, req.body);
     const { pod, nodeNames } = args;
+    if (storage.requests.length === 0) {
+      // Every node would score 0, which is what a node missing from the answer gets: an empty list
+      // spares kube-scheduler decoding one entry per node for a pod nls has nothing to say about.
+      res.type("json").send("[]");
+      end();
+      return;
+    }
     const now = ctx.now();
     if (storage.requests.length > 0) ctx.store.expire(now);
     const known = storage.requests.length > 0 ? memo.recall(podUid(pod), ctx.store.revision, nodeNames) : undefined;
