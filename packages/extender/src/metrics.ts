@@ -23,6 +23,7 @@ export class ExtenderMetrics {
   readonly failedNodes: Counter<"reason">;
   readonly badRequests: Counter<"verb">;
   readonly reservationsCreated: Counter;
+  readonly reserveRefusals: Counter;
   readonly watchFailures: Counter<"kind">;
   private readonly openLocal = new OpenLocalGauges();
   private feeds: { health: () => FeedHealth[]; clock: () => number } | undefined;
@@ -75,6 +76,11 @@ export class ExtenderMetrics {
       registers,
     });
     for (const kind of WATCHED_KINDS) this.watchFailures.inc({ kind }, 0);
+    this.reserveRefusals = new Counter({
+      name: "nls_extender_reserve_refusals_total",
+      help: "Reserve calls refused as Insufficient: open-local's CSI driver gives the node back and the pod is scheduled again.",
+      registers,
+    });
     const feeds = () => this.feeds;
     const ready = () => this.ready;
     new Gauge({

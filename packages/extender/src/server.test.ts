@@ -325,6 +325,8 @@ test("reserve answers 500 Insufficient when the VG is full, and changes nothing"
   );
   t.is(h.writes.length, 0);
   t.is(h.store.ledger.effective("default/data"), undefined);
+  // Counted: each such refusal sends the pod back to kube-scheduler.
+  t.regex(await (await fetch(`${h.url}/metrics`)).text(), /^nls_extender_reserve_refusals_total 1$/m);
 });
 
 test("reserve answers Device and MountPoint volumes in the fields open-local's CSI driver reads", async (t) => {

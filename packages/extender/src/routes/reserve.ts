@@ -83,6 +83,7 @@ export const reserveRoute =
     const granted = store.grant(key, nodeName, request, ctx.now() + ctx.reservationTtlMs);
     if (!granted.ok) {
       ctx.log.warn({ verb: "reserve", pvc: key, node: nodeName, reason: granted.reason }, "insufficient");
+      ctx.metrics.reserveRefusals.inc();
       throw new HttpError(
         500,
         `Insufficient ${type} storage on node ${nodeName} for ${human(size.bytes)}: ${granted.reason}`,
