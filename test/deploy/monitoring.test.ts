@@ -1,5 +1,7 @@
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
 import anyTest from "ava";
 import { parse, stringify } from "yaml";
 import type { NodeLocalStorageStatus } from "@nls/api";
@@ -143,7 +145,7 @@ anyTest("every metric the alerts and the dashboard query is one the daemons expo
   );
   const dashboard = JSON.parse(await readFile(`${deployDir}monitoring/grafana-dashboard.json`, "utf8")) as Dashboard;
   for (const panel of dashboard.panels) for (const target of panel.targets) exprs.push([panel.title, target.expr]);
-  for (const v of dashboard.templating.list) if (v.definition) exprs.push([`variable ${v.name}`, v.definition]);
+  for (const v of dashboard.templating.list) if (v.query?.query) exprs.push([`variable ${v.name}`, v.query.query]);
   const used = new Set<string>();
   for (const [where, expr] of exprs) {
     const names = metricsIn(expr);
@@ -172,7 +174,7 @@ interface Dashboard {
     gridPos: { x: number; w: number };
     targets: Array<{ expr: string; refId: string }>;
   }>;
-  templating: { list: Array<{ name: string; type: string; definition?: string }> };
+  templating: { list: Array<{ name: string; type: string; query?: { query: string } }> };
 }
 
 anyTest(
@@ -233,3 +235,52 @@ anyTest("every alert has a promtool case in which it fires", async (t) => {
   );
   for (const { alert } of rules.groups.flatMap((g) => g.rules)) t.true(firing.has(alert), `${alert} never fires`);
 });
+
+/** test/: the check's file must live where test/'s node_modules resolve @grafana/schema. */
+const testDir = fileURLToPath(new URL("../", import.meta.url));
+
+/**
+ * Type-checks `dashboard` against Grafana's own dashboard schema (the `Dashboard` type of
+ * @grafana/schema, its enums taken as their string values) with tsc; the compiler's errors, if any.
+ */
+async function grafanaSchemaErrors(dashboard: unknown): Promise<string> {
+  const dir = await mkdtemp(`${testDir}.grafana-check-`);
+  try {
+    await writeFile(
+      `${dir}/dashboard.ts`,
+      [
+        'import type { Dashboard } from "@grafana/schema";',
+        "type Wire<T> = T extends string ? `${T}` : T extends readonly (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;",
+        `export const dashboard: Wire<Dashboard> = ${JSON.stringify(dashboard, null, 1)};`,
+        "",
+      ].join("\n"),
+    );
+    const compiler = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+    const r = await run(process.execPath, [
+      compiler,
+      "--noEmit",
+      "--strict",
+      "--skipLibCheck",
+      "--module",
+      "nodenext",
+      "--moduleResolution",
+      "nodenext",
+      `${dir}/dashboard.ts`,
+    ]);
+    return r.code === 0 ? "" : r.stdout + r.stderr;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+anyTest(
+  "the Grafana dashboard conforms to Grafana's dashboard schema (@grafana/schema), which catches a misspelt field",
+  async (t) => {
+    const dashboard = JSON.parse(await readFile(`${deployDir}monitoring/grafana-dashboard.json`, "utf8")) as Dashboard;
+    t.is(await grafanaSchemaErrors(dashboard), "");
+    const broken = structuredClone(dashboard) as unknown as { panels: Array<Record<string, unknown>> };
+    broken.panels[0]!.gridPoz = broken.panels[0]!.gridPos;
+    delete broken.panels[0]!.gridPos;
+    t.regex(await grafanaSchemaErrors(broken), /'"gridPoz"' does not exist/);
+  },
+);
