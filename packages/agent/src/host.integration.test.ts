@@ -372,7 +372,12 @@ real("nls-agent scan prints what discovery finds, plans init without running it"
     [Number(row!.vg_size), Number(row!.vg_free), Number(row!.vg_size) - 8 * MiB, [a]],
   );
   t.true(nls.status.filteredStorageInfo.volumeGroups.includes(vg));
-  t.deepEqual(nls.status.filteredStorageInfo.devices, [a, b].sort());
+  // a is the VG's PV: selected, in use, not offered; b is free.
+  t.deepEqual(nls.status.filteredStorageInfo.devices, [b]);
+  t.deepEqual(nls.status.nodeStorageInfo.deviceInfo.find((d: { name: string }) => d.name === a).inUse, [
+    `is a physical volume of VG ${vg}`,
+  ]);
+  t.is(nls.status.summary.devicesInUse, `${a} (is a physical volume of VG ${vg})`);
 
   const yaml = await runner.run(process.execPath, args);
   t.is(yaml.exitCode, 0, yaml.stderr);

@@ -7,6 +7,7 @@ import {
   type MountPointInfo,
   type VolumeGroup,
 } from "@nls/api";
+import { deviceUse } from "./device-use.js";
 import type { HostFacts, MountPointFacts } from "./discovery/host.js";
 import type { BlockDevice } from "./discovery/lsblk.js";
 import type { LogicalVolumeFacts, PhysicalVolumeFacts, VolumeGroupFacts } from "./discovery/lvm-report.js";
@@ -145,6 +146,8 @@ export function buildInventory(facts: HostFacts, opts: InventoryOptions): Invent
   const deviceInfo: DeviceInfo[] = facts.candidates.flatMap((name) => {
     const d = devicesByName.get(name);
     if (!d) return [];
+    // The rule that keeps init off a device keeps Device volumes off it too.
+    const inUse = deviceUse(d, facts);
     return [
       {
         name: d.name,
@@ -152,6 +155,7 @@ export function buildInventory(facts: HostFacts, opts: InventoryOptions): Invent
         total: d.size,
         readOnly: d.readOnly,
         condition: deviceCondition(d, pvByName.get(d.name)),
+        ...(inUse.length > 0 ? { inUse } : {}),
       },
     ];
   });

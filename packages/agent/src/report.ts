@@ -57,6 +57,15 @@ export function buildStatus(
   });
   const patternProblem = selection.errors.length > 0 ? describePatternErrors(selection.errors) : undefined;
 
+  // A selected device that is in use is never offered: not to nls' extender, nor to any other reader of
+  // filteredStorageInfo (open-local's extender hands out what it lists). Its reasons stay in deviceInfo.
+  const inUse = new Map(inventory.deviceInfo.filter((d) => d.inUse?.length).map((d) => [d.name, d.inUse!]));
+  const offeredDevices = selection.devices.filter((d) => !inUse.has(d));
+  const devicesInUse = selection.devices
+    .filter((d) => inUse.has(d))
+    .map((d) => `${d} (${inUse.get(d)!.join("; ")})`)
+    .join(", ");
+
   const selectedVgs = new Set(selection.volumeGroups);
   const selected = inventory.volumeGroups.filter((vg) => selectedVgs.has(vg.name));
   const allocatableBytes = selected.reduce((sum, vg) => sum + vg.allocatable, 0);
@@ -78,7 +87,7 @@ export function buildStatus(
     },
     filteredStorageInfo: {
       volumeGroups: selection.volumeGroups,
-      devices: selection.devices,
+      devices: offeredDevices,
       mountPoints: selection.mountPoints,
       updateStatusInfo: {
         lastUpdateTime: now,
@@ -88,7 +97,8 @@ export function buildStatus(
     },
     summary: {
       volumeGroups: selection.volumeGroups.length,
-      devices: selection.devices.length,
+      devices: offeredDevices.length,
+      ...(devicesInUse ? { devicesInUse } : {}),
       allocatable: formatQuantity(allocatableBytes),
       allocatableBytes,
       free: formatQuantity(freeBytes),

@@ -21,7 +21,6 @@ import { discoverHost, type HostFacts } from "./discovery/host.js";
 import { SCAN_FLAGS } from "./flags.js";
 import { execaRunner, formatCommand, type CommandRunner } from "./discovery/run.js";
 import { describeInitPlan, planInit, type InitPlan } from "./init/plan.js";
-import { deviceRefusals } from "./init/safety.js";
 import { buildStatus } from "./report.js";
 
 /**
@@ -151,7 +150,7 @@ export function describeScanAsComment(result: ScanResult): string {
       `${n(filtered?.devices?.length ?? 0, "device")}, ${n(filtered?.mountPoints?.length ?? 0, "mount point")}` +
       (filtered?.updateStatusInfo?.updateStatus === "failed" ? ` -- FAILED: ${filtered.updateStatusInfo.reason}` : ""),
     ...(info?.deviceInfo ?? []).map((d) => {
-      const usage = deviceRefusals(d.name, result.facts).map((r) => r.slice(d.name.length + 2));
+      const usage = d.inUse ?? [];
       return `  ${d.name}  ${formatBytesHuman(d.total)} ${d.mediaType}  ${usage.length > 0 ? `in use: ${usage.join("; ")}` : "free (could be initialised)"}`;
     }),
     ...result.facts.errors.map((e) => `warning: ${e}`),

@@ -86,6 +86,12 @@ export const DeviceInfoSchema = Type.Object({
   total: Bytes("size in bytes"),
   readOnly: Type.Boolean(),
   condition: StringEnum(DISK_CONDITIONS),
+  inUse: Type.Optional(
+    StringList(
+      undefined,
+      "nls addition: why the device is not free (what holds or uses it, or which fact about it could not be read); absent when free. A device in use is never offered for a Device volume nor initialised",
+    ),
+  ),
 });
 export type DeviceInfo = Static<typeof DeviceInfoSchema>;
 
@@ -162,7 +168,12 @@ export type FilteredStorageInfo = Static<typeof FilteredStorageInfoSchema>;
  */
 export const StorageSummarySchema = Type.Object({
   volumeGroups: Type.Integer({ minimum: 0, description: "number of selected VGs" }),
-  devices: Type.Integer({ minimum: 0, description: "number of selected devices" }),
+  devices: Type.Integer({ minimum: 0, description: "number of selected devices that are free (offered)" }),
+  devicesInUse: Type.Optional(
+    Type.String({
+      description: "selected devices that are not offered because they are in use, each with why; absent when none",
+    }),
+  ),
   allocatable: Type.String({ description: "allocatable bytes of the selected VGs, as a quantity (e.g. 100Gi)" }),
   allocatableBytes: Bytes(),
   free: Type.Optional(
