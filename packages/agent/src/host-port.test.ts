@@ -1,7 +1,7 @@
 import test from "ava";
 import type { ResourceToBeInited } from "@nls/api";
 import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
-import { fail, fakeRunner, fixture, ok } from "../testing/fake-host.js";
+import { fail, fakeRunner, ok, recordedAnswer } from "../testing/fake-host.js";
 import { realHost } from "./host-port.js";
 import { FakeKube } from "../testing/fake-kube.js";
 import { createLogger } from "@nls/daemon";
@@ -15,11 +15,9 @@ import { AgentMetrics } from "./metrics.js";
 const MOUNTINFO = new URL("discovery/testdata/mountinfo.txt", import.meta.url).pathname;
 
 function setup(resourceToBeInited: ResourceToBeInited) {
-  const runner = fakeRunner((cmd) => {
-    if (cmd === "lsblk") return ok(fixture("lsblk.json"));
-    if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
-    if (cmd === "wipefs") return ok(fixture("wipefs-batch.json"));
-    if (cmd === "losetup") return ok(fixture("losetup.json"));
+  const runner = fakeRunner((cmd, args) => {
+    const recorded = recordedAnswer(cmd, args);
+    if (recorded) return recorded;
     if (cmd === "vgcreate") return ok("");
     return fail(`${cmd}: not expected`, 127);
   });

@@ -147,8 +147,8 @@ real("discovery reports exactly the VGs, PVs, LVs and sizes that vgs/lvs/pvs rep
   const facts = await discover([a!, b!]);
   t.deepEqual(facts.complete, { devices: true, lvm: true, mounts: true });
   t.deepEqual(facts.candidates, [a, b].sort());
-  // lsblk, lvm fullreport, one wipefs over both devices, losetup (they are loop devices).
-  t.true(facts.commandsRun <= 4, `ran ${facts.commandsRun} commands`);
+  // lsblk, lvm fullreport, lvm systemid, one wipefs over both devices, losetup (they are loop devices).
+  t.true(facts.commandsRun <= 5, `ran ${facts.commandsRun} commands`);
 
   const [vgsRow] = await report("vgs", "vg_name,vg_size,vg_free,vg_free_count,lv_count", [vg]);
   const got = facts.lvm.vgs.find((v) => v.name === vg)!;
@@ -388,3 +388,53 @@ real("nls-agent scan prints what discovery finds, plans init without running it"
   t.is((await runner.run("vgs", [target])).exitCode, 5, "scan did not create the VG");
   t.deepEqual(JSON.parse((await sh("wipefs", ["-n", "-J", b!])).stdout || `{"signatures": []}`).signatures, []);
 });
+
+real(
+  "another host's VG (system ID) is neither reported nor touched; an identity no local VG carries refuses creation",
+  async (t) => {
+    const ws = await workspace(t);
+    const [theirs, spare] = [await ws.loop(), await ws.loop()];
+    const foreign = ws.vgName();
+    const otherHost = ["--config", 'global { system_id_source = "lvmlocal" } local { system_id = "nls-other-host" }'];
+    await sh("vgcreate", [...otherHost, foreign, theirs!]);
+    // Registered after the workspace, so it runs first: only the other host's identity may remove its VG.
+    t.teardown(() => runner.run("vgremove", [...otherHost, ...NO_ACTIVATION, "-f", foreign]).then(() => undefined));
+    const sum = await sha256(spare!);
+
+    const facts = await discover([theirs!, spare!]);
+    t.true(facts.complete.lvm);
+    t.is(facts.lvm.vgs.find((v) => v.name === foreign)?.systemId, "nls-other-host", "seen with --foreign");
+    const inv = buildInventory(facts, { lvPrefix: "local" });
+    t.false(inv.volumeGroups.some((v) => v.name === foreign));
+    t.true(inv.problems.some((p) => p.startsWith(`VG ${foreign} belongs to system ID nls-other-host`)));
+    const again = planInit({ vgs: [{ name: foreign, devices: [spare!] }] }, facts, CTX).vgs[0]!;
+    t.is(again.action, "exists");
+    t.regex(again.reasons[0]!, /belongs to system ID nls-other-host, not this host's; left unchanged/);
+
+    // The agent's LVM with an identity of its own (what a container's hostname or machine-id gives).
+    const dir = join(ws.dir, "lvm-etc");
+    await mkdir(dir);
+    await writeFile(
+      join(dir, "lvm.conf"),
+      'global { system_id_source = "lvmlocal" }\nlocal { system_id = "agent-pod-1" }\n',
+    );
+    const previous = process.env.LVM_SYSTEM_DIR;
+    process.env.LVM_SYSTEM_DIR = dir;
+    try {
+      const asPod = await discover([theirs!, spare!]);
+      t.is(asPod.lvmSystemId, "agent-pod-1");
+      const target = ws.vgName();
+      const plan = planInit({ vgs: [{ name: target, devices: [spare!] }] }, asPod, CTX);
+      t.is(plan.vgs[0]!.action, "refused");
+      t.regex(plan.vgs[0]!.reasons.join("; "), /would stamp the new VG with system ID agent-pod-1/);
+      t.deepEqual(
+        (await applyInit(plan, runner)).map((o) => o.result),
+        ["refused"],
+      );
+    } finally {
+      if (previous === undefined) delete process.env.LVM_SYSTEM_DIR;
+      else process.env.LVM_SYSTEM_DIR = previous;
+    }
+    t.is(await sha256(spare!), sum, "the spare device is untouched");
+  },
+);

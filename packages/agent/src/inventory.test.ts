@@ -134,6 +134,7 @@ const vg = (o: Partial<VolumeGroupFacts>): VolumeGroupFacts => ({
   lvCount: 0,
   partial: false,
   readOnly: false,
+  systemId: "",
   ...o,
 });
 const vgConditions: Array<[string, VolumeGroupFacts, DiskCondition]> = [
@@ -200,6 +201,25 @@ test("inventory: recorded VM state", async (t) => {
     },
   ]);
   t.deepEqual(inv.problems, []);
+});
+
+test("inventory: another host's VG (system ID) is not reported and is named as a problem", (t) => {
+  const facts = emptyFacts({
+    lvm: {
+      vgs: [vg({ name: "mine", systemId: "node-1" }), vg({ name: "theirs", systemId: "other" }), vg({ name: "any" })],
+      pvs: [],
+      lvs: [],
+    },
+    lvmSystemId: "node-1",
+  });
+  const inv = buildInventory(facts, { lvPrefix: "local" });
+  t.deepEqual(
+    inv.volumeGroups.map((v) => v.name),
+    ["mine", "any"],
+  );
+  t.deepEqual(inv.problems, [
+    "VG theirs belongs to system ID other, not this host's (node-1): not reported, never changed",
+  ]);
 });
 
 test("inventory: reservation applies per VG; one naming an absent VG is a problem", async (t) => {

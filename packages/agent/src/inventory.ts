@@ -10,7 +10,12 @@ import {
 import { deviceUse } from "./device-use.js";
 import type { HostFacts, MountPointFacts } from "./discovery/host.js";
 import type { BlockDevice } from "./discovery/lsblk.js";
-import type { LogicalVolumeFacts, PhysicalVolumeFacts, VolumeGroupFacts } from "./discovery/lvm-report.js";
+import {
+  isForeignVg,
+  type LogicalVolumeFacts,
+  type PhysicalVolumeFacts,
+  type VolumeGroupFacts,
+} from "./discovery/lvm-report.js";
 
 /**
  * Host facts → the `nodeStorageInfo` lists (docs/nodelocalstorage.md): device media and conditions, VG capacity with the
@@ -160,29 +165,37 @@ export function buildInventory(facts: HostFacts, opts: InventoryOptions): Invent
     ];
   });
 
-  const volumeGroups: VolumeGroup[] = facts.lvm.vgs.map((vg) => {
-    const lvs = facts.lvm.lvs.filter((lv) => lv.vgName === vg.name);
-    const vgFault = vg.partial;
-    const logicalVolumes: LogicalVolume[] = lvs.map((lv) => ({
-      name: lv.name,
-      vgname: lv.vgName,
-      total: lv.size,
-      readOnly: lv.readOnly,
-      condition: lv.faulty || vgFault ? "DiskFault" : "DiskReady",
-    }));
-    return {
-      name: vg.name,
-      physicalVolumes: facts.lvm.pvs
-        .filter((pv) => pv.vgName === vg.name)
-        .map((pv) => pv.name)
-        .sort(),
-      logicalVolumes,
-      total: vg.size,
-      available: vg.free,
-      allocatable: vgAllocatable(vg, lvs, opts.lvPrefix, reservations.get(vg.name)),
-      condition: vgCondition(vg),
-    };
-  });
+  // Another host's VG (lvmsystemid(7)) is not this node's storage: LVM will not let this host use it.
+  for (const vg of facts.lvm.vgs.filter((v) => isForeignVg(v, facts.lvmSystemId))) {
+    problems.push(
+      `VG ${vg.name} belongs to system ID ${vg.systemId}, not this host's (${facts.lvmSystemId || "none"}): not reported, never changed`,
+    );
+  }
+  const volumeGroups: VolumeGroup[] = facts.lvm.vgs
+    .filter((v) => !isForeignVg(v, facts.lvmSystemId))
+    .map((vg) => {
+      const lvs = facts.lvm.lvs.filter((lv) => lv.vgName === vg.name);
+      const vgFault = vg.partial;
+      const logicalVolumes: LogicalVolume[] = lvs.map((lv) => ({
+        name: lv.name,
+        vgname: lv.vgName,
+        total: lv.size,
+        readOnly: lv.readOnly,
+        condition: lv.faulty || vgFault ? "DiskFault" : "DiskReady",
+      }));
+      return {
+        name: vg.name,
+        physicalVolumes: facts.lvm.pvs
+          .filter((pv) => pv.vgName === vg.name)
+          .map((pv) => pv.name)
+          .sort(),
+        logicalVolumes,
+        total: vg.size,
+        available: vg.free,
+        allocatable: vgAllocatable(vg, lvs, opts.lvPrefix, reservations.get(vg.name)),
+        condition: vgCondition(vg),
+      };
+    });
   for (const vg of reservations.keys()) {
     if (facts.complete.lvm && !facts.lvm.vgs.some((v) => v.name === vg)) {
       problems.push(`annotation csi.aliyun.com/storage-reserved names VG ${vg}, which does not exist on this node`);

@@ -2,7 +2,15 @@ import test from "ava";
 import { Command, type CommanderError } from "commander";
 import YAML from "yaml";
 import { SEED_SPEC, parseSpecFile, registerScanCommand, renderScan, scanHost } from "./scan.js";
-import { RECORDED_MOUNTINFO, fail, fakeRunner, fixture, ok, recordedRunner } from "../testing/fake-host.js";
+import {
+  RECORDED_MOUNTINFO,
+  fail,
+  fakeRunner,
+  fixture,
+  ok,
+  recordedAnswer,
+  recordedRunner,
+} from "../testing/fake-host.js";
 
 const scanOpts = {
   nodeName: "node-1",
@@ -106,7 +114,7 @@ test("scan: seed spec on the recorded host: a NodeLocalStorage with the plan as 
   const result = await scanHost(runner, { spec: structuredClone(SEED_SPEC) }, scanOpts);
   t.deepEqual(
     runner.calls.map((c) => c.cmd),
-    ["lsblk", "lvm", "wipefs", "losetup"],
+    ["lsblk", "lvm", "lvm", "wipefs", "losetup"],
   );
   const yaml = renderScan(result, "yaml");
   t.true(
@@ -162,9 +170,8 @@ test("scan command: flags are parsed; usage errors exit 2", async (t) => {
 test("scan: a bad pattern and discovery warnings are spelled out on top", async (t) => {
   const runner = fakeRunner((cmd, args) => {
     if (cmd === "lsblk") return ok(fixture("lsblk.json"));
-    if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
-    if (cmd === "losetup") return ok(fixture("losetup.json"));
     if (args.includes("/dev/loop3")) return fail("wipefs: error: /dev/loop3: Input/output error");
+    if (cmd !== "wipefs") return recordedAnswer(cmd, args)!;
     return ok(fixture("wipefs-clean.json"));
   });
   const spec = { listConfig: { vgs: { include: ["nls.*", "a(b"] } } };

@@ -2,16 +2,16 @@ import { readFile, readdir, realpath, statfs } from "node:fs/promises";
 import micromatch from "micromatch";
 import { LSBLK_ARGS, LSBLK_ARGS_LEGACY, isUnknownColumnError, parseLsblk, type BlockDevice } from "./lsblk.js";
 import { LOSETUP_ARGS, parseLosetup, type LoopDevice } from "./loops.js";
-import { LVM_FULLREPORT_ARGS, parseLvmReport, type LvmReport } from "./lvm-report.js";
+import { LVM_FULLREPORT_ARGS, LVM_SYSTEMID_ARGS, parseLvmReport, parseSystemId, type LvmReport } from "./lvm-report.js";
 import { mountsUnder, parseMountInfo, type MountEntry } from "./mounts.js";
 import { describeFailure, type CommandRunner } from "./run.js";
 import { WIPEFS_ARGS, parseWipefs, type Signature } from "./signatures.js";
 
 /**
- * One scan of the host: lsblk, mountinfo and the LVM report concurrently, then one wipefs over all
- * candidate devices and, when lsblk lists loop devices, one losetup. The command count is constant (3
- * or 4, plus one wipefs per device only when the batch probe fails and the failing device must be
- * found). Failures become `errors`, never exceptions.
+ * One scan of the host: lsblk, mountinfo, the LVM report and LVM's system ID concurrently, then one
+ * wipefs over all candidate devices and, when lsblk lists loop devices, one losetup. The command count
+ * is constant (4 or 5, plus one wipefs per device only when the batch probe fails and the failing device
+ * must be found). Failures become `errors`, never exceptions.
  */
 
 export interface DiscoveryOptions {
@@ -56,6 +56,11 @@ export interface HostFacts {
   /** Mounts strictly below `mountRoot`, with statfs sizes. */
   mountPoints: MountPointFacts[];
   lvm: LvmReport;
+  /**
+   * The system ID LVM stamps on a VG it creates here and needs on a VG to use it (`lvm systemid`; empty
+   * when none is configured). Without it the LVM picture is incomplete: which VGs are this host's is unknown.
+   */
+  lvmSystemId: string;
   /**
    * Loop devices and their backing files; empty when lsblk lists none (losetup is not run then), and
    * `undefined` when they could not be listed (every loop device then counts as in use).
@@ -103,9 +108,10 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
   };
   const complete = { devices: false, lvm: false, mounts: false };
 
-  const [firstLsblk, lvmOut, mountText] = await Promise.all([
+  const [firstLsblk, lvmOut, systemIdOut, mountText] = await Promise.all([
     run("lsblk", LSBLK_ARGS),
     run("lvm", LVM_FULLREPORT_ARGS),
+    run("lvm", LVM_SYSTEMID_ARGS),
     readFile(opts.mountInfoPath ?? DEFAULT_MOUNTINFO_PATH, "utf8").catch((e: Error) => {
       errors.push(`reading mounts: ${e.message}`);
       return undefined;
@@ -129,14 +135,26 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
   }
 
   let lvm: LvmReport = { pvs: [], vgs: [], lvs: [] };
+  let lvmSystemId = "";
+  let reportRead = false;
   // LVM exits non-zero on warnings about unrelated devices yet prints a full report: trust the JSON.
   try {
     lvm = parseLvmReport(lvmOut.stdout);
-    complete.lvm = true;
+    reportRead = true;
     if (lvmOut.exitCode !== 0) errors.push(describeFailure("lvm fullreport", lvmOut));
   } catch (e) {
     errors.push(lvmOut.exitCode !== 0 ? describeFailure("lvm fullreport", lvmOut) : (e as Error).message);
   }
+  // Which VGs are this host's depends on the system ID: without it the LVM picture is not complete.
+  let systemIdRead = false;
+  try {
+    if (systemIdOut.exitCode !== 0) throw new Error(describeFailure("lvm systemid", systemIdOut));
+    lvmSystemId = parseSystemId(systemIdOut.stdout);
+    systemIdRead = true;
+  } catch (e) {
+    errors.push((e as Error).message);
+  }
+  complete.lvm = reportRead && systemIdRead;
 
   let mounts: MountEntry[] = [];
   if (mountText !== undefined) {
@@ -175,6 +193,7 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
     mounts,
     mountPoints,
     lvm,
+    lvmSystemId,
     loops,
     complete,
     errors,

@@ -10,15 +10,16 @@ import {
   fixture,
   ok,
   recordedFacts,
+  vgFacts,
 } from "../../testing/fake-host.js";
 
 const CTX = { mountRoot: "/mnt/open-local" };
 
 /** The synthetic NVMe/SCSI/md tree with default-like globs, no LVM, no signatures except where set. */
 async function treeFacts(): Promise<HostFacts> {
-  const runner = fakeRunner((cmd) => {
+  const runner = fakeRunner((cmd, args) => {
     if (cmd === "lsblk") return ok(fixture("lsblk-tree.synthetic.json"));
-    if (cmd === "lvm") return ok(`{"report": []}`);
+    if (cmd === "lvm") return args[0] === "systemid" ? ok("  system ID: \n") : ok(`{"report": []}`);
     if (cmd === "wipefs")
       return ok(JSON.stringify({ signatures: [{ device: "nvme1n1", offset: "0x0", type: "xfs" }] }));
     return fail("unexpected", 127);
@@ -210,21 +211,7 @@ test("init plan: a stable alias (/dev/disk/by-id) is checked, claimed and run as
       pvs: [{ name: "/dev/sdc", uuid: "", vgName: "pool", size: 1, free: 1, devSize: 1, attr: "a--", missing: false }],
     },
   });
-  withVg.lvm.vgs.push({
-    name: "pool",
-    uuid: "",
-    attr: "wz--n-",
-    size: 1,
-    free: 1,
-    extentSize: 1,
-    extentCount: 1,
-    freeCount: 1,
-    pvCount: 1,
-    missingPvCount: 0,
-    lvCount: 0,
-    partial: false,
-    readOnly: false,
-  });
+  withVg.lvm.vgs.push(vgFacts("pool"));
   t.deepEqual(planInit({ vgs: [{ name: "pool", devices: [alias] }] }, withVg, CTX).vgs[0]!.reasons, [], "same PVs");
 });
 
@@ -257,4 +244,42 @@ test("init plan: a VG name LVM would reject or read as an option is refused befo
     both.vgs.map((p) => p.action),
     ["refused", "create"],
   );
+});
+
+test("init plan: another host's VG of that name is left alone, never created again", (t) => {
+  const facts = emptyFacts({
+    devices: [disk("/dev/sdc")],
+    candidates: ["/dev/sdc"],
+    signatures: { "/dev/sdc": [] },
+    lvm: { vgs: [vgFacts("pool", { systemId: "other" })], pvs: [], lvs: [] },
+  });
+  const p = planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, facts, CTX).vgs[0]!;
+  t.deepEqual(p, {
+    vg: "pool",
+    action: "exists",
+    devices: ["/dev/sdc"],
+    reasons: ["VG pool exists and belongs to system ID other, not this host's; left unchanged"],
+    commands: [],
+  });
+});
+
+test("init plan: a system ID no VG of this host carries may be the container's: creation is refused", (t) => {
+  const base = { devices: [disk("/dev/sdc")], candidates: ["/dev/sdc"], signatures: { "/dev/sdc": [] } };
+  const want = { vgs: [{ name: "pool", devices: ["/dev/sdc"] }] };
+  const fresh = planInit(want, emptyFacts({ ...base, lvmSystemId: "agent-pod-x7" }), CTX).vgs[0]!;
+  t.is(fresh.action, "refused");
+  t.deepEqual(fresh.commands, []);
+  t.regex(
+    fresh.reasons.join("; "),
+    /would stamp the new VG with system ID agent-pod-x7 .*no VG on this node carries it/,
+  );
+  // A VG of this host carrying the same ID shows the agent's LVM has the host's identity.
+  const proven = emptyFacts({
+    ...base,
+    lvmSystemId: "node-1",
+    lvm: { vgs: [vgFacts("sys", { systemId: "node-1" })], pvs: [], lvs: [] },
+  });
+  t.is(planInit(want, proven, CTX).vgs[0]!.action, "create");
+  // No system ID configured: nothing to get wrong.
+  t.is(planInit(want, emptyFacts(base), CTX).vgs[0]!.action, "create");
 });

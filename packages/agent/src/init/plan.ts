@@ -1,5 +1,6 @@
 import { vgNameProblem, type ResourceToBeInited } from "@nls/api";
 import type { HostFacts } from "../discovery/host.js";
+import { isForeignVg } from "../discovery/lvm-report.js";
 import { planMountpoints, type MountpointPlan } from "./mountpoints.js";
 import { deviceRefusals, resolveDevice, type PlannedCommand } from "./safety.js";
 
@@ -50,6 +51,13 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
     // Aliases (/dev/disk/by-id/…) compare, claim and run as the device they point to.
     const resolved = devices.map((d) => resolveDevice(d, facts));
     const existing = facts.lvm.vgs.find((v) => v.name === want.name);
+    if (existing && isForeignVg(existing, facts.lvmSystemId)) {
+      const reasons = [
+        `VG ${want.name} exists and belongs to system ID ${existing.systemId}, not this host's; left unchanged`,
+      ];
+      plans.push({ vg: want.name, action: "exists", devices, reasons, commands: [] });
+      continue;
+    }
     if (existing) {
       const pvs = facts.lvm.pvs.filter((p) => p.vgName === want.name).map((p) => p.name);
       const reasons: string[] = [];
@@ -65,6 +73,10 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
     }
     const reasons: string[] = [];
     if (!facts.complete.lvm) reasons.push("LVM state could not be read, so it is unknown whether the VG exists");
+    else {
+      const identity = systemIdProblem(facts);
+      if (identity !== undefined) reasons.push(identity);
+    }
     if (devices.length === 0) reasons.push("no devices listed");
     const seen = new Set<string>();
     devices.forEach((device, i) => {
@@ -97,6 +109,23 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
   const mountpoints = toInit?.mountpoints;
   if (mountpoints === undefined || mountpoints.length === 0) return { vgs: plans };
   return { vgs: plans, mountpoints: planMountpoints(mountpoints, facts, claimed, ctx.mountRoot) };
+}
+
+/**
+ * With `global/system_id_source` set, LVM stamps a new VG with the system ID it computes here — inside
+ * the agent's container, from the container's hostname or machine-id unless the host's own sources are
+ * shared with it. A VG stamped with the wrong identity is foreign to the host (and to the next agent pod,
+ * whose hostname differs), and its volumes become inaccessible. The identity is trusted only when a VG of
+ * this host already carries it.
+ */
+function systemIdProblem(facts: HostFacts): string | undefined {
+  const id = facts.lvmSystemId;
+  if (id === "" || facts.lvm.vgs.some((v) => v.systemId === id)) return undefined;
+  return (
+    `LVM here would stamp the new VG with system ID ${id} (global/system_id_source in lvm.conf), and no VG on ` +
+    `this node carries it, so it may be the agent container's identity rather than the host's: create the VG ` +
+    `on the host, or use system_id_source "lvmlocal" (read from the host's /etc/lvm) or "none"`
+  );
 }
 
 /** One line per refused VG or mount point, or differing existing VG, for `buildStatus(…, initProblems)`. */
