@@ -154,6 +154,7 @@ const pv = (o: { vgName?: string; free?: number; missing?: boolean }) => ({
   devSize: 100,
   attr: "a--",
   missing: o.missing ?? false,
+  mdaCount: 1,
 });
 const deviceConditions: Array<[string, ReturnType<typeof disk>, ReturnType<typeof pv> | undefined, DiskCondition]> = [
   ["plain disk", disk("/dev/sdb"), undefined, "DiskReady"],

@@ -175,3 +175,15 @@ test("status: a part that could not be read keeps its last reported state, flagg
   const first = buildStatus(broken, {}, { lvPrefix: "local", now });
   t.deepEqual(first.nodeStorageInfo!.volumeGroups, [], "nothing known before: nothing reported");
 });
+
+test("status: the journal is written as given; a seen VG that LVM no longer reports is VolumeGroupMissing", async (t) => {
+  const facts = await recordedFacts();
+  const journal = { seenVolumeGroups: ["nlsrec", "pool-0"] };
+  const status = buildStatus(facts, {}, { lvPrefix: "local", now, journal });
+  t.deepEqual(status.journal, journal);
+  t.like(status.nodeStorageInfo!.state, { status: "True", reason: "VolumeGroupMissing" });
+  t.regex(status.nodeStorageInfo!.state!.message!, /^VG pool-0 was on this node and LVM does not report it now/);
+  const fine = buildStatus(facts, {}, { lvPrefix: "local", now, journal: { seenVolumeGroups: ["nlsrec"] } });
+  t.like(fine.nodeStorageInfo!.state, { reason: "Ready" });
+  t.is(buildStatus(facts, {}, { lvPrefix: "local", now }).journal, undefined, "scan writes no journal");
+});

@@ -3,12 +3,14 @@ import {
   describePatternErrors,
   formatQuantity,
   selectStorage,
+  type InitJournal,
   type NodeLocalStorageSpec,
   type NodeLocalStorageStatus,
   type StorageState,
 } from "@nls/api";
 import type { HostFacts } from "./discovery/host.js";
 import { buildInventory, isManagedLv } from "./inventory.js";
+import { journalProblems, reportedVgNames } from "./journal.js";
 
 /**
  * The whole `NodeLocalStorageStatus` the agent would write, from host facts, the NLS spec and
@@ -23,6 +25,8 @@ export interface ReportOptions {
    * does not change, so it means what Kubernetes conditions mean by it.
    */
   previous?: NodeLocalStorageStatus;
+  /** The journal to write (`nextJournal`); its missing VGs and leftovers are reported as problems. */
+  journal?: InitJournal;
 }
 
 /** `state.type` as open-local writes it. */
@@ -75,7 +79,11 @@ export function buildStatus(
     return sum + Math.max(0, vg.allocatable - managed.reduce((s, lv) => s + lv.total, 0));
   }, 0);
 
-  const state = buildState(facts, [...inventory.problems, ...initProblems], opts);
+  const wanted = new Set((nls.spec?.resourceToBeInited?.vgs ?? []).map((v) => v.name));
+  const remembered = opts.journal ? journalProblems(opts.journal, facts, wanted) : [];
+  const reported = reportedVgNames(facts);
+  const vgMissing = facts.complete.lvm && (opts.journal?.seenVolumeGroups ?? []).some((name) => !reported.has(name));
+  const state = buildState(facts, [...remembered, ...inventory.problems, ...initProblems], opts, vgMissing);
 
   return {
     nodeStorageInfo: {
@@ -104,26 +112,30 @@ export function buildStatus(
       free: formatQuantity(freeBytes),
       freeBytes,
     },
+    ...(opts.journal ? { journal: opts.journal } : {}),
   };
 }
 
 /**
  * `True` when the picture is complete. `False` with reason `DiscoveryFailed` when devices, LVM or mounts
  * could not be read (their last reported state is kept, not zeroed). Problems that leave the picture intact
- * (a refused init, a bad reservation, one unprobeable device) keep `True` and are named in `message`.
+ * (a refused init, a bad reservation, one unprobeable device) keep `True` and are named in `message`;
+ * a VG the node had and LVM no longer reports makes the reason `VolumeGroupMissing`.
  */
-function buildState(facts: HostFacts, problems: string[], opts: ReportOptions): StorageState {
+function buildState(facts: HostFacts, problems: string[], opts: ReportOptions, vgMissing: boolean): StorageState {
   const now = opts.now.toISOString();
   const failed = !facts.complete.devices || !facts.complete.lvm || !facts.complete.mounts;
   const status = failed ? "False" : "True";
   const messages = failed ? [...facts.errors, ...problems] : [...problems, ...facts.errors];
   const reason = failed
     ? DISCOVERY_FAILED
-    : problems.length > 0
-      ? "ConfigurationProblems"
-      : facts.errors.length > 0
-        ? "DiscoveryWarnings"
-        : "Ready";
+    : vgMissing
+      ? "VolumeGroupMissing"
+      : problems.length > 0
+        ? "ConfigurationProblems"
+        : facts.errors.length > 0
+          ? "DiscoveryWarnings"
+          : "Ready";
   const prev = opts.previous?.nodeStorageInfo?.state;
   const unchanged = prev?.type === STATE_TYPE && prev.status === status && prev.reason === reason;
   return {

@@ -3,6 +3,7 @@ import { Command, type CommanderError } from "commander";
 import YAML from "yaml";
 import { SEED_SPEC, parseSpecFile, registerScanCommand, renderScan, scanHost } from "./scan.js";
 import {
+  NO_DIR,
   RECORDED_MOUNTINFO,
   fail,
   fakeRunner,
@@ -19,6 +20,7 @@ const scanOpts = {
   mountRoot: "/nonexistent",
   // The recorded host's mounts, never this machine's: what is mounted here must not change the answer.
   mountInfoPath: RECORDED_MOUNTINFO,
+  lvmBackupDir: NO_DIR,
   now: new Date("2026-11-23T18:00:00Z"),
 };
 

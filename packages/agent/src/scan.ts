@@ -88,6 +88,8 @@ export interface ScanOptions {
   devices: string[];
   mountRoot: string;
   mountInfoPath?: string;
+  /** Default `DEFAULT_LVM_BACKUP_DIR`. */
+  lvmBackupDir?: string;
   now: Date;
 }
 
@@ -103,6 +105,7 @@ export async function scanHost(runner: CommandRunner, input: ScanInput, opts: Sc
     deviceGlobs: opts.devices,
     mountRoot: opts.mountRoot,
     ...(opts.mountInfoPath !== undefined ? { mountInfoPath: opts.mountInfoPath } : {}),
+    ...(opts.lvmBackupDir !== undefined ? { lvmBackupDir: opts.lvmBackupDir } : {}),
   });
   const plan = planInit(input.spec?.resourceToBeInited, facts, { mountRoot: opts.mountRoot });
   const status = buildStatus(

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { discoverHost, type HostFacts } from "../src/discovery/host.js";
 import type { BlockDevice } from "../src/discovery/lsblk.js";
-import type { VolumeGroupFacts } from "../src/discovery/lvm-report.js";
+import type { PhysicalVolumeFacts, VolumeGroupFacts } from "../src/discovery/lvm-report.js";
 import type { CommandResult, CommandRunner } from "../src/discovery/run.js";
 
 /**
@@ -51,6 +51,7 @@ export function emptyFacts(overrides: Partial<HostFacts> = {}): HostFacts {
     mountPoints: [],
     lvm: { pvs: [], vgs: [], lvs: [] },
     lvmSystemId: "",
+    lvmBackups: [],
     loops: [],
     complete: { devices: true, lvm: true, mounts: true },
     errors: [],
@@ -78,6 +79,26 @@ export function vgFacts(name: string, overrides: Partial<VolumeGroupFacts> = {})
     partial: false,
     readOnly: false,
     systemId: "",
+    ...overrides,
+  };
+}
+
+/** A 1-byte PV of `vgName` ("" for an orphan) with one metadata area; tests set what they need. */
+export function pvFacts(
+  name: string,
+  vgName: string,
+  overrides: Partial<PhysicalVolumeFacts> = {},
+): PhysicalVolumeFacts {
+  return {
+    name,
+    uuid: "",
+    vgName,
+    size: 1,
+    free: 1,
+    devSize: 1,
+    attr: "a--",
+    missing: false,
+    mdaCount: 1,
     ...overrides,
   };
 }
@@ -128,10 +149,14 @@ export function recordedRunner(overrides: Partial<Record<Tool, CommandResult>> =
   });
 }
 
+/** A directory that does not exist: tests must not read this machine's /etc/lvm/backup or /dev/disk. */
+export const NO_DIR = "/nonexistent/nls-test";
+
 /** The recorded VM state (lsblk, lvm fullreport, wipefs, losetup, mountinfo) run through `discoverHost`. */
 export async function recordedFacts(deviceGlobs = ["/dev/loop*", "/dev/vd*"]): Promise<HostFacts> {
   return discoverHost(recordedRunner(), {
     aliasDirs: [],
+    lvmBackupDir: NO_DIR,
     deviceGlobs,
     mountRoot: "/nonexistent/mnt",
     mountInfoPath: RECORDED_MOUNTINFO,

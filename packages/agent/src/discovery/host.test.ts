@@ -5,6 +5,7 @@ import test from "ava";
 import { DEFAULT_DEVICE_GLOBS, discoverHost, normaliseDeviceGlobs, selectCandidates } from "./host.js";
 import { parseLsblk } from "./lsblk.js";
 import {
+  NO_DIR,
   RECORDED_MOUNTINFO,
   fail,
   fakeRunner,
@@ -14,7 +15,12 @@ import {
   recordedRunner,
 } from "../../testing/fake-host.js";
 
-const opts = { deviceGlobs: ["/dev/loop*", "vd*"], mountRoot: "/nonexistent/mnt", mountInfoPath: RECORDED_MOUNTINFO };
+const opts = {
+  deviceGlobs: ["/dev/loop*", "vd*"],
+  mountRoot: "/nonexistent/mnt",
+  mountInfoPath: RECORDED_MOUNTINFO,
+  lvmBackupDir: NO_DIR,
+};
 
 test("discoverHost: recorded VM state, five commands, mounted devices not probed", async (t) => {
   const runner = recordedRunner();
@@ -241,4 +247,14 @@ test("discoverHost: stable symlinks that point to a listed device become aliases
     aliasDirs: [join(dir, "by-id"), join(dir, "missing")],
   });
   t.deepEqual(facts.aliases, { [join(dir, "by-id", "wwn-0x5000c500a1b2c3d4")]: join(dir, "dev", "sdb") });
+});
+
+test("discoverHost: LVM metadata backups name VGs that were not removed; a vgremove's leftover is not one", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "nls-backup-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, "pool-0"), fixture("lvm-backup-live.txt"));
+  await writeFile(join(dir, "old"), fixture("lvm-backup-removed.txt"));
+  const facts = await discoverHost(recordedRunner(), { ...opts, lvmBackupDir: dir });
+  t.deepEqual(facts.lvmBackups, ["pool-0"]);
+  t.deepEqual((await discoverHost(recordedRunner(), opts)).lvmBackups, [], "no directory, no backups");
 });

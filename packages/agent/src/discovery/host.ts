@@ -2,6 +2,7 @@ import { readFile, readdir, realpath, statfs } from "node:fs/promises";
 import micromatch from "micromatch";
 import { LSBLK_ARGS, LSBLK_ARGS_LEGACY, isUnknownColumnError, parseLsblk, type BlockDevice } from "./lsblk.js";
 import { LOSETUP_ARGS, parseLosetup, type LoopDevice } from "./loops.js";
+import { isRemovalBackup } from "./lvm-backup.js";
 import { LVM_FULLREPORT_ARGS, LVM_SYSTEMID_ARGS, parseLvmReport, parseSystemId, type LvmReport } from "./lvm-report.js";
 import { mountsUnder, parseMountInfo, type MountEntry } from "./mounts.js";
 import { describeFailure, type CommandRunner } from "./run.js";
@@ -25,6 +26,8 @@ export interface DiscoveryOptions {
   mountInfoPath?: string;
   /** Directories of stable device symlinks a spec may name devices by; default `DEFAULT_ALIAS_DIRS`. */
   aliasDirs?: string[];
+  /** LVM's metadata backup directory (`backup/backup_dir`); default `DEFAULT_LVM_BACKUP_DIR`. */
+  lvmBackupDir?: string;
 }
 
 /** Whole disks and their partitions of SCSI/SATA, virtio, Xen and NVMe (open-local drops NVMe). */
@@ -33,6 +36,11 @@ export const DEFAULT_MOUNT_ROOT = "/mnt/open-local";
 export const DEFAULT_MOUNTINFO_PATH = "/proc/self/mountinfo";
 /** udev's stable names: `sdb` may be another disk after a reboot, `/dev/disk/by-id/…` may not. */
 export const DEFAULT_ALIAS_DIRS = ["/dev/disk/by-id", "/dev/disk/by-path"];
+/**
+ * LVM keeps a copy of each VG's metadata here, one file named after the VG, and removes it with
+ * `vgremove`: a file for a VG LVM does not report is a VG whose disks are gone, not one that was removed.
+ */
+export const DEFAULT_LVM_BACKUP_DIR = "/etc/lvm/backup";
 
 export interface MountPointFacts extends MountEntry {
   total: number;
@@ -61,6 +69,8 @@ export interface HostFacts {
    * when none is configured). Without it the LVM picture is incomplete: which VGs are this host's is unknown.
    */
   lvmSystemId: string;
+  /** VG names with a metadata backup in `lvmBackupDir` (none when the directory does not exist). */
+  lvmBackups: string[];
   /**
    * Loop devices and their backing files; empty when lsblk lists none (losetup is not run then), and
    * `undefined` when they could not be listed (every loop device then counts as in use).
@@ -178,9 +188,10 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
   ]);
   errors.push(...probe.errors);
 
-  const [mountPoints, aliases] = await Promise.all([
+  const [mountPoints, aliases, lvmBackups] = await Promise.all([
     Promise.all(mountsUnder(mounts, opts.mountRoot).map(statMount)),
     readAliases(opts.aliasDirs ?? DEFAULT_ALIAS_DIRS, new Set(byName.keys())),
+    readBackups(opts.lvmBackupDir ?? DEFAULT_LVM_BACKUP_DIR, errors),
   ]);
   for (const m of mountPoints) if (m.statError) errors.push(`statfs ${m.path}: ${m.statError}`);
 
@@ -194,6 +205,7 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
     mountPoints,
     lvm,
     lvmSystemId,
+    lvmBackups,
     loops,
     complete,
     errors,
@@ -288,6 +300,30 @@ async function readAliases(dirs: string[], known: Set<string>): Promise<Record<s
       .filter((p) => p !== undefined)
       .sort(),
   );
+}
+
+/**
+ * VG names whose metadata backup says the VG was not removed. `vgremove -f` of a VG with LVs leaves the
+ * backup written after its last `lvremove` (LVM 2.03), whose description names the `vgremove`: a VG
+ * removed on purpose is not one whose disks went missing.
+ */
+async function readBackups(dir: string, errors: string[]): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+      errors.push(`reading LVM backups in ${dir}: ${(e as Error).message}`);
+    }
+    return [];
+  }
+  const kept = await Promise.all(
+    names.map(async (name) => {
+      const text = await readFile(`${dir}/${name}`, "utf8").catch(() => "");
+      return isRemovalBackup(text) ? undefined : name;
+    }),
+  );
+  return kept.filter((n) => n !== undefined).sort();
 }
 
 async function statMount(m: MountEntry): Promise<MountPointFacts> {

@@ -20,7 +20,17 @@ const VG_FIELDS = [
   "lv_count",
   "vg_systemid",
 ];
-const PV_FIELDS = ["pv_name", "pv_uuid", "vg_name", "pv_size", "pv_free", "dev_size", "pv_attr", "pv_missing"];
+const PV_FIELDS = [
+  "pv_name",
+  "pv_uuid",
+  "vg_name",
+  "pv_size",
+  "pv_free",
+  "dev_size",
+  "pv_attr",
+  "pv_missing",
+  "pv_mda_count",
+];
 const LV_FIELDS = ["lv_name", "vg_name", "lv_uuid", "lv_size", "lv_attr", "lv_path", "lv_health_status"];
 
 /**
@@ -72,6 +82,11 @@ export interface PhysicalVolumeFacts {
   devSize: number;
   attr: string;
   missing: boolean;
+  /**
+   * Metadata areas on the PV; -1 when not reported. A PV without one may belong to a VG whose other
+   * PVs (the ones holding the metadata) are missing, and then looks like it belongs to no VG.
+   */
+  mdaCount: number;
 }
 
 export interface VolumeGroupFacts {
@@ -175,6 +190,7 @@ function toPv(r: Row): PhysicalVolumeFacts {
     devSize: int(r, "dev_size", 0),
     attr: str(r, "pv_attr"),
     missing: str(r, "pv_missing") !== "" || str(r, "pv_attr")[2] === "m",
+    mdaCount: int(r, "pv_mda_count", -1),
   };
 }
 
