@@ -9,7 +9,7 @@ import {
 } from "./inventory.js";
 import type { DiskCondition } from "@nls/api";
 import type { VolumeGroupFacts } from "./discovery/lvm-report.js";
-import { disk, emptyFacts, recordedFacts } from "../testing/fake-host.js";
+import { disk, emptyFacts, recordedFacts, vgFacts } from "../testing/fake-host.js";
 
 const GiB = 2 ** 30;
 const lv = (name: string, size: number, attr = "-wi-a-----") => ({ name, size, attr });
@@ -120,23 +120,8 @@ for (const [name, annotation, want, errors] of reservedCases) {
   });
 }
 
-const vg = (o: Partial<VolumeGroupFacts>): VolumeGroupFacts => ({
-  name: "vg",
-  uuid: "",
-  attr: "wz--n-",
-  size: 100,
-  free: 50,
-  extentSize: 4,
-  extentCount: 25,
-  freeCount: 12,
-  pvCount: 1,
-  missingPvCount: 0,
-  lvCount: 0,
-  partial: false,
-  readOnly: false,
-  systemId: "",
-  ...o,
-});
+const vg = (o: Partial<VolumeGroupFacts>): VolumeGroupFacts =>
+  vgFacts("vg", { size: 100, free: 50, extentSize: 4, extentCount: 25, freeCount: 12, ...o });
 const vgConditions: Array<[string, VolumeGroupFacts, DiskCondition]> = [
   ["free extents", vg({}), "DiskReady"],
   ["no free extents", vg({ free: 0, freeCount: 0 }), "DiskFull"],
