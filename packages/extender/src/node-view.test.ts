@@ -72,7 +72,8 @@ test("a Device PV recorded the open-local way takes its device: another namespac
   s.applyPv(openLocalDevicePv("pv-b", "/dev/vdd", { namespace: "team-c", name: "logs" }));
   const none = filterNodes(podStorage(pod("team-b", "p2", ["db"]), s), ["n1"], s, "binpack", now);
   t.is(none.onlyPlacement, undefined);
-  t.regex(JSON.stringify(none.unresolvable), /no free devices for ssd ≥ 100Gi \(free devices: none\)/);
+  t.is(none.unresolvable.n1, "insufficient local storage (Device)");
+  t.is(none.details.n1, "no free devices for ssd ≥ 100Gi (free devices: none)");
 });
 
 test("a device holding a bound Device PV is shown as bound, also once the agent reports it in use", (t) => {
