@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { agentScans, applyInitConfig, getNls, nlsWithVg } from "./agent-node.js";
 import { startAgent, startExtender, type AgentProcess, type ExtenderProcess } from "./daemons.js";
 import { createLoopDevice, lvmUnavailable, removeVgsAndLoops } from "./lvm.js";
 
@@ -107,18 +108,6 @@ async function sha256(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-async function getNls() {
-  const r = await ctx.cluster.kubectl(["get", "nls", NODE, "-o", "json"]);
-  return r.exitCode === 0 ? JSON.parse(r.stdout) : undefined;
-}
-
-/** Passes the agent has made (its scan counter). */
-async function scans(): Promise<number> {
-  const text = await (await fetch(ctx.agent.metricsUrl)).text();
-  const m = /^nls_agent_scan_duration_seconds_count(?:\{[^}]*\})? (\d+)/m.exec(text);
-  return m ? Number(m[1]) : 0;
-}
-
 async function events(): Promise<Array<{ reason: string; message: string }>> {
   const list = JSON.parse(await ctx.cluster.kubectlOk(["get", "events", "-n", "kube-system", "-o", "json"]));
   return list.items.filter((e: { involvedObject?: { name?: string } }) => e.involvedObject?.name === NODE);
@@ -177,26 +166,16 @@ test.before(async () => {
     ctx.sums.set(d, await sha256(d));
   }
 
-  await cluster.kubectlOk(
-    ["apply", "-f", "-"],
-    JSON.stringify({
-      apiVersion: "csi.aliyun.com/v1alpha1",
-      kind: "NodeLocalStorageInitConfig",
-      metadata: { name: "open-local" },
-      spec: {
-        globalConfig: {
-          listConfig: { vgs: { include: ["nlssafe-.*"] }, devices: { include: ["/dev/loop[0-9]+"] } },
-          resourceToBeInited: {
-            vgs: [
-              { name: VG_A, devices: [dev.forVg] },
-              // In use, with no signature at all: pvcreate's exclusive open would not stop this one.
-              { name: VG_IN_USE, devices: [dev.nodeBind, dev.fileBind] },
-            ],
-          },
-        },
-      },
-    }),
-  );
+  await applyInitConfig(cluster, {
+    listConfig: { vgs: { include: ["nlssafe-.*"] }, devices: { include: ["/dev/loop[0-9]+"] } },
+    resourceToBeInited: {
+      vgs: [
+        { name: VG_A, devices: [dev.forVg] },
+        // In use, with no signature at all: pvcreate's exclusive open would not stop this one.
+        { name: VG_IN_USE, devices: [dev.nodeBind, dev.fileBind] },
+      ],
+    },
+  });
   ctx.agent = await startTheAgent();
   ctx.extender = await startExtender(cluster, await freePort(), { log: ctx.extenderLog });
 });
@@ -217,14 +196,7 @@ test.afterEach.always((t) => {
 
 test("dirty devices selected by listConfig are never offered and say why; the VG is made on its clean device only", async (t) => {
   const { dev } = ctx;
-  const nls = await waitFor(
-    "the VG created and the devices reported",
-    async () => {
-      const o = await getNls();
-      return o?.status?.filteredStorageInfo?.volumeGroups?.includes(VG_A) ? o : undefined;
-    },
-    90_000,
-  );
+  const nls = await nlsWithVg(ctx.cluster, NODE, VG_A);
   t.deepEqual(nls.status.filteredStorageInfo.devices, [dev.clean], "only the clean, unused device is offered");
   const inUse = new Map<string, string[]>(
     nls.status.nodeStorageInfo.deviceInfo.map((d: { name: string; inUse?: string[] }) => [d.name, d.inUse]),
@@ -257,7 +229,7 @@ test("dirty devices selected by listConfig are never offered and say why; the VG
   t.regex(refused.message, new RegExp(`${dev.nodeBind}: its device node is bind-mounted at .*/raw-volume`));
   t.regex(refused.message, new RegExp(`${dev.fileBind}: its backing file .* is also mounted at .*/image-elsewhere`));
   t.true(
-    (await getNls()).status.nodeStorageInfo.state.message.includes(`VG ${VG_IN_USE}`),
+    (await getNls(ctx.cluster, NODE)).status.nodeStorageInfo.state.message.includes(`VG ${VG_IN_USE}`),
     "the refusal is in the status",
   );
   t.not((await run("vgs", [VG_IN_USE])).exitCode, 0);
@@ -360,7 +332,7 @@ test("a VG whose disk disappears is not created again on the blank disk that tak
   const blankSum = await sha256(dev.forVg);
 
   const nls = await waitFor("VolumeGroupMissing", async () => {
-    const o = await getNls();
+    const o = await getNls(ctx.cluster, NODE);
     return o?.status?.nodeStorageInfo?.state?.reason === "VolumeGroupMissing" ? o : undefined;
   });
   t.regex(
@@ -372,8 +344,10 @@ test("a VG whose disk disappears is not created again on the blank disk that tak
   );
   t.regex(refusal.message, /it is not created again on other disks/);
   // Several passes later the blank disk is still blank and no VG of that name exists.
-  const from = await scans();
-  await waitFor("three more passes", async () => ((await scans()) >= from + 3 ? true : undefined));
+  const from = await agentScans(ctx.agent.metricsUrl);
+  await waitFor("three more passes", async () =>
+    (await agentScans(ctx.agent.metricsUrl)) >= from + 3 ? true : undefined,
+  );
   t.is(await sha256(dev.forVg), blankSum, "the blank disk is untouched");
   t.not((await run("vgs", [VG_A])).exitCode, 0);
 
@@ -381,7 +355,7 @@ test("a VG whose disk disappears is not created again on the blank disk that tak
   await overwriteDevice(dev.forVg, oldDisk);
   restored = true;
   const back = await waitFor("the VG back", async () => {
-    const o = await getNls();
+    const o = await getNls(ctx.cluster, NODE);
     return o?.status?.nodeStorageInfo?.state?.reason !== "VolumeGroupMissing" &&
       o?.status?.filteredStorageInfo?.volumeGroups?.includes(VG_A)
       ? o
@@ -413,7 +387,7 @@ test("PV labels an interrupted vgcreate left are finished when the agent starts 
       },
     }),
   ]);
-  const seen = (await getNls()).status.journal.seenVolumeGroups;
+  const seen = (await getNls(ctx.cluster, NODE)).status.journal.seenVolumeGroups;
   await cluster.kubectlOk([
     "patch",
     "nls",
@@ -426,14 +400,7 @@ test("PV labels an interrupted vgcreate left are finished when the agent starts 
   await sh("pvcreate", ["-q", c3!]);
 
   ctx.agent = await startTheAgent();
-  const nls = await waitFor(
-    "the VG finished",
-    async () => {
-      const o = await getNls();
-      return o?.status?.filteredStorageInfo?.volumeGroups?.includes(VG_B) ? o : undefined;
-    },
-    90_000,
-  );
+  const nls = await nlsWithVg(ctx.cluster, NODE, VG_B);
   t.deepEqual(
     nls.status.nodeStorageInfo.volumeGroups.find((v: { name: string }) => v.name === VG_B).physicalVolumes,
     [c3, c4].sort(),
@@ -461,7 +428,7 @@ test("a VG name LVM would read as an option is refused by the API server, naming
   ]);
   t.not(r.exitCode, 0);
   t.regex(r.stderr, /spec\.resourceToBeInited\.vgs\[0\]\.name: Invalid value: "--test": .*should match/);
-  const stored = await getNls();
+  const stored = await getNls(ctx.cluster, NODE);
   t.false(JSON.stringify(stored.spec).includes("--test"));
   t.not((await run("vgs", ["--", "--test"])).exitCode, 0);
 });
