@@ -6,9 +6,10 @@
  * blank disk that takes its name; PV labels an interrupted vgcreate left are finished after a restart;
  * a VG name LVM would read as an option never gets into the API.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,6 +47,7 @@ const ctx = {
   loops: [] as string[],
   files: new Map<string, string>(),
   mounts: [] as string[],
+  holders: [] as ChildProcess[],
   agentLog: [] as string[],
   extenderLog: [] as string[],
 } as {
@@ -56,10 +58,22 @@ const ctx = {
   loops: string[];
   files: Map<string, string>;
   mounts: string[];
+  holders: ChildProcess[];
   agentLog: string[];
   extenderLog: string[];
   dev: Record<
-    "clean" | "forVg" | "ext4" | "xfs" | "swap" | "gpt" | "dos" | "otherPv" | "mounted" | "nodeBind" | "fileBind",
+    | "clean"
+    | "forVg"
+    | "ext4"
+    | "xfs"
+    | "swap"
+    | "gpt"
+    | "dos"
+    | "otherPv"
+    | "mounted"
+    | "nodeBind"
+    | "fileBind"
+    | "held",
     string
   >;
   sums: Map<string, string>;
@@ -83,6 +97,16 @@ async function mount(dev: string, path: string): Promise<void> {
   await mkdir(path, { recursive: true });
   await sh("mount", [dev, path]);
   ctx.mounts.push(path);
+}
+
+/** Starts a process that keeps `dev` open for reading and writing until the suite ends. */
+async function holdOpen(dev: string): Promise<void> {
+  const holder = spawn("sh", ["-c", 'exec 3<>"$1" && exec sleep 3600', "sh", dev], { stdio: "ignore" });
+  ctx.holders.push(holder);
+  // Until sh has opened the device and become sleep, the device is not held yet.
+  await waitFor(`a process holding ${dev} open`, async () =>
+    (await readFile(`/proc/${holder.pid}/comm`, "utf8").catch(() => "")).trim() === "sleep" ? true : undefined,
+  );
 }
 
 async function bindFile(source: string, target: string): Promise<void> {
@@ -145,6 +169,7 @@ test.before(async () => {
     mounted: await loop(),
     nodeBind: await loop(),
     fileBind: await loop(),
+    held: await loop(),
   });
   // No lazy init: the kernel would otherwise zero inode tables in the background after the mount.
   await sh("mkfs.ext4", ["-q", "-E", "lazy_itable_init=0,lazy_journal_init=0", dev.ext4]);
@@ -160,9 +185,10 @@ test.before(async () => {
   await mount(dev.mounted, join(ctx.dir, "busy"));
   await bindFile(dev.nodeBind, join(ctx.dir, "raw-volume")); // a raw block volume as kubelet publishes it
   await bindFile(ctx.files.get(dev.fileBind)!, join(ctx.dir, "image-elsewhere"));
+  await holdOpen(dev.held); // a program writing the raw disk: no signature, no mount, an open descriptor
   // The mounted filesystem is the kernel's to change (its journal): every other dirty device keeps its bytes.
   ctx.sums = new Map();
-  for (const d of [dev.ext4, dev.xfs, dev.swap, dev.gpt, dev.dos, dev.otherPv, dev.nodeBind, dev.fileBind]) {
+  for (const d of [dev.ext4, dev.xfs, dev.swap, dev.gpt, dev.dos, dev.otherPv, dev.nodeBind, dev.fileBind, dev.held]) {
     ctx.sums.set(d, await sha256(d));
   }
 
@@ -183,6 +209,7 @@ test.before(async () => {
 test.after.always(async () => {
   ctx.agent?.child.kill("SIGKILL");
   await ctx.extender?.stop();
+  for (const h of ctx.holders) h.kill("SIGKILL");
   for (const m of ctx.mounts.reverse()) await run("umount", [m]);
   await removeVgsAndLoops([VG_A, VG_B, OTHER_VG, VG_IN_USE], ctx.loops);
   for (const vg of [VG_A, VG_B, OTHER_VG, VG_IN_USE]) await rm(join("/etc/lvm/backup", vg), { force: true });
@@ -211,6 +238,7 @@ test("dirty devices selected by listConfig are never offered and say why; the VG
   t.deepEqual(inUse.get(dev.otherPv), [`is a physical volume of VG ${OTHER_VG}`]);
   t.regex(inUse.get(dev.mounted)!.join("; "), /^is mounted at .*\/busy$/);
   t.regex(inUse.get(dev.nodeBind)!.join("; "), /^its device node is bind-mounted at .*\/raw-volume$/);
+  t.deepEqual(inUse.get(dev.held), [`is open by process ${ctx.holders[0]!.pid} (sleep)`]);
   t.regex(inUse.get(dev.fileBind)!.join("; "), /^its backing file .* is also mounted at .*\/image-elsewhere$/);
   t.deepEqual(nls.status.nodeStorageInfo.volumeGroups.find((v: { name: string }) => v.name === VG_A).physicalVolumes, [
     dev.forVg,

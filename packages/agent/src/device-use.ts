@@ -1,6 +1,7 @@
 import type { HostFacts } from "./discovery/host.js";
 import type { BlockDevice } from "./discovery/lsblk.js";
 import { bindMountsOfFile, deviceNodeBinds } from "./discovery/mounts.js";
+import { describeOpeners } from "./discovery/openers.js";
 import { describeSignature, type Signature } from "./discovery/signatures.js";
 
 /**
@@ -51,6 +52,11 @@ export function deviceUse(d: BlockDevice, facts: HostFacts, own: OwnWork = {}): 
   if (probeError !== undefined) out.push(`signatures unknown (${probeError})`);
   else if (sigs === undefined && d.mountpoints.length === 0) out.push("signatures were not probed");
   else if (sigs && sigs.length > 0 && !pv) out.push(`carries ${sigs.map(describeSignature).join(", ")}`);
+  if (out.length === 0) {
+    // Asked only about devices nothing else marks (discoverHost): the last trace of a raw device's user.
+    if (facts.openers === undefined) out.push("open state unknown (processes could not be read)");
+    else out.push(...describeOpeners(facts.openers, d.majMin));
+  }
   return out;
 }
 

@@ -1,7 +1,7 @@
 import test from "ava";
 import type { ResourceToBeInited } from "@nls/api";
 import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
-import { NO_DIR, fail, fakeRunner, ok, recordedAnswer } from "../testing/fake-host.js";
+import { NO_DIR, RECORDED_PROC, fail, fakeRunner, ok, recordedAnswer } from "../testing/fake-host.js";
 import { realHost } from "./host-port.js";
 import { FakeKube } from "../testing/fake-kube.js";
 import { createLogger } from "@nls/daemon";
@@ -41,6 +41,7 @@ function setup(resourceToBeInited: ResourceToBeInited) {
       mountInfoPath: MOUNTINFO,
       aliasDirs: [],
       lvmBackupDir: NO_DIR,
+      procRoot: RECORDED_PROC,
       lvPrefix: "local",
     }),
     metrics: new AgentMetrics({ defaultMetrics: false }),

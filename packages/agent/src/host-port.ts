@@ -40,6 +40,7 @@ export function realHost(runner: CommandRunner, opts: DiscoveryOptions & { lvPre
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.aliasDirs ? { aliasDirs: opts.aliasDirs } : {}),
     ...(opts.lvmBackupDir ? { lvmBackupDir: opts.lvmBackupDir } : {}),
+    ...(opts.procRoot ? { procRoot: opts.procRoot } : {}),
   };
   return {
     discover: () => discoverHost(runner, discovery),

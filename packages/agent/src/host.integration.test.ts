@@ -1,6 +1,7 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import anyTest, { type ExecutionContext, type TestFn } from "ava";
@@ -76,7 +77,9 @@ async function workspace(t: ExecutionContext) {
   const files = new Map<string, string>();
   const vgs: string[] = [];
   const mounts: string[] = [];
+  const holders: ChildProcess[] = [];
   t.teardown(async () => {
+    for (const h of holders) h.kill("SIGKILL");
     for (const m of mounts.reverse()) await runner.run("umount", [m]);
     for (const vg of vgs) {
       await runner.run("vgremove", [...NO_ACTIVATION, "-f", vg]);
@@ -126,6 +129,22 @@ async function workspace(t: ExecutionContext) {
       await writeFile(target, "");
       await sh("mount", ["--bind", source, target]);
       mounts.push(target);
+    },
+    /** Starts a process that keeps `dev` open for reading and writing until the test ends. */
+    async holdOpen(dev: string): Promise<void> {
+      const holder = spawn("sh", ["-c", 'exec 3<>"$1" && exec sleep 600', "sh", dev], { stdio: "ignore" });
+      holders.push(holder);
+      await new Promise<void>((resolve, reject) => {
+        holder.once("spawn", resolve);
+        holder.once("error", reject);
+      });
+      // Until sh has opened the device and become sleep, the device is not held yet.
+      for (let i = 0; i < 100; i++) {
+        const comm = await readFile(`/proc/${holder.pid}/comm`, "utf8").catch(() => "");
+        if (comm.trim() === "sleep") return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`the process holding ${dev} open did not start`);
     },
     /** Registers a mount made by the code under test, so teardown unmounts it. */
     track(path: string): void {
@@ -501,6 +520,7 @@ realMatrix(
       mounted: await make(),
       nodeBind: await make(),
       fileBind: await make(),
+      held: await make(),
       clean: await make(),
     };
     await sh("mkfs.ext4", ["-q", "-E", "lazy_itable_init=0,lazy_journal_init=0", d.ext4]);
@@ -525,6 +545,8 @@ realMatrix(
     await ws.bindFile(d.nodeBind, join(ws.dir, "raw-volume"));
     // A loop device whose backing file someone else has mounted too.
     await ws.bindFile(ws.file(d.fileBind), join(ws.dir, "image-elsewhere"));
+    // A program with the raw device open (a database on a raw disk): no signature, mount or holder.
+    await ws.holdOpen(d.held);
 
     const all = Object.values(d);
     const idle = all.filter((x) => x !== d.mounted);
@@ -545,6 +567,7 @@ realMatrix(
       mounted: /^is mounted at .*\/busy$/,
       nodeBind: /^its device node is bind-mounted at .*\/raw-volume$/,
       fileBind: /^its backing file .*\/disk-8\.img is also mounted at .*\/image-elsewhere$/,
+      held: /^is open by process \d+ \(sleep\)$/,
       clean: undefined,
     };
     const info = new Map(status.nodeStorageInfo!.deviceInfo!.map((x) => [x.name, x.inUse]));
@@ -594,7 +617,8 @@ real("a VG whose disk disappears is not created again on the blank disk that tak
   // The disk goes; a blank one takes its kernel name.
   const oldDisk = ws.file(dev);
   const blank = join(ws.dir, "blank.img");
-  await (await open(blank, "w")).truncate(64 * MiB).then(() => undefined);
+  await writeFile(blank, "");
+  await truncate(blank, 64 * MiB);
   await ws.reattach(dev, blank);
   t.teardown(async () => {
     // Give the VG its disk back, so the workspace can remove it (and LVM its backup of it).

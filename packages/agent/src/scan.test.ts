@@ -5,6 +5,7 @@ import { SEED_SPEC, parseSpecFile, registerScanCommand, renderScan, scanHost } f
 import {
   NO_DIR,
   RECORDED_MOUNTINFO,
+  RECORDED_PROC,
   fail,
   fakeRunner,
   fixture,
@@ -20,6 +21,7 @@ const scanOpts = {
   mountRoot: "/nonexistent",
   // The recorded host's mounts, never this machine's: what is mounted here must not change the answer.
   mountInfoPath: RECORDED_MOUNTINFO,
+  procRoot: RECORDED_PROC,
   lvmBackupDir: NO_DIR,
   now: new Date("2026-11-23T18:00:00Z"),
 };

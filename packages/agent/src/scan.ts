@@ -90,6 +90,8 @@ export interface ScanOptions {
   mountInfoPath?: string;
   /** Default `DEFAULT_LVM_BACKUP_DIR`. */
   lvmBackupDir?: string;
+  /** Default `DEFAULT_PROC_ROOT`. */
+  procRoot?: string;
   now: Date;
 }
 
@@ -106,6 +108,7 @@ export async function scanHost(runner: CommandRunner, input: ScanInput, opts: Sc
     mountRoot: opts.mountRoot,
     ...(opts.mountInfoPath !== undefined ? { mountInfoPath: opts.mountInfoPath } : {}),
     ...(opts.lvmBackupDir !== undefined ? { lvmBackupDir: opts.lvmBackupDir } : {}),
+    ...(opts.procRoot !== undefined ? { procRoot: opts.procRoot } : {}),
   });
   const plan = planInit(input.spec?.resourceToBeInited, facts, { mountRoot: opts.mountRoot });
   const status = buildStatus(
@@ -193,6 +196,7 @@ export function registerScanCommand(program: Command): Command {
       devices: o.devices,
       mountRoot: o.mountRoot,
       mountInfoPath: o.mountinfo,
+      procRoot: o.proc,
       now: new Date(),
     });
     process.stdout.write(renderScan(result, o.output));

@@ -38,6 +38,8 @@ export function fakeRunner(answer: (cmd: string, args: string[]) => CommandResul
 }
 
 export const RECORDED_MOUNTINFO = new URL("mountinfo.txt", TESTDATA).pathname;
+/** A procfs without processes: what this machine's processes hold open must not change an answer. */
+export const RECORDED_PROC = new URL("proc", TESTDATA).pathname;
 
 /** A host with nothing on it; tests fill in what they need. */
 export function emptyFacts(overrides: Partial<HostFacts> = {}): HostFacts {
@@ -53,6 +55,7 @@ export function emptyFacts(overrides: Partial<HostFacts> = {}): HostFacts {
     lvmSystemId: "",
     lvmBackups: [],
     loops: [],
+    openers: [],
     complete: { devices: true, lvm: true, mounts: true },
     errors: [],
     commandsRun: 0,
@@ -160,5 +163,6 @@ export async function recordedFacts(deviceGlobs = ["/dev/loop*", "/dev/vd*"]): P
     deviceGlobs,
     mountRoot: "/nonexistent/mnt",
     mountInfoPath: RECORDED_MOUNTINFO,
+    procRoot: RECORDED_PROC,
   });
 }

@@ -7,6 +7,7 @@ import { parseLsblk } from "./lsblk.js";
 import {
   NO_DIR,
   RECORDED_MOUNTINFO,
+  RECORDED_PROC,
   fail,
   fakeRunner,
   fixture,
@@ -19,6 +20,7 @@ const opts = {
   deviceGlobs: ["/dev/loop*", "vd*"],
   mountRoot: "/nonexistent/mnt",
   mountInfoPath: RECORDED_MOUNTINFO,
+  procRoot: RECORDED_PROC,
   lvmBackupDir: NO_DIR,
 };
 

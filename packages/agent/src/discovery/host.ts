@@ -5,6 +5,7 @@ import { LOSETUP_ARGS, parseLosetup, type LoopDevice } from "./loops.js";
 import { isRemovalBackup } from "./lvm-backup.js";
 import { LVM_FULLREPORT_ARGS, LVM_SYSTEMID_ARGS, parseLvmReport, parseSystemId, type LvmReport } from "./lvm-report.js";
 import { mountsUnder, parseMountInfo, type MountEntry } from "./mounts.js";
+import { readDeviceOpeners, type DeviceOpener } from "./openers.js";
 import { describeFailure, type CommandRunner } from "./run.js";
 import { WIPEFS_ARGS, parseWipefs, type Signature } from "./signatures.js";
 
@@ -28,6 +29,8 @@ export interface DiscoveryOptions {
   aliasDirs?: string[];
   /** LVM's metadata backup directory (`backup/backup_dir`); default `DEFAULT_LVM_BACKUP_DIR`. */
   lvmBackupDir?: string;
+  /** The procfs whose processes' open devices count as uses; default `DEFAULT_PROC_ROOT`. */
+  procRoot?: string;
 }
 
 /** Whole disks and their partitions of SCSI/SATA, virtio, Xen and NVMe (open-local drops NVMe). */
@@ -41,6 +44,8 @@ export const DEFAULT_ALIAS_DIRS = ["/dev/disk/by-id", "/dev/disk/by-path"];
  * `vgremove`: a file for a VG LVM does not report is a VG whose disks are gone, not one that was removed.
  */
 export const DEFAULT_LVM_BACKUP_DIR = "/etc/lvm/backup";
+/** A pod sees the host's processes through the host's procfs mounted at `/host/proc` (deploy/ does). */
+export const DEFAULT_PROC_ROOT = "/proc";
 
 export interface MountPointFacts extends MountEntry {
   total: number;
@@ -76,6 +81,12 @@ export interface HostFacts {
    * `undefined` when they could not be listed (every loop device then counts as in use).
    */
   loops: LoopDevice[] | undefined;
+  /**
+   * Processes holding a candidate open that nothing else marks as used (no signature, not mounted),
+   * the only ones asked about; `undefined` when the processes could not be read (those candidates
+   * then count as in use).
+   */
+  openers: DeviceOpener[] | undefined;
   /** Which parts of the picture are known; a part that failed is empty, not absent, and listed in `errors`. */
   complete: { devices: boolean; lvm: boolean; mounts: boolean };
   errors: string[];
@@ -188,10 +199,18 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
   ]);
   errors.push(...probe.errors);
 
-  const [mountPoints, aliases, lvmBackups] = await Promise.all([
+  // After the probes, so that the agent's own wipefs is not among the processes holding a device open.
+  const unmarked = candidates.filter((c) => probe.signatures[c]?.length === 0 && byName.get(c)!.majMin !== "");
+  const [mountPoints, aliases, lvmBackups, openers] = await Promise.all([
     Promise.all(mountsUnder(mounts, opts.mountRoot).map(statMount)),
     readAliases(opts.aliasDirs ?? DEFAULT_ALIAS_DIRS, new Set(byName.keys())),
     readBackups(opts.lvmBackupDir ?? DEFAULT_LVM_BACKUP_DIR, errors),
+    readDeviceOpeners(opts.procRoot ?? DEFAULT_PROC_ROOT, new Set(unmarked.map((c) => byName.get(c)!.majMin))).catch(
+      (e: Error) => {
+        errors.push(`reading which processes hold devices open: ${e.message}`);
+        return undefined;
+      },
+    ),
   ]);
   for (const m of mountPoints) if (m.statError) errors.push(`statfs ${m.path}: ${m.statError}`);
 
@@ -207,6 +226,7 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
     lvmSystemId,
     lvmBackups,
     loops,
+    openers,
     complete,
     errors,
     commandsRun,

@@ -4,6 +4,7 @@ import { discoverHost, type HostFacts } from "../discovery/host.js";
 import {
   NO_DIR,
   RECORDED_MOUNTINFO,
+  RECORDED_PROC,
   disk,
   emptyFacts,
   fail,
@@ -31,6 +32,7 @@ async function treeFacts(): Promise<HostFacts> {
     deviceGlobs: ["/dev/sd*", "/dev/nvme*n*", "/dev/xvd*", "/dev/md*", "/dev/loop*"],
     mountRoot: "/nonexistent",
     mountInfoPath: RECORDED_MOUNTINFO,
+    procRoot: RECORDED_PROC,
   });
 }
 
