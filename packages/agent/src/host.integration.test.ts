@@ -108,11 +108,15 @@ async function workspace(t: ExecutionContext) {
     file(dev: string): string {
       return files.get(dev)!;
     },
-    /** Detaches `dev` and attaches `file` at the same device path, as a new disk taking an old disk's name. */
-    async reattach(dev: string, file: string): Promise<void> {
-      await sh("losetup", ["-d", dev]);
-      await sh("losetup", [dev, file]);
-      files.set(dev, file);
+    /**
+     * Writes `file` over the whole of `dev`, through the device: a disk replaced in place. The loop
+     * device is never detached, so no other process on this machine can take its name meanwhile. Then
+     * `pvscan --cache`, as udev's LVM rule runs on a host when a disk appears: LVM's device hints (the
+     * set of devices is unchanged) would otherwise not look for a PV on `dev` again.
+     */
+    async overwrite(dev: string, file: string): Promise<void> {
+      await sh("dd", [`if=${file}`, `of=${dev}`, "bs=1M", "conv=fsync", "status=none"]);
+      await sh("pvscan", ["--cache", dev]);
     },
     vgName(): string {
       const name = `nlstest-${randomBytes(4).toString("hex")}`;
@@ -614,15 +618,16 @@ real("a VG whose disk disappears is not created again on the blank disk that tak
   );
   t.true(journal.seenVolumeGroups.includes(vg));
 
-  // The disk goes; a blank one takes its kernel name.
-  const oldDisk = ws.file(dev);
+  // The disk goes; a blank one takes its kernel name (its bytes are kept aside, then zeroed in place).
+  const oldDisk = join(ws.dir, "old-disk.img");
+  await sh("dd", [`if=${dev}`, `of=${oldDisk}`, "bs=1M", "conv=sparse", "status=none"]);
   const blank = join(ws.dir, "blank.img");
   await writeFile(blank, "");
   await truncate(blank, 64 * MiB);
-  await ws.reattach(dev, blank);
+  await ws.overwrite(dev, blank);
   t.teardown(async () => {
     // Give the VG its disk back, so the workspace can remove it (and LVM its backup of it).
-    await ws.reattach(dev, oldDisk);
+    await ws.overwrite(dev, oldDisk);
   });
   const blankSum = await sha256(dev);
   const facts = await discover([dev]);
