@@ -65,13 +65,13 @@ test("a Device PV recorded the open-local way takes its device: another namespac
   s.applyPvc(pvc("team-b", "db", { className: "ssd", size: "100Gi" }));
   const fits = filterNodes(podStorage(pod("team-b", "p", ["db"]), s), ["n1"], s, "binpack", now);
   t.deepEqual(
-    fits.onlyPlacement?.map((a) => a.device),
+    fits.choice?.placements.map((a) => a.device),
     ["/dev/vdd"],
   );
 
   s.applyPv(openLocalDevicePv("pv-b", "/dev/vdd", { namespace: "team-c", name: "logs" }));
   const none = filterNodes(podStorage(pod("team-b", "p2", ["db"]), s), ["n1"], s, "binpack", now);
-  t.is(none.onlyPlacement, undefined);
+  t.is(none.choice, undefined);
   t.is(none.unresolvable.n1, "insufficient local storage (Device)");
   t.is(none.details.n1, "no free devices for ssd ≥ 100Gi (free devices: none)");
 });
