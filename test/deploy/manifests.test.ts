@@ -183,6 +183,8 @@ test("the agent is privileged for the block devices but does not share the host'
   t.deepEqual(readOnly.sort(), ["/host/proc", "/run/udev", "/sys"]);
   // The host's mount table, read through the host's procfs: mounted host disks count as mounted.
   t.true((c.args ?? []).includes("--mountinfo=/host/proc/1/mountinfo"));
+  // And the host's processes: a device one of them holds open is in use.
+  t.true((c.args ?? []).includes("--proc=/host/proc"));
 });
 
 test("the agent gets its node and namespace from the downward API", async (t) => {

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crdsEstablished, e2eGate, run, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { agentScans, applyInitConfig, getNls, nlsWithVg } from "./agent-node.js";
 import { startAgent, type AgentProcess } from "./daemons.js";
 import { createLoopDevice, lvmUnavailable, removeVgsAndLoops } from "./lvm.js";
 
@@ -42,17 +43,6 @@ async function loopDevice(ctx: Ctx, sizeMiB: number): Promise<string> {
   return dev;
 }
 
-async function getNls(cluster: Cluster, name: string) {
-  const r = await cluster.kubectl(["get", "nls", name, "-o", "json"]);
-  return r.exitCode === 0 ? JSON.parse(r.stdout) : undefined;
-}
-
-async function scans(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  const m = /^nls_agent_scan_duration_seconds_count(?:\{[^}]*\})? (\d+)/m.exec(text);
-  return m ? Number(m[1]) : 0;
-}
-
 test.before(async () => {
   if (!enabled) return;
   ctx.dir = await mkdtemp(join(tmpdir(), "nls-agent-e2e-"));
@@ -82,34 +72,17 @@ test.after.always(async () => {
 test("the agent creates its NodeLocalStorage from the init config, owned by its Node, and initialises the VG on a clean device", async (t) => {
   const { cluster } = ctx;
   const clean = await loopDevice(ctx, 64);
-  await cluster.kubectlOk(
-    ["apply", "-f", "-"],
-    JSON.stringify({
-      apiVersion: "csi.aliyun.com/v1alpha1",
-      kind: "NodeLocalStorageInitConfig",
-      metadata: { name: "open-local" },
-      spec: {
-        globalConfig: {
-          listConfig: { vgs: { include: ["nlse2e-.*"] }, devices: { include: ["/dev/loop[0-9]+"] } },
-          resourceToBeInited: { vgs: [{ name: VG, devices: [clean] }] },
-        },
-      },
-    }),
-  );
+  await applyInitConfig(cluster, {
+    listConfig: { vgs: { include: ["nlse2e-.*"] }, devices: { include: ["/dev/loop[0-9]+"] } },
+    resourceToBeInited: { vgs: [{ name: VG, devices: [clean] }] },
+  });
   ctx.agent = await startAgent(cluster, NODE, { devices: ctx.loops, interval: "1s", log: ctx.agentLog });
   ctx.metricsUrl = ctx.agent.metricsUrl;
   t.teardown(() => {
     if (!t.passed) t.log(ctx.agentLog.slice(-30).join("\n"));
   });
 
-  const nls = await waitFor(
-    "the agent's NLS with the new VG",
-    async () => {
-      const o = await getNls(cluster, NODE);
-      return o?.status?.filteredStorageInfo?.volumeGroups?.includes(VG) ? o : undefined;
-    },
-    90_000,
-  );
+  const nls = await nlsWithVg(cluster, NODE, VG);
   t.is(nls.spec.nodeName, NODE);
   t.deepEqual(nls.spec.listConfig.vgs.include, ["nlse2e-.*"]);
   const nodeUid = (await cluster.kubectlOk(["get", "node", NODE, "-o", "jsonpath={.metadata.uid}"])).trim();
@@ -132,8 +105,12 @@ test("a steady node makes no writes, while its Lease keeps being renewed", async
   const lease0 = JSON.parse(
     await cluster.kubectlOk(["get", "lease", "-n", "kube-system", `nls-agent-${NODE}`, "-o", "json"]),
   );
-  const start = await scans(metricsUrl);
-  await waitFor("three more scans", async () => ((await scans(metricsUrl)) >= start + 3 ? true : undefined), 60_000);
+  const start = await agentScans(metricsUrl);
+  await waitFor(
+    "three more scans",
+    async () => ((await agentScans(metricsUrl)) >= start + 3 ? true : undefined),
+    60_000,
+  );
   const after = await getNls(cluster, NODE);
   t.is(after.metadata.resourceVersion, before.metadata.resourceVersion);
   t.is(lease0.spec.holderIdentity !== undefined, true);

@@ -45,7 +45,7 @@ test("kubectl get nls shows state, phase, VG count, allocatable and free at a gl
   const wide = await cluster.kubectlOk(["get", "nls", "-o", "wide"]);
   t.regex(
     wide.split("\n")[0]!,
-    /ALLOCATABLE\s+DEVICES\s+FREE\s+SCHEDULERUPDATESTATUS\s+STATUSCHANGED\s+SCHEDULERUPDATEAT\s+REASON\s+AGE$/,
+    /ALLOCATABLE\s+DEVICES\s+FREE\s+SCHEDULERUPDATESTATUS\s+STATUSCHANGED\s+SCHEDULERUPDATEAT\s+REASON\s+DEVICESINUSE\s+AGE$/,
   );
 });
 

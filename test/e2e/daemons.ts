@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
@@ -106,8 +106,31 @@ export interface AgentProcess extends DaemonProcess {
 }
 
 /**
+ * An LVM configuration directory (for `LVM_SYSTEM_DIR`) in which LVM sees only `devices`. Each agent on
+ * this machine stands for a node of its own: without it, every agent would report every VG on the
+ * machine (other suites' and other users' too, appearing and vanishing as they run) as its node's.
+ * Metadata backups stay where the agent reads them.
+ */
+async function lvmSeeingOnly(dir: string, devices: string[]): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const accept = devices.map((d) => {
+    if (!/^\/dev\/[\w/-]+$/.test(d)) throw new Error(`${d}: not a plain device path, so no LVM filter is made for it`);
+    return `"a|^${d}$|"`;
+  });
+  await writeFile(
+    join(dir, "lvm.conf"),
+    [
+      `devices { global_filter = [ ${[...accept, '"r|.*|"'].join(", ")} ] }`,
+      'backup { backup_dir = "/etc/lvm/backup" archive_dir = "/etc/lvm/archive" }',
+      "",
+    ].join("\n"),
+  );
+  return dir;
+}
+
+/**
  * The built nls-agent for Node `node` (which must exist), as the kube-system/nls-agent ServiceAccount
- * with a token bound to that Node, considering only `devices`.
+ * with a token bound to that Node, considering only `devices` — and its LVM seeing only them.
  */
 export async function startAgent(
   cluster: Cluster,
@@ -130,7 +153,11 @@ export async function startAgent(
       "--metrics-addr",
       `127.0.0.1:${port}`,
     ],
-    { NODE_NAME: node, POD_NAMESPACE: "kube-system" },
+    {
+      NODE_NAME: node,
+      POD_NAMESPACE: "kube-system",
+      LVM_SYSTEM_DIR: await lvmSeeingOnly(join(cluster.dir, `lvm-${node}`), options.devices),
+    },
     options.log ?? [],
   );
   return { ...proc, metricsUrl: `http://127.0.0.1:${port}/metrics` };

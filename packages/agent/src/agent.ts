@@ -204,6 +204,8 @@ export class Agent<F> {
       }
       this.lastCompleteAt = this.clock().getTime();
       this.metrics.lastSuccess.set(this.lastCompleteAt / 1000);
+      // An intent to create was just stored: create now rather than an interval later.
+      if (r.createNext) this.wakeup.trigger();
       // A steady node logs nothing above debug: one line per change, not one per scan.
       this.log[r.wroteStatus || r.createdNls ? "info" : "debug"](
         {

@@ -144,8 +144,8 @@ function fakeHostScript(dir: string): string {
   writeFileSync(
     script,
     `import { readFileSync } from "node:fs";
-const files = { lsblk: "lsblk.json", lvm: "lvm-fullreport.json", wipefs: "wipefs-batch.json" };
-const cmd = process.argv[2];
+const files = { lsblk: "lsblk.json", lvm: "lvm-fullreport.json", "lvm systemid": "lvm-systemid.txt", wipefs: "wipefs-batch.json", losetup: "losetup.json" };
+const cmd = process.argv[2] === "lvm" && process.argv[3] === "systemid" ? "lvm systemid" : process.argv[2];
 if (!files[cmd]) { process.stderr.write(cmd + ": not available on the fake host\\n"); process.exit(127); }
 process.stdout.write(readFileSync(${JSON.stringify(TESTDATA)} + "/" + files[cmd], "utf8"));
 `,

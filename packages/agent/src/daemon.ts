@@ -23,6 +23,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       deviceGlobs: opts.devices,
       mountRoot: opts.mountRoot,
       mountInfoPath: opts.mountinfo,
+      procRoot: opts.proc,
       lvPrefix: opts.lvPrefix,
     }),
     metrics,

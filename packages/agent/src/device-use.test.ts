@@ -116,6 +116,44 @@ const cases: Array<[string, HostFacts, string, string[]]> = [
     "/dev/vdc",
     [],
   ],
+  [
+    "a disk a program writes to directly: no signature, no mount, only an open file descriptor",
+    facts({
+      devices: [disk("/dev/vdc", { majMin: "252:32" })],
+      openers: [
+        { pid: 4242, command: "postgres", majMins: ["252:32"] },
+        { pid: 77, command: "dd", majMins: ["252:16", "252:32"] },
+        { pid: 78, command: "fio", majMins: ["252:16"] },
+      ],
+    }),
+    "/dev/vdc",
+    ["is open by process 77 (dd), 4242 (postgres)"],
+  ],
+  [
+    "a disk held open by many processes names three",
+    facts({
+      devices: [disk("/dev/vdc", { majMin: "252:32" })],
+      openers: [5, 4, 3, 2, 1].map((pid) => ({ pid, command: "app", majMins: ["252:32"] })),
+    }),
+    "/dev/vdc",
+    ["is open by process 1 (app), 2 (app), 3 (app) and 2 more"],
+  ],
+  [
+    "a disk when the processes could not be read",
+    facts({ devices: [disk("/dev/vdc", { majMin: "252:32" })], openers: undefined }),
+    "/dev/vdc",
+    ["open state unknown (processes could not be read)"],
+  ],
+  [
+    "a disk with a filesystem: its reason is the filesystem (processes are asked only about unmarked disks)",
+    facts({
+      devices: [disk("/dev/vdc", { majMin: "252:32" })],
+      signatures: { "/dev/vdc": [{ offset: "0x438", type: "ext4" }] },
+      openers: undefined,
+    }),
+    "/dev/vdc",
+    ["carries filesystem ext4 at offset 0x438"],
+  ],
 ];
 
 for (const [name, f, device, reasons] of cases) {

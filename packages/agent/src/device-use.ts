@@ -1,6 +1,7 @@
 import type { HostFacts } from "./discovery/host.js";
 import type { BlockDevice } from "./discovery/lsblk.js";
 import { bindMountsOfFile, deviceNodeBinds } from "./discovery/mounts.js";
+import { describeOpeners } from "./discovery/openers.js";
 import { describeSignature, type Signature } from "./discovery/signatures.js";
 
 /**
@@ -12,12 +13,23 @@ import { describeSignature, type Signature } from "./discovery/signatures.js";
 /** Device types nls builds on. LVs, dm and md devices are someone else's stacking. */
 const USABLE_TYPES = new Set(["disk", "part", "loop"]);
 
+/** What the caller itself wrote on a device and may find there again. */
+export interface OwnWork {
+  /** A signature of its own (the labelled filesystem of a mount point, to mount it again after a reboot). */
+  signature?: (sig: Signature) => boolean;
+  /**
+   * The device carries a PV label of no VG that an interrupted `vgcreate` of the agent's left (the
+   * journal recorded it): not in use, if the PV has a metadata area (one without could be a PV of a VG
+   * whose other PVs are missing).
+   */
+  orphanPv?: boolean;
+}
+
 /**
  * Why `d` is not free, one reason per finding, worded to follow the device's name ("is mounted at /x");
- * empty when it is free. `accept` exempts a signature the caller itself wrote (the labelled filesystem
- * of a mount point, to mount it again after a reboot).
+ * empty when it is free. `own` exempts what the caller itself wrote.
  */
-export function deviceUse(d: BlockDevice, facts: HostFacts, accept?: (sig: Signature) => boolean): string[] {
+export function deviceUse(d: BlockDevice, facts: HostFacts, own: OwnWork = {}): string[] {
   const out: string[] = [];
   if (!USABLE_TYPES.has(d.type)) out.push(`is a ${d.type} device, not a disk or partition`);
   if (d.readOnly) out.push("is read-only");
@@ -32,12 +44,19 @@ export function deviceUse(d: BlockDevice, facts: HostFacts, accept?: (sig: Signa
   if (holders.length > 0) out.push(`is in use by ${holders.join(", ")}`);
   out.push(...loopUse(d, facts));
   const pv = facts.lvm.pvs.find((p) => p.name === d.name);
-  if (pv) out.push(pv.vgName ? `is a physical volume of VG ${pv.vgName}` : "is already an LVM physical volume");
+  const ownPv = pv !== undefined && own.orphanPv === true && pv.vgName === "" && pv.mdaCount >= 1;
+  if (pv && !ownPv)
+    out.push(pv.vgName ? `is a physical volume of VG ${pv.vgName}` : "is already an LVM physical volume");
   const probeError = facts.probeErrors[d.name];
-  const sigs = facts.signatures[d.name]?.filter((sig) => !accept?.(sig));
+  const sigs = facts.signatures[d.name]?.filter((sig) => !own.signature?.(sig));
   if (probeError !== undefined) out.push(`signatures unknown (${probeError})`);
   else if (sigs === undefined && d.mountpoints.length === 0) out.push("signatures were not probed");
   else if (sigs && sigs.length > 0 && !pv) out.push(`carries ${sigs.map(describeSignature).join(", ")}`);
+  if (out.length === 0) {
+    // Asked only about devices nothing else marks (discoverHost): the last trace of a raw device's user.
+    if (facts.openers === undefined) out.push("open state unknown (processes could not be read)");
+    else out.push(...describeOpeners(facts.openers, d.majMin));
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@ import {
   DEFAULT_DEVICE_GLOBS,
   DEFAULT_MOUNTINFO_PATH,
   DEFAULT_MOUNT_ROOT,
+  DEFAULT_PROC_ROOT,
   normaliseDeviceGlobs,
 } from "./discovery/host.js";
 import { parseListenAddress } from "./server.js";
@@ -72,6 +73,13 @@ export const HOST_FLAGS = {
     help: "mountinfo to read mounts from (/proc/1/mountinfo sees the host's from a hostPID pod)",
     env: "NLS_MOUNTINFO",
     default: DEFAULT_MOUNTINFO_PATH,
+    parse: asText,
+  }),
+  proc: flag({
+    flags: "--proc <dir>",
+    help: "procfs whose processes holding a device open make it in use (/host/proc: the host's, from a pod)",
+    env: "NLS_PROC",
+    default: DEFAULT_PROC_ROOT,
     parse: asText,
   }),
   commandPrefix: flag({

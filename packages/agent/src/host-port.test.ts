@@ -1,7 +1,7 @@
 import test from "ava";
 import type { ResourceToBeInited } from "@nls/api";
 import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
-import { fail, fakeRunner, fixture, ok } from "../testing/fake-host.js";
+import { NO_DIR, RECORDED_PROC, fail, fakeRunner, ok, recordedAnswer } from "../testing/fake-host.js";
 import { realHost } from "./host-port.js";
 import { FakeKube } from "../testing/fake-kube.js";
 import { createLogger } from "@nls/daemon";
@@ -15,11 +15,9 @@ import { AgentMetrics } from "./metrics.js";
 const MOUNTINFO = new URL("discovery/testdata/mountinfo.txt", import.meta.url).pathname;
 
 function setup(resourceToBeInited: ResourceToBeInited) {
-  const runner = fakeRunner((cmd) => {
-    if (cmd === "lsblk") return ok(fixture("lsblk.json"));
-    if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
-    if (cmd === "wipefs") return ok(fixture("wipefs-batch.json"));
-    if (cmd === "losetup") return ok(fixture("losetup.json"));
+  const runner = fakeRunner((cmd, args) => {
+    const recorded = recordedAnswer(cmd, args);
+    if (recorded) return recorded;
     if (cmd === "vgcreate") return ok("");
     return fail(`${cmd}: not expected`, 127);
   });
@@ -41,6 +39,9 @@ function setup(resourceToBeInited: ResourceToBeInited) {
       // Not the recorded mount root: statfs of a real, busy filesystem would make the test depend on this host.
       mountRoot: "/nonexistent/mnt/open-local",
       mountInfoPath: MOUNTINFO,
+      aliasDirs: [],
+      lvmBackupDir: NO_DIR,
+      procRoot: RECORDED_PROC,
       lvPrefix: "local",
     }),
     metrics: new AgentMetrics({ defaultMetrics: false }),
@@ -69,8 +70,20 @@ test("recorded host: status reported once, refusal of a device with a partition 
   t.deepEqual([...new Set(runner.calls.map((c) => c.cmd))].sort(), ["losetup", "lsblk", "lvm", "wipefs"]);
 });
 
-test("recorded host: a clean device gets one vgcreate, without --force", async (t) => {
+test("recorded host: a clean device gets one vgcreate, without --force, once the status records the intent", async (t) => {
   const { runner, kube, agent } = setup({ vgs: [{ name: "pool-new", devices: ["/dev/loop5"] }] });
+  const first = await agent.reconcile();
+  t.deepEqual(
+    first.initOutcomes.map((o) => [o.name, o.result]),
+    [["pool-new", "pending"]],
+  );
+  t.false(
+    runner.calls.some((c) => c.cmd === "vgcreate"),
+    "nothing is written before the intent is stored",
+  );
+  const stored = kube.nls.get("vm")!.status!.journal!;
+  t.deepEqual(stored.creating, [{ name: "pool-new", devices: ["/dev/loop5"] }]);
+  t.deepEqual(stored.seenVolumeGroups, ["nlsrec"]);
   const r = await agent.reconcile();
   t.deepEqual(
     r.initOutcomes.map((o) => [o.name, o.result]),

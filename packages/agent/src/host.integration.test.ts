@@ -1,6 +1,7 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import anyTest, { type ExecutionContext, type TestFn } from "ava";
@@ -9,6 +10,8 @@ import { execaRunner, type CommandResult } from "./discovery/run.js";
 import { applyInit, applyMountpoints } from "./init/apply.js";
 import { planInit } from "./init/plan.js";
 import { buildInventory } from "./inventory.js";
+import { nextJournal } from "./journal.js";
+import { buildStatus } from "./report.js";
 
 /**
  * Real LVM on loop devices over sparse files (root only). Every test makes its own loop devices and
@@ -53,15 +56,36 @@ if (unavailable !== undefined) {
   }
 }
 
+/** What the dirty-device matrix needs besides the suite's tools; missing ones skip (or, required, fail) it. */
+async function matrixToolsMissing(): Promise<string | undefined> {
+  for (const tool of ["mkfs.xfs", "mkswap", "sfdisk"]) {
+    if ((await runner.run("sh", ["-c", `command -v ${tool}`])).exitCode !== 0) return `${tool} is not installed`;
+  }
+  return undefined;
+}
+const matrixMissing = unavailable === undefined ? await matrixToolsMissing() : unavailable;
+const realMatrix: typeof real = matrixMissing === undefined ? test.serial : test.serial.skip;
+if (matrixMissing !== undefined && unavailable === undefined) {
+  if (required) test("the dirty-device matrix's tools are required", (t) => t.fail(`cannot run: ${matrixMissing}`));
+  else console.log(`# dirty-device matrix skipped: ${matrixMissing}`);
+}
+
 /** A workspace whose loop devices, VGs and mounts are removed when the test ends, however it ends. */
 async function workspace(t: ExecutionContext) {
   const dir = await mkdtemp(join(tmpdir(), "nls-it-"));
   const loops: string[] = [];
+  const files = new Map<string, string>();
   const vgs: string[] = [];
   const mounts: string[] = [];
+  const holders: ChildProcess[] = [];
   t.teardown(async () => {
+    for (const h of holders) h.kill("SIGKILL");
     for (const m of mounts.reverse()) await runner.run("umount", [m]);
-    for (const vg of vgs) await runner.run("vgremove", [...NO_ACTIVATION, "-f", vg]);
+    for (const vg of vgs) {
+      await runner.run("vgremove", [...NO_ACTIVATION, "-f", vg]);
+      // vgremove -f of a VG with LVs leaves LVM's metadata backup behind: do not litter this machine.
+      await rm(join("/etc/lvm/backup", vg), { force: true });
+    }
     for (const l of loops) {
       await runner.run("pvremove", ["-f", l]); // only our own loop devices; a no-op if not a PV
       await runner.run("losetup", ["-d", l]);
@@ -77,7 +101,22 @@ async function workspace(t: ExecutionContext) {
       await fh.close();
       const dev = (await sh("losetup", ["-f", "--show", file])).stdout.trim();
       loops.push(dev);
+      files.set(dev, file);
       return dev;
+    },
+    /** The sparse file behind one of the workspace's loop devices. */
+    file(dev: string): string {
+      return files.get(dev)!;
+    },
+    /**
+     * Writes `file` over the whole of `dev`, through the device: a disk replaced in place. The loop
+     * device is never detached, so no other process on this machine can take its name meanwhile. Then
+     * `pvscan --cache`, as udev's LVM rule runs on a host when a disk appears: LVM's device hints (the
+     * set of devices is unchanged) would otherwise not look for a PV on `dev` again.
+     */
+    async overwrite(dev: string, file: string): Promise<void> {
+      await sh("dd", [`if=${file}`, `of=${dev}`, "bs=1M", "conv=fsync", "status=none"]);
+      await sh("pvscan", ["--cache", dev]);
     },
     vgName(): string {
       const name = `nlstest-${randomBytes(4).toString("hex")}`;
@@ -88,6 +127,28 @@ async function workspace(t: ExecutionContext) {
       await mkdir(path, { recursive: true });
       await sh("mount", [...opts, dev, path]);
       mounts.push(path);
+    },
+    /** Bind-mounts a file (a device node, a disk image) onto a new empty file. */
+    async bindFile(source: string, target: string): Promise<void> {
+      await writeFile(target, "");
+      await sh("mount", ["--bind", source, target]);
+      mounts.push(target);
+    },
+    /** Starts a process that keeps `dev` open for reading and writing until the test ends. */
+    async holdOpen(dev: string): Promise<void> {
+      const holder = spawn("sh", ["-c", 'exec 3<>"$1" && exec sleep 600', "sh", dev], { stdio: "ignore" });
+      holders.push(holder);
+      await new Promise<void>((resolve, reject) => {
+        holder.once("spawn", resolve);
+        holder.once("error", reject);
+      });
+      // Until sh has opened the device and become sleep, the device is not held yet.
+      for (let i = 0; i < 100; i++) {
+        const comm = await readFile(`/proc/${holder.pid}/comm`, "utf8").catch(() => "");
+        if (comm.trim() === "sleep") return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`the process holding ${dev} open did not start`);
     },
     /** Registers a mount made by the code under test, so teardown unmounts it. */
     track(path: string): void {
@@ -147,8 +208,8 @@ real("discovery reports exactly the VGs, PVs, LVs and sizes that vgs/lvs/pvs rep
   const facts = await discover([a!, b!]);
   t.deepEqual(facts.complete, { devices: true, lvm: true, mounts: true });
   t.deepEqual(facts.candidates, [a, b].sort());
-  // lsblk, lvm fullreport, one wipefs over both devices, losetup (they are loop devices).
-  t.true(facts.commandsRun <= 4, `ran ${facts.commandsRun} commands`);
+  // lsblk, lvm fullreport, lvm systemid, one wipefs over both devices, losetup (they are loop devices).
+  t.true(facts.commandsRun <= 5, `ran ${facts.commandsRun} commands`);
 
   const [vgsRow] = await report("vgs", "vg_name,vg_size,vg_free,vg_free_count,lv_count", [vg]);
   const got = facts.lvm.vgs.find((v) => v.name === vg)!;
@@ -189,9 +250,8 @@ real("resourceToBeInited creates a VG on clean loop devices, then leaves it alon
   const vg = ws.vgName();
   const spec = { vgs: [{ name: vg, devices: [a!, b!] }] };
 
-  const plan = planInit(spec, await discover([a!, b!]), CTX);
-  t.is(plan.vgs[0]!.action, "create", plan.vgs[0]!.reasons.join("; "));
-  t.deepEqual(await applyInit(plan, runner), [{ vg, result: "created", devices: [a!, b!] }]);
+  const { outcomes } = await createAsAgent(spec, [a!, b!]);
+  t.deepEqual(outcomes, [{ vg, result: "created", devices: [a!, b!] }]);
 
   const rows = await report("pvs", "pv_name,vg_name", ["-S", `vg_name=${vg}`]);
   t.deepEqual(rows.map((r) => r.pv_name).sort(), [a, b].sort());
@@ -274,8 +334,11 @@ real("vgcreate's own prompt is never answered: a signature appearing after the p
   const ws = await workspace(t);
   const dev = await ws.loop();
   const vg = ws.vgName();
-  const plan = planInit({ vgs: [{ name: vg, devices: [dev] }] }, await discover([dev]), CTX);
-  t.is(plan.vgs[0]!.action, "create");
+  const spec = { vgs: [{ name: vg, devices: [dev] }] };
+  const facts = await discover([dev]);
+  const journal = nextJournal(undefined, facts, planInit(spec, facts, CTX));
+  const plan = planInit(spec, facts, { ...CTX, journal });
+  t.like(plan.vgs[0], { action: "create", recorded: true });
   await sh("mkfs.ext4", ["-q", dev]); // the race: a filesystem lands between plan and apply
   const sum = await sha256(dev);
   const [outcome] = await applyInit(plan, runner);
@@ -372,7 +435,12 @@ real("nls-agent scan prints what discovery finds, plans init without running it"
     [Number(row!.vg_size), Number(row!.vg_free), Number(row!.vg_size) - 8 * MiB, [a]],
   );
   t.true(nls.status.filteredStorageInfo.volumeGroups.includes(vg));
-  t.deepEqual(nls.status.filteredStorageInfo.devices, [a, b].sort());
+  // a is the VG's PV: selected, in use, not offered; b is free.
+  t.deepEqual(nls.status.filteredStorageInfo.devices, [b]);
+  t.deepEqual(nls.status.nodeStorageInfo.deviceInfo.find((d: { name: string }) => d.name === a).inUse, [
+    `is a physical volume of VG ${vg}`,
+  ]);
+  t.is(nls.status.summary.devicesInUse, `${a} (is a physical volume of VG ${vg})`);
 
   const yaml = await runner.run(process.execPath, args);
   t.is(yaml.exitCode, 0, yaml.stderr);
@@ -382,4 +450,236 @@ real("nls-agent scan prints what discovery finds, plans init without running it"
   );
   t.is((await runner.run("vgs", [target])).exitCode, 5, "scan did not create the VG");
   t.deepEqual(JSON.parse((await sh("wipefs", ["-n", "-J", b!])).stdout || `{"signatures": []}`).signatures, []);
+});
+
+real(
+  "another host's VG (system ID) is neither reported nor touched; an identity no local VG carries refuses creation",
+  async (t) => {
+    const ws = await workspace(t);
+    const [theirs, spare] = [await ws.loop(), await ws.loop()];
+    const foreign = ws.vgName();
+    const otherHost = ["--config", 'global { system_id_source = "lvmlocal" } local { system_id = "nls-other-host" }'];
+    await sh("vgcreate", [...otherHost, foreign, theirs!]);
+    // Registered after the workspace, so it runs first: only the other host's identity may remove its VG.
+    const asOtherHost = [
+      "--config",
+      'global { system_id_source = "lvmlocal" activation = 0 } local { system_id = "nls-other-host" }',
+    ];
+    t.teardown(async () => {
+      const r = await runner.run("vgremove", [...asOtherHost, "-f", foreign]);
+      if (r.exitCode !== 0) console.log(`# could not remove ${foreign}: ${r.stderr.trim()}`);
+    });
+    const sum = await sha256(spare!);
+
+    const facts = await discover([theirs!, spare!]);
+    t.true(facts.complete.lvm);
+    t.is(facts.lvm.vgs.find((v) => v.name === foreign)?.systemId, "nls-other-host", "seen with --foreign");
+    const inv = buildInventory(facts, { lvPrefix: "local" });
+    t.false(inv.volumeGroups.some((v) => v.name === foreign));
+    t.true(inv.problems.some((p) => p.startsWith(`VG ${foreign} belongs to system ID nls-other-host`)));
+    const again = planInit({ vgs: [{ name: foreign, devices: [spare!] }] }, facts, CTX).vgs[0]!;
+    t.is(again.action, "exists");
+    t.regex(again.reasons[0]!, /belongs to system ID nls-other-host, not this host's; left unchanged/);
+
+    // The agent's LVM with an identity of its own (what a container's hostname or machine-id gives).
+    const dir = join(ws.dir, "lvm-etc");
+    await mkdir(dir);
+    await writeFile(
+      join(dir, "lvm.conf"),
+      'global { system_id_source = "lvmlocal" }\nlocal { system_id = "agent-pod-1" }\n',
+    );
+    const previous = process.env.LVM_SYSTEM_DIR;
+    process.env.LVM_SYSTEM_DIR = dir;
+    try {
+      const asPod = await discover([theirs!, spare!]);
+      t.is(asPod.lvmSystemId, "agent-pod-1");
+      const target = ws.vgName();
+      const plan = planInit({ vgs: [{ name: target, devices: [spare!] }] }, asPod, CTX);
+      t.is(plan.vgs[0]!.action, "refused");
+      t.regex(plan.vgs[0]!.reasons.join("; "), /would stamp the new VG with system ID agent-pod-1/);
+      t.deepEqual(
+        (await applyInit(plan, runner)).map((o) => o.result),
+        ["refused"],
+      );
+    } finally {
+      if (previous === undefined) delete process.env.LVM_SYSTEM_DIR;
+      else process.env.LVM_SYSTEM_DIR = previous;
+    }
+    t.is(await sha256(spare!), sum, "the spare device is untouched");
+  },
+);
+
+realMatrix(
+  "dirty devices selected by listConfig.devices: none is offered or initialised, each says why, nothing changes",
+  async (t) => {
+    const ws = await workspace(t);
+    const make = async (sizeMiB = 64) => ws.loop(sizeMiB);
+    const d = {
+      ext4: await make(),
+      xfs: await make(320), // mkfs.xfs wants 300 MB at least
+      swap: await make(),
+      gpt: await make(),
+      dos: await make(),
+      pv: await make(),
+      mounted: await make(),
+      nodeBind: await make(),
+      fileBind: await make(),
+      held: await make(),
+      clean: await make(),
+    };
+    await sh("mkfs.ext4", ["-q", "-E", "lazy_itable_init=0,lazy_journal_init=0", d.ext4]);
+    const mnt = join(ws.dir, "ext4");
+    await ws.mount(d.ext4, mnt);
+    await writeFile(join(mnt, "precious.txt"), `data ${randomBytes(16).toString("hex")}\n`);
+    await ws.umount(mnt);
+    await sh("mkfs.xfs", ["-q", d.xfs]);
+    await sh("mkswap", [d.swap]);
+    for (const [dev, table] of [
+      [d.gpt, "label: gpt\n"], // an empty GPT: no partition at all
+      [d.dos, "label: dos\nstart=2048, size=16384, type=83\n"],
+    ] as const) {
+      const r = await runner.run("sfdisk", ["-q", "--no-reread", dev], { input: table });
+      t.is(r.exitCode, 0, r.stderr);
+    }
+    const otherVg = ws.vgName();
+    await sh("vgcreate", [otherVg, d.pv]);
+    await sh("mkfs.ext4", ["-q", d.mounted]);
+    await ws.mount(d.mounted, join(ws.dir, "busy"));
+    // A raw block volume as kubelet publishes it: the device node bind-mounted, no filesystem anywhere.
+    await ws.bindFile(d.nodeBind, join(ws.dir, "raw-volume"));
+    // A loop device whose backing file someone else has mounted too.
+    await ws.bindFile(ws.file(d.fileBind), join(ws.dir, "image-elsewhere"));
+    // A program with the raw device open (a database on a raw disk): no signature, mount or holder.
+    await ws.holdOpen(d.held);
+
+    const all = Object.values(d);
+    const idle = all.filter((x) => x !== d.mounted);
+    const sums = new Map(await Promise.all(idle.map(async (x) => [x, await sha256(x)] as const)));
+    const sigs = (await sh("wipefs", ["-n", "-J", ...idle])).stdout;
+
+    const facts = await discover(all);
+    const spec = { listConfig: { devices: { include: ["/dev/loop[0-9]+"] } } };
+    const status = buildStatus(facts, { spec }, { lvPrefix: "local", now: new Date() });
+    t.deepEqual(status.filteredStorageInfo!.devices, [d.clean], "only the clean device is offered");
+    const why: Record<keyof typeof d, RegExp | undefined> = {
+      ext4: /^carries filesystem ext4 /,
+      xfs: /^carries filesystem xfs /,
+      swap: /^carries filesystem swap /,
+      gpt: /^carries partition table gpt at offset 0x200, partition table gpt at offset 0x3fffe00, partition table PMBR/,
+      dos: /^carries partition table dos at offset 0x1fe$/,
+      pv: new RegExp(`^is a physical volume of VG ${otherVg}$`),
+      mounted: /^is mounted at .*\/busy$/,
+      nodeBind: /^its device node is bind-mounted at .*\/raw-volume$/,
+      fileBind: /^its backing file .*\/disk-8\.img is also mounted at .*\/image-elsewhere$/,
+      held: /^is open by process \d+ \(sleep\)$/,
+      clean: undefined,
+    };
+    const info = new Map(status.nodeStorageInfo!.deviceInfo!.map((x) => [x.name, x.inUse]));
+    for (const [key, dev] of Object.entries(d) as Array<[keyof typeof d, string]>) {
+      const reasons = info.get(dev);
+      if (why[key] === undefined) t.is(reasons, undefined, `${key} is free`);
+      else t.regex((reasons ?? []).join("; "), why[key]!, key);
+    }
+    t.regex(status.summary!.devicesInUse!, new RegExp(`${d.nodeBind} \\(its device node is bind-mounted`));
+
+    // And initialisation refuses each of them, paired with the clean device, which stays untouched.
+    const target = ws.vgName();
+    for (const dev of all.filter((x) => x !== d.clean)) {
+      const plan = planInit({ vgs: [{ name: target, devices: [d.clean, dev] }] }, facts, CTX);
+      t.is(plan.vgs[0]!.action, "refused", dev);
+      t.deepEqual(
+        (await applyInit(plan, runner)).map((o) => o.result),
+        ["refused"],
+      );
+    }
+    for (const x of idle) t.is(await sha256(x), sums.get(x)!, `${x} unchanged`);
+    t.is((await sh("wipefs", ["-n", "-J", ...idle])).stdout, sigs);
+    t.is((await runner.run("vgs", [target])).exitCode, 5, "target VG was not created");
+  },
+);
+
+/** Plans and applies as the agent does across passes: record the intent, then create. */
+async function createAsAgent(spec: { vgs: Array<{ name: string; devices: string[] }> }, devices: string[]) {
+  const facts = await discover(devices);
+  const recorded = nextJournal(undefined, facts, planInit(spec, facts, CTX));
+  const outcomes = await applyInit(planInit(spec, facts, { ...CTX, journal: recorded }), runner);
+  return { outcomes, journal: nextJournal(recorded, await discover(devices), { vgs: [] }) };
+}
+
+real("a VG whose disk disappears is not created again on the blank disk that takes the disk's name", async (t) => {
+  const ws = await workspace(t);
+  const dev = await ws.loop();
+  const vg = ws.vgName();
+  const spec = { vgs: [{ name: vg, devices: [dev] }] };
+  const { outcomes, journal } = await createAsAgent(spec, [dev]);
+  t.deepEqual(
+    outcomes.map((o) => o.result),
+    ["created"],
+  );
+  t.true(journal.seenVolumeGroups.includes(vg));
+
+  // The disk goes; a blank one takes its kernel name (its bytes are kept aside, then zeroed in place).
+  const oldDisk = join(ws.dir, "old-disk.img");
+  await sh("dd", [`if=${dev}`, `of=${oldDisk}`, "bs=1M", "conv=sparse", "status=none"]);
+  const blank = join(ws.dir, "blank.img");
+  await writeFile(blank, "");
+  await truncate(blank, 64 * MiB);
+  await ws.overwrite(dev, blank);
+  t.teardown(async () => {
+    // Give the VG its disk back, so the workspace can remove it (and LVM its backup of it).
+    await ws.overwrite(dev, oldDisk);
+  });
+  const blankSum = await sha256(dev);
+  const facts = await discover([dev]);
+  t.false(
+    facts.lvm.vgs.some((v) => v.name === vg),
+    "LVM no longer reports it",
+  );
+  for (const memory of [{ journal }, {}]) {
+    // With the journal, and without it (a new NodeLocalStorage): LVM's metadata backup still remembers.
+    const plan = planInit(spec, facts, { ...CTX, ...memory });
+    t.is(plan.vgs[0]!.action, "refused");
+    t.regex(plan.vgs[0]!.reasons[0]!, new RegExp(`^VG ${vg} existed on this node and LVM does not report it now`));
+    t.deepEqual(
+      (await applyInit(plan, runner)).map((o) => o.result),
+      ["refused"],
+    );
+  }
+  const status = buildStatus(
+    facts,
+    { spec: { resourceToBeInited: spec } },
+    { lvPrefix: "local", now: new Date(), journal },
+  );
+  t.is(status.nodeStorageInfo!.state!.reason, "VolumeGroupMissing");
+  t.is(await sha256(dev), blankSum, "the blank disk is untouched");
+  t.deepEqual(JSON.parse((await sh("wipefs", ["-n", "-J", dev])).stdout || `{"signatures": []}`).signatures, []);
+});
+
+real("PV labels an interrupted vgcreate left are the agent's own: the next pass finishes the VG", async (t) => {
+  const ws = await workspace(t);
+  const [a, b] = [await ws.loop(), await ws.loop()];
+  const vg = ws.vgName();
+  const spec = { vgs: [{ name: vg, devices: [a!, b!] }] };
+  // Pass 1 recorded the intent; vgcreate then labelled the first PV and was killed before writing the VG.
+  const before = await discover([a!, b!]);
+  const journal = nextJournal(undefined, before, planInit(spec, before, CTX));
+  t.deepEqual(journal.creating, [{ name: vg, devices: [a, b] }]);
+  await sh("pvcreate", ["-q", a!]);
+
+  const facts = await discover([a!, b!]);
+  t.deepEqual(
+    facts.lvm.pvs.filter((p) => p.name === a).map((p) => [p.vgName, p.mdaCount]),
+    [["", 1]],
+  );
+  // Without the record, that label is someone's: refused, as before.
+  t.deepEqual(planInit(spec, facts, CTX).vgs[0]!.reasons, [`${a}: is already an LVM physical volume`]);
+  const plan = planInit(spec, facts, { ...CTX, journal });
+  t.like(plan.vgs[0], { action: "create", recorded: true });
+  t.deepEqual(
+    (await applyInit(plan, runner)).map((o) => o.result),
+    ["created"],
+  );
+  const rows = await report("pvs", "pv_name,vg_name", ["-S", `vg_name=${vg}`]);
+  t.deepEqual(rows.map((r) => r.pv_name).sort(), [a, b].sort());
+  t.is(nextJournal(journal, await discover([a!, b!]), { vgs: [] }).creating, undefined, "the record is done with");
 });

@@ -9,7 +9,7 @@ import {
 } from "./inventory.js";
 import type { DiskCondition } from "@nls/api";
 import type { VolumeGroupFacts } from "./discovery/lvm-report.js";
-import { disk, emptyFacts, recordedFacts } from "../testing/fake-host.js";
+import { disk, emptyFacts, recordedFacts, vgFacts } from "../testing/fake-host.js";
 
 const GiB = 2 ** 30;
 const lv = (name: string, size: number, attr = "-wi-a-----") => ({ name, size, attr });
@@ -120,22 +120,8 @@ for (const [name, annotation, want, errors] of reservedCases) {
   });
 }
 
-const vg = (o: Partial<VolumeGroupFacts>): VolumeGroupFacts => ({
-  name: "vg",
-  uuid: "",
-  attr: "wz--n-",
-  size: 100,
-  free: 50,
-  extentSize: 4,
-  extentCount: 25,
-  freeCount: 12,
-  pvCount: 1,
-  missingPvCount: 0,
-  lvCount: 0,
-  partial: false,
-  readOnly: false,
-  ...o,
-});
+const vg = (o: Partial<VolumeGroupFacts>): VolumeGroupFacts =>
+  vgFacts("vg", { size: 100, free: 50, extentSize: 4, extentCount: 25, freeCount: 12, ...o });
 const vgConditions: Array<[string, VolumeGroupFacts, DiskCondition]> = [
   ["free extents", vg({}), "DiskReady"],
   ["no free extents", vg({ free: 0, freeCount: 0 }), "DiskFull"],
@@ -153,6 +139,7 @@ const pv = (o: { vgName?: string; free?: number; missing?: boolean }) => ({
   devSize: 100,
   attr: "a--",
   missing: o.missing ?? false,
+  mdaCount: 1,
 });
 const deviceConditions: Array<[string, ReturnType<typeof disk>, ReturnType<typeof pv> | undefined, DiskCondition]> = [
   ["plain disk", disk("/dev/sdb"), undefined, "DiskReady"],
@@ -200,6 +187,25 @@ test("inventory: recorded VM state", async (t) => {
     },
   ]);
   t.deepEqual(inv.problems, []);
+});
+
+test("inventory: another host's VG (system ID) is not reported and is named as a problem", (t) => {
+  const facts = emptyFacts({
+    lvm: {
+      vgs: [vg({ name: "mine", systemId: "node-1" }), vg({ name: "theirs", systemId: "other" }), vg({ name: "any" })],
+      pvs: [],
+      lvs: [],
+    },
+    lvmSystemId: "node-1",
+  });
+  const inv = buildInventory(facts, { lvPrefix: "local" });
+  t.deepEqual(
+    inv.volumeGroups.map((v) => v.name),
+    ["mine", "any"],
+  );
+  t.deepEqual(inv.problems, [
+    "VG theirs belongs to system ID other, not this host's (node-1): not reported, never changed",
+  ]);
 });
 
 test("inventory: reservation applies per VG; one naming an absent VG is a problem", async (t) => {

@@ -7,9 +7,15 @@ import {
   type MountPointInfo,
   type VolumeGroup,
 } from "@nls/api";
+import { deviceUse } from "./device-use.js";
 import type { HostFacts, MountPointFacts } from "./discovery/host.js";
 import type { BlockDevice } from "./discovery/lsblk.js";
-import type { LogicalVolumeFacts, PhysicalVolumeFacts, VolumeGroupFacts } from "./discovery/lvm-report.js";
+import {
+  isForeignVg,
+  type LogicalVolumeFacts,
+  type PhysicalVolumeFacts,
+  type VolumeGroupFacts,
+} from "./discovery/lvm-report.js";
 
 /**
  * Host facts → the `nodeStorageInfo` lists (docs/nodelocalstorage.md): device media and conditions, VG capacity with the
@@ -145,6 +151,8 @@ export function buildInventory(facts: HostFacts, opts: InventoryOptions): Invent
   const deviceInfo: DeviceInfo[] = facts.candidates.flatMap((name) => {
     const d = devicesByName.get(name);
     if (!d) return [];
+    // The rule that keeps init off a device keeps Device volumes off it too.
+    const inUse = deviceUse(d, facts);
     return [
       {
         name: d.name,
@@ -152,33 +160,42 @@ export function buildInventory(facts: HostFacts, opts: InventoryOptions): Invent
         total: d.size,
         readOnly: d.readOnly,
         condition: deviceCondition(d, pvByName.get(d.name)),
+        ...(inUse.length > 0 ? { inUse } : {}),
       },
     ];
   });
 
-  const volumeGroups: VolumeGroup[] = facts.lvm.vgs.map((vg) => {
-    const lvs = facts.lvm.lvs.filter((lv) => lv.vgName === vg.name);
-    const vgFault = vg.partial;
-    const logicalVolumes: LogicalVolume[] = lvs.map((lv) => ({
-      name: lv.name,
-      vgname: lv.vgName,
-      total: lv.size,
-      readOnly: lv.readOnly,
-      condition: lv.faulty || vgFault ? "DiskFault" : "DiskReady",
-    }));
-    return {
-      name: vg.name,
-      physicalVolumes: facts.lvm.pvs
-        .filter((pv) => pv.vgName === vg.name)
-        .map((pv) => pv.name)
-        .sort(),
-      logicalVolumes,
-      total: vg.size,
-      available: vg.free,
-      allocatable: vgAllocatable(vg, lvs, opts.lvPrefix, reservations.get(vg.name)),
-      condition: vgCondition(vg),
-    };
-  });
+  // Another host's VG (lvmsystemid(7)) is not this node's storage: LVM will not let this host use it.
+  for (const vg of facts.lvm.vgs.filter((v) => isForeignVg(v, facts.lvmSystemId))) {
+    problems.push(
+      `VG ${vg.name} belongs to system ID ${vg.systemId}, not this host's (${facts.lvmSystemId || "none"}): not reported, never changed`,
+    );
+  }
+  const volumeGroups: VolumeGroup[] = facts.lvm.vgs
+    .filter((v) => !isForeignVg(v, facts.lvmSystemId))
+    .map((vg) => {
+      const lvs = facts.lvm.lvs.filter((lv) => lv.vgName === vg.name);
+      const vgFault = vg.partial;
+      const logicalVolumes: LogicalVolume[] = lvs.map((lv) => ({
+        name: lv.name,
+        vgname: lv.vgName,
+        total: lv.size,
+        readOnly: lv.readOnly,
+        condition: lv.faulty || vgFault ? "DiskFault" : "DiskReady",
+      }));
+      return {
+        name: vg.name,
+        physicalVolumes: facts.lvm.pvs
+          .filter((pv) => pv.vgName === vg.name)
+          .map((pv) => pv.name)
+          .sort(),
+        logicalVolumes,
+        total: vg.size,
+        available: vg.free,
+        allocatable: vgAllocatable(vg, lvs, opts.lvPrefix, reservations.get(vg.name)),
+        condition: vgCondition(vg),
+      };
+    });
   for (const vg of reservations.keys()) {
     if (facts.complete.lvm && !facts.lvm.vgs.some((v) => v.name === vg)) {
       problems.push(`annotation csi.aliyun.com/storage-reserved names VG ${vg}, which does not exist on this node`);

@@ -83,7 +83,7 @@ export class AgentMetrics {
     for (const command of HOST_COMMANDS) this.hostCommandErrors.inc({ command }, 0);
     this.initTotal = new Counter({
       name: "nls_agent_init_total",
-      help: "resourceToBeInited outcomes by kind (vg, mountpoint) and result (created, mounted, exists, refused, failed).",
+      help: "resourceToBeInited outcomes by kind (vg, mountpoint) and result (created, pending, mounted, exists, refused, failed).",
       labelNames: ["kind", "result"],
       registers,
     });

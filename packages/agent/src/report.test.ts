@@ -5,7 +5,7 @@ import { emptyFacts, recordedFacts } from "../testing/fake-host.js";
 const now = new Date("2026-11-23T18:00:00Z");
 const later = new Date("2026-11-23T18:01:00Z");
 
-test("status: recorded host, listConfig selects sorted devices and VGs, summary over the selection", async (t) => {
+test("status: recorded host, listConfig selects sorted devices and VGs, offers only free devices, summary over the selection", async (t) => {
   const facts = await recordedFacts();
   const status = buildStatus(
     facts,
@@ -20,21 +20,29 @@ test("status: recorded host, listConfig selects sorted devices and VGs, summary 
     },
     { lvPrefix: "local", now },
   );
+  // loop1..loop4 are selected but hold a partition table or a PV label: never offered, each with why.
   t.deepEqual(status.filteredStorageInfo, {
     volumeGroups: ["nlsrec"],
-    devices: ["/dev/loop1", "/dev/loop2", "/dev/loop3", "/dev/loop4", "/dev/loop5", "/dev/loop6", "/dev/loop7"],
+    devices: ["/dev/loop5", "/dev/loop6", "/dev/loop7"],
     mountPoints: [],
     updateStatusInfo: { lastUpdateTime: now.toISOString(), updateStatus: "accepted" },
   });
   t.deepEqual(status.summary, {
     volumeGroups: 1,
-    devices: 7,
+    devices: 3,
+    devicesInUse:
+      "/dev/loop1 (carries partition table dos at offset 0x1fe), /dev/loop2 (is a physical volume of VG nlsrec), " +
+      "/dev/loop3 (is a physical volume of VG nlsrec), /dev/loop4 (is already an LVM physical volume)",
     allocatable: "1840Mi",
     allocatableBytes: 2139095040 - 209715200,
     // allocatable minus the managed LVs csi-abc (52Mi) and local-pv1 (100Mi); the LV "other" is not nls'
     free: "1688Mi",
     freeBytes: 2139095040 - 209715200 - 54525952 - 104857600,
   });
+  const info = Object.fromEntries(status.nodeStorageInfo!.deviceInfo!.map((d) => [d.name, d.inUse]));
+  t.deepEqual(info["/dev/loop0"], ["is mounted at /tmp/nlsrec/mnt/open-local/a"], "not selected, still explained");
+  t.deepEqual(info["/dev/loop2"], ["is a physical volume of VG nlsrec"]);
+  t.is(info["/dev/loop5"], undefined, "free: no inUse field at all");
   t.is(status.nodeStorageInfo!.phase, "Running");
   t.deepEqual(status.nodeStorageInfo!.state, {
     type: "DiskReady",
@@ -61,7 +69,7 @@ test("status: no listConfig selects nothing, allocatable 0", async (t) => {
 test("status: an invalid pattern fails the update with the pattern and the RE2 error, the rest still works", async (t) => {
   const status = buildStatus(
     await recordedFacts(),
-    { spec: { listConfig: { vgs: { include: ["nlsrec", "(unclosed"] }, devices: { include: ["/dev/vda"] } } } },
+    { spec: { listConfig: { vgs: { include: ["nlsrec", "(unclosed"] }, devices: { include: ["/dev/loop5"] } } } },
     { lvPrefix: "local", now },
   );
   const info = status.filteredStorageInfo!;
@@ -71,7 +79,7 @@ test("status: an invalid pattern fails the update with the pattern and the RE2 e
     /listConfig\.vgs\.include: invalid pattern "\(unclosed": .*missing closing \)/,
   );
   t.deepEqual(info.volumeGroups, ["nlsrec"]);
-  t.deepEqual(info.devices, ["/dev/vda"]);
+  t.deepEqual(info.devices, ["/dev/loop5"]);
 });
 
 test("status: storage-reserved annotation lowers the summary and bad entries are named in state", async (t) => {
@@ -166,4 +174,16 @@ test("status: a part that could not be read keeps its last reported state, flagg
   );
   const first = buildStatus(broken, {}, { lvPrefix: "local", now });
   t.deepEqual(first.nodeStorageInfo!.volumeGroups, [], "nothing known before: nothing reported");
+});
+
+test("status: the journal is written as given; a seen VG that LVM no longer reports is VolumeGroupMissing", async (t) => {
+  const facts = await recordedFacts();
+  const journal = { seenVolumeGroups: ["nlsrec", "pool-0"] };
+  const status = buildStatus(facts, {}, { lvPrefix: "local", now, journal });
+  t.deepEqual(status.journal, journal);
+  t.like(status.nodeStorageInfo!.state, { status: "True", reason: "VolumeGroupMissing" });
+  t.regex(status.nodeStorageInfo!.state!.message!, /^VG pool-0 was on this node and LVM does not report it now/);
+  const fine = buildStatus(facts, {}, { lvPrefix: "local", now, journal: { seenVolumeGroups: ["nlsrec"] } });
+  t.like(fine.nodeStorageInfo!.state, { reason: "Ready" });
+  t.is(buildStatus(facts, {}, { lvPrefix: "local", now }).journal, undefined, "scan writes no journal");
 });

@@ -3,12 +3,14 @@ import {
   describePatternErrors,
   formatQuantity,
   selectStorage,
+  type InitJournal,
   type NodeLocalStorageSpec,
   type NodeLocalStorageStatus,
   type StorageState,
 } from "@nls/api";
 import type { HostFacts } from "./discovery/host.js";
 import { buildInventory, isManagedLv } from "./inventory.js";
+import { journalProblems, reportedVgNames } from "./journal.js";
 
 /**
  * The whole `NodeLocalStorageStatus` the agent would write, from host facts, the NLS spec and
@@ -23,6 +25,8 @@ export interface ReportOptions {
    * does not change, so it means what Kubernetes conditions mean by it.
    */
   previous?: NodeLocalStorageStatus;
+  /** The journal to write (`nextJournal`); its missing VGs and leftovers are reported as problems. */
+  journal?: InitJournal;
 }
 
 /** `state.type` as open-local writes it. */
@@ -57,6 +61,15 @@ export function buildStatus(
   });
   const patternProblem = selection.errors.length > 0 ? describePatternErrors(selection.errors) : undefined;
 
+  // A selected device that is in use is never offered: not to nls' extender, nor to any other reader of
+  // filteredStorageInfo (open-local's extender hands out what it lists). Its reasons stay in deviceInfo.
+  const inUse = new Map(inventory.deviceInfo.filter((d) => d.inUse?.length).map((d) => [d.name, d.inUse!]));
+  const offeredDevices = selection.devices.filter((d) => !inUse.has(d));
+  const devicesInUse = selection.devices
+    .filter((d) => inUse.has(d))
+    .map((d) => `${d} (${inUse.get(d)!.join("; ")})`)
+    .join(", ");
+
   const selectedVgs = new Set(selection.volumeGroups);
   const selected = inventory.volumeGroups.filter((vg) => selectedVgs.has(vg.name));
   const allocatableBytes = selected.reduce((sum, vg) => sum + vg.allocatable, 0);
@@ -66,7 +79,11 @@ export function buildStatus(
     return sum + Math.max(0, vg.allocatable - managed.reduce((s, lv) => s + lv.total, 0));
   }, 0);
 
-  const state = buildState(facts, [...inventory.problems, ...initProblems], opts);
+  const wanted = new Set((nls.spec?.resourceToBeInited?.vgs ?? []).map((v) => v.name));
+  const remembered = opts.journal ? journalProblems(opts.journal, facts, wanted) : [];
+  const reported = reportedVgNames(facts);
+  const vgMissing = facts.complete.lvm && (opts.journal?.seenVolumeGroups ?? []).some((name) => !reported.has(name));
+  const state = buildState(facts, [...remembered, ...inventory.problems, ...initProblems], opts, vgMissing);
 
   return {
     nodeStorageInfo: {
@@ -78,7 +95,7 @@ export function buildStatus(
     },
     filteredStorageInfo: {
       volumeGroups: selection.volumeGroups,
-      devices: selection.devices,
+      devices: offeredDevices,
       mountPoints: selection.mountPoints,
       updateStatusInfo: {
         lastUpdateTime: now,
@@ -88,32 +105,37 @@ export function buildStatus(
     },
     summary: {
       volumeGroups: selection.volumeGroups.length,
-      devices: selection.devices.length,
+      devices: offeredDevices.length,
+      ...(devicesInUse ? { devicesInUse } : {}),
       allocatable: formatQuantity(allocatableBytes),
       allocatableBytes,
       free: formatQuantity(freeBytes),
       freeBytes,
     },
+    ...(opts.journal ? { journal: opts.journal } : {}),
   };
 }
 
 /**
  * `True` when the picture is complete. `False` with reason `DiscoveryFailed` when devices, LVM or mounts
  * could not be read (their last reported state is kept, not zeroed). Problems that leave the picture intact
- * (a refused init, a bad reservation, one unprobeable device) keep `True` and are named in `message`.
+ * (a refused init, a bad reservation, one unprobeable device) keep `True` and are named in `message`;
+ * a VG the node had and LVM no longer reports makes the reason `VolumeGroupMissing`.
  */
-function buildState(facts: HostFacts, problems: string[], opts: ReportOptions): StorageState {
+function buildState(facts: HostFacts, problems: string[], opts: ReportOptions, vgMissing: boolean): StorageState {
   const now = opts.now.toISOString();
   const failed = !facts.complete.devices || !facts.complete.lvm || !facts.complete.mounts;
   const status = failed ? "False" : "True";
   const messages = failed ? [...facts.errors, ...problems] : [...problems, ...facts.errors];
   const reason = failed
     ? DISCOVERY_FAILED
-    : problems.length > 0
-      ? "ConfigurationProblems"
-      : facts.errors.length > 0
-        ? "DiscoveryWarnings"
-        : "Ready";
+    : vgMissing
+      ? "VolumeGroupMissing"
+      : problems.length > 0
+        ? "ConfigurationProblems"
+        : facts.errors.length > 0
+          ? "DiscoveryWarnings"
+          : "Ready";
   const prev = opts.previous?.nodeStorageInfo?.state;
   const unchanged = prev?.type === STATE_TYPE && prev.status === status && prev.reason === reason;
   return {

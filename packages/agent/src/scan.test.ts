@@ -2,7 +2,17 @@ import test from "ava";
 import { Command, type CommanderError } from "commander";
 import YAML from "yaml";
 import { SEED_SPEC, parseSpecFile, registerScanCommand, renderScan, scanHost } from "./scan.js";
-import { RECORDED_MOUNTINFO, fail, fakeRunner, fixture, ok, recordedRunner } from "../testing/fake-host.js";
+import {
+  NO_DIR,
+  RECORDED_MOUNTINFO,
+  RECORDED_PROC,
+  fail,
+  fakeRunner,
+  fixture,
+  ok,
+  recordedAnswer,
+  recordedRunner,
+} from "../testing/fake-host.js";
 
 const scanOpts = {
   nodeName: "node-1",
@@ -11,6 +21,8 @@ const scanOpts = {
   mountRoot: "/nonexistent",
   // The recorded host's mounts, never this machine's: what is mounted here must not change the answer.
   mountInfoPath: RECORDED_MOUNTINFO,
+  procRoot: RECORDED_PROC,
+  lvmBackupDir: NO_DIR,
   now: new Date("2026-11-23T18:00:00Z"),
 };
 
@@ -106,7 +118,7 @@ test("scan: seed spec on the recorded host: a NodeLocalStorage with the plan as 
   const result = await scanHost(runner, { spec: structuredClone(SEED_SPEC) }, scanOpts);
   t.deepEqual(
     runner.calls.map((c) => c.cmd),
-    ["lsblk", "lvm", "wipefs", "losetup"],
+    ["lsblk", "lvm", "lvm", "wipefs", "losetup"],
   );
   const yaml = renderScan(result, "yaml");
   t.true(
@@ -162,9 +174,8 @@ test("scan command: flags are parsed; usage errors exit 2", async (t) => {
 test("scan: a bad pattern and discovery warnings are spelled out on top", async (t) => {
   const runner = fakeRunner((cmd, args) => {
     if (cmd === "lsblk") return ok(fixture("lsblk.json"));
-    if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
-    if (cmd === "losetup") return ok(fixture("losetup.json"));
     if (args.includes("/dev/loop3")) return fail("wipefs: error: /dev/loop3: Input/output error");
+    if (cmd !== "wipefs") return recordedAnswer(cmd, args)!;
     return ok(fixture("wipefs-clean.json"));
   });
   const spec = { listConfig: { vgs: { include: ["nls.*", "a(b"] } } };

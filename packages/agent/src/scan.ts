@@ -21,7 +21,6 @@ import { discoverHost, type HostFacts } from "./discovery/host.js";
 import { SCAN_FLAGS } from "./flags.js";
 import { execaRunner, formatCommand, type CommandRunner } from "./discovery/run.js";
 import { describeInitPlan, planInit, type InitPlan } from "./init/plan.js";
-import { deviceRefusals } from "./init/safety.js";
 import { buildStatus } from "./report.js";
 
 /**
@@ -89,6 +88,10 @@ export interface ScanOptions {
   devices: string[];
   mountRoot: string;
   mountInfoPath?: string;
+  /** Default `DEFAULT_LVM_BACKUP_DIR`. */
+  lvmBackupDir?: string;
+  /** Default `DEFAULT_PROC_ROOT`. */
+  procRoot?: string;
   now: Date;
 }
 
@@ -104,6 +107,8 @@ export async function scanHost(runner: CommandRunner, input: ScanInput, opts: Sc
     deviceGlobs: opts.devices,
     mountRoot: opts.mountRoot,
     ...(opts.mountInfoPath !== undefined ? { mountInfoPath: opts.mountInfoPath } : {}),
+    ...(opts.lvmBackupDir !== undefined ? { lvmBackupDir: opts.lvmBackupDir } : {}),
+    ...(opts.procRoot !== undefined ? { procRoot: opts.procRoot } : {}),
   });
   const plan = planInit(input.spec?.resourceToBeInited, facts, { mountRoot: opts.mountRoot });
   const status = buildStatus(
@@ -151,7 +156,7 @@ export function describeScanAsComment(result: ScanResult): string {
       `${n(filtered?.devices?.length ?? 0, "device")}, ${n(filtered?.mountPoints?.length ?? 0, "mount point")}` +
       (filtered?.updateStatusInfo?.updateStatus === "failed" ? ` -- FAILED: ${filtered.updateStatusInfo.reason}` : ""),
     ...(info?.deviceInfo ?? []).map((d) => {
-      const usage = deviceRefusals(d.name, result.facts).map((r) => r.slice(d.name.length + 2));
+      const usage = d.inUse ?? [];
       return `  ${d.name}  ${formatBytesHuman(d.total)} ${d.mediaType}  ${usage.length > 0 ? `in use: ${usage.join("; ")}` : "free (could be initialised)"}`;
     }),
     ...result.facts.errors.map((e) => `warning: ${e}`),
@@ -191,6 +196,7 @@ export function registerScanCommand(program: Command): Command {
       devices: o.devices,
       mountRoot: o.mountRoot,
       mountInfoPath: o.mountinfo,
+      procRoot: o.proc,
       now: new Date(),
     });
     process.stdout.write(renderScan(result, o.output));

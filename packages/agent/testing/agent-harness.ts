@@ -22,6 +22,11 @@ export class FakeHost implements HostPort<FakeFacts> {
   failInit = false;
   /** The host cannot be read (as when `lvm fullreport` fails): the status says DiscoveryFailed. */
   unreadable = false;
+  /** As the real host: a new VG is first only announced (pending), created on the next pass. */
+  announceFirst = false;
+  /** A status without the journal, as an old CRD would prune it. */
+  dropJournal = false;
+  readonly announced = new Set<string>();
   discoverCalls = 0;
   initCalls: ResourceToBeInited[] = [];
 
@@ -39,6 +44,10 @@ export class FakeHost implements HostPort<FakeFacts> {
       const d = dirty(want.devices);
       if (d) return { ...base, result: "refused", reason: `${d}: has an ext4 signature` };
       if (this.failInit) return { ...base, result: "failed", reason: "vgcreate exited 5" };
+      if (this.announceFirst && !this.announced.has(want.name)) {
+        this.announced.add(want.name);
+        return { ...base, result: "pending" };
+      }
       this.facts.vgs.push({ name: want.name, total: 500, free: 500 });
       return { ...base, result: "created" };
     });
@@ -94,6 +103,16 @@ export class FakeHost implements HostPort<FakeFacts> {
         mountPoints: [],
         updateStatusInfo: { updateStatus: "accepted", lastUpdateTime: now.toISOString() },
       },
+      ...(this.dropJournal
+        ? {}
+        : {
+            journal: {
+              seenVolumeGroups: facts.vgs.map((v) => v.name),
+              creating: [...this.announced]
+                .filter((name) => !facts.vgs.some((v) => v.name === name))
+                .map((name) => ({ name, devices: [] })),
+            },
+          }),
     };
   }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { discoverHost, type HostFacts } from "../src/discovery/host.js";
 import type { BlockDevice } from "../src/discovery/lsblk.js";
+import type { PhysicalVolumeFacts, VolumeGroupFacts } from "../src/discovery/lvm-report.js";
 import type { CommandResult, CommandRunner } from "../src/discovery/run.js";
 
 /**
@@ -37,6 +38,8 @@ export function fakeRunner(answer: (cmd: string, args: string[]) => CommandResul
 }
 
 export const RECORDED_MOUNTINFO = new URL("mountinfo.txt", TESTDATA).pathname;
+/** A procfs without processes: what this machine's processes hold open must not change an answer. */
+export const RECORDED_PROC = new URL("proc", TESTDATA).pathname;
 
 /** A host with nothing on it; tests fill in what they need. */
 export function emptyFacts(overrides: Partial<HostFacts> = {}): HostFacts {
@@ -49,12 +52,56 @@ export function emptyFacts(overrides: Partial<HostFacts> = {}): HostFacts {
     mounts: [],
     mountPoints: [],
     lvm: { pvs: [], vgs: [], lvs: [] },
+    lvmSystemId: "",
+    lvmBackups: [],
     loops: [],
+    openers: [],
     complete: { devices: true, lvm: true, mounts: true },
     errors: [],
     commandsRun: 0,
     commandErrors: {},
     durationMs: 0,
+    ...overrides,
+  };
+}
+
+/** A VG of 1 byte with one free extent and nothing in it; tests set what they need. */
+export function vgFacts(name: string, overrides: Partial<VolumeGroupFacts> = {}): VolumeGroupFacts {
+  return {
+    name,
+    uuid: "",
+    attr: "wz--n-",
+    size: 1,
+    free: 1,
+    extentSize: 1,
+    extentCount: 1,
+    freeCount: 1,
+    pvCount: 1,
+    missingPvCount: 0,
+    lvCount: 0,
+    partial: false,
+    readOnly: false,
+    systemId: "",
+    ...overrides,
+  };
+}
+
+/** A 1-byte PV of `vgName` ("" for an orphan) with one metadata area; tests set what they need. */
+export function pvFacts(
+  name: string,
+  vgName: string,
+  overrides: Partial<PhysicalVolumeFacts> = {},
+): PhysicalVolumeFacts {
+  return {
+    name,
+    uuid: "",
+    vgName,
+    size: 1,
+    free: 1,
+    devSize: 1,
+    attr: "a--",
+    missing: false,
+    mdaCount: 1,
     ...overrides,
   };
 }
@@ -76,30 +123,46 @@ export function disk(name: string, overrides: Partial<BlockDevice> = {}): BlockD
   };
 }
 
-type Tool = "lsblk" | "lvm" | "wipefs" | "losetup";
+/** The recorded host tools; `lvm` is the fullreport, `lvm systemid` LVM's system ID. */
+type Tool = "lsblk" | "lvm" | "lvm systemid" | "wipefs" | "losetup";
+
+const RECORDED: Record<Tool, string> = {
+  lsblk: "lsblk.json",
+  lvm: "lvm-fullreport.json",
+  "lvm systemid": "lvm-systemid.txt",
+  wipefs: "wipefs-batch.json",
+  losetup: "losetup.json",
+};
+
+/** Which recorded tool a command line is. */
+export const toolOf = (cmd: string, args: string[]): string =>
+  cmd === "lvm" && args[0] === "systemid" ? "lvm systemid" : cmd;
+
+/** The recorded answer of a host command, or `undefined` for a command that was not recorded. */
+export function recordedAnswer(cmd: string, args: string[]): CommandResult | undefined {
+  const tool = toolOf(cmd, args) as Tool;
+  return tool in RECORDED ? ok(fixture(RECORDED[tool])) : undefined;
+}
 
 /** Replays the recorded VM state: each tool answers as recorded unless overridden; anything else fails. */
 export function recordedRunner(overrides: Partial<Record<Tool, CommandResult>> = {}) {
-  const recorded: Record<Tool, string> = {
-    lsblk: "lsblk.json",
-    lvm: "lvm-fullreport.json",
-    wipefs: "wipefs-batch.json",
-    losetup: "losetup.json",
-  };
-  return fakeRunner((cmd) => {
-    const tool = cmd as Tool;
-    if (overrides[tool]) return overrides[tool];
-    if (tool in recorded) return ok(fixture(recorded[tool]));
-    return fail(`${cmd}: not expected`, 127);
+  return fakeRunner((cmd, args) => {
+    const tool = toolOf(cmd, args) as Tool;
+    return overrides[tool] ?? recordedAnswer(cmd, args) ?? fail(`${cmd}: not expected`, 127);
   });
 }
+
+/** A directory that does not exist: tests must not read this machine's /etc/lvm/backup or /dev/disk. */
+export const NO_DIR = "/nonexistent/nls-test";
 
 /** The recorded VM state (lsblk, lvm fullreport, wipefs, losetup, mountinfo) run through `discoverHost`. */
 export async function recordedFacts(deviceGlobs = ["/dev/loop*", "/dev/vd*"]): Promise<HostFacts> {
   return discoverHost(recordedRunner(), {
     aliasDirs: [],
+    lvmBackupDir: NO_DIR,
     deviceGlobs,
     mountRoot: "/nonexistent/mnt",
     mountInfoPath: RECORDED_MOUNTINFO,
+    procRoot: RECORDED_PROC,
   });
 }

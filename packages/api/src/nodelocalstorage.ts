@@ -86,6 +86,12 @@ export const DeviceInfoSchema = Type.Object({
   total: Bytes("size in bytes"),
   readOnly: Type.Boolean(),
   condition: StringEnum(DISK_CONDITIONS),
+  inUse: Type.Optional(
+    StringList(
+      undefined,
+      "nls addition: why the device is not free (what holds or uses it, or which fact about it could not be read); absent when free. A device in use is never offered for a Device volume nor initialised",
+    ),
+  ),
 });
 export type DeviceInfo = Static<typeof DeviceInfoSchema>;
 
@@ -162,7 +168,12 @@ export type FilteredStorageInfo = Static<typeof FilteredStorageInfoSchema>;
  */
 export const StorageSummarySchema = Type.Object({
   volumeGroups: Type.Integer({ minimum: 0, description: "number of selected VGs" }),
-  devices: Type.Integer({ minimum: 0, description: "number of selected devices" }),
+  devices: Type.Integer({ minimum: 0, description: "number of selected devices that are free (offered)" }),
+  devicesInUse: Type.Optional(
+    Type.String({
+      description: "selected devices that are not offered because they are in use, each with why; absent when none",
+    }),
+  ),
   allocatable: Type.String({ description: "allocatable bytes of the selected VGs, as a quantity (e.g. 100Gi)" }),
   allocatableBytes: Bytes(),
   free: Type.Optional(
@@ -175,10 +186,36 @@ export const StorageSummarySchema = Type.Object({
 });
 export type StorageSummary = Static<typeof StorageSummarySchema>;
 
+/** A VG the agent has announced it will create, on the devices it resolved (nls addition). */
+export const VgIntentSchema = Type.Object({
+  name: Type.String(),
+  devices: StringList(undefined, "device paths as the agent resolved them (an alias is stored as its device)"),
+});
+export type VgIntent = Static<typeof VgIntentSchema>;
+
+/**
+ * nls addition: what the agent must remember across restarts and disk changes, kept in the status
+ * because the status is the agent's only durable record.
+ */
+export const InitJournalSchema = Type.Object({
+  seenVolumeGroups: StringList(
+    undefined,
+    "every VG name the agent has seen on this node; a VG of such a name is never created again (remove a name to allow it)",
+  ),
+  creating: Type.Optional(
+    Type.Array(VgIntentSchema, {
+      description:
+        "VGs the agent records before running vgcreate; PV labels an interrupted vgcreate left on exactly these devices are its own and are finished",
+    }),
+  ),
+});
+export type InitJournal = Static<typeof InitJournalSchema>;
+
 export const NodeLocalStorageStatusSchema = Type.Object({
   nodeStorageInfo: Type.Optional(NodeStorageInfoSchema),
   filteredStorageInfo: Type.Optional(FilteredStorageInfoSchema),
   summary: Type.Optional(StorageSummarySchema),
+  journal: Type.Optional(InitJournalSchema),
 });
 export type NodeLocalStorageStatus = Static<typeof NodeLocalStorageStatusSchema>;
 

@@ -32,6 +32,31 @@ test("pvAllocation reads node, VG and device; ignores other drivers", (t) => {
   t.deepEqual(pvAllocation(broken), { node: "n1", vg: undefined, bytes: Gi });
 });
 
+test("pvAllocation: a Device PV recorded the open-local way (volumeAttributes.Device) takes its device", (t) => {
+  // What open-local's CSI driver writes: no pv-allocated annotation, the device under the attribute "Device".
+  const openLocal = pv("ol", { node: "n1", size: "100Gi" });
+  delete openLocal.metadata!.annotations;
+  openLocal.spec!.csi!.volumeAttributes = { volumeType: "Device", Device: "/dev/vdc", mediaType: "ssd" };
+  t.deepEqual(pvAllocation(openLocal), { node: "n1", device: "/dev/vdc", bytes: 100 * Gi });
+
+  // The annotation wins where it names the device; the attribute fills in what it leaves out.
+  const both = pv("both", { node: "n1", size: "100Gi", device: "/dev/vdd" });
+  both.spec!.csi!.volumeAttributes = { volumeType: "Device", Device: "/dev/vdc" };
+  t.deepEqual(pvAllocation(both), { node: "n1", device: "/dev/vdd", bytes: 100 * Gi });
+  const typeOnly = pv("t", { node: "n1", size: "100Gi" });
+  typeOnly.metadata!.annotations!["csi.aliyun.com/pv-allocated"] = JSON.stringify({ volumeType: "Device" });
+  typeOnly.spec!.csi!.volumeAttributes = { Device: "/dev/vdc" };
+  t.deepEqual(pvAllocation(typeOnly), { node: "n1", device: "/dev/vdc", bytes: 100 * Gi });
+
+  // A Device or MountPoint PV that names no device or path holds no VG bytes: not counted against a VG.
+  for (const volumeType of ["Device", "MountPoint"]) {
+    const nameless = pv("n", { node: "n1", size: "100Gi" });
+    delete nameless.metadata!.annotations;
+    nameless.spec!.csi!.volumeAttributes = { volumeType };
+    t.is(pvAllocation(nameless), undefined, volumeType);
+  }
+});
+
 test("allocation records round-trip and bad ones are ignored", (t) => {
   for (const a of [
     { node: "n1", vg: "pool-0", bytes: 5 * Gi },

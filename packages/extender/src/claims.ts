@@ -14,7 +14,8 @@ import { isLocalPv, lvmBytes, pvNode, type VolumeRequest } from "./request.js";
 /**
  * The allocation a provisioned local PV holds: node from its affinity; VG or device from the
  * `csi.aliyun.com/pv-allocated` annotation, else from the volume attributes open-local's CSI driver
- * writes (`vgName`; `Device` and `MountPoint` hold the path of a Device or MountPoint volume).
+ * writes (`vgName`; `Device` and `MountPoint` hold the path of a Device or MountPoint volume). A Device
+ * or MountPoint PV that names no device or path holds no VG bytes, so it is not counted against a VG.
  */
 export function pvAllocation(pv: V1PersistentVolume): Allocation | undefined {
   if (!isLocalPv(pv)) return undefined;
@@ -30,7 +31,7 @@ export function pvAllocation(pv: V1PersistentVolume): Allocation | undefined {
       const a = JSON.parse(raw) as Record<string, unknown>;
       if (typeof a.vgName === "string" && a.vgName) vg = a.vgName;
       if (typeof a.deviceName === "string" && a.deviceName) device = a.deviceName;
-      if (typeof a.volumeType === "string") volumeType = a.volumeType;
+      if (typeof a.volumeType === "string" && a.volumeType) volumeType = a.volumeType;
     } catch {
       // A broken annotation falls back to the CSI volume attributes below.
     }
@@ -38,9 +39,13 @@ export function pvAllocation(pv: V1PersistentVolume): Allocation | undefined {
   const attrs = pv.spec?.csi?.volumeAttributes ?? {};
   vg ??= attrs.vgName || undefined;
   device ??= attrs.Device || undefined;
-  volumeType ??= attrs.volumeType;
-  if (volumeType === "Device" && device) return { node, device, bytes: size.bytes };
-  if (volumeType === "MountPoint" && attrs.MountPoint) return { node, mountPoint: attrs.MountPoint, bytes: size.bytes };
+  volumeType ??= attrs.volumeType || undefined;
+  if (volumeType === "Device" || (volumeType === undefined && device)) {
+    return device ? { node, device, bytes: size.bytes } : undefined;
+  }
+  if (volumeType === "MountPoint") {
+    return attrs.MountPoint ? { node, mountPoint: attrs.MountPoint, bytes: size.bytes } : undefined;
+  }
   return { node, vg, bytes: lvmBytes(size.bytes) };
 }
 

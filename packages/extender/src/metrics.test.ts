@@ -137,3 +137,21 @@ test("nls_extender_ready follows what /readyz would answer, read at scrape time"
   ready = true;
   t.regex(await m.render(), /^nls_extender_ready 1$/m);
 });
+
+test("open-local gauges: a device holding a volume stays bound after the agent reports it in use; a busy free one is absent", (t) => {
+  const s = clusterWith([], 0);
+  s.applyNls(
+    nls("n1", {
+      devices: [
+        { name: "/dev/vdb", total: Gi, inUse: ["carries filesystem ext4 at offset 0x438"] },
+        { name: "/dev/vdc", total: Gi, inUse: ["is mounted at /var/lib/docker"] },
+      ],
+      selectedDevices: [],
+    }),
+  );
+  s.applyPv(pv("pv-1", { node: "n1", size: "1Gi", device: "/dev/vdb", claim: { namespace: "ns", name: "c" } }));
+  const text = new OpenLocalGauges().render(s);
+  t.true(text.includes('local_device_bind{nodename="n1",name="/dev/vdb"} 1'));
+  t.true(text.includes(`local_device_total{nodename="n1",name="/dev/vdb",type="ssd"} ${Gi}`));
+  t.false(text.includes("/dev/vdc"));
+});

@@ -3,7 +3,10 @@ import { buildInfoLabels, type BuildInfo } from "@nls/daemon";
 import { allocationType, pvAllocation } from "./claims.js";
 import type { V1PersistentVolume } from "@kubernetes/client-node";
 import type { ClusterStore } from "./cache/store.js";
-import type { DeviceView } from "./node-view.js";
+import type { BusyDeviceView, DeviceView } from "./node-view.js";
+
+/** A device or mount point, free or held, as the open-local families name it. */
+type Unit = Pick<DeviceView | BusyDeviceView, "name" | "mediaType">;
 import type { NodeState } from "./placement.js";
 import { FAILURE_KINDS, type FailureKind } from "./decide.js";
 import { RELEASE_CAUSES } from "./ledger.js";
@@ -170,13 +173,17 @@ const OPEN_LOCAL_FAMILIES = [
     "gauge",
     "Committed bytes of a selected volume group: PVs, selected PVCs and reservations (open-local compatible).",
   ],
-  ["local_device_total", "untyped", "Size in bytes of a selected device (open-local compatible)."],
+  [
+    "local_device_total",
+    "untyped",
+    "Size in bytes of a selected free device, or of a device holding a volume (open-local compatible).",
+  ],
   [
     "local_device_available",
     "gauge",
     "Size in bytes of a selected device while it is free, 0 once it holds a volume (open-local compatible).",
   ],
-  ["local_device_bind", "gauge", "1 when a selected device holds a volume (open-local compatible)."],
+  ["local_device_bind", "gauge", "1 when the device holds a volume (open-local compatible)."],
   ["local_mount_point_total", "untyped", "Size in bytes of a selected mount point (open-local compatible)."],
   [
     "local_mount_point_available",
@@ -243,11 +250,15 @@ function nodeLines(name: string, state: NodeState, store: ClusterStore): string[
   const n = esc(name);
   const usage = store.ledger.usage(name);
   const view = state.view;
-  const devices = view.devices.filter((d) => d.kind === "device");
+  // A device holding a volume stays in the device families after the agent sees it in use.
+  const devices = [
+    ...view.devices.filter((d) => d.kind === "device"),
+    ...view.busyDevices.filter((d) => usage?.devices.has(d.name)),
+  ];
   const mps = view.devices.filter((d) => d.kind === "mountpoint");
-  const taken = (d: DeviceView) => usage?.devices.has(d.name) ?? false;
+  const taken = (d: Unit) => usage?.devices.has(d.name) ?? false;
   const join = <T>(items: readonly T[], line: (x: T) => string) => items.map(line).join("\n");
-  const sized = (family: string, d: DeviceView, value: number) =>
+  const sized = (family: string, d: Unit, value: number) =>
     `${family}{nodename="${n}",name="${esc(d.name)}",type="${esc(d.mediaType)}"} ${value}`;
   return [
     join(view.vgs, (vg) => `local_volume_group_total{nodename="${n}",vgname="${esc(vg.name)}"} ${vg.allocatable}`),

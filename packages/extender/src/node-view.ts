@@ -25,6 +25,14 @@ export interface DeviceView {
 
 export type UnitKind = "device" | "mountpoint";
 
+/** A device the agent reports in use (`deviceInfo[].inUse`): never offered, shown with why. */
+export interface BusyDeviceView {
+  name: string;
+  mediaType: string;
+  total: number;
+  inUse: string[];
+}
+
 export interface NodeView {
   name: string;
   /** Selected, healthy VGs, sorted by name. */
@@ -36,6 +44,11 @@ export interface NodeView {
    * comes first). Their paths never collide (`/dev/…` against mount points), so one list serves both.
    */
   devices: DeviceView[];
+  /**
+   * Devices the agent found in use, selected or not, sorted by name. They are never offered, even when
+   * a status lists them as selected; one that holds a Device PV is shown as bound by the ledger.
+   */
+  busyDevices: BusyDeviceView[];
   allocatable: number;
   /** Selected VGs that exist but cannot take volumes, with why (shown in failure reasons). */
   unusableVgs: Map<string, string>;
@@ -65,11 +78,19 @@ export function nodeViewFromNls(name: string, nls: NodeLocalStorage): NodeView {
   vgs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const devices: DeviceView[] = [];
+  const busyDevices: BusyDeviceView[] = [];
   const mediaTypes = new Map<string, string>();
   for (const d of Array.isArray(info?.deviceInfo) ? info.deviceInfo : []) {
     const devName = str(d?.name);
-    if (devName) mediaTypes.set(devName, str(d.mediaType));
-    if (!devName || !selectedDevices.has(devName)) continue;
+    if (!devName) continue;
+    mediaTypes.set(devName, str(d.mediaType));
+    // Whatever the selection says, a device the agent saw in use holds someone's data.
+    const inUse = Array.isArray(d.inUse) ? d.inUse.map(String) : [];
+    if (inUse.length > 0) {
+      busyDevices.push({ name: devName, mediaType: str(d.mediaType), total: num(d.total), inUse });
+      continue;
+    }
+    if (!selectedDevices.has(devName)) continue;
     if (d.readOnly === true || d.condition === "DiskFault") continue;
     devices.push({ name: devName, kind: "device", mediaType: str(d.mediaType), total: num(d.total) });
   }
@@ -86,6 +107,7 @@ export function nodeViewFromNls(name: string, nls: NodeLocalStorage): NodeView {
     });
   }
   devices.sort((a, b) => a.total - b.total || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  busyDevices.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const vgIndex = new Map<string, number>();
   let allocatable = 0;
@@ -93,5 +115,5 @@ export function nodeViewFromNls(name: string, nls: NodeLocalStorage): NodeView {
     vgIndex.set(vg.name, i);
     allocatable += vg.allocatable;
   });
-  return { name, vgs, vgIndex, devices, allocatable, unusableVgs };
+  return { name, vgs, vgIndex, devices, busyDevices, allocatable, unusableVgs };
 }

@@ -21,7 +21,7 @@ export const Gi = 1024 ** 3;
 
 export interface NlsSpec {
   vgs?: Array<{ name: string; allocatable: number | string; total?: number | string; condition?: string }>;
-  devices?: Array<{ name: string; total: number | string; mediaType?: string; readOnly?: boolean }>;
+  devices?: Array<{ name: string; total: number | string; mediaType?: string; readOnly?: boolean; inUse?: string[] }>;
   /** Mount points; `device` names an entry of `devices` (its media type is the mount point's). */
   mountPoints?: Array<{ name: string; total: number | string; device: string; readOnly?: boolean }>;
   /** Selected names; defaults to every VG, device and mount point listed. */
@@ -57,6 +57,7 @@ export function nls(node: string, spec: NlsSpec): NodeLocalStorage {
           total: b(d.total),
           readOnly: d.readOnly ?? false,
           condition: "DiskReady" as const,
+          ...(d.inUse ? { inUse: d.inUse } : {}),
         })),
         mountPoints: mountPoints.map((mp) => ({
           name: mp.name,

@@ -4,18 +4,34 @@ import { join } from "node:path";
 import test from "ava";
 import { DEFAULT_DEVICE_GLOBS, discoverHost, normaliseDeviceGlobs, selectCandidates } from "./host.js";
 import { parseLsblk } from "./lsblk.js";
-import { RECORDED_MOUNTINFO, fail, fakeRunner, fixture, ok, recordedRunner } from "../../testing/fake-host.js";
+import {
+  NO_DIR,
+  RECORDED_MOUNTINFO,
+  RECORDED_PROC,
+  fail,
+  fakeRunner,
+  fixture,
+  ok,
+  recordedAnswer,
+  recordedRunner,
+} from "../../testing/fake-host.js";
 
-const opts = { deviceGlobs: ["/dev/loop*", "vd*"], mountRoot: "/nonexistent/mnt", mountInfoPath: RECORDED_MOUNTINFO };
+const opts = {
+  deviceGlobs: ["/dev/loop*", "vd*"],
+  mountRoot: "/nonexistent/mnt",
+  mountInfoPath: RECORDED_MOUNTINFO,
+  procRoot: RECORDED_PROC,
+  lvmBackupDir: NO_DIR,
+};
 
-test("discoverHost: recorded VM state, four commands, mounted devices not probed", async (t) => {
+test("discoverHost: recorded VM state, five commands, mounted devices not probed", async (t) => {
   const runner = recordedRunner();
   const facts = await discoverHost(runner, opts);
   t.deepEqual(
-    runner.calls.map((c) => c.cmd),
-    ["lsblk", "lvm", "wipefs", "losetup"],
+    runner.calls.map((c) => [c.cmd, ...c.args.slice(0, 1)].join(" ")),
+    ["lsblk -J", "lvm fullreport", "lvm systemid", "wipefs -n", "losetup --list"],
   );
-  const wipefs = runner.calls[2]!;
+  const wipefs = runner.calls[3]!;
   t.deepEqual(wipefs.args.slice(2), [
     "--",
     "/dev/loop1",
@@ -45,7 +61,8 @@ test("discoverHost: recorded VM state, four commands, mounted devices not probed
   t.is(facts.signatures["/dev/loop0"], undefined, "mounted: not probed");
   t.deepEqual(facts.complete, { devices: true, lvm: true, mounts: true });
   t.deepEqual(facts.errors, []);
-  t.deepEqual([facts.commandsRun, facts.commandErrors], [4, {}]);
+  t.deepEqual([facts.commandsRun, facts.commandErrors], [5, {}]);
+  t.is(facts.lvmSystemId, "");
   t.deepEqual(
     facts.loops?.map((l) => [l.name, l.backFile, l.backMajMin]),
     Array.from({ length: 8 }, (_, i) => [`/dev/loop${i}`, `/tmp/nlsrec/disk-${i}.img`, "254:0"]),
@@ -83,8 +100,8 @@ test("discoverHost: the LVM invocation count does not grow with the number of LV
   const runner = recordedRunner({ lvm: ok(JSON.stringify(report)) });
   const facts = await discoverHost(runner, opts);
   t.is(facts.lvm.lvs.length, 500);
-  t.is(runner.calls.filter((c) => c.cmd === "lvm").length, 1);
-  t.is(runner.calls.length, 4);
+  t.is(runner.calls.filter((c) => c.cmd === "lvm" && c.args[0] === "fullreport").length, 1);
+  t.is(runner.calls.length, 5);
 });
 
 test("discoverHost: default globs take SCSI, virtio, Xen and NVMe disks and partitions, not md/dm/rom", (t) => {
@@ -108,11 +125,9 @@ test("normaliseDeviceGlobs: relative globs are under /dev, blanks dropped", (t) 
 
 test("discoverHost: when the batch probe fails, each device is probed alone and the failing one is unknown", async (t) => {
   const runner = fakeRunner((cmd, args) => {
-    if (cmd === "lsblk") return ok(fixture("lsblk.json"));
-    if (cmd === "lvm") return ok(fixture("lvm-fullreport.json"));
+    if (cmd !== "wipefs") return recordedAnswer(cmd, args)!;
     if (args.includes("/dev/loop3"))
       return fail("wipefs: error: /dev/loop3: probing initialization failed: Input/output error");
-    if (cmd === "losetup") return ok(fixture("losetup.json"));
     if (args.length === 4 && args[3] === "/dev/loop1") return ok(fixture("wipefs-batch.json"));
     return ok(fixture("wipefs-clean.json"));
   });
@@ -146,6 +161,13 @@ test("discoverHost: failed lsblk and LVM are reported as incomplete, not as an e
     runner.calls.some((c) => c.cmd === "wipefs"),
     "nothing to probe",
   );
+});
+
+test("discoverHost: without LVM's system ID the LVM picture is incomplete (whose VGs they are is unknown)", async (t) => {
+  const facts = await discoverHost(recordedRunner({ "lvm systemid": fail("  Locking failed", 5) }), opts);
+  t.false(facts.complete.lvm);
+  t.deepEqual(facts.errors, ["lvm systemid failed (exit 5): Locking failed"]);
+  t.true(facts.complete.devices);
 });
 
 test("discoverHost: LVM exiting non-zero with a full JSON report is trusted and the warning kept", async (t) => {
@@ -194,8 +216,8 @@ test("discoverHost: an lsblk without the MOUNTPOINTS column is asked again with 
   const runner = fakeRunner((cmd, args) => {
     if (cmd === "lsblk" && args.join(" ").includes("MOUNTPOINTS")) return fail("lsblk: unknown column: MOUNTPOINTS");
     if (cmd === "lsblk") return ok(fixture("lsblk-mountpoint-column.json"));
-    if (cmd === "lvm") return ok(fixture("lvm-fullreport-empty.json"));
-    return fail("unexpected", 127);
+    if (cmd === "lvm" && args[0] === "fullreport") return ok(fixture("lvm-fullreport-empty.json"));
+    return recordedAnswer(cmd, args) ?? fail("unexpected", 127);
   });
   const facts = await discoverHost(runner, { ...opts, deviceGlobs: ["/dev/vd*"] });
   t.deepEqual(facts.errors, []);
@@ -203,7 +225,7 @@ test("discoverHost: an lsblk without the MOUNTPOINTS column is asked again with 
   t.deepEqual(facts.candidates, ["/dev/vda"]);
   t.deepEqual(
     runner.calls.map((c) => c.cmd),
-    ["lsblk", "lvm", "lsblk"],
+    ["lsblk", "lvm", "lvm", "lsblk"],
     "vda is mounted, so nothing is probed",
   );
   t.deepEqual(facts.commandErrors, { lsblk: 1 });
@@ -227,4 +249,14 @@ test("discoverHost: stable symlinks that point to a listed device become aliases
     aliasDirs: [join(dir, "by-id"), join(dir, "missing")],
   });
   t.deepEqual(facts.aliases, { [join(dir, "by-id", "wwn-0x5000c500a1b2c3d4")]: join(dir, "dev", "sdb") });
+});
+
+test("discoverHost: LVM metadata backups name VGs that were not removed; a vgremove's leftover is not one", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "nls-backup-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, "pool-0"), fixture("lvm-backup-live.txt"));
+  await writeFile(join(dir, "old"), fixture("lvm-backup-removed.txt"));
+  const facts = await discoverHost(recordedRunner(), { ...opts, lvmBackupDir: dir });
+  t.deepEqual(facts.lvmBackups, ["pool-0"]);
+  t.deepEqual((await discoverHost(recordedRunner(), opts)).lvmBackups, [], "no directory, no backups");
 });

@@ -2,16 +2,18 @@ import { readFile, readdir, realpath, statfs } from "node:fs/promises";
 import micromatch from "micromatch";
 import { LSBLK_ARGS, LSBLK_ARGS_LEGACY, isUnknownColumnError, parseLsblk, type BlockDevice } from "./lsblk.js";
 import { LOSETUP_ARGS, parseLosetup, type LoopDevice } from "./loops.js";
-import { LVM_FULLREPORT_ARGS, parseLvmReport, type LvmReport } from "./lvm-report.js";
+import { isRemovalBackup } from "./lvm-backup.js";
+import { LVM_FULLREPORT_ARGS, LVM_SYSTEMID_ARGS, parseLvmReport, parseSystemId, type LvmReport } from "./lvm-report.js";
 import { mountsUnder, parseMountInfo, type MountEntry } from "./mounts.js";
+import { readDeviceOpeners, type DeviceOpener } from "./openers.js";
 import { describeFailure, type CommandRunner } from "./run.js";
 import { WIPEFS_ARGS, parseWipefs, type Signature } from "./signatures.js";
 
 /**
- * One scan of the host: lsblk, mountinfo and the LVM report concurrently, then one wipefs over all
- * candidate devices and, when lsblk lists loop devices, one losetup. The command count is constant (3
- * or 4, plus one wipefs per device only when the batch probe fails and the failing device must be
- * found). Failures become `errors`, never exceptions.
+ * One scan of the host: lsblk, mountinfo, the LVM report and LVM's system ID concurrently, then one
+ * wipefs over all candidate devices and, when lsblk lists loop devices, one losetup. The command count
+ * is constant (4 or 5, plus one wipefs per device only when the batch probe fails and the failing device
+ * must be found). Failures become `errors`, never exceptions.
  */
 
 export interface DiscoveryOptions {
@@ -25,6 +27,10 @@ export interface DiscoveryOptions {
   mountInfoPath?: string;
   /** Directories of stable device symlinks a spec may name devices by; default `DEFAULT_ALIAS_DIRS`. */
   aliasDirs?: string[];
+  /** LVM's metadata backup directory (`backup/backup_dir`); default `DEFAULT_LVM_BACKUP_DIR`. */
+  lvmBackupDir?: string;
+  /** The procfs whose processes' open devices count as uses; default `DEFAULT_PROC_ROOT`. */
+  procRoot?: string;
 }
 
 /** Whole disks and their partitions of SCSI/SATA, virtio, Xen and NVMe (open-local drops NVMe). */
@@ -33,6 +39,13 @@ export const DEFAULT_MOUNT_ROOT = "/mnt/open-local";
 export const DEFAULT_MOUNTINFO_PATH = "/proc/self/mountinfo";
 /** udev's stable names: `sdb` may be another disk after a reboot, `/dev/disk/by-id/…` may not. */
 export const DEFAULT_ALIAS_DIRS = ["/dev/disk/by-id", "/dev/disk/by-path"];
+/**
+ * LVM keeps a copy of each VG's metadata here, one file named after the VG, and removes it with
+ * `vgremove`: a file for a VG LVM does not report is a VG whose disks are gone, not one that was removed.
+ */
+export const DEFAULT_LVM_BACKUP_DIR = "/etc/lvm/backup";
+/** A pod sees the host's processes through the host's procfs mounted at `/host/proc` (deploy/ does). */
+export const DEFAULT_PROC_ROOT = "/proc";
 
 export interface MountPointFacts extends MountEntry {
   total: number;
@@ -57,10 +70,23 @@ export interface HostFacts {
   mountPoints: MountPointFacts[];
   lvm: LvmReport;
   /**
+   * The system ID LVM stamps on a VG it creates here and needs on a VG to use it (`lvm systemid`; empty
+   * when none is configured). Without it the LVM picture is incomplete: which VGs are this host's is unknown.
+   */
+  lvmSystemId: string;
+  /** VG names with a metadata backup in `lvmBackupDir` (none when the directory does not exist). */
+  lvmBackups: string[];
+  /**
    * Loop devices and their backing files; empty when lsblk lists none (losetup is not run then), and
    * `undefined` when they could not be listed (every loop device then counts as in use).
    */
   loops: LoopDevice[] | undefined;
+  /**
+   * Processes holding a candidate open that nothing else marks as used (no signature, not mounted),
+   * the only ones asked about; `undefined` when the processes could not be read (those candidates
+   * then count as in use).
+   */
+  openers: DeviceOpener[] | undefined;
   /** Which parts of the picture are known; a part that failed is empty, not absent, and listed in `errors`. */
   complete: { devices: boolean; lvm: boolean; mounts: boolean };
   errors: string[];
@@ -103,9 +129,10 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
   };
   const complete = { devices: false, lvm: false, mounts: false };
 
-  const [firstLsblk, lvmOut, mountText] = await Promise.all([
+  const [firstLsblk, lvmOut, systemIdOut, mountText] = await Promise.all([
     run("lsblk", LSBLK_ARGS),
     run("lvm", LVM_FULLREPORT_ARGS),
+    run("lvm", LVM_SYSTEMID_ARGS),
     readFile(opts.mountInfoPath ?? DEFAULT_MOUNTINFO_PATH, "utf8").catch((e: Error) => {
       errors.push(`reading mounts: ${e.message}`);
       return undefined;
@@ -129,14 +156,26 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
   }
 
   let lvm: LvmReport = { pvs: [], vgs: [], lvs: [] };
+  let lvmSystemId = "";
+  let reportRead = false;
   // LVM exits non-zero on warnings about unrelated devices yet prints a full report: trust the JSON.
   try {
     lvm = parseLvmReport(lvmOut.stdout);
-    complete.lvm = true;
+    reportRead = true;
     if (lvmOut.exitCode !== 0) errors.push(describeFailure("lvm fullreport", lvmOut));
   } catch (e) {
     errors.push(lvmOut.exitCode !== 0 ? describeFailure("lvm fullreport", lvmOut) : (e as Error).message);
   }
+  // Which VGs are this host's depends on the system ID: without it the LVM picture is not complete.
+  let systemIdRead = false;
+  try {
+    if (systemIdOut.exitCode !== 0) throw new Error(describeFailure("lvm systemid", systemIdOut));
+    lvmSystemId = parseSystemId(systemIdOut.stdout);
+    systemIdRead = true;
+  } catch (e) {
+    errors.push((e as Error).message);
+  }
+  complete.lvm = reportRead && systemIdRead;
 
   let mounts: MountEntry[] = [];
   if (mountText !== undefined) {
@@ -160,9 +199,18 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
   ]);
   errors.push(...probe.errors);
 
-  const [mountPoints, aliases] = await Promise.all([
+  // After the probes, so that the agent's own wipefs is not among the processes holding a device open.
+  const unmarked = candidates.filter((c) => probe.signatures[c]?.length === 0 && byName.get(c)!.majMin !== "");
+  const [mountPoints, aliases, lvmBackups, openers] = await Promise.all([
     Promise.all(mountsUnder(mounts, opts.mountRoot).map(statMount)),
     readAliases(opts.aliasDirs ?? DEFAULT_ALIAS_DIRS, new Set(byName.keys())),
+    readBackups(opts.lvmBackupDir ?? DEFAULT_LVM_BACKUP_DIR, errors),
+    readDeviceOpeners(opts.procRoot ?? DEFAULT_PROC_ROOT, new Set(unmarked.map((c) => byName.get(c)!.majMin))).catch(
+      (e: Error) => {
+        errors.push(`reading which processes hold devices open: ${e.message}`);
+        return undefined;
+      },
+    ),
   ]);
   for (const m of mountPoints) if (m.statError) errors.push(`statfs ${m.path}: ${m.statError}`);
 
@@ -175,7 +223,10 @@ export async function discoverHost(runner: CommandRunner, opts: DiscoveryOptions
     mounts,
     mountPoints,
     lvm,
+    lvmSystemId,
+    lvmBackups,
     loops,
+    openers,
     complete,
     errors,
     commandsRun,
@@ -269,6 +320,30 @@ async function readAliases(dirs: string[], known: Set<string>): Promise<Record<s
       .filter((p) => p !== undefined)
       .sort(),
   );
+}
+
+/**
+ * VG names whose metadata backup says the VG was not removed. `vgremove -f` of a VG with LVs leaves the
+ * backup written after its last `lvremove` (LVM 2.03), whose description names the `vgremove`: a VG
+ * removed on purpose is not one whose disks went missing.
+ */
+async function readBackups(dir: string, errors: string[]): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+      errors.push(`reading LVM backups in ${dir}: ${(e as Error).message}`);
+    }
+    return [];
+  }
+  const kept = await Promise.all(
+    names.map(async (name) => {
+      const text = await readFile(`${dir}/${name}`, "utf8").catch(() => "");
+      return isRemovalBackup(text) ? undefined : name;
+    }),
+  );
+  return kept.filter((n) => n !== undefined).sort();
 }
 
 async function statMount(m: MountEntry): Promise<MountPointFacts> {

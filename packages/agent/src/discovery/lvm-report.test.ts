@@ -1,5 +1,5 @@
 import test from "ava";
-import { LvmReportParseError, parseLvmReport } from "./lvm-report.js";
+import { LvmReportParseError, isForeignVg, parseLvmReport, parseSystemId } from "./lvm-report.js";
 import { fixture } from "../../testing/fake-host.js";
 
 test("lvm: recorded fullreport (VG with three LVs, orphan PV)", (t) => {
@@ -94,4 +94,34 @@ for (const [name, input, message] of bad) {
 
 test("lvm: recorded fullreport of a host without any PV", (t) => {
   t.deepEqual(parseLvmReport(fixture("lvm-fullreport-empty.json")), { pvs: [], vgs: [], lvs: [] });
+});
+
+test("lvm: recorded fullreport --foreign (another host's VG and a local one) and who may use them", (t) => {
+  const r = parseLvmReport(fixture("lvm-fullreport-foreign.json"));
+  t.deepEqual(
+    r.vgs.map((v) => [v.name, v.systemId]),
+    [
+      ["nlsforeign", "otherhost"],
+      ["nlslocal", ""],
+    ],
+  );
+  t.deepEqual(
+    r.pvs.map((p) => [p.name, p.vgName]),
+    [
+      ["/dev/loop0", "nlsforeign"],
+      ["/dev/loop1", "nlslocal"],
+    ],
+  );
+  const [foreign, local] = r.vgs;
+  t.deepEqual(
+    [isForeignVg(foreign!, ""), isForeignVg(foreign!, "otherhost"), isForeignVg(foreign!, "thishost")],
+    [true, false, true],
+  );
+  t.deepEqual([isForeignVg(local!, ""), isForeignVg(local!, "thishost")], [false, false]);
+});
+
+test("lvm systemid: recorded (none configured), a configured one, and output without the line", (t) => {
+  t.is(parseSystemId(fixture("lvm-systemid.txt")), "");
+  t.is(parseSystemId("  system ID: otherhost\n"), "otherhost");
+  t.throws(() => parseSystemId("  WARNING: locking failed\n"), { instanceOf: LvmReportParseError });
 });

@@ -18,8 +18,19 @@ const VG_FIELDS = [
   "pv_count",
   "vg_missing_pv_count",
   "lv_count",
+  "vg_systemid",
 ];
-const PV_FIELDS = ["pv_name", "pv_uuid", "vg_name", "pv_size", "pv_free", "dev_size", "pv_attr", "pv_missing"];
+const PV_FIELDS = [
+  "pv_name",
+  "pv_uuid",
+  "vg_name",
+  "pv_size",
+  "pv_free",
+  "dev_size",
+  "pv_attr",
+  "pv_missing",
+  "pv_mda_count",
+];
 const LV_FIELDS = ["lv_name", "vg_name", "lv_uuid", "lv_size", "lv_attr", "lv_path", "lv_health_status"];
 
 /**
@@ -28,6 +39,8 @@ const LV_FIELDS = ["lv_name", "vg_name", "lv_uuid", "lv_size", "lv_attr", "lv_pa
  */
 export const LVM_FULLREPORT_ARGS = [
   "fullreport",
+  // VGs owned by another system ID too: their names are taken, and they must never look unused.
+  "--foreign",
   "--reportformat",
   "json",
   "--units",
@@ -69,6 +82,11 @@ export interface PhysicalVolumeFacts {
   devSize: number;
   attr: string;
   missing: boolean;
+  /**
+   * Metadata areas on the PV; -1 when not reported. A PV without one may belong to a VG whose other
+   * PVs (the ones holding the metadata) are missing, and then looks like it belongs to no VG.
+   */
+  mdaCount: number;
 }
 
 export interface VolumeGroupFacts {
@@ -87,6 +105,8 @@ export interface VolumeGroupFacts {
   partial: boolean;
   /** `vg_attr` 1st character `r`. */
   readOnly: boolean;
+  /** `vg_systemid`: the host that owns the VG; empty for a VG any host may use. */
+  systemId: string;
 }
 
 export interface LogicalVolumeFacts {
@@ -156,6 +176,7 @@ function toVg(r: Row): VolumeGroupFacts {
     lvCount: int(r, "lv_count", 0),
     partial: attr[3] === "p" || missingPvCount > 0,
     readOnly: attr[0] === "r",
+    systemId: str(r, "vg_systemid"),
   };
 }
 
@@ -169,6 +190,7 @@ function toPv(r: Row): PhysicalVolumeFacts {
     devSize: int(r, "dev_size", 0),
     attr: str(r, "pv_attr"),
     missing: str(r, "pv_missing") !== "" || str(r, "pv_attr")[2] === "m",
+    mdaCount: int(r, "pv_mda_count", -1),
   };
 }
 
@@ -209,4 +231,22 @@ function int(r: Row, key: string, fallback?: number): number {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * `lvm systemid`: the system ID this LVM stamps on the VGs it creates and needs to find on a VG to use
+ * it (lvmsystemid(7)); empty when `global/system_id_source` is `none`.
+ */
+export const LVM_SYSTEMID_ARGS = ["systemid"];
+
+export function parseSystemId(stdout: string): string {
+  const m = /^\s*system ID:[ \t]*(.*?)\s*$/m.exec(stdout);
+  if (!m)
+    throw new LvmReportParseError(`lvm systemid printed no "system ID:" line: ${JSON.stringify(stdout.slice(0, 200))}`);
+  return m[1]!;
+}
+
+/** A VG this host may not use: it carries a system ID that is not this host's. */
+export function isForeignVg(vg: Pick<VolumeGroupFacts, "systemId">, localSystemId: string | undefined): boolean {
+  return vg.systemId !== "" && vg.systemId !== localSystemId;
 }

@@ -11,6 +11,8 @@ const plan: InitPlan = {
       devices: ["/dev/sdb", "/dev/sdc"],
       reasons: [],
       commands: [{ cmd: "vgcreate", args: ["--", "pool-0", "/dev/sdb", "/dev/sdc"] }],
+      intent: { name: "pool-0", devices: ["/dev/sdb", "/dev/sdc"] },
+      recorded: true,
     },
     { vg: "pool-1", action: "exists", devices: ["/dev/sdd"], reasons: [], commands: [] },
     { vg: "pool-2", action: "refused", devices: ["/dev/sde"], reasons: ["/dev/sde: is mounted at /x"], commands: [] },
@@ -42,4 +44,13 @@ test("apply: a vgcreate that stops at its wipe prompt fails the VG with LVM's wo
   t.is(out!.result, "failed");
   t.regex(out!.reason!, /^vgcreate failed \(exit 5\): WARNING: ext4 signature detected.*Aborted wiping of ext4/);
   t.is(runner.calls.length, 1);
+});
+
+test("apply: a create whose intent the journal does not hold yet runs nothing and is pending", async (t) => {
+  const runner = fakeRunner(() => ok(""));
+  const unrecorded = { ...plan.vgs[0]!, recorded: false };
+  t.deepEqual(await applyInit({ vgs: [unrecorded] }, runner), [
+    { vg: "pool-0", result: "pending", devices: ["/dev/sdb", "/dev/sdc"] },
+  ]);
+  t.deepEqual(runner.calls, []);
 });

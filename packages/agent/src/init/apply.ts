@@ -2,11 +2,15 @@ import { describeFailure, type CommandRunner } from "../discovery/run.js";
 import { parseWipefs } from "../discovery/signatures.js";
 import type { InitPlan, PlannedCommand } from "./plan.js";
 
-/** Runs an `InitPlan`. Only `create` entries run anything; the first failing command ends that VG. */
+/**
+ * Runs an `InitPlan`. Only `create` entries whose intent the journal already records run anything; the
+ * first failing command ends that VG.
+ */
 
 export interface InitOutcome {
   vg: string;
-  result: "created" | "exists" | "refused" | "failed";
+  /** `pending`: safe to create, but the intent must be in the journal first; nothing ran. */
+  result: "created" | "pending" | "exists" | "refused" | "failed";
   reason?: string;
   devices: string[];
 }
@@ -21,6 +25,12 @@ export async function applyInit(plan: InitPlan, runner: CommandRunner): Promise<
     }
     if (p.action === "refused") {
       outcomes.push({ ...base, result: "refused", reason: p.reasons.join("; ") });
+      continue;
+    }
+    if (!p.recorded) {
+      // The journal must hold the intent before vgcreate runs, so that PV labels an interrupted vgcreate
+      // leaves are recognised as the agent's own on restart.
+      outcomes.push({ ...base, result: "pending" });
       continue;
     }
     outcomes.push({ ...base, ...(await runCreate(p.commands, runner)) });

@@ -65,7 +65,7 @@ export function planMountpoints(
     if (other !== undefined) reasons.push(`${want.device}: also listed for ${other}`);
     else claimed.set(real, `mount point ${want.path}`);
     const ours = (sig: { type: string; label?: string }) => sig.type === fsType && sig.label === NLS_FS_LABEL;
-    reasons.push(...deviceRefusals(want.device, facts, ours));
+    reasons.push(...deviceRefusals(want.device, facts, { signature: ours }));
     if (reasons.length > 0 || !mkfs) return refuse(reasons);
 
     const mount: PlannedCommand = {

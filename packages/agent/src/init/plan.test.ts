@@ -2,31 +2,37 @@ import test from "ava";
 import { describeInitPlan, planInit } from "./plan.js";
 import { discoverHost, type HostFacts } from "../discovery/host.js";
 import {
+  NO_DIR,
   RECORDED_MOUNTINFO,
+  RECORDED_PROC,
   disk,
   emptyFacts,
   fail,
   fakeRunner,
   fixture,
   ok,
+  pvFacts,
   recordedFacts,
+  vgFacts,
 } from "../../testing/fake-host.js";
 
 const CTX = { mountRoot: "/mnt/open-local" };
 
 /** The synthetic NVMe/SCSI/md tree with default-like globs, no LVM, no signatures except where set. */
 async function treeFacts(): Promise<HostFacts> {
-  const runner = fakeRunner((cmd) => {
+  const runner = fakeRunner((cmd, args) => {
     if (cmd === "lsblk") return ok(fixture("lsblk-tree.synthetic.json"));
-    if (cmd === "lvm") return ok(`{"report": []}`);
+    if (cmd === "lvm") return args[0] === "systemid" ? ok("  system ID: \n") : ok(`{"report": []}`);
     if (cmd === "wipefs")
       return ok(JSON.stringify({ signatures: [{ device: "nvme1n1", offset: "0x0", type: "xfs" }] }));
     return fail("unexpected", 127);
   });
   return discoverHost(runner, {
+    lvmBackupDir: NO_DIR,
     deviceGlobs: ["/dev/sd*", "/dev/nvme*n*", "/dev/xvd*", "/dev/md*", "/dev/loop*"],
     mountRoot: "/nonexistent",
     mountInfoPath: RECORDED_MOUNTINFO,
+    procRoot: RECORDED_PROC,
   });
 }
 
@@ -207,24 +213,10 @@ test("init plan: a stable alias (/dev/disk/by-id) is checked, claimed and run as
     lvm: {
       vgs: [],
       lvs: [],
-      pvs: [{ name: "/dev/sdc", uuid: "", vgName: "pool", size: 1, free: 1, devSize: 1, attr: "a--", missing: false }],
+      pvs: [pvFacts("/dev/sdc", "pool")],
     },
   });
-  withVg.lvm.vgs.push({
-    name: "pool",
-    uuid: "",
-    attr: "wz--n-",
-    size: 1,
-    free: 1,
-    extentSize: 1,
-    extentCount: 1,
-    freeCount: 1,
-    pvCount: 1,
-    missingPvCount: 0,
-    lvCount: 0,
-    partial: false,
-    readOnly: false,
-  });
+  withVg.lvm.vgs.push(vgFacts("pool"));
   t.deepEqual(planInit({ vgs: [{ name: "pool", devices: [alias] }] }, withVg, CTX).vgs[0]!.reasons, [], "same PVs");
 });
 
@@ -257,4 +249,115 @@ test("init plan: a VG name LVM would reject or read as an option is refused befo
     both.vgs.map((p) => p.action),
     ["refused", "create"],
   );
+});
+
+test("init plan: another host's VG of that name is left alone, never created again", (t) => {
+  const facts = emptyFacts({
+    devices: [disk("/dev/sdc")],
+    candidates: ["/dev/sdc"],
+    signatures: { "/dev/sdc": [] },
+    lvm: { vgs: [vgFacts("pool", { systemId: "other" })], pvs: [], lvs: [] },
+  });
+  const p = planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, facts, CTX).vgs[0]!;
+  t.deepEqual(p, {
+    vg: "pool",
+    action: "exists",
+    devices: ["/dev/sdc"],
+    reasons: ["VG pool exists and belongs to system ID other, not this host's; left unchanged"],
+    commands: [],
+  });
+});
+
+test("init plan: a system ID no VG of this host carries may be the container's: creation is refused", (t) => {
+  const base = { devices: [disk("/dev/sdc")], candidates: ["/dev/sdc"], signatures: { "/dev/sdc": [] } };
+  const want = { vgs: [{ name: "pool", devices: ["/dev/sdc"] }] };
+  const fresh = planInit(want, emptyFacts({ ...base, lvmSystemId: "agent-pod-x7" }), CTX).vgs[0]!;
+  t.is(fresh.action, "refused");
+  t.deepEqual(fresh.commands, []);
+  t.regex(
+    fresh.reasons.join("; "),
+    /would stamp the new VG with system ID agent-pod-x7 .*no VG on this node carries it/,
+  );
+  // A VG of this host carrying the same ID shows the agent's LVM has the host's identity.
+  const proven = emptyFacts({
+    ...base,
+    lvmSystemId: "node-1",
+    lvm: { vgs: [vgFacts("sys", { systemId: "node-1" })], pvs: [], lvs: [] },
+  });
+  t.is(planInit(want, proven, CTX).vgs[0]!.action, "create");
+  // No system ID configured: nothing to get wrong.
+  t.is(planInit(want, emptyFacts(base), CTX).vgs[0]!.action, "create");
+});
+
+/** A clean /dev/sdc and /dev/sdd, LVM readable. */
+const cleanPair = (overrides: Parameters<typeof emptyFacts>[0] = {}) =>
+  emptyFacts({
+    devices: [disk("/dev/sdc"), disk("/dev/sdd")],
+    candidates: ["/dev/sdc", "/dev/sdd"],
+    signatures: { "/dev/sdc": [], "/dev/sdd": [] },
+    ...overrides,
+  });
+const want = { vgs: [{ name: "pool", devices: ["/dev/sdc", "/dev/sdd"] }] };
+
+test("init plan: a VG name seen on this node before is never created again, whatever disk has the name now", (t) => {
+  const p = planInit(want, cleanPair(), { ...CTX, journal: { seenVolumeGroups: ["other", "pool"] } }).vgs[0]!;
+  t.is(p.action, "refused");
+  t.deepEqual(p.commands, []);
+  t.deepEqual(p.reasons, [
+    "VG pool existed on this node and LVM does not report it now (a disk missing or failed?): the agent saw it here " +
+      "(status.journal.seenVolumeGroups); it is not created again on other disks — if it is gone for good, remove that record",
+  ]);
+  // LVM's own memory: a metadata backup, which only vgremove removes.
+  const backup = planInit(want, cleanPair({ lvmBackups: ["pool"] }), CTX).vgs[0]!;
+  t.is(backup.action, "refused");
+  t.regex(backup.reasons[0]!, /LVM keeps a metadata backup of it \(removed only by vgremove\)/);
+});
+
+test("init plan: PVs that name a VG LVM does not list mean the name is taken", (t) => {
+  const f = cleanPair({ lvm: { vgs: [], lvs: [], pvs: [pvFacts("/dev/sde", "pool")] } });
+  const p = planInit(want, f, CTX).vgs[0]!;
+  t.deepEqual(
+    [p.action, p.reasons],
+    ["exists", ["LVM reports PVs of VG pool (/dev/sde) but not the VG itself; left unchanged"]],
+  );
+});
+
+test("init plan: a create is recorded first; with the record it runs, on the devices as resolved", (t) => {
+  const first = planInit(want, cleanPair(), CTX).vgs[0]!;
+  t.like(first, { action: "create", recorded: false, intent: { name: "pool", devices: ["/dev/sdc", "/dev/sdd"] } });
+  const journal = { seenVolumeGroups: [], creating: [{ name: "pool", devices: ["/dev/sdd", "/dev/sdc"] }] };
+  const next = planInit(want, cleanPair(), { ...CTX, journal }).vgs[0]!;
+  t.like(next, { action: "create", recorded: true });
+  t.deepEqual(next.commands, [{ cmd: "vgcreate", args: ["--", "pool", "/dev/sdc", "/dev/sdd"] }]);
+  // The spec changed its devices since: record again before running.
+  const moved = planInit({ vgs: [{ name: "pool", devices: ["/dev/sdc"] }] }, cleanPair(), { ...CTX, journal }).vgs[0]!;
+  t.like(moved, { action: "create", recorded: false });
+});
+
+test("init plan: PV labels an interrupted vgcreate of this VG left are finished; anyone else's are refused", (t) => {
+  const journal = { seenVolumeGroups: [], creating: [{ name: "pool", devices: ["/dev/sdc", "/dev/sdd"] }] };
+  // vgcreate labelled sdc, then died before writing the VG: sdc is an orphan PV with a metadata area.
+  const half = cleanPair({ lvm: { vgs: [], lvs: [], pvs: [pvFacts("/dev/sdc", "")] } });
+  const resumed = planInit(want, half, { ...CTX, journal }).vgs[0]!;
+  t.like(resumed, { action: "create", recorded: true, reasons: [] });
+  t.deepEqual(resumed.commands, [{ cmd: "vgcreate", args: ["--", "pool", "/dev/sdc", "/dev/sdd"] }]);
+
+  // Without the record it is someone's orphan PV.
+  t.deepEqual(planInit(want, half, CTX).vgs[0]!.reasons, ["/dev/sdc: is already an LVM physical volume"]);
+  // Recorded for another VG: not this VG's to take.
+  const elsewhere = { seenVolumeGroups: [], creating: [{ name: "other", devices: ["/dev/sdc"] }] };
+  t.deepEqual(planInit(want, half, { ...CTX, journal: elsewhere }).vgs[0]!.reasons, [
+    "/dev/sdc: is already an LVM physical volume",
+  ]);
+  // A PV without a metadata area may belong to a VG whose other PVs are missing: never taken.
+  const noMda = cleanPair({ lvm: { vgs: [], lvs: [], pvs: [pvFacts("/dev/sdc", "", { mdaCount: 0 })] } });
+  t.deepEqual(planInit(want, noMda, { ...CTX, journal }).vgs[0]!.reasons, [
+    "/dev/sdc: is already an LVM physical volume",
+  ]);
+  // Anything else on a recorded device still refuses it.
+  const mounted = cleanPair({
+    devices: [disk("/dev/sdc", { mountpoints: ["/data"] }), disk("/dev/sdd")],
+    lvm: { vgs: [], lvs: [], pvs: [pvFacts("/dev/sdc", "")] },
+  });
+  t.deepEqual(planInit(want, mounted, { ...CTX, journal }).vgs[0]!.reasons, ["/dev/sdc: is mounted at /data"]);
 });

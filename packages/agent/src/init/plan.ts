@@ -1,5 +1,7 @@
-import { vgNameProblem, type ResourceToBeInited } from "@nls/api";
+import { vgNameProblem, type InitJournal, type ResourceToBeInited, type VgIntent } from "@nls/api";
 import type { HostFacts } from "../discovery/host.js";
+import { isForeignVg } from "../discovery/lvm-report.js";
+import { EMPTY_JOURNAL, sameIntent } from "../journal.js";
 import { planMountpoints, type MountpointPlan } from "./mountpoints.js";
 import { deviceRefusals, resolveDevice, type PlannedCommand } from "./safety.js";
 
@@ -21,6 +23,13 @@ export interface VgPlan {
   reasons: string[];
   /** For `create`: the one `vgcreate` that labels the devices and creates the VG. Empty otherwise. */
   commands: PlannedCommand[];
+  /** For `create`: the VG and the devices it is made of, as the journal records them before `vgcreate`. */
+  intent?: VgIntent;
+  /**
+   * For `create`: the journal the plan was made with already holds `intent`, so `vgcreate` may run.
+   * Otherwise the intent is recorded first (in the status the agent writes) and `vgcreate` runs next pass.
+   */
+  recorded?: boolean;
 }
 
 export interface InitPlan {
@@ -33,6 +42,8 @@ export interface InitPlan {
 export interface InitContext {
   /** `--mount-root`: mount points are set up only strictly below it. */
   mountRoot: string;
+  /** `status.journal` as last written: the VG names seen on this node and the recorded intents. */
+  journal?: InitJournal;
 }
 
 export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFacts, ctx: InitContext): InitPlan {
@@ -50,6 +61,13 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
     // Aliases (/dev/disk/by-id/…) compare, claim and run as the device they point to.
     const resolved = devices.map((d) => resolveDevice(d, facts));
     const existing = facts.lvm.vgs.find((v) => v.name === want.name);
+    if (existing && isForeignVg(existing, facts.lvmSystemId)) {
+      const reasons = [
+        `VG ${want.name} exists and belongs to system ID ${existing.systemId}, not this host's; left unchanged`,
+      ];
+      plans.push({ vg: want.name, action: "exists", devices, reasons, commands: [] });
+      continue;
+    }
     if (existing) {
       const pvs = facts.lvm.pvs.filter((p) => p.vgName === want.name).map((p) => p.name);
       const reasons: string[] = [];
@@ -63,9 +81,29 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
       plans.push({ vg: want.name, action: "exists", devices, reasons, commands: [] });
       continue;
     }
+    const orphanOf = facts.lvm.pvs.filter((p) => p.vgName === want.name).map((p) => p.name);
+    if (orphanOf.length > 0) {
+      const reasons = [
+        `LVM reports PVs of VG ${want.name} (${orphanOf.join(", ")}) but not the VG itself; left unchanged`,
+      ];
+      plans.push({ vg: want.name, action: "exists", devices, reasons, commands: [] });
+      continue;
+    }
+    const journal = ctx.journal ?? EMPTY_JOURNAL;
+    const memory = forgottenVg(want.name, journal, facts);
+    if (memory !== undefined) {
+      plans.push({ vg: want.name, action: "refused", devices, reasons: [memory], commands: [] });
+      continue;
+    }
     const reasons: string[] = [];
     if (!facts.complete.lvm) reasons.push("LVM state could not be read, so it is unknown whether the VG exists");
+    else {
+      const identity = systemIdProblem(facts);
+      if (identity !== undefined) reasons.push(identity);
+    }
     if (devices.length === 0) reasons.push("no devices listed");
+    // PV labels an interrupted vgcreate of exactly this VG left: the agent's own, to be finished.
+    const earlier = journal.creating?.find((i) => i.name === want.name);
     const seen = new Set<string>();
     devices.forEach((device, i) => {
       const real = resolved[i]!;
@@ -77,17 +115,20 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
       const other = claimed.get(real);
       if (other !== undefined) reasons.push(`${device}: also listed for ${other}`);
       else claimed.set(real, `VG ${want.name}`);
-      reasons.push(...deviceRefusals(device, facts));
+      reasons.push(...deviceRefusals(device, facts, { orphanPv: earlier?.devices.includes(real) === true }));
     });
     if (reasons.length > 0) {
       plans.push({ vg: want.name, action: "refused", devices, reasons, commands: [] });
       continue;
     }
+    const intent = { name: want.name, devices: resolved };
     plans.push({
       vg: want.name,
       action: "create",
       devices,
       reasons: [],
+      intent,
+      recorded: earlier !== undefined && sameIntent(earlier, intent),
       // One vgcreate labels the devices as PVs and creates the VG: no window between two commands in which
       // a crash leaves PV labels without a VG. No --force, no --yes: should a signature appear after the
       // check, vgcreate asks whether to wipe it, gets no answer (stdin is closed), and stops.
@@ -97,6 +138,40 @@ export function planInit(toInit: ResourceToBeInited | undefined, facts: HostFact
   const mountpoints = toInit?.mountpoints;
   if (mountpoints === undefined || mountpoints.length === 0) return { vgs: plans };
   return { vgs: plans, mountpoints: planMountpoints(mountpoints, facts, claimed, ctx.mountRoot) };
+}
+
+/**
+ * A VG name this node has had: in the journal (the agent saw it), or with a metadata backup LVM keeps
+ * until `vgremove`. Creating it again on whatever disk now has the old disk's name would give LVM two VGs
+ * of one name when the old disk returns, and that node's volumes would become inaccessible.
+ */
+function forgottenVg(name: string, journal: InitJournal, facts: HostFacts): string | undefined {
+  const where = [
+    ...(journal.seenVolumeGroups.includes(name) ? ["the agent saw it here (status.journal.seenVolumeGroups)"] : []),
+    ...(facts.lvmBackups.includes(name) ? ["LVM keeps a metadata backup of it (removed only by vgremove)"] : []),
+  ];
+  if (where.length === 0) return undefined;
+  return (
+    `VG ${name} existed on this node and LVM does not report it now (a disk missing or failed?): ${where.join(", and ")}; ` +
+    `it is not created again on other disks — if it is gone for good, remove that record`
+  );
+}
+
+/**
+ * With `global/system_id_source` set, LVM stamps a new VG with the system ID it computes here — inside
+ * the agent's container, from the container's hostname or machine-id unless the host's own sources are
+ * shared with it. A VG stamped with the wrong identity is foreign to the host (and to the next agent pod,
+ * whose hostname differs), and its volumes become inaccessible. The identity is trusted only when a VG of
+ * this host already carries it.
+ */
+function systemIdProblem(facts: HostFacts): string | undefined {
+  const id = facts.lvmSystemId;
+  if (id === "" || facts.lvm.vgs.some((v) => v.systemId === id)) return undefined;
+  return (
+    `LVM here would stamp the new VG with system ID ${id} (global/system_id_source in lvm.conf), and no VG on ` +
+    `this node carries it, so it may be the agent container's identity rather than the host's: create the VG ` +
+    `on the host, or use system_id_source "lvmlocal" (read from the host's /etc/lvm) or "none"`
+  );
 }
 
 /** One line per refused VG or mount point, or differing existing VG, for `buildStatus(…, initProblems)`. */

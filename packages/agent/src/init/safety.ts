@@ -1,6 +1,5 @@
-import { deviceUse } from "../device-use.js";
+import { deviceUse, type OwnWork } from "../device-use.js";
 import type { HostFacts } from "../discovery/host.js";
-import type { Signature } from "../discovery/signatures.js";
 
 /**
  * The device rules of VG and mount point initialisation (README "Safety rules"): a device named in the
@@ -19,9 +18,9 @@ export function resolveDevice(name: string, facts: HostFacts): string {
 
 /**
  * The reasons a device must not be written to, each naming the device as the spec does (and where it
- * really is, for an alias); empty when it is safe. `accept` is passed to `deviceUse`.
+ * really is, for an alias); empty when it is safe. `own` is passed to `deviceUse`.
  */
-export function deviceRefusals(name: string, facts: HostFacts, accept?: (sig: Signature) => boolean): string[] {
+export function deviceRefusals(name: string, facts: HostFacts, own: OwnWork = {}): string[] {
   const resolved = resolveDevice(name, facts);
   const device = resolved === name ? name : `${name} (${resolved})`;
   const d = facts.devices.find((x) => x.name === resolved);
@@ -29,5 +28,5 @@ export function deviceRefusals(name: string, facts: HostFacts, accept?: (sig: Si
   if (!d) return [`${device}: no such block device`];
   if (!facts.candidates.includes(resolved))
     return [`${device}: not matched by --devices, so the agent will not touch it`];
-  return deviceUse(d, facts, accept).map((reason) => `${device}: ${reason}`);
+  return deviceUse(d, facts, own).map((reason) => `${device}: ${reason}`);
 }

@@ -77,6 +77,9 @@ export function reportOutcome(o: InitTargetOutcome): { problem?: string; event?:
   // Reasons from the plan often start with the target's name already.
   const named = (reason: string, otherwise: string) => (reason.startsWith(o.label) ? reason : otherwise);
   switch (o.result) {
+    case "pending":
+      // The status about to be written records the intent; the next pass creates.
+      return {};
     case "created":
     case "mounted":
       return {
@@ -175,7 +178,7 @@ export class InitTracker<F> {
       return { outcomes: [], problems, createdAny: false };
     }
 
-    const raw = await this.deps.host.init(toInit, facts);
+    const raw = await this.deps.host.init(toInit, facts, nls.status);
     const outcomes = [...raw.vgs.map(fromVgOutcome), ...raw.mountpoints.map(fromMountpointOutcome)];
     let createdAny = false;
     for (const o of outcomes) {
@@ -192,6 +195,7 @@ export class InitTracker<F> {
       } else if (o.result !== "refused") {
         this.failures.delete(o.subject);
       }
+      if (o.result === "pending") log.debug({ target: o.label }, "recording the intent before creating");
       if (o.result === "created" || o.result === "mounted") {
         createdAny = true;
         log.info({ target: o.label, result: o.result, detail: o.detail }, "initialised");

@@ -12,6 +12,8 @@ export interface ReconcileResult {
   wroteStatus: boolean;
   status: NodeLocalStorageStatus;
   initOutcomes: InitTargetOutcome[];
+  /** A VG may be created now: the stored status holds the intent recorded in this pass. */
+  createNext: boolean;
 }
 
 export interface ReconcilerDeps<F> {
@@ -103,6 +105,13 @@ export class Reconciler<F> {
     }
 
     metrics.observeStatus(this.nodeName, status);
-    return { createdNls: ensured.created, wroteStatus: wrote, status, initOutcomes: init.outcomes };
+    const pending = init.outcomes.filter((o) => o.result === "pending").map((o) => o.name);
+    const stored = new Set((nls.status?.journal?.creating ?? []).map((i) => i.name));
+    const createNext = pending.length > 0 && pending.every((name) => stored.has(name));
+    if (pending.length > 0 && !createNext) {
+      // Only a CRD without status.journal drops it: creating would wait for a record that never comes.
+      log.warn({ vgs: pending }, "the stored status lacks the recorded intent; is the NodeLocalStorage CRD current?");
+    }
+    return { createdNls: ensured.created, wroteStatus: wrote, status, initOutcomes: init.outcomes, createNext };
   }
 }

@@ -96,7 +96,13 @@ export const NLS_PRINTER_COLUMNS: PrinterColumn[] = [
     jsonPath: ".status.summary.allocatable",
     description: "allocatable bytes of the selected volume groups",
   },
-  { name: "Devices", type: "integer", jsonPath: ".status.summary.devices", priority: 1 },
+  {
+    name: "Devices",
+    type: "integer",
+    jsonPath: ".status.summary.devices",
+    description: "selected devices that are free",
+    priority: 1,
+  },
   {
     name: "Free",
     type: "string",
@@ -124,6 +130,13 @@ export const NLS_PRINTER_COLUMNS: PrinterColumn[] = [
     priority: 1,
   },
   { name: "Reason", type: "string", jsonPath: ".status.filteredStorageInfo.updateStatusInfo.reason", priority: 1 },
+  {
+    name: "DevicesInUse",
+    type: "string",
+    jsonPath: ".status.summary.devicesInUse",
+    description: "selected devices that are not offered, with why",
+    priority: 1,
+  },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
 ];
 

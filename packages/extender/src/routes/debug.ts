@@ -1,5 +1,25 @@
 import type { Request, Response } from "express";
+import type { Ledger } from "../ledger.js";
+import type { NodeView } from "../node-view.js";
 import type { RouteContext } from "./context.js";
+
+/**
+ * Every device and mount point of a node with what it is to the extender: `free` (offered), `reserved` (a claim on its
+ * way holds it), `bound` (a PV holds it — also when the agent reports it in use, as a volume's device
+ * is once written to), or `in use` (the agent's reasons; never offered).
+ */
+export function deviceStates(view: NodeView, ledger: Ledger) {
+  const usage = ledger.usage(view.name);
+  const state = (name: string, idle: "free" | "in use") => {
+    const claim = usage?.devices.get(name);
+    if (claim === undefined) return { state: idle };
+    return { state: ledger.effective(claim)?.kind === "pv" ? "bound" : "reserved", claim };
+  };
+  return [
+    ...view.devices.map((d) => ({ ...d, ...state(d.name, "free") })),
+    ...view.busyDevices.map((d) => ({ ...d, kind: "device" as const, ...state(d.name, "in use") })),
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
 
 /** GET /cache[?nodeName=]: the settings that shape decisions, the ledger and the node views, for operators. */
 export const cacheRoute =
@@ -18,7 +38,7 @@ export const cacheRoute =
             nls: !!view,
             agentProblem: store.agentProblem(n, now) ?? null,
             vgs: view?.vgs ?? [],
-            devices: view?.devices ?? [],
+            devices: view ? deviceStates(view, store.ledger) : [],
           },
         ];
       }),

@@ -190,3 +190,19 @@ test("bytes committed on a node with no VG decided yet are shown apart and count
   t.is(c.totals.committed, 4 * Gi);
   t.is(c.totals.free, 6 * Gi);
 });
+
+test("a device holding a volume stays counted as taken once the agent reports it in use; other busy ones are not counted", (t) => {
+  const { state, settings, ledger } = cluster();
+  const n1 = state.objects.nls.find((o) => o.metadata!.name === "n1")!;
+  const info = n1.status!.nodeStorageInfo!.deviceInfo!;
+  // The Device volume's disk now carries its filesystem; /dev/sdd is a PV of some other VG.
+  info.find((d) => d.name === "/dev/sdb")!.inUse = ["carries filesystem ext4 at offset 0x438"];
+  info.find((d) => d.name === "/dev/sdd")!.inUse = ["is a physical volume of VG other"];
+  n1.status!.filteredStorageInfo!.devices = ["/dev/sdc"];
+  const c = capacity(state, ledger, settings, now);
+  t.deepEqual(
+    c.nodes.find((n) => n.node === "n1")!.devices,
+    { total: 2, free: 1 },
+    "sdb taken, sdc free, sdd not counted",
+  );
+});

@@ -120,10 +120,12 @@ export function capacity(
       });
     // Devices; with a MountPoint class its mount points (a volume of either takes the unit whole).
     const unit = cls?.volumeType === "MountPoint" ? "mountpoint" : "device";
-    const devices = view.devices.filter(
-      (d) => d.kind === unit && (!cls || (!lvm && (!cls.mediaType || d.mediaType === cls.mediaType))),
-    );
+    const ofClass = (d: { mediaType: string }) => !cls || (!lvm && (!cls.mediaType || d.mediaType === cls.mediaType));
     const taken = usage?.devices ?? {};
+    // A device holding a volume stays counted (as taken) once the agent reports it in use, as it will:
+    // the volume's data is on it. Other devices in use are never offered, so they are not counted at all.
+    const bound = unit === "device" ? view.busyDevices.filter((d) => taken[d.name] !== undefined && ofClass(d)) : [];
+    const devices = [...view.devices.filter((d) => d.kind === unit && ofClass(d)), ...bound];
     nodes.push({
       node: name,
       vgs,
