@@ -30,9 +30,10 @@ test.after.always(async (t) => {
 
 test("the API server accepts deploy/ (strict field validation), then deploy/samples/", async (t) => {
   const { cluster } = t.context;
-  const dry = await cluster.kubectlOk(["apply", "--dry-run=server", "--validate=strict", "-k", deployDir]);
-  t.regex(dry, /daemonset\.apps\/nls-agent created \(server dry run\)/);
-  await cluster.kubectlOk(["apply", "--validate=strict", "-k", deployDir]);
+  // Not a server dry run first: that cannot create objects in the Namespace deploy/ creates.
+  const applied = await cluster.kubectlOk(["apply", "--validate=strict", "-k", deployDir]);
+  t.regex(applied, /namespace\/nls-node-lease created/);
+  t.regex(applied, /daemonset\.apps\/nls-agent created/);
   // Wait until deploy/'s CRDs are served: the samples include an init config.
   await crdsEstablished(cluster);
   const samples = await cluster.kubectlOk(["apply", "--validate=strict", "-k", `${deployDir}samples`]);
@@ -159,13 +160,13 @@ test("an agent's node-bound token writes its own node's NLS and Lease, and no ot
       JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: node } }),
     );
   }
-  const leaseOf = (name: string) => ({
+  const leaseOf = (name: string, namespace = "nls-node-lease") => ({
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
-    metadata: { name, namespace: "kube-system" },
+    metadata: { name, namespace },
     spec: { holderIdentity: "node-1", leaseDurationSeconds: 40 },
   });
-  await cluster.kubectlOk(["create", "-f", "-"], JSON.stringify(leaseOf("kube-scheduler")));
+  await cluster.kubectlOk(["create", "-f", "-"], JSON.stringify(leaseOf("kube-scheduler", "kube-system")));
   const nlsOf = (name: string, nodeName = name) => ({
     apiVersion: "csi.aliyun.com/v1alpha1",
     kind: "NodeLocalStorage",
@@ -190,7 +191,9 @@ test("an agent's node-bound token writes its own node's NLS and Lease, and no ot
       nlsOf("node-1", "node-2"),
       /may not create a NodeLocalStorage for node node-2/,
     ],
-    ["kube-scheduler's lease", bound, "replace", leaseOf("kube-scheduler"), /may only write Lease nls-agent-node-1/],
+    // RBAC: no Lease rights in kube-system at all.
+    ["kube-scheduler's lease", bound, "replace", leaseOf("kube-scheduler", "kube-system"), /forbidden/],
+    ["a new kube-system lease", bound, "create", leaseOf("nls-agent-node-1", "kube-system"), /forbidden/],
     ["another agent's lease", bound, "create", leaseOf("nls-agent-node-2"), /not nls-agent-node-2/],
     ["its own NLS with a token not bound to a node", unbound, "create", nlsOf("node-2"), /node-bound/],
   ] as const) {

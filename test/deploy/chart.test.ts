@@ -159,9 +159,21 @@ test("values change what they name and nothing else: image, namespace, agent pla
   );
   t.is((find(objects, "Service", "nls-extender") as unknown as PodSpecHolder).spec.clusterIP, "10.96.0.23");
   // Everything namespaced moves to the release's namespace, bindings' subjects too — but the role that
-  // reads the API server's authentication configuration exists only in kube-system.
+  // reads the API server's authentication configuration exists only in kube-system, and the agents'
+  // Leases keep their own namespace.
+  const leaseRights = new Set(
+    (await kustomize())
+      .filter((o) => o.metadata.namespace === "nls-node-lease")
+      .map((o) => `${o.kind}/${o.metadata.name}`),
+  );
+  t.true(leaseRights.size > 0);
   for (const o of objects.filter((o) => o.metadata.namespace !== undefined)) {
-    const want = o.metadata.name === "nls-scheduler-authentication-reader" ? "kube-system" : "nls-system";
+    const want =
+      o.metadata.name === "nls-scheduler-authentication-reader"
+        ? "kube-system"
+        : leaseRights.has(`${o.kind}/${o.metadata.name}`)
+          ? "nls-node-lease"
+          : "nls-system";
     t.is(o.metadata.namespace, want, id(o));
   }
   for (const o of objects) {

@@ -34,7 +34,7 @@ async function validateBuiltIn(obj: KubeObject): Promise<void> {
 const customGroups = ["csi.aliyun.com/", "monitoring.coreos.com/"];
 const isCustom = (o: KubeObject) => customGroups.some((g) => o.apiVersion.startsWith(g));
 
-test("deploy/ renders exactly the base objects, in kube-system, without samples or operator CRs", async (t) => {
+test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nls-node-lease), without samples or operator CRs", async (t) => {
   const objects = await kustomize();
   const ids = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`).sort();
   t.deepEqual(ids, [
@@ -46,11 +46,16 @@ test("deploy/ renders exactly the base objects, in kube-system, without samples 
     "CustomResourceDefinition//nodelocalstorages.csi.aliyun.com",
     "DaemonSet/kube-system/nls-agent",
     "Deployment/kube-system/nls-extender",
+    "Namespace//nls-node-lease",
     "PodDisruptionBudget/kube-system/nls-extender",
     "Role/kube-system/nls-agent",
     "Role/kube-system/nls-extender",
+    "Role/nls-node-lease/nls-agent-lease",
+    "Role/nls-node-lease/nls-extender-lease",
     "RoleBinding/kube-system/nls-agent",
     "RoleBinding/kube-system/nls-extender",
+    "RoleBinding/nls-node-lease/nls-agent-lease",
+    "RoleBinding/nls-node-lease/nls-extender-lease",
     "Service/kube-system/nls-extender",
     "Service/kube-system/open-local-scheduler-extender",
     "ServiceAccount/kube-system/nls-agent",

@@ -27,14 +27,19 @@ test("cluster-wide, the agent may read and create NLS, write only their status, 
   });
 });
 
-test("the agent's Lease and Event rights are confined to its namespace", async (t) => {
-  const role = find(await kustomize(), "Role", "nls-agent");
-  t.is(role.metadata.namespace, "kube-system");
-  t.deepEqual(grants(role), {
-    "coordination.k8s.io/leases": ["create", "get", "update"],
-    "core/events": ["create", "patch"],
-    "events.k8s.io/events": ["create", "patch"],
+test("the agent creates Events in its namespace and writes Leases only in nls-node-lease", async (t) => {
+  const objects = await kustomize();
+  const roles = objects.filter((o) => o.kind === "Role" && o.metadata.name.startsWith("nls-agent"));
+  t.deepEqual(Object.fromEntries(roles.map((r) => [r.metadata.namespace, grants(r)])), {
+    // Create only: no patch/update, so no Event of anyone else can be rewritten.
+    "kube-system": { "core/events": ["create"] },
+    // No Lease rights in kube-system, where the control plane's leader-election Leases live.
+    "nls-node-lease": { "coordination.k8s.io/leases": ["create", "get", "update"] },
   });
+  const daemonset = find(objects, "DaemonSet", "nls-agent") as unknown as {
+    spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
+  };
+  t.true(daemonset.spec.template.spec.containers[0]!.args.includes("--lease-namespace=nls-node-lease"));
 });
 
 test("the extender only lists and watches, and patches PVCs", async (t) => {
@@ -45,12 +50,16 @@ test("the extender only lists and watches, and patches PVCs", async (t) => {
     "core/persistentvolumeclaims": ["list", "patch", "watch"],
     "storage.k8s.io/storageclasses": ["list", "watch"],
   });
-  const role = find(await kustomize(), "Role", "nls-extender");
-  t.is(role.metadata.namespace, "kube-system");
-  // Reading the agents' Leases; get/update only its own election Lease (create cannot be narrowed).
-  t.deepEqual(grants(role), {
-    "coordination.k8s.io/leases": ["create", "list", "watch"],
-    "coordination.k8s.io/leases:nls-extender": ["get", "update"],
+  const objects = await kustomize();
+  const roles = objects.filter((o) => o.kind === "Role" && o.metadata.name.startsWith("nls-extender"));
+  t.deepEqual(Object.fromEntries(roles.map((r) => [r.metadata.namespace, grants(r)])), {
+    // Its own election Lease: get/update by name only (create cannot be narrowed by name).
+    "kube-system": {
+      "coordination.k8s.io/leases": ["create"],
+      "coordination.k8s.io/leases:nls-extender": ["get", "update"],
+    },
+    // Reading the agents' Leases.
+    "nls-node-lease": { "coordination.k8s.io/leases": ["list", "watch"] },
   });
 });
 
@@ -74,9 +83,18 @@ test("each binding gives its role to its own daemon's ServiceAccount and nothing
     const name = binding.metadata.name;
     t.is(b.roleRef.kind, binding.kind === "RoleBinding" ? "Role" : "ClusterRole");
     t.is(b.roleRef.name, name);
-    t.truthy(find(objects, b.roleRef.kind, name));
-    t.deepEqual(b.subjects, [{ kind: "ServiceAccount", name, namespace: "kube-system" }]);
-    t.truthy(find(objects, "ServiceAccount", name));
+    // A RoleBinding grants the Role of its own namespace.
+    t.true(
+      objects.some(
+        (o) =>
+          o.kind === b.roleRef.kind && o.metadata.name === name && o.metadata.namespace === binding.metadata.namespace,
+      ),
+      `${binding.kind} ${binding.metadata.namespace ?? ""}/${name} has its role`,
+    );
+    // The daemon's ServiceAccount: nls-agent for nls-agent and nls-agent-lease.
+    const daemon = name.replace(/-lease$/, "");
+    t.deepEqual(b.subjects, [{ kind: "ServiceAccount", name: daemon, namespace: "kube-system" }]);
+    t.truthy(find(objects, "ServiceAccount", daemon));
   }
   for (const [kind, name] of [
     ["DaemonSet", "nls-agent"],

@@ -130,7 +130,7 @@ test("a steady node makes no writes, while its Lease keeps being renewed", async
   const { cluster, metricsUrl } = ctx;
   const before = await getNls(cluster, NODE);
   const lease0 = JSON.parse(
-    await cluster.kubectlOk(["get", "lease", "-n", "kube-system", `nls-agent-${NODE}`, "-o", "json"]),
+    await cluster.kubectlOk(["get", "lease", "-n", "nls-node-lease", `nls-agent-${NODE}`, "-o", "json"]),
   );
   const start = await scans(metricsUrl);
   await waitFor("three more scans", async () => ((await scans(metricsUrl)) >= start + 3 ? true : undefined), 60_000);
@@ -141,7 +141,7 @@ test("a steady node makes no writes, while its Lease keeps being renewed", async
     "a lease renewal",
     async () => {
       const l = JSON.parse(
-        await cluster.kubectlOk(["get", "lease", "-n", "kube-system", `nls-agent-${NODE}`, "-o", "json"]),
+        await cluster.kubectlOk(["get", "lease", "-n", "nls-node-lease", `nls-agent-${NODE}`, "-o", "json"]),
       );
       return l.spec.renewTime !== lease0.spec.renewTime ? l : undefined;
     },

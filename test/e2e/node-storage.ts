@@ -2,6 +2,7 @@
  * What a node's agent would report, written directly (no agent runs): its NodeLocalStorage with VGs,
  * devices and mount points, and the agent's Lease, on a Ready node (nodes.ts).
  */
+import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import type { Cluster } from "./cluster.js";
 import { addReadyNode, replaceStatus } from "./nodes.js";
 
@@ -66,7 +67,7 @@ export interface AgentLease {
   renewedSecondsAgo?: number;
 }
 
-/** A Ready node with its NodeLocalStorage and the agent's Lease (fresh, in kube-system, unless `lease` says otherwise). */
+/** A Ready node with its NodeLocalStorage and the agent's Lease (fresh, in nls-node-lease, unless `lease` says otherwise). */
 export async function addStorageNode(
   cluster: Cluster,
   name: string,
@@ -86,7 +87,7 @@ export async function addStorageNode(
   await apply({
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
-    metadata: { name: `nls-agent-${name}`, namespace: lease.namespace ?? "kube-system" },
+    metadata: { name: `nls-agent-${name}`, namespace: lease.namespace ?? DEFAULT_LEASE_NAMESPACE },
     spec: {
       holderIdentity: name,
       leaseDurationSeconds: 3600,

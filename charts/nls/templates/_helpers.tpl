@@ -69,12 +69,13 @@ One object of deploy/, as the values have it, or nothing when the values leave i
 {{- $keep = false -}}
 {{- end -}}
 {{- if $keep -}}
-{{- /* The release's namespace, except for the one role kube-system holds: reading the authentication configuration. */ -}}
-{{- if and (hasKey $o.metadata "namespace") (ne ($o.roleRef | default dict).name "extension-apiserver-authentication-reader") -}}
+{{- /* What deploy/ puts in kube-system goes to the release's namespace, except the one role kube-system
+holds: reading the authentication configuration. The agents' Lease namespace (nls-node-lease) stays. */ -}}
+{{- if and (eq ($o.metadata.namespace | default "") "kube-system") (ne ($o.roleRef | default dict).name "extension-apiserver-authentication-reader") -}}
 {{- $_ := set $o.metadata "namespace" $ns -}}
 {{- end -}}
 {{- range $s := $o.subjects | default list -}}
-{{- if hasKey $s "namespace" -}}
+{{- if eq ($s.namespace | default "") "kube-system" -}}
 {{- $_ := set $s "namespace" $ns -}}
 {{- end -}}
 {{- end -}}

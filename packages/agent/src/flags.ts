@@ -9,6 +9,9 @@ import {
 } from "./discovery/host.js";
 import { parseListenAddress } from "./server.js";
 
+/** Where the Events about a (cluster-scoped) NLS go unless configured otherwise. */
+export const DEFAULT_EVENT_NAMESPACE = "kube-system";
+
 /**
  * The agent's flags (each also read from its environment variable) and their parsers. Each parser throws
  * an `Error` whose message says what was expected; the CLI turns it into a usage error.
@@ -116,9 +119,16 @@ export const DAEMON_FLAGS = {
   }),
   leaseNamespace: flag({
     flags: "--lease-namespace <ns>",
-    help: "namespace of the agent's Lease and Events",
-    env: "POD_NAMESPACE",
+    help: "namespace of the agent's Lease nls-agent-<node> (nls' own: its Lease rights reach nothing else)",
+    env: "NLS_LEASE_NAMESPACE",
     default: DEFAULT_LEASE_NAMESPACE,
+    parse: parseObjectName("namespace"),
+  }),
+  eventNamespace: flag({
+    flags: "--event-namespace <ns>",
+    help: "namespace of the Events about the NodeLocalStorage (kube-system or default; others fall back to default)",
+    env: "POD_NAMESPACE",
+    default: DEFAULT_EVENT_NAMESPACE,
     parse: parseObjectName("namespace"),
   }),
   logLevel: logLevelFlag,

@@ -81,8 +81,9 @@ export const EXTENDER_FLAGS = {
   }),
   leaseNamespace: flag({
     flags: "--lease-namespace <ns>",
-    help: `namespace of the agents' Leases (default: $POD_NAMESPACE, else ${DEFAULT_LEASE_NAMESPACE})`,
+    help: "namespace of the agents' Leases nls-agent-<node>",
     env: "NLS_LEASE_NAMESPACE",
+    default: DEFAULT_LEASE_NAMESPACE,
     parse: asText,
   }),
   agentLease: flag({
@@ -160,10 +161,9 @@ type ElectionFlags =
 
 export interface ExtenderConfig extends Omit<
   FlagValues<typeof EXTENDER_FLAGS>,
-  "reservationTtl" | "leaseNamespace" | "shutdownDelay" | ElectionFlags
+  "reservationTtl" | "shutdownDelay" | ElectionFlags
 > {
   reservationTtlMs: number;
-  leaseNamespace: string;
   shutdownDelayMs: number;
   leaderElection: LeaderElectionConfig;
 }

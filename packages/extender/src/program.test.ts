@@ -34,7 +34,7 @@ test("defaults", async (t) => {
     maxBodyBytes: 64 * 1024 * 1024,
     tlsCertFile: undefined,
     tlsPrivateKeyFile: undefined,
-    leaseNamespace: "kube-system",
+    leaseNamespace: "nls-node-lease",
     agentLease: "required",
     shutdownDelayMs: 5_000,
     leaderElection: {
@@ -60,8 +60,10 @@ test("flags and env", async (t) => {
   t.is(c.reservationTtlMs, 120_000);
   t.is(c.maxBodyBytes, 1024 * 1024);
   t.is(c.agentLease, "optional");
-  t.is(c.leaseNamespace, "storage");
+  // The agents' namespace is not the extender's own.
+  t.is(c.leaseNamespace, "nls-node-lease");
   t.is(((await parse(["--lease-namespace", "x"], { POD_NAMESPACE: "storage" })) as ExtenderConfig).leaseNamespace, "x");
+  t.is(((await parse([], { NLS_LEASE_NAMESPACE: "y" })) as ExtenderConfig).leaseNamespace, "y");
 });
 
 test("leader election flags, named as kube-scheduler names them", async (t) => {
