@@ -65,6 +65,9 @@ One object of deploy/, as the values have it, or nothing when the values leave i
 {{- if and (hasPrefix "ValidatingAdmissionPolicy" $o.kind) (not $v.admissionPolicies.enabled) -}}
 {{- $keep = false -}}
 {{- end -}}
+{{- if and (eq $o.kind "ConfigMap") (hasKey ($o.metadata.labels | default dict) "nls.csi.aliyun.com/policy-params") (not $v.admissionPolicies.enabled) -}}
+{{- $keep = false -}}
+{{- end -}}
 {{- if and (eq $o.kind "Service") (eq $name "open-local-scheduler-extender") (not $v.extender.openLocalService.enabled) -}}
 {{- $keep = false -}}
 {{- end -}}
@@ -73,6 +76,12 @@ One object of deploy/, as the values have it, or nothing when the values leave i
 holds: reading the authentication configuration. The agents' Lease namespace (nls-node-lease) stays. */ -}}
 {{- if and (eq ($o.metadata.namespace | default "") "kube-system") (ne ($o.roleRef | default dict).name "extension-apiserver-authentication-reader") -}}
 {{- $_ := set $o.metadata "namespace" $ns -}}
+{{- end -}}
+{{- /* The admission policies' parameters (ConfigMaps named like the daemons' ServiceAccounts) move with them. */ -}}
+{{- if and (eq $o.kind "ValidatingAdmissionPolicyBinding") $o.spec.paramRef -}}
+{{- if eq ($o.spec.paramRef.namespace | default "") "kube-system" -}}
+{{- $_ := set $o.spec.paramRef "namespace" $ns -}}
+{{- end -}}
 {{- end -}}
 {{- range $s := $o.subjects | default list -}}
 {{- if eq ($s.namespace | default "") "kube-system" -}}
