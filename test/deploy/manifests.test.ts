@@ -185,13 +185,14 @@ test("the agent is privileged for the block devices but does not share the host'
     "/run/lock/lvm": "/run/lock/lvm",
     "/run/udev": "/run/udev",
     "/mnt/open-local": "/mnt/open-local",
-    "/host/proc": "/proc",
+    "/host/mountinfo": "/proc/1/mountinfo",
     "/tmp": "(not host)",
   });
   const readOnly = (c.volumeMounts ?? []).filter((m) => m.readOnly).map((m) => m.mountPath);
-  t.deepEqual(readOnly.sort(), ["/host/proc", "/run/udev", "/sys"]);
-  // The host's mount table, read through the host's procfs: mounted host disks count as mounted.
-  t.true((c.args ?? []).includes("--mountinfo=/host/proc/1/mountinfo"));
+  t.deepEqual(readOnly.sort(), ["/host/mountinfo", "/run/udev", "/sys"]);
+  // The host's mount table as one file: mounted host disks count as mounted, and no host procfs
+  // (with /proc/1/root, the host's root filesystem) is reachable.
+  t.true((c.args ?? []).includes("--mountinfo=/host/mountinfo"));
 });
 
 test("the agent gets its node and namespace from the downward API", async (t) => {
