@@ -40,6 +40,8 @@ test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nl
   t.deepEqual(ids, [
     "ClusterRole//nls-agent",
     "ClusterRole//nls-extender",
+    "ClusterRole//nls-nodelocalstorage-editor",
+    "ClusterRole//nls-nodelocalstorage-viewer",
     "ClusterRoleBinding//nls-agent",
     "ClusterRoleBinding//nls-extender",
     "ConfigMap/kube-system/nls-agent",

@@ -63,13 +63,46 @@ test("the extender only lists and watches, and patches PVCs", async (t) => {
   });
 });
 
-test("no rule anywhere uses a wildcard, and nothing may read Secrets or escalate", async (t) => {
+const OPERATOR_ROLES = ["nls-nodelocalstorage-editor", "nls-nodelocalstorage-viewer"];
+
+test("no rule anywhere uses a wildcard, and no daemon may read Secrets, delete or escalate", async (t) => {
   for (const role of (await kustomize()).filter((o) => o.kind === "ClusterRole" || o.kind === "Role")) {
     const text = JSON.stringify((role as { rules?: unknown }).rules);
     t.false(text.includes('"*"'), `${role.kind}/${role.metadata.name}`);
-    for (const forbidden of ["secrets", "bind", "escalate", "impersonate", "delete", "deletecollection"]) {
-      t.false(text.includes(`"${forbidden}"`), `${role.kind}/${role.metadata.name} grants ${forbidden}`);
+    const forbidden = ["secrets", "bind", "escalate", "impersonate", "deletecollection"];
+    if (!OPERATOR_ROLES.includes(role.metadata.name)) forbidden.push("delete");
+    for (const word of forbidden) {
+      t.false(text.includes(`"${word}"`), `${role.kind}/${role.metadata.name} grants ${word}`);
     }
+  }
+});
+
+test("operators get an NLS editor and a viewer role, neither bound nor aggregated into admin/edit/view", async (t) => {
+  const objects = await kustomize();
+  const verbs = ["create", "delete", "get", "list", "patch", "update", "watch"];
+  t.deepEqual(grants(find(objects, "ClusterRole", "nls-nodelocalstorage-editor")), {
+    "csi.aliyun.com/nodelocalstorages": verbs,
+    "csi.aliyun.com/nodelocalstorageinitconfigs": verbs,
+  });
+  t.deepEqual(grants(find(objects, "ClusterRole", "nls-nodelocalstorage-viewer")), {
+    "csi.aliyun.com/nodelocalstorages": ["get", "list", "watch"],
+    "csi.aliyun.com/nodelocalstorageinitconfigs": ["get", "list", "watch"],
+  });
+  for (const name of OPERATOR_ROLES) {
+    const labels = find(objects, "ClusterRole", name).metadata.labels ?? {};
+    t.deepEqual(
+      Object.keys(labels).filter((k) => k.startsWith("rbac.authorization.k8s.io/aggregate-to-")),
+      [],
+      name,
+    );
+    t.false(
+      objects.some(
+        (o) =>
+          (o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding") &&
+          (o as unknown as { roleRef: { name: string } }).roleRef.name === name,
+      ),
+      `${name} is bound by deploy/`,
+    );
   }
 });
 
