@@ -43,6 +43,8 @@ const app = createApp({
   reservationTtlMs: 60_000,
   maxBodyBytes: 10 * 1024 * 1024,
   writer: { annotate: async () => {} },
+  // The bench never calls the reserve route.
+  pods: { inNamespace: async () => [] },
   now: Date.now,
   ready: () => true,
   build: { version: "bench", commit: "bench" },

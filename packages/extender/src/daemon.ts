@@ -10,6 +10,7 @@ import { ClusterStore } from "./cache/store.js";
 import type { ExtenderConfig } from "./flags.js";
 import { LeaderElector } from "./leader/elector.js";
 import { kubeLeaseStore } from "./leader/lease-store.js";
+import { kubePendingPods } from "./kube/pending-pods.js";
 import { ExtenderMetrics } from "./metrics.js";
 import { BUILD } from "./program.js";
 import type { ClaimWriter } from "./routes/context.js";
@@ -65,6 +66,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     reservationTtlMs: config.reservationTtlMs,
     maxBodyBytes: config.maxBodyBytes,
     writer: kubeWriter(kc),
+    pods: kubePendingPods(kc),
     now: Date.now,
     notReady: () => notReadyReason(readyChecks()),
     readyChecks,

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { request } from "node:http";
 import test from "ava";
-import { ANNOTATION_NLS_ALLOCATION, DEFAULT_LEASE_NAMESPACE } from "@nls/api";
+import { ANNOTATION_NLS_ALLOCATION, ANNOTATION_SELECTED_NODE, DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import { createLogger } from "@nls/daemon";
 import type { ClusterStore } from "./cache/store.js";
 import { Gi, lease, nls, pod, pv, pvc, storageClass } from "@nls/testkit";
@@ -40,6 +40,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
   store.applyPvc(pvc("default", "other", { className: "nonexistent", size: "1Gi" }));
   const writes: Harness["writes"] = [];
   const logs: Harness["logs"] = [];
+  const waiting = ["data", "raw", "dir", "dir-2", "huge", "sizeless"];
   let ready = true;
   let standby: string | undefined;
   let failing = false;
@@ -62,6 +63,8 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
     reservationTtlMs: 60_000,
     maxBodyBytes,
     writer,
+    // web-0 waits to be scheduled with the claims in `waiting`.
+    pods: { inNamespace: async (ns) => (ns === "default" ? [pod("default", "web-0", waiting)] : []) },
     now: () => now,
     notReady: () => standby ?? (ready ? undefined : "caches not synced yet"),
     notServing: () => standby,
@@ -275,9 +278,23 @@ test("bodies being read at once are capped at twice --max-body-bytes: the next o
 const reserveUrl = (h: Harness, name: string, query: string) =>
   `${h.url}/apis/scheduling/default/persistentvolumeclaims/${name}?${query}`;
 
+/** What kube-scheduler's PreBind does before the CSI driver asks: selected-node on the claim. */
+function select(h: Harness, node: string, claim = "data"): void {
+  const current = h.store.pvc("default", claim);
+  if (!current) throw new Error(`no pvc default/${claim} in the store`);
+  h.store.applyPvc({
+    ...current,
+    metadata: {
+      ...current.metadata,
+      annotations: { ...current.metadata?.annotations, [ANNOTATION_SELECTED_NODE]: node },
+    },
+  });
+}
+
 test("reserve allocates, persists on the PVC, and is idempotent", async (t) => {
   const h = await start();
   t.teardown(() => h.server.close());
+  select(h, "n1");
   const first = await post(reserveUrl(h, "data", "nodeName=n1&volumeType=LVM"), "");
   t.is(first.status, 200);
   const body = await first.json();
@@ -305,11 +322,14 @@ test("reserve allocates, persists on the PVC, and is idempotent", async (t) => {
 test("reserve answers 500 Insufficient when the VG is full, and changes nothing", async (t) => {
   const h = await start();
   t.teardown(() => h.server.close());
+  select(h, "n2");
+  const before = h.store.ledger.effective("default/data");
   const res = await post(reserveUrl(h, "data", "nodeName=n2&vgName=pool-0"), "");
   t.is(res.status, 500);
   t.is(await res.text(), "Insufficient LVM storage on node n2 for 30Gi: vg pool-0: need 30Gi, free 10Gi of 150Gi");
   t.is(h.writes.length, 0);
-  t.is(h.store.ledger.effective("default/data"), undefined);
+  t.is(h.store.ledger.source("default/data", "allocation"), undefined);
+  t.deepEqual(h.store.ledger.effective("default/data"), before);
 });
 
 test("reserve answers Device and MountPoint volumes in the fields open-local's CSI driver reads", async (t) => {
@@ -335,6 +355,7 @@ test("reserve answers Device and MountPoint volumes in the fields open-local's C
     ["raw", "Device", "/dev/vdc", ""],
     ["dir", "MountPoint", "", "/mnt/open-local/hdd-0"],
   ] as const) {
+    select(h, "n1", claim);
     const res = await post(reserveUrl(h, claim, `volumeType=${volumeType}&nodeName=n1`), "");
     t.deepEqual(await res.json(), {
       node: "n1",
@@ -351,6 +372,7 @@ test("reserve answers Device and MountPoint volumes in the fields open-local's C
     JSON.stringify({ node: "n1", volumeType: "MountPoint", mountPoint: "/mnt/open-local/hdd-0", bytes: 80 * Gi }),
   ]);
   // The only hdd mount point is taken: the second one is refused as Insufficient (the pod is rescheduled).
+  select(h, "n1", "dir-2");
   const second = await post(reserveUrl(h, "dir-2", "volumeType=MountPoint&nodeName=n1"), "");
   t.is(second.status, 500);
   t.is(
@@ -387,6 +409,9 @@ test("reserve: every refusal for lack of space on the node says Insufficient, an
     ["missing", "nodeName=n1&volumeType=LVM", 404, false],
   ];
   for (const [claim, query, status, space] of cases) {
+    // kube-scheduler selected the node the driver asks about (the reserve route checks that first).
+    const node = new URLSearchParams(query).get("nodeName");
+    if (node && claim !== "missing") select(h, node, claim);
     const res = await post(reserveUrl(h, claim, query), "");
     t.is(res.status, status, `${claim}?${query}`);
     const text = await res.text();
@@ -399,6 +424,7 @@ test("reserve: every refusal for lack of space on the node says Insufficient, an
 test("reserve: a failed annotation write keeps the allocation and a retry persists it", async (t) => {
   const h = await start();
   t.teardown(() => h.server.close());
+  select(h, "n1");
   h.failWrites(true);
   const res = await post(reserveUrl(h, "data", "nodeName=n1"), "");
   t.is(res.status, 500);
@@ -441,6 +467,30 @@ test("a standby answers 503 with its reason on readyz and on every deciding rout
   h.setStandby(undefined);
   t.is((await post(`${h.url}/scheduler/predicates`, namesBody(["data"], ["n1"]))).status, 200);
   t.is((await fetch(`${h.url}/readyz`)).status, 200);
+});
+
+test("reserve acts only for a pending claim selected for that node and used by a waiting pod (409 otherwise)", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  const refused = async (query: string, message: RegExp, name = "data") => {
+    const res = await post(reserveUrl(h, name, query), "");
+    t.is(res.status, 409, query);
+    t.regex(await res.text(), message, query);
+  };
+  await refused(
+    "nodeName=n1",
+    /^reserve refused: pvc default\/data has no volume.kubernetes.io\/selected-node annotation/,
+  );
+  select(h, "n2");
+  await refused("nodeName=n1", /selected for node n2, not n1/);
+  await refused("nodeName=n2&volumeType=Device", /volumeType Device contradicts its StorageClass lvm \(LVM\)/);
+  // A claim no waiting pod uses: another tenant's pending PVC cannot be pinned by a made-up call.
+  h.store.applyPvc(pvc("default", "idle", { className: "lvm", size: "1Gi", selectedNode: "n1" }));
+  await refused("nodeName=n1", /no pod waiting to be scheduled uses pvc default\/idle/, "idle");
+  h.store.applyPvc(pvc("default", "data", { className: "lvm", size: "30Gi", selectedNode: "n1", volumeName: "pv-x" }));
+  await refused("nodeName=n1", /already bound to volume pv-x/);
+  t.deepEqual(h.writes, [], "nothing was annotated");
+  t.is(h.store.ledger.source("default/idle", "allocation"), undefined, "nothing was allocated");
 });
 
 test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
@@ -568,6 +618,7 @@ test("serves HTTPS with --tls-cert-file/--tls-private-key-file", async (t) => {
     reservationTtlMs: 60_000,
     maxBodyBytes: 1 << 20,
     writer: { annotate: async () => {} },
+    pods: { inNamespace: async () => [] },
     now: () => now,
     notReady: () => undefined,
     notServing: () => undefined,
