@@ -129,10 +129,12 @@ test("a burst of pods never overcommits a VG: 8 × 30Gi onto two 100Gi VGs place
 });
 
 test("a restarted extender rebuilds the same ledger from the API: the last 10Gi fit, 30Gi more does not", async (t) => {
-  const before = (await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json()) as CacheDump;
+  const debugAddress = { host: "127.0.0.1", port: ctx.extender.debugPort };
+  const cache = async () => (await (await fetch(`http://127.0.0.1:${debugAddress.port}/cache`)).json()) as CacheDump;
+  const before = await cache();
   t.is(await ctx.extender.stop(), 0, "SIGTERM ends the extender cleanly");
-  ctx.extender = await startExtender(ctx.cluster, ctx.port, { log: ctx.extenderLog });
-  const after = (await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json()) as CacheDump;
+  ctx.extender = await startExtender(ctx.cluster, ctx.port, { log: ctx.extenderLog, debugAddress });
+  const after = await cache();
   // The ledger and the per-node views must match; reservation counters are per process.
   t.deepEqual(after.ledger, before.ledger);
   t.deepEqual(after.nodes, before.nodes);

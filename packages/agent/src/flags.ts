@@ -1,13 +1,12 @@
 import { hostname } from "node:os";
 import { DEFAULT_INIT_CONFIG_NAME, DEFAULT_LEASE_NAMESPACE, DEFAULT_LV_PREFIX, parseDuration } from "@nls/api";
-import { asText, flag, kubeconfigFlag, logLevelFlag, parseOneOf, switchFlag } from "@nls/daemon";
+import { asText, flag, kubeconfigFlag, logLevelFlag, parseListenAddress, parseOneOf, switchFlag } from "@nls/daemon";
 import {
   DEFAULT_DEVICE_GLOBS,
   DEFAULT_MOUNTINFO_PATH,
   DEFAULT_MOUNT_ROOT,
   normaliseDeviceGlobs,
 } from "./discovery/host.js";
-import { parseListenAddress } from "./server.js";
 
 /** Where the Events about a (cluster-scoped) NLS go unless configured otherwise. */
 export const DEFAULT_EVENT_NAMESPACE = "kube-system";

@@ -50,3 +50,5 @@ export const LEASE_NAME_PREFIX = "nls-agent-";
 export const leaseNameForNode = (node: string): string => `${LEASE_NAME_PREFIX}${node}`;
 
 export const EXTENDER_DEFAULT_PORT = 23000;
+/** The extender's debug views (`GET /cache`): loopback by default, a Service port only when exposed. */
+export const EXTENDER_DEBUG_PORT = 23001;

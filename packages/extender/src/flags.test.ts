@@ -1,5 +1,13 @@
 import test from "ava";
-import { parseBodyLimit, parseDelay, parseLeaseMode, parsePort, parseStrategy } from "./flags.js";
+import {
+  parseAuthorizationMode,
+  parseBodyLimit,
+  parseBoolean,
+  parseDelay,
+  parseLeaseMode,
+  parsePort,
+  parseStrategy,
+} from "./flags.js";
 
 const ok: Array<[string, (v: string) => unknown, string, unknown]> = [
   ["body limit", parseBodyLimit, "10Mi", 10 * 1024 * 1024],
@@ -9,6 +17,9 @@ const ok: Array<[string, (v: string) => unknown, string, unknown]> = [
   ["no delay", parseDelay, "0", 0],
   ["strategy", parseStrategy, "spread", "spread"],
   ["lease mode", parseLeaseMode, "optional", "optional"],
+  ["authorization mode", parseAuthorizationMode, "Webhook", "Webhook"],
+  ["boolean", parseBoolean, "true", true],
+  ["boolean", parseBoolean, "False", false],
 ];
 for (const [title, parse, input, expected] of ok) {
   test(`flags: ${title} ${input}`, (t) => t.deepEqual(parse(input), expected));

@@ -32,6 +32,13 @@ export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): 
     if (!!flags.tlsCertFile !== !!flags.tlsPrivateKeyFile) {
       usageError(cmd, "--tls-cert-file and --tls-private-key-file go together");
     }
+    if (flags.clientCaFile && !flags.tlsCertFile) usageError(cmd, "--client-ca-file needs HTTPS (--tls-cert-file)");
+    if (flags.authorizationMode === "Webhook" && !flags.clientCaFile && !flags.authenticationTokenWebhook) {
+      usageError(
+        cmd,
+        "--authorization-mode=Webhook needs an identity to authorize: --client-ca-file and/or --authentication-token-webhook=true",
+      );
+    }
     const timing = {
       leaseDurationMs: leaderElectLeaseDuration,
       renewDeadlineMs: leaderElectRenewDeadline,

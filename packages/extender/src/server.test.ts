@@ -7,12 +7,13 @@ import type { ClusterStore } from "./cache/store.js";
 import { Gi, lease, nls, pod, pv, pvc, storageClass } from "@nls/testkit";
 import { clusterWith } from "../testing/cluster.js";
 import { ExtenderMetrics } from "./metrics.js";
-import type { ClaimWriter } from "./routes/context.js";
-import { createApp, listen, type RunningServer } from "./server.js";
+import type { ClaimWriter, RouteContext } from "./routes/context.js";
+import { createApp, createDebugApp, createReserveApp, listen, type RunningServer } from "./server.js";
 
 const now = Date.parse("2026-03-01T12:00:00Z");
 
 interface Harness {
+  ctx: RouteContext;
   url: string;
   store: ClusterStore;
   writes: Array<[string, string, string]>;
@@ -56,7 +57,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
       });
     },
   };
-  const app = createApp({
+  const ctx: RouteContext = {
     store,
     metrics: new ExtenderMetrics(store, { version: "test", commit: "abc123" }),
     log: createLogger("nls-extender", "debug", { write: (line: string) => logs.push(JSON.parse(line)) }),
@@ -69,9 +70,10 @@ async function start(maxBodyBytes = 10 * 1024 * 1024): Promise<Harness> {
     notReady: () => standby ?? (ready ? undefined : "caches not synced yet"),
     notServing: () => standby,
     build: { version: "test", commit: "abc123" },
-  });
-  const server = await listen(app, 0, "127.0.0.1");
+  };
+  const server = await listen(createApp(ctx), 0, "127.0.0.1");
   return {
+    ctx,
     url: `http://127.0.0.1:${server.port}`,
     store,
     writes,
@@ -493,7 +495,7 @@ test("reserve acts only for a pending claim selected for that node and used by a
   t.is(h.store.ledger.source("default/idle", "allocation"), undefined, "nothing was allocated");
 });
 
-test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
+test("operational routes: healthz, readyz, version, 404; /cache only on the debug listener", async (t) => {
   const h = await start();
   t.teardown(() => h.server.close());
   t.is(await (await fetch(`${h.url}/healthz`)).text(), "ok");
@@ -506,7 +508,11 @@ test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
   t.is(verbose.status, 503);
   t.is(await verbose.text(), "[-]ready failed: caches not synced yet\nreadyz check failed\n");
   t.deepEqual(await (await fetch(`${h.url}/version`)).json(), { version: "test", commit: "abc123" });
-  const cache = (await (await fetch(`${h.url}/cache?nodeName=n2`)).json()) as {
+  t.is((await fetch(`${h.url}/nope`)).status, 404);
+  t.is((await fetch(`${h.url}/cache`)).status, 404, "no ledger on the public port");
+  const debug = await listen(createDebugApp(h.ctx), 0, "127.0.0.1");
+  t.teardown(() => debug.close());
+  const cache = (await (await fetch(`http://127.0.0.1:${debug.port}/cache?nodeName=n2`)).json()) as {
     settings: unknown;
     nodes: Record<string, unknown>;
     ledger: { nodes: Record<string, unknown> };
@@ -520,7 +526,22 @@ test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
   });
   t.deepEqual(Object.keys(cache.nodes), ["n2"]);
   t.deepEqual(cache.ledger.nodes, { n2: { vgs: { "pool-0": 140 * Gi }, devices: {}, unplaced: 0 } });
-  t.is((await fetch(`${h.url}/nope`)).status, 404);
+  t.is((await fetch(`http://127.0.0.1:${debug.port}/scheduler/predicates`, { method: "POST" })).status, 404);
+});
+
+test("the reserve listener serves the reserve route and nothing else", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  select(h, "n1");
+  const reserve = await listen(createReserveApp(h.ctx), 0, "127.0.0.1");
+  t.teardown(() => reserve.close());
+  const base = `http://127.0.0.1:${reserve.port}`;
+  const ok = await post(`${base}/apis/scheduling/default/persistentvolumeclaims/data?nodeName=n1`, "");
+  t.is(ok.status, 200, await ok.clone().text());
+  t.like(await ok.json(), { node: "n1", persistentVolumeClaim: "default/data" });
+  t.is((await post(`${base}/scheduler/predicates`, namesBody([], ["n1"]))).status, 404);
+  t.is((await fetch(`${base}/cache`)).status, 404);
+  t.is((await fetch(`${base}/metrics`)).status, 404);
 });
 
 async function scrapeAfterOneFilter(): Promise<string> {
@@ -587,58 +608,6 @@ test("repeated large node lists (the decode cache path) answer exactly as the fi
     );
     t.deepEqual(scores[0], { Host: "n1", Score: 2 });
   }
-});
-
-test("serves HTTPS with --tls-cert-file/--tls-private-key-file", async (t) => {
-  const { mkdtempSync, readFileSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
-  const https = await import("node:https");
-  const dir = mkdtempSync(join(tmpdir(), "nls-tls-"));
-  const gen = spawnSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"].concat([
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ]),
-    { encoding: "utf8" },
-  );
-  if (gen.error || gen.status !== 0) {
-    if (process.env.NLS_REQUIRE_REAL_TOOLS === "1") t.fail("openssl is required");
-    else t.pass("openssl not available; skipped");
-    return;
-  }
-  const store = clusterWith(["n1"], now);
-  const app = createApp({
-    store,
-    metrics: new ExtenderMetrics(store, { version: "tls", commit: "abc123" }),
-    log: createLogger("nls-extender", "silent"),
-    reservationTtlMs: 60_000,
-    maxBodyBytes: 1 << 20,
-    writer: { annotate: async () => {} },
-    pods: { inNamespace: async () => [] },
-    now: () => now,
-    notReady: () => undefined,
-    notServing: () => undefined,
-    build: { version: "tls", commit: "abc123" },
-  });
-  const server = await listen(app, 0, "127.0.0.1", {
-    cert: readFileSync(join(dir, "cert.pem")),
-    key: readFileSync(join(dir, "key.pem")),
-  });
-  t.teardown(() => server.close());
-  const text = await new Promise<string>((resolve, reject) => {
-    https
-      .get({ host: "127.0.0.1", port: server.port, path: "/healthz", rejectUnauthorized: false }, (res) => {
-        let body = "";
-        res.on("data", (c: Buffer) => (body += c.toString()));
-        res.on("end", () => resolve(body));
-      })
-      .on("error", reject);
-  });
-  t.is(text, "ok");
 });
 
 test("prioritize right after filter for the same pod answers as a fresh prioritize would", async (t) => {
