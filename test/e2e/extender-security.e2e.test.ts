@@ -15,7 +15,8 @@ import { parse, stringify } from "yaml";
 import { kustomizeWithComponent } from "../deploy/render.js";
 import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
-import { addStorageNode, localPod, localPvc, localStorageClass } from "./storage-nodes.js";
+import { localPod, localPvc, localStorageClass } from "./local-volumes.js";
+import { addStorageNode } from "./node-storage.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
@@ -91,7 +92,7 @@ test.before(async () => {
     await cluster.kubectlOk(["create", "namespace", ns]);
     await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", ns]);
   }
-  for (const n of NODES) await addStorageNode(cluster, n, 100 * GI);
+  for (const n of NODES) await addStorageNode(cluster, n, { vgs: [{ name: "pool-0", bytes: 100 * GI }] });
   await cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(localStorageClass("nls-lvm")));
 
   const serving = await ctx.ca.server("extender", ["nls-extender.kube-system.svc", "127.0.0.1"]);

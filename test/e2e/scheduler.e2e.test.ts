@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
 import { failedSchedulingMessages } from "./events.js";
+import { localPod, localPvc, localStorageClass } from "./local-volumes.js";
 import { addStorageNode } from "./node-storage.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -39,14 +40,7 @@ test.before(async () => {
   // No kube-controller-manager runs here, so nothing creates the namespace's default ServiceAccount.
   await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
   for (const n of NODES) await addNode(n, 100 * GI);
-  await apply({
-    apiVersion: "storage.k8s.io/v1",
-    kind: "StorageClass",
-    metadata: { name: "nls-lvm" },
-    provisioner: "local.csi.aliyun.com",
-    parameters: { volumeType: "LVM" },
-    volumeBindingMode: "WaitForFirstConsumer",
-  });
+  await apply(localStorageClass("nls-lvm"));
 
   ctx.port = await freePort();
   ctx.extenderLog = [];
@@ -60,21 +54,8 @@ test.after.always(async () => {
   await ctx.cluster?.stop();
 });
 
-const pvc = (name: string, size: string) => ({
-  apiVersion: "v1",
-  kind: "PersistentVolumeClaim",
-  metadata: { name, namespace: "default" },
-  spec: { accessModes: ["ReadWriteOnce"], storageClassName: "nls-lvm", resources: { requests: { storage: size } } },
-});
-const pod = (name: string, claims: string[]) => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: { name, namespace: "default" },
-  spec: {
-    containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }],
-    volumes: claims.map((c, i) => ({ name: `v${i}`, persistentVolumeClaim: { claimName: c } })),
-  },
-});
+const pvc = (name: string, size: string) => localPvc("default", name, size, "nls-lvm");
+const pod = (name: string, claims: string[]) => localPod("default", name, claims);
 
 async function selectedNodes(prefix: string): Promise<Map<string, string>> {
   const list = JSON.parse(await ctx.cluster.kubectlOk(["get", "pvc", "-n", "default", "-o", "json"]));
