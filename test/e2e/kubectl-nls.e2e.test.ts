@@ -7,6 +7,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { kustomizeOverlay } from "../deploy/render.js";
 import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
@@ -15,6 +16,7 @@ import { failedSchedulingMessages } from "./events.js";
 import { addStorageNode } from "./node-storage.js";
 import { addReadyNode, replaceStatus } from "./nodes.js";
 
+const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
 const gate = await e2eGate();
 const test = gatedSerial(gate.run);

@@ -1,5 +1,5 @@
 import test from "ava";
-import { leaseNameForNode } from "@nls/api";
+import { DEFAULT_LEASE_NAMESPACE, leaseNameForNode } from "@nls/api";
 import { NODE, setupAgent } from "../../testing/agent-harness.js";
 import { staleBound } from "../agent.js";
 
@@ -106,7 +106,7 @@ test("a host that cannot be read is an error, not a success: the lease lapses af
 test("a Node registered again gets a lease owned by its new UID, not the one the agent first saw", async (t) => {
   const { agent, kube } = setupAgent();
   await agent.renewLease();
-  const key = `kube-system/${leaseNameForNode(NODE)}`;
+  const key = `${DEFAULT_LEASE_NAMESPACE}/${leaseNameForNode(NODE)}`;
   t.is(kube.leases.get(key)!.owner?.uid, `uid-${NODE}`);
   // The Node is deleted and registers again; the garbage collector removes the Lease it owned.
   kube.nodes.set(NODE, { name: NODE, uid: "uid-second-life", labels: {} });
