@@ -15,6 +15,7 @@ const NODE_CLAIM = "authentication.kubernetes.io/node-name";
 const AGENT_POLICY = "nls-agent-node-restriction";
 const EVENTS_POLICY = "nls-agent-events";
 const EXTENDER_POLICY = "nls-extender-pvc-annotation-only";
+const EXTENDER_LEASE_POLICY = "nls-extender-own-lease";
 const LEASE_NS_LABELS = { "kubernetes.io/metadata.name": "nls-node-lease", "nls.csi.aliyun.com/agent-leases": "true" };
 const KUBE_SYSTEM_LABELS = { "kubernetes.io/metadata.name": "kube-system" };
 
@@ -335,6 +336,7 @@ for (const [name, notFound] of [
   [AGENT_POLICY, "Deny"],
   [EVENTS_POLICY, "Allow"],
   [EXTENDER_POLICY, "Allow"],
+  [EXTENDER_LEASE_POLICY, "Allow"],
 ] as const) {
   test(`${name} is bound to its parameter, denies, and fails closed`, async (t) => {
     const binding = find(await kustomize(), "ValidatingAdmissionPolicyBinding", name) as unknown as {
@@ -449,4 +451,68 @@ for (const install of Object.keys(installs) as Install[]) {
 test("the extender policy guards the annotation the extender writes (@nls/api)", async (t) => {
   const key = (await policy(EXTENDER_POLICY)).variables?.find((v) => v.name === "key")?.expression;
   t.is(key, `'${ANNOTATION_NLS_ALLOCATION}'`);
+});
+
+// ---- the extender: the one Lease it may create ----
+
+const leaseCases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]> = [
+  [
+    "creates its leader-election Lease",
+    (sa) => leaseRequest(extenderAs(sa), "CREATE", "nls-extender", "kube-system", KUBE_SYSTEM_LABELS),
+    "allowed",
+  ],
+  [
+    "creates kube-scheduler's leader-election Lease",
+    (sa) => leaseRequest(extenderAs(sa), "CREATE", "kube-scheduler", "kube-system", KUBE_SYSTEM_LABELS),
+    "denied",
+    /may only create its leader-election Lease kube-system\/nls-extender, not kube-system\/kube-scheduler/,
+  ],
+  [
+    "creates a Lease named like its own in another namespace",
+    (sa) => leaseRequest(extenderAs(sa), "CREATE", "nls-extender", "nls-node-lease"),
+    "denied",
+    /not nls-node-lease\/nls-extender/,
+  ],
+  [
+    "kube-scheduler creates its own Lease",
+    () =>
+      leaseRequest(
+        { username: "system:kube-scheduler", extra: {} },
+        "CREATE",
+        "kube-scheduler",
+        "kube-system",
+        KUBE_SYSTEM_LABELS,
+      ),
+    "not matched",
+  ],
+];
+
+for (const install of Object.keys(installs) as Install[]) {
+  for (const [name, input, want, message] of leaseCases) {
+    test(`${install}: extender Lease policy: ${name} → ${want}`, async (t) => {
+      const v = await verdict(install, EXTENDER_LEASE_POLICY, input(`${prefixOf(install)}nls-extender`));
+      if (want === "not matched") return t.false(v.matched);
+      t.true(v.matched);
+      if (!v.matched) return;
+      t.is(v.allowed, want === "allowed", v.messages.join("; "));
+      if (message) t.regex(v.messages.join("; "), message);
+    });
+  }
+}
+
+test("the Lease the extender may create is the one RBAC lets it get and update, and the one it elects with", async (t) => {
+  const objects = await kustomize();
+  const params = find(objects, "ConfigMap", "nls-extender") as unknown as { data: { leaderElectionLease: string } };
+  const role = find(objects, "Role", "nls-extender") as unknown as {
+    rules: Array<{ resources: string[]; resourceNames?: string[]; verbs: string[] }>;
+  };
+  const named = role.rules.find((r) => r.resources.includes("leases") && r.resourceNames);
+  t.deepEqual(named?.resourceNames, [params.data.leaderElectionLease]);
+  const deployment = find(objects, "Deployment", "nls-extender") as unknown as {
+    spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
+  };
+  const args = deployment.spec.template.spec.containers[0]!.args;
+  const flag = args.find((a) => a.startsWith("--leader-elect-resource-name="));
+  const name = flag ? flag.slice(flag.indexOf("=") + 1) : "nls-extender";
+  t.is(name, params.data.leaderElectionLease, "--leader-elect-resource-name, whose default is nls-extender");
 });

@@ -70,7 +70,12 @@ test("the API server accepts deploy/ (strict field validation), then deploy/samp
   t.regex(samples, /nodelocalstorageinitconfig\.csi\.aliyun\.com\/open-local created/);
 });
 
-for (const policy of ["nls-agent-node-restriction", "nls-agent-events", "nls-extender-pvc-annotation-only"]) {
+for (const policy of [
+  "nls-agent-node-restriction",
+  "nls-agent-events",
+  "nls-extender-pvc-annotation-only",
+  "nls-extender-own-lease",
+]) {
   test(`${policy}: the API server type-checks its CEL without a warning`, async (t) => {
     const { cluster } = t.context;
     const status = await waitFor(`type checking of ${policy}`, async () => {
@@ -160,6 +165,35 @@ test("the extender may write its allocation annotation on a PVC, and nothing els
   // RBAC: the extender cannot delete what it may only annotate.
   const del = await cluster.kubectl(["--kubeconfig", kubeconfig, "-n", "app", "delete", "pvc", "data"]);
   t.regex(del.stderr, /forbidden/);
+});
+
+test("the extender's token creates its own leader-election Lease and no other Lease", async (t) => {
+  const { cluster } = t.context;
+  const kubeconfig = await cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
+  const lease = (name: string, namespace = "kube-system") =>
+    JSON.stringify({
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name, namespace },
+      spec: { holderIdentity: "nls-extender-0" },
+    });
+  const create = (name: string, namespace?: string) =>
+    cluster.kubectl(["--kubeconfig", kubeconfig, "create", "-f", "-"], lease(name, namespace));
+  // RBAC alone would let it: create on Leases cannot be narrowed by name.
+  const scheduler = await waitFor("the Lease policy to deny", async () => {
+    const r = await create("kube-scheduler");
+    return r.exitCode !== 0 && /may only create/.test(r.stderr) ? r : undefined;
+  });
+  t.regex(
+    scheduler.stderr,
+    /may only create its leader-election Lease kube-system\/nls-extender, not kube-system\/kube-scheduler/,
+  );
+  t.regex((await create("kube-controller-manager-x")).stderr, /may only create its leader-election Lease/);
+  t.not((await cluster.kubectl(["-n", "kube-system", "get", "lease", "kube-scheduler"])).exitCode, 0, "not created");
+  const own = await create("nls-extender");
+  t.is(own.exitCode, 0, own.stderr);
+  // Its own Lease in the agents' namespace: RBAC refuses (it may only list and watch there).
+  t.regex((await create("nls-extender", "nls-node-lease")).stderr, /forbidden/);
 });
 
 test("an agent's node-bound token writes its own node's NLS and Lease, and no other", async (t) => {
@@ -328,6 +362,22 @@ test("a renamed install (namePrefix acme-) is confined by its own policies, whic
     metadata: { annotations: { "nls.csi.aliyun.com/allocation": '{"vgName":"pool-1"}' } },
   });
   t.is(annotated.status, 200, annotated.body);
+  // …and to its own leader-election Lease.
+  await waitFor("the renamed extender's Lease policy", async () => {
+    const r = await cluster.kubectl(
+      ["--kubeconfig", extender, "create", "--dry-run=server", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: "kube-scheduler", namespace: "kube-system" },
+        spec: { holderIdentity: "x" },
+      }),
+    );
+    return r.stderr.includes("acme-nls-extender-own-lease") &&
+      /may only create its leader-election Lease/.test(r.stderr)
+      ? true
+      : undefined;
+  });
 
   // Without its parameter the node restriction denies the agent even its own node's objects, while
   // the control plane's Leases in kube-system stay out of its reach. (The bindings find parameters by

@@ -66,9 +66,11 @@ test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nl
     "ServiceAccount/kube-system/nls-extender",
     "ValidatingAdmissionPolicy//nls-agent-events",
     "ValidatingAdmissionPolicy//nls-agent-node-restriction",
+    "ValidatingAdmissionPolicy//nls-extender-own-lease",
     "ValidatingAdmissionPolicy//nls-extender-pvc-annotation-only",
     "ValidatingAdmissionPolicyBinding//nls-agent-events",
     "ValidatingAdmissionPolicyBinding//nls-agent-node-restriction",
+    "ValidatingAdmissionPolicyBinding//nls-extender-own-lease",
     "ValidatingAdmissionPolicyBinding//nls-extender-pvc-annotation-only",
   ]);
 });
