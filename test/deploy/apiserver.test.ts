@@ -300,9 +300,9 @@ test("an agent's token records Events about its own NLS only, and rewrites none"
 
 test("a renamed install (namePrefix acme-) is confined by its own policies, which deny without their parameter", async (t) => {
   const { cluster } = t.context;
-  // deploy/'s policies would also confine the renamed agent (their bindings select every nls-agent
-  // parameter): remove them so only the renamed install's policies are in force.
-  for (const name of ["nls-agent-node-restriction", "nls-agent-events"]) {
+  // deploy/'s policies would also confine the renamed daemons (their bindings select every nls-agent
+  // and nls-extender parameter): remove them so only the renamed install's policies are in force.
+  for (const name of ["nls-agent-node-restriction", "nls-agent-events", "nls-extender-own-lease"]) {
     await cluster.kubectlOk(["delete", "validatingadmissionpolicybinding", name]);
   }
   const overlay = await kustomizeOverlay(renamedOverlay);
@@ -363,6 +363,7 @@ test("a renamed install (namePrefix acme-) is confined by its own policies, whic
   });
   t.is(annotated.status, 200, annotated.body);
   // …and to its own leader-election Lease.
+  let lastAnswer = "";
   await waitFor("the renamed extender's Lease policy", async () => {
     const r = await cluster.kubectl(
       ["--kubeconfig", extender, "create", "--dry-run=server", "-f", "-"],
@@ -373,10 +374,14 @@ test("a renamed install (namePrefix acme-) is confined by its own policies, whic
         spec: { holderIdentity: "x" },
       }),
     );
-    return r.stderr.includes("acme-nls-extender-own-lease") &&
-      /may only create its leader-election Lease/.test(r.stderr)
+    lastAnswer = r.stderr || r.stdout;
+    return /may only create its leader-election Lease kube-system\/nls-extender, not kube-system\/kube-scheduler/.test(
+      r.stderr,
+    )
       ? true
       : undefined;
+  }).catch((e: Error) => {
+    throw new Error(`${e.message}; last answer: ${lastAnswer}`);
   });
 
   // Without its parameter the node restriction denies the agent even its own node's objects, while
