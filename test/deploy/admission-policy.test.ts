@@ -435,18 +435,27 @@ const extenderCases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp
   ],
 ];
 
-for (const install of Object.keys(installs) as Install[]) {
-  for (const [name, input, want, message] of extenderCases) {
-    test(`${install}: extender admission policy: ${name} → ${want}`, async (t) => {
-      const v = await verdict(install, EXTENDER_POLICY, input(`${prefixOf(install)}nls-extender`));
-      if (want === "not matched") return t.false(v.matched);
-      t.true(v.matched);
-      if (!v.matched) return;
-      t.is(v.allowed, want === "allowed", v.messages.join("; "));
-      if (message) t.regex(v.messages.join("; "), message);
-    });
+/** Each case, for deploy/ and the renamed install, as the extender's service account of that install. */
+function extenderPolicyCases(
+  title: string,
+  policyName: string,
+  cases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]>,
+) {
+  for (const install of Object.keys(installs) as Install[]) {
+    for (const [name, input, want, message] of cases) {
+      test(`${install}: ${title}: ${name} → ${want}`, async (t) => {
+        const v = await verdict(install, policyName, input(`${prefixOf(install)}nls-extender`));
+        if (want === "not matched") return t.false(v.matched);
+        t.true(v.matched);
+        if (!v.matched) return;
+        t.is(v.allowed, want === "allowed", v.messages.join("; "));
+        if (message) t.regex(v.messages.join("; "), message);
+      });
+    }
   }
 }
+
+extenderPolicyCases("extender admission policy", EXTENDER_POLICY, extenderCases);
 
 test("the extender policy guards the annotation the extender writes (@nls/api)", async (t) => {
   const key = (await policy(EXTENDER_POLICY)).variables?.find((v) => v.name === "key")?.expression;
@@ -487,18 +496,7 @@ const leaseCases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]>
   ],
 ];
 
-for (const install of Object.keys(installs) as Install[]) {
-  for (const [name, input, want, message] of leaseCases) {
-    test(`${install}: extender Lease policy: ${name} → ${want}`, async (t) => {
-      const v = await verdict(install, EXTENDER_LEASE_POLICY, input(`${prefixOf(install)}nls-extender`));
-      if (want === "not matched") return t.false(v.matched);
-      t.true(v.matched);
-      if (!v.matched) return;
-      t.is(v.allowed, want === "allowed", v.messages.join("; "));
-      if (message) t.regex(v.messages.join("; "), message);
-    });
-  }
-}
+extenderPolicyCases("extender Lease policy", EXTENDER_LEASE_POLICY, leaseCases);
 
 test("the Lease the extender may create is the one RBAC lets it get and update, and the one it elects with", async (t) => {
   const objects = await kustomize();
