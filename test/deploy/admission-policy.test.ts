@@ -1,18 +1,55 @@
 import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
-import { find, kustomize } from "./render.js";
-import { admit, type AdmissionInput, type AdmissionRequest, type PolicySpec } from "./admission.js";
+import { find, kustomize, kustomizeOverlay, renamedOverlay } from "./render.js";
+import {
+  admitBound,
+  type AdmissionInput,
+  type AdmissionRequest,
+  type BindingSpec,
+  type PolicySpec,
+  type Verdict,
+} from "./admission.js";
 import { hasKubectl, testWithTool } from "./tools.js";
 
 const test = testWithTool(hasKubectl);
 const NODE_CLAIM = "authentication.kubernetes.io/node-name";
+const AGENT_POLICY = "nls-agent-node-restriction";
+const EVENTS_POLICY = "nls-agent-events";
 const EXTENDER_POLICY = "nls-extender-pvc-annotation-only";
+const EXTENDER_LEASE_POLICY = "nls-extender-own-lease";
+const LEASE_NS_LABELS = { "kubernetes.io/metadata.name": "nls-node-lease", "nls.csi.aliyun.com/agent-leases": "true" };
+const KUBE_SYSTEM_LABELS = { "kubernetes.io/metadata.name": "kube-system" };
 
-async function policy(name = "nls-agent-node-restriction"): Promise<PolicySpec> {
+/** deploy/ as rendered (`""`) or through an operator's renaming overlay. */
+const installs = {
+  "deploy/": () => kustomize(),
+  "deploy/ with namePrefix acme-": () => kustomizeOverlay(renamedOverlay),
+};
+type Install = keyof typeof installs;
+const prefixOf = (install: Install) => (install === "deploy/" ? "" : "acme-");
+
+/** The verdict of the named policy, renamed as `install` renames it, through its binding and parameter. */
+async function verdict(install: Install, base: string, input: AdmissionInput): Promise<Verdict> {
+  const objects = await installs[install]();
+  const name = `${prefixOf(install)}${base}`;
+  const policy = (find(objects, "ValidatingAdmissionPolicy", name) as unknown as { spec: PolicySpec }).spec;
+  const binding = objects.find(
+    (o) =>
+      o.kind === "ValidatingAdmissionPolicyBinding" && (o as unknown as { spec: BindingSpec }).spec.policyName === name,
+  ) as unknown as { spec: BindingSpec } | undefined;
+  if (!binding) throw new Error(`no binding of ${name}`);
+  return admitBound(policy, binding.spec, objects as never, input);
+}
+
+async function policy(name = AGENT_POLICY): Promise<PolicySpec> {
   return (find(await kustomize(), "ValidatingAdmissionPolicy", name) as unknown as { spec: PolicySpec }).spec;
 }
 
-const agentOn = (node: string | undefined, namespace = "kube-system"): AdmissionRequest["userInfo"] => ({
-  username: `system:serviceaccount:${namespace}:nls-agent`,
+const agentOn = (
+  node: string | undefined,
+  serviceAccount = "nls-agent",
+  namespace = "kube-system",
+): AdmissionRequest["userInfo"] => ({
+  username: `system:serviceaccount:${namespace}:${serviceAccount}`,
   groups: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"],
   extra: node === undefined ? {} : { [NODE_CLAIM]: [node] },
 });
@@ -23,10 +60,10 @@ const nls = (name: string, nodeName = name) => ({
   metadata: { name },
   spec: { nodeName },
 });
-const lease = (name: string) => ({
+const lease = (name: string, namespace: string) => ({
   apiVersion: "coordination.k8s.io/v1",
   kind: "Lease",
-  metadata: { name, namespace: "kube-system" },
+  metadata: { name, namespace },
   spec: { holderIdentity: "x" },
 });
 
@@ -49,122 +86,272 @@ function nlsRequest(
   };
 }
 
-function leaseRequest(userInfo: AdmissionRequest["userInfo"], operation: AdmissionRequest["operation"], name: string) {
+function leaseRequest(
+  userInfo: AdmissionRequest["userInfo"],
+  operation: AdmissionRequest["operation"],
+  name: string,
+  namespace = "nls-node-lease",
+  namespaceLabels: Record<string, string> = LEASE_NS_LABELS,
+) {
   return {
     request: {
       operation,
       resource: { group: "coordination.k8s.io", version: "v1", resource: "leases" },
       name,
-      namespace: "kube-system",
+      namespace,
+      namespaceLabels,
       userInfo,
     },
-    object: operation === "DELETE" ? null : lease(name),
-    oldObject: operation === "CREATE" ? null : lease(name),
+    object: operation === "DELETE" ? null : lease(name, namespace),
+    oldObject: operation === "CREATE" ? null : lease(name, namespace),
   } satisfies AdmissionInput;
 }
 
-const cases: Array<[string, AdmissionInput, "allowed" | "denied" | "not matched", RegExp?]> = [
-  ["agent creates its own NLS", nlsRequest(agentOn("node-1"), "CREATE", nls("node-1")), "allowed"],
-  ["agent writes its own NLS status", nlsRequest(agentOn("node-1"), "UPDATE", nls("node-1"), "status"), "allowed"],
+const event = (involvedName: string, kind = "NodeLocalStorage") => ({
+  apiVersion: "v1",
+  kind: "Event",
+  metadata: { name: `${involvedName}.1`, namespace: "kube-system" },
+  involvedObject: { apiVersion: "csi.aliyun.com/v1alpha1", kind, name: involvedName },
+  reason: "InitRefused",
+});
+
+function eventRequest(
+  userInfo: AdmissionRequest["userInfo"],
+  operation: AdmissionRequest["operation"],
+  obj: ReturnType<typeof event>,
+  namespaceLabels: Record<string, string> = KUBE_SYSTEM_LABELS,
+): AdmissionInput {
+  return {
+    request: {
+      operation,
+      resource: { group: "", version: "v1", resource: "events" },
+      name: obj.metadata.name,
+      namespace: namespaceLabels["kubernetes.io/metadata.name"],
+      namespaceLabels,
+      userInfo,
+    },
+    object: operation === "DELETE" ? null : obj,
+    oldObject: operation === "CREATE" ? null : obj,
+  };
+}
+
+type Want = "allowed" | "denied" | "not matched";
+/** A case for the agent's policies, given the agent's ServiceAccount name in the install. */
+type AgentCase = [string, string, (sa: string) => AdmissionInput, Want, RegExp?];
+
+const admin = { username: "kubernetes-admin", groups: ["system:masters"], extra: {} };
+const cases: AgentCase[] = [
+  [
+    "agent creates its own NLS",
+    AGENT_POLICY,
+    (sa) => nlsRequest(agentOn("node-1", sa), "CREATE", nls("node-1")),
+    "allowed",
+  ],
+  [
+    "agent writes its own NLS status",
+    AGENT_POLICY,
+    (sa) => nlsRequest(agentOn("node-1", sa), "UPDATE", nls("node-1"), "status"),
+    "allowed",
+  ],
   [
     "agent writes another node's NLS status",
-    nlsRequest(agentOn("node-1"), "UPDATE", nls("node-2"), "status"),
+    AGENT_POLICY,
+    (sa) => nlsRequest(agentOn("node-1", sa), "UPDATE", nls("node-2"), "status"),
     "denied",
     /node node-1 may only write NodeLocalStorage node-1, not node-2/,
   ],
   [
     "agent creates another node's NLS",
-    nlsRequest(agentOn("node-1"), "CREATE", nls("node-2")),
+    AGENT_POLICY,
+    (sa) => nlsRequest(agentOn("node-1", sa), "CREATE", nls("node-2")),
     "denied",
     /may only write NodeLocalStorage node-1, not node-2/,
   ],
   [
     "agent creates its NLS naming another node in spec",
-    nlsRequest(agentOn("node-1"), "CREATE", nls("node-1", "node-2")),
+    AGENT_POLICY,
+    (sa) => nlsRequest(agentOn("node-1", sa), "CREATE", nls("node-1", "node-2")),
     "denied",
     /may not create a NodeLocalStorage for node node-2/,
   ],
-  ["agent deletes another node's NLS", nlsRequest(agentOn("node-1"), "DELETE", nls("node-2")), "denied", /not node-2/],
+  [
+    "agent deletes another node's NLS",
+    AGENT_POLICY,
+    (sa) => nlsRequest(agentOn("node-1", sa), "DELETE", nls("node-2")),
+    "denied",
+    /not node-2/,
+  ],
   [
     "agent without the node claim (token not node-bound)",
-    nlsRequest(agentOn(undefined), "UPDATE", nls("node-1"), "status"),
+    AGENT_POLICY,
+    (sa) => nlsRequest(agentOn(undefined, sa), "UPDATE", nls("node-1"), "status"),
     "denied",
     /node-bound service-account token/,
   ],
   [
-    "agent in another namespace is confined too",
-    nlsRequest(agentOn("node-1", "storage"), "UPDATE", nls("node-2"), "status"),
-    "denied",
-    /not node-2/,
+    "agent renews its own Lease",
+    AGENT_POLICY,
+    (sa) => leaseRequest(agentOn("node-1", sa), "UPDATE", "nls-agent-node-1"),
+    "allowed",
   ],
-  ["agent renews its own Lease", leaseRequest(agentOn("node-1"), "UPDATE", "nls-agent-node-1"), "allowed"],
-  ["agent creates its own Lease", leaseRequest(agentOn("node-1"), "CREATE", "nls-agent-node-1"), "allowed"],
   [
-    "agent takes over kube-scheduler's leader lease",
-    leaseRequest(agentOn("node-1"), "UPDATE", "kube-scheduler"),
-    "denied",
-    /may only write Lease nls-agent-node-1, not kube-scheduler/,
+    "agent creates its own Lease",
+    AGENT_POLICY,
+    (sa) => leaseRequest(agentOn("node-1", sa), "CREATE", "nls-agent-node-1"),
+    "allowed",
   ],
   [
     "agent renews another node's Lease",
-    leaseRequest(agentOn("node-1"), "UPDATE", "nls-agent-node-2"),
+    AGENT_POLICY,
+    (sa) => leaseRequest(agentOn("node-1", sa), "UPDATE", "nls-agent-node-2"),
     "denied",
-    /not nls-agent-node-2/,
+    /may only write Lease nls-agent-node-1, not nls-agent-node-2/,
   ],
   [
-    "an administrator edits any NLS",
-    nlsRequest({ username: "kubernetes-admin", groups: ["system:masters"], extra: {} }, "UPDATE", nls("node-2")),
+    "agent creates another Lease in the agents' namespace",
+    AGENT_POLICY,
+    (sa) => leaseRequest(agentOn("node-1", sa), "CREATE", "kube-scheduler"),
+    "denied",
+    /not kube-scheduler/,
+  ],
+  // kube-system's Leases are out of the agent's reach by RBAC; the policy (whose missing parameter
+  // denies what it matches) must never stand in the way of the control plane's leader election there.
+  [
+    "kube-scheduler renews its leader Lease in kube-system",
+    AGENT_POLICY,
+    () => leaseRequest(admin, "UPDATE", "kube-scheduler", "kube-system", KUBE_SYSTEM_LABELS),
+    "not matched",
+  ],
+  ["an administrator edits any NLS", AGENT_POLICY, () => nlsRequest(admin, "UPDATE", nls("node-2")), "not matched"],
+  [
+    "a service account merely named like the agent",
+    AGENT_POLICY,
+    (sa) => nlsRequest(agentOn("node-1", `${sa}-tools`), "UPDATE", nls("node-2")),
     "not matched",
   ],
   [
-    "a service account merely named like the agent",
-    nlsRequest(
-      { ...agentOn("node-1"), username: "system:serviceaccount:kube-system:nls-agent-tools" },
-      "UPDATE",
-      nls("node-2"),
-    ),
+    "the agent's name in another namespace",
+    AGENT_POLICY,
+    (sa) => nlsRequest(agentOn("node-1", sa, "storage"), "UPDATE", nls("node-2")),
     "not matched",
   ],
   [
     "the agent reading Pods is out of scope",
-    {
+    AGENT_POLICY,
+    (sa) => ({
       request: {
         operation: "UPDATE",
         resource: { group: "", version: "v1", resource: "pods" },
         name: "p",
-        userInfo: agentOn("node-1"),
+        namespace: "kube-system",
+        namespaceLabels: KUBE_SYSTEM_LABELS,
+        userInfo: agentOn("node-1", sa),
       },
       object: {},
       oldObject: {},
-    },
+    }),
+    "not matched",
+  ],
+  [
+    "agent records an Event about its own NLS",
+    EVENTS_POLICY,
+    (sa) => eventRequest(agentOn("node-1", sa), "CREATE", event("node-1")),
+    "allowed",
+  ],
+  [
+    "agent records an Event about another node's NLS",
+    EVENTS_POLICY,
+    (sa) => eventRequest(agentOn("node-1", sa), "CREATE", event("node-2")),
+    "denied",
+    /node node-1 may only record Events about NodeLocalStorage node-1/,
+  ],
+  [
+    "agent records an Event about a Pod named like its node",
+    EVENTS_POLICY,
+    (sa) => eventRequest(agentOn("node-1", sa), "CREATE", event("node-1", "Pod")),
+    "denied",
+    /may only record Events about NodeLocalStorage/,
+  ],
+  [
+    "agent rewrites an Event (even its own)",
+    EVENTS_POLICY,
+    (sa) => eventRequest(agentOn("node-1", sa), "UPDATE", event("node-1")),
+    "denied",
+    /may only create Events/,
+  ],
+  [
+    "agent deletes an Event",
+    EVENTS_POLICY,
+    (sa) => eventRequest(agentOn("node-1", sa), "DELETE", event("node-1")),
+    "denied",
+    /may only create Events/,
+  ],
+  [
+    "agent records an Event in default with a token not bound to a node",
+    EVENTS_POLICY,
+    (sa) =>
+      eventRequest(agentOn(undefined, sa), "CREATE", event("node-1"), { "kubernetes.io/metadata.name": "default" }),
+    "denied",
+    /node-bound/,
+  ],
+  [
+    "kube-controller-manager records Events",
+    EVENTS_POLICY,
+    () => eventRequest({ username: "system:kube-controller-manager", extra: {} }, "CREATE", event("node-1", "Pod")),
     "not matched",
   ],
 ];
 
-for (const [name, input, want, message] of cases) {
-  test(`admission policy: ${name} → ${want}`, async (t) => {
-    const verdict = admit(await policy(), input);
-    if (want === "not matched") return t.false(verdict.matched);
-    t.true(verdict.matched);
-    if (!verdict.matched) return;
-    t.is(verdict.allowed, want === "allowed", verdict.messages.join("; "));
-    if (message) t.regex(verdict.messages.join("; "), message);
-  });
+for (const install of Object.keys(installs) as Install[]) {
+  for (const [name, policyName, input, want, message] of cases) {
+    test(`${install}: ${policyName}: ${name} → ${want}`, async (t) => {
+      const v = await verdict(install, policyName, input(`${prefixOf(install)}nls-agent`));
+      if (want === "not matched") return t.false(v.matched, v.matched ? v.messages.join("; ") : "");
+      t.true(v.matched);
+      if (!v.matched) return;
+      t.is(v.allowed, want === "allowed", v.messages.join("; "));
+      if (message) t.regex(v.messages.join("; "), message);
+    });
+  }
 }
 
-for (const name of ["nls-agent-node-restriction", EXTENDER_POLICY]) {
-  test(`${name} is bound, denies, and fails closed`, async (t) => {
+test("without its parameter the agents' policy denies what it matches, the Events policy lets it through", async (t) => {
+  const objects = (await kustomize()).filter((o) => o.kind !== "ConfigMap");
+  const bound = (name: string, input: AdmissionInput) =>
+    admitBound(
+      (find(objects, "ValidatingAdmissionPolicy", name) as unknown as { spec: PolicySpec }).spec,
+      (find(objects, "ValidatingAdmissionPolicyBinding", name) as unknown as { spec: BindingSpec }).spec,
+      objects as never,
+      input,
+    );
+  t.like(bound(AGENT_POLICY, nlsRequest(agentOn("node-1"), "UPDATE", nls("node-2"), "status")), { allowed: false });
+  t.false(bound(EVENTS_POLICY, eventRequest(agentOn("node-1"), "CREATE", event("node-2"))).matched);
+  // Still never kube-system's Leases.
+  t.false(
+    bound(AGENT_POLICY, leaseRequest(admin, "UPDATE", "kube-scheduler", "kube-system", KUBE_SYSTEM_LABELS)).matched,
+  );
+});
+
+for (const [name, notFound] of [
+  [AGENT_POLICY, "Deny"],
+  [EVENTS_POLICY, "Allow"],
+  [EXTENDER_POLICY, "Allow"],
+  [EXTENDER_LEASE_POLICY, "Allow"],
+] as const) {
+  test(`${name} is bound to its parameter, denies, and fails closed`, async (t) => {
     const binding = find(await kustomize(), "ValidatingAdmissionPolicyBinding", name) as unknown as {
-      spec: { policyName: string; validationActions: string[] };
+      spec: BindingSpec;
     };
-    t.deepEqual(binding.spec, { policyName: name, validationActions: ["Deny"] });
+    t.is(binding.spec.policyName, name);
+    t.deepEqual(binding.spec.validationActions, ["Deny"]);
+    t.is(binding.spec.paramRef?.parameterNotFoundAction, notFound);
     t.is((await policy(name)).failurePolicy, "Fail");
   });
 }
 
 // ---- the extender: PVC writes limited to its allocation annotation ----
 
-const extender = { username: "system:serviceaccount:kube-system:nls-extender", extra: {} };
+const extenderAs = (sa: string) => ({ username: `system:serviceaccount:kube-system:${sa}`, extra: {} });
 
 const pvc = (annotations?: Record<string, string>, patch: Record<string, unknown> = {}) => ({
   apiVersion: "v1",
@@ -189,62 +376,141 @@ function pvcUpdate(userInfo: AdmissionRequest["userInfo"], before: object, after
 
 const selected = { "volume.kubernetes.io/selected-node": "node-1" };
 const alloc = { [ANNOTATION_NLS_ALLOCATION]: '{"node":"node-1","vgName":"pool-0"}' };
-const extenderCases: Array<[string, AdmissionInput, "allowed" | "denied" | "not matched", RegExp?]> = [
-  ["adds its annotation to a PVC without any", pvcUpdate(extender, pvc(), pvc(alloc)), "allowed"],
-  ["adds its annotation next to others", pvcUpdate(extender, pvc(selected), pvc({ ...selected, ...alloc })), "allowed"],
+const extenderCases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]> = [
+  ["adds its annotation to a PVC without any", (sa: string) => pvcUpdate(extenderAs(sa), pvc(), pvc(alloc)), "allowed"],
   [
-    "rewrites its annotation",
-    pvcUpdate(extender, pvc(alloc), pvc({ [ANNOTATION_NLS_ALLOCATION]: '{"node":"node-2"}' })),
+    "adds its annotation next to others",
+    (sa: string) => pvcUpdate(extenderAs(sa), pvc(selected), pvc({ ...selected, ...alloc })),
     "allowed",
   ],
-  ["removes its annotation", pvcUpdate(extender, pvc({ ...selected, ...alloc }), pvc(selected)), "allowed"],
+  [
+    "rewrites its annotation",
+    (sa: string) => pvcUpdate(extenderAs(sa), pvc(alloc), pvc({ [ANNOTATION_NLS_ALLOCATION]: '{"node":"node-2"}' })),
+    "allowed",
+  ],
+  [
+    "removes its annotation",
+    (sa: string) => pvcUpdate(extenderAs(sa), pvc({ ...selected, ...alloc }), pvc(selected)),
+    "allowed",
+  ],
   [
     "changes another annotation",
-    pvcUpdate(extender, pvc(selected), pvc({ "volume.kubernetes.io/selected-node": "node-2", ...alloc })),
+    (sa: string) =>
+      pvcUpdate(extenderAs(sa), pvc(selected), pvc({ "volume.kubernetes.io/selected-node": "node-2", ...alloc })),
     "denied",
     /may only write the annotation nls.csi.aliyun.com\/allocation/,
   ],
   [
     "removes another annotation",
-    pvcUpdate(extender, pvc(selected), pvc(alloc)),
+    (sa: string) => pvcUpdate(extenderAs(sa), pvc(selected), pvc(alloc)),
     "denied",
     /may only write the annotation/,
   ],
   [
     "resizes the claim",
-    pvcUpdate(extender, pvc(), {
-      ...pvc(alloc),
-      spec: { storageClassName: "open-local-lvm", resources: { requests: { storage: "1Ti" } } },
-    }),
+    (sa: string) =>
+      pvcUpdate(extenderAs(sa), pvc(), {
+        ...pvc(alloc),
+        spec: { storageClassName: "open-local-lvm", resources: { requests: { storage: "1Ti" } } },
+      }),
     "denied",
     /may not change a PVC's spec/,
   ],
   [
     "adds a finalizer",
-    pvcUpdate(extender, pvc(), pvc(alloc, { finalizers: ["x/y"] })),
+    (sa: string) => pvcUpdate(extenderAs(sa), pvc(), pvc(alloc, { finalizers: ["x/y"] })),
     "denied",
     /labels, finalizers or owners/,
   ],
-  ["adds a label", pvcUpdate(extender, pvc(), pvc(alloc, { labels: { a: "b" } })), "denied", /labels/],
+  [
+    "adds a label",
+    (sa: string) => pvcUpdate(extenderAs(sa), pvc(), pvc(alloc, { labels: { a: "b" } })),
+    "denied",
+    /labels/,
+  ],
   [
     "a user edits the claim freely",
-    pvcUpdate({ username: "alice", extra: {} }, pvc(), pvc(selected, { labels: { a: "b" } })),
+    () => pvcUpdate({ username: "alice", extra: {} }, pvc(), pvc(selected, { labels: { a: "b" } })),
     "not matched",
   ],
 ];
 
-for (const [name, input, want, message] of extenderCases) {
-  test(`extender admission policy: ${name} → ${want}`, async (t) => {
-    const verdict = admit(await policy(EXTENDER_POLICY), input);
-    if (want === "not matched") return t.false(verdict.matched);
-    t.true(verdict.matched);
-    if (!verdict.matched) return;
-    t.is(verdict.allowed, want === "allowed", verdict.messages.join("; "));
-    if (message) t.regex(verdict.messages.join("; "), message);
-  });
+/** Each case, for deploy/ and the renamed install, as the extender's service account of that install. */
+function extenderPolicyCases(
+  title: string,
+  policyName: string,
+  cases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]>,
+) {
+  for (const install of Object.keys(installs) as Install[]) {
+    for (const [name, input, want, message] of cases) {
+      test(`${install}: ${title}: ${name} → ${want}`, async (t) => {
+        const v = await verdict(install, policyName, input(`${prefixOf(install)}nls-extender`));
+        if (want === "not matched") return t.false(v.matched);
+        t.true(v.matched);
+        if (!v.matched) return;
+        t.is(v.allowed, want === "allowed", v.messages.join("; "));
+        if (message) t.regex(v.messages.join("; "), message);
+      });
+    }
+  }
 }
+
+extenderPolicyCases("extender admission policy", EXTENDER_POLICY, extenderCases);
 
 test("the extender policy guards the annotation the extender writes (@nls/api)", async (t) => {
   const key = (await policy(EXTENDER_POLICY)).variables?.find((v) => v.name === "key")?.expression;
   t.is(key, `'${ANNOTATION_NLS_ALLOCATION}'`);
+});
+
+// ---- the extender: the one Lease it may create ----
+
+const leaseCases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]> = [
+  [
+    "creates its leader-election Lease",
+    (sa) => leaseRequest(extenderAs(sa), "CREATE", "nls-extender", "kube-system", KUBE_SYSTEM_LABELS),
+    "allowed",
+  ],
+  [
+    "creates kube-scheduler's leader-election Lease",
+    (sa) => leaseRequest(extenderAs(sa), "CREATE", "kube-scheduler", "kube-system", KUBE_SYSTEM_LABELS),
+    "denied",
+    /may only create its leader-election Lease kube-system\/nls-extender, not kube-system\/kube-scheduler/,
+  ],
+  [
+    "creates a Lease named like its own in another namespace",
+    (sa) => leaseRequest(extenderAs(sa), "CREATE", "nls-extender", "nls-node-lease"),
+    "denied",
+    /not nls-node-lease\/nls-extender/,
+  ],
+  [
+    "kube-scheduler creates its own Lease",
+    () =>
+      leaseRequest(
+        { username: "system:kube-scheduler", extra: {} },
+        "CREATE",
+        "kube-scheduler",
+        "kube-system",
+        KUBE_SYSTEM_LABELS,
+      ),
+    "not matched",
+  ],
+];
+
+extenderPolicyCases("extender Lease policy", EXTENDER_LEASE_POLICY, leaseCases);
+
+test("the Lease the extender may create is the one RBAC lets it get and update, and the one it elects with", async (t) => {
+  const objects = await kustomize();
+  const params = find(objects, "ConfigMap", "nls-extender") as unknown as { data: { leaderElectionLease: string } };
+  const role = find(objects, "Role", "nls-extender") as unknown as {
+    rules: Array<{ resources: string[]; resourceNames?: string[]; verbs: string[] }>;
+  };
+  const named = role.rules.find((r) => r.resources.includes("leases") && r.resourceNames);
+  t.deepEqual(named?.resourceNames, [params.data.leaderElectionLease]);
+  const deployment = find(objects, "Deployment", "nls-extender") as unknown as {
+    spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
+  };
+  const args = deployment.spec.template.spec.containers[0]!.args;
+  const flag = args.find((a) => a.startsWith("--leader-elect-resource-name="));
+  const name = flag ? flag.slice(flag.indexOf("=") + 1) : "nls-extender";
+  t.is(name, params.data.leaderElectionLease, "--leader-elect-resource-name, whose default is nls-extender");
 });

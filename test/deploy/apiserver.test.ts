@@ -1,15 +1,16 @@
 /**
  * deploy/ against a real kube-apiserver (the throw-away control plane of test/e2e): it accepts every
  * object with strict field validation, compiles and type-checks the admission policies' CEL, and
- * enforces the extender's policy on a real service-account token. The agent's RBAC and policy are
- * exercised by the agent itself in test/e2e/agent.e2e.test.ts.
+ * enforces RBAC and the policies on real service-account tokens (node-bound for the agent), for
+ * deploy/ as shipped and renamed by an overlay. The agent itself runs under them in
+ * test/e2e/agent.e2e.test.ts.
  */
 import { readFile } from "node:fs/promises";
 import { request } from "node:https";
 import { gatedSerial } from "../gate.js";
 import { parse } from "yaml";
 import { crdsEstablished, e2eGate, startCluster, waitFor, type Cluster } from "../e2e/cluster.js";
-import { deployDir } from "./render.js";
+import { deployDir, kustomizeOverlay, renamedOverlay } from "./render.js";
 
 const gate = await e2eGate();
 const test = gatedSerial<{ cluster: Cluster }>(gate.run);
@@ -28,11 +29,40 @@ test.after.always(async (t) => {
   await t.context.cluster?.stop();
 });
 
+/** A merge patch as the extender sends it (kubectl patch would GET first, which the extender may not). */
+async function mergePatchAs(
+  cluster: Cluster,
+  kubeconfig: string,
+  path: string,
+  patch: object,
+): Promise<{ status: number; body: string }> {
+  const token = (parse(await readFile(kubeconfig, "utf8")) as { users: Array<{ user: { token: string } }> }).users[0]!
+    .user.token;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${cluster.server}${path}`,
+      {
+        method: "PATCH",
+        rejectUnauthorized: false,
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/merge-patch+json" },
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => (body += d.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(patch));
+  });
+}
+
 test("the API server accepts deploy/ (strict field validation), then deploy/samples/", async (t) => {
   const { cluster } = t.context;
-  const dry = await cluster.kubectlOk(["apply", "--dry-run=server", "--validate=strict", "-k", deployDir]);
-  t.regex(dry, /daemonset\.apps\/nls-agent created \(server dry run\)/);
-  await cluster.kubectlOk(["apply", "--validate=strict", "-k", deployDir]);
+  // Not a server dry run first: that cannot create objects in the Namespace deploy/ creates.
+  const applied = await cluster.kubectlOk(["apply", "--validate=strict", "-k", deployDir]);
+  t.regex(applied, /namespace\/nls-node-lease created/);
+  t.regex(applied, /daemonset\.apps\/nls-agent created/);
   // Wait until deploy/'s CRDs are served: the samples include an init config.
   await crdsEstablished(cluster);
   const samples = await cluster.kubectlOk(["apply", "--validate=strict", "-k", `${deployDir}samples`]);
@@ -40,7 +70,12 @@ test("the API server accepts deploy/ (strict field validation), then deploy/samp
   t.regex(samples, /nodelocalstorageinitconfig\.csi\.aliyun\.com\/open-local created/);
 });
 
-for (const policy of ["nls-agent-node-restriction", "nls-extender-pvc-annotation-only"]) {
+for (const policy of [
+  "nls-agent-node-restriction",
+  "nls-agent-events",
+  "nls-extender-pvc-annotation-only",
+  "nls-extender-own-lease",
+]) {
   test(`${policy}: the API server type-checks its CEL without a warning`, async (t) => {
     const { cluster } = t.context;
     const status = await waitFor(`type checking of ${policy}`, async () => {
@@ -99,27 +134,8 @@ test("the extender may write its allocation annotation on a PVC, and nothing els
       : undefined,
   );
   const kubeconfig = await cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
-  const token = (parse(await readFile(kubeconfig, "utf8")) as { users: Array<{ user: { token: string } }> }).users[0]!
-    .user.token;
-  // A merge patch as the extender sends it (kubectl patch would GET first, which the extender may not).
   const asExtender = (patch: object) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
-        `${cluster.server}/api/v1/namespaces/app/persistentvolumeclaims/data`,
-        {
-          method: "PATCH",
-          rejectUnauthorized: false,
-          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/merge-patch+json" },
-        },
-        (res) => {
-          let body = "";
-          res.on("data", (d: Buffer) => (body += d.toString()));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on("error", reject);
-      req.end(JSON.stringify(patch));
-    });
+    mergePatchAs(cluster, kubeconfig, "/api/v1/namespaces/app/persistentvolumeclaims/data", patch);
 
   const ok = await asExtender({
     metadata: { annotations: { "nls.csi.aliyun.com/allocation": '{"vgName":"pool-0"}' } },
@@ -151,6 +167,35 @@ test("the extender may write its allocation annotation on a PVC, and nothing els
   t.regex(del.stderr, /forbidden/);
 });
 
+test("the extender's token creates its own leader-election Lease and no other Lease", async (t) => {
+  const { cluster } = t.context;
+  const kubeconfig = await cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
+  const lease = (name: string, namespace = "kube-system") =>
+    JSON.stringify({
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name, namespace },
+      spec: { holderIdentity: "nls-extender-0" },
+    });
+  const create = (name: string, namespace?: string) =>
+    cluster.kubectl(["--kubeconfig", kubeconfig, "create", "-f", "-"], lease(name, namespace));
+  // RBAC alone would let it: create on Leases cannot be narrowed by name.
+  const scheduler = await waitFor("the Lease policy to deny", async () => {
+    const r = await create("kube-scheduler");
+    return r.exitCode !== 0 && /may only create/.test(r.stderr) ? r : undefined;
+  });
+  t.regex(
+    scheduler.stderr,
+    /may only create its leader-election Lease kube-system\/nls-extender, not kube-system\/kube-scheduler/,
+  );
+  t.regex((await create("kube-controller-manager-x")).stderr, /may only create its leader-election Lease/);
+  t.not((await cluster.kubectl(["-n", "kube-system", "get", "lease", "kube-scheduler"])).exitCode, 0, "not created");
+  const own = await create("nls-extender");
+  t.is(own.exitCode, 0, own.stderr);
+  // Its own Lease in the agents' namespace: RBAC refuses (it may only list and watch there).
+  t.regex((await create("nls-extender", "nls-node-lease")).stderr, /forbidden/);
+});
+
 test("an agent's node-bound token writes its own node's NLS and Lease, and no other", async (t) => {
   const { cluster } = t.context;
   for (const node of ["node-1", "node-2"]) {
@@ -159,13 +204,13 @@ test("an agent's node-bound token writes its own node's NLS and Lease, and no ot
       JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: node } }),
     );
   }
-  const leaseOf = (name: string) => ({
+  const leaseOf = (name: string, namespace = "nls-node-lease") => ({
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
-    metadata: { name, namespace: "kube-system" },
+    metadata: { name, namespace },
     spec: { holderIdentity: "node-1", leaseDurationSeconds: 40 },
   });
-  await cluster.kubectlOk(["create", "-f", "-"], JSON.stringify(leaseOf("kube-scheduler")));
+  await cluster.kubectlOk(["create", "-f", "-"], JSON.stringify(leaseOf("kube-scheduler", "kube-system")));
   const nlsOf = (name: string, nodeName = name) => ({
     apiVersion: "csi.aliyun.com/v1alpha1",
     kind: "NodeLocalStorage",
@@ -190,7 +235,9 @@ test("an agent's node-bound token writes its own node's NLS and Lease, and no ot
       nlsOf("node-1", "node-2"),
       /may not create a NodeLocalStorage for node node-2/,
     ],
-    ["kube-scheduler's lease", bound, "replace", leaseOf("kube-scheduler"), /may only write Lease nls-agent-node-1/],
+    // RBAC: no Lease rights in kube-system at all.
+    ["kube-scheduler's lease", bound, "replace", leaseOf("kube-scheduler", "kube-system"), /forbidden/],
+    ["a new kube-system lease", bound, "create", leaseOf("nls-agent-node-1", "kube-system"), /forbidden/],
     ["another agent's lease", bound, "create", leaseOf("nls-agent-node-2"), /not nls-agent-node-2/],
     ["its own NLS with a token not bound to a node", unbound, "create", nlsOf("node-2"), /node-bound/],
   ] as const) {
@@ -202,4 +249,155 @@ test("an agent's node-bound token writes its own node's NLS and Lease, and no ot
   // RBAC alone: no spec edits, no deletes.
   const del = await cluster.kubectl(["--kubeconfig", bound, "delete", "nls", "node-1"]);
   t.regex(del.stderr, /forbidden/);
+});
+
+/** A new-style Event about a NodeLocalStorage, as the agent records it (cluster-scoped: kube-system). */
+const eventAbout = (nlsName: string, kind = "NodeLocalStorage") => ({
+  apiVersion: "v1",
+  kind: "Event",
+  metadata: { generateName: `${nlsName}.`, namespace: "kube-system" },
+  involvedObject: { apiVersion: "csi.aliyun.com/v1alpha1", kind, name: nlsName },
+  type: "Warning",
+  reason: "InitRefused",
+  message: "test",
+  action: "InitVolumeGroup",
+  eventTime: "2026-01-01T00:00:00.000000Z",
+  reportingComponent: "nls-agent",
+  reportingInstance: `nls-agent-${nlsName}`,
+});
+
+test("an agent's token records Events about its own NLS only, and rewrites none", async (t) => {
+  const { cluster } = t.context;
+  const bound = await cluster.serviceAccountKubeconfig("kube-system", "nls-agent", "node-1");
+  const as = (args: string[], input?: string) => cluster.kubectl(["--kubeconfig", bound, ...args], input);
+  const own = await as(["create", "-o", "name", "-f", "-"], JSON.stringify(eventAbout("node-1")));
+  t.is(own.exitCode, 0, own.stderr);
+  for (const [what, obj, message] of [
+    ["about another node's NLS", eventAbout("node-2"), /may only record Events about NodeLocalStorage node-1/],
+    ["about a Pod", eventAbout("node-1", "Pod"), /may only record Events about NodeLocalStorage node-1/],
+  ] as const) {
+    const denied = await as(["create", "-f", "-"], JSON.stringify(obj));
+    t.not(denied.exitCode, 0, what);
+    t.regex(denied.stderr, message, what);
+  }
+  // Someone else's Event, and its own: no update, patch or delete (RBAC), in either Events API.
+  const theirs = (await cluster.kubectlOk(["create", "-o", "name", "-f", "-"], JSON.stringify(eventAbout("node-2"))))
+    .trim()
+    .replace(/^event\//, "");
+  const mine = own.stdout.trim().replace(/^event\//, "");
+  for (const name of [theirs, mine]) {
+    for (const [resource, patch] of [
+      ["events", '{"message":"rewritten"}'],
+      ["events.events.k8s.io", '{"note":"rewritten"}'],
+    ] as const) {
+      const r = await as(["-n", "kube-system", "patch", resource, name, "--type=merge", "-p", patch]);
+      t.regex(r.stderr, /forbidden/, `patch ${resource} ${name}`);
+    }
+    t.regex((await as(["-n", "kube-system", "delete", "event", name])).stderr, /forbidden/);
+  }
+  t.regex((await as(["auth", "can-i", "create", "events.events.k8s.io", "-n", "kube-system"])).stdout, /^no/);
+});
+
+test("a renamed install (namePrefix acme-) is confined by its own policies, which deny without their parameter", async (t) => {
+  const { cluster } = t.context;
+  // deploy/'s policies would also confine the renamed daemons (their bindings select every nls-agent
+  // and nls-extender parameter): remove them so only the renamed install's policies are in force.
+  for (const name of ["nls-agent-node-restriction", "nls-agent-events", "nls-extender-own-lease"]) {
+    await cluster.kubectlOk(["delete", "validatingadmissionpolicybinding", name]);
+  }
+  const overlay = await kustomizeOverlay(renamedOverlay);
+  const applied = await cluster.kubectlOk(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "List",
+      items: overlay.filter((o) => o.kind !== "CustomResourceDefinition"),
+    }),
+  );
+  t.regex(
+    applied,
+    /validatingadmissionpolicybinding.admissionregistration.k8s.io\/acme-nls-agent-node-restriction created/,
+  );
+  await cluster.kubectlOk(
+    ["apply", "-f", "-"],
+    JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: "node-3" } }),
+  );
+  const bound = await cluster.serviceAccountKubeconfig("kube-system", "acme-nls-agent", "node-3");
+  const as = (args: string[], obj: object) =>
+    cluster.kubectl(["--kubeconfig", bound, ...args, "-f", "-"], JSON.stringify(obj));
+  const nlsOf = (name: string) => ({
+    apiVersion: "csi.aliyun.com/v1alpha1",
+    kind: "NodeLocalStorage",
+    metadata: { name },
+    spec: { nodeName: name },
+  });
+  // Policies take effect shortly after they are created; dry runs pass admission without writing.
+  await waitFor("the renamed policy to deny another node's NLS", async () => {
+    const r = await as(["create", "--dry-run=server"], nlsOf("node-9"));
+    return r.exitCode !== 0 && /may only write NodeLocalStorage node-3, not node-9/.test(r.stderr) ? true : undefined;
+  });
+  const own = await as(["create"], nlsOf("node-3"));
+  t.is(own.exitCode, 0, own.stderr);
+  const lease = (name: string) => ({
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name, namespace: "nls-node-lease" },
+    spec: { holderIdentity: "node-3" },
+  });
+  t.is((await as(["create"], lease("nls-agent-node-3"))).exitCode, 0);
+  t.regex((await as(["create"], lease("nls-agent-node-4"))).stderr, /may only write Lease nls-agent-node-3/);
+  await waitFor("the renamed Events policy", async () => {
+    const r = await as(["create", "--dry-run=server"], eventAbout("node-4"));
+    return /may only record Events about NodeLocalStorage node-3/.test(r.stderr) ? true : undefined;
+  });
+
+  // The renamed extender is held to its annotation too.
+  const extender = await cluster.serviceAccountKubeconfig("kube-system", "acme-nls-extender");
+  const pvcPath = "/api/v1/namespaces/app/persistentvolumeclaims/data";
+  await waitFor("the renamed extender policy", async () => {
+    const r = await mergePatchAs(cluster, extender, `${pvcPath}?dryRun=All`, { metadata: { labels: { x: "y" } } });
+    return r.status === 403 && /labels, finalizers or owners/.test(r.body) ? true : undefined;
+  });
+  const annotated = await mergePatchAs(cluster, extender, pvcPath, {
+    metadata: { annotations: { "nls.csi.aliyun.com/allocation": '{"vgName":"pool-1"}' } },
+  });
+  t.is(annotated.status, 200, annotated.body);
+  // …and to its own leader-election Lease.
+  let lastAnswer = "";
+  await waitFor("the renamed extender's Lease policy", async () => {
+    const r = await cluster.kubectl(
+      ["--kubeconfig", extender, "create", "--dry-run=server", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: "kube-scheduler", namespace: "kube-system" },
+        spec: { holderIdentity: "x" },
+      }),
+    );
+    lastAnswer = r.stderr || r.stdout;
+    return /may only create its leader-election Lease kube-system\/nls-extender, not kube-system\/kube-scheduler/.test(
+      r.stderr,
+    )
+      ? true
+      : undefined;
+  }).catch((e: Error) => {
+    throw new Error(`${e.message}; last answer: ${lastAnswer}`);
+  });
+
+  // Without its parameter the node restriction denies the agent even its own node's objects, while
+  // the control plane's Leases in kube-system stay out of its reach. (The bindings find parameters by
+  // label, so deploy/'s own parameter would stand in for the renamed one: remove both.)
+  await cluster.kubectlOk(["-n", "kube-system", "delete", "configmap", "acme-nls-agent", "nls-agent"]);
+  await waitFor("a denial for the missing parameter", async () => {
+    const r = await as(["create", "--dry-run=server"], lease("nls-agent-node-3"));
+    return /no params found/.test(r.stderr) ? true : undefined;
+  });
+  const leader = {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: "kube-controller-manager", namespace: "kube-system" },
+    spec: { holderIdentity: "cm" },
+  };
+  await cluster.kubectlOk(["create", "-f", "-"], JSON.stringify(leader));
+  await cluster.kubectlOk(["replace", "-f", "-"], JSON.stringify({ ...leader, spec: { holderIdentity: "cm-2" } }));
 });

@@ -103,15 +103,24 @@ test("the Grafana dashboard ConfigMap carries deploy/monitoring's dashboard and 
   t.is(cm.metadata.labels?.grafana_dashboard, "1");
   t.is(cm.data["nls.json"], await readFile(`${repoRoot}deploy/monitoring/grafana-dashboard.json`, "utf8"));
   t.false(
-    (await helmTemplate()).some((o) => o.kind === "ConfigMap"),
+    (await helmTemplate()).some((o) => o.kind === "ConfigMap" && o.metadata.name === "nls-grafana-dashboard"),
     "off by default",
   );
 });
 
 test("admission policies: off leaves them out; on is refused for a cluster before 1.30", async (t) => {
   const off = await helmTemplate(["admissionPolicies.enabled=false"]);
-  t.false(off.some((o) => o.kind.startsWith("ValidatingAdmissionPolicy")));
-  t.is(off.length, (await kustomize()).length - 4);
+  // The policies, their bindings and their parameters (ConfigMaps) go; nothing else does.
+  const isPolicy = (o: KubeObject) =>
+    o.kind.startsWith("ValidatingAdmissionPolicy") || !!o.metadata.labels?.["nls.csi.aliyun.com/policy-params"];
+  t.false(off.some(isPolicy));
+  t.deepEqual(
+    off.map(id).sort(),
+    (await kustomize())
+      .filter((o) => !isPolicy(o))
+      .map(id)
+      .sort(),
+  );
   await t.throwsAsync(helmTemplate([], "kube-system", ["--kube-version", "1.29.4"]), {
     message: /need Kubernetes >= 1\.30, this cluster is v1\.29\.4; set admissionPolicies\.enabled=false/,
   });
@@ -159,9 +168,21 @@ test("values change what they name and nothing else: image, namespace, agent pla
   );
   t.is((find(objects, "Service", "nls-extender") as unknown as PodSpecHolder).spec.clusterIP, "10.96.0.23");
   // Everything namespaced moves to the release's namespace, bindings' subjects too — but the role that
-  // reads the API server's authentication configuration exists only in kube-system.
+  // reads the API server's authentication configuration exists only in kube-system, and the agents'
+  // Leases keep their own namespace.
+  const leaseRights = new Set(
+    (await kustomize())
+      .filter((o) => o.metadata.namespace === "nls-node-lease")
+      .map((o) => `${o.kind}/${o.metadata.name}`),
+  );
+  t.true(leaseRights.size > 0);
   for (const o of objects.filter((o) => o.metadata.namespace !== undefined)) {
-    const want = o.metadata.name === "nls-scheduler-authentication-reader" ? "kube-system" : "nls-system";
+    const want =
+      o.metadata.name === "nls-scheduler-authentication-reader"
+        ? "kube-system"
+        : leaseRights.has(`${o.kind}/${o.metadata.name}`)
+          ? "nls-node-lease"
+          : "nls-system";
     t.is(o.metadata.namespace, want, id(o));
   }
   for (const o of objects) {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { find, kustomize, repoRoot, type KubeObject } from "./render.js";
+import { find, kustomize, kustomizeWithComponent, repoRoot, type KubeObject } from "./render.js";
 import { hasKubectl, run, testWithTool } from "./tools.js";
 
 const test = testWithTool(hasKubectl);
@@ -59,14 +59,17 @@ async function nsenterArgs(): Promise<string[]> {
   return ops.filter((op) => op.path.endsWith("/args/-")).map((op) => String(op.value));
 }
 
-for (const [pkg, kind, name] of [
-  ["agent", "DaemonSet", "nls-agent"],
-  ["extender", "Deployment", "nls-extender"],
+for (const [pkg, kind, name, component] of [
+  ["agent", "DaemonSet", "nls-agent", undefined],
+  ["extender", "Deployment", "nls-extender", undefined],
+  ["extender", "Deployment", "nls-extender", "extender-tls"],
 ] as const) {
   // Until a daemon's CLI exists there is nothing to hold deploy/ against: say so rather than pass.
   const cliTest = existsSync(`${repoRoot}packages/${pkg}/src/cli.ts`) ? test : test.skip;
-  cliTest(`${name} knows every flag and environment variable deploy/ gives it, and accepts their values`, async (t) => {
-    const c = container(find(await kustomize(), kind, name));
+  const what = component ? `deploy/ with components/${component}` : "deploy/";
+  cliTest(`${name} knows every flag and environment variable ${what} gives it, and accepts their values`, async (t) => {
+    const objects = component ? await kustomizeWithComponent(component) : await kustomize();
+    const c = container(find(objects, kind, name));
     const args = expand([...(c.args ?? []), ...(pkg === "agent" ? await nsenterArgs() : [])]);
     const help = await cli(pkg, ["--help"]);
     t.is(help.code, 0, help.stderr);

@@ -34,30 +34,43 @@ async function validateBuiltIn(obj: KubeObject): Promise<void> {
 const customGroups = ["csi.aliyun.com/", "monitoring.coreos.com/"];
 const isCustom = (o: KubeObject) => customGroups.some((g) => o.apiVersion.startsWith(g));
 
-test("deploy/ renders exactly the base objects, in kube-system, without samples or operator CRs", async (t) => {
+test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nls-node-lease), without samples or operator CRs", async (t) => {
   const objects = await kustomize();
   const ids = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`).sort();
   t.deepEqual(ids, [
     "ClusterRole//nls-agent",
     "ClusterRole//nls-extender",
+    "ClusterRole//nls-nodelocalstorage-editor",
+    "ClusterRole//nls-nodelocalstorage-viewer",
     "ClusterRoleBinding//nls-agent",
     "ClusterRoleBinding//nls-extender",
+    "ConfigMap/kube-system/nls-agent",
+    "ConfigMap/kube-system/nls-extender",
     "CustomResourceDefinition//nodelocalstorageinitconfigs.csi.aliyun.com",
     "CustomResourceDefinition//nodelocalstorages.csi.aliyun.com",
     "DaemonSet/kube-system/nls-agent",
     "Deployment/kube-system/nls-extender",
+    "Namespace//nls-node-lease",
     "PodDisruptionBudget/kube-system/nls-extender",
     "Role/kube-system/nls-agent",
     "Role/kube-system/nls-extender",
+    "Role/nls-node-lease/nls-agent-lease",
+    "Role/nls-node-lease/nls-extender-lease",
     "RoleBinding/kube-system/nls-agent",
     "RoleBinding/kube-system/nls-extender",
+    "RoleBinding/nls-node-lease/nls-agent-lease",
+    "RoleBinding/nls-node-lease/nls-extender-lease",
     "Service/kube-system/nls-extender",
     "Service/kube-system/open-local-scheduler-extender",
     "ServiceAccount/kube-system/nls-agent",
     "ServiceAccount/kube-system/nls-extender",
+    "ValidatingAdmissionPolicy//nls-agent-events",
     "ValidatingAdmissionPolicy//nls-agent-node-restriction",
+    "ValidatingAdmissionPolicy//nls-extender-own-lease",
     "ValidatingAdmissionPolicy//nls-extender-pvc-annotation-only",
+    "ValidatingAdmissionPolicyBinding//nls-agent-events",
     "ValidatingAdmissionPolicyBinding//nls-agent-node-restriction",
+    "ValidatingAdmissionPolicyBinding//nls-extender-own-lease",
     "ValidatingAdmissionPolicyBinding//nls-extender-pvc-annotation-only",
   ]);
 });
@@ -305,7 +318,10 @@ test("every kustomization and component under deploy/ renders, and deploy/README
       "",
       "base",
       "components/agent-nsenter",
+      "components/extender-debug-views",
       "components/extender-fixed-ip",
+      "components/extender-network-policy",
+      "components/extender-tls",
       "components/managed-resources",
       "components/open-local-csi-driver",
       "components/prometheus-operator",

@@ -27,39 +27,83 @@ test("cluster-wide, the agent may read and create NLS, write only their status, 
   });
 });
 
-test("the agent's Lease and Event rights are confined to its namespace", async (t) => {
-  const role = find(await kustomize(), "Role", "nls-agent");
-  t.is(role.metadata.namespace, "kube-system");
-  t.deepEqual(grants(role), {
-    "coordination.k8s.io/leases": ["create", "get", "update"],
-    "core/events": ["create", "patch"],
-    "events.k8s.io/events": ["create", "patch"],
+test("the agent creates Events in its namespace and writes Leases only in nls-node-lease", async (t) => {
+  const objects = await kustomize();
+  const roles = objects.filter((o) => o.kind === "Role" && o.metadata.name.startsWith("nls-agent"));
+  t.deepEqual(Object.fromEntries(roles.map((r) => [r.metadata.namespace, grants(r)])), {
+    // Create only: no patch/update, so no Event of anyone else can be rewritten.
+    "kube-system": { "core/events": ["create"] },
+    // No Lease rights in kube-system, where the control plane's leader-election Leases live.
+    "nls-node-lease": { "coordination.k8s.io/leases": ["create", "get", "update"] },
   });
+  const daemonset = find(objects, "DaemonSet", "nls-agent") as unknown as {
+    spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
+  };
+  t.true(daemonset.spec.template.spec.containers[0]!.args.includes("--lease-namespace=nls-node-lease"));
 });
 
-test("the extender only lists and watches, and patches PVCs", async (t) => {
+test("the extender only lists and watches, lists pods for the reserve route, and patches PVCs", async (t) => {
   t.deepEqual(grants(find(await kustomize(), "ClusterRole", "nls-extender")), {
     "csi.aliyun.com/nodelocalstorages": ["list", "watch"],
     "core/persistentvolumes": ["list", "watch"],
     "core/persistentvolumeclaims": ["list", "patch", "watch"],
+    // The reserve route's check that a pod of the claim's namespace waits: a list, no watch.
+    "core/pods": ["list"],
     "storage.k8s.io/storageclasses": ["list", "watch"],
   });
-  const role = find(await kustomize(), "Role", "nls-extender");
-  t.is(role.metadata.namespace, "kube-system");
-  // Reading the agents' Leases; get/update only its own election Lease (create cannot be narrowed).
-  t.deepEqual(grants(role), {
-    "coordination.k8s.io/leases": ["create", "list", "watch"],
-    "coordination.k8s.io/leases:nls-extender": ["get", "update"],
+  const objects = await kustomize();
+  const roles = objects.filter((o) => o.kind === "Role" && o.metadata.name.startsWith("nls-extender"));
+  t.deepEqual(Object.fromEntries(roles.map((r) => [r.metadata.namespace, grants(r)])), {
+    // Its own election Lease: get/update by name only (create cannot be narrowed by name).
+    "kube-system": {
+      "coordination.k8s.io/leases": ["create"],
+      "coordination.k8s.io/leases:nls-extender": ["get", "update"],
+    },
+    // Reading the agents' Leases.
+    "nls-node-lease": { "coordination.k8s.io/leases": ["list", "watch"] },
   });
 });
 
-test("no rule anywhere uses a wildcard, and nothing may read Secrets or escalate", async (t) => {
+const OPERATOR_ROLES = ["nls-nodelocalstorage-editor", "nls-nodelocalstorage-viewer"];
+
+test("no rule anywhere uses a wildcard, and no daemon may read Secrets, delete or escalate", async (t) => {
   for (const role of (await kustomize()).filter((o) => o.kind === "ClusterRole" || o.kind === "Role")) {
     const text = JSON.stringify((role as { rules?: unknown }).rules);
     t.false(text.includes('"*"'), `${role.kind}/${role.metadata.name}`);
-    for (const forbidden of ["secrets", "bind", "escalate", "impersonate", "delete", "deletecollection"]) {
-      t.false(text.includes(`"${forbidden}"`), `${role.kind}/${role.metadata.name} grants ${forbidden}`);
+    const forbidden = ["secrets", "bind", "escalate", "impersonate", "deletecollection"];
+    if (!OPERATOR_ROLES.includes(role.metadata.name)) forbidden.push("delete");
+    for (const word of forbidden) {
+      t.false(text.includes(`"${word}"`), `${role.kind}/${role.metadata.name} grants ${word}`);
     }
+  }
+});
+
+test("operators get an NLS editor and a viewer role, neither bound nor aggregated into admin/edit/view", async (t) => {
+  const objects = await kustomize();
+  const verbs = ["create", "delete", "get", "list", "patch", "update", "watch"];
+  t.deepEqual(grants(find(objects, "ClusterRole", "nls-nodelocalstorage-editor")), {
+    "csi.aliyun.com/nodelocalstorages": verbs,
+    "csi.aliyun.com/nodelocalstorageinitconfigs": verbs,
+  });
+  t.deepEqual(grants(find(objects, "ClusterRole", "nls-nodelocalstorage-viewer")), {
+    "csi.aliyun.com/nodelocalstorages": ["get", "list", "watch"],
+    "csi.aliyun.com/nodelocalstorageinitconfigs": ["get", "list", "watch"],
+  });
+  for (const name of OPERATOR_ROLES) {
+    const labels = find(objects, "ClusterRole", name).metadata.labels ?? {};
+    t.deepEqual(
+      Object.keys(labels).filter((k) => k.startsWith("rbac.authorization.k8s.io/aggregate-to-")),
+      [],
+      name,
+    );
+    t.false(
+      objects.some(
+        (o) =>
+          (o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding") &&
+          (o as unknown as { roleRef: { name: string } }).roleRef.name === name,
+      ),
+      `${name} is bound by deploy/`,
+    );
   }
 });
 
@@ -73,9 +117,18 @@ test("each binding gives its role to its own daemon's ServiceAccount and nothing
     const name = binding.metadata.name;
     t.is(b.roleRef.kind, binding.kind === "RoleBinding" ? "Role" : "ClusterRole");
     t.is(b.roleRef.name, name);
-    t.truthy(find(objects, b.roleRef.kind, name));
-    t.deepEqual(b.subjects, [{ kind: "ServiceAccount", name, namespace: "kube-system" }]);
-    t.truthy(find(objects, "ServiceAccount", name));
+    // A RoleBinding grants the Role of its own namespace.
+    t.true(
+      objects.some(
+        (o) =>
+          o.kind === b.roleRef.kind && o.metadata.name === name && o.metadata.namespace === binding.metadata.namespace,
+      ),
+      `${binding.kind} ${binding.metadata.namespace ?? ""}/${name} has its role`,
+    );
+    // The daemon's ServiceAccount: nls-agent for nls-agent and nls-agent-lease.
+    const daemon = name.replace(/-lease$/, "");
+    t.deepEqual(b.subjects, [{ kind: "ServiceAccount", name: daemon, namespace: "kube-system" }]);
+    t.truthy(find(objects, "ServiceAccount", daemon));
   }
   for (const [kind, name] of [
     ["DaemonSet", "nls-agent"],

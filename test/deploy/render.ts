@@ -31,38 +31,50 @@ export async function kustomize(dir = ""): Promise<KubeObject[]> {
   return structuredClone(await objects);
 }
 
-/** The base with one component of deploy/components applied, as an operator's overlay would. */
-export const kustomizeWithComponent = (component: string): Promise<KubeObject[]> =>
-  overlay(component, (dir) => ({ resources: [relative(dir, `${deployDir}base`)] }));
-
-/** `objects` (an operator's own manifests) with one component of deploy/components applied. */
-export const kustomizeOver = (objects: object[], component: string): Promise<KubeObject[]> =>
-  overlay(component, async (dir) => {
-    await writeFile(`${dir}/objects.yaml`, objects.map((o) => stringify(o)).join("---\n"));
-    return { resources: ["objects.yaml"] };
-  });
-
-async function overlay(
-  component: string,
-  resources: (dir: string) => { resources: string[] } | Promise<{ resources: string[] }>,
+/**
+ * An operator's overlay outside the repository: `kustomization` with its `resources` and `components`
+ * given as paths below deploy/ (e.g. `{ resources: ["base"], namePrefix: "acme-" }`), or as names of
+ * `files` written next to it.
+ */
+export async function kustomizeOverlay(
+  kustomization: { resources?: string[]; components?: string[]; [field: string]: unknown },
+  files: Record<string, string> = {},
 ): Promise<KubeObject[]> {
   const dir = await mkdtemp(`${tmpdir()}/nls-overlay-`);
   try {
+    const paths = (list: string[] | undefined) =>
+      list?.map((p) => (p in files ? p : relative(dir, `${deployDir}${p}`)));
+    for (const [name, text] of Object.entries(files)) await writeFile(`${dir}/${name}`, text);
     await writeFile(
       `${dir}/kustomization.yaml`,
       stringify({
-        ...(await resources(dir)),
-        components: [relative(dir, `${deployDir}components/${component}`)],
+        ...kustomization,
+        resources: paths(kustomization.resources),
+        ...(kustomization.components ? { components: paths(kustomization.components) } : {}),
       }),
     );
     // The overlay lives outside the repository, so kustomize must be allowed to load the base from it.
     const { code, stdout, stderr } = await run("kubectl", ["kustomize", "--load-restrictor=LoadRestrictionsNone", dir]);
-    if (code !== 0) throw new Error(`kubectl kustomize with components/${component} failed: ${stderr}`);
+    if (code !== 0) throw new Error(`kubectl kustomize of ${JSON.stringify(kustomization)} failed: ${stderr}`);
     return parseAllDocuments(stdout).map((d) => d.toJSON() as KubeObject);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** The base with one component of deploy/components applied, as an operator's overlay would. */
+export const kustomizeWithComponent = (component: string): Promise<KubeObject[]> =>
+  kustomizeOverlay({ resources: ["base"], components: [`components/${component}`] });
+
+/** `objects` (an operator's own manifests) with one component of deploy/components applied. */
+export const kustomizeOver = (objects: object[], component: string): Promise<KubeObject[]> =>
+  kustomizeOverlay(
+    { resources: ["objects.yaml"], components: [`components/${component}`] },
+    { "objects.yaml": objects.map((o) => stringify(o)).join("---\n") },
+  );
+
+/** deploy/ renamed by an operator's overlay (`namePrefix: acme-`): what the policies must survive. */
+export const renamedOverlay = { resources: [""], namePrefix: "acme-" };
 
 export async function readYaml<T = unknown>(pathFromRepo: string): Promise<T> {
   return parse(await readFile(`${repoRoot}${pathFromRepo}`, "utf8")) as T;

@@ -103,7 +103,7 @@ test("a steady node makes no writes, while its Lease keeps being renewed", async
   const { cluster, metricsUrl } = ctx;
   const before = await getNls(cluster, NODE);
   const lease0 = JSON.parse(
-    await cluster.kubectlOk(["get", "lease", "-n", "kube-system", `nls-agent-${NODE}`, "-o", "json"]),
+    await cluster.kubectlOk(["get", "lease", "-n", "nls-node-lease", `nls-agent-${NODE}`, "-o", "json"]),
   );
   const start = await agentScans(metricsUrl);
   await waitFor(
@@ -118,7 +118,7 @@ test("a steady node makes no writes, while its Lease keeps being renewed", async
     "a lease renewal",
     async () => {
       const l = JSON.parse(
-        await cluster.kubectlOk(["get", "lease", "-n", "kube-system", `nls-agent-${NODE}`, "-o", "json"]),
+        await cluster.kubectlOk(["get", "lease", "-n", "nls-node-lease", `nls-agent-${NODE}`, "-o", "json"]),
       );
       return l.spec.renewTime !== lease0.spec.renewTime ? l : undefined;
     },

@@ -40,11 +40,13 @@ function spawnDaemon(cluster: Cluster, name: string, args: string[], env: NodeJS
 
 export interface ExtenderProcess extends DaemonProcess {
   port: number;
+  /** The port of its debug views (`GET /cache`). */
+  debugPort: number;
 }
 
 /**
- * The built nls-extender on `port`, as the kube-system/nls-extender ServiceAccount, with extra `args`;
- * resolves once ready.
+ * The built nls-extender on `port`, its debug views on `debugAddress` (loopback and a free port unless
+ * given), as the kube-system/nls-extender ServiceAccount, with extra `args`; resolves once ready.
  */
 export async function startExtender(
   cluster: Cluster,
@@ -55,8 +57,10 @@ export async function startExtender(
     args?: string[];
     /** Resolve once `/readyz` answers at all (a standby answers 503), not only once it is 200. */
     standby?: boolean;
+    debugAddress?: { host: string; port: number };
   } = {},
 ): Promise<ExtenderProcess> {
+  const debug = options.debugAddress ?? { host: "127.0.0.1", port: await freePort() };
   const kubeconfig = await cluster.serviceAccountKubeconfig(
     "kube-system",
     "nls-extender",
@@ -75,6 +79,8 @@ export async function startExtender(
       // No Service routes here: nothing to wait for on SIGTERM.
       "--shutdown-delay",
       "0",
+      "--debug-address",
+      `${debug.host}:${debug.port}`,
       ...(options.args ?? []),
     ],
     { POD_NAMESPACE: "kube-system" },
@@ -89,7 +95,7 @@ export async function startExtender(
     await proc.stop();
     throw e;
   }
-  return { ...proc, port };
+  return { ...proc, port, debugPort: debug.port };
 }
 
 /** deploy/'s kube-scheduler configuration, pointed at `extenderUrl` (for Cluster.startScheduler). */

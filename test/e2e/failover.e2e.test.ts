@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
-import { addReadyNode, replaceStatus } from "./nodes.js";
+import { localPod, localPvc, localStorageClass } from "./local-volumes.js";
+import { addStorageNode } from "./node-storage.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
@@ -58,67 +59,11 @@ function readyProxy(ports: () => number[]): Server {
   });
 }
 
-async function addNode(name: string) {
-  await addReadyNode(ctx.cluster, name);
-  await apply({
-    apiVersion: "csi.aliyun.com/v1alpha1",
-    kind: "NodeLocalStorage",
-    metadata: { name },
-    spec: { nodeName: name, listConfig: { vgs: { include: ["pool-[0-9]+"] } } },
-  });
-  const now = new Date().toISOString();
-  const vg = 100 * GI;
-  await replaceStatus(ctx.cluster, ["nls", name], {
-    nodeStorageInfo: {
-      volumeGroups: [
-        {
-          name: "pool-0",
-          physicalVolumes: ["/dev/vdb"],
-          logicalVolumes: [],
-          total: vg,
-          available: vg,
-          allocatable: vg,
-          condition: "DiskReady",
-        },
-      ],
-      phase: "Running",
-      state: { type: "DiskReady", status: "True", lastHeartbeatTime: now },
-    },
-    filteredStorageInfo: {
-      volumeGroups: ["pool-0"],
-      devices: [],
-      mountPoints: [],
-      updateStatusInfo: { updateStatus: "accepted", lastUpdateTime: now },
-    },
-  });
-  await apply({
-    apiVersion: "coordination.k8s.io/v1",
-    kind: "Lease",
-    metadata: { name: `nls-agent-${name}`, namespace: "kube-system" },
-    spec: {
-      holderIdentity: name,
-      leaseDurationSeconds: 3600,
-      renewTime: new Date().toISOString().replace("Z", "000Z"),
-    },
-  });
-}
+const addNode = (name: string) => addStorageNode(ctx.cluster, name, { vgs: [{ name: "pool-0", bytes: 100 * GI }] });
 
 const claimAndPod = (name: string, size: string) => [
-  {
-    apiVersion: "v1",
-    kind: "PersistentVolumeClaim",
-    metadata: { name, namespace: "default" },
-    spec: { accessModes: ["ReadWriteOnce"], storageClassName: "nls-lvm", resources: { requests: { storage: size } } },
-  },
-  {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, namespace: "default" },
-    spec: {
-      containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }],
-      volumes: [{ name: "v", persistentVolumeClaim: { claimName: name } }],
-    },
-  },
+  localPvc("default", name, size, "nls-lvm"),
+  localPod("default", name, [name]),
 ];
 
 /** PVC name → the node kube-scheduler selected for it (its PreBind annotation). */
@@ -139,14 +84,7 @@ test.before(async () => {
   await crdsEstablished(cluster);
   await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
   for (const n of NODES) await addNode(n);
-  await apply({
-    apiVersion: "storage.k8s.io/v1",
-    kind: "StorageClass",
-    metadata: { name: "nls-lvm" },
-    provisioner: "local.csi.aliyun.com",
-    parameters: { volumeType: "LVM" },
-    volumeBindingMode: "WaitForFirstConsumer",
-  });
+  await apply(localStorageClass("nls-lvm"));
   const first = await startExtender(cluster, await freePort(), { args: ELECTION });
   const second = await startExtender(cluster, await freePort(), { args: ELECTION, standby: true });
   ctx.replicas = [first, second];

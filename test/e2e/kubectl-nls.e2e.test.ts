@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { kustomizeOverlay } from "../deploy/render.js";
 import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
@@ -25,6 +26,8 @@ const ctx = {} as {
   cluster: Cluster;
   extender: ExtenderProcess;
   port: number;
+  /** The extender's debug views (`/cache`), exposed as deploy/components/extender-debug-views does. */
+  debugPort: number;
   dir: string;
   /** PATH with the installed plugin first. */
   path: string;
@@ -54,7 +57,7 @@ interface CacheDump {
   ledger: { nodes: Record<string, { vgs: Record<string, number> }> };
 }
 const extenderCache = async (): Promise<CacheDump> =>
-  (await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json()) as CacheDump;
+  (await (await fetch(`http://127.0.0.1:${ctx.debugPort}/cache`)).json()) as CacheDump;
 
 /** A host address the API server may proxy to (it refuses loopback), or undefined. */
 function hostAddress(): string | undefined {
@@ -102,7 +105,10 @@ async function routeServiceToExtender(address: string) {
     subsets: [
       {
         addresses: [{ ip: address, targetRef: { kind: "Pod", name: "nls-extender-e2e", namespace: "kube-system" } }],
-        ports: [{ name: "http", port: ctx.port, protocol: "TCP" }],
+        ports: [
+          { name: "http", port: ctx.port, protocol: "TCP" },
+          { name: "debug", port: ctx.debugPort, protocol: "TCP" },
+        ],
       },
     ],
   });
@@ -152,7 +158,9 @@ test.before(async () => {
   ctx.path = `${join(prefix, "bin")}:${process.env.PATH}`;
 
   const cluster = (ctx.cluster = await startCluster());
-  await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
+  // deploy/ with the extender's debug views exposed, which kubectl nls reads through the service proxy.
+  const objects = await kustomizeOverlay({ resources: [""], components: ["components/extender-debug-views"] });
+  await cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
   await crdsEstablished(cluster);
   await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
   // KUBECONFIG with two files: the first names another cluster and sets no current context, so the
@@ -172,7 +180,8 @@ test.before(async () => {
   ctx.kubeconfigs = `${other}:${cluster.kubeconfig}`;
 
   ctx.port = await freePort();
-  ctx.extender = await startExtender(cluster, ctx.port);
+  ctx.debugPort = await freePort();
+  ctx.extender = await startExtender(cluster, ctx.port, { debugAddress: { host: "0.0.0.0", port: ctx.debugPort } });
   ctx.leaseNamespace = (await extenderCache()).settings.leaseNamespace;
   await addNode("k-a", 5);
   await addNode("k-b", 5);
@@ -207,8 +216,8 @@ test.before(async () => {
   const address = hostAddress();
   if (address) {
     await routeServiceToExtender(address);
-    ctx.extenderFrom = "kube-system/nls-extender:23000";
-  } else ctx.extenderFrom = `http://127.0.0.1:${ctx.port}/`;
+    ctx.extenderFrom = "kube-system/nls-extender:23001";
+  } else ctx.extenderFrom = `http://127.0.0.1:${ctx.debugPort}/`;
   await waitFor("the extender to see pv-held", async () =>
     (await extenderCache()).ledger.nodes["k-a"]?.vgs["pool-0"] === 40 * GI ? true : undefined,
   );

@@ -2,6 +2,7 @@
  * What a node's agent would report, written directly (no agent runs): its NodeLocalStorage with VGs,
  * devices and mount points, and the agent's Lease, on a Ready node (nodes.ts).
  */
+import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import type { Cluster } from "./cluster.js";
 import { addReadyNode, replaceStatus } from "./nodes.js";
 
@@ -68,7 +69,7 @@ export interface AgentLease {
 
 /**
  * A Ready node (with extra `labels`) with its NodeLocalStorage and the agent's Lease (fresh, in
- * kube-system, unless `lease` says otherwise).
+ * nls-node-lease, unless `lease` says otherwise).
  */
 export async function addStorageNode(
   cluster: Cluster,
@@ -90,7 +91,7 @@ export async function addStorageNode(
   await apply({
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
-    metadata: { name: `nls-agent-${name}`, namespace: lease.namespace ?? "kube-system" },
+    metadata: { name: `nls-agent-${name}`, namespace: lease.namespace ?? DEFAULT_LEASE_NAMESPACE },
     spec: {
       holderIdentity: name,
       leaseDurationSeconds: 3600,

@@ -133,7 +133,7 @@ test("Prometheus scrapes both daemons: the agent's allocatable bytes and the ext
   const allocatable = await sampleOf(`nls_vg_allocatable_bytes{job="nls-agent",node="${node.name}",vg="${node.vg}"}`);
   t.is(Number(allocatable.value[1]), vg.allocatable, "what the agent reported in the NodeLocalStorage");
 
-  const cache = (await (await fetch(`${ctx.local.extenderUrl}/cache`)).json()) as {
+  const cache = (await (await fetch(`${ctx.local.debugUrl}/cache`)).json()) as {
     ledger: { nodes: Record<string, { vgs: Record<string, number> }> };
   };
   const committed = cache.ledger.nodes[node.name]!.vgs[node.vg]!;

@@ -225,7 +225,7 @@ test("an LVM, a Device and a MountPoint PVC each get a PV through open-local's d
     );
   }
   // The extender now counts the PVs themselves: the device and the mount point are taken.
-  const cache = (await (await fetch(`http://127.0.0.1:${ctx.extender.port}/cache?nodeName=${node}`)).json()) as {
+  const cache = (await (await fetch(`http://127.0.0.1:${ctx.extender.debugPort}/cache?nodeName=${node}`)).json()) as {
     ledger: { nodes: Record<string, { vgs: Record<string, number>; devices: Record<string, string> }> };
   };
   t.deepEqual(cache.ledger.nodes[node]?.vgs, { "pool-0": 10 * GI });

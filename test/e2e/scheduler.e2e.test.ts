@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
 import { failedSchedulingMessages } from "./events.js";
+import { localPod, localPvc, localStorageClass } from "./local-volumes.js";
 import { addStorageNode } from "./node-storage.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -39,14 +40,7 @@ test.before(async () => {
   // No kube-controller-manager runs here, so nothing creates the namespace's default ServiceAccount.
   await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
   for (const n of NODES) await addNode(n, 100 * GI);
-  await apply({
-    apiVersion: "storage.k8s.io/v1",
-    kind: "StorageClass",
-    metadata: { name: "nls-lvm" },
-    provisioner: "local.csi.aliyun.com",
-    parameters: { volumeType: "LVM" },
-    volumeBindingMode: "WaitForFirstConsumer",
-  });
+  await apply(localStorageClass("nls-lvm"));
 
   ctx.port = await freePort();
   ctx.extenderLog = [];
@@ -60,21 +54,8 @@ test.after.always(async () => {
   await ctx.cluster?.stop();
 });
 
-const pvc = (name: string, size: string) => ({
-  apiVersion: "v1",
-  kind: "PersistentVolumeClaim",
-  metadata: { name, namespace: "default" },
-  spec: { accessModes: ["ReadWriteOnce"], storageClassName: "nls-lvm", resources: { requests: { storage: size } } },
-});
-const pod = (name: string, claims: string[]) => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: { name, namespace: "default" },
-  spec: {
-    containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }],
-    volumes: claims.map((c, i) => ({ name: `v${i}`, persistentVolumeClaim: { claimName: c } })),
-  },
-});
+const pvc = (name: string, size: string) => localPvc("default", name, size, "nls-lvm");
+const pod = (name: string, claims: string[]) => localPod("default", name, claims);
 
 async function selectedNodes(prefix: string): Promise<Map<string, string>> {
   const list = JSON.parse(await ctx.cluster.kubectlOk(["get", "pvc", "-n", "default", "-o", "json"]));
@@ -129,10 +110,12 @@ test("a burst of pods never overcommits a VG: 8 × 30Gi onto two 100Gi VGs place
 });
 
 test("a restarted extender rebuilds the same ledger from the API: the last 10Gi fit, 30Gi more does not", async (t) => {
-  const before = (await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json()) as CacheDump;
+  const debugAddress = { host: "127.0.0.1", port: ctx.extender.debugPort };
+  const cache = async () => (await (await fetch(`http://127.0.0.1:${debugAddress.port}/cache`)).json()) as CacheDump;
+  const before = await cache();
   t.is(await ctx.extender.stop(), 0, "SIGTERM ends the extender cleanly");
-  ctx.extender = await startExtender(ctx.cluster, ctx.port, { log: ctx.extenderLog });
-  const after = (await (await fetch(`http://127.0.0.1:${ctx.port}/cache`)).json()) as CacheDump;
+  ctx.extender = await startExtender(ctx.cluster, ctx.port, { log: ctx.extenderLog, debugAddress });
+  const after = await cache();
   // The ledger and the per-node views must match; reservation counters are per process.
   t.deepEqual(after.ledger, before.ledger);
   t.deepEqual(after.nodes, before.nodes);

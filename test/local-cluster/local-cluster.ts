@@ -41,6 +41,8 @@ export interface LocalCluster {
   cluster: Cluster;
   nodes: LocalNode[];
   extenderUrl: string;
+  /** The extender's debug views (`/cache`), on loopback. */
+  debugUrl: string;
   /** Where the loop devices' sparse files are. */
   diskDir: string;
 }
@@ -130,5 +132,5 @@ export async function startLocalCluster(
   await teardown.add("the extender", () => extender.stop());
   const extenderUrl = `http://127.0.0.1:${port}`;
   await cluster.startScheduler(await schedulerConfigFor(extenderUrl));
-  return { cluster, nodes, extenderUrl, diskDir: dir };
+  return { cluster, nodes, extenderUrl, debugUrl: `http://127.0.0.1:${extender.debugPort}`, diskDir: dir };
 }

@@ -39,7 +39,7 @@ function options(argv: string[]): LocalClusterOptions | string {
 }
 
 function tryNext(lc: LocalCluster, vgSizeMiB: number): string[] {
-  const { cluster, nodes, extenderUrl, diskDir } = lc;
+  const { cluster, nodes, extenderUrl, debugUrl, diskDir } = lc;
   return [
     `nls is running on a local cluster of ${nodes.length} nodes:`,
     ...nodes.map((n) => `  ${n.name}: VG ${n.vg} on ${n.device} (${formatBytesHuman(vgSizeMiB * MiB)}), its nls-agent`),
@@ -51,7 +51,7 @@ function tryNext(lc: LocalCluster, vgSizeMiB: number): string[] {
     "  kubectl get nls                  # each node's VG and ALLOCATABLE, as its agent reports them",
     `  kubectl apply -f ${SAMPLE_POD}`,
     "  kubectl get pvc nls-sample -o jsonpath='{.metadata.annotations.volume\\.kubernetes\\.io/selected-node}'",
-    `  curl -s ${extenderUrl}/cache     # the extender's ledger: the sample's 5Gi held on that node's VG`,
+    `  curl -s ${debugUrl}/cache     # the extender's ledger: the sample's 5Gi held on that node's VG`,
     "There is no kubelet and no CSI driver: the pod gets a node and its PVC a VG, but the pod stays Pending",
     "and no volume is created.",
     "Ctrl-C stops everything and removes the loop devices and VGs.",

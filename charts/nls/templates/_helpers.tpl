@@ -65,16 +65,26 @@ One object of deploy/, as the values have it, or nothing when the values leave i
 {{- if and (hasPrefix "ValidatingAdmissionPolicy" $o.kind) (not $v.admissionPolicies.enabled) -}}
 {{- $keep = false -}}
 {{- end -}}
+{{- if and (eq $o.kind "ConfigMap") (hasKey ($o.metadata.labels | default dict) "nls.csi.aliyun.com/policy-params") (not $v.admissionPolicies.enabled) -}}
+{{- $keep = false -}}
+{{- end -}}
 {{- if and (eq $o.kind "Service") (eq $name "open-local-scheduler-extender") (not $v.extender.openLocalService.enabled) -}}
 {{- $keep = false -}}
 {{- end -}}
 {{- if $keep -}}
-{{- /* The release's namespace, except for the one role kube-system holds: reading the authentication configuration. */ -}}
-{{- if and (hasKey $o.metadata "namespace") (ne ($o.roleRef | default dict).name "extension-apiserver-authentication-reader") -}}
+{{- /* What deploy/ puts in kube-system goes to the release's namespace, except the one role kube-system
+holds: reading the authentication configuration. The agents' Lease namespace (nls-node-lease) stays. */ -}}
+{{- if and (eq ($o.metadata.namespace | default "") "kube-system") (ne ($o.roleRef | default dict).name "extension-apiserver-authentication-reader") -}}
 {{- $_ := set $o.metadata "namespace" $ns -}}
 {{- end -}}
+{{- /* The admission policies' parameters (ConfigMaps named like the daemons' ServiceAccounts) move with them. */ -}}
+{{- if and (eq $o.kind "ValidatingAdmissionPolicyBinding") $o.spec.paramRef -}}
+{{- if eq ($o.spec.paramRef.namespace | default "") "kube-system" -}}
+{{- $_ := set $o.spec.paramRef "namespace" $ns -}}
+{{- end -}}
+{{- end -}}
 {{- range $s := $o.subjects | default list -}}
-{{- if hasKey $s "namespace" -}}
+{{- if eq ($s.namespace | default "") "kube-system" -}}
 {{- $_ := set $s "namespace" $ns -}}
 {{- end -}}
 {{- end -}}

@@ -16,7 +16,7 @@ test("run: a spec change triggers a reconcile without waiting for the interval",
     () => kube.nls.get(NODE)!.status?.filteredStorageInfo?.volumeGroups?.length === 0,
     "status after spec change",
   );
-  t.true(kube.leases.has(`kube-system/${leaseNameForNode(NODE)}`));
+  t.true(kube.leases.has(`nls-node-lease/${leaseNameForNode(NODE)}`));
 
   stop.abort();
   await running;

@@ -21,8 +21,10 @@ export interface AgentConfig {
   nodeName: string;
   /** The NodeLocalStorageInitConfig a missing NLS is created from. */
   initConfigName: string;
-  /** Namespace of the Lease and of the Events. */
+  /** Namespace of the Lease `nls-agent-<node>`. */
   leaseNamespace: string;
+  /** Namespace of the Events about the NLS (the API server accepts only `kube-system` and `default`). */
+  eventNamespace: string;
   intervalMs: number;
   leaseDurationSeconds: number;
   leaseRenewMs: number;
@@ -47,7 +49,10 @@ export interface AgentConfig {
   watchMaxAgeMs: number;
 }
 
-export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, "nodeName" | "initConfigName" | "leaseNamespace"> = {
+export const DEFAULT_AGENT_CONFIG: Omit<
+  AgentConfig,
+  "nodeName" | "initConfigName" | "leaseNamespace" | "eventNamespace"
+> = {
   intervalMs: 60_000,
   leaseDurationSeconds: 40,
   leaseRenewMs: 10_000,
@@ -107,7 +112,7 @@ export class Agent<F> {
     // deleted and registered again has a new UID, and an owner reference to the old one gets the new
     // NLS and Lease garbage-collected at once.
     const node = (): Promise<NodeRef> => kube.getNode(config.nodeName);
-    const events = new EventRecorder(kube, config.leaseNamespace, metrics, log);
+    const events = new EventRecorder(kube, config.eventNamespace, metrics, log);
     this.reconciler = new Reconciler(
       {
         kube,

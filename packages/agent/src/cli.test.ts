@@ -29,7 +29,8 @@ test("--help documents every daemon flag with its default and env variable", (t)
     ["--mount-root", "/mnt/open-local", "NLS_MOUNT_ROOT"],
     ["--metrics-addr", ":9101", "NLS_METRICS_ADDR"],
     ["--init-config", "open-local", "NLS_INIT_CONFIG"],
-    ["--lease-namespace", "kube-system", "POD_NAMESPACE"],
+    ["--lease-namespace", "nls-node-lease", "NLS_LEASE_NAMESPACE"],
+    ["--event-namespace", "kube-system", "POD_NAMESPACE"],
     ["--command-prefix", "none", "NLS_COMMAND_PREFIX"],
     ["--log-level", "info", "NLS_LOG_LEVEL"],
   ];

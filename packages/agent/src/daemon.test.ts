@@ -213,7 +213,8 @@ test("the daemon creates its NLS, writes its status once, follows a spec change 
   t.deepEqual(nls.metadata.ownerReferences, [{ apiVersion: "v1", kind: "Node", name: "vm", uid: "node-uid" }]);
   t.deepEqual(nls.status?.filteredStorageInfo?.volumeGroups, ["nlsrec"]);
   t.deepEqual(nls.status?.filteredStorageInfo?.devices, ["/dev/loop5", "/dev/loop6", "/dev/loop7"]);
-  t.true(api.state.leases.has("kube-system/nls-agent-vm"));
+  // The Lease in nls' own namespace by default, whatever namespace the pod runs in.
+  t.true(api.state.leases.has("nls-node-lease/nls-agent-vm"));
 
   // A spec change reaches the daemon through its watch; the interval is an hour, so only the watch can
   // explain a second status.

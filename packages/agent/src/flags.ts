@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { DEFAULT_INIT_CONFIG_NAME, DEFAULT_LEASE_NAMESPACE, DEFAULT_LV_PREFIX, parseDuration } from "@nls/api";
-import { asText, flag, kubeconfigFlag, logLevelFlag, parseOneOf, switchFlag } from "@nls/daemon";
+import { asText, flag, kubeconfigFlag, logLevelFlag, parseListenAddress, parseOneOf, switchFlag } from "@nls/daemon";
 import {
   DEFAULT_DEVICE_GLOBS,
   DEFAULT_MOUNTINFO_PATH,
@@ -8,7 +8,9 @@ import {
   DEFAULT_PROC_ROOT,
   normaliseDeviceGlobs,
 } from "./discovery/host.js";
-import { parseListenAddress } from "./server.js";
+
+/** Where the Events about a (cluster-scoped) NLS go unless configured otherwise. */
+export const DEFAULT_EVENT_NAMESPACE = "kube-system";
 
 /**
  * The agent's flags (each also read from its environment variable) and their parsers. Each parser throws
@@ -124,9 +126,16 @@ export const DAEMON_FLAGS = {
   }),
   leaseNamespace: flag({
     flags: "--lease-namespace <ns>",
-    help: "namespace of the agent's Lease and Events",
-    env: "POD_NAMESPACE",
+    help: "namespace of the agent's Lease nls-agent-<node> (nls' own: its Lease rights reach nothing else)",
+    env: "NLS_LEASE_NAMESPACE",
     default: DEFAULT_LEASE_NAMESPACE,
+    parse: parseObjectName("namespace"),
+  }),
+  eventNamespace: flag({
+    flags: "--event-namespace <ns>",
+    help: "namespace of the Events about the NodeLocalStorage (kube-system or default; others fall back to default)",
+    env: "POD_NAMESPACE",
+    default: DEFAULT_EVENT_NAMESPACE,
     parse: parseObjectName("namespace"),
   }),
   logLevel: logLevelFlag,

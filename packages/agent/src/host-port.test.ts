@@ -46,7 +46,13 @@ function setup(resourceToBeInited: ResourceToBeInited) {
     }),
     metrics: new AgentMetrics({ defaultMetrics: false }),
     log: createLogger("nls-agent", "silent"),
-    config: { ...DEFAULT_AGENT_CONFIG, nodeName: "vm", initConfigName: "open-local", leaseNamespace: "kube-system" },
+    config: {
+      ...DEFAULT_AGENT_CONFIG,
+      nodeName: "vm",
+      initConfigName: "open-local",
+      leaseNamespace: "nls-node-lease",
+      eventNamespace: "kube-system",
+    },
   });
   return { runner, kube, agent };
 }

@@ -158,7 +158,8 @@ export function setupAgent(opts: { config?: Partial<AgentConfig>; nlsSpec?: Node
       ...DEFAULT_AGENT_CONFIG,
       nodeName: NODE,
       initConfigName: "open-local",
-      leaseNamespace: "kube-system",
+      leaseNamespace: "nls-node-lease",
+      eventNamespace: "kube-system",
       ...opts.config,
     },
   });

@@ -39,10 +39,16 @@ export const LABEL_HOSTNAME = "kubernetes.io/hostname";
 export const DEFAULT_LV_PREFIX = "local";
 export const CSI_LV_PREFIX = "csi-";
 
-/** The namespace of the agents' Leases unless configured otherwise. */
-export const DEFAULT_LEASE_NAMESPACE = "kube-system";
+/**
+ * The namespace of the agents' Leases unless configured otherwise: nls' own, holding nothing but them
+ * (as kubelets' node Leases live in `kube-node-lease`), so an agent's Lease rights there reach no
+ * leader-election Lease of the control plane.
+ */
+export const DEFAULT_LEASE_NAMESPACE = "nls-node-lease";
 /** Lease names are `nls-agent-<node>` so they never collide with kubelet's node leases. */
 export const LEASE_NAME_PREFIX = "nls-agent-";
 export const leaseNameForNode = (node: string): string => `${LEASE_NAME_PREFIX}${node}`;
 
 export const EXTENDER_DEFAULT_PORT = 23000;
+/** The extender's debug views (`GET /cache`): loopback by default, a Service port only when exposed. */
+export const EXTENDER_DEBUG_PORT = 23001;

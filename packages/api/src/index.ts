@@ -9,3 +9,4 @@ export * from "./crd/definitions.js";
 export * from "./duration.js";
 export * from "./lvm-names.js";
 export * from "./validation.js";
+export * from "./pod-claims.js";

@@ -5,3 +5,4 @@ export * from "./log.js";
 export * from "./kubeconfig.js";
 export * from "./version.js";
 export * from "./process.js";
+export * from "./listen-address.js";

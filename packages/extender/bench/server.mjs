@@ -44,6 +44,8 @@ const app = createApp({
   placement: process.env.BENCH_PLACEMENT ?? "decide",
   maxBodyBytes: 10 * 1024 * 1024,
   writer: { annotate: async () => {} },
+  // The bench never calls the reserve route.
+  pods: { inNamespace: async () => [] },
   now: Date.now,
   ready: () => true,
   build: { version: "bench", commit: "bench" },

@@ -41,7 +41,12 @@ test("--help documents every flag with its default and env variable", (t) => {
     ["--max-body-bytes", "64Mi", "NLS_MAX_BODY_BYTES"],
     ["--tls-cert-file", undefined, "NLS_TLS_CERT_FILE"],
     ["--tls-private-key-file", undefined, "NLS_TLS_PRIVATE_KEY_FILE"],
-    ["--lease-namespace", undefined, "NLS_LEASE_NAMESPACE"],
+    ["--client-ca-file", undefined, "NLS_CLIENT_CA_FILE"],
+    ["--authentication-token-webhook", "false", "NLS_AUTHENTICATION_TOKEN_WEBHOOK"],
+    ["--authorization-mode", "AlwaysAllow", "NLS_AUTHORIZATION_MODE"],
+    ["--reserve-port", undefined, "NLS_RESERVE_PORT"],
+    ["--debug-address", "127.0.0.1:23001", "NLS_DEBUG_ADDRESS"],
+    ["--lease-namespace", "nls-node-lease", "NLS_LEASE_NAMESPACE"],
     ["--agent-lease", "required", "NLS_AGENT_LEASE"],
     ["--log-level", "info", "NLS_LOG_LEVEL"],
   ];
@@ -50,7 +55,6 @@ test("--help documents every flag with its default and env variable", (t) => {
     help,
     /--kubeconfig <path> kubeconfig file \(default: the files in \$KUBECONFIG, else the pod's service account\)/,
   );
-  t.regex(help, /\(default: \$POD_NAMESPACE, else kube-system\)/);
 });
 
 const usage: Array<[string, string[], Record<string, string>, RegExp]> = [
@@ -117,7 +121,7 @@ test("SIGTERM stops the extender cleanly with exit code 0; every log line is JSO
   const { dir, path } = refusingKubeconfig();
   const extender = await startBuilt(
     CLI,
-    ["--port", String(await freePort()), "--log-level", "debug"],
+    ["--port", String(await freePort()), "--debug-address", `127.0.0.1:${await freePort()}`, "--log-level", "debug"],
     { KUBECONFIG: `${join(dir, "absent")}:${path}` },
     "nls-extender listening",
   );

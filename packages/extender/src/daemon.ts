@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
@@ -10,12 +9,18 @@ import { ClusterStore } from "./cache/store.js";
 import type { ExtenderConfig } from "./flags.js";
 import { LeaderElector } from "./leader/elector.js";
 import { kubeLeaseStore } from "./leader/lease-store.js";
+import { kubePendingPods } from "./kube/pending-pods.js";
 import { ExtenderMetrics } from "./metrics.js";
 import { BUILD } from "./program.js";
-import type { ClaimWriter } from "./routes/context.js";
-import { createApp, listen, type TlsFiles } from "./server.js";
+import { Access } from "./auth/access.js";
+import { kubeReviews } from "./auth/kube-reviews.js";
+import type { ClaimWriter, RouteContext } from "./routes/context.js";
+import { createApp, createDebugApp, createReserveApp, listen, type RunningServer } from "./server.js";
+import { readTls, TlsReloader, type TlsMaterial, type TlsPaths } from "./tls/reloading-tls.js";
 
 const EXPIRY_INTERVAL_MS = 5_000;
+/** How often the TLS files are read again (a renewed Secret reaches the pod within about a minute). */
+const TLS_CHECK_INTERVAL_MS = 10_000;
 /** After SIGTERM, open requests get this long before their connections are closed. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -31,7 +36,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
  */
 export async function runExtender(config: ExtenderConfig): Promise<number> {
   const kc = loadKubeConfig(config.kubeconfig);
-  const tls = readTls(config);
+  const tls = readTlsFiles(config);
   const log = createLogger("nls-extender", config.logLevel);
   const store = new ClusterStore({
     strategy: config.strategy,
@@ -58,7 +63,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   const readyChecks = () =>
     readinessChecks({ stopping, standby: notServing(), feeds: informers.health(), now: Date.now() });
   metrics.observeReadiness(() => notReadyReason(readyChecks()) === undefined);
-  const app = createApp({
+  const ctx: RouteContext = {
     store,
     metrics,
     log,
@@ -66,18 +71,52 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     placement: config.placement,
     maxBodyBytes: config.maxBodyBytes,
     writer: kubeWriter(kc),
+    pods: kubePendingPods(kc),
     now: Date.now,
     notReady: () => notReadyReason(readyChecks()),
     readyChecks,
     notServing,
     build: BUILD,
+  };
+  const access = new Access({
+    mode: config.authorizationMode,
+    tokenReview: config.authenticationTokenWebhook,
+    reviews: kubeReviews(kc),
+    now: Date.now,
   });
-  const server = await listen(app, config.port, undefined, tls).catch((err: unknown) => {
-    throw new StartupError(`cannot listen on --port ${config.port}: ${(err as Error).message}`);
-  });
+  const listenOn = (
+    what: string,
+    app: Parameters<typeof listen>[0],
+    port: number,
+    host?: string,
+    material?: TlsMaterial,
+  ): Promise<RunningServer> =>
+    listen(app, port, host, material).catch((err: unknown) => {
+      throw new StartupError(`cannot listen on ${what} ${port}: ${(err as Error).message}`);
+    });
+  const server = await listenOn("--port", createApp(ctx, access), config.port, undefined, tls);
+  const servers: RunningServer[] = [server];
+  if (config.reservePort !== undefined) {
+    servers.push(await listenOn("--reserve-port", createReserveApp(ctx), config.reservePort));
+  }
+  // Loopback by default: the ledger names every pending claim of every namespace.
+  const debug = config.debugAddress;
+  servers.push(await listenOn("--debug-address", createDebugApp(ctx), debug.port, debug.host));
+  const paths = tlsPaths(config);
+  const reloader = tls && paths ? new TlsReloader(paths, tls, (m) => server.setTls(m), log) : undefined;
+  const tlsCheck = reloader ? setInterval(() => reloader.check(), TLS_CHECK_INTERVAL_MS) : undefined;
+  tlsCheck?.unref();
   const stop = stopOnSignals(log);
   log.info(
-    { ...config, port: server.port, tls: !!tls, version: BUILD.version, commit: BUILD.commit },
+    {
+      ...config,
+      port: server.port,
+      tls: !!tls,
+      clientCertificates: !!tls?.ca,
+      debugPort: servers.at(-1)!.port,
+      version: BUILD.version,
+      commit: BUILD.commit,
+    },
     "nls-extender listening",
   );
   void informers.start();
@@ -96,11 +135,12 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     await sleep(config.shutdownDelayMs);
   }
   clearInterval(expiry);
+  clearInterval(tlsCheck);
   const grace = setTimeout(() => {
     log.warn({ graceMs: SHUTDOWN_GRACE_MS }, "requests still open after the grace period; closing their connections");
-    server.server.closeAllConnections();
+    for (const s of servers) s.server.closeAllConnections();
   }, SHUTDOWN_GRACE_MS);
-  await server.close();
+  await Promise.all(servers.map((s) => s.close()));
   clearTimeout(grace);
   // Released only after the last answer: a standby taking over earlier could decide alongside us.
   await Promise.all([elector?.stop(), informers.stop()]);
@@ -108,12 +148,18 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   return 0;
 }
 
-function readTls(config: ExtenderConfig): TlsFiles | undefined {
+function tlsPaths(config: ExtenderConfig): TlsPaths | undefined {
   if (!config.tlsCertFile || !config.tlsPrivateKeyFile) return undefined;
+  return { certFile: config.tlsCertFile, keyFile: config.tlsPrivateKeyFile, clientCaFile: config.clientCaFile };
+}
+
+function readTlsFiles(config: ExtenderConfig): TlsMaterial | undefined {
+  const paths = tlsPaths(config);
+  if (!paths) return undefined;
   try {
-    return { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsPrivateKeyFile) };
+    return readTls(paths);
   } catch (err) {
-    throw new StartupError(`cannot read the TLS certificate or key: ${(err as Error).message}`);
+    throw new StartupError(`cannot read the TLS certificate, key or client CA: ${(err as Error).message}`);
   }
 }
 

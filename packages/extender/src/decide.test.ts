@@ -15,8 +15,8 @@ test("nodes without NLS, with an expired or missing lease fail with that reason"
   const out = filterNodes(podStorage(pod("ns", "p", ["a"]), s), ["ok", "stale", "nolease", "ghost"], s, "binpack", now);
   t.deepEqual(out.passing, ["ok"]);
   t.deepEqual(out.failed, {});
-  t.regex(out.details.stale!, /^nls agent lease kube-system\/nls-agent-stale expired 60s ago/);
-  t.regex(out.details.nolease!, /^no nls agent lease kube-system\/nls-agent-nolease/);
+  t.regex(out.details.stale!, /^nls agent lease nls-node-lease\/nls-agent-stale expired 60s ago/);
+  t.regex(out.details.nolease!, /^no nls agent lease nls-node-lease\/nls-agent-nolease/);
   t.regex(out.details.ghost!, /^no NodeLocalStorage for this node/);
   // What kube-scheduler shows: one text per class, so its event groups them.
   t.deepEqual(out.unresolvable, {

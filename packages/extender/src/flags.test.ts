@@ -1,5 +1,14 @@
 import test from "ava";
-import { parseBodyLimit, parseDelay, parseLeaseMode, parsePlacement, parsePort, parseStrategy } from "./flags.js";
+import {
+  parseAuthorizationMode,
+  parseBodyLimit,
+  parseBoolean,
+  parseDelay,
+  parseLeaseMode,
+  parsePlacement,
+  parsePort,
+  parseStrategy,
+} from "./flags.js";
 
 const ok: Array<[string, (v: string) => unknown, string, unknown]> = [
   ["body limit", parseBodyLimit, "10Mi", 10 * 1024 * 1024],
@@ -10,6 +19,9 @@ const ok: Array<[string, (v: string) => unknown, string, unknown]> = [
   ["strategy", parseStrategy, "spread", "spread"],
   ["lease mode", parseLeaseMode, "optional", "optional"],
   ["placement", parsePlacement, "score", "score"],
+  ["authorization mode", parseAuthorizationMode, "Webhook", "Webhook"],
+  ["boolean", parseBoolean, "true", true],
+  ["boolean", parseBoolean, "False", false],
 ];
 for (const [title, parse, input, expected] of ok) {
   test(`flags: ${title} ${input}`, (t) => t.deepEqual(parse(input), expected));

@@ -1,5 +1,21 @@
-import { DEFAULT_LEASE_NAMESPACE, EXTENDER_DEFAULT_PORT, parseBytes, parseDuration } from "@nls/api";
-import { asText, flag, kubeconfigFlag, logLevelFlag, parseOneOf, switchFlag, type FlagValues } from "@nls/daemon";
+import {
+  DEFAULT_LEASE_NAMESPACE,
+  EXTENDER_DEBUG_PORT,
+  EXTENDER_DEFAULT_PORT,
+  parseBytes,
+  parseDuration,
+} from "@nls/api";
+import {
+  asText,
+  flag,
+  kubeconfigFlag,
+  logLevelFlag,
+  parseOneOf,
+  switchFlag,
+  type FlagValues,
+  parseListenAddress,
+} from "@nls/daemon";
+import { AUTHORIZATION_MODES, type AuthorizationMode } from "./auth/access.js";
 import { PLACEMENTS, type Placement } from "./decide.js";
 import { LEASE_MODES, type LeaseMode } from "./lease.js";
 import { STRATEGIES, type Strategy } from "./scoring.js";
@@ -12,6 +28,17 @@ import { STRATEGIES, type Strategy } from "./scoring.js";
 export const parseStrategy: (v: string) => Strategy = parseOneOf("strategy", STRATEGIES);
 export const parsePlacement: (v: string) => Placement = parseOneOf("placement", PLACEMENTS);
 export const parseLeaseMode: (v: string) => LeaseMode = parseOneOf("agent lease mode", LEASE_MODES);
+export const parseAuthorizationMode: (v: string) => AuthorizationMode = parseOneOf(
+  "authorization mode",
+  AUTHORIZATION_MODES,
+);
+
+/** A yes/no switch given as a value (flag or environment variable). */
+export function parseBoolean(value: string): boolean {
+  if (/^(true|1|yes)$/i.test(value.trim())) return true;
+  if (/^(false|0|no)$/i.test(value.trim())) return false;
+  throw new Error(`invalid boolean "${value}": expected true or false`);
+}
 
 export function parsePort(value: string): number {
   const n = Number(value);
@@ -90,10 +117,44 @@ export const EXTENDER_FLAGS = {
     env: "NLS_TLS_PRIVATE_KEY_FILE",
     parse: asText,
   }),
+  clientCaFile: flag({
+    flags: "--client-ca-file <path>",
+    help: "HTTPS: ask clients for a certificate; one this CA signed is an identity (CN user, O groups)",
+    env: "NLS_CLIENT_CA_FILE",
+    parse: asText,
+  }),
+  authenticationTokenWebhook: flag({
+    flags: "--authentication-token-webhook <bool>",
+    help: "bearer tokens are identities when a TokenReview accepts them",
+    env: "NLS_AUTHENTICATION_TOKEN_WEBHOOK",
+    default: "false",
+    parse: parseBoolean,
+  }),
+  authorizationMode: flag({
+    flags: "--authorization-mode <mode>",
+    help: "AlwaysAllow: anyone may call; Webhook: scheduler verbs and reserve need an identity a SubjectAccessReview allows",
+    env: "NLS_AUTHORIZATION_MODE",
+    default: "AlwaysAllow",
+    parse: parseAuthorizationMode,
+  }),
+  reservePort: flag({
+    flags: "--reserve-port <port>",
+    help: "also serve the reserve route alone, over plain HTTP and without credentials, on this port (open-local's CSI driver)",
+    env: "NLS_RESERVE_PORT",
+    parse: parsePort,
+  }),
+  debugAddress: flag({
+    flags: "--debug-address <addr>",
+    help: "listen address of the debug views (GET /cache); loopback unless you widen it",
+    env: "NLS_DEBUG_ADDRESS",
+    default: `127.0.0.1:${EXTENDER_DEBUG_PORT}`,
+    parse: parseListenAddress,
+  }),
   leaseNamespace: flag({
     flags: "--lease-namespace <ns>",
-    help: `namespace of the agents' Leases (default: $POD_NAMESPACE, else ${DEFAULT_LEASE_NAMESPACE})`,
+    help: "namespace of the agents' Leases nls-agent-<node>",
     env: "NLS_LEASE_NAMESPACE",
+    default: DEFAULT_LEASE_NAMESPACE,
     parse: asText,
   }),
   agentLease: flag({
@@ -137,7 +198,7 @@ export const EXTENDER_FLAGS = {
   }),
   leaderElectResourceNamespace: flag({
     flags: "--leader-elect-resource-namespace <ns>",
-    help: `namespace of the leader Lease (default: $POD_NAMESPACE, else ${DEFAULT_LEASE_NAMESPACE})`,
+    help: "namespace of the leader Lease (default: $POD_NAMESPACE, else kube-system)",
     env: "NLS_LEADER_ELECT_RESOURCE_NAMESPACE",
     parse: asText,
   }),
@@ -171,10 +232,9 @@ type ElectionFlags =
 
 export interface ExtenderConfig extends Omit<
   FlagValues<typeof EXTENDER_FLAGS>,
-  "reservationTtl" | "leaseNamespace" | "shutdownDelay" | ElectionFlags
+  "reservationTtl" | "shutdownDelay" | ElectionFlags
 > {
   reservationTtlMs: number;
-  leaseNamespace: string;
   shutdownDelayMs: number;
   leaderElection: LeaderElectionConfig;
 }

@@ -12,15 +12,15 @@ test("leaseExpiry is renewTime + leaseDurationSeconds", (t) => {
 const cases: Array<[string, number | undefined, "required" | "optional", number, RegExp | undefined]> = [
   ["fresh lease", t0 + 40_000, "required", t0 + 10_000, undefined],
   ["exactly at expiry is still valid", t0 + 40_000, "required", t0 + 40_000, undefined],
-  ["expired", t0 + 40_000, "required", t0 + 100_000, /lease kube-system\/nls-agent-n1 expired 60s ago/],
+  ["expired", t0 + 40_000, "required", t0 + 100_000, /lease nls-node-lease\/nls-agent-n1 expired 60s ago/],
   ["expired with optional mode still fails", t0, "optional", t0 + 1_000, /expired/],
-  ["missing, required", undefined, "required", t0, /no nls agent lease kube-system\/nls-agent-n1/],
+  ["missing, required", undefined, "required", t0, /no nls agent lease nls-node-lease\/nls-agent-n1/],
   ["missing, optional", undefined, "optional", t0, undefined],
   ["unusable times", Number.NaN, "optional", t0, /has no renewTime/],
 ];
 for (const [title, expiry, mode, now, expected] of cases) {
   test(`agentProblem: ${title}`, (t) => {
-    const p = agentProblem(expiry, mode, now, "kube-system/nls-agent-n1");
+    const p = agentProblem(expiry, mode, now, "nls-node-lease/nls-agent-n1");
     if (expected) t.regex(p ?? "", expected);
     else t.is(p, undefined);
   });

@@ -35,7 +35,12 @@ test("defaults", async (t) => {
     maxBodyBytes: 64 * 1024 * 1024,
     tlsCertFile: undefined,
     tlsPrivateKeyFile: undefined,
-    leaseNamespace: "kube-system",
+    clientCaFile: undefined,
+    authenticationTokenWebhook: false,
+    authorizationMode: "AlwaysAllow",
+    reservePort: undefined,
+    debugAddress: { host: "127.0.0.1", port: 23001 },
+    leaseNamespace: "nls-node-lease",
     agentLease: "required",
     shutdownDelayMs: 5_000,
     leaderElection: {
@@ -63,8 +68,10 @@ test("flags and env", async (t) => {
   t.is(c.reservationTtlMs, 120_000);
   t.is(c.maxBodyBytes, 1024 * 1024);
   t.is(c.agentLease, "optional");
-  t.is(c.leaseNamespace, "storage");
+  // The agents' namespace is not the extender's own.
+  t.is(c.leaseNamespace, "nls-node-lease");
   t.is(((await parse(["--lease-namespace", "x"], { POD_NAMESPACE: "storage" })) as ExtenderConfig).leaseNamespace, "x");
+  t.is(((await parse([], { NLS_LEASE_NAMESPACE: "y" })) as ExtenderConfig).leaseNamespace, "y");
 });
 
 test("leader election flags, named as kube-scheduler names them", async (t) => {
@@ -95,6 +102,37 @@ test("leader election flags, named as kube-scheduler names them", async (t) => {
   );
   // Timing is only checked when the election runs.
   t.is(((await parse(["--leader-elect-renew-deadline", "20s"])) as ExtenderConfig).leaderElection.enabled, false);
+});
+
+test("authentication flags", async (t) => {
+  const c = (await parse(
+    [
+      "--tls-cert-file=/tls/tls.crt",
+      "--tls-private-key-file=/tls/tls.key",
+      "--client-ca-file=/tls/ca.crt",
+      "--authorization-mode=Webhook",
+      "--reserve-port=23002",
+    ],
+    { NLS_AUTHENTICATION_TOKEN_WEBHOOK: "true", NLS_DEBUG_ADDRESS: ":9000" },
+  )) as ExtenderConfig;
+  t.like(c, {
+    clientCaFile: "/tls/ca.crt",
+    authenticationTokenWebhook: true,
+    authorizationMode: "Webhook",
+    reservePort: 23002,
+    debugAddress: { host: undefined, port: 9000 },
+  });
+  // Tokens alone are enough for Webhook, even over plain HTTP.
+  t.like(await parse(["--authorization-mode=Webhook", "--authentication-token-webhook=true"]), {
+    authorizationMode: "Webhook",
+  });
+});
+
+test("authentication flags that cannot work are usage errors", async (t) => {
+  t.regex((await parse(["--authorization-mode=Webhook"])) as string, /Webhook needs an identity to authorize/);
+  t.regex((await parse(["--client-ca-file=/ca.crt"])) as string, /--client-ca-file needs HTTPS/);
+  t.regex((await parse(["--authorization-mode=RBAC"])) as string, /expected one of AlwaysAllow, Webhook/);
+  t.regex((await parse(["--authentication-token-webhook=maybe"])) as string, /invalid boolean "maybe"/);
 });
 
 test("bad values are usage errors that name the flag", async (t) => {

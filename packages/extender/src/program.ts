@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import { addFlags, buildInfo, rootCommand, readFlags, versionText, usageError } from "@nls/daemon";
 import { EXTENDER_FLAGS, type ExtenderConfig } from "./flags.js";
 import { timingProblem } from "./leader/election.js";
@@ -21,7 +20,6 @@ export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): 
   return addFlags(program, EXTENDER_FLAGS).action(async (_opts: unknown, cmd: Command) => {
     const {
       reservationTtl,
-      leaseNamespace,
       shutdownDelay,
       leaderElect,
       leaderElectLeaseDuration,
@@ -34,6 +32,13 @@ export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): 
     if (!!flags.tlsCertFile !== !!flags.tlsPrivateKeyFile) {
       usageError(cmd, "--tls-cert-file and --tls-private-key-file go together");
     }
+    if (flags.clientCaFile && !flags.tlsCertFile) usageError(cmd, "--client-ca-file needs HTTPS (--tls-cert-file)");
+    if (flags.authorizationMode === "Webhook" && !flags.clientCaFile && !flags.authenticationTokenWebhook) {
+      usageError(
+        cmd,
+        "--authorization-mode=Webhook needs an identity to authorize: --client-ca-file and/or --authentication-token-webhook=true",
+      );
+    }
     const timing = {
       leaseDurationMs: leaderElectLeaseDuration,
       renewDeadlineMs: leaderElectRenewDeadline,
@@ -41,11 +46,11 @@ export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): 
     };
     const problem = leaderElect ? timingProblem(timing) : undefined;
     if (problem) usageError(cmd, problem);
-    const podNamespace = process.env.POD_NAMESPACE || DEFAULT_LEASE_NAMESPACE;
+    // The extender's own namespace, where its leader-election Lease lives (not the agents' Lease namespace).
+    const podNamespace = process.env.POD_NAMESPACE || "kube-system";
     process.exitCode = await run({
       ...flags,
       reservationTtlMs: reservationTtl,
-      leaseNamespace: leaseNamespace || podNamespace,
       shutdownDelayMs: shutdownDelay,
       leaderElection: {
         enabled: !!leaderElect,

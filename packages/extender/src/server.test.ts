@@ -1,19 +1,20 @@
 import { spawnSync } from "node:child_process";
 import { request } from "node:http";
 import test from "ava";
-import { ANNOTATION_NLS_ALLOCATION, DEFAULT_LEASE_NAMESPACE } from "@nls/api";
+import { ANNOTATION_NLS_ALLOCATION, ANNOTATION_SELECTED_NODE, DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import { createLogger } from "@nls/daemon";
 import type { ClusterStore } from "./cache/store.js";
 import type { Placement } from "./decide.js";
 import { Gi, lease, nls, pod, pv, pvc, storageClass } from "@nls/testkit";
 import { clusterWith } from "../testing/cluster.js";
 import { ExtenderMetrics } from "./metrics.js";
-import type { ClaimWriter } from "./routes/context.js";
-import { createApp, listen, type RunningServer } from "./server.js";
+import type { ClaimWriter, RouteContext } from "./routes/context.js";
+import { createApp, createDebugApp, createReserveApp, listen, type RunningServer } from "./server.js";
 
 const now = Date.parse("2026-03-01T12:00:00Z");
 
 interface Harness {
+  ctx: RouteContext;
   url: string;
   store: ClusterStore;
   writes: Array<[string, string, string]>;
@@ -41,6 +42,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024, placement: Placement = "sc
   store.applyPvc(pvc("default", "other", { className: "nonexistent", size: "1Gi" }));
   const writes: Harness["writes"] = [];
   const logs: Harness["logs"] = [];
+  const waiting = ["data", "raw", "dir", "dir-2", "huge", "sizeless"];
   let ready = true;
   let standby: string | undefined;
   let failing = false;
@@ -56,7 +58,7 @@ async function start(maxBodyBytes = 10 * 1024 * 1024, placement: Placement = "sc
       });
     },
   };
-  const app = createApp({
+  const ctx: RouteContext = {
     store,
     metrics: new ExtenderMetrics(store, { version: "test", commit: "abc123" }),
     log: createLogger("nls-extender", "debug", { write: (line: string) => logs.push(JSON.parse(line)) }),
@@ -64,13 +66,16 @@ async function start(maxBodyBytes = 10 * 1024 * 1024, placement: Placement = "sc
     placement,
     maxBodyBytes,
     writer,
+    // web-0 waits to be scheduled with the claims in `waiting`.
+    pods: { inNamespace: async (ns) => (ns === "default" ? [pod("default", "web-0", waiting)] : []) },
     now: () => now,
     notReady: () => standby ?? (ready ? undefined : "caches not synced yet"),
     notServing: () => standby,
     build: { version: "test", commit: "abc123" },
-  });
-  const server = await listen(app, 0, "127.0.0.1");
+  };
+  const server = await listen(createApp(ctx), 0, "127.0.0.1");
   return {
+    ctx,
     url: `http://127.0.0.1:${server.port}`,
     store,
     writes,
@@ -287,9 +292,23 @@ test("bodies being read at once are capped at twice --max-body-bytes: the next o
 const reserveUrl = (h: Harness, name: string, query: string) =>
   `${h.url}/apis/scheduling/default/persistentvolumeclaims/${name}?${query}`;
 
+/** What kube-scheduler's PreBind does before the CSI driver asks: selected-node on the claim. */
+function select(h: Harness, node: string, claim = "data"): void {
+  const current = h.store.pvc("default", claim);
+  if (!current) throw new Error(`no pvc default/${claim} in the store`);
+  h.store.applyPvc({
+    ...current,
+    metadata: {
+      ...current.metadata,
+      annotations: { ...current.metadata?.annotations, [ANNOTATION_SELECTED_NODE]: node },
+    },
+  });
+}
+
 test("reserve allocates, persists on the PVC, and is idempotent", async (t) => {
   const h = await start();
   t.teardown(() => h.server.close());
+  select(h, "n1");
   const first = await post(reserveUrl(h, "data", "nodeName=n1&volumeType=LVM"), "");
   t.is(first.status, 200);
   const body = await first.json();
@@ -317,6 +336,8 @@ test("reserve allocates, persists on the PVC, and is idempotent", async (t) => {
 test("reserve answers 500 Insufficient when the VG is full, and changes nothing", async (t) => {
   const h = await start();
   t.teardown(() => h.server.close());
+  select(h, "n2");
+  const before = h.store.ledger.effective("default/data");
   const res = await post(reserveUrl(h, "data", "nodeName=n2&vgName=pool-0"), "");
   t.is(res.status, 500);
   t.is(
@@ -324,7 +345,8 @@ test("reserve answers 500 Insufficient when the VG is full, and changes nothing"
     "Insufficient LVM storage on node n2 for 30Gi: vg pool-0: need 30Gi, free 10Gi of 150Gi (held by pv pv-big 140Gi (pool-0))",
   );
   t.is(h.writes.length, 0);
-  t.is(h.store.ledger.effective("default/data"), undefined);
+  t.is(h.store.ledger.source("default/data", "allocation"), undefined);
+  t.deepEqual(h.store.ledger.effective("default/data"), before);
   // Counted: each such refusal sends the pod back to kube-scheduler.
   t.regex(await (await fetch(`${h.url}/metrics`)).text(), /^nls_extender_reserve_refusals_total 1$/m);
 });
@@ -352,6 +374,7 @@ test("reserve answers Device and MountPoint volumes in the fields open-local's C
     ["raw", "Device", "/dev/vdc", ""],
     ["dir", "MountPoint", "", "/mnt/open-local/hdd-0"],
   ] as const) {
+    select(h, "n1", claim);
     const res = await post(reserveUrl(h, claim, `volumeType=${volumeType}&nodeName=n1`), "");
     t.deepEqual(await res.json(), {
       node: "n1",
@@ -368,6 +391,7 @@ test("reserve answers Device and MountPoint volumes in the fields open-local's C
     JSON.stringify({ node: "n1", volumeType: "MountPoint", mountPoint: "/mnt/open-local/hdd-0", bytes: 80 * Gi }),
   ]);
   // The only hdd mount point is taken: the second one is refused as Insufficient (the pod is rescheduled).
+  select(h, "n1", "dir-2");
   const second = await post(reserveUrl(h, "dir-2", "volumeType=MountPoint&nodeName=n1"), "");
   t.is(second.status, 500);
   t.is(
@@ -404,6 +428,9 @@ test("reserve: every refusal for lack of space on the node says Insufficient, an
     ["missing", "nodeName=n1&volumeType=LVM", 404, false],
   ];
   for (const [claim, query, status, space] of cases) {
+    // kube-scheduler selected the node the driver asks about (the reserve route checks that first).
+    const node = new URLSearchParams(query).get("nodeName");
+    if (node && claim !== "missing") select(h, node, claim);
     const res = await post(reserveUrl(h, claim, query), "");
     t.is(res.status, status, `${claim}?${query}`);
     const text = await res.text();
@@ -416,6 +443,7 @@ test("reserve: every refusal for lack of space on the node says Insufficient, an
 test("reserve: a failed annotation write keeps the allocation and a retry persists it", async (t) => {
   const h = await start();
   t.teardown(() => h.server.close());
+  select(h, "n1");
   h.failWrites(true);
   const res = await post(reserveUrl(h, "data", "nodeName=n1"), "");
   t.is(res.status, 500);
@@ -460,7 +488,31 @@ test("a standby answers 503 with its reason on readyz and on every deciding rout
   t.is((await fetch(`${h.url}/readyz`)).status, 200);
 });
 
-test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
+test("reserve acts only for a pending claim selected for that node and used by a waiting pod (409 otherwise)", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  const refused = async (query: string, message: RegExp, name = "data") => {
+    const res = await post(reserveUrl(h, name, query), "");
+    t.is(res.status, 409, query);
+    t.regex(await res.text(), message, query);
+  };
+  await refused(
+    "nodeName=n1",
+    /^reserve refused: pvc default\/data has no volume.kubernetes.io\/selected-node annotation/,
+  );
+  select(h, "n2");
+  await refused("nodeName=n1", /selected for node n2, not n1/);
+  await refused("nodeName=n2&volumeType=Device", /volumeType Device contradicts its StorageClass lvm \(LVM\)/);
+  // A claim no waiting pod uses: another tenant's pending PVC cannot be pinned by a made-up call.
+  h.store.applyPvc(pvc("default", "idle", { className: "lvm", size: "1Gi", selectedNode: "n1" }));
+  await refused("nodeName=n1", /no pod waiting to be scheduled uses pvc default\/idle/, "idle");
+  h.store.applyPvc(pvc("default", "data", { className: "lvm", size: "30Gi", selectedNode: "n1", volumeName: "pv-x" }));
+  await refused("nodeName=n1", /already bound to volume pv-x/);
+  t.deepEqual(h.writes, [], "nothing was annotated");
+  t.is(h.store.ledger.source("default/idle", "allocation"), undefined, "nothing was allocated");
+});
+
+test("operational routes: healthz, readyz, version, 404; /cache only on the debug listener", async (t) => {
   const h = await start();
   t.teardown(() => h.server.close());
   t.is(await (await fetch(`${h.url}/healthz`)).text(), "ok");
@@ -473,7 +525,11 @@ test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
   t.is(verbose.status, 503);
   t.is(await verbose.text(), "[-]ready failed: caches not synced yet\nreadyz check failed\n");
   t.deepEqual(await (await fetch(`${h.url}/version`)).json(), { version: "test", commit: "abc123" });
-  const cache = (await (await fetch(`${h.url}/cache?nodeName=n2`)).json()) as {
+  t.is((await fetch(`${h.url}/nope`)).status, 404);
+  t.is((await fetch(`${h.url}/cache`)).status, 404, "no ledger on the public port");
+  const debug = await listen(createDebugApp(h.ctx), 0, "127.0.0.1");
+  t.teardown(() => debug.close());
+  const cache = (await (await fetch(`http://127.0.0.1:${debug.port}/cache?nodeName=n2`)).json()) as {
     settings: unknown;
     nodes: Record<string, unknown>;
     ledger: { nodes: Record<string, unknown> };
@@ -487,7 +543,22 @@ test("operational routes: healthz, readyz, version, cache, 404", async (t) => {
   });
   t.deepEqual(Object.keys(cache.nodes), ["n2"]);
   t.deepEqual(cache.ledger.nodes, { n2: { vgs: { "pool-0": 140 * Gi }, devices: {}, unplaced: 0 } });
-  t.is((await fetch(`${h.url}/nope`)).status, 404);
+  t.is((await fetch(`http://127.0.0.1:${debug.port}/scheduler/predicates`, { method: "POST" })).status, 404);
+});
+
+test("the reserve listener serves the reserve route and nothing else", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  select(h, "n1");
+  const reserve = await listen(createReserveApp(h.ctx), 0, "127.0.0.1");
+  t.teardown(() => reserve.close());
+  const base = `http://127.0.0.1:${reserve.port}`;
+  const ok = await post(`${base}/apis/scheduling/default/persistentvolumeclaims/data?nodeName=n1`, "");
+  t.is(ok.status, 200, await ok.clone().text());
+  t.like(await ok.json(), { node: "n1", persistentVolumeClaim: "default/data" });
+  t.is((await post(`${base}/scheduler/predicates`, namesBody([], ["n1"]))).status, 404);
+  t.is((await fetch(`${base}/cache`)).status, 404);
+  t.is((await fetch(`${base}/metrics`)).status, 404);
 });
 
 async function scrapeAfterOneFilter(): Promise<string> {
@@ -554,58 +625,6 @@ test("repeated large node lists (the decode cache path) answer exactly as the fi
     );
     t.deepEqual(scores[0], { Host: "n1", Score: 10 });
   }
-});
-
-test("serves HTTPS with --tls-cert-file/--tls-private-key-file", async (t) => {
-  const { mkdtempSync, readFileSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
-  const https = await import("node:https");
-  const dir = mkdtempSync(join(tmpdir(), "nls-tls-"));
-  const gen = spawnSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"].concat([
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ]),
-    { encoding: "utf8" },
-  );
-  if (gen.error || gen.status !== 0) {
-    if (process.env.NLS_REQUIRE_REAL_TOOLS === "1") t.fail("openssl is required");
-    else t.pass("openssl not available; skipped");
-    return;
-  }
-  const store = clusterWith(["n1"], now);
-  const app = createApp({
-    store,
-    metrics: new ExtenderMetrics(store, { version: "tls", commit: "abc123" }),
-    log: createLogger("nls-extender", "silent"),
-    reservationTtlMs: 60_000,
-    placement: "decide",
-    maxBodyBytes: 1 << 20,
-    writer: { annotate: async () => {} },
-    now: () => now,
-    notReady: () => undefined,
-    notServing: () => undefined,
-    build: { version: "tls", commit: "abc123" },
-  });
-  const server = await listen(app, 0, "127.0.0.1", {
-    cert: readFileSync(join(dir, "cert.pem")),
-    key: readFileSync(join(dir, "key.pem")),
-  });
-  t.teardown(() => server.close());
-  const text = await new Promise<string>((resolve, reject) => {
-    https
-      .get({ host: "127.0.0.1", port: server.port, path: "/healthz", rejectUnauthorized: false }, (res) => {
-        let body = "";
-        res.on("data", (c: Buffer) => (body += c.toString()));
-        res.on("end", () => resolve(body));
-      })
-      .on("error", reject);
-  });
-  t.is(text, "ok");
 });
 
 test("prioritize right after filter for the same pod answers as a fresh prioritize would", async (t) => {

@@ -1,7 +1,9 @@
 import { createServer as createHttp, type Server } from "node:http";
-import { createServer as createHttps } from "node:https";
+import { createServer as createHttps, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
+import { Access } from "./auth/access.js";
+import { requireAccess } from "./auth/middleware.js";
 import { renderVerbose } from "./readiness.js";
 import { HttpError, jsonBody } from "./routes/body.js";
 import { BodyBudget } from "./routes/body-budget.js";
@@ -10,25 +12,50 @@ import { cacheRoute } from "./routes/debug.js";
 import { filterRoute } from "./routes/filter.js";
 import { prioritizeRoute } from "./routes/prioritize.js";
 import { reserveRoute } from "./routes/reserve.js";
+import type { TlsMaterial } from "./tls/reloading-tls.js";
 import { NodeNamesCache } from "./wire-cache.js";
 
-export function createApp(ctx: RouteContext): express.Express {
-  const app = express();
-  app.disable("x-powered-by");
-  app.disable("etag");
+const RESERVE_PATH = "/apis/scheduling/:namespace/persistentvolumeclaims/:name";
+
+/** Lets every request through: the extender without `--authorization-mode=Webhook`. */
+export const allowAll = (): Access =>
+  new Access({
+    mode: "AlwaysAllow",
+    tokenReview: false,
+    reviews: {
+      token: () => Promise.reject(new Error("no reviews in AlwaysAllow mode")),
+      allowed: () => Promise.reject(new Error("no reviews in AlwaysAllow mode")),
+    },
+    now: Date.now,
+  });
+
+/** A standby's ledger holds none of the leader's tentative reservations: it must not decide. */
+const servingOnly = (ctx: RouteContext) => (_req: Request, _res: Response, next: NextFunction) => {
+  const reason = ctx.notServing();
+  next(reason ? new HttpError(503, reason) : undefined);
+};
+
+/**
+ * The public port: kube-scheduler's verbs (`schedule`), the reserve route (`reserve`), health,
+ * version and metrics. `access` decides who may call the first two, before their body is read. The
+ * debug views are not here (`createDebugApp`).
+ */
+export function createApp(ctx: RouteContext, access: Access = allowAll()): express.Express {
+  const app = baseApp();
   const names = new NodeNamesCache();
   const memo = new ScoreMemo();
   // Two bodies' worth at once: kube-scheduler sends one request at a time per profile.
   const body = jsonBody(ctx.maxBodyBytes, (text) => names.parse(text), new BodyBudget(2 * ctx.maxBodyBytes));
-  // A standby's ledger holds none of the leader's tentative reservations: it must not decide.
-  const serving = (_req: Request, _res: Response, next: NextFunction) => {
-    const reason = ctx.notServing();
-    next(reason ? new HttpError(503, reason) : undefined);
-  };
-  app.post("/scheduler/predicates", serving, body, filterRoute(ctx, names, memo));
-  app.post("/scheduler/priorities", serving, body, prioritizeRoute(ctx, names, memo));
-  app.post("/apis/scheduling/:namespace/persistentvolumeclaims/:name", serving, reserveRoute(ctx));
-  app.get("/cache", cacheRoute(ctx));
+  const serving = servingOnly(ctx);
+  const schedule = requireAccess(access, "schedule", ctx.log);
+  app.post("/scheduler/predicates", schedule, serving, body, filterRoute(ctx, names, memo));
+  app.post("/scheduler/priorities", schedule, serving, body, prioritizeRoute(ctx, names, memo));
+  app.post(
+    RESERVE_PATH,
+    requireAccess(access, "reserve", ctx.log, (req) => String(req.params.namespace)),
+    serving,
+    reserveRoute(ctx),
+  );
   app.get("/healthz", (_req, res) => void res.type("text").send("ok"));
   app.get("/readyz", (req, res) => {
     const reason = ctx.notReady();
@@ -40,6 +67,35 @@ export function createApp(ctx: RouteContext): express.Express {
   app.get("/metrics", async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.render());
   });
+  return withErrors(app, ctx);
+}
+
+/**
+ * The reserve route alone, with no credentials asked: for open-local's CSI driver, which sends none
+ * (`--reserve-port`). Who can reach it is a NetworkPolicy's job; what it may do is the reserve route's
+ * own check (a pending claim, selected for that node, of a waiting pod).
+ */
+export function createReserveApp(ctx: RouteContext): express.Express {
+  const app = baseApp();
+  app.post(RESERVE_PATH, servingOnly(ctx), reserveRoute(ctx));
+  return withErrors(app, ctx);
+}
+
+/** The operators' views (`GET /cache`), served on `--debug-address` (the pod's loopback by default). */
+export function createDebugApp(ctx: RouteContext): express.Express {
+  const app = baseApp();
+  app.get("/cache", cacheRoute(ctx));
+  return withErrors(app, ctx);
+}
+
+function baseApp(): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.disable("etag");
+  return app;
+}
+
+function withErrors(app: express.Express, ctx: RouteContext): express.Express {
   app.use((req, _res, next) => next(new HttpError(404, `no route for ${req.method} ${req.path}`)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = err instanceof HttpError ? err.status : 500;
@@ -63,14 +119,11 @@ export function createApp(ctx: RouteContext): express.Express {
   return app;
 }
 
-export interface TlsFiles {
-  cert: Buffer;
-  key: Buffer;
-}
-
 export interface RunningServer {
   server: Server;
   port: number;
+  /** New TLS files for new connections (an HTTPS server only; see TlsReloader). */
+  setTls(material: TlsMaterial): void;
   close(): Promise<void>;
 }
 
@@ -78,9 +131,13 @@ export async function listen(
   app: express.Express,
   port: number,
   host?: string,
-  tls?: TlsFiles,
+  tls?: TlsMaterial,
 ): Promise<RunningServer> {
-  const server: Server = tls ? createHttps({ cert: tls.cert, key: tls.key }, app) : createHttp(app);
+  // With a client CA, clients are asked for a certificate; one that does not verify still connects
+  // (and gets 401 from a protected route), so probes and metrics need none.
+  const server: Server = tls
+    ? createHttps({ ...tls, requestCert: !!tls.ca, rejectUnauthorized: false }, app)
+    : createHttp(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -89,6 +146,10 @@ export async function listen(
   return {
     server,
     port: (server.address() as AddressInfo).port,
+    setTls: (material) => {
+      if (!tls) throw new Error("not an HTTPS server");
+      (server as HttpsServer).setSecureContext({ ...material });
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

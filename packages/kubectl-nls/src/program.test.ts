@@ -70,7 +70,7 @@ test("capacity -o json: committed from the objects when the extender does not an
   const body = JSON.parse(r.out);
   t.deepEqual(body.committedFrom, {
     kind: "objects",
-    why: "extender kube-system/nls-extender:23000 not reachable: connection refused",
+    why: "extender kube-system/nls-extender:23001 not reachable: connection refused",
   });
   t.deepEqual(
     body.nodes.map((n: { node: string; vgs: Array<{ free: number }> }) => [n.node, n.vgs[0]!.free]),
@@ -79,7 +79,7 @@ test("capacity -o json: committed from the objects when the extender does not an
       ["n2", 100 * Gi],
     ],
   );
-  t.deepEqual(r.reader.asked, [{ namespace: "kube-system", name: "nls-extender", port: "23000" }]);
+  t.deepEqual(r.reader.asked, [{ namespace: "kube-system", name: "nls-extender", port: "23001" }]);
 });
 
 test("the extender's settings and ledger are used when it answers; flags override its settings", async (t) => {
@@ -129,7 +129,7 @@ test("explain: the pod's claim, each node's verdict, kube-scheduler's last messa
   t.regex(r.out, /kube-scheduler \(last FailedScheduling\): 0\/2 nodes are available/);
   t.regex(
     r.out,
-    /without the extender's live reservations \(extender kube-system\/nls-extender:23000 not reachable: no route\)/,
+    /without the extender's live reservations \(extender kube-system\/nls-extender:23001 not reachable: no route\)/,
   );
 });
 
@@ -198,5 +198,5 @@ test("simulate on the live cluster leaves out nodes whose agent is down, and say
   const r = await kubectlNls(["simulate", "--pods", "3x60Gi"], new FakeReader(stale, [pending]));
   t.is(r.code, 0, r.err);
   t.regex(r.out, /3 pods \(3x60Gi@lvm\), strategy binpack, onto 1 nodes: 0 fit, 3 do not/);
-  t.regex(r.out, /n2: no nls agent lease kube-system\/nls-agent-n2 \(is the agent running\?\)/);
+  t.regex(r.out, /n2: no nls agent lease nls-node-lease\/nls-agent-n2 \(is the agent running\?\)/);
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { EXTENDER_DEFAULT_PORT } from "@nls/api";
+import { EXTENDER_DEBUG_PORT } from "@nls/api";
 import { LEASE_MODES, STRATEGIES } from "@nls/extender";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { parseServiceRef, type ClusterReader, type ServiceRef } from "./cluster/reader.js";
@@ -11,7 +11,7 @@ import { simulateCommand } from "./commands/simulate.js";
 import { KubeconfigError, type ConnectionFlags } from "./kubeconfig/load.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "./output/format.js";
 
-export const DEFAULT_EXTENDER = `kube-system/nls-extender:${EXTENDER_DEFAULT_PORT}`;
+export const DEFAULT_EXTENDER = `kube-system/nls-extender:${EXTENDER_DEBUG_PORT}`;
 
 /** What the program needs from the outside world (the binary passes the real ones, tests fakes). */
 export interface Io {

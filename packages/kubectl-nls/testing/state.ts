@@ -1,4 +1,5 @@
 import type { V1Lease, V1Node } from "@kubernetes/client-node";
+import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import type { ClusterObjects } from "@nls/extender";
 import type { ClusterState, DecisionSettings } from "../src/cluster/state.js";
 
@@ -19,4 +20,8 @@ export function stateOf(objects: Partial<Omit<ClusterObjects, "ignored">>, lease
 
 export const node = (name: string): V1Node => ({ apiVersion: "v1", kind: "Node", metadata: { name } });
 
-export const SETTINGS: DecisionSettings = { strategy: "binpack", leaseMode: "required", leaseNamespace: "kube-system" };
+export const SETTINGS: DecisionSettings = {
+  strategy: "binpack",
+  leaseMode: "required",
+  leaseNamespace: DEFAULT_LEASE_NAMESPACE,
+};

@@ -2,3 +2,4 @@
 // benchmark. Nothing here ships in a daemon.
 export * from "./api-objects.js";
 export * from "./built-cli.js";
+export * from "./pki.js";

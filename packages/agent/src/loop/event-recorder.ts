@@ -13,7 +13,7 @@ export class EventRecorder {
 
   constructor(
     private readonly kube: Pick<AgentKubeClient, "createEvent">,
-    /** Where the Events go (`--lease-namespace`; the client may substitute one the API server accepts). */
+    /** Where the Events go (`--event-namespace`; the client may substitute one the API server accepts). */
     private readonly namespace: string,
     private readonly metrics: AgentMetrics,
     private readonly log: Logger,

@@ -1,5 +1,5 @@
 import test from "ava";
-import { leaseNameForNode } from "@nls/api";
+import { DEFAULT_LEASE_NAMESPACE, leaseNameForNode } from "@nls/api";
 import { NODE, setupAgent } from "../../testing/agent-harness.js";
 import { staleBound } from "../agent.js";
 
@@ -7,7 +7,7 @@ test("the lease is created, then renewed in place", async (t) => {
   const { kube, agent, clock } = setupAgent();
   await agent.renewLease();
   const name = leaseNameForNode(NODE);
-  const created = kube.leases.get(`kube-system/${name}`)!;
+  const created = kube.leases.get(`nls-node-lease/${name}`)!;
   t.is(created.holderIdentity, NODE);
   t.is(created.leaseDurationSeconds, 40);
   t.is(created.renewTime.toISOString(), "2026-05-01T10:00:00.000Z");
@@ -15,7 +15,7 @@ test("the lease is created, then renewed in place", async (t) => {
 
   clock.advance(10_000);
   await agent.renewLease();
-  const renewed = kube.leases.get(`kube-system/${name}`)!;
+  const renewed = kube.leases.get(`nls-node-lease/${name}`)!;
   t.is(renewed.renewTime.toISOString(), "2026-05-01T10:00:10.000Z");
   t.is(renewed.acquireTime?.toISOString(), "2026-05-01T10:00:00.000Z");
   t.deepEqual(
@@ -27,7 +27,7 @@ test("the lease is created, then renewed in place", async (t) => {
 test("a lease changed behind the agent's back is re-read and taken back", async (t) => {
   const { kube, agent, clock } = setupAgent();
   await agent.renewLease();
-  const key = `kube-system/${leaseNameForNode(NODE)}`;
+  const key = `nls-node-lease/${leaseNameForNode(NODE)}`;
   kube.leases.set(key, { ...kube.leases.get(key)!, holderIdentity: "someone-else", resourceVersion: "9999" });
   clock.advance(10_000);
   await t.throwsAsync(agent.renewLease(), { message: /Operation cannot be fulfilled/ });
@@ -106,7 +106,7 @@ test("a host that cannot be read is an error, not a success: the lease lapses af
 test("a Node registered again gets a lease owned by its new UID, not the one the agent first saw", async (t) => {
   const { agent, kube } = setupAgent();
   await agent.renewLease();
-  const key = `kube-system/${leaseNameForNode(NODE)}`;
+  const key = `${DEFAULT_LEASE_NAMESPACE}/${leaseNameForNode(NODE)}`;
   t.is(kube.leases.get(key)!.owner?.uid, `uid-${NODE}`);
   // The Node is deleted and registers again; the garbage collector removes the Lease it owned.
   kube.nodes.set(NODE, { name: NODE, uid: "uid-second-life", labels: {} });

@@ -25,7 +25,7 @@ async function fakeApiServer() {
       kind: "PersistentVolumeClaimList",
       items: [pvc("ns", "a", { className: "lvm", size: "10Gi", selectedNode: "n1" })],
     },
-    "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases": { kind: "LeaseList", items: [lease("n1", now)] },
+    "/apis/coordination.k8s.io/v1/namespaces/nls-node-lease/leases": { kind: "LeaseList", items: [lease("n1", now)] },
   };
   const requests: string[] = [];
   const watches = new Map<string, ServerResponse>();

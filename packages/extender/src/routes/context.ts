@@ -7,6 +7,7 @@ import type { ExtenderMetrics } from "../metrics.js";
 import type { ReadyCheck } from "../readiness.js";
 import { podStorage, type PodStorage } from "../request.js";
 import { HttpError } from "./body.js";
+import type { PendingPods } from "./reserve-admission.js";
 
 /** Writes the durable allocation annotation on a PVC (the only API write the extender makes). */
 export interface ClaimWriter {
@@ -24,6 +25,8 @@ export interface RouteContext {
   placement: Placement;
   maxBodyBytes: number;
   writer: ClaimWriter;
+  /** The unscheduled pods of a namespace: the reserve route acts only for a claim one of them uses. */
+  pods: PendingPods;
   now(): number;
   /** Why `/readyz` answers 503 (caches not synced, a standby, shutting down), or undefined when ready. */
   notReady(): string | undefined;

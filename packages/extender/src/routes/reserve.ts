@@ -5,6 +5,7 @@ import type { Allocation } from "../ledger.js";
 import { claimKey, pvcSize, volumeRequest } from "../request.js";
 import { HttpError } from "./body.js";
 import type { RouteContext } from "./context.js";
+import { admitReserve } from "./reserve-admission.js";
 
 const VOLUME_TYPES: readonly string[] = ["LVM", "Device", "MountPoint"];
 
@@ -49,6 +50,7 @@ export const reserveRoute =
     const pvc = store.pvc(namespace, name);
     if (!pvc) throw new HttpError(404, `persistentvolumeclaim ${key} not found in the extender's cache`);
     const cls = pvc.spec?.storageClassName ? store.localClass(pvc.spec.storageClassName) : undefined;
+    await admitReserve(ctx.pods, pvc, cls, { namespace, name, key, nodeName, volumeType, vgName });
 
     const answer = (a: Allocation, type: string): void => {
       const body: ReserveResponse = {

@@ -97,12 +97,12 @@ test("agent liveness comes from the Lease; an expired one is the reason the exte
   t.deepEqual(n1!.agent, { state: "ok", renewedSecondsAgo: 5 });
   t.is(n2!.agent.state, "expired");
   t.is(n2!.agent.renewedSecondsAgo, 95);
-  t.is(n2!.agent.problem, "nls agent lease kube-system/nls-agent-n2 expired 55s ago (agent down?)");
+  t.is(n2!.agent.problem, "nls agent lease nls-node-lease/nls-agent-n2 expired 55s ago (agent down?)");
 });
 
 test("a missing Lease fails the node with --agent-lease=required and not with optional", (t) => {
   for (const [mode, problem] of [
-    ["required", "no nls agent lease kube-system/nls-agent-n1 (is the agent running?)"],
+    ["required", "no nls agent lease nls-node-lease/nls-agent-n1 (is the agent running?)"],
     ["optional", undefined],
   ] as const) {
     const { state, settings, ledger } = cluster(mode);

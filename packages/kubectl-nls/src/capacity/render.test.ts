@@ -38,7 +38,7 @@ const n2: NodeCapacity = {
   agent: {
     state: "expired",
     renewedSecondsAgo: 95,
-    problem: "nls agent lease kube-system/nls-agent-n2 expired 55s ago",
+    problem: "nls agent lease nls-node-lease/nls-agent-n2 expired 55s ago",
   },
 };
 const cap: Capacity = {
@@ -66,7 +66,7 @@ test("renderCapacity: kubectl-style table, a TOTAL row, then the notes", (t) => 
     "",
     "largest free VG: 70Gi on n1/pool-0",
     "no NodeLocalStorage: n3",
-    "n2: not offered to pods: nls agent lease kube-system/nls-agent-n2 expired 55s ago",
+    "n2: not offered to pods: nls agent lease nls-node-lease/nls-agent-n2 expired 55s ago",
     "committed: the extender's ledger (kube-system/nls-extender), 1 live reservation included",
   ]);
 });

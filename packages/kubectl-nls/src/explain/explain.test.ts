@@ -105,7 +105,7 @@ test("a pending pod: each node's verdict is the extender's filter answer, short 
         "n3",
         false,
         "local storage agent not reporting",
-        "nls agent lease kube-system/nls-agent-n3 expired 160s ago (agent down?)",
+        "nls agent lease nls-node-lease/nls-agent-n3 expired 160s ago (agent down?)",
       ],
       [
         "n4",
@@ -220,7 +220,7 @@ test("--node: every VG with who holds what, the devices, the agent and the verdi
       holders: [{ claim: "pv:pv-full", source: "pv", bytes: 90 * Gi }],
     },
   ]);
-  t.deepEqual(a.agent, { state: "ok", renewedSecondsAgo: 5, lease: "kube-system/nls-agent-n2" });
+  t.deepEqual(a.agent, { state: "ok", renewedSecondsAgo: 5, lease: "nls-node-lease/nls-agent-n2" });
   t.is(a.verdict?.reason, "insufficient local storage (LVM)");
   const n1 = nodeArithmetic("n1", state, store, SETTINGS, now, undefined);
   t.deepEqual(n1.devices, [{ name: "/dev/sdb", mediaType: "ssd", total: 100 * Gi, heldBy: "pv:pv-dev" }]);

@@ -87,8 +87,8 @@ test("renderArithmetic: the node's VGs with every holder, its devices, its agent
     agent: {
       state: "expired",
       renewedSecondsAgo: 95,
-      problem: "nls agent lease kube-system/nls-agent-n2 expired 55s ago (agent down?)",
-      lease: "kube-system/nls-agent-n2",
+      problem: "nls agent lease nls-node-lease/nls-agent-n2 expired 55s ago (agent down?)",
+      lease: "nls-node-lease/nls-agent-n2",
     },
     nls: true,
     vgs: [
@@ -113,12 +113,12 @@ test("renderArithmetic: the node's VGs with every holder, its devices, its agent
       node: "n2",
       fits: false,
       reason: "local storage agent not reporting",
-      detail: "nls agent lease kube-system/nls-agent-n2 expired 55s ago (agent down?)",
+      detail: "nls agent lease nls-node-lease/nls-agent-n2 expired 55s ago (agent down?)",
     },
   };
   t.deepEqual(renderArithmetic(a, e), [
     "Node n2",
-    "agent: expired (Lease kube-system/nls-agent-n2, renewed 95s ago) — the extender fails the node: nls agent lease kube-system/nls-agent-n2 expired 55s ago (agent down?)",
+    "agent: expired (Lease nls-node-lease/nls-agent-n2, renewed 95s ago) — the extender fails the node: nls agent lease nls-node-lease/nls-agent-n2 expired 55s ago (agent down?)",
     "VG       ALLOCATABLE   COMMITTED   FREE   HELD BY",
     "pool-0   100Gi         90Gi        10Gi",
     "                       60Gi               pv:pv-full (PV)",
@@ -127,7 +127,7 @@ test("renderArithmetic: the node's VGs with every holder, its devices, its agent
     "devices: /dev/sdb ssd 100Gi held by pv:pv-dev; /dev/sdc ? 50Gi free",
     "pod shop/web-0 needs: shop/data 30Gi (new LVM volume, any VG), shop/raw 100Gi (new Device volume, ssd media)",
     "verdict: refused — local storage agent not reporting",
-    "  nls agent lease kube-system/nls-agent-n2 expired 55s ago (agent down?)",
+    "  nls agent lease nls-node-lease/nls-agent-n2 expired 55s ago (agent down?)",
   ]);
 });
 
