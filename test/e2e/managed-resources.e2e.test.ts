@@ -12,6 +12,7 @@ import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { startExtender, type ExtenderProcess } from "./daemons.js";
 import { failedSchedulingMessages } from "./events.js";
+import { localPvc, localStorageClass } from "./local-volumes.js";
 import { addStorageNode } from "./node-storage.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -39,12 +40,7 @@ const pod = (name: string, volumes: object[]) => ({
   metadata: { name, namespace: "default" },
   spec: { containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }], volumes },
 });
-const pvc = (name: string, size: string) => ({
-  apiVersion: "v1",
-  kind: "PersistentVolumeClaim",
-  metadata: { name, namespace: "default" },
-  spec: { accessModes: ["ReadWriteOnce"], storageClassName: "nls-lvm", resources: { requests: { storage: size } } },
-});
+const pvc = (name: string, size: string) => localPvc("default", name, size, "nls-lvm");
 
 test.before(async () => {
   if (!gate.run) return;
@@ -70,14 +66,7 @@ test.before(async () => {
   for (const n of ["managed-a", "managed-b"]) {
     await addStorageNode(cluster, n, { vgs: [{ name: "pool-0", bytes: 100 * GI }] });
   }
-  await apply({
-    apiVersion: "storage.k8s.io/v1",
-    kind: "StorageClass",
-    metadata: { name: "nls-lvm" },
-    provisioner: "local.csi.aliyun.com",
-    parameters: { volumeType: "LVM" },
-    volumeBindingMode: "WaitForFirstConsumer",
-  });
+  await apply(localStorageClass("nls-lvm"));
   const port = await freePort();
   ctx.extender = await startExtender(cluster, port);
   const config = parse(
