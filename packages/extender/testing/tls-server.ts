@@ -24,6 +24,7 @@ export async function tlsExtender(access: Access, ca: TestCa): Promise<TlsHarnes
     metrics: new ExtenderMetrics(store, { version: "tls", commit: "abc123" }),
     log: createLogger("nls-extender", "silent"),
     reservationTtlMs: 60_000,
+    placement: "decide",
     maxBodyBytes: 1 << 20,
     writer: { annotate: async () => {} },
     pods: { inNamespace: async () => [pod("default", "web-0", ["data"])] },
