@@ -17,6 +17,7 @@ import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { agentScans, applyInitConfig, getNls, nlsWithVg } from "./agent-node.js";
 import { startAgent, startExtender, type AgentProcess, type ExtenderProcess } from "./daemons.js";
+import { localPod } from "./local-volumes.js";
 import { createLoopDevice, lvmUnavailable, removeVgsAndLoops } from "./lvm.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -305,7 +306,7 @@ test("a Device PV recorded the open-local way holds its device: another namespac
       },
     }),
   );
-  const base = `http://127.0.0.1:${ctx.extender.port}`;
+  const base = `http://127.0.0.1:${ctx.extender.debugPort}`; // the debug views' loopback address
   const state = await waitFor("the extender to see the device bound", async () => {
     const cache = (await (await fetch(`${base}/cache?nodeName=${NODE}`)).json()) as {
       nodes: Record<string, { devices: Array<{ name: string; state: string; claim?: string }> } | undefined>;
@@ -316,12 +317,14 @@ test("a Device PV recorded the open-local way holds its device: another namespac
   t.is(state.claim, `pv:pv-ol-${suffix}`);
 
   await cluster.kubectlOk(["create", "namespace", "team-b"]);
+  await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "team-b"]);
+  // A claim kube-scheduler put on this node for a pod that waits: what the reserve route acts on.
   await cluster.kubectlOk(
     ["apply", "-f", "-"],
     JSON.stringify({
       apiVersion: "v1",
       kind: "PersistentVolumeClaim",
-      metadata: { namespace: "team-b", name: "db" },
+      metadata: { namespace: "team-b", name: "db", annotations: { "volume.kubernetes.io/selected-node": NODE } },
       spec: {
         accessModes: ["ReadWriteOnce"],
         storageClassName: "nls-safety-device",
@@ -329,16 +332,18 @@ test("a Device PV recorded the open-local way holds its device: another namespac
       },
     }),
   );
+  await cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(localPod("team-b", "db-0", ["db"])));
   // The CSI driver's reserve call for that PVC on this node: the one free-looking device is taken.
+  const publicBase = `http://127.0.0.1:${ctx.extender.port}`;
   const answer = await waitFor("the reserve call to see the PVC", async () => {
     const r = await fetch(
-      `${base}/apis/scheduling/team-b/persistentvolumeclaims/db?nodeName=${NODE}&volumeType=Device`,
+      `${publicBase}/apis/scheduling/team-b/persistentvolumeclaims/db?nodeName=${NODE}&volumeType=Device`,
       {
         method: "POST",
         headers: { "Content-Type": "application/json" },
       },
     );
-    return r.status === 404 ? undefined : { status: r.status, text: await r.text() };
+    return r.status === 404 || r.status === 409 ? undefined : { status: r.status, text: await r.text() };
   });
   t.is(answer.status, 500);
   // Not granted, and the refusal names what holds the only device.

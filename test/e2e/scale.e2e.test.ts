@@ -42,8 +42,9 @@ async function restartExtender(flags: string[] = []): Promise<number | null> {
   return code;
 }
 
+/** A debug view (`/cache`), served on the extender's loopback debug address, not its public port. */
 async function extenderGet<T>(path: string): Promise<T> {
-  return (await (await fetch(`${extenderUrl()}${path}`)).json()) as T;
+  return (await (await fetch(`http://127.0.0.1:${ctx.extender.debugPort}${path}`)).json()) as T;
 }
 
 /** A counter or gauge without labels from the extender's /metrics (NaN when absent). */
