@@ -47,6 +47,9 @@ test.before(async () => {
   if (!gate.run) return;
   ctx.guide = await readFile(join(root, "docs/migrate-from-open-local.md"), "utf8");
   ctx.cluster = await startCluster();
+  // The rollback deletes deploy/'s namespace nls-node-lease: only the namespace controller finalises
+  // that, and `kubectl delete` waits for it.
+  await ctx.cluster.startControllerManager("namespace");
   // open-local's install: its CRDs and objects, its init config and a NodeLocalStorage its agent wrote.
   await installCrds(ctx.cluster, join(root, "crds"));
   await applyList(openLocalInstall);
