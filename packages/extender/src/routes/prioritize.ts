@@ -25,8 +25,8 @@ export const prioritizeRoute =
       return;
     }
     const now = ctx.now();
-    if (storage.requests.length > 0) ctx.store.expire(now);
-    const known = storage.requests.length > 0 ? memo.recall(podUid(pod), ctx.store.revision, nodeNames) : undefined;
+    ctx.store.expire(now);
+    const known = memo.recall(podUid(pod), ctx.store.revision, nodeNames);
     const outcome = scoreNodes(storage, nodeNames, ctx.store, ctx.store.options.strategy, now, known);
     let reserved = 0;
     let reservedOn: string | undefined;
@@ -34,17 +34,15 @@ export const prioritizeRoute =
       reservedOn = outcome.choice.node;
       reserved = ctx.store.hold(pod, storage, outcome.choice.placements, ctx.reservationTtlMs, now);
     }
-    if (storage.requests.length > 0) {
-      ctx.log.info(
-        {
-          verb: "prioritize",
-          pod: podKey(pod),
-          nodes: nodeNames.length,
-          ...(reserved ? { reservedOn, reserved } : {}),
-        },
-        "prioritize",
-      );
-    }
+    ctx.log.info(
+      {
+        verb: "prioritize",
+        pod: podKey(pod),
+        nodes: nodeNames.length,
+        ...(reserved ? { reservedOn, reserved } : {}),
+      },
+      "prioritize",
+    );
     const prefixes = names.scorePrefixes(nodeNames);
     if (prefixes) res.type("json").send(encodeScores(prefixes, outcome.scores));
     else res.json(hostPriorities(nodeNames, outcome.scores));
