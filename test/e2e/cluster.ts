@@ -111,7 +111,8 @@ export interface Cluster {
   kubectlOk(args: string[], input?: string): Promise<string>;
   /** A kubeconfig for a ServiceAccount token (TokenRequest, default 1h), optionally bound to a Node object. */
   serviceAccountKubeconfig(namespace: string, name: string, boundNode?: string, duration?: string): Promise<string>;
-  startScheduler(configYaml: string): Promise<void>;
+  /** Starts a kube-scheduler with `configYaml`; the handle stops it (SIGTERM, then SIGKILL after 10 s). */
+  startScheduler(configYaml: string): Promise<{ stop(): Promise<void> }>;
   /** Stops kube-apiserver (etcd keeps the state): every client's watches break. */
   stopApiServer(): Promise<void>;
   /** Starts kube-apiserver again on the same address and waits until it is ready. */
@@ -231,12 +232,13 @@ export async function startCluster(options: { apiServerArgs?: string[] } = {}): 
         const cfg = join(dir, `scheduler-config-${++schedulers}.yaml`);
         await writeFile(cfg, configYaml.replaceAll("${KUBECONFIG}", kubeconfig));
         const port = await freePort();
-        start(`kube-scheduler-${schedulers}`, join(binDir, "kube-scheduler"), [
+        const child = start(`kube-scheduler-${schedulers}`, join(binDir, "kube-scheduler"), [
           `--config=${cfg}`,
           "--bind-address=127.0.0.1",
           `--secure-port=${port}`,
           "--v=2",
         ]);
+        return { stop: () => stopChild(child) };
       },
       async startControllerManager(controllers = "*") {
         const port = await freePort();

@@ -1,0 +1,315 @@
+/**
+ * The figure users feel: pods per second the real kube-scheduler binds, without the extender and with
+ * it, for pods without volumes and pods with local PVCs, on one control plane built by the e2e harness
+ * (no kubelets: a pod only needs binding; PVC pods also need their PV, made by the stand-in for
+ * open-local's CSI controller). Prints a table; asserts nothing.
+ *
+ *   pnpm bench:scheduler [--nodes=1000] [--pods=2000] [--pvc-pods=500] [--sampling=100|adaptive]
+ *                        [--only=<part of a scenario's name>]
+ *
+ * Rate = pods bound after the first one / seconds from the first binding to the last, as the pods'
+ * watch reports them: the scheduler's start and its cache sync are not counted.
+ */
+import { request } from "node:https";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse, stringify } from "yaml";
+import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
+import {
+  ADMIN_TOKEN,
+  crdsEstablished,
+  e2eGate,
+  freePort,
+  startCluster,
+  waitFor,
+  type Cluster,
+} from "../e2e/cluster.js";
+import { startExtender, type ExtenderProcess } from "../e2e/daemons.js";
+import { kubeApi, type KubeApi } from "../e2e/kube-api.js";
+import { localPod, localPvc, localStorageClass } from "../e2e/local-volumes.js";
+import { nlsStatus } from "../e2e/node-storage.js";
+import { NodeLvm } from "../e2e/node-lvm.js";
+import { doRequest, OpenLocalCsiStandIn } from "../e2e/open-local-csi.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const MANAGED_RESOURCE = "nls.csi.aliyun.com/local-storage";
+const VG = "pool-0";
+const VG_BYTES = 4096 * 2 ** 30;
+
+function option(name: string, fallback: string): string {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? hit.slice(name.length + 3) : fallback;
+}
+const nodeCount = Number(option("nodes", "1000"));
+const podCount = Number(option("pods", "2000"));
+const pvcPodCount = Number(option("pvc-pods", "500"));
+const sampling = option("sampling", "100");
+const only = option("only", "");
+
+interface Scenario {
+  name: string;
+  /** Which scheduler configuration: none, the extender for every pod, or only for pods marked. */
+  extender: "none" | "every pod" | "managed resources";
+  pods: number;
+  claimsPerPod: number;
+}
+
+const scenarios: Scenario[] = [
+  { name: "no extender, no volumes", extender: "none", pods: podCount, claimsPerPod: 0 },
+  { name: "extender, no volumes", extender: "every pod", pods: podCount, claimsPerPod: 0 },
+  { name: "extender + managedResources, no volumes", extender: "managed resources", pods: podCount, claimsPerPod: 0 },
+  { name: "extender, 1 PVC", extender: "every pod", pods: pvcPodCount, claimsPerPod: 1 },
+  { name: "extender, 4 PVCs", extender: "every pod", pods: pvcPodCount, claimsPerPod: 4 },
+  { name: "extender + managedResources, 1 PVC", extender: "managed resources", pods: pvcPodCount, claimsPerPod: 1 },
+];
+
+/** Runs `work` over `items`, `width` at a time. */
+async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+/** A Ready node with its NodeLocalStorage (one VG) and a fresh agent Lease, written with few round trips. */
+async function addNode(api: KubeApi, name: string): Promise<void> {
+  await api.post("/api/v1/nodes", { metadata: { name, labels: { "kubernetes.io/hostname": name } } });
+  // The TaintNodesByCondition admission plugin taints a new node not-ready; with no kubelet, lift it.
+  await api.patch(`/api/v1/nodes/${name}`, { spec: { taints: null } });
+  const now = new Date().toISOString();
+  await api.patch(`/api/v1/nodes/${name}/status`, {
+    status: {
+      capacity: { cpu: "64", memory: "256Gi", pods: "250" },
+      allocatable: { cpu: "64", memory: "256Gi", pods: "250" },
+      conditions: [
+        { type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: now, lastTransitionTime: now },
+      ],
+    },
+  });
+  await api.post("/apis/csi.aliyun.com/v1alpha1/nodelocalstorages", {
+    apiVersion: "csi.aliyun.com/v1alpha1",
+    kind: "NodeLocalStorage",
+    metadata: { name },
+    spec: { nodeName: name },
+  });
+  await api.patch(`/apis/csi.aliyun.com/v1alpha1/nodelocalstorages/${name}/status`, {
+    status: nlsStatus({ vgs: [{ name: VG, bytes: VG_BYTES }] }),
+  });
+  await api.post(`/apis/coordination.k8s.io/v1/namespaces/${DEFAULT_LEASE_NAMESPACE}/leases`, {
+    metadata: { name: `nls-agent-${name}` },
+    spec: {
+      holderIdentity: name,
+      leaseDurationSeconds: 3600,
+      renewTime: new Date().toISOString().replace("Z", "000Z"),
+    },
+  });
+}
+
+async function schedulerConfig(
+  scenario: Scenario,
+  extenderUrl: string,
+  kubeconfigPlaceholder: string,
+): Promise<string> {
+  const file =
+    scenario.extender === "managed resources"
+      ? "kube-scheduler-config-managed-resources.yaml"
+      : "kube-scheduler-config.yaml";
+  const config = parse(await readFile(join(root, "deploy/scheduler", file), "utf8"));
+  config.clientConnection.kubeconfig = kubeconfigPlaceholder;
+  // kube-scheduler's client defaults (50 QPS, burst 100) would cap every scenario at ~50 bindings/s.
+  config.clientConnection.qps = 5000;
+  config.clientConnection.burst = 5000;
+  config.leaderElection = { leaderElect: false };
+  if (sampling !== "adaptive") config.percentageOfNodesToScore = Number(sampling);
+  if (scenario.extender === "none") delete config.extenders;
+  else config.extenders[0].urlPrefix = `${extenderUrl}/scheduler`;
+  return stringify(config);
+}
+
+/**
+ * The moment the pods' watch first shows each pod bound, sorted. The watch is opened again after an
+ * ERROR event (a watch cache behind the namespace's newest objects answers "Too large resource
+ * version") or the end of the stream; a pod already bound when it reopens counts from then.
+ */
+function watchBindings(
+  cluster: Cluster,
+  namespace: string,
+  expected: number,
+): { times: Promise<number[]>; count(): number } {
+  const bound = new Map<string, number>();
+  const times = new Promise<number[]>((resolve, reject) => {
+    let done = false;
+    const open = () => {
+      if (done) return;
+      let replaced = false;
+      const again = () => {
+        replaced = true;
+        req.destroy();
+        setTimeout(open, 500);
+      };
+      const req = request(
+        new URL(`/api/v1/namespaces/${namespace}/pods?watch=1`, cluster.server),
+        { rejectUnauthorized: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
+        (res) => {
+          let buffered = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            buffered += chunk;
+            let newline: number;
+            while ((newline = buffered.indexOf("\n")) >= 0) {
+              const line = buffered.slice(0, newline);
+              buffered = buffered.slice(newline + 1);
+              if (!line.trim()) continue;
+              const event = JSON.parse(line) as {
+                type: string;
+                object: { metadata: { name: string }; spec?: { nodeName?: string } };
+              };
+              if (event.type === "ERROR") return again();
+              const pod = event.object;
+              if (pod.spec?.nodeName && !bound.has(pod.metadata.name)) bound.set(pod.metadata.name, performance.now());
+              if (bound.size === expected) {
+                done = true;
+                req.destroy();
+                resolve([...bound.values()].sort((a, b) => a - b));
+                return;
+              }
+            }
+          });
+          res.on("end", () => (done || replaced ? undefined : again()));
+        },
+      );
+      req.on("error", (e) => (done || replaced ? undefined : reject(e)));
+      req.end();
+    };
+    open();
+  });
+  return { times, count: () => bound.size };
+}
+
+interface Result {
+  scenario: Scenario;
+  bound: number;
+  podsPerSecond: number;
+}
+
+async function runScenario(
+  cluster: Cluster,
+  api: KubeApi,
+  extender: ExtenderProcess,
+  scenario: Scenario,
+  index: number,
+): Promise<Result> {
+  const namespace = `bench-${index}`;
+  await api.post("/api/v1/namespaces", { metadata: { name: namespace } });
+  // No service-account controller runs: create the account the ServiceAccount admission plugin wants.
+  await api.post(`/api/v1/namespaces/${namespace}/serviceaccounts`, { metadata: { name: "default" } });
+  const pods = Array.from({ length: scenario.pods }, (_, i) => `p-${i}`);
+  // Every pod exists before the scheduler starts: the rate is the scheduler's, not the client's.
+  await inParallel(pods, 32, async (pod) => {
+    const claims = Array.from({ length: scenario.claimsPerPod }, (_, c) => `${pod}-c${c}`);
+    for (const claim of claims) {
+      await api.post(
+        `/api/v1/namespaces/${namespace}/persistentvolumeclaims`,
+        localPvc(namespace, claim, "1Gi", "nls-lvm"),
+      );
+    }
+    const manifest = localPod(namespace, pod, claims) as {
+      spec: { automountServiceAccountToken?: boolean; containers: Array<{ resources?: object }> };
+    };
+    manifest.spec.automountServiceAccountToken = false;
+    // What the managed-resources admission policy writes on a pod with a PVC.
+    if (scenario.extender === "managed resources" && claims.length > 0) {
+      manifest.spec.containers[0]!.resources = {
+        requests: { [MANAGED_RESOURCE]: "1" },
+        limits: { [MANAGED_RESOURCE]: "1" },
+      };
+    }
+    await api.post(`/api/v1/namespaces/${namespace}/pods`, manifest);
+  });
+  const bindings = watchBindings(cluster, namespace, scenario.pods);
+  const scheduler = await cluster.startScheduler(
+    await schedulerConfig(scenario, `http://127.0.0.1:${extender.port}`, "${KUBECONFIG}"),
+  );
+  try {
+    let timer: NodeJS.Timeout | undefined;
+    const times = await Promise.race([
+      bindings.times,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${scenario.name}: ${bindings.count()} of ${scenario.pods} pods bound in 5 minutes`)),
+          300_000,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    const span = (times[times.length - 1]! - times[0]!) / 1000;
+    return { scenario, bound: times.length, podsPerSecond: span > 0 ? (times.length - 1) / span : Number.NaN };
+  } finally {
+    await scheduler.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const gate = await e2eGate();
+  if (!gate.run) {
+    console.log(`# scheduler throughput bench skipped: ${gate.why}`);
+    return;
+  }
+  const cluster = await startCluster();
+  const stops: Array<() => Promise<unknown>> = [() => cluster.stop()];
+  try {
+    const api = kubeApi(cluster.server, ADMIN_TOKEN);
+    await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
+    await crdsEstablished(cluster);
+    await cluster.startControllerManager("persistentvolume-binder-controller");
+    await api.post("/apis/storage.k8s.io/v1/storageclasses", localStorageClass("nls-lvm"));
+    const names = Array.from({ length: nodeCount }, (_, i) => `node-${String(i).padStart(5, "0")}`);
+    console.log(`# creating ${nodeCount} nodes with their NodeLocalStorage and agent Lease`);
+    await inParallel(names, 32, (n) => addNode(api, n));
+    const lvm = new NodeLvm();
+    for (const n of names) lvm.addVg(n, VG, VG_BYTES);
+    const extender = await startExtender(cluster, await freePort());
+    stops.unshift(() => extender.stop());
+    await waitFor(
+      "the extender to see every node",
+      async () => {
+        const cache = (await (await fetch(`http://127.0.0.1:${extender.debugPort}/cache`)).json()) as {
+          nodes: Record<string, { nls: boolean }>;
+        };
+        return names.every((n) => cache.nodes[n]?.nls) ? true : undefined;
+      },
+      300_000,
+    );
+    const csi = new OpenLocalCsiStandIn(api, {
+      env: { EXTENDER_SVC_IP: "127.0.0.1", EXTENDER_SVC_PORT: String(extender.port) },
+      extenderSchedulerNames: ["default-scheduler"],
+      post: (url) => doRequest(url, async (host, port) => ({ host, port })),
+      createOnNode: lvm.create,
+    });
+    csi.start();
+    stops.unshift(() => csi.stop());
+
+    const results: Result[] = [];
+    for (const [i, scenario] of scenarios.entries()) {
+      if (scenario.pods === 0 || !scenario.name.includes(only)) continue;
+      console.log(`# ${scenario.name}: ${scenario.pods} pods`);
+      results.push(await runScenario(cluster, api, extender, scenario, i));
+    }
+    const baseline = results.find((r) => r.scenario.extender === "none")?.podsPerSecond ?? Number.NaN;
+    console.log(
+      `\n${nodeCount} nodes, percentageOfNodesToScore ${sampling}, Node ${process.version}, ${new Date().toISOString()}`,
+    );
+    console.log("| scenario | pods | pods/s | of no-extender |");
+    console.log("|---|---|---|---|");
+    for (const r of results) {
+      const share = `${Math.round((100 * r.podsPerSecond) / baseline)} %`;
+      console.log(`| ${r.scenario.name} | ${r.bound} | ${r.podsPerSecond.toFixed(1)} | ${share} |`);
+    }
+  } finally {
+    for (const stop of stops) await stop().catch(() => undefined);
+  }
+}
+
+await main();
