@@ -14,8 +14,11 @@ import { prioritizeRoute } from "./routes/prioritize.js";
 import { reserveRoute } from "./routes/reserve.js";
 import type { TlsMaterial } from "./tls/reloading-tls.js";
 import { NodeNamesCache } from "./wire-cache.js";
+import { admissionRoute } from "./webhook/route.js";
 
 const RESERVE_PATH = "/apis/scheduling/:namespace/persistentvolumeclaims/:name";
+/** Where the API server sends pods to be marked (the MutatingWebhookConfiguration's service path). */
+export const ADMISSION_PATH = "/admission/local-storage";
 
 /** Lets every request through: the extender without `--authorization-mode=Webhook`. */
 export const allowAll = (): Access =>
@@ -81,6 +84,17 @@ export function createReserveApp(ctx: RouteContext): express.Express {
   return withErrors(app, ctx);
 }
 
+/**
+ * The mutating admission webhook alone (`--webhook-port`, always HTTPS: the API server calls webhooks
+ * over TLS only). It asks no credentials: its answer only adds a resource request to the pod the caller
+ * sent, and what it reads is the caches (which claims are local).
+ */
+export function createWebhookApp(ctx: RouteContext): express.Express {
+  const app = baseApp();
+  app.post(ADMISSION_PATH, jsonBody(ctx.maxBodyBytes), admissionRoute(ctx));
+  return withErrors(app, ctx);
+}
+
 /** The operators' views (`GET /cache`), served on `--debug-address` (the pod's loopback by default). */
 export function createDebugApp(ctx: RouteContext): express.Express {
   const app = baseApp();
@@ -106,7 +120,9 @@ function withErrors(app: express.Express, ctx: RouteContext): express.Express {
         ? "filter"
         : req.path.endsWith("/priorities")
           ? "prioritize"
-          : "reserve";
+          : req.path === ADMISSION_PATH
+            ? "admission"
+            : "reserve";
       ctx.metrics.badRequests.inc({ verb });
       // `err` as everywhere else: an object with the message (here: what was wrong with the body).
       ctx.log.warn({ path: req.path, status, err }, "bad request");
