@@ -38,7 +38,11 @@ const cases: Array<{ title: string; pod: PodContainersAtAdmission; patch: unknow
       { op: "add", path: `${base}/limits/${KEY}`, value: "1" },
     ],
   },
-  { title: "already marked on another container: nothing", pod: podWith({}, { resources: { limits: { [R]: "1" } } }), patch: [] },
+  {
+    title: "already marked on another container: nothing",
+    pod: podWith({}, { resources: { limits: { [R]: "1" } } }),
+    patch: [],
+  },
   { title: "already marked in requests: nothing", pod: podWith({ resources: { requests: { [R]: "1" } } }), patch: [] },
   { title: "no container: nothing (the API server refuses the pod)", pod: { spec: { containers: [] } }, patch: [] },
   { title: "no spec: nothing", pod: {}, patch: [] },

@@ -29,7 +29,9 @@ export function markPatch(pod: PodContainersAtAdmission): JsonPatchOp[] {
   const first = containers[0];
   if (!first) return [];
   const already = containers.some(
-    (c) => c.resources?.requests?.[LOCAL_STORAGE_RESOURCE] !== undefined || c.resources?.limits?.[LOCAL_STORAGE_RESOURCE] !== undefined,
+    (c) =>
+      c.resources?.requests?.[LOCAL_STORAGE_RESOURCE] !== undefined ||
+      c.resources?.limits?.[LOCAL_STORAGE_RESOURCE] !== undefined,
   );
   if (already) return [];
   const base = "/spec/containers/0/resources";

@@ -91,7 +91,11 @@ test("an operation other than CREATE is allowed unpatched and not counted", asyn
 const malformed: Array<[string, string, RegExp]> = [
   ["malformed JSON", "{not json", /malformed JSON/],
   ["an empty body", "", /request body is empty/],
-  ["an AdmissionReview of a Deployment", review("data").replace('"kind":"Pod"', '"kind":"Deployment"'), /core Pod kind/],
+  [
+    "an AdmissionReview of a Deployment",
+    review("data").replace('"kind":"Pod"', '"kind":"Deployment"'),
+    /core Pod kind/,
+  ],
   ["an AdmissionReview without a uid", review("data").replace('"uid":"uid-data"', '"uid":""'), /request.uid/],
 ];
 for (const [title, body, message] of malformed) {
