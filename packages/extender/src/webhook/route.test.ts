@@ -19,6 +19,9 @@ async function start(t: { teardown(fn: () => Promise<void>): void }) {
     metrics,
     log: createLogger("nls-extender", "silent"),
     maxBodyBytes: 1 << 20,
+    // A standby whose caches are live: the scheduler routes refuse it, the webhook does not.
+    notReady: () => "standby: lease kube-system/nls-extender is held by another replica",
+    notServing: () => "standby: lease kube-system/nls-extender is held by another replica",
   } as unknown as RouteContext;
   const server = await listen(createWebhookApp(ctx), 0, "127.0.0.1");
   t.teardown(() => server.close());
@@ -53,7 +56,7 @@ const review = (claimName: string, operation = "CREATE") =>
 
 const metricText = async (metrics: ExtenderMetrics) => metrics.registry.metrics();
 
-test("a pod with a local claim gets the JSONPatch that requests and limits the resource", async (t) => {
+test("a pod with a local claim gets the JSONPatch that requests and limits the resource, from a standby too", async (t) => {
   const { post, metrics } = await start(t);
   const res = await post(review("data"));
   t.is(res.status, 200);
