@@ -15,14 +15,7 @@ import { BUILD } from "./program.js";
 import { Access } from "./auth/access.js";
 import { kubeReviews } from "./auth/kube-reviews.js";
 import type { ClaimWriter, RouteContext } from "./routes/context.js";
-import {
-  createApp,
-  createDebugApp,
-  createReserveApp,
-  createWebhookApp,
-  listen,
-  type RunningServer,
-} from "./server.js";
+import { createApp, createDebugApp, createReserveApp, createWebhookApp, listen, type RunningServer } from "./server.js";
 import { readTls, TlsReloader, type TlsMaterial, type TlsPaths } from "./tls/reloading-tls.js";
 
 const EXPIRY_INTERVAL_MS = 5_000;
