@@ -19,6 +19,8 @@ import { admissionRoute } from "./webhook/route.js";
 const RESERVE_PATH = "/apis/scheduling/:namespace/persistentvolumeclaims/:name";
 /** Where the API server sends pods to be marked (the MutatingWebhookConfiguration's service path). */
 export const ADMISSION_PATH = "/admission/local-storage";
+/** The largest AdmissionReview the webhook reads (or `--max-body-bytes`, when smaller). */
+export const WEBHOOK_MAX_BODY_BYTES = 8 * 2 ** 20;
 
 /** Lets every request through: the extender without `--authorization-mode=Webhook`. */
 export const allowAll = (): Access =>
@@ -91,7 +93,11 @@ export function createReserveApp(ctx: RouteContext): express.Express {
  */
 export function createWebhookApp(ctx: RouteContext): express.Express {
   const app = baseApp();
-  app.post(ADMISSION_PATH, jsonBody(ctx.maxBodyBytes), admissionRoute(ctx));
+  // A pod is at most a few MiB (the API server's request limit); the port asks no credentials, so
+  // neither one body nor many slow ones may take more than that much memory each, and 64 MiB at once.
+  const limit = Math.min(ctx.maxBodyBytes, WEBHOOK_MAX_BODY_BYTES);
+  const budget = new BodyBudget(8 * limit);
+  app.post(ADMISSION_PATH, jsonBody(limit, JSON.parse, budget), admissionRoute(ctx));
   return withErrors(app, ctx);
 }
 

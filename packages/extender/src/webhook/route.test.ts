@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import test from "ava";
 import { createLogger } from "@nls/daemon";
 import { pvc, storageClass } from "@nls/testkit";
@@ -8,7 +9,7 @@ import { ADMISSION_PATH, createWebhookApp, listen } from "../server.js";
 
 const R = "nls.csi.aliyun.com/local-storage";
 
-async function start(t: { teardown(fn: () => Promise<void>): void }) {
+async function start(t: { teardown(fn: () => Promise<void>): void }, maxBodyBytes = 1 << 20) {
   const store = clusterWith([], 0);
   store.applyStorageClass(storageClass("nfs", {}, "nfs.csi.k8s.io"));
   store.applyPvc(pvc("app", "data", { className: "lvm", size: "10Gi" }));
@@ -18,20 +19,39 @@ async function start(t: { teardown(fn: () => Promise<void>): void }) {
     store,
     metrics,
     log: createLogger("nls-extender", "silent"),
-    maxBodyBytes: 1 << 20,
+    maxBodyBytes,
     // A standby whose caches are live: the scheduler routes refuse it, the webhook does not.
     notReady: () => "standby: lease kube-system/nls-extender is held by another replica",
     notServing: () => "standby: lease kube-system/nls-extender is held by another replica",
   } as unknown as RouteContext;
   const server = await listen(createWebhookApp(ctx), 0, "127.0.0.1");
   t.teardown(() => server.close());
+  /** The status for a body that declares `length` bytes (only its first bytes are sent). */
+  const declared = (length: number) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port: server.port,
+          path: ADMISSION_PATH,
+          method: "POST",
+          headers: { "content-length": length },
+        },
+        (res) => {
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        },
+      );
+      req.on("error", reject);
+      req.write("{");
+    });
   const post = (body: string) =>
     fetch(`http://127.0.0.1:${server.port}${ADMISSION_PATH}`, {
       method: "POST",
       body,
       headers: { "content-type": "application/json" },
     });
-  return { post, metrics };
+  return { post, metrics, declared };
 }
 
 const review = (claimName: string, operation = "CREATE") =>
@@ -110,6 +130,19 @@ for (const [title, body, message] of malformed) {
     t.regex(await metricText(metrics), /^nls_extender_bad_requests_total\{verb="admission"\} 1$/m);
   });
 }
+
+test("a body over the limit is a 413 before it is decoded", async (t) => {
+  const { post, metrics } = await start(t, 1024);
+  const res = await post(`{"pad":"${"x".repeat(4096)}"}`);
+  t.is(res.status, 413);
+  t.regex(await res.text(), /exceeds the limit of 1Ki/);
+  t.regex(await metricText(metrics), /^nls_extender_bad_requests_total\{verb="admission"\} 1$/m);
+});
+
+test("however large --max-body-bytes, an AdmissionReview over 8 MiB is refused", async (t) => {
+  const { declared } = await start(t, 64 << 20);
+  t.is(await declared(9 << 20), 413);
+});
 
 test("only the admission path is served", async (t) => {
   const { post } = await start(t);
