@@ -88,6 +88,37 @@ test("managedResources on: exactly deploy/ with components/managed-resources; re
   });
 });
 
+test("managedResources in webhook mode: exactly deploy/ with components/managed-resources-webhook, on any version", async (t) => {
+  const webhook = ["managedResources.enabled=true", "managedResources.mode=webhook"];
+  sameObjects(
+    t,
+    await helmTemplate(webhook, "kube-system", ["--kube-version", "1.30.0"]),
+    await kustomizeWithComponent("managed-resources-webhook"),
+  );
+  // In another namespace the webhook calls the Service there; the CA bundle and annotations are set.
+  const objects = await helmTemplate(
+    [
+      ...webhook,
+      "managedResources.webhook.caBundle=Q0E=",
+      "managedResources.webhook.annotations.cert-manager\\.io/inject-ca-from=nls-system/nls-webhook",
+    ],
+    "nls-system",
+  );
+  const config = find(objects, "MutatingWebhookConfiguration", "nls-local-storage-request") as unknown as {
+    metadata: { annotations: Record<string, string> };
+    webhooks: Array<{ clientConfig: { caBundle: string; service: { namespace: string; name: string } } }>;
+  };
+  t.like(config.webhooks[0]!.clientConfig, {
+    caBundle: "Q0E=",
+    service: { namespace: "nls-system", name: "nls-extender-webhook" },
+  });
+  t.deepEqual(config.metadata.annotations, { "cert-manager.io/inject-ca-from": "nls-system/nls-webhook" });
+  t.is(find(objects, "Service", "nls-extender-webhook").metadata.namespace, "nls-system");
+  await t.throwsAsync(helmTemplate(["managedResources.enabled=true", "managedResources.mode=cel"]), {
+    message: /managedResources.mode: "cel" is neither policy nor webhook/,
+  });
+});
+
 test("extender.agentLease=optional: exactly deploy/migrate-from-open-local", async (t) => {
   sameObjects(t, await helmTemplate(["extender.agentLease=optional"]), await kustomize("migrate-from-open-local"));
   await t.throwsAsync(helmTemplate(["extender.agentLease=sometimes"]), { message: /neither required nor optional/ });

@@ -63,6 +63,7 @@ for (const [pkg, kind, name, component] of [
   ["agent", "DaemonSet", "nls-agent", undefined],
   ["extender", "Deployment", "nls-extender", undefined],
   ["extender", "Deployment", "nls-extender", "extender-tls"],
+  ["extender", "Deployment", "nls-extender", "managed-resources-webhook"],
 ] as const) {
   // Until a daemon's CLI exists there is nothing to hold deploy/ against: say so rather than pass.
   const cliTest = existsSync(`${repoRoot}packages/${pkg}/src/cli.ts`) ? test : test.skip;

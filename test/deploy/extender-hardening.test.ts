@@ -87,6 +87,17 @@ test("deploy/scheduler/kube-scheduler-config-tls.yaml is the plain configuration
   t.deepEqual({ ...tls, extenders: [] }, { ...plain, extenders: [] });
 });
 
+test("deploy/scheduler/kube-scheduler-config-managed-resources-tls.yaml is the TLS configuration plus the managed resource", async (t) => {
+  type Config = { extenders: Array<Record<string, unknown>>; [k: string]: unknown };
+  const tls = await readYaml<Config>("deploy/scheduler/kube-scheduler-config-tls.yaml");
+  const managed = await readYaml<Config>("deploy/scheduler/kube-scheduler-config-managed-resources.yaml");
+  const both = await readYaml<Config>("deploy/scheduler/kube-scheduler-config-managed-resources-tls.yaml");
+  const { managedResources, ...rest } = both.extenders[0]!;
+  t.deepEqual(rest, tls.extenders[0], "the TLS entry otherwise");
+  t.deepEqual(managedResources, managed.extenders[0]!.managedResources, "the same managed resource");
+  t.deepEqual({ ...both, extenders: [] }, { ...tls, extenders: [] });
+});
+
 interface Rule {
   from: Array<{ ipBlock?: { cidr: string }; podSelector?: object; namespaceSelector?: object }>;
   ports: Array<{ port: number }>;
@@ -121,7 +132,7 @@ test("components/extender-network-policy admits kube-scheduler (a CIDR knob), th
   t.deepEqual(scheduler!.from, [{ ipBlock: { cidr: "10.0.0.0/24" } }], "the overlay's CIDR replaced the placeholder");
   t.deepEqual(
     scheduler!.ports.map((p) => p.port),
-    [23000, 23001],
+    [23000, 23001, 23443],
   );
   t.deepEqual(csi!.from, [
     { podSelector: { matchLabels: { "app.kubernetes.io/component": "open-local-controller" } } },

@@ -323,6 +323,7 @@ test("every kustomization and component under deploy/ renders, and deploy/README
       "components/extender-network-policy",
       "components/extender-tls",
       "components/managed-resources",
+      "components/managed-resources-webhook",
       "components/open-local-csi-driver",
       "components/prometheus-operator",
       "components/second-scheduler",
@@ -373,6 +374,82 @@ test("components/managed-resources marks pods with claims, and its scheduler con
   const { managedResources, ...rest } = managed.extenders[0]!;
   t.deepEqual(rest, plain.extenders[0], "the same extender entry otherwise");
   t.deepEqual(managedResources, [{ name: "nls.csi.aliyun.com/local-storage", ignoredByScheduler: true }]);
+});
+
+test("components/managed-resources-webhook: the extender's webhook port, its Service and the webhook, for exactly the MAP's pods, no new RBAC", async (t) => {
+  const objects = await kustomizeWithComponent("managed-resources-webhook");
+  const base = await kustomize("base");
+  const added = objects.filter((o) => !base.some((b) => b.kind === o.kind && b.metadata.name === o.metadata.name));
+  t.deepEqual(added.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+    "MutatingWebhookConfiguration/nls-local-storage-request",
+    "Service/nls-extender-webhook",
+  ]);
+  for (const obj of added) await t.notThrowsAsync(validateBuiltIn(obj), obj.kind);
+  const config = find(objects, "MutatingWebhookConfiguration", "nls-local-storage-request") as KubeObject & {
+    webhooks: Array<{
+      failurePolicy: string;
+      sideEffects: string;
+      matchConditions: unknown[];
+      rules: Array<{ operations: string[]; resources: string[] }>;
+      clientConfig: { service: { namespace: string; name: string; path: string; port: number } };
+    }>;
+  };
+  const [webhook, ...others] = config.webhooks;
+  t.deepEqual(others, []);
+  t.is(webhook!.failurePolicy, "Fail");
+  t.is(webhook!.sideEffects, "None");
+  t.deepEqual(
+    webhook!.rules.map((r) => [r.operations, r.resources]),
+    [[["CREATE"], ["pods"]]],
+  );
+  // The same pods reach it as the MutatingAdmissionPolicy marks.
+  const policy = find(
+    await kustomizeWithComponent("managed-resources"),
+    "MutatingAdmissionPolicy",
+    "nls-local-storage-request",
+  ) as KubeObject & { spec: { matchConditions: unknown[] } };
+  t.deepEqual(webhook!.matchConditions, policy.spec.matchConditions);
+  // It calls the Service, whose port leads to the container's webhook port, which the extender serves.
+  const service = find(objects, "Service", "nls-extender-webhook") as KubeObject & {
+    spec: {
+      publishNotReadyAddresses: boolean;
+      selector: Record<string, string>;
+      ports: Array<{ port: number; targetPort: string }>;
+    };
+  };
+  t.like(webhook!.clientConfig.service, {
+    namespace: service.metadata.namespace,
+    name: service.metadata.name,
+    path: "/admission/local-storage",
+    port: service.spec.ports[0]!.port,
+  });
+  t.true(service.spec.publishNotReadyAddresses, "standbys serve the webhook too");
+  const deploy = new Deployment(find(objects, "Deployment", "nls-extender") as never);
+  t.like(deploy.spec!.template.metadata!.labels, service.spec.selector);
+  const c = deploy.spec!.template.spec!.containers[0]!;
+  const port = c.ports!.find((p) => p.name === service.spec.ports[0]!.targetPort);
+  t.is(port?.containerPort, 23443);
+  for (const arg of [
+    "--webhook-port=23443",
+    "--webhook-tls-cert-file=/etc/nls/webhook-tls/tls.crt",
+    "--webhook-tls-private-key-file=/etc/nls/webhook-tls/tls.key",
+  ]) {
+    t.true(c.args?.includes(arg), arg);
+  }
+  t.deepEqual(
+    deploy.spec!.template.spec!.volumes?.find((v) => v.name === "webhook-tls"),
+    { name: "webhook-tls", secret: { secretName: "nls-extender-webhook-tls" } },
+  );
+  // What it reads, the base already lets the extender list and watch.
+  const role = find(base, "ClusterRole", "nls-extender") as KubeObject & {
+    rules: Array<{ resources: string[]; verbs: string[] }>;
+  };
+  for (const resource of ["persistentvolumeclaims", "persistentvolumes", "storageclasses"]) {
+    t.true(
+      role.rules.some((r) => r.resources.includes(resource) && r.verbs.includes("watch")),
+      `watches ${resource}`,
+    );
+  }
 });
 
 test("components/agent-nsenter switches the agent to the host's tools and mount table", async (t) => {

@@ -115,6 +115,22 @@ holds: reading the authentication configuration. The agents' Lease namespace (nl
 {{- $c := first $o.spec.template.spec.containers -}}
 {{- $_ := set $c "args" (append $c.args "--agent-lease=optional") -}}
 {{- end -}}
+{{- if and $v.managedResources.enabled (eq $v.managedResources.mode "webhook") -}}
+{{- include "nls.appendPatches" (dict "root" $root "dir" "files/managed-resources-webhook" "obj" $o) -}}
+{{- end -}}
+{{- end -}}
+{{- if eq $o.kind "MutatingWebhookConfiguration" -}}
+{{- range $w := $o.webhooks -}}
+{{- if eq ($w.clientConfig.service.namespace | default "") "kube-system" -}}
+{{- $_ := set $w.clientConfig.service "namespace" $ns -}}
+{{- end -}}
+{{- if $v.managedResources.webhook.caBundle -}}
+{{- $_ := set $w.clientConfig "caBundle" $v.managedResources.webhook.caBundle -}}
+{{- end -}}
+{{- end -}}
+{{- if $v.managedResources.webhook.annotations -}}
+{{- $_ := set $o.metadata "annotations" (merge (dict) $v.managedResources.webhook.annotations ($o.metadata.annotations | default dict)) -}}
+{{- end -}}
 {{- end -}}
 {{- if and (eq $o.kind "Service") (eq $name "nls-extender") $v.extender.service.clusterIP -}}
 {{- $_ := set $o.spec "clusterIP" $v.extender.service.clusterIP -}}
@@ -137,4 +153,32 @@ holds: reading the authentication configuration. The agents' Lease namespace (nl
 ---
 {{ toYaml $o }}
 {{ end -}}
+{{- end -}}
+
+{{/*
+A component's patches of the extender Deployment, applied to it: the chart renders the component's
+own file rather than a copy. Only what such a patch does is understood — JSON 6902 `add` to the end
+of the first container's args, ports or volumeMounts, or of the pod's volumes; anything else fails.
+*/}}
+{{- define "nls.appendPatches" -}}
+{{- $kustomization := fromYaml (.root.Files.Get (printf "%s/kustomization.yaml" .dir)) -}}
+{{- $podSpec := .obj.spec.template.spec -}}
+{{- $container := first $podSpec.containers -}}
+{{- range $patch := $kustomization.patches -}}
+{{- if and (eq $patch.target.kind "Deployment") (eq $patch.target.name "nls-extender") -}}
+{{- range $op := fromYamlArray $patch.patch -}}
+{{- $field := trimSuffix "/-" (trimPrefix "/spec/template/spec/" $op.path) -}}
+{{- if ne $op.op "add" -}}
+{{- fail (printf "chart: cannot apply %s %s" $op.op $op.path) -}}
+{{- else if has $field (list "containers/0/args" "containers/0/ports" "containers/0/volumeMounts") -}}
+{{- $key := trimPrefix "containers/0/" $field -}}
+{{- $_ := set $container $key (append (index $container $key | default list) $op.value) -}}
+{{- else if eq $field "volumes" -}}
+{{- $_ := set $podSpec "volumes" (append ($podSpec.volumes | default list) $op.value) -}}
+{{- else -}}
+{{- fail (printf "chart: cannot apply add %s" $op.path) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

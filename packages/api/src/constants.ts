@@ -52,3 +52,10 @@ export const leaseNameForNode = (node: string): string => `${LEASE_NAME_PREFIX}$
 export const EXTENDER_DEFAULT_PORT = 23000;
 /** The extender's debug views (`GET /cache`): loopback by default, a Service port only when exposed. */
 export const EXTENDER_DEBUG_PORT = 23001;
+
+/**
+ * The extended resource that marks a pod with local storage: kube-scheduler, with the extender
+ * registered for it in `managedResources`, calls the extender only for pods that request it. No node
+ * advertises it (the kubelet drops it before admission).
+ */
+export const LOCAL_STORAGE_RESOURCE = "nls.csi.aliyun.com/local-storage";

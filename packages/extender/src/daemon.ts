@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
-import { createLogger, loadKubeConfig, StartupError, stopOnSignals } from "@nls/daemon";
+import { createLogger, loadKubeConfig, StartupError, stopOnSignals, type Logger } from "@nls/daemon";
 import { makeInformers } from "./cache/informers.js";
 import { notReadyReason, readinessChecks } from "./readiness.js";
 import { ClusterStore } from "./cache/store.js";
@@ -15,7 +15,7 @@ import { BUILD } from "./program.js";
 import { Access } from "./auth/access.js";
 import { kubeReviews } from "./auth/kube-reviews.js";
 import type { ClaimWriter, RouteContext } from "./routes/context.js";
-import { createApp, createDebugApp, createReserveApp, listen, type RunningServer } from "./server.js";
+import { createApp, createDebugApp, createReserveApp, createWebhookApp, listen, type RunningServer } from "./server.js";
 import { readTls, TlsReloader, type TlsMaterial, type TlsPaths } from "./tls/reloading-tls.js";
 
 const EXPIRY_INTERVAL_MS = 5_000;
@@ -36,7 +36,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
  */
 export async function runExtender(config: ExtenderConfig): Promise<number> {
   const kc = loadKubeConfig(config.kubeconfig);
-  const tls = readTlsFiles(config);
+  const tls = readTlsFiles(tlsPaths(config));
+  const webhookTls = readTlsFiles(webhookTlsPaths(config));
   const log = createLogger("nls-extender", config.logLevel);
   const store = new ClusterStore({
     strategy: config.strategy,
@@ -99,12 +100,22 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   if (config.reservePort !== undefined) {
     servers.push(await listenOn("--reserve-port", createReserveApp(ctx), config.reservePort));
   }
+  // Served by every replica, standbys too (the decision needs the caches, not the ledger), so the
+  // webhook stays up through a failover: its Service publishes replicas that are not ready.
+  const webhook =
+    config.webhookPort !== undefined
+      ? await listenOn("--webhook-port", createWebhookApp(ctx), config.webhookPort, undefined, webhookTls)
+      : undefined;
+  if (webhook) servers.push(webhook);
   // Loopback by default: the ledger names every pending claim of every namespace.
   const debug = config.debugAddress;
   servers.push(await listenOn("--debug-address", createDebugApp(ctx), debug.port, debug.host));
-  const paths = tlsPaths(config);
-  const reloader = tls && paths ? new TlsReloader(paths, tls, (m) => server.setTls(m), log) : undefined;
-  const tlsCheck = reloader ? setInterval(() => reloader.check(), TLS_CHECK_INTERVAL_MS) : undefined;
+  const reloaders = [
+    reloaderFor(tlsPaths(config), tls, server, log),
+    reloaderFor(webhookTlsPaths(config), webhookTls, webhook, log),
+  ].filter((r) => r !== undefined);
+  const tlsCheck =
+    reloaders.length > 0 ? setInterval(() => reloaders.forEach((r) => r.check()), TLS_CHECK_INTERVAL_MS) : undefined;
   tlsCheck?.unref();
   const stop = stopOnSignals(log);
   log.info(
@@ -113,6 +124,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
       port: server.port,
       tls: !!tls,
       clientCertificates: !!tls?.ca,
+      webhookPort: webhook?.port,
       debugPort: servers.at(-1)!.port,
       version: BUILD.version,
       commit: BUILD.commit,
@@ -153,8 +165,21 @@ function tlsPaths(config: ExtenderConfig): TlsPaths | undefined {
   return { certFile: config.tlsCertFile, keyFile: config.tlsPrivateKeyFile, clientCaFile: config.clientCaFile };
 }
 
-function readTlsFiles(config: ExtenderConfig): TlsMaterial | undefined {
-  const paths = tlsPaths(config);
+function webhookTlsPaths(config: ExtenderConfig): TlsPaths | undefined {
+  if (!config.webhookTlsCertFile || !config.webhookTlsPrivateKeyFile) return undefined;
+  return { certFile: config.webhookTlsCertFile, keyFile: config.webhookTlsPrivateKeyFile };
+}
+
+function reloaderFor(
+  paths: TlsPaths | undefined,
+  material: TlsMaterial | undefined,
+  server: RunningServer | undefined,
+  log: Logger,
+): TlsReloader | undefined {
+  return paths && material && server ? new TlsReloader(paths, material, (m) => server.setTls(m), log) : undefined;
+}
+
+function readTlsFiles(paths: TlsPaths | undefined): TlsMaterial | undefined {
   if (!paths) return undefined;
   try {
     return readTls(paths);

@@ -143,6 +143,24 @@ export const EXTENDER_FLAGS = {
     env: "NLS_RESERVE_PORT",
     parse: parsePort,
   }),
+  webhookPort: flag({
+    flags: "--webhook-port <port>",
+    help: "also serve the mutating admission webhook that marks pods with local storage, over HTTPS, on this port",
+    env: "NLS_WEBHOOK_PORT",
+    parse: parsePort,
+  }),
+  webhookTlsCertFile: flag({
+    flags: "--webhook-tls-cert-file <path>",
+    help: "the webhook port's serving certificate (the API server verifies it against the webhook's caBundle)",
+    env: "NLS_WEBHOOK_TLS_CERT_FILE",
+    parse: asText,
+  }),
+  webhookTlsPrivateKeyFile: flag({
+    flags: "--webhook-tls-private-key-file <path>",
+    help: "private key for --webhook-tls-cert-file",
+    env: "NLS_WEBHOOK_TLS_PRIVATE_KEY_FILE",
+    parse: asText,
+  }),
   debugAddress: flag({
     flags: "--debug-address <addr>",
     help: "listen address of the debug views (GET /cache); loopback unless you widen it",

@@ -27,6 +27,7 @@ export class ExtenderMetrics {
   readonly badRequests: Counter<"verb">;
   readonly reservationsCreated: Counter;
   readonly reserveRefusals: Counter;
+  readonly admittedPods: Counter<"marked">;
   readonly watchFailures: Counter<"kind">;
   private readonly openLocal = new OpenLocalGauges();
   private feeds: { health: () => FeedHealth[]; clock: () => number } | undefined;
@@ -84,6 +85,13 @@ export class ExtenderMetrics {
       help: "Reserve calls refused as Insufficient: open-local's CSI driver gives the node back and the pod is scheduled again.",
       registers,
     });
+    this.admittedPods = new Counter({
+      name: "nls_extender_admission_pods_total",
+      help: "Pods with claims the admission webhook answered, by whether it marked them for the extender (marked=true: a claim is, or may be, local).",
+      labelNames: ["marked"],
+      registers,
+    });
+    for (const marked of ["true", "false"]) this.admittedPods.inc({ marked }, 0);
     const feeds = () => this.feeds;
     const ready = () => this.ready;
     new Gauge({

@@ -39,6 +39,9 @@ test("defaults", async (t) => {
     authenticationTokenWebhook: false,
     authorizationMode: "AlwaysAllow",
     reservePort: undefined,
+    webhookPort: undefined,
+    webhookTlsCertFile: undefined,
+    webhookTlsPrivateKeyFile: undefined,
     debugAddress: { host: "127.0.0.1", port: 23001 },
     leaseNamespace: "nls-node-lease",
     agentLease: "required",
@@ -126,6 +129,21 @@ test("authentication flags", async (t) => {
   t.like(await parse(["--authorization-mode=Webhook", "--authentication-token-webhook=true"]), {
     authorizationMode: "Webhook",
   });
+});
+
+test("the webhook port with its certificate and key; any one without the others is a usage error", async (t) => {
+  t.like(
+    await parse([], {
+      NLS_WEBHOOK_PORT: "23443",
+      NLS_WEBHOOK_TLS_CERT_FILE: "/webhook/tls.crt",
+      NLS_WEBHOOK_TLS_PRIVATE_KEY_FILE: "/webhook/tls.key",
+    }),
+    { webhookPort: 23443, webhookTlsCertFile: "/webhook/tls.crt", webhookTlsPrivateKeyFile: "/webhook/tls.key" },
+  );
+  const together = /--webhook-port, --webhook-tls-cert-file and --webhook-tls-private-key-file go together/;
+  t.regex((await parse(["--webhook-port=23443"])) as string, together);
+  t.regex((await parse(["--webhook-port=23443", "--webhook-tls-cert-file=/c"])) as string, together);
+  t.regex((await parse(["--webhook-tls-cert-file=/c", "--webhook-tls-private-key-file=/k"])) as string, together);
 });
 
 test("authentication flags that cannot work are usage errors", async (t) => {

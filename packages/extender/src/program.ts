@@ -32,6 +32,9 @@ export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): 
     if (!!flags.tlsCertFile !== !!flags.tlsPrivateKeyFile) {
       usageError(cmd, "--tls-cert-file and --tls-private-key-file go together");
     }
+    if ((flags.webhookPort !== undefined) !== (!!flags.webhookTlsCertFile && !!flags.webhookTlsPrivateKeyFile)) {
+      usageError(cmd, "--webhook-port, --webhook-tls-cert-file and --webhook-tls-private-key-file go together");
+    }
     if (flags.clientCaFile && !flags.tlsCertFile) usageError(cmd, "--client-ca-file needs HTTPS (--tls-cert-file)");
     if (flags.authorizationMode === "Webhook" && !flags.clientCaFile && !flags.authenticationTokenWebhook) {
       usageError(

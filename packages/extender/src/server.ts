@@ -14,8 +14,13 @@ import { prioritizeRoute } from "./routes/prioritize.js";
 import { reserveRoute } from "./routes/reserve.js";
 import type { TlsMaterial } from "./tls/reloading-tls.js";
 import { NodeNamesCache } from "./wire-cache.js";
+import { admissionRoute } from "./webhook/route.js";
 
 const RESERVE_PATH = "/apis/scheduling/:namespace/persistentvolumeclaims/:name";
+/** Where the API server sends pods to be marked (the MutatingWebhookConfiguration's service path). */
+export const ADMISSION_PATH = "/admission/local-storage";
+/** The largest AdmissionReview the webhook reads (or `--max-body-bytes`, when smaller). */
+export const WEBHOOK_MAX_BODY_BYTES = 8 * 2 ** 20;
 
 /** Lets every request through: the extender without `--authorization-mode=Webhook`. */
 export const allowAll = (): Access =>
@@ -81,6 +86,21 @@ export function createReserveApp(ctx: RouteContext): express.Express {
   return withErrors(app, ctx);
 }
 
+/**
+ * The mutating admission webhook alone (`--webhook-port`, always HTTPS: the API server calls webhooks
+ * over TLS only). It asks no credentials: its answer only adds a resource request to the pod the caller
+ * sent, and what it reads is the caches (which claims are local).
+ */
+export function createWebhookApp(ctx: RouteContext): express.Express {
+  const app = baseApp();
+  // A pod is at most a few MiB (the API server's request limit); the port asks no credentials, so
+  // neither one body nor many slow ones may take more than that much memory each, and 64 MiB at once.
+  const limit = Math.min(ctx.maxBodyBytes, WEBHOOK_MAX_BODY_BYTES);
+  const budget = new BodyBudget(8 * limit);
+  app.post(ADMISSION_PATH, jsonBody(limit, JSON.parse, budget), admissionRoute(ctx));
+  return withErrors(app, ctx);
+}
+
 /** The operators' views (`GET /cache`), served on `--debug-address` (the pod's loopback by default). */
 export function createDebugApp(ctx: RouteContext): express.Express {
   const app = baseApp();
@@ -106,7 +126,9 @@ function withErrors(app: express.Express, ctx: RouteContext): express.Express {
         ? "filter"
         : req.path.endsWith("/priorities")
           ? "prioritize"
-          : "reserve";
+          : req.path === ADMISSION_PATH
+            ? "admission"
+            : "reserve";
       ctx.metrics.badRequests.inc({ verb });
       // `err` as everywhere else: an object with the message (here: what was wrong with the body).
       ctx.log.warn({ path: req.path, status, err }, "bad request");
