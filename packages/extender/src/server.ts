@@ -54,7 +54,7 @@ export function createApp(ctx: RouteContext, access: Access = allowAll()): expre
   const serving = servingOnly(ctx);
   const schedule = requireAccess(access, "schedule", ctx.log);
   app.post("/scheduler/predicates", schedule, serving, body, filterRoute(ctx, names, memo));
-  app.post("/scheduler/priorities", schedule, serving, body, prioritizeRoute(ctx, names, memo));
+  app.post("/scheduler/priorities", schedule, serving, body, prioritizeRoute(ctx, memo));
   app.post(
     RESERVE_PATH,
     requireAccess(access, "reserve", ctx.log, (req) => String(req.params.namespace)),

@@ -21,7 +21,6 @@ interface Entry {
   tail: string;
   names: string[];
   json?: string;
-  prefixes?: string[];
 }
 
 export class NodeNamesCache {
@@ -59,14 +58,6 @@ export class NodeNamesCache {
     if (!entry) return undefined;
     entry.json ??= JSON.stringify(names);
     return entry.json;
-  }
-
-  /** `{"Host":<name>,"Score":` per node of a cached list (the same array), else undefined. */
-  scorePrefixes(names: readonly string[]): readonly string[] | undefined {
-    const entry = this.entries.find((e) => e.names === names);
-    if (!entry) return undefined;
-    entry.prefixes ??= names.map((n) => `{"Host":${JSON.stringify(n)},"Score":`);
-    return entry.prefixes;
   }
 
   private learn(text: string, idx: number, tail: string, body: unknown): void {

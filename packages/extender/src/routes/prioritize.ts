@@ -1,18 +1,13 @@
 import type { Request, Response } from "express";
 import { hostPriorities, podKey, podUid, scoreNodes } from "../decide.js";
-import type { NodeNamesCache } from "../wire-cache.js";
 import { schedulerRequest, type RouteContext, type ScoreMemo } from "./context.js";
 
-/** `[{"Host":…,"Score":n},…]` from pre-encoded `{"Host":…,"Score":` prefixes: no object per node. */
-function encodeScores(prefixes: readonly string[], scores: Uint8Array): string {
-  const parts = new Array<string>(prefixes.length);
-  for (let i = 0; i < prefixes.length; i++) parts[i] = `${prefixes[i]}${scores[i]}}`;
-  return `[${parts.join(",")}]`;
-}
-
-/** POST /scheduler/priorities: 10 for the node the pod's volumes are held on, 0 elsewhere; never fails. */
+/**
+ * POST /scheduler/priorities: 10 for the node the pod's volumes are held on, 0 (left out of the answer)
+ * elsewhere; never fails.
+ */
 export const prioritizeRoute =
-  (ctx: RouteContext, names: NodeNamesCache, memo: ScoreMemo) =>
+  (ctx: RouteContext, memo: ScoreMemo) =>
   (req: Request, res: Response): void => {
     const end = ctx.metrics.requestDuration.startTimer({ verb: "prioritize" });
     const { args, storage } = schedulerRequest(ctx, req.body);
@@ -43,8 +38,6 @@ export const prioritizeRoute =
       },
       "prioritize",
     );
-    const prefixes = names.scorePrefixes(nodeNames);
-    if (prefixes) res.type("json").send(encodeScores(prefixes, outcome.scores));
-    else res.json(hostPriorities(nodeNames, outcome.scores));
+    res.json(hostPriorities(nodeNames, outcome.scores));
     end();
   };
