@@ -1,13 +1,26 @@
-// The BUILT extender with a cache filled directly: NODES nodes × 2 VGs, PODS pods of 4 PVCs each.
-// Prints {"port": N} on stdout once listening. Started by run.mjs as a child process.
+// The BUILT extender with a cache filled directly: BENCH_NODES nodes × BENCH_VGS VGs, BENCH_PVS bound
+// PVs, BENCH_PODS pods of 4 PVCs each (the pods the bench sends), and BENCH_BACKLOG more pending pods
+// of 4 PVCs each whose claims sit in the cache (a scheduling backlog). PVs and PVCs are decoded from
+// JSON shaped as the API server sends them (managedFields and all), one object each, as an informer
+// holds them. Prints {"port": N} on stdout once listening. Started by run.mjs as a child process;
+// answers its IPC questions ("stats": CPU, memory, event-loop delay and GC pauses since the last ask).
+import { monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
 import { createLogger } from "@nls/daemon";
-import { ClusterStore } from "../dist/cache/store.js";
-import { Gi, lease, nls, pv, pvc, storageClass } from "@nls/testkit";
-import { ExtenderMetrics } from "../dist/metrics.js";
-import { createApp, listen } from "../dist/server.js";
+import { ANNOTATION_PV_ALLOCATED } from "@nls/api";
+import { Gi, lease, nls, storageClass } from "@nls/testkit";
+
+const DIST = process.env.BENCH_DIST ?? new URL("../dist/", import.meta.url).href;
+const { ClusterStore } = await import(new URL("cache/store.js", DIST).href);
+const { ExtenderMetrics } = await import(new URL("metrics.js", DIST).href);
+const { createApp, listen } = await import(new URL("server.js", DIST).href);
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
+const VGS = Number(process.env.BENCH_VGS ?? 2);
 const PODS = Number(process.env.BENCH_PODS ?? 200);
+const PVS = Number(process.env.BENCH_PVS ?? NODES);
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 0);
+/** Lease renewals applied per second (agents renew every ~10 s: NODES / 10 in a real cluster). */
+const LEASE_RATE = Number(process.env.BENCH_LEASE_RATE ?? 0);
 
 const store = new ClusterStore({ strategy: process.env.BENCH_STRATEGY ?? "binpack" });
 store.applyStorageClass(storageClass("lvm", { volumeType: "LVM" }));
@@ -15,45 +28,188 @@ store.applyStorageClass(storageClass("lvm-pool0", { volumeType: "LVM", vgName: "
 const now = new Date();
 for (let i = 0; i < NODES; i++) {
   const name = `node-${i}`;
-  // Varied fill so scores differ and some nodes fail: every 10th node is nearly full.
   store.applyNls(
     nls(name, {
-      vgs: [
-        { name: "pool-0", allocatable: (200 + (i % 7) * 50) * Gi },
-        { name: "pool-1", allocatable: (100 + (i % 5) * 20) * Gi },
-      ],
+      vgs: Array.from({ length: VGS }, (_, v) => ({
+        name: `pool-${v}`,
+        allocatable: (v === 0 ? 200 + (i % 7) * 50 : 100 + ((i + v) % 5) * 20) * Gi,
+      })),
     }),
   );
   store.applyLease(lease(name, now, 24 * 3600));
-  const usedGi = i % 10 === 0 ? 190 : (i * 37) % 150;
-  store.applyPv(pv(`pv-${i}`, { node: name, size: `${usedGi}Gi`, vgName: "pool-0" }));
-}
-for (let p = 0; p < PODS; p++) {
-  for (let k = 0; k < 4; k++) {
-    store.applyPvc(
-      pvc("bench", `pod-${p}-data-${k}`, { className: k === 0 ? "lvm-pool0" : "lvm", size: `${10 + k * 5}Gi` }),
-    );
-  }
 }
 
+const managedFields = (manager) => [
+  {
+    manager,
+    operation: "Update",
+    apiVersion: "v1",
+    time: "2026-11-29T10:00:00Z",
+    fieldsType: "FieldsV1",
+    fieldsV1: {
+      "f:metadata": { "f:annotations": { ".": {}, "f:pv.kubernetes.io/provisioned-by": {} } },
+      "f:spec": { "f:accessModes": {}, "f:capacity": { ".": {}, "f:storage": {} }, "f:csi": {}, "f:nodeAffinity": {} },
+    },
+  },
+  {
+    manager: "kube-controller-manager",
+    operation: "Update",
+    apiVersion: "v1",
+    time: "2026-11-29T10:00:01Z",
+    fieldsType: "FieldsV1",
+    fieldsV1: { "f:status": { "f:phase": {} } },
+    subresource: "status",
+  },
+];
+
+/** A bound local PV as the API server returns it; every 10th node nearly full (its first VG). */
+function pvJson(i) {
+  const node = i % NODES;
+  const perNode = Math.max(1, Math.round(PVS / NODES));
+  const usedGi = node % 10 === 0 ? 190 : (node * 37) % 150;
+  const gi = Math.max(1, Math.floor(usedGi / perNode));
+  const claim = { namespace: "data", name: `data-${i}`, uid: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}` };
+  return JSON.stringify({
+    metadata: {
+      name: `pv-${i}`,
+      uid: `10000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+      resourceVersion: String(100000 + i),
+      creationTimestamp: "2026-11-29T10:00:00Z",
+      annotations: {
+        "pv.kubernetes.io/provisioned-by": "local.csi.aliyun.com",
+        "volume.kubernetes.io/provisioner-deletion-secret-name": "",
+        [ANNOTATION_PV_ALLOCATED]: JSON.stringify({ vgName: "pool-0", volumeType: "LVM" }),
+      },
+      finalizers: ["kubernetes.io/pv-protection", "external-provisioner.volume.kubernetes.io/finalizer"],
+      managedFields: managedFields("csi-provisioner"),
+    },
+    spec: {
+      capacity: { storage: `${gi}Gi` },
+      csi: {
+        driver: "local.csi.aliyun.com",
+        volumeHandle: `disk-${claim.uid}`,
+        fsType: "ext4",
+        volumeAttributes: {
+          "csi.storage.k8s.io/pv/name": `pv-${i}`,
+          "csi.storage.k8s.io/pvc/name": claim.name,
+          "csi.storage.k8s.io/pvc/namespace": claim.namespace,
+          "storage.kubernetes.io/csiProvisionerIdentity": "1764410000000-8081-local.csi.aliyun.com",
+          vgName: "pool-0",
+          volumeType: "LVM",
+        },
+      },
+      accessModes: ["ReadWriteOnce"],
+      claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", resourceVersion: "1", ...claim },
+      persistentVolumeReclaimPolicy: "Delete",
+      storageClassName: "lvm-pool0",
+      volumeMode: "Filesystem",
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [`node-${node}`] }] },
+          ],
+        },
+      },
+    },
+    status: { phase: "Bound", lastPhaseTransitionTime: "2026-11-29T10:00:01Z" },
+  });
+}
+
+/** A pending PVC of a WaitForFirstConsumer class, as the API server returns it. */
+function pvcJson(namespace, name, className, size, n) {
+  return JSON.stringify({
+    metadata: {
+      name,
+      namespace,
+      uid: `20000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+      resourceVersion: String(500000 + n),
+      creationTimestamp: "2026-11-29T10:00:00Z",
+      labels: { app: namespace },
+      finalizers: ["kubernetes.io/pvc-protection"],
+      managedFields: managedFields("kube-controller-manager"),
+    },
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: size } },
+      storageClassName: className,
+      volumeMode: "Filesystem",
+    },
+    status: { phase: "Pending" },
+  });
+}
+
+for (let i = 0; i < PVS; i++) store.applyPv(JSON.parse(pvJson(i)));
+let pvcs = 0;
+const podClaims = (namespace, p) => {
+  for (let k = 0; k < 4; k++) {
+    const json = pvcJson(namespace, `pod-${p}-data-${k}`, k === 0 ? "lvm-pool0" : "lvm", `${10 + k * 5}Gi`, pvcs++);
+    store.applyPvc(JSON.parse(json));
+  }
+};
+for (let p = 0; p < PODS; p++) podClaims("bench", p);
+for (let p = 0; p < BACKLOG; p++) podClaims("backlog", p);
+
+const metrics = new ExtenderMetrics(store, { version: "bench", commit: "bench" }, { defaultMetrics: true });
 const app = createApp({
   store,
-  metrics: new ExtenderMetrics(store),
+  metrics,
   log: createLogger("nls-extender", "warn"),
   reservationTtlMs: 60_000,
   placement: process.env.BENCH_PLACEMENT ?? "decide",
-  maxBodyBytes: 10 * 1024 * 1024,
+  maxBodyBytes: 64 * 1024 * 1024,
   writer: { annotate: async () => {} },
   // The bench never calls the reserve route.
   pods: { inNamespace: async () => [] },
   now: Date.now,
-  ready: () => true,
+  notReady: () => undefined,
+  notServing: () => undefined,
   build: { version: "bench", commit: "bench" },
 });
 const server = await listen(app, 0, "127.0.0.1");
+
+if (LEASE_RATE > 0) {
+  // What the Lease informer delivers: a freshly decoded object per renewal, round-robin over nodes.
+  let next = 0;
+  const tick = 100;
+  setInterval(() => {
+    const renewTime = new Date().toISOString();
+    for (let k = 0; k < (LEASE_RATE * tick) / 1000; k++) {
+      const l = lease(`node-${next++ % NODES}`, new Date(), 40);
+      l.spec.renewTime = renewTime;
+      store.applyLease(JSON.parse(JSON.stringify(l)));
+    }
+  }, tick).unref();
+}
+
+// Event-loop delay at 1 ms resolution: its max is the longest the loop was blocked.
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+let gc = { count: 0, totalMs: 0, maxMs: 0, major: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.count++;
+    gc.totalMs += e.duration;
+    gc.maxMs = Math.max(gc.maxMs, e.duration);
+    // NODE_PERFORMANCE_GC_MAJOR = 4 (mark-sweep-compact).
+    if (e.detail?.kind === 4) gc.major++;
+  }
+}).observe({ entryTypes: ["gc"] });
+
 process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
 process.on("SIGTERM", () => void server.close().then(() => process.exit(0)));
-// CPU time is less distorted than wall time on a shared machine: run.mjs asks for it per scenario.
 process.on("message", (m) => {
-  if (m === "cpu") process.send?.(process.cpuUsage());
+  if (m === "stats") {
+    const mem = process.memoryUsage();
+    process.send?.({
+      cpu: process.cpuUsage(),
+      rssMiB: mem.rss / 2 ** 20,
+      heapUsedMiB: mem.heapUsed / 2 ** 20,
+      loopMaxMs: loop.max / 1e6,
+      loopP99Ms: loop.percentile(99) / 1e6,
+      gc,
+      at: performance.now(),
+    });
+    loop.reset();
+    gc = { count: 0, totalMs: 0, maxMs: 0, major: 0 };
+  }
 });
