@@ -25,7 +25,7 @@ async function startServer(extraEnv) {
   const child = spawn(
     process.execPath,
     [
-      ...(env.BENCH_NODE_OPTIONS ? env.BENCH_NODE_OPTIONS.split(" ") : []),
+      ...(env.BENCH_NODE_OPTIONS ? env.BENCH_NODE_OPTIONS.split(" ").filter(Boolean) : []),
       ...(env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : []),
       fileURLToPath(new URL("./server.mjs", import.meta.url)),
     ],
@@ -34,8 +34,14 @@ async function startServer(extraEnv) {
       stdio: ["ignore", "pipe", "inherit", "ipc"],
     },
   );
-  const [line] = await once(createInterface({ input: child.stdout }), "line");
-  const { port } = JSON.parse(line);
+  // The port line, and anything else the server prints (--trace-gc) to stderr: the pipe never fills.
+  const port = await new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
+    createInterface({ input: child.stdout }).on("line", (l) => {
+      if (l.startsWith('{"port":')) resolve(JSON.parse(l).port);
+      else process.stderr.write(`${l}\n`);
+    });
+  });
   /** CPU, memory, event-loop delay and GC since the previous call (the server resets them). */
   const stats = async () => {
     child.send("stats");
@@ -125,6 +131,7 @@ async function scenarios(server) {
       requests: r.requests.total,
       handlerMeanMs: ((after.sum - before.sum) / Math.max(1, after.count - before.count)) * 1000,
       cpuMsPerReq: cpuMs(s0, s1) / Math.max(1, r.requests.total),
+      requestCpuMs: s1.requestCpuMs,
       gcCount: s1.gc.count,
       gcMaxMs: s1.gc.maxMs,
       gcMsPerReq: s1.gc.totalMs / Math.max(1, r.requests.total),
@@ -268,11 +275,11 @@ function printConfig(vgs, rows, scrape, full) {
     `\n${NODES} nodes × ${vgs} VGs, pods with 4 PVCs, NodeNames bodies of ${(bodies[0].length / 1024).toFixed(0)} KiB, ${DURATION} s each, ${CONNECTIONS} connection(s)`,
   );
   console.log(
-    "scenario                                         p50 ms  p99 ms  max ms   req/s  handler ms  CPU ms/req  GC ms/req  GC max ms  loop max ms  errors",
+    "scenario                                         p50 ms  p99 ms  max ms   req/s  handler ms  CPU ms/req  CPU p99 ms  GC ms/req  GC max ms  loop max ms  errors",
   );
   for (const r of rows) {
     console.log(
-      `${r.title.padEnd(47)} ${fmt(r.p50).padStart(7)} ${fmt(r.p99).padStart(7)} ${fmt(r.max).padStart(7)} ${fmt(r.rps).padStart(7)} ${fmt(r.handlerMeanMs, 2).padStart(11)} ${fmt(r.cpuMsPerReq, 2).padStart(11)} ${fmt(r.gcMsPerReq, 3).padStart(10)} ${fmt(r.gcMaxMs, 1).padStart(10)} ${fmt(r.loopMaxMs, 0).padStart(12)} ${fmt(r.errors).padStart(7)}`,
+      `${r.title.padEnd(47)} ${fmt(r.p50).padStart(7)} ${fmt(r.p99).padStart(7)} ${fmt(r.max).padStart(7)} ${fmt(r.rps).padStart(7)} ${fmt(r.handlerMeanMs, 2).padStart(11)} ${fmt(r.cpuMsPerReq, 2).padStart(11)} ${fmt(r.requestCpuMs.p99, 2).padStart(11)} ${fmt(r.gcMsPerReq, 3).padStart(10)} ${fmt(r.gcMaxMs, 1).padStart(10)} ${fmt(r.loopMaxMs, 0).padStart(12)} ${fmt(r.errors).padStart(7)}`,
     );
   }
   console.log(

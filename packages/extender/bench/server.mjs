@@ -4,7 +4,8 @@
 // JSON shaped as the API server sends them (managedFields and all), one object each, as an informer
 // holds them. Prints {"port": N} on stdout once listening. Started by run.mjs as a child process;
 // answers its IPC questions ("stats": CPU, memory, event-loop delay and GC pauses since the last ask).
-import { monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
+import v8 from "node:v8";
+import { createHistogram, monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
 import { createLogger } from "@nls/daemon";
 import { ANNOTATION_PV_ALLOCATED } from "@nls/api";
 import { Gi, lease, nls, storageClass } from "@nls/testkit";
@@ -181,6 +182,18 @@ if (LEASE_RATE > 0) {
   }, tick).unref();
 }
 
+// CPU time of each request, read to the end of the reply (all threads: GC helpers too). Unlike wall
+// time it does not count the time this process waited for a core, which on a shared machine is most
+// of the tail.
+const requestCpu = createHistogram();
+server.server.prependListener("request", (_req, res) => {
+  const start = process.cpuUsage();
+  res.once("finish", () => {
+    const used = process.cpuUsage(start);
+    requestCpu.record(Math.max(1, used.user + used.system));
+  });
+});
+
 // Event-loop delay at 1 ms resolution: its max is the longest the loop was blocked.
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
@@ -198,6 +211,11 @@ new PerformanceObserver((list) => {
 process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
 process.on("SIGTERM", () => void server.close().then(() => process.exit(0)));
 process.on("message", (m) => {
+  if (m === "snapshot") {
+    // A heap snapshot beside the working directory, for finding what a run retains (BENCH_SNAPSHOT).
+    process.send?.({ file: v8.writeHeapSnapshot() });
+    return;
+  }
   if (m === "stats") {
     const mem = process.memoryUsage();
     process.send?.({
@@ -206,10 +224,16 @@ process.on("message", (m) => {
       heapUsedMiB: mem.heapUsed / 2 ** 20,
       loopMaxMs: loop.max / 1e6,
       loopP99Ms: loop.percentile(99) / 1e6,
+      requestCpuMs: {
+        p50: requestCpu.count ? requestCpu.percentile(50) / 1000 : 0,
+        p99: requestCpu.count ? requestCpu.percentile(99) / 1000 : 0,
+        max: requestCpu.count ? requestCpu.max / 1000 : 0,
+      },
       gc,
       at: performance.now(),
     });
     loop.reset();
+    requestCpu.reset();
     gc = { count: 0, totalMs: 0, maxMs: 0, major: 0 };
   }
 });

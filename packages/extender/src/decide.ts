@@ -4,7 +4,7 @@ import { agentTrusted, type LeaseMode } from "./lease.js";
 import type { NodeView } from "./node-view.js";
 import { Placer, type NodeState } from "./placement.js";
 import type { Strategy } from "./scoring.js";
-import { AGENT_REASON, capacityReason, NO_NLS_REASON } from "./reasons.js";
+import { AGENT_REASON, capacityReasons, NO_NLS_REASON } from "./reasons.js";
 import type { PodStorage } from "./request.js";
 
 /** All a request needs of one node, behind one lookup. */
@@ -65,7 +65,7 @@ export interface FilterOutcome {
    * The preference of each passing node (same order as `passing`), computed while its placement is at
    * hand: kube-scheduler asks to prioritize exactly these nodes next, for the same pod.
    */
-  passingPreferences: number[];
+  passingPreferences: ArrayLike<number>;
 }
 
 /** Index of the best node: highest preference, then the smallest name (a deterministic tie-break). */
@@ -148,17 +148,27 @@ export function filterNodes(
     return out;
   }
   const pin = pinProblem(storage);
-  const placer = new Placer(storage.requests, strategy, ownCredit(storage, view.ledger));
   const needsNode = storage.requests.length > 0;
-  const records = needsNode ? view.recordsFor(nodeNames) : [];
+  if (!needsNode) {
+    for (const name of nodeNames) {
+      if (pin && pin.node !== name) fail(name, "pinned", pin.reason);
+      else out.passing.push(name);
+    }
+    return out;
+  }
+  const placer = new Placer(storage.requests, strategy, ownCredit(storage, view.ledger));
+  const shortReason = capacityReasons(storage.requests);
+  const records = view.recordsFor(nodeNames);
+  // Which nodes fit and how much the strategy likes them, in two arrays sized once: at 5,000 nodes,
+  // growing a list node by node allocated several times its final size on every request.
+  const fitting = new Int32Array(nodeNames.length);
+  const preferences = new Float64Array(nodeNames.length);
+  let count = 0;
+  let best = -1;
   for (let i = 0; i < nodeNames.length; i++) {
     const name = nodeNames[i]!;
     if (pin && pin.node !== name) {
       fail(name, "pinned", pin.reason);
-      continue;
-    }
-    if (!needsNode) {
-      out.passing.push(name);
       continue;
     }
     const rec = records[i];
@@ -172,12 +182,21 @@ export function filterNodes(
       continue;
     }
     const a = placer.assess(state);
-    if (a.fits) {
-      out.passing.push(name);
-      out.passingPreferences.push(a.preference);
-    } else fail(name, "capacity", a.reason, capacityReason(storage.requests, state.view));
+    if (!a.fits) {
+      fail(name, "capacity", a.reason, shortReason(state.view));
+      continue;
+    }
+    // The best node as `bestIndex` picks it: highest preference, then the smallest name.
+    const p = a.preference;
+    if (best < 0 || p > preferences[best]! || (p === preferences[best]! && name < nodeNames[fitting[best]!]!)) {
+      best = count;
+    }
+    fitting[count] = i;
+    preferences[count++] = p;
   }
-  const best = needsNode ? bestIndex(out.passing, out.passingPreferences) : -1;
+  out.passing = new Array<string>(count);
+  for (let k = 0; k < count; k++) out.passing[k] = nodeNames[fitting[k]!]!;
+  out.passingPreferences = preferences.subarray(0, count);
   if (best >= 0) {
     const node = out.passing[best]!;
     if (placer.place(view.record(node)!.state!)) out.choice = { node, placements: placer.placements() };
@@ -218,7 +237,7 @@ export function scoreNodes(
   view: ClusterView,
   strategy: Strategy,
   now: number,
-  known?: readonly number[],
+  known?: ArrayLike<number>,
 ): ScoreOutcome {
   const scores = new Uint8Array(nodeNames.length);
   if (storage.requests.length === 0 || storage.invalid.length > 0 || storage.unseen.length > 0) return { scores };

@@ -167,3 +167,22 @@ test("a reservation whose successor lands on another node is counted as misplace
   t.is(l.misplaced, 2);
   t.is(l.released["selected-node"], 2);
 });
+
+test("expiry releases each reservation at its own time, whatever order they were made in", (t) => {
+  const l = new Ledger();
+  l.reserve("ns/late", tentative("n1", "vg0", 1, 300));
+  t.is(l.expire(100), 0);
+  l.reserve("ns/early", tentative("n1", "vg0", 1, 150));
+  l.reserve("ns/mid", tentative("n2", "vg0", 1, 200));
+  t.is(l.expire(149), 0);
+  t.is(l.expire(150), 1);
+  t.truthy(l.tentativeOf("ns/mid"));
+  // Replaced by a reservation that ends sooner than anything left.
+  l.reserve("ns/late", tentative("n1", "vg0", 1, 160));
+  t.is(l.expire(170), 1);
+  t.is(l.tentativeOf("ns/late"), undefined);
+  t.is(l.expire(199), 0);
+  t.is(l.expire(250), 1);
+  t.is(l.liveReservations, 0);
+  t.is(l.released.ttl, 3);
+});

@@ -15,18 +15,23 @@ export const AGENT_REASON = "local storage agent not reporting";
 
 /** The short reason of a node whose selected VGs or devices cannot hold the pod's new volumes. */
 export function capacityReason(requests: readonly VolumeRequest[], view: NodeView): string {
-  let lvm = false;
-  let device = false;
-  let mountPoint = false;
-  for (const r of requests) {
-    if (r.kind === "lvm") {
-      lvm = true;
-      if (r.vgName !== undefined && !view.vgIndex.has(r.vgName)) return `volume group ${r.vgName} not available`;
-    } else if (r.kind === "device") device = true;
-    else mountPoint = true;
-  }
-  const kinds = [lvm && "LVM", device && "Device", mountPoint && "MountPoint"].filter(Boolean);
-  return `insufficient local storage (${kinds.join(" and ")})`;
+  return capacityReasons(requests)(view);
+}
+
+/**
+ * `capacityReason` for one pod's requests, as a function of the node: the text is the same on every
+ * node but one missing a named VG, so a filter pass builds it once instead of once per failing node.
+ */
+export function capacityReasons(requests: readonly VolumeRequest[]): (view: NodeView) => string {
+  const kinds = new Set(requests.map((r) => r.kind));
+  const names = [kinds.has("lvm") && "LVM", kinds.has("device") && "Device", kinds.has("mountpoint") && "MountPoint"];
+  const common = `insufficient local storage (${names.filter(Boolean).join(" and ")})`;
+  const named = requests.flatMap((r) => (r.kind === "lvm" && r.vgName !== undefined ? [r.vgName] : []));
+  if (named.length === 0) return () => common;
+  return (view) => {
+    for (const vg of named) if (!view.vgIndex.has(vg)) return `volume group ${vg} not available`;
+    return common;
+  };
 }
 
 /** The nodes that gave one short reason: how many, and one of them with its numbers. */

@@ -55,17 +55,17 @@ export class ScoreMemo {
   private pod = "";
   private version = -1;
   private names: readonly string[] = [];
-  private scores: readonly number[] = [];
+  private scores: ArrayLike<number> = [];
   hits = 0;
 
-  remember(pod: string, version: number, names: readonly string[], preferences: readonly number[]): void {
+  remember(pod: string, version: number, names: readonly string[], preferences: ArrayLike<number>): void {
     this.pod = pod;
     this.version = version;
     this.names = names;
     this.scores = preferences;
   }
 
-  recall(pod: string, version: number, names: readonly string[]): readonly number[] | undefined {
+  recall(pod: string, version: number, names: readonly string[]): ArrayLike<number> | undefined {
     if (pod !== this.pod || version !== this.version || names.length !== this.names.length) return undefined;
     for (let i = 0; i < names.length; i++) if (names[i] !== this.names[i]) return undefined;
     this.hits++;
