@@ -50,7 +50,7 @@ export function createApp(ctx: RouteContext, access: Access = allowAll()): expre
   const names = new NodeNamesCache();
   const memo = new ScoreMemo();
   // Two bodies' worth at once: kube-scheduler sends one request at a time per profile.
-  const body = jsonBody(ctx.maxBodyBytes, (text) => names.parse(text), new BodyBudget(2 * ctx.maxBodyBytes));
+  const body = jsonBody(ctx.maxBodyBytes, (bytes) => names.parse(bytes), new BodyBudget(2 * ctx.maxBodyBytes));
   const serving = servingOnly(ctx);
   const schedule = requireAccess(access, "schedule", ctx.log);
   app.post("/scheduler/predicates", schedule, serving, body, filterRoute(ctx, names, memo));
@@ -97,7 +97,7 @@ export function createWebhookApp(ctx: RouteContext): express.Express {
   // neither one body nor many slow ones may take more than that much memory each, and 64 MiB at once.
   const limit = Math.min(ctx.maxBodyBytes, WEBHOOK_MAX_BODY_BYTES);
   const budget = new BodyBudget(8 * limit);
-  app.post(ADMISSION_PATH, jsonBody(limit, JSON.parse, budget), admissionRoute(ctx));
+  app.post(ADMISSION_PATH, jsonBody(limit, undefined, budget), admissionRoute(ctx));
   return withErrors(app, ctx);
 }
 

@@ -76,3 +76,25 @@ test("kube-scheduler's adaptive sampling: a window moving on every pod is never 
   }
   t.is(c.hits, 0);
 });
+
+test("bodies given as bytes: the tail is matched as bytes and the answer is what JSON.parse gives", (t) => {
+  const c = new NodeNamesCache();
+  const bytes = (text: string) => Buffer.from(text, "utf8");
+  c.parse(bytes(body("a")));
+  c.parse(bytes(body("b")));
+  // A head with multi-byte characters: byte and character offsets differ before the key.
+  const pod = "pöd-ü-日本";
+  const hit = c.parse(bytes(body(pod))) as { Pod: unknown; NodeNames: string[] };
+  t.is(c.hits, 1);
+  t.deepEqual(hit, JSON.parse(body(pod)));
+  // One byte changed inside the list (same length): no reuse, a full decode.
+  const changed = body("c", [...names.slice(0, 599), "node-599.example.internaX"]);
+  t.deepEqual(c.parse(bytes(changed)), JSON.parse(changed));
+  t.is(c.hits, 1);
+  // Strings and bytes of one list share the entry.
+  c.parse(body("d"));
+  t.is(c.hits, 2);
+  t.throws(() => c.parse(bytes(`{"Pod":{"metadata":{"name":"p"},"Nodes":null,"NodeNames":${JSON.stringify(names)}}`)), {
+    instanceOf: SyntaxError,
+  });
+});

@@ -17,7 +17,11 @@ export class HttpError extends Error {
  * With a `budget`, the bytes read count against it until the response is sent; a body that does not fit
  * is refused with 503 before or while it is read.
  */
-export function jsonBody(limit: number, parse: (text: string) => unknown = JSON.parse, budget?: BodyBudget) {
+export function jsonBody(
+  limit: number,
+  parse: (body: Buffer) => unknown = (body) => JSON.parse(body.toString("utf8")),
+  budget?: BodyBudget,
+) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > limit) {
@@ -61,13 +65,13 @@ export function jsonBody(limit: number, parse: (text: string) => unknown = JSON.
     req.on("end", () => {
       if (done) return;
       done = true;
-      const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
-      if (text.trim() === "") {
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      if (isBlank(bytes)) {
         next(new HttpError(400, "request body is empty; expected JSON"));
         return;
       }
       try {
-        req.body = parse(text);
+        req.body = parse(bytes);
       } catch (e) {
         next(new HttpError(400, `malformed JSON: ${(e as Error).message}`));
         return;
@@ -75,6 +79,12 @@ export function jsonBody(limit: number, parse: (text: string) => unknown = JSON.
       next();
     });
   };
+}
+
+/** Nothing but JSON whitespace (space, tab, CR, LF). */
+function isBlank(bytes: Buffer): boolean {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  return true;
 }
 
 const busy = (budget: BodyBudget) =>
