@@ -30,7 +30,7 @@ interface Entry {
   /** `tail` as UTF-8. */
   tailBytes: Buffer;
   names: string[];
-  json?: string;
+  passAll?: Buffer;
 }
 
 export class NodeNamesCache {
@@ -72,12 +72,17 @@ export class NodeNamesCache {
     return body;
   }
 
-  /** The JSON text of `names` when it is a cached list (the same array), else undefined. */
-  encoded(names: readonly string[]): string | undefined {
+  /**
+   * The whole filter answer letting every node of `names` through, encoded, when `names` is a cached
+   * list (the same array), else undefined: a pass-through answer is the same bytes pod after pod.
+   */
+  passAllReply(names: readonly string[]): Buffer | undefined {
     const entry = this.entries.find((e) => e.names === names);
     if (!entry) return undefined;
-    entry.json ??= JSON.stringify(names);
-    return entry.json;
+    entry.passAll ??= Buffer.from(
+      `{"NodeNames":${JSON.stringify(names)},"Nodes":null,"FailedNodes":{},"FailedAndUnresolvableNodes":{},"Error":""}`,
+    );
+    return entry.passAll;
   }
 
   /** The body whose text before its last `"NodeNames":` is `head`, with cached list `hit` as NodeNames. */

@@ -18,14 +18,10 @@ function send(
   unresolvable: FailedNodesMap,
 ): void {
   if (args.mode === "names") {
-    // Every node passed and the list is the cached one: its JSON is already encoded.
-    const encoded = passing.length === args.nodeNames.length ? names.encoded(args.nodeNames) : undefined;
-    if (encoded !== undefined) {
-      res
-        .type("json")
-        .send(
-          `{"NodeNames":${encoded},"Nodes":null,"FailedNodes":{},"FailedAndUnresolvableNodes":${JSON.stringify(unresolvable)},"Error":""}`,
-        );
+    // Every node passed and the list is the cached one: the answer is already encoded.
+    const all = passing.length === args.nodeNames.length ? names.passAllReply(args.nodeNames) : undefined;
+    if (all !== undefined) {
+      res.type("json").send(all);
       return;
     }
     const result: ExtenderFilterResult = {
