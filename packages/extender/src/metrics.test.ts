@@ -1,4 +1,5 @@
 import test from "ava";
+import { Writable } from "node:stream";
 import { Gi, nls, pv } from "@nls/testkit";
 import { clusterWith } from "../testing/cluster.js";
 import { ExtenderMetrics, OpenLocalGauges } from "./metrics.js";
@@ -154,4 +155,32 @@ test("open-local gauges: a device holding a volume stays bound after the agent r
   t.true(text.includes('local_device_bind{nodename="n1",name="/dev/vdb"} 1'));
   t.true(text.includes(`local_device_total{nodename="n1",name="/dev/vdb",type="ssd"} ${Gi}`));
   t.false(text.includes("/dev/vdc"));
+});
+
+test("a scrape written in slices is the text rendered at once, and stops when the connection closes", async (t) => {
+  const names = Array.from({ length: 300 }, (_, i) => `n${i}`);
+  const s = clusterWith(names, 0);
+  names.forEach((n, i) => s.applyPv(pv(`pv-${i}`, { node: n, size: "1Gi", vgName: "pool-0" })));
+  const gauges = new OpenLocalGauges();
+  const pieces = [...gauges.chunks(s, 0)];
+  t.true(pieces.length > 10, "a zero budget cuts the text into many pieces");
+  t.is(Buffer.concat(pieces.flat()).toString(), new OpenLocalGauges().render(s));
+  const m = new ExtenderMetrics(s);
+  const collect = (destroyAfter?: number) => {
+    const parts: string[] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        parts.push(chunk.toString());
+        if (destroyAfter !== undefined && parts.length >= destroyAfter) this.destroy();
+        done();
+      },
+    });
+    return { out, parts };
+  };
+  const whole = collect();
+  await m.writeTo(whole.out, 0);
+  t.is(whole.parts.join(""), await m.render());
+  const cut = collect(3);
+  await m.writeTo(cut.out, 0);
+  t.is(cut.parts.length, 3, "nothing more is built once the connection is gone");
 });

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { buildInfoLabels, type BuildInfo } from "@nls/daemon";
 import { allocationType, pvAllocation } from "./claims.js";
@@ -14,6 +15,14 @@ import { WATCHED_KINDS } from "./cache/informers.js";
 import { unsyncedSeconds, type FeedHealth } from "./cache/feed-health.js";
 
 export const VERBS = ["filter", "prioritize", "reserve"] as const;
+
+/** Work per piece of a scrape before the event loop gets a turn. */
+const SLICE_MS = 2;
+
+/** Where a scrape is written: an HTTP response (or any writable stream). */
+export type ScrapeSink = NodeJS.WritableStream & { destroyed?: boolean; cork?(): void; uncork?(): void };
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 export type Verb = (typeof VERBS)[number];
 
 /**
@@ -168,6 +177,37 @@ export class ExtenderMetrics {
     return (await this.registry.metrics()) + this.openLocal.render(this.store);
   }
 
+  /**
+   * `render()` written to `out` in slices of at most ~`sliceMs` of work each, giving the event loop back
+   * between them: at 5,000 nodes the open-local families are ~25,000 series (megabytes of text, more
+   * with every PV), and joining them in one go held every scheduling request behind a scrape for tens
+   * of milliseconds. Stops early when `out` closes.
+   */
+  async writeTo(out: ScrapeSink, sliceMs = SLICE_MS): Promise<void> {
+    out.write(await this.registry.metrics());
+    for (const piece of this.openLocal.chunks(this.store, sliceMs)) {
+      if (out.destroyed) return;
+      let flowing = true;
+      // One write to the socket per piece, not one per block.
+      out.cork?.();
+      for (const bytes of piece) flowing = out.write(bytes);
+      out.uncork?.();
+      if (!flowing) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            out.removeListener("drain", done);
+            out.removeListener("close", done);
+            resolve();
+          };
+          out.once("drain", done);
+          out.once("close", done);
+        });
+      }
+      await yieldToEventLoop();
+    }
+    out.end();
+  }
+
   countFailures(failures: Record<FailureKind, number>): void {
     for (const k of FAILURE_KINDS) if (failures[k] > 0) this.failedNodes.inc({ reason: k }, failures[k]);
   }
@@ -208,50 +248,140 @@ const OPEN_LOCAL_FAMILIES = [
 
 /**
  * open-local's extender gauges: the families and labels its Grafana dashboard reads (`local_*`; the
- * dashboard's node variable comes from `local_allocated_num`). Rendered as text
- * here rather than through prom-client: at 5,000 nodes these are ~25,000 series, and prom-client's
- * per-series label handling blocked the event loop for hundreds of milliseconds per scrape — time
- * every scheduling request waiting behind it would pay. A node's lines are kept until its
- * `NodeState` object is replaced (the cache replaces it on every NLS or ledger change of that node),
- * a PV's line until the PV object is, so a scrape mostly joins strings it already has.
- * The three `*_total` families are typed `untyped`: Prometheus treats them like gauges, and
- * promtool's lint rejects a *gauge* named `_total`.
+ * dashboard's node variable comes from `local_allocated_num`), rendered as text rather than through
+ * prom-client: at 5,000 nodes these are ~25,000 series, plus one per PV, and prom-client's per-series
+ * label handling blocked the event loop for hundreds of milliseconds per scrape.
+ *
+ * The text is kept encoded in blocks (a family's lines for BLOCK_NODES consecutive nodes, or for
+ * BLOCK_PVS PVs), each with the objects it was built from: a node's `NodeState` (the cache replaces it
+ * on every NLS or ledger change of the node) or the PV object. A scrape compares those references and
+ * rebuilds only the blocks whose objects were replaced, so between two scrapes it mostly writes bytes
+ * it already has. The three `*_total` families are typed `untyped`: Prometheus treats them like
+ * gauges, and promtool's lint rejects a *gauge* named `_total`.
  */
 export class OpenLocalGauges {
   private readonly nodeLines = new WeakMap<NodeState, string[]>();
   private readonly pvLines = new WeakMap<V1PersistentVolume, string>();
+  /** Node list the node blocks were cut from (the store keeps the array until membership changes). */
+  private names: readonly string[] = [];
+  /** [family][block] */
+  private nodeBlocks: Block[][] = OPEN_LOCAL_FAMILIES.map(() => []);
+  private pvBlocks: Block[] = [];
 
   render(store: ClusterStore): string {
-    const perFamily: string[][] = OPEN_LOCAL_FAMILIES.map(() => []);
-    for (const name of store.nodeNames()) {
-      const state = store.record(name)?.state;
-      if (!state) continue;
-      let lines = this.nodeLines.get(state);
-      if (!lines) {
-        lines = nodeLines(name, state, store);
-        this.nodeLines.set(state, lines);
-      }
-      for (let f = 0; f < lines.length; f++) if (lines[f]) perFamily[f]!.push(lines[f]!);
+    return Buffer.concat([...this.chunks(store, Number.POSITIVE_INFINITY)].flat()).toString("utf8");
+  }
+
+  /**
+   * The exposition text in pieces, each ending once about `sliceMs` of work went into it: the caller
+   * yields to the event loop between pieces. The node list is read once, so every family covers the
+   * same nodes; each block holds its nodes' lines as of the moment it is checked.
+   */
+  *chunks(store: ClusterStore, sliceMs: number): Generator<Buffer[]> {
+    const names = store.nodeNames();
+    if (names !== this.names) {
+      this.names = names;
+      this.nodeBlocks = OPEN_LOCAL_FAMILIES.map(() => []);
     }
-    const out: string[] = [];
-    OPEN_LOCAL_FAMILIES.forEach(([name, type, help], f) => {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...perFamily[f]!);
-    });
-    out.push(
-      "# HELP local_local_pv Size in bytes of a local PV (open-local compatible).",
-      "# TYPE local_local_pv gauge",
+    let piece: Buffer[] = [];
+    let until = performance.now() + sliceMs;
+    const cut = function* () {
+      if (performance.now() < until) return;
+      yield piece;
+      piece = [];
+      until = performance.now() + sliceMs;
+    };
+    const states: Array<NodeState | undefined> = new Array(BLOCK_NODES);
+    for (let f = 0; f < OPEN_LOCAL_FAMILIES.length; f++) {
+      const [name, type, help] = OPEN_LOCAL_FAMILIES[f]!;
+      piece.push(Buffer.from(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`));
+      const blocks = this.nodeBlocks[f]!;
+      for (let b = 0; b * BLOCK_NODES < names.length; b++) {
+        const from = b * BLOCK_NODES;
+        const to = Math.min(names.length, from + BLOCK_NODES);
+        for (let i = from; i < to; i++) states[i - from] = store.record(names[i]!)?.state;
+        let block = blocks[b];
+        if (!block || !sameRefs(block.refs, states, to - from)) {
+          const lines: string[] = [];
+          for (let i = from; i < to; i++) {
+            const state = states[i - from];
+            if (!state) continue;
+            const line = this.linesOf(names[i]!, state, store)[f];
+            if (line) lines.push(line);
+          }
+          block = { refs: states.slice(0, to - from), bytes: encodeLines(lines) };
+          blocks[b] = block;
+        }
+        if (block.bytes.length) piece.push(block.bytes);
+        yield* cut();
+      }
+    }
+    piece.push(
+      Buffer.from(
+        "# HELP local_local_pv Size in bytes of a local PV (open-local compatible).\n# TYPE local_local_pv gauge\n",
+      ),
     );
-    for (const pv of store.allPvs()) {
-      let line = this.pvLines.get(pv);
-      if (line === undefined) {
-        line = pvLine(pv);
-        this.pvLines.set(pv, line);
+    let b = 0;
+    let batch: V1PersistentVolume[] = [];
+    const flushPvs = () => {
+      let block = this.pvBlocks[b];
+      if (!block || !sameRefs(block.refs, batch, batch.length)) {
+        block = { refs: batch, bytes: encodeLines(batch.map((pv) => this.lineOf(pv)).filter(Boolean)) };
+        this.pvBlocks[b] = block;
       }
-      if (line) out.push(line);
+      if (block.bytes.length) piece.push(block.bytes);
+      b++;
+      batch = [];
+    };
+    for (const pv of store.allPvs()) {
+      batch.push(pv);
+      if (batch.length === BLOCK_PVS) {
+        flushPvs();
+        yield* cut();
+      }
     }
-    return `${out.join("\n")}\n`;
+    if (batch.length) flushPvs();
+    this.pvBlocks.length = b;
+    yield piece;
+  }
+
+  private linesOf(name: string, state: NodeState, store: ClusterStore): string[] {
+    let lines = this.nodeLines.get(state);
+    if (!lines) {
+      lines = nodeLines(name, state, store);
+      this.nodeLines.set(state, lines);
+    }
+    return lines;
+  }
+
+  private lineOf(pv: V1PersistentVolume): string {
+    let line = this.pvLines.get(pv);
+    if (line === undefined) {
+      line = pvLine(pv);
+      this.pvLines.set(pv, line);
+    }
+    return line;
   }
 }
+
+/** Nodes (per family) and PVs per cached block of exposition text. */
+const BLOCK_NODES = 100;
+const BLOCK_PVS = 500;
+
+/** A piece of exposition text and the objects it was built from (compared by reference). */
+interface Block {
+  refs: readonly unknown[];
+  bytes: Buffer;
+}
+
+function sameRefs(a: readonly unknown[], b: readonly unknown[], n: number): boolean {
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const encodeLines = (lines: readonly string[]): Buffer =>
+  lines.length ? Buffer.from(`${lines.join("\n")}\n`) : Buffer.alloc(0);
 
 /** One node's lines, one string per family of OPEN_LOCAL_FAMILIES ("" when it has none). */
 function nodeLines(name: string, state: NodeState, store: ClusterStore): string[] {

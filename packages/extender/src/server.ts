@@ -70,7 +70,8 @@ export function createApp(ctx: RouteContext, access: Access = allowAll()): expre
   });
   app.get("/version", (_req, res) => void res.json(ctx.build));
   app.get("/metrics", async (_req, res) => {
-    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.render());
+    res.type(ctx.metrics.registry.contentType);
+    await ctx.metrics.writeTo(res);
   });
   return withErrors(app, ctx);
 }

@@ -81,6 +81,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   private nodeChanges = 0;
   /** Bumped when a node record is created, which invalidates `listCache`. */
   private generation = 0;
+  /** `nodeNames()`, until a node gains or loses its NLS. */
+  private sortedNames: string[] | undefined;
   private listCache:
     { names: readonly string[]; records: Array<NodeRecord | undefined>; generation: number } | undefined;
 
@@ -140,12 +142,13 @@ export class ClusterStore implements ObjectLookup, ClusterView {
       `${this.options.leaseNamespace}/${leaseNameForNode(name)}`,
     );
   }
-  /** Nodes with a NodeLocalStorage, sorted. */
-  nodeNames(): string[] {
-    return [...this.records]
+  /** Nodes with a NodeLocalStorage, sorted (kept until a node gains or loses its NLS). */
+  nodeNames(): readonly string[] {
+    this.sortedNames ??= [...this.records]
       .filter(([, r]) => r.state)
       .map(([n]) => n)
       .sort();
+    return this.sortedNames;
   }
   nlsObject(name: string): NodeLocalStorage | undefined {
     return this.nlsObjects.get(name);
@@ -230,6 +233,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     if (!name) return;
     this.nlsObjects.set(name, nls);
     const r = this.recordFor(name);
+    if (!r.state) this.sortedNames = undefined;
     r.state = nodeState(nodeViewFromNls(name, nls), r.usage);
     this.touched.add(name);
     this.repackTouched();
@@ -238,6 +242,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     this.nodeChanges++;
     this.nlsObjects.delete(name);
     const r = this.records.get(name);
+    if (r?.state) this.sortedNames = undefined;
     if (r) r.state = undefined;
   }
 
