@@ -6,12 +6,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import anyTest, { type ExecutionContext, type TestFn } from "ava";
 import { discoverHost, type HostFacts } from "./discovery/host.js";
-import { execaRunner, type CommandResult } from "./discovery/run.js";
+import { execaRunner, type CommandResult, type CommandRunner } from "./discovery/run.js";
 import { applyInit, applyMountpoints } from "./init/apply.js";
 import { planInit } from "./init/plan.js";
 import { buildInventory } from "./inventory.js";
 import { nextJournal } from "./journal.js";
 import { buildStatus } from "./report.js";
+import { createLogger } from "@nls/daemon";
+import { Agent, DEFAULT_AGENT_CONFIG } from "./agent.js";
+import { realHost } from "./host-port.js";
+import { AgentMetrics } from "./metrics.js";
+import { FakeKube } from "../testing/fake-kube.js";
 
 /**
  * Real LVM on loop devices over sparse files (root only). Every test makes its own loop devices and
@@ -682,4 +687,75 @@ real("PV labels an interrupted vgcreate left are the agent's own: the next pass 
   const rows = await report("pvs", "pv_name,vg_name", ["-S", `vg_name=${vg}`]);
   t.deepEqual(rows.map((r) => r.pv_name).sort(), [a, b].sort());
   t.is(nextJournal(journal, await discover([a!, b!]), { vgs: [] }).creating, undefined, "the record is done with");
+});
+
+/** Commands that are LVM: the `lvm` binary and its per-command links (`vgs`, `lvcreate`, …). */
+const isLvm = (cmd: string) => cmd === "lvm" || /^(pv|vg|lv)[a-z]+$/.test(cmd);
+
+real("a scan runs LVM a fixed number of times whatever the LV count; a steady node writes nothing", async (t) => {
+  const ws = await workspace(t);
+  const devices: string[] = [];
+  for (let i = 0; i < 16; i++) devices.push(await ws.loop(64));
+  const vgs = [0, 1, 2, 3].map(() => ws.vgName());
+  for (const [i, vg] of vgs.entries())
+    await sh("vgcreate", [...NO_ACTIVATION, vg, devices[2 * i]!, devices[2 * i + 1]!]);
+  const calls: string[] = [];
+  const counting: CommandRunner = {
+    run: (cmd, args, opts) => {
+      calls.push(cmd);
+      return runner.run(cmd, args, opts);
+    },
+  };
+  const host = realHost(counting, {
+    deviceGlobs: devices,
+    mountRoot: CTX.mountRoot,
+    lvPrefix: "local",
+    timeoutMs: 60_000,
+  });
+  const lvmRuns = async () => {
+    calls.length = 0;
+    const facts = await host.discover();
+    return { facts, lvm: calls.filter(isLvm).length };
+  };
+  const empty = await lvmRuns();
+  for (let i = 0; i < 40; i++) {
+    await sh("lvcreate", [...NO_ACTIVATION, "-an", "-Zn", "-L", "4M", "-n", `local-v${i}`, vgs[i % 4]!]);
+  }
+  const full = await lvmRuns();
+  t.is(full.facts.lvm.lvs.filter((l) => vgs.includes(l.vgName)).length, 40);
+  t.is(full.lvm, empty.lvm, "40 LVs more, not one LVM command more");
+  t.true(full.lvm <= 3, `${full.lvm} LVM commands per scan`);
+
+  // The agent's loop over this host, against the in-memory API server: after the first status,
+  // ten passes over an unchanged host write nothing.
+  const kube = new FakeKube();
+  kube.addNode("it-node");
+  kube.addInitConfig({
+    metadata: { name: "open-local" },
+    spec: { globalConfig: { listConfig: { vgs: { include: vgs }, devices: { include: devices } } } },
+  });
+  let now = new Date("2026-05-01T10:00:00Z");
+  const agent = new Agent({
+    kube,
+    host,
+    metrics: new AgentMetrics({ defaultMetrics: false }),
+    log: createLogger("nls-agent", "silent"),
+    clock: () => now,
+    config: {
+      ...DEFAULT_AGENT_CONFIG,
+      nodeName: "it-node",
+      initConfigName: "open-local",
+      leaseNamespace: "nls-node-lease",
+      eventNamespace: "kube-system",
+    },
+  });
+  await agent.reconcile();
+  const status = kube.nls.get("it-node")!.status!;
+  t.deepEqual([...status.filteredStorageInfo!.volumeGroups!].sort(), [...vgs].sort());
+  const writes = kube.writes.length;
+  for (let i = 0; i < 10; i++) {
+    now = new Date(now.getTime() + 60_000);
+    t.false((await agent.reconcile()).wroteStatus);
+  }
+  t.is(kube.writes.length, writes, "0 API writes over 10 steady scans");
 });
