@@ -14,6 +14,8 @@ const DIST = process.env.BENCH_DIST ?? new URL("../dist/", import.meta.url).href
 const { ClusterStore } = await import(new URL("cache/store.js", DIST).href);
 const { ExtenderMetrics } = await import(new URL("metrics.js", DIST).href);
 const { createApp, listen } = await import(new URL("server.js", DIST).href);
+// What the informers do to each object before the store sees it (an older build without it: nothing).
+const { trimForCache } = await import(new URL("cache/trim.js", DIST).href).catch(() => ({ trimForCache: (o) => o }));
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const VGS = Number(process.env.BENCH_VGS ?? 2);
@@ -139,12 +141,12 @@ function pvcJson(namespace, name, className, size, n) {
   });
 }
 
-for (let i = 0; i < PVS; i++) store.applyPv(JSON.parse(pvJson(i)));
+for (let i = 0; i < PVS; i++) store.applyPv(trimForCache(JSON.parse(pvJson(i))));
 let pvcs = 0;
 const podClaims = (namespace, p) => {
   for (let k = 0; k < 4; k++) {
     const json = pvcJson(namespace, `pod-${p}-data-${k}`, k === 0 ? "lvm-pool0" : "lvm", `${10 + k * 5}Gi`, pvcs++);
-    store.applyPvc(JSON.parse(json));
+    store.applyPvc(trimForCache(JSON.parse(json)));
   }
 };
 for (let p = 0; p < PODS; p++) podClaims("bench", p);
@@ -177,7 +179,7 @@ if (LEASE_RATE > 0) {
     for (let k = 0; k < (LEASE_RATE * tick) / 1000; k++) {
       const l = lease(`node-${next++ % NODES}`, new Date(), 40);
       l.spec.renewTime = renewTime;
-      store.applyLease(JSON.parse(JSON.stringify(l)));
+      store.applyLease(trimForCache(JSON.parse(JSON.stringify(l))));
     }
   }, tick).unref();
 }
@@ -214,6 +216,12 @@ process.on("message", (m) => {
   if (m === "snapshot") {
     // A heap snapshot beside the working directory, for finding what a run retains (BENCH_SNAPSHOT).
     process.send?.({ file: v8.writeHeapSnapshot() });
+    return;
+  }
+  if (m === "gc") {
+    // The live heap: only with --expose-gc (BENCH_NODE_OPTIONS), for finding a leak.
+    globalThis.gc?.();
+    process.send?.({ heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20 });
     return;
   }
   if (m === "stats") {

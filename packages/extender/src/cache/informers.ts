@@ -16,6 +16,7 @@ import {
 import { GROUP, NLS_PLURAL, VERSION, type NodeLocalStorage } from "@nls/api";
 import type { Logger } from "@nls/daemon";
 import type { FeedHealth } from "./feed-health.js";
+import { trimForCache } from "./trim.js";
 import type { ClusterStore } from "./store.js";
 
 interface Handlers<T> {
@@ -88,7 +89,7 @@ class Feed<T extends KubernetesObject> {
     const guard = (what: string, fn: (obj: T) => void) => (obj: T) => {
       this.up();
       try {
-        fn(obj);
+        fn(trimForCache(obj));
       } catch (err) {
         this.log.error({ err, kind, name: obj.metadata?.name, op: what }, "watch event not applied to the cache");
       }
