@@ -4,7 +4,7 @@
 // nodeCacheCapable: false body next to a bare JSON.parse of it. Prints one table per VG count and
 // writes the figures as JSON under bench/results/; asserts nothing (a run with errors exits 1).
 // BENCH_SOAK=<seconds> instead runs filter→prioritize pairs for that long against 50,000 PVs and a
-// backlog of 5,000 pending pods and prints RSS over time (see bench/README.md for every knob).
+// backlog of 5,000 pending pods and prints RSS over time (the knobs: README.md, "Speed").
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -12,6 +12,7 @@ import os from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { managedField } from "./managed-fields.mjs";
 
 const env = process.env;
 const NODES = Number(env.BENCH_NODES ?? 5000);
@@ -184,17 +185,12 @@ const fullNode = (name) => ({
       "volumes.kubernetes.io/controller-managed-attach-detach": "true",
       "csi.volume.kubernetes.io/nodeid": JSON.stringify({ "local.csi.aliyun.com": name }),
     },
-    managedFields: ["kubelet", "kube-controller-manager", "kubeadm"].map((manager) => ({
-      manager,
-      operation: "Update",
-      apiVersion: "v1",
-      time: "2026-11-29T10:00:00Z",
-      fieldsType: "FieldsV1",
-      fieldsV1: {
+    managedFields: ["kubelet", "kube-controller-manager", "kubeadm"].map((manager) =>
+      managedField(manager, {
         "f:metadata": { "f:labels": { "f:kubernetes.io/hostname": {}, "f:kubernetes.io/os": {} } },
         "f:status": { "f:conditions": { 'k:{"type":"Ready"}': { "f:lastHeartbeatTime": {}, "f:status": {} } } },
-      },
-    })),
+      }),
+    ),
   },
   spec: { podCIDR: "10.244.3.0/24", podCIDRs: ["10.244.3.0/24"], providerID: `alicloud://${name}` },
   status: {

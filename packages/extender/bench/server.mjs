@@ -9,6 +9,7 @@ import { createHistogram, monitorEventLoopDelay, PerformanceObserver, performanc
 import { createLogger } from "@nls/daemon";
 import { ANNOTATION_PV_ALLOCATED } from "@nls/api";
 import { Gi, lease, nls, storageClass } from "@nls/testkit";
+import { managedField } from "./managed-fields.mjs";
 
 const DIST = process.env.BENCH_DIST ?? new URL("../dist/", import.meta.url).href;
 const { ClusterStore } = await import(new URL("cache/store.js", DIST).href);
@@ -43,26 +44,11 @@ for (let i = 0; i < NODES; i++) {
 }
 
 const managedFields = (manager) => [
-  {
-    manager,
-    operation: "Update",
-    apiVersion: "v1",
-    time: "2026-11-29T10:00:00Z",
-    fieldsType: "FieldsV1",
-    fieldsV1: {
-      "f:metadata": { "f:annotations": { ".": {}, "f:pv.kubernetes.io/provisioned-by": {} } },
-      "f:spec": { "f:accessModes": {}, "f:capacity": { ".": {}, "f:storage": {} }, "f:csi": {}, "f:nodeAffinity": {} },
-    },
-  },
-  {
-    manager: "kube-controller-manager",
-    operation: "Update",
-    apiVersion: "v1",
-    time: "2026-11-29T10:00:01Z",
-    fieldsType: "FieldsV1",
-    fieldsV1: { "f:status": { "f:phase": {} } },
-    subresource: "status",
-  },
+  managedField(manager, {
+    "f:metadata": { "f:annotations": { ".": {}, "f:pv.kubernetes.io/provisioned-by": {} } },
+    "f:spec": { "f:accessModes": {}, "f:capacity": { ".": {}, "f:storage": {} }, "f:csi": {}, "f:nodeAffinity": {} },
+  }),
+  managedField("kube-controller-manager", { "f:status": { "f:phase": {} } }, { subresource: "status" }),
 ];
 
 /** A bound local PV as the API server returns it; every 10th node nearly full (its first VG). */
