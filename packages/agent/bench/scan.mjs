@@ -1,4 +1,4 @@
-/* global performance */
+/* global performance, global */
 // `pnpm bench` (agent): one host scan as the agent runs it (the built `realHost`), on 16 loop devices,
 // 4 VGs (two devices each) and 500 LVs whose metadata lvcreate writes without activating them. Prints
 // the scan time, the commands it ran (LVM ones apart, counted at the agent's exec edge) and the RSS of

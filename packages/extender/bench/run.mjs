@@ -1,4 +1,4 @@
-/* global fetch, performance */
+/* global fetch, performance, setTimeout, setInterval, clearInterval */
 // `pnpm bench`: filter and prioritize over HTTP on loopback against the built server (5,000 nodes with
 // 2 and then 4 VGs, pods with 4 PVCs, nodeCacheCapable bodies), /metrics scrapes, and the
 // nodeCacheCapable: false body next to a bare JSON.parse of it. Prints one table per VG count and

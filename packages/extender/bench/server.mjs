@@ -1,3 +1,4 @@
+/* global setInterval */
 // The BUILT extender with a cache filled directly: BENCH_NODES nodes × BENCH_VGS VGs, BENCH_PVS bound
 // PVs, BENCH_PODS pods of 4 PVCs each (the pods the bench sends), and BENCH_BACKLOG more pending pods
 // of 4 PVCs each whose claims sit in the cache (a scheduling backlog). PVs and PVCs are decoded from
