@@ -22,7 +22,14 @@ export interface DaemonProcess {
   stop(): Promise<number | null>;
 }
 
-function spawnDaemon(cluster: Cluster, name: string, args: string[], env: NodeJS.ProcessEnv, log: string[]) {
+/** Starts `node <args>` with `env`, its output in `log` and in `<cluster dir>/<name>.log`. */
+export function spawnDaemon(
+  cluster: Cluster,
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: string[],
+): DaemonProcess {
   const child = spawn("node", args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const file = createWriteStream(join(cluster.dir, `${name}.log`), { flags: "a" });
   for (const s of [child.stdout, child.stderr]) {

@@ -11,6 +11,8 @@ export interface KubeApi {
   post<T = unknown>(path: string, body: unknown): Promise<T>;
   /** JSON merge patch. */
   patch<T = unknown>(path: string, body: unknown): Promise<T>;
+  /** DELETE with optional DeleteOptions (grace period, preconditions). */
+  delete<T = unknown>(path: string, options?: unknown): Promise<T>;
 }
 
 export class KubeApiError extends Error {
@@ -65,5 +67,6 @@ export function kubeApi(server: string, token: string): KubeApi {
     },
     post: (path, body) => call("POST", path, body),
     patch: (path, body) => call("PATCH", path, body, "application/merge-patch+json"),
+    delete: (path, options) => call("DELETE", path, options),
   };
 }
