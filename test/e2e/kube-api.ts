@@ -36,7 +36,10 @@ export function kubeApi(server: string, token: string): KubeApi {
           headers: {
             authorization: `Bearer ${token}`,
             accept: "application/json",
-            ...(payload === undefined ? {} : { "content-type": contentType }),
+            // Explicit: Node sends a DELETE body neither chunked nor with a length unless told.
+            ...(payload === undefined
+              ? {}
+              : { "content-type": contentType, "content-length": Buffer.byteLength(payload) }),
           },
           timeout: 30_000,
         },
