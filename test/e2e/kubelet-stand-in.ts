@@ -14,7 +14,8 @@
  *   grace 0 (the kubelet's final delete, preconditioned on the pod's UID).
  *
  * Where it differs from a kubelet: no containers or images, a process exits for good (no restarts),
- * probes are polled rather than on the manifest's period, and nothing else of the pod spec is enforced.
+ * probes are polled rather than on the manifest's period, the extender logs at debug level
+ * (NLS_LOG_LEVEL), and nothing else of the pod spec is enforced.
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -71,6 +72,8 @@ export interface KubeletEvent {
 export interface KubeletStandIn {
   pods: Map<string, RunningPod>;
   events: KubeletEvent[];
+  /** Every line every extender it ran has logged. */
+  logs(): string[];
   /** The loopback port of a pod IP's extender (for the kube-proxy stand-in). */
   resolve(backend: Backend): number | undefined;
   /** The fewest pods that were ready at once between `from` and `to` (clock ms), per the events. */
@@ -112,6 +115,7 @@ export function startKubeletStandIn(
 ): KubeletStandIn {
   const pods = new Map<string, RunningPod>();
   const events: KubeletEvent[] = [];
+  const logs: string[] = [];
   /** Every pod IP ever given, to its port: a gone pod's port refuses connections, as its address would. */
   const ports = new Map<string, number>();
   let nextIp = 1;
@@ -170,8 +174,10 @@ export function startKubeletStandIn(
       cluster,
       `pod-${pod.metadata.name}`,
       [BUILT_CLI, ...args, "--kubeconfig", kubeconfig, `--debug-address=127.0.0.1:${debugPort}`],
-      env,
-      [],
+      // Debug: a pod without local volumes passes filter with a debug line, which tells the test who
+      // placed the extender's own pods.
+      { ...env, NLS_LOG_LEVEL: "debug" },
+      logs,
     );
     note(running, "started");
     void running.process.exited.then(() => {
@@ -234,6 +240,7 @@ export function startKubeletStandIn(
     pods,
     events,
     resolve: (b) => ports.get(b.ip),
+    logs: () => logs,
     fewestReady(from, to) {
       const ready = new Set<string>();
       let fewest = Number.POSITIVE_INFINITY;

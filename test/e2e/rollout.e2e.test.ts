@@ -24,6 +24,7 @@ import { localPod, localPvc, localStorageClass } from "./local-volumes.js";
 import { addReadyNode } from "./nodes.js";
 import { addStorageNode } from "./node-storage.js";
 import { startServiceProxy, type ServiceProxy } from "./service-proxy.js";
+import { describeOutages, startAvailabilityProbe, type AvailabilityProbe } from "./availability-probe.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
@@ -39,7 +40,13 @@ const gate = await e2eGate();
 const test = gatedSerial(gate.run);
 if (!gate.run) console.log(`# rollout e2e skipped: ${gate.why}`);
 
-const ctx = {} as { cluster: Cluster; kubelet: KubeletStandIn; proxy: ServiceProxy; startedAt: number };
+const ctx = {} as {
+  cluster: Cluster;
+  kubelet: KubeletStandIn;
+  proxy: ServiceProxy;
+  probe: AvailabilityProbe;
+  startedAt: number;
+};
 const kubectl = (...args: string[]) => ctx.cluster.kubectlOk(args);
 const inSystem = (...args: string[]) => kubectl("-n", "kube-system", ...args);
 
@@ -89,6 +96,12 @@ async function everyPodPlaced(names: string[]): Promise<Map<string, string>> {
     300_000,
   );
 }
+
+/** Whether a leader's filter passed each of these pods (its debug line names the pod it answered for). */
+const filtered = (pods: string[]) =>
+  pods.every((name) =>
+    ctx.kubelet.logs().some((l) => l.includes('"verb":"filter"') && l.includes(`"pod":"kube-system/${name}"`)),
+  );
 
 /** The extender's pods once only two are left (the terminating ones deleted). */
 const twoPodsLeft = () =>
@@ -168,6 +181,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
+  await ctx.probe?.stop();
   await ctx.proxy?.close();
   await ctx.kubelet?.stop();
   await ctx.cluster?.stop();
@@ -201,6 +215,7 @@ test("first install: rollout status completes with both replicas Ready, the lead
   });
   t.is(pdb.status.disruptionsAllowed, 1);
   await ctx.cluster.startScheduler(await schedulerConfigFor(`http://127.0.0.1:${ctx.proxy.port}`));
+  ctx.probe = startAvailabilityProbe(`http://127.0.0.1:${ctx.proxy.port}`);
 });
 
 test("kubectl rollout restart mid-burst: the rollout completes, every pod is placed, no VG overcommitted", async (t) => {
@@ -214,7 +229,6 @@ test("kubectl rollout restart mid-burst: the rollout completes, every pod is pla
   const status = await inSystem("rollout", "status", "deploy/nls-extender", `--timeout=${TIMEOUT}`);
   t.regex(status, /successfully rolled out/);
   const selected = await everyPodPlaced(names);
-  const to = Date.now();
   for (const [node, gi] of promised(selected)) t.true(gi <= VG_GI, `${node} promised ${gi}Gi of ${VG_GI}Gi`);
   // rollout status returns once the old pods are terminating; they are gone once they have exited.
   const now = await twoPodsLeft();
@@ -222,15 +236,18 @@ test("kubectl rollout restart mid-burst: the rollout completes, every pod is pla
     now.some((p) => before.has(p.name)),
     "both replicas replaced",
   );
-  t.true(ctx.kubelet.fewestReady(from, to) >= 1, "never both replicas down");
   const slice = await waitFor("the new leader in the slice", async () => {
     const s = await leaderSlice();
     return now.some((p) => p.ip === s.endpoints?.[0]?.addresses[0]) ? s : undefined;
   });
   t.is(slice.endpoints!.length, 1);
+  const to = Date.now();
+  t.true(ctx.kubelet.fewestReady(from, to) >= 1, "never both replicas down");
+  t.true(filtered(now.map((p) => p.name)), "kube-scheduler placed the new replicas through the extender");
   t.log(`routing during the rollout:\n${routingReport(from, to)}`);
   t.log(`handovers: ${handoverGaps(from, to).join("; ") || "none"}`);
   t.log(`connections refused or failed at the proxy: ${ctx.proxy.refused + ctx.proxy.failed}`);
+  t.log(`outages of filter through the Service: ${describeOutages(ctx.probe, from, to).join("; ") || "none"}`);
 });
 
 test("kubectl drain of the leader's node mid-burst: the drain succeeds, the PDB holds, every pod is placed", async (t) => {
@@ -257,9 +274,7 @@ test("kubectl drain of the leader's node mid-burst: the drain succeeds, the PDB 
   await createPods(names.slice(6));
   await inSystem("rollout", "status", "deploy/nls-extender", `--timeout=${TIMEOUT}`);
   const selected = await everyPodPlaced(names);
-  const to = Date.now();
   for (const [node, gi] of promised(selected)) t.true(gi <= VG_GI, `${node} promised ${gi}Gi of ${VG_GI}Gi`);
-  t.true(ctx.kubelet.fewestReady(from, to) >= 1, "never both replicas down");
   const now = await twoPodsLeft();
   t.false(
     now.some((p) => p.node === leaderNode),
@@ -270,7 +285,14 @@ test("kubectl drain of the leader's node mid-burst: the drain succeeds, the PDB 
     return now.some((p) => p.ip === s.endpoints?.[0]?.addresses[0]) ? s : undefined;
   });
   t.not(after.endpoints![0]!.targetRef?.name, leaderPod);
+  const to = Date.now();
+  t.true(ctx.kubelet.fewestReady(from, to) >= 1, "never both replicas down");
+  t.true(
+    filtered(now.filter((p) => p.name !== leaderPod).map((p) => p.name)),
+    "the replacement was placed through the extender",
+  );
   t.log(`routing during the drain:\n${routingReport(from, to)}`);
   t.log(`handovers: ${handoverGaps(from, to).join("; ") || "none"}`);
   t.log(`connections refused or failed at the proxy: ${ctx.proxy.refused + ctx.proxy.failed - failuresBefore}`);
+  t.log(`outages of filter through the Service: ${describeOutages(ctx.probe, from, to).join("; ") || "none"}`);
 });
