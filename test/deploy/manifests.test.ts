@@ -64,6 +64,7 @@ test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nl
     "RoleBinding/nls-node-lease/nls-agent-lease",
     "RoleBinding/nls-node-lease/nls-extender-lease",
     "Service/kube-system/nls-extender",
+    "Service/kube-system/nls-extender-metrics",
     "Service/kube-system/open-local-scheduler-extender",
     "ServiceAccount/kube-system/nls-agent",
     "ServiceAccount/kube-system/nls-extender",

@@ -86,6 +86,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   const role = () => (elector ? (notServing() ?? "leader") : undefined);
   const readyChecks = () => readinessChecks({ stopping, role: role(), feeds: informers.health(), now: Date.now() });
   metrics.observeReadiness(() => notReadyReason(readyChecks()) === undefined);
+  metrics.observeServing(() => notServing() === undefined);
   const ctx: RouteContext = {
     store,
     metrics,

@@ -138,6 +138,15 @@ test("nls_extender_ready follows what /readyz would answer, read at scrape time"
   t.regex(await m.render(), /^nls_extender_ready 1$/m);
 });
 
+test("nls_extender_serving follows whether the scheduler routes answer, read at scrape time", async (t) => {
+  const m = new ExtenderMetrics(clusterWith([], 0));
+  let serving = false;
+  m.observeServing(() => serving);
+  t.regex(await m.render(), /^nls_extender_serving 0$/m);
+  serving = true;
+  t.regex(await m.render(), /^nls_extender_serving 1$/m);
+});
+
 test("open-local gauges: a device holding a volume stays bound after the agent reports it in use; a busy free one is absent", (t) => {
   const s = clusterWith([], 0);
   s.applyNls(

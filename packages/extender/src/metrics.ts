@@ -32,6 +32,7 @@ export class ExtenderMetrics {
   private readonly openLocal = new OpenLocalGauges();
   private feeds: { health: () => FeedHealth[]; clock: () => number } | undefined;
   private ready: (() => boolean) | undefined;
+  private serving: (() => boolean) | undefined;
 
   constructor(
     private readonly store: ClusterStore,
@@ -96,10 +97,20 @@ export class ExtenderMetrics {
     const ready = () => this.ready;
     new Gauge({
       name: "nls_extender_ready",
-      help: "1 while this replica answers /readyz 200 (it leads, its caches are live, it is not stopping): the one kube-scheduler reaches.",
+      help: "1 while this replica answers /readyz 200 (its caches are live, it is not stopping): it could serve if it led.",
       registers,
       collect() {
         const source = ready();
+        if (source) this.set(source() ? 1 : 0);
+      },
+    });
+    const serving = () => this.serving;
+    new Gauge({
+      name: "nls_extender_serving",
+      help: "1 while this replica answers the scheduler routes: it leads and its Services' EndpointSlices name it (always, without --leader-elect).",
+      registers,
+      collect() {
+        const source = serving();
         if (source) this.set(source() ? 1 : 0);
       },
     });
@@ -156,6 +167,11 @@ export class ExtenderMetrics {
   /** Where `nls_extender_ready` is read from at scrape time: what `/readyz` would answer. */
   observeReadiness(ready: () => boolean): void {
     this.ready = ready;
+  }
+
+  /** Where `nls_extender_serving` is read from at scrape time: whether the scheduler routes answer. */
+  observeServing(serving: () => boolean): void {
+    this.serving = serving;
   }
 
   /** Where `nls_extender_watch_unsynced_seconds{kind}` is read from at scrape time: the informers. */
