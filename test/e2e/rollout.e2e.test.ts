@@ -296,3 +296,18 @@ test("kubectl drain of the leader's node mid-burst: the drain succeeds, the PDB 
   t.log(`connections refused or failed at the proxy: ${ctx.proxy.refused + ctx.proxy.failed - failuresBefore}`);
   t.log(`outages of filter through the Service: ${describeOutages(ctx.probe, from, to).join("; ") || "none"}`);
 });
+
+test("re-applying deploy/ empties the slices; the leader writes itself back by itself", async (t) => {
+  const leaderIp = (await leaderSlice()).endpoints![0]!.addresses[0]!;
+  const from = Date.now();
+  const applied = await ctx.cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
+  t.regex(applied, /endpointslice.discovery.k8s.io\/nls-extender configured/);
+  const back = await waitFor("the leader back in the slice", async () =>
+    (await leaderSlice()).endpoints?.[0]?.addresses[0] === leaderIp ? Date.now() : undefined,
+  );
+  const emptied = ctx.proxy.changes.find((c) => c.at >= from && c.ips.length === 0);
+  t.truthy(emptied, "the re-apply did empty the slice (the kube-proxy stand-in saw it)");
+  t.log(
+    `slice back ${back - from} ms after the apply began; outages: ${describeOutages(ctx.probe, from, back).join("; ") || "none"}`,
+  );
+});
