@@ -476,6 +476,8 @@ test("a standby is ready but answers 503 with its reason on every deciding route
   for (const verb of ["predicates", "priorities"]) {
     const res = await post(`${h.url}/scheduler/${verb}`, namesBody(["data"], ["n1"]));
     t.is(res.status, 503);
+    // The caller reconnects, through the Service, to whoever leads now.
+    t.is(res.headers.get("connection"), "close");
     t.regex(((await res.json()) as { Error: string }).Error, /held by other/);
   }
   const reserve = await post(reserveUrl(h, "data", "nodeName=n1"), "");
