@@ -62,8 +62,6 @@ export async function startExtender(
     log?: string[];
     tokenDuration?: string;
     args?: string[];
-    /** Resolve once `/readyz` answers at all (a standby answers 503), not only once it is 200. */
-    standby?: boolean;
     debugAddress?: { host: string; port: number };
   } = {},
 ): Promise<ExtenderProcess> {
@@ -96,7 +94,7 @@ export async function startExtender(
   try {
     await waitFor("extender /readyz", async () => {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-      return res?.ok || (options.standby && res) ? true : undefined;
+      return res?.ok ? true : undefined;
     });
   } catch (e) {
     await proc.stop();
