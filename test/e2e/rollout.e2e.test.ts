@@ -197,7 +197,8 @@ test("first install: rollout status completes with both replicas Ready, the lead
   t.is(deploy.status.readyReplicas, 2);
   const running = [...ctx.kubelet.pods.values()];
   t.is(running.length, 2);
-  t.deepEqual(new Set(running.map((p) => p.node)).size, 2, "the preferred anti-affinity spread them");
+  // Preferred, not required: kube-scheduler's scoring usually spreads them, nothing guarantees it.
+  t.log(`replicas on ${running.map((p) => p.node).join(" and ")}`);
   const slice = await waitFor("the leader in the Service's slice", async () =>
     (await leaderSlice()).endpoints?.length === 1 ? leaderSlice() : undefined,
   );

@@ -68,8 +68,10 @@ export async function startServiceProxy(
     close: async () => {
       stopped = true;
       await poller;
+      // No new connections from here on (kube-scheduler keeps calling); then end the open ones.
+      const closed = new Promise<void>((r) => server.close(() => r()));
       for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await closed;
     },
   };
   const read = async () => {
