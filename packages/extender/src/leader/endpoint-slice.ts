@@ -57,6 +57,12 @@ export function selfEndpoint(self: Self): SliceEndpoint {
 
 const familyOf = (ip: string): string | undefined => (isIPv4(ip) ? "IPv4" : isIPv6(ip) ? "IPv6" : undefined);
 
+/** Loopback and link-local addresses: EndpointSlice validation rejects them (422). */
+const unroutable = (ip: string): boolean => {
+  const v = ip.toLowerCase();
+  return /^127\./.test(v) || /^169\.254\./.test(v) || v === "::1" || /^fe[89ab][0-9a-f]:/.test(v);
+};
+
 const sameEndpoint = (a: SliceEndpoint, b: SliceEndpoint): boolean =>
   a.addresses.length === b.addresses.length &&
   a.addresses.every((x, i) => x === b.addresses[i]) &&
@@ -76,6 +82,12 @@ const sameEndpoint = (a: SliceEndpoint, b: SliceEndpoint): boolean =>
 export function sliceDecision(slice: SliceView, self: Self): SliceDecision {
   const family = familyOf(self.ip);
   if (!family) return { action: "refuse", problem: `pod IP "${self.ip}" is not an IP address` };
+  if (unroutable(self.ip)) {
+    return {
+      action: "refuse",
+      problem: `pod IP ${self.ip} is loopback or link-local, which the API server refuses in an EndpointSlice`,
+    };
+  }
   if (slice.addressType !== family) {
     return {
       action: "refuse",
