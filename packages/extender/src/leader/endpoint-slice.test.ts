@@ -60,6 +60,17 @@ const cases: Array<{ name: string; slice: SliceView; self?: Self; expect: string
     self: { ip: "node-a" },
     expect: "refuse",
   },
+  ...[
+    ["a loopback pod IP", "IPv4", "127.0.0.1"],
+    ["a link-local pod IP", "IPv4", "169.254.1.2"],
+    ["IPv6 loopback", "IPv6", "::1"],
+    ["IPv6 link-local", "IPv6", "fe80::1"],
+  ].map(([name, addressType, ip]) => ({
+    name: name!,
+    slice: { addressType: addressType!, endpoints: [] },
+    self: { ip: ip! },
+    expect: "refuse",
+  })),
 ];
 
 for (const c of cases) {
@@ -70,7 +81,7 @@ for (const c of cases) {
       t.deepEqual(d.endpoints, [selfEndpoint(c.self ?? self)]);
       if (c.replaced) t.deepEqual(d.replaced, c.replaced);
     }
-    if (d.action === "refuse") t.regex(d.problem, /addressType|not an IP/);
+    if (d.action === "refuse") t.regex(d.problem, /addressType|not an IP|loopback or link-local/);
   });
 }
 
