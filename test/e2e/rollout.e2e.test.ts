@@ -189,10 +189,10 @@ test.after.always(async () => {
 
 test("first install: rollout status completes with both replicas Ready, the leader alone in the Service", async (t) => {
   // deploy/README.md: install, wait for the rollout, then register the extender with kube-scheduler.
-  const stopBootstrap = await ctx.cluster.startScheduler(await bootstrapSchedulerConfig());
+  const bootstrap = await ctx.cluster.startScheduler(await bootstrapSchedulerConfig());
   const status = await inSystem("rollout", "status", "deploy/nls-extender", `--timeout=${TIMEOUT}`);
   t.regex(status, /successfully rolled out/);
-  await stopBootstrap();
+  await bootstrap.stop();
   const deploy = JSON.parse(await inSystem("get", "deploy", "nls-extender", "-o", "json"));
   t.is(deploy.status.readyReplicas, 2);
   const running = [...ctx.kubelet.pods.values()];
