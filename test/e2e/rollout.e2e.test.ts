@@ -103,6 +103,17 @@ const filtered = (pods: string[]) =>
     ctx.kubelet.logs().some((l) => l.includes('"verb":"filter"') && l.includes(`"pod":"kube-system/${name}"`)),
   );
 
+/**
+ * Waits until the kube-proxy stand-in routes to one of `ips` and filter through the Service answers
+ * again, so that what the test then reports includes the last handover.
+ */
+const routedAndAnswering = (ips: string[]) =>
+  waitFor("the Service routed to a running pod and answering", async () =>
+    ctx.proxy.backends().some((b) => ips.includes(b.ip)) && ctx.probe.outages().every((o) => o.to !== undefined)
+      ? true
+      : undefined,
+  );
+
 /** The extender's pods once only two are left (the terminating ones deleted). */
 const twoPodsLeft = () =>
   waitFor(
@@ -241,6 +252,7 @@ test("kubectl rollout restart mid-burst: the rollout completes, every pod is pla
     const s = await leaderSlice();
     return now.some((p) => p.ip === s.endpoints?.[0]?.addresses[0]) ? s : undefined;
   });
+  await routedAndAnswering(now.map((p) => p.ip));
   t.is(slice.endpoints!.length, 1);
   const to = Date.now();
   t.true(ctx.kubelet.fewestReady(from, to) >= 1, "never both replicas down");
@@ -285,6 +297,7 @@ test("kubectl drain of the leader's node mid-burst: the drain succeeds, the PDB 
     const s = await leaderSlice();
     return now.some((p) => p.ip === s.endpoints?.[0]?.addresses[0]) ? s : undefined;
   });
+  await routedAndAnswering(now.map((p) => p.ip));
   t.not(after.endpoints![0]!.targetRef?.name, leaderPod);
   const to = Date.now();
   t.true(ctx.kubelet.fewestReady(from, to) >= 1, "never both replicas down");
