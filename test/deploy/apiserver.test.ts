@@ -196,6 +196,58 @@ test("the extender's token creates its own leader-election Lease and no other Le
   t.regex((await create("nls-extender", "nls-node-lease")).stderr, /forbidden/);
 });
 
+test("the extender's token points its Services' EndpointSlices at the leader, resourceVersion-checked, and touches no other slice", async (t) => {
+  const { cluster } = t.context;
+  const kubeconfig = await cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
+  const as = (args: string[]) => cluster.kubectl(["--kubeconfig", kubeconfig, "-n", "kube-system", ...args]);
+  const slicePath = (name: string) => `/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/${name}`;
+  const endpoint = (ip: string) => ({ addresses: [ip], conditions: { ready: true } });
+  for (const name of ["nls-extender", "open-local-scheduler-extender"]) {
+    const read = await as(["get", "endpointslice", name, "-o", "json"]);
+    t.is(read.exitCode, 0, read.stderr);
+    const { metadata } = JSON.parse(read.stdout) as { metadata: { resourceVersion: string } };
+    const written = await mergePatchAs(cluster, kubeconfig, slicePath(name), {
+      metadata: { resourceVersion: metadata.resourceVersion },
+      endpoints: [endpoint("10.0.0.7")],
+    });
+    t.is(written.status, 200, written.body);
+    // A write decided on what it read before: refused, the slice keeps the newer address.
+    const stale = await mergePatchAs(cluster, kubeconfig, slicePath(name), {
+      metadata: { resourceVersion: metadata.resourceVersion },
+      endpoints: [endpoint("10.0.0.8")],
+    });
+    t.is(stale.status, 409, stale.body);
+    t.regex(
+      (await as(["get", "endpointslice", name, "-o", "jsonpath={.endpoints[*].addresses[*]}"])).stdout,
+      /^10\.0\.0\.7$/,
+    );
+  }
+  // Any other slice (kube-scheduler's Service, say): neither read, written, listed, created nor deleted.
+  await cluster.kubectlOk(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "other", namespace: "kube-system", labels: { "kubernetes.io/service-name": "other" } },
+      addressType: "IPv4",
+      endpoints: [],
+    }),
+  );
+  t.is(
+    (await mergePatchAs(cluster, kubeconfig, slicePath("other"), { endpoints: [endpoint("10.0.0.7")] })).status,
+    403,
+  );
+  for (const verb of [
+    "get endpointslices/other",
+    "list endpointslices",
+    "create endpointslices",
+    "delete endpointslices/nls-extender",
+    "update endpointslices/nls-extender",
+  ]) {
+    t.regex((await as(["auth", "can-i", ...verb.split(" ")])).stdout, /^no/, verb);
+  }
+});
+
 test("an agent's node-bound token writes its own node's NLS and Lease, and no other", async (t) => {
   const { cluster } = t.context;
   for (const node of ["node-1", "node-2"]) {

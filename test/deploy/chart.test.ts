@@ -5,6 +5,7 @@
 import { lstat, readFile, readlink } from "node:fs/promises";
 import { parseAllDocuments, parse } from "yaml";
 import { find, kustomize, kustomizeWithComponent, repoRoot, type KubeObject } from "./render.js";
+import { leaderRouted } from "./leader-routing.js";
 import { hasKubectl, hasTool, run, testWithTool } from "./tools.js";
 
 const test = testWithTool(hasKubectl && hasTool("helm", ["version"]));
@@ -238,11 +239,14 @@ test("values change what they name and nothing else: image, namespace, agent pla
       .replicas,
     3,
   );
-  t.false(
-    (await helmTemplate(["extender.openLocalService.enabled=false"])).some(
-      (o) => o.metadata.name === "open-local-scheduler-extender",
-    ),
-  );
+  const noAlias = await helmTemplate(["extender.openLocalService.enabled=false"]);
+  t.false(noAlias.some((o) => o.metadata.name === "open-local-scheduler-extender"));
+  // Without the alias the leader writes, and may write, the nls-extender slice alone.
+  t.deepEqual(leaderRouted(t, noAlias), ["nls-extender"]);
+  const role = find(noAlias, "Role", "nls-extender") as unknown as {
+    rules: Array<{ resources: string[]; resourceNames?: string[] }>;
+  };
+  t.deepEqual(role.rules.find((r) => r.resources.includes("endpointslices"))?.resourceNames, ["nls-extender"]);
 });
 
 test("helm lint passes with the defaults and with everything on", async (t) => {

@@ -1,5 +1,6 @@
 import type { IContainer, IPodSpec } from "kubernetes-models/v1";
 import { find, kustomizeOverlay, kustomizeWithComponent, readYaml, type KubeObject } from "./render.js";
+import { leaderRouted } from "./leader-routing.js";
 import { hasKubectl, testWithTool } from "./tools.js";
 
 const test = testWithTool(hasKubectl);
@@ -37,12 +38,14 @@ test("components/extender-tls: HTTPS from the Secret, client certificates and to
     { containerPort: 23002 },
   );
   const service = find(objects, "Service", "nls-extender") as unknown as {
-    spec: { ports: Array<{ name: string; port: number; targetPort: string }> };
+    spec: { ports: Array<{ name: string; port: number }> };
   };
   t.like(
     service.spec.ports.find((p) => p.name === "reserve"),
-    { port: 23002, targetPort: "reserve" },
+    { port: 23002 },
   );
+  // Selector-less Services: the leader's slices carry the ports, by name.
+  leaderRouted(t, objects);
   // The extender may review tokens and access; kube-scheduler (its client certificate's name) may
   // schedule; nobody is bound to reserve on the authenticated port.
   t.like(find(objects, "ClusterRoleBinding", "nls-extender-auth-delegator"), {
@@ -68,9 +71,13 @@ test("components/extender-tls: HTTPS from the Secret, client certificates and to
   );
   // The name open-local's driver calls leads to the reserve-only port.
   const alias = find(objects, "Service", "open-local-scheduler-extender") as unknown as {
-    spec: { ports: Array<{ port: number; targetPort: string }> };
+    spec: { ports: Array<{ name: string; port: number }> };
   };
-  t.like(alias.spec.ports[0], { port: 23000, targetPort: "reserve" });
+  t.like(alias.spec.ports[0], { name: "http", port: 23000 });
+  const aliasSlice = find(objects, "EndpointSlice", "open-local-scheduler-extender") as unknown as {
+    ports: Array<{ name: string; port: number }>;
+  };
+  t.deepEqual(aliasSlice.ports, [{ name: "http", port: 23002, protocol: "TCP" }]);
 });
 
 test("deploy/scheduler/kube-scheduler-config-tls.yaml is the plain configuration plus HTTPS and a client certificate", async (t) => {
@@ -171,6 +178,7 @@ test("components/extender-debug-views exposes /cache on the pod's address and as
     service.spec.ports.map((p) => p.name),
     ["http", "debug"],
   );
+  leaderRouted(t, objects);
   // Without it, the debug views listen on the pod's loopback only (the extender's default).
   const plain = podSpec(await kustomizeWithComponent("extender-tls")).containers[0] as IContainer;
   t.false((plain.args ?? []).some((a) => a.startsWith("--debug-address")));

@@ -15,6 +15,7 @@ import {
   readYaml,
   type KubeObject,
 } from "./render.js";
+import { leaderRouted, type Slice } from "./leader-routing.js";
 import { hasKubectl, testWithTool } from "./tools.js";
 
 const test = testWithTool(hasKubectl);
@@ -50,6 +51,8 @@ test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nl
     "CustomResourceDefinition//nodelocalstorages.csi.aliyun.com",
     "DaemonSet/kube-system/nls-agent",
     "Deployment/kube-system/nls-extender",
+    "EndpointSlice/kube-system/nls-extender",
+    "EndpointSlice/kube-system/open-local-scheduler-extender",
     "Namespace//nls-node-lease",
     "PodDisruptionBudget/kube-system/nls-extender",
     "Role/kube-system/nls-agent",
@@ -61,6 +64,7 @@ test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nl
     "RoleBinding/nls-node-lease/nls-agent-lease",
     "RoleBinding/nls-node-lease/nls-extender-lease",
     "Service/kube-system/nls-extender",
+    "Service/kube-system/nls-extender-metrics",
     "Service/kube-system/open-local-scheduler-extender",
     "ServiceAccount/kube-system/nls-agent",
     "ServiceAccount/kube-system/nls-extender",
@@ -234,7 +238,7 @@ for (const [kind, name, port] of [
   });
 }
 
-test("the extender is two leader-elected replicas that surge on rollout, a drain may take one, and the Service reaches them on 23000", async (t) => {
+test("the extender is two leader-elected replicas that surge on rollout, a drain may take one, and the Service reaches the leader on 23000", async (t) => {
   const objects = await kustomize();
   const deploy = new Deployment(find(objects, "Deployment", "nls-extender") as never);
   t.is(deploy.spec?.replicas, 2);
@@ -250,22 +254,22 @@ test("the extender is two leader-elected replicas that surge on rollout, a drain
   };
   t.deepEqual({ min: pdb.spec.minAvailable, max: pdb.spec.maxUnavailable }, { min: 1, max: undefined });
   const svc = new Service(find(objects, "Service", "nls-extender") as never);
-  const port = svc.spec?.ports?.[0];
-  t.is(port?.port, EXTENDER_DEFAULT_PORT);
-  const c = only(deploy.spec!.template.spec!);
-  t.is(c.ports?.find((p) => p.name === port?.targetPort)?.containerPort, EXTENDER_DEFAULT_PORT);
-  t.deepEqual(svc.spec?.selector, deploy.spec?.selector.matchLabels);
+  t.is(svc.spec?.ports?.[0]?.port, EXTENDER_DEFAULT_PORT);
+  t.deepEqual(leaderRouted(t, objects), ["nls-extender", "open-local-scheduler-extender"]);
 });
 
-test("the alias Service open-local-scheduler-extender sends open-local's CSI driver to the same pods and port", async (t) => {
+test("the alias Service open-local-scheduler-extender sends open-local's CSI driver to the same leader and port", async (t) => {
   const objects = await kustomize();
   const main = new Service(find(objects, "Service", "nls-extender") as never);
   const alias = new Service(find(objects, "Service", "open-local-scheduler-extender") as never);
   // open-local's CSI controller calls http://open-local-scheduler-extender:23000 in its own namespace.
   t.is(alias.metadata?.namespace, "kube-system");
-  t.deepEqual(alias.spec?.selector, main.spec?.selector);
   t.deepEqual(alias.spec?.ports, main.spec?.ports);
   t.is(alias.spec?.ports?.[0]?.port, 23000);
+  t.deepEqual(
+    (find(objects, "EndpointSlice", "open-local-scheduler-extender") as Slice).ports,
+    (find(objects, "EndpointSlice", "nls-extender") as Slice).ports,
+  );
   // The ServiceMonitor selects app.kubernetes.io/name=nls-extender: the alias must not be scraped twice.
   t.not(alias.metadata?.labels?.["app.kubernetes.io/name"], "nls-extender");
 });

@@ -85,10 +85,23 @@ kubectlTest(
     const serviceMonitor = find(objects, "ServiceMonitor", "nls-extender") as unknown as {
       spec: { jobLabel: string; selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> };
     };
-    const svc = find(objects, "Service", "nls-extender") as unknown as {
-      spec: { ports: Array<{ name: string }> };
+    // Every replica is scraped, the standby too: the one Service it selects has the pods' selector.
+    const selected = objects.filter(
+      (o) =>
+        o.kind === "Service" &&
+        Object.entries(serviceMonitor.spec.selector.matchLabels).every(([k, v]) => o.metadata.labels?.[k] === v),
+    );
+    t.deepEqual(
+      selected.map((o) => o.metadata.name),
+      ["nls-extender-metrics"],
+    );
+    const svc = selected[0] as unknown as {
+      spec: { ports: Array<{ name: string }>; selector?: Record<string, string> };
     } & KubeObject;
-    t.like(svc.metadata.labels, serviceMonitor.spec.selector.matchLabels);
+    const pods = find(objects, "Deployment", "nls-extender") as unknown as {
+      spec: { selector: { matchLabels: Record<string, string> } };
+    };
+    t.deepEqual(svc.spec.selector, pods.spec.selector.matchLabels);
     t.is(svc.metadata.labels![serviceMonitor.spec.jobLabel], "nls-extender");
     t.true(svc.spec.ports.some((p) => p.name === serviceMonitor.spec.endpoints[0]!.port));
 

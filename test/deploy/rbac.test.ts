@@ -58,6 +58,8 @@ test("the extender only lists and watches, lists pods for the reserve route, and
     "kube-system": {
       "coordination.k8s.io/leases": ["create"],
       "coordination.k8s.io/leases:nls-extender": ["get", "update"],
+      // The leader's EndpointSlices, by name: read and patch (resourceVersion-checked), no create or delete.
+      "discovery.k8s.io/endpointslices:nls-extender,open-local-scheduler-extender": ["get", "patch"],
     },
     // Reading the agents' Leases.
     "nls-node-lease": { "coordination.k8s.io/leases": ["list", "watch"] },

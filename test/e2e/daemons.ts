@@ -22,7 +22,14 @@ export interface DaemonProcess {
   stop(): Promise<number | null>;
 }
 
-function spawnDaemon(cluster: Cluster, name: string, args: string[], env: NodeJS.ProcessEnv, log: string[]) {
+/** Starts `node <args>` with `env`, its output in `log` and in `<cluster dir>/<name>.log`. */
+export function spawnDaemon(
+  cluster: Cluster,
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: string[],
+): DaemonProcess {
   const child = spawn("node", args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const file = createWriteStream(join(cluster.dir, `${name}.log`), { flags: "a" });
   for (const s of [child.stdout, child.stderr]) {
@@ -55,8 +62,6 @@ export async function startExtender(
     log?: string[];
     tokenDuration?: string;
     args?: string[];
-    /** Resolve once `/readyz` answers at all (a standby answers 503), not only once it is 200. */
-    standby?: boolean;
     debugAddress?: { host: string; port: number };
   } = {},
 ): Promise<ExtenderProcess> {
@@ -89,7 +94,7 @@ export async function startExtender(
   try {
     await waitFor("extender /readyz", async () => {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-      return res?.ok || (options.standby && res) ? true : undefined;
+      return res?.ok ? true : undefined;
     });
   } catch (e) {
     await proc.stop();

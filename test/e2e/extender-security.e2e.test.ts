@@ -123,13 +123,20 @@ test.before(async () => {
       `--reserve-port=${ctx.reservePort}`,
       `--debug-address=127.0.0.1:${await freePort()}`,
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    // The downward API values the Deployment gives it: the leader writes its address into the slices
+    // (a pod-like address: the API server refuses loopback ones there; this suite calls the process itself).
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, POD_NAMESPACE: "kube-system", POD_IP: "10.88.0.9", POD_NAME: "nls-extender-e2e" },
+    },
   );
   for (const s of [ctx.extender.stdout!, ctx.extender.stderr!])
     s.on("data", (d: Buffer) => ctx.log.push(...d.toString().trim().split("\n")));
-  await waitFor("the extender to be ready", async () =>
-    (await call("/readyz", { method: "GET" }).catch(() => undefined))?.status === 200 ? true : undefined,
-  );
+  // Ready once its caches are synced; it serves once it leads and its EndpointSlices name it.
+  await waitFor("the extender to lead and serve", async () => {
+    const r = await call("/readyz?verbose", { method: "GET" }).catch(() => undefined);
+    return r?.status === 200 && r.body.includes("[+]role ok: leader\n") ? true : undefined;
+  });
 
   // The shipped TLS configuration, pointed at this extender, these files and this API server.
   const config = parse(await readFile(join(root, "deploy/scheduler/kube-scheduler-config-tls.yaml"), "utf8"));

@@ -1,16 +1,17 @@
 /**
- * Two built extenders with `--leader-elect` behind a tiny proxy that forwards to whichever is ready (the
- * Service's part), the real kube-scheduler in front. The leader is killed with SIGKILL in the middle of
- * a burst: the standby takes over once the Lease lapses, the burst completes, and no VG is promised
- * more than it holds.
+ * Two built extenders with `--leader-elect`, each writing the Service's EndpointSlice when it leads, a
+ * kube-proxy stand-in routing the Service by that slice (service-proxy.ts), the real kube-scheduler in
+ * front. The leader is killed with SIGKILL in the middle of a burst: the standby takes over once the
+ * Lease lapses and points the slice at itself, the burst completes, and no VG is promised more than it
+ * holds.
  */
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gatedSerial } from "../gate.js";
-import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { ADMIN_TOKEN, crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
+import { kubeApi } from "./kube-api.js";
+import { startServiceProxy, type ServiceProxy } from "./service-proxy.js";
 import { localPod, localPvc, localStorageClass } from "./local-volumes.js";
 import { addStorageNode } from "./node-storage.js";
 
@@ -31,33 +32,21 @@ const gate = await e2eGate();
 const test = gatedSerial(gate.run);
 if (!gate.run) console.log(`# failover e2e skipped: ${gate.why}`);
 
-const ctx = {} as { cluster: Cluster; replicas: ExtenderProcess[]; proxy: Server };
+const ctx = {} as { cluster: Cluster; replicas: ExtenderProcess[]; ips: string[]; proxy: ServiceProxy };
 const apply = (obj: unknown) => ctx.cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
 const ready = async (port: number) =>
   (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
-
-/** Forwards each request to the first replica whose /readyz is 200, as the Service would; else 503. */
-function readyProxy(ports: () => number[]): Server {
-  return createServer((req, res) => {
-    void (async () => {
-      let target: number | undefined;
-      for (const p of ports()) if (await ready(p)) target = target ?? p;
-      if (target === undefined) {
-        res.writeHead(503).end("no ready replica");
-        return;
-      }
-      const out = request(
-        { host: "127.0.0.1", port: target, method: req.method, path: req.url, headers: req.headers },
-        (upstream) => {
-          res.writeHead(upstream.statusCode ?? 502, upstream.headers);
-          upstream.pipe(res);
-        },
-      );
-      out.on("error", () => res.writeHead(502).end("replica went away"));
-      req.pipe(out);
-    })();
-  });
-}
+/** The replica's "pod IP": what it writes into the slice, and what the kube-proxy stand-in maps to its port. */
+const IPS = ["10.88.0.1", "10.88.0.2"];
+const replicaArgs = (i: number) => [
+  ...ELECTION,
+  "--leader-endpoint-slices",
+  "nls-extender",
+  "--pod-ip",
+  IPS[i]!,
+  "--pod-name",
+  `nls-extender-${i}`,
+];
 
 const addNode = (name: string) => addStorageNode(ctx.cluster, name, { vgs: [{ name: "pool-0", bytes: 100 * GI }] });
 
@@ -85,31 +74,46 @@ test.before(async () => {
   await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
   for (const n of NODES) await addNode(n);
   await apply(localStorageClass("nls-lvm"));
-  const first = await startExtender(cluster, await freePort(), { args: ELECTION });
-  const second = await startExtender(cluster, await freePort(), { args: ELECTION, standby: true });
-  ctx.replicas = [first, second];
-  ctx.proxy = readyProxy(() =>
-    ctx.replicas.filter((r) => r.child.exitCode === null && r.child.signalCode === null).map((r) => r.port),
+  const first = await startExtender(cluster, await freePort(), { args: replicaArgs(0) });
+  ctx.replicas = [first];
+  ctx.proxy = await startServiceProxy(
+    kubeApi(cluster.server, ADMIN_TOKEN),
+    "kube-system",
+    "nls-extender",
+    "http",
+    (b) => ctx.replicas[IPS.indexOf(b.ip)]?.port,
   );
-  await new Promise<void>((resolve) => ctx.proxy.listen(0, "127.0.0.1", resolve));
-  const proxyPort = (ctx.proxy.address() as AddressInfo).port;
-  await cluster.startScheduler(await schedulerConfigFor(`http://127.0.0.1:${proxyPort}`));
+  // The first replica leads before the second starts: the tests below know who is who.
+  await waitFor("the first replica in the Service's slice", async () =>
+    ctx.proxy.backends()[0]?.ip === IPS[0] ? true : undefined,
+  );
+  ctx.replicas.push(await startExtender(cluster, await freePort(), { args: replicaArgs(1) }));
+  await cluster.startScheduler(await schedulerConfigFor(`http://127.0.0.1:${ctx.proxy.port}`));
 });
 
 test.after.always(async () => {
-  ctx.proxy?.close();
+  await ctx.proxy?.close();
   for (const r of ctx.replicas ?? []) await r.stop();
   await ctx.cluster?.stop();
 });
 
-test("only the leader is ready; the standby says who holds the Lease", async (t) => {
+test("both replicas are ready; only the leader serves, and the Service's slice names it alone", async (t) => {
   const [a, b] = ctx.replicas as [ExtenderProcess, ExtenderProcess];
   t.true(await ready(a.port));
-  const standby = await fetch(`http://127.0.0.1:${b.port}/readyz`);
-  t.is(standby.status, 503);
-  t.regex(await standby.text(), /standby: lease kube-system\/nls-extender is held by /);
+  t.true(await ready(b.port), "a standby with synced caches is ready: a rollout or a drain may count on it");
+  const verbose = await (await fetch(`http://127.0.0.1:${b.port}/readyz?verbose`)).text();
+  t.regex(verbose, /\[\+\]role ok: standby: lease kube-system\/nls-extender is held by nls-extender-0_/);
+  t.regex(await (await fetch(`http://127.0.0.1:${a.port}/readyz?verbose`)).text(), /\[\+\]role ok: leader\n/);
   const filter = await fetch(`http://127.0.0.1:${b.port}/scheduler/predicates`, { method: "POST", body: "{}" });
   t.is(filter.status, 503);
+  t.deepEqual(
+    ctx.proxy.backends().map((x) => x.ip),
+    [IPS[0]],
+  );
+  const slice = JSON.parse(
+    await ctx.cluster.kubectlOk(["get", "endpointslice", "-n", "kube-system", "nls-extender", "-o", "json"]),
+  );
+  t.like(slice.endpoints[0], { addresses: [IPS[0]], targetRef: { kind: "Pod", name: "nls-extender-0" } });
 });
 
 test("SIGKILL of the leader mid-burst: the standby takes over, the burst completes, no VG overcommitted", async (t) => {
@@ -128,8 +132,8 @@ test("SIGKILL of the leader mid-burst: the standby takes over, the burst complet
     ["apply", "-f", "-"],
     JSON.stringify({ apiVersion: "v1", kind: "List", items: names.slice(8).flatMap((n) => claimAndPod(n, "10Gi")) }),
   );
-  const tookOver = await waitFor("the standby ready", async () =>
-    (await ready(standby.port)) ? Date.now() : undefined,
+  const tookOver = await waitFor("the Service routed to the standby", async () =>
+    ctx.proxy.backends().some((b) => b.ip === IPS[1]) ? Date.now() : undefined,
   );
   const selected = await waitFor(
     "every pod of the burst placed",
@@ -140,9 +144,16 @@ test("SIGKILL of the leader mid-burst: the standby takes over, the burst complet
     120_000,
   );
   const placedAt = Date.now();
-  t.log(`standby ready ${tookOver - killedAt} ms after SIGKILL; whole burst placed ${placedAt - killedAt} ms after it`);
+  t.log(
+    `Service routed to the new leader ${tookOver - killedAt} ms after SIGKILL (lease ${LEASE_SECONDS}s); ` +
+      `whole burst placed ${placedAt - killedAt} ms after it; connections refused by the dead leader's address: ${ctx.proxy.failed}`,
+  );
   const perNode = new Map<string, number>();
   for (const n of names) perNode.set(selected.get(n)!, (perNode.get(selected.get(n)!) ?? 0) + 10);
   for (const [node, gi] of perNode) t.true(gi <= 100, `${node} promised ${gi}Gi of 100Gi`);
   t.true(standby.log.some((l) => l.includes("became the leader")));
+  t.true(
+    standby.log.some((l) => l.includes("leader endpoint written") && l.includes(IPS[0]!)),
+    "it replaced the dead leader's address",
+  );
 });

@@ -11,6 +11,8 @@ export interface KubeApi {
   post<T = unknown>(path: string, body: unknown): Promise<T>;
   /** JSON merge patch. */
   patch<T = unknown>(path: string, body: unknown): Promise<T>;
+  /** DELETE with optional DeleteOptions (grace period, preconditions). */
+  delete<T = unknown>(path: string, options?: unknown): Promise<T>;
 }
 
 export class KubeApiError extends Error {
@@ -34,7 +36,10 @@ export function kubeApi(server: string, token: string): KubeApi {
           headers: {
             authorization: `Bearer ${token}`,
             accept: "application/json",
-            ...(payload === undefined ? {} : { "content-type": contentType }),
+            // Explicit: Node sends a DELETE body neither chunked nor with a length unless told.
+            ...(payload === undefined
+              ? {}
+              : { "content-type": contentType, "content-length": Buffer.byteLength(payload) }),
           },
           timeout: 30_000,
         },
@@ -65,5 +70,6 @@ export function kubeApi(server: string, token: string): KubeApi {
     },
     post: (path, body) => call("POST", path, body),
     patch: (path, body) => call("PATCH", path, body, "application/merge-patch+json"),
+    delete: (path, options) => call("DELETE", path, options),
   };
 }

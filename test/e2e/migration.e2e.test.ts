@@ -92,8 +92,15 @@ test("the switch keeps open-local's CSI driver and hands its agent, extender and
     metadata: { labels: Record<string, string> };
     spec: { selector: unknown; ports: Array<{ port: number }> };
   }>("service", "open-local-scheduler-extender");
-  t.deepEqual(alias.spec.selector, { "app.kubernetes.io/name": "nls-extender" });
+  // No selector: the leader's EndpointSlice of that name routes it (a selector left over from
+  // open-local's Service would split the calls between both extenders).
+  t.is(alias.spec.selector, undefined);
   t.is(alias.spec.ports[0]!.port, 23000);
+  const slice = await get<{ metadata: { labels: Record<string, string> } }>(
+    "endpointslice",
+    "open-local-scheduler-extender",
+  );
+  t.is(slice.metadata.labels["kubernetes.io/service-name"], "open-local-scheduler-extender");
   t.is(alias.metadata.labels["app.kubernetes.io/part-of"], "nls");
   t.true((await argsOf("deployment/nls-extender", "extender")).includes("--agent-lease=optional"));
   t.true(await exists("daemonset", "nls-agent"));

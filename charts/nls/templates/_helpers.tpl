@@ -68,8 +68,26 @@ One object of deploy/, as the values have it, or nothing when the values leave i
 {{- if and (eq $o.kind "ConfigMap") (hasKey ($o.metadata.labels | default dict) "nls.csi.aliyun.com/policy-params") (not $v.admissionPolicies.enabled) -}}
 {{- $keep = false -}}
 {{- end -}}
-{{- if and (eq $o.kind "Service") (eq $name "open-local-scheduler-extender") (not $v.extender.openLocalService.enabled) -}}
+{{- if and (has $o.kind (list "Service" "EndpointSlice")) (eq $name "open-local-scheduler-extender") (not $v.extender.openLocalService.enabled) -}}
 {{- $keep = false -}}
+{{- end -}}
+{{- /* Without the alias Service the leader writes, and may write, only the nls-extender slice. */ -}}
+{{- if not $v.extender.openLocalService.enabled -}}
+{{- if and (eq $o.kind "Deployment") (eq $name "nls-extender") -}}
+{{- $c := first $o.spec.template.spec.containers -}}
+{{- $args := list -}}
+{{- range $a := $c.args -}}
+{{- $args = append $args (ternary "--leader-endpoint-slices=nls-extender" $a (hasPrefix "--leader-endpoint-slices=" $a)) -}}
+{{- end -}}
+{{- $_ := set $c "args" $args -}}
+{{- end -}}
+{{- if and (eq $o.kind "Role") (eq $name "nls-extender") -}}
+{{- range $r := $o.rules -}}
+{{- if has "endpointslices" $r.resources -}}
+{{- $_ := set $r "resourceNames" (without $r.resourceNames "open-local-scheduler-extender") -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- if $keep -}}
 {{- /* What deploy/ puts in kube-system goes to the release's namespace, except the one role kube-system

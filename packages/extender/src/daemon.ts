@@ -9,6 +9,8 @@ import { ClusterStore } from "./cache/store.js";
 import type { ExtenderConfig } from "./flags.js";
 import { LeaderElector } from "./leader/elector.js";
 import { kubeLeaseStore } from "./leader/lease-store.js";
+import { LeaderEndpoints } from "./leader/leader-endpoints.js";
+import { kubeSliceStore } from "./leader/endpoint-slice-store.js";
 import { kubePendingPods } from "./kube/pending-pods.js";
 import { ExtenderMetrics } from "./metrics.js";
 import { BUILD } from "./program.js";
@@ -29,10 +31,13 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * `--leader-elect` the election that decides whether this replica serves. A kubeconfig or TLS files
  * that cannot be loaded, or a port in use, stop it before it serves (exit 1).
  *
- * SIGTERM: readyz turns 503 at once while the routes keep answering for `--shutdown-delay`, so the
- * Service drops this replica before it stops; then the server closes (open requests finish, up to a
- * grace period), the leader releases its Lease so a standby takes over at its next read, and it
- * returns 0.
+ * With `--leader-endpoint-slices` the leader points those EndpointSlices at `--pod-ip` after each
+ * acquisition, and serves only once they name it; it re-asserts them at every renewal.
+ *
+ * SIGTERM: readyz turns 503 at once (the Deployment and the PodDisruptionBudget count this replica
+ * gone) while a leader keeps answering for `--shutdown-delay`; then the server closes (open requests
+ * finish, up to a grace period), the leader releases its Lease so a standby takes over at its next
+ * read and rewrites the slices, and it returns 0.
  */
 export async function runExtender(config: ExtenderConfig): Promise<number> {
   const kc = loadKubeConfig(config.kubeconfig);
@@ -51,19 +56,37 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   const elector = election.enabled
     ? new LeaderElector(
         kubeLeaseStore(kc, election.namespace, election.name, election.renewDeadlineMs),
-        `${hostname()}_${randomUUID()}`,
+        `${config.podName ?? hostname()}_${randomUUID()}`,
         election,
         log,
       )
     : undefined;
+  const endpoints =
+    elector && election.endpointSlices.length > 0
+      ? new LeaderEndpoints(
+          kubeSliceStore(kc, election.namespace, election.renewDeadlineMs),
+          election.endpointSlices,
+          {
+            ip: config.podIp!,
+            podName: config.podName,
+            podNamespace: process.env.POD_NAMESPACE,
+            nodeName: config.nodeName,
+          },
+          log,
+          () => elector.leading(),
+        )
+      : undefined;
+  if (elector && endpoints) elector.onLeading = (term) => endpoints.publishInBackground(term);
   let stopping = false;
   // A standby keeps its caches (and so the ledger's durable part) current: on taking over it serves
-  // at once. The tentative reservations of the old leader lived only in its memory and are lost.
-  const notServing = () => elector?.standbyReason();
-  // Unready while a cache is blind too: a stale cache would decide on capacity it no longer sees.
-  const readyChecks = () =>
-    readinessChecks({ stopping, standby: notServing(), feeds: informers.health(), now: Date.now() });
+  // once the Services route to it. The old leader's tentative reservations lived in its memory and are lost.
+  const notServing = () => elector?.standbyReason() ?? endpoints?.problem(elector?.leadingTerm());
+  // Ready means "could serve if it led": caches synced and watches live. A stale cache would decide
+  // on capacity it no longer sees. A standby is ready, so rollouts and drains can count on it.
+  const role = () => (elector ? (notServing() ?? "leader") : undefined);
+  const readyChecks = () => readinessChecks({ stopping, role: role(), feeds: informers.health(), now: Date.now() });
   metrics.observeReadiness(() => notReadyReason(readyChecks()) === undefined);
+  metrics.observeServing(() => notServing() === undefined);
   const ctx: RouteContext = {
     store,
     metrics,
@@ -143,7 +166,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   await new Promise((resolve) => stop.addEventListener("abort", resolve, { once: true }));
   stopping = true;
   if (config.shutdownDelayMs > 0) {
-    log.info({ shutdownDelayMs: config.shutdownDelayMs }, "not ready; serving until the Service drops this replica");
+    log.info({ shutdownDelayMs: config.shutdownDelayMs }, "not ready; still answering for the shutdown delay");
     await sleep(config.shutdownDelayMs);
   }
   clearInterval(expiry);
@@ -155,6 +178,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   await Promise.all(servers.map((s) => s.close()));
   clearTimeout(grace);
   // Released only after the last answer: a standby taking over earlier could decide alongside us.
+  await endpoints?.settled();
   await Promise.all([elector?.stop(), informers.stop()]);
   log.info("nls-extender stopped");
   return 0;

@@ -48,6 +48,20 @@ export function parsePort(value: string): number {
   return n;
 }
 
+/** A comma-separated list of object names (empty: none); each must be a DNS subdomain name. */
+export function parseNames(value: string): string[] {
+  const names = value
+    .split(",")
+    .map((n) => n.trim())
+    .filter((n) => n !== "");
+  for (const n of names) {
+    if (n.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(n)) {
+      throw new Error(`invalid name "${n}": expected a lowercase DNS subdomain name`);
+    }
+  }
+  return [...new Set(names)];
+}
+
 /** A duration that may also be `0` (none). */
 export function parseDelay(value: string): number {
   return value.trim() === "0" ? 0 : parseDuration(value);
@@ -220,9 +234,36 @@ export const EXTENDER_FLAGS = {
     env: "NLS_LEADER_ELECT_RESOURCE_NAMESPACE",
     parse: asText,
   }),
+  leaderEndpointSlices: flag({
+    flags: "--leader-endpoint-slices <names>",
+    help:
+      "EndpointSlices (comma-separated, in the leader Lease's namespace) the leader points at --pod-ip before it " +
+      "serves and every retry period while it leads: its selector-less Services then route to it alone",
+    env: "NLS_LEADER_ENDPOINT_SLICES",
+    default: "",
+    parse: parseNames,
+  }),
+  podIp: flag({
+    flags: "--pod-ip <ip>",
+    help: "this replica's address in the leader's EndpointSlices (the pod's status.podIP)",
+    env: "POD_IP",
+    parse: asText,
+  }),
+  podName: flag({
+    flags: "--pod-name <name>",
+    help: "this replica's pod, named in the leader's endpoint (targetRef) and its election identity",
+    env: "POD_NAME",
+    parse: asText,
+  }),
+  nodeName: flag({
+    flags: "--node-name <name>",
+    help: "the node of this replica's pod, named in the leader's endpoint",
+    env: "NODE_NAME",
+    parse: asText,
+  }),
   shutdownDelay: flag({
     flags: "--shutdown-delay <duration>",
-    help: "after SIGTERM, how long to keep serving while reporting not ready, so the Service drops this replica first (0: none)",
+    help: "after SIGTERM, how long to keep serving while reporting not ready, before closing and releasing the Lease (0: none)",
     env: "NLS_SHUTDOWN_DELAY",
     default: "5s",
     parse: parseDelay,
@@ -233,6 +274,8 @@ export const EXTENDER_FLAGS = {
 /** Leader election as the daemon runs it (`enabled` false: this replica always serves). */
 export interface LeaderElectionConfig {
   enabled: boolean;
+  /** The leader's EndpointSlices (empty: none written). */
+  endpointSlices: string[];
   namespace: string;
   name: string;
   leaseDurationMs: number;
@@ -246,7 +289,8 @@ type ElectionFlags =
   | "leaderElectRenewDeadline"
   | "leaderElectRetryPeriod"
   | "leaderElectResourceName"
-  | "leaderElectResourceNamespace";
+  | "leaderElectResourceNamespace"
+  | "leaderEndpointSlices";
 
 export interface ExtenderConfig extends Omit<
   FlagValues<typeof EXTENDER_FLAGS>,

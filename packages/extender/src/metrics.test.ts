@@ -130,14 +130,20 @@ test("with default metrics, the process and event-loop families are exported; la
   t.regex(text, /^nls_extender_request_duration_seconds_bucket\{le="5",verb="filter"\} 1$/m);
 });
 
-test("nls_extender_ready follows what /readyz would answer, read at scrape time", async (t) => {
-  const m = new ExtenderMetrics(clusterWith([], 0));
-  let ready = false;
-  m.observeReadiness(() => ready);
-  t.regex(await m.render(), /^nls_extender_ready 0$/m);
-  ready = true;
-  t.regex(await m.render(), /^nls_extender_ready 1$/m);
-});
+const yesNoGauges: Array<[string, string, (m: ExtenderMetrics, read: () => boolean) => void]> = [
+  ["nls_extender_ready", "what /readyz would answer", (m, read) => m.observeReadiness(read)],
+  ["nls_extender_serving", "whether the scheduler routes answer", (m, read) => m.observeServing(read)],
+];
+for (const [name, what, observe] of yesNoGauges) {
+  test(`${name} follows ${what}, read at scrape time`, async (t) => {
+    const m = new ExtenderMetrics(clusterWith([], 0));
+    let value = false;
+    observe(m, () => value);
+    t.regex(await m.render(), new RegExp(`^${name} 0$`, "m"));
+    value = true;
+    t.regex(await m.render(), new RegExp(`^${name} 1$`, "m"));
+  });
+}
 
 test("open-local gauges: a device holding a volume stays bound after the agent reports it in use; a busy free one is absent", (t) => {
   const s = clusterWith([], 0);

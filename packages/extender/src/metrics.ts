@@ -41,6 +41,7 @@ export class ExtenderMetrics {
   private readonly openLocal = new OpenLocalGauges();
   private feeds: { health: () => FeedHealth[]; clock: () => number } | undefined;
   private ready: (() => boolean) | undefined;
+  private serving: (() => boolean) | undefined;
 
   constructor(
     private readonly store: ClusterStore,
@@ -102,16 +103,27 @@ export class ExtenderMetrics {
     });
     for (const marked of ["true", "false"]) this.admittedPods.inc({ marked }, 0);
     const feeds = () => this.feeds;
-    const ready = () => this.ready;
-    new Gauge({
-      name: "nls_extender_ready",
-      help: "1 while this replica answers /readyz 200 (it leads, its caches are live, it is not stopping): the one kube-scheduler reaches.",
-      registers,
-      collect() {
-        const source = ready();
-        if (source) this.set(source() ? 1 : 0);
-      },
-    });
+    /** A 0/1 gauge read at scrape time from whatever `source()` returns then (nothing until observed). */
+    const yesNo = (name: string, help: string, source: () => (() => boolean) | undefined) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const read = source();
+          if (read) this.set(read() ? 1 : 0);
+        },
+      });
+    yesNo(
+      "nls_extender_ready",
+      "1 while this replica answers /readyz 200 (its caches are live, it is not stopping): it could serve if it led.",
+      () => this.ready,
+    );
+    yesNo(
+      "nls_extender_serving",
+      "1 while this replica answers the scheduler routes: it leads and its Services' EndpointSlices name it (always, without --leader-elect).",
+      () => this.serving,
+    );
     new Gauge({
       name: "nls_extender_watch_unsynced_seconds",
       help: "Seconds each cache feed has been without a live list/watch (0 while up; since start until first synced).",
@@ -165,6 +177,11 @@ export class ExtenderMetrics {
   /** Where `nls_extender_ready` is read from at scrape time: what `/readyz` would answer. */
   observeReadiness(ready: () => boolean): void {
     this.ready = ready;
+  }
+
+  /** Where `nls_extender_serving` is read from at scrape time: whether the scheduler routes answer. */
+  observeServing(serving: () => boolean): void {
+    this.serving = serving;
   }
 
   /** Where `nls_extender_watch_unsynced_seconds{kind}` is read from at scrape time: the informers. */

@@ -5,7 +5,8 @@ import type { ExtenderConfig } from "./flags.js";
 /** Parses argv/env as the binary would, capturing the config instead of starting the server. */
 async function parse(argv: string[], env: Record<string, string> = {}): Promise<ExtenderConfig | string> {
   const saved = { ...process.env };
-  for (const k of Object.keys(process.env)) if (k.startsWith("NLS_") || k === "POD_NAMESPACE") delete process.env[k];
+  for (const k of Object.keys(process.env))
+    if (k.startsWith("NLS_") || ["POD_NAMESPACE", "POD_IP", "POD_NAME", "NODE_NAME"].includes(k)) delete process.env[k];
   Object.assign(process.env, env);
   let config: ExtenderConfig | undefined;
   let error = "";
@@ -46,8 +47,12 @@ test("defaults", async (t) => {
     leaseNamespace: "nls-node-lease",
     agentLease: "required",
     shutdownDelayMs: 5_000,
+    podIp: undefined,
+    podName: undefined,
+    nodeName: undefined,
     leaderElection: {
       enabled: false,
+      endpointSlices: [],
       namespace: "kube-system",
       name: "nls-extender",
       leaseDurationMs: 15_000,
@@ -92,6 +97,7 @@ test("leader election flags, named as kube-scheduler names them", async (t) => {
   )) as ExtenderConfig;
   t.deepEqual(c.leaderElection, {
     enabled: true,
+    endpointSlices: [],
     namespace: "storage",
     name: "x",
     leaseDurationMs: 30_000,
@@ -105,6 +111,36 @@ test("leader election flags, named as kube-scheduler names them", async (t) => {
   );
   // Timing is only checked when the election runs.
   t.is(((await parse(["--leader-elect-renew-deadline", "20s"])) as ExtenderConfig).leaderElection.enabled, false);
+});
+
+test("the leader's EndpointSlices: a list of names, with the pod's address from the downward API", async (t) => {
+  const c = (await parse(
+    ["--leader-elect", "--leader-endpoint-slices", "nls-extender, open-local-scheduler-extender"],
+    {
+      POD_IP: "10.244.0.7",
+      POD_NAME: "nls-extender-0",
+      NODE_NAME: "node-a",
+    },
+  )) as ExtenderConfig;
+  t.deepEqual(c.leaderElection.endpointSlices, ["nls-extender", "open-local-scheduler-extender"]);
+  t.like(c, { podIp: "10.244.0.7", podName: "nls-extender-0", nodeName: "node-a" });
+  t.deepEqual(
+    ((await parse(["--leader-elect"], { NLS_LEADER_ENDPOINT_SLICES: "a,a", POD_IP: "10.0.0.1" })) as ExtenderConfig)
+      .leaderElection.endpointSlices,
+    ["a"],
+  );
+  t.regex(
+    (await parse(["--leader-elect", "--leader-endpoint-slices=x"])) as string,
+    /--leader-endpoint-slices needs this replica's address: --pod-ip or POD_IP/,
+  );
+  t.regex(
+    (await parse(["--leader-endpoint-slices=x", "--pod-ip=10.0.0.1"])) as string,
+    /--leader-endpoint-slices needs --leader-elect/,
+  );
+  t.regex(
+    (await parse(["--leader-elect", "--pod-ip=10.0.0.1", "--leader-endpoint-slices=Bad_Name"])) as string,
+    /invalid name "Bad_Name"/,
+  );
 });
 
 test("authentication flags", async (t) => {

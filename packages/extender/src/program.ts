@@ -27,6 +27,7 @@ export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): 
       leaderElectRetryPeriod,
       leaderElectResourceName,
       leaderElectResourceNamespace,
+      leaderEndpointSlices,
       ...flags
     } = readFlags(cmd, EXTENDER_FLAGS);
     if (!!flags.tlsCertFile !== !!flags.tlsPrivateKeyFile) {
@@ -49,6 +50,12 @@ export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): 
     };
     const problem = leaderElect ? timingProblem(timing) : undefined;
     if (problem) usageError(cmd, problem);
+    if (leaderEndpointSlices.length > 0 && !leaderElect) {
+      usageError(cmd, "--leader-endpoint-slices needs --leader-elect: only a leader writes them");
+    }
+    if (leaderEndpointSlices.length > 0 && !flags.podIp) {
+      usageError(cmd, "--leader-endpoint-slices needs this replica's address: --pod-ip or POD_IP");
+    }
     // The extender's own namespace, where its leader-election Lease lives (not the agents' Lease namespace).
     const podNamespace = process.env.POD_NAMESPACE || "kube-system";
     process.exitCode = await run({
@@ -57,6 +64,7 @@ export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): 
       shutdownDelayMs: shutdownDelay,
       leaderElection: {
         enabled: !!leaderElect,
+        endpointSlices: leaderEndpointSlices,
         namespace: leaderElectResourceNamespace || podNamespace,
         name: leaderElectResourceName,
         ...timing,

@@ -12,7 +12,7 @@ const feed = (kind: string, over: Partial<FeedHealth> = {}): FeedHealth => ({
 });
 const healthy = {
   stopping: false,
-  standby: undefined,
+  role: undefined,
   feeds: [feed("NodeLocalStorage"), feed("PersistentVolume")],
   now: T0 + 120_000,
 };
@@ -21,13 +21,19 @@ const cases: Array<[string, Parameters<typeof readinessChecks>[0], string | unde
   ["all well", healthy, undefined],
   [
     "shutting down wins over everything",
-    { ...healthy, stopping: true, standby: "standby: lease x is held by y" },
+    { ...healthy, stopping: true, role: "standby: lease x is held by y" },
     "shutting down",
   ],
   [
-    "a standby says whose lease it is",
-    { ...healthy, standby: "standby: lease kube-system/nls-extender is held by b" },
-    "standby: lease kube-system/nls-extender is held by b",
+    "a standby with live caches is ready: it could serve if it led",
+    { ...healthy, role: "standby: lease kube-system/nls-extender is held by b" },
+    undefined,
+  ],
+  ["a leader with live caches is ready", { ...healthy, role: "leader" }, undefined],
+  [
+    "a standby with a blind cache is not",
+    { ...healthy, role: "standby: lease x is held by y", feeds: [feed("PersistentVolume", { synced: false })] },
+    "caches not ready: PersistentVolume: not synced yet",
   ],
   [
     "caches not synced at start",
@@ -53,13 +59,17 @@ for (const [name, input, reason] of cases) {
 
 test("readiness: the verbose view names every check, the failing feed with its reason", (t) => {
   const text = renderVerbose(
-    readinessChecks({ ...healthy, feeds: [feed("NodeLocalStorage"), feed("PersistentVolume", { downSince: T0 })] }),
+    readinessChecks({
+      ...healthy,
+      role: "standby: lease kube-system/nls-extender is held by b",
+      feeds: [feed("NodeLocalStorage"), feed("PersistentVolume", { downSince: T0 })],
+    }),
   );
   t.is(
     text,
     [
       "[+]shutdown ok",
-      "[+]leader ok",
+      "[+]role ok: standby: lease kube-system/nls-extender is held by b",
       "[+]watch NodeLocalStorage ok",
       "[-]watch PersistentVolume failed: PersistentVolume: watch down for 120s",
       "readyz check failed",

@@ -1,15 +1,20 @@
 import { feedProblem, type FeedHealth } from "./cache/feed-health.js";
 
-/** One line of `/readyz?verbose`: a named check and what is wrong with it, if anything. */
+/** One line of `/readyz?verbose`: a named check, what is wrong with it if anything, and a note. */
 export interface ReadyCheck {
   name: string;
   problem: string | undefined;
+  info?: string;
 }
 
 export interface ReadinessInput {
   stopping: boolean;
-  /** Why this replica is a standby (leader election), or undefined when it leads or elects nothing. */
-  standby: string | undefined;
+  /**
+   * With leader election, what this replica is now ("leader", or why it does not serve). Shown, never
+   * failing: ready means "could serve if it led", so a standby is ready and a rollout or a drain may
+   * count on it. Routing to the leader alone is the Service's EndpointSlice's job.
+   */
+  role: string | undefined;
   feeds: readonly FeedHealth[];
   now: number;
 }
@@ -18,7 +23,7 @@ export interface ReadinessInput {
 export function readinessChecks(input: ReadinessInput): ReadyCheck[] {
   return [
     { name: "shutdown", problem: input.stopping ? "shutting down" : undefined },
-    { name: "leader", problem: input.standby },
+    ...(input.role === undefined ? [] : [{ name: "role", problem: undefined, info: input.role }]),
     ...input.feeds.map((f) => ({ name: `watch ${f.kind}`, problem: feedProblem(f, input.now) })),
   ];
 }
@@ -35,7 +40,9 @@ export function notReadyReason(checks: readonly ReadyCheck[]): string | undefine
 
 /** kube-apiserver's `/readyz?verbose` format: `[+]name ok` or `[-]name failed: why`, then the verdict. */
 export function renderVerbose(checks: readonly ReadyCheck[]): string {
-  const lines = checks.map((c) => (c.problem === undefined ? `[+]${c.name} ok` : `[-]${c.name} failed: ${c.problem}`));
+  const lines = checks.map((c) =>
+    c.problem === undefined ? `[+]${c.name} ok${c.info ? `: ${c.info}` : ""}` : `[-]${c.name} failed: ${c.problem}`,
+  );
   const ready = checks.every((c) => c.problem === undefined);
   return `${lines.join("\n")}\nreadyz check ${ready ? "passed" : "failed"}\n`;
 }

@@ -69,7 +69,8 @@ async function start(maxBodyBytes = 10 * 1024 * 1024, placement: Placement = "sc
     // web-0 waits to be scheduled with the claims in `waiting`.
     pods: { inNamespace: async (ns) => (ns === "default" ? [pod("default", "web-0", waiting)] : []) },
     now: () => now,
-    notReady: () => standby ?? (ready ? undefined : "caches not synced yet"),
+    // As the daemon: a standby is ready (it could serve if it led); only the routes refuse.
+    notReady: () => (ready ? undefined : "caches not synced yet"),
     notServing: () => standby,
     build: { version: "test", commit: "abc123" },
   };
@@ -461,16 +462,16 @@ test("reserve: bad parameters and unknown PVCs", async (t) => {
   t.regex(await unknown.text(), /default\/nope not found/);
 });
 
-test("a standby answers 503 with its reason on readyz and on every deciding route", async (t) => {
+test("a standby is ready but answers 503 with its reason on every deciding route", async (t) => {
   const h = await start();
   t.teardown(() => h.server.close());
   h.setStandby("standby: lease kube-system/nls-extender is held by other");
-  const ready = await fetch(`${h.url}/readyz`);
-  t.is(ready.status, 503);
-  t.regex(await ready.text(), /held by other/);
+  t.is((await fetch(`${h.url}/readyz`)).status, 200);
   for (const verb of ["predicates", "priorities"]) {
     const res = await post(`${h.url}/scheduler/${verb}`, namesBody(["data"], ["n1"]));
     t.is(res.status, 503);
+    // The caller reconnects, through the Service, to whoever leads now.
+    t.is(res.headers.get("connection"), "close");
     t.regex(((await res.json()) as { Error: string }).Error, /held by other/);
   }
   const reserve = await post(reserveUrl(h, "data", "nodeName=n1"), "");

@@ -34,9 +34,15 @@ export const allowAll = (): Access =>
     now: Date.now,
   });
 
-/** A standby's ledger holds none of the leader's tentative reservations: it must not decide. */
-const servingOnly = (ctx: RouteContext) => (_req: Request, _res: Response, next: NextFunction) => {
+/**
+ * A standby's ledger holds none of the leader's tentative reservations: it must not decide. Its 503
+ * closes the connection: a client's kept-alive connection outlives a change of endpoints (kube-proxy
+ * keeps established connections to a replica that left the EndpointSlice), so without it a caller
+ * could keep asking a deposed leader; reconnecting reaches the current one.
+ */
+const servingOnly = (ctx: RouteContext) => (_req: Request, res: Response, next: NextFunction) => {
   const reason = ctx.notServing();
+  if (reason) res.set("Connection", "close");
   next(reason ? new HttpError(503, reason) : undefined);
 };
 

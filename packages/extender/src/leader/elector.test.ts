@@ -116,3 +116,25 @@ test("a standby's stop writes nothing", async (t) => {
   await b.stop();
   t.is(api.holder(), "a");
 });
+
+test("onLeading runs after every successful write; a new acquisition is a new term", async (t) => {
+  const { a, b, api, advance } = pair();
+  const terms: number[] = [];
+  a.onLeading = (term) => terms.push(term);
+  await a.tick();
+  await b.tick();
+  await advance(2 * timing.retryPeriodMs);
+  t.deepEqual(terms, [1, 1, 1], "renewals stay in the acquiring term");
+  t.is(a.leadingTerm(), 1);
+  t.is(b.leadingTerm(), undefined);
+  api.cutOff.add("a");
+  await advance(timing.leaseDurationMs + 2 * timing.retryPeriodMs);
+  t.is(a.leadingTerm(), undefined);
+  t.is(terms.length, 3, "no hook while the Lease cannot be written");
+  // b took over; once b steps down, a acquires again: a second term.
+  api.cutOff.delete("a");
+  await b.stop();
+  await a.tick();
+  t.is(a.leadingTerm(), 2);
+  t.deepEqual(terms.slice(3), [2]);
+});

@@ -27,6 +27,10 @@ export class LeaderElector {
   private lease: StoredLease | undefined;
   private holder = "";
   private wasLeading = false;
+  /** Counts acquisitions: a hook can tell a new term from a renewal of the same one. */
+  private term = 0;
+  /** Runs after every successful write of the Lease (not awaited; it must not delay renewals). */
+  onLeading: ((term: number) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
@@ -51,6 +55,11 @@ export class LeaderElector {
     return leading;
   }
 
+  /** The current term while leading, else undefined. */
+  leadingTerm(): number | undefined {
+    return this.leading() ? this.term : undefined;
+  }
+
   /** Why this replica does not serve, or undefined when it leads. */
   standbyReason(): string | undefined {
     if (this.leading()) return undefined;
@@ -73,6 +82,8 @@ export class LeaderElector {
   /** One read-decide-write round; errors are logged and retried at the next round. */
   async tick(): Promise<void> {
     const startedAt = this.now();
+    // Notes a lapse since the last round, so a renewal after it starts a new term.
+    this.leading();
     try {
       this.lease = await this.store.read();
       const { decision, seen } = decide(this.lease?.record, this.seen, startedAt, this.identity, this.timing);
@@ -90,11 +101,13 @@ export class LeaderElector {
       this.lastRenewedAt = startedAt;
       if (!this.wasLeading) {
         this.wasLeading = true;
+        this.term++;
         this.log.info(
           { lease: this.store.ref, identity: this.identity, transitions: decision.record.leaseTransitions },
           decision.action === "renew" ? "leading again" : "became the leader",
         );
       }
+      this.onLeading?.(this.term);
     } catch (err) {
       this.log.warn(
         { err, lease: this.store.ref, identity: this.identity },

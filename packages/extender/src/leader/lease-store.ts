@@ -1,4 +1,5 @@
 import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import { withDeadline } from "./deadline.js";
 import type { LeaseRecord } from "./election.js";
 import type { LeaseStore, StoredLease } from "./elector.js";
 
@@ -6,13 +7,7 @@ import type { LeaseStore, StoredLease } from "./elector.js";
 export function kubeLeaseStore(kc: KubeConfig, namespace: string, name: string, timeoutMs: number): LeaseStore {
   const api = kc.makeApiClient(CoordinationV1Api);
   const ref = `${namespace}/${name}`;
-  const bounded = <T>(what: string, p: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} lease ${ref}: no answer within ${timeoutMs}ms`)), timeoutMs);
-    });
-    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-  };
+  const bounded = <T>(what: string, p: Promise<T>): Promise<T> => withDeadline(`${what} lease ${ref}`, p, timeoutMs);
   const body = (record: LeaseRecord, resourceVersion?: string): V1Lease => ({
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
