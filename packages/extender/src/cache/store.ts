@@ -5,6 +5,7 @@ import {
   DEFAULT_LEASE_NAMESPACE,
   LEASE_NAME_PREFIX,
   leaseNameForNode,
+  roundToExtents,
   type NodeLocalStorage,
   type WirePod,
 } from "@nls/api";
@@ -360,7 +361,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     if (!claim || alloc.device || alloc.mountPoint || this.boundPv(claim) !== pvName) return alloc;
     const pvc = this.pvcs.get(claim);
     const requested = pvc ? pvcSize(pvc) : undefined;
-    const grown = requested?.ok ? lvmBytes(requested.bytes) : 0;
+    const grown = requested?.ok ? this.lvmBytesIn(alloc.node, alloc.vg, requested.bytes) : 0;
     return grown > alloc.bytes ? { ...alloc, bytes: grown } : alloc;
   }
 
@@ -419,12 +420,16 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     if (!size.ok) return undefined;
     const request = volumeRequest(cls, key, size.bytes);
     if ("invalid" in request) return undefined;
-    if (request.kind === "lvm" && request.vgName) return { node, vg: request.vgName, bytes: request.bytes };
+    if (request.kind === "lvm" && request.vgName) {
+      return { node, vg: request.vgName, bytes: this.lvmBytesIn(node, request.vgName, request.bytes) };
+    }
     const current = this.ledger.source(key, "selected") ?? this.ledger.tentativeOf(key);
+    const currentBytes =
+      current && request.kind === "lvm" ? this.lvmBytesIn(node, current.vg, request.bytes) : request.bytes;
     if (
       current &&
       current.node === node &&
-      current.bytes === request.bytes &&
+      current.bytes === currentBytes &&
       (current.vg || current.device || current.mountPoint)
     ) {
       const { vg, device, mountPoint } = current;
@@ -436,7 +441,15 @@ export class ClusterStore implements ObjectLookup, ClusterView {
       : undefined;
     // Without an NLS, or where it does not fit, the bytes still count on the node (the re-pack or the
     // NLS arriving places them), so an overcommit shows in the ledger instead of vanishing.
-    return chosen?.ok ? { ...chosen.allocation, loose: true } : { node, bytes: request.bytes, loose: true };
+    const bytes = request.kind === "lvm" ? lvmBytes(request.bytes) : request.bytes;
+    return chosen?.ok ? { ...chosen.allocation, loose: true } : { node, bytes, loose: true };
+  }
+
+  /** What an LVM volume of `bytes` takes in a node's VG: whole extents of its size (4 MiB when unknown). */
+  private lvmBytesIn(node: string, vg: string | undefined, bytes: number): number {
+    const view = vg === undefined ? undefined : this.node(node);
+    const i = view && vg !== undefined ? view.vgIndex.get(vg) : undefined;
+    return i === undefined ? lvmBytes(bytes) : roundToExtents(bytes, view!.vgs[i]!.extentBytes);
   }
 
   /** What a loose claim asks for, from its PVC's class. */
