@@ -132,6 +132,20 @@ export class ExtenderMetrics {
         this.set(store.ledger.liveReservations);
       },
     });
+    new Gauge({
+      name: "nls_extender_unexplained_lv_bytes",
+      help: "Bytes of LVs in a selected VG that no PV and no claim on its way accounts for (a Retain PV deleted, a failed provisioning, an LV made by hand, or what LVM gave a volume beyond its PV's size), counted as used until the agent no longer reports them.",
+      labelNames: ["node", "vg"],
+      registers,
+      collect() {
+        this.reset();
+        for (const node of store.nodesWithUnexplainedLvs()) {
+          const byVg = new Map<string, number>();
+          for (const c of store.unexplainedLvs(node)) byVg.set(c.vg, (byVg.get(c.vg) ?? 0) + c.bytes);
+          for (const [vg, bytes] of byVg) this.set({ node, vg }, bytes);
+        }
+      },
+    });
     new Counter({
       name: "nls_extender_reservations_misplaced_total",
       help: "Tentative reservations whose successor (selected-node, allocation, PV) landed on another node.",

@@ -4,6 +4,7 @@ import {
   ANNOTATION_SELECTED_NODE,
   DEFAULT_LEASE_NAMESPACE,
   LEASE_NAME_PREFIX,
+  claimUidOfVolumeName,
   leaseNameForNode,
   roundToExtents,
   type NodeLocalStorage,
@@ -19,7 +20,9 @@ import type { Strategy } from "../scoring.js";
 import { repackLoose, type LooseClaim } from "../repack.js";
 import {
   claimKey,
+  isLocalPv,
   localClassOf,
+  pvNode,
   lvmBytes,
   pvcSize,
   volumeRequest,
@@ -29,6 +32,8 @@ import {
   type VolumeRequest,
 } from "../request.js";
 import { isStale } from "./resource-version.js";
+import { chargeLvs, lvLedgerKey, type LvCharge, type LvExplanation } from "../lv-accounting.js";
+import type { NodeLv } from "../node-view.js";
 
 export interface StoreOptions {
   strategy: Strategy;
@@ -71,6 +76,10 @@ export class ClusterStore implements ObjectLookup, ClusterView {
    * until the selection shows, the PVC the patch returned is applied, or `expiresAt`.
    */
   private readonly unconfirmed = new Map<string, { node: string; expiresAt: number }>();
+  /** PVC uid → its key: an LV named for a claim whose PV does not exist yet says which claim it is for. */
+  private readonly claimByUid = new Map<string, string>();
+  /** Per node: the LVs the ledger counts because no PV or claim accounts for them (all or part). */
+  private readonly lvCharges = new Map<string, LvCharge[]>();
   /** Nodes whose ledger usage or view changed since their loose claims were last packed. */
   private readonly touched = new Set<string>();
   private repacking = false;
@@ -240,6 +249,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     this.nlsObjects.delete(name);
     const r = this.records.get(name);
     if (r) r.state = undefined;
+    this.touched.add(name);
+    this.repackTouched();
   }
 
   applyLease(lease: V1Lease): void {
@@ -310,11 +321,15 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     if (patched) this.unconfirmed.delete(key);
     if (isStale(pvc, this.pvcs.get(key))) return;
     this.pvcs.set(key, pvc);
+    const uid = pvc.metadata?.uid;
+    if (uid) this.claimByUid.set(uid, key);
     this.refreshClaim(key);
     this.repackTouched();
   }
   deletePvc(namespace: string, name: string): void {
     const key = claimKey(namespace, name);
+    const uid = this.pvcs.get(key)?.metadata?.uid;
+    if (uid && this.claimByUid.get(uid) === key) this.claimByUid.delete(uid);
     this.pvcs.delete(key);
     this.unconfirmed.delete(key);
     this.ledger.clear(key, "pvc-deleted");
@@ -460,12 +475,68 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     return request && !("invalid" in request) ? request : { kind: "lvm", claim: key, bytes };
   }
 
-  /** Packs the loose claims of every touched node again (see `repackLoose`). */
+  /** The LVs of a node the ledger counts because nothing else accounts for them (for operators). */
+  unexplainedLvs(node: string): readonly LvCharge[] {
+    return this.lvCharges.get(node) ?? [];
+  }
+
+  /** Nodes with LVs the ledger counts because nothing else accounts for them. */
+  nodesWithUnexplainedLvs(): string[] {
+    return [...this.lvCharges.keys()].sort();
+  }
+
+  /**
+   * What accounts for an LV on `node` in the ledger: the local PV of the LV's name on that node (open-local's
+   * CSI driver names the LV after the PV), else the claim whose uid the name ends with (external-provisioner
+   * names the PV `<prefix>-<claim uid>`; the LV exists before the PV object) while the claim holds
+   * space on that node — a reservation, a selection or the reserve route's allocation.
+   */
+  private explainLv(node: string, lv: NodeLv): LvExplanation | undefined {
+    const pv = this.pvs.get(lv.name);
+    if (pv && isLocalPv(pv) && pvNode(pv) === node) {
+      const held = this.ledger.effective(pvKey(lv.name))?.allocation;
+      return { by: `pv ${lv.name}`, bytes: held?.bytes ?? 0, vg: held?.vg };
+    }
+    const uid = claimUidOfVolumeName(lv.name);
+    const key = uid === undefined ? undefined : this.claimByUid.get(uid);
+    if (key === undefined || this.pvcs.get(key)?.metadata?.uid !== uid) return undefined;
+    const held = this.ledger.effective(key)?.allocation;
+    if (held?.node !== node) return undefined;
+    return { by: key, bytes: held.bytes, vg: held.device || held.mountPoint ? "" : held.vg };
+  }
+
+  /**
+   * Charges the node's LVs that nothing in the ledger accounts for, as ledger sources of their own,
+   * in the same synchronous step as the change that made them so: a PV deleted, a claim's hold ended,
+   * or a new LV in the NLS. Nothing is ever uncounted in between.
+   */
+  private chargeNodeLvs(node: string): void {
+    const charges = chargeLvs(this.node(node)?.lvs ?? [], (lv) => this.explainLv(node, lv));
+    const before = this.lvCharges.get(node) ?? [];
+    if (charges.length === 0 && before.length === 0) return;
+    const keep = new Set(charges.map((c) => lvLedgerKey(node, c.vg, c.lv)));
+    for (const c of before) {
+      const key = lvLedgerKey(node, c.vg, c.lv);
+      if (!keep.has(key)) this.ledger.set(key, "lv", undefined);
+    }
+    for (const c of charges) {
+      const charge: Allocation = { node, vg: c.vg, bytes: c.bytes, ...(c.why === "excess" ? { excess: true } : {}) };
+      this.ledger.set(lvLedgerKey(node, c.vg, c.lv), "lv", charge);
+    }
+    if (charges.length > 0) this.lvCharges.set(node, charges);
+    else this.lvCharges.delete(node);
+  }
+
+  /**
+   * After every change: charges the LVs of every touched node that nothing else accounts for, then packs
+   * their loose claims again (see `repackLoose`).
+   */
   private repackTouched(): void {
     if (this.repacking) return;
     this.repacking = true;
     try {
       for (const node of this.touched) {
+        this.chargeNodeLvs(node);
         const view = this.node(node);
         if (!view) continue;
         const loose: LooseClaim[] = [];

@@ -39,6 +39,8 @@ export const cacheRoute =
             agentProblem: store.agentProblem(n, now) ?? null,
             vgs: view?.vgs ?? [],
             devices: view ? deviceStates(view, store.ledger) : [],
+            // LVs no PV or claim accounts for, which the ledger counts as used (an operator removes them).
+            unexplainedLvs: store.unexplainedLvs(n),
           },
         ];
       }),
