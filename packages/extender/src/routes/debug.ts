@@ -39,7 +39,9 @@ export const cacheRoute =
             agentProblem: store.agentProblem(n, now) ?? null,
             vgs: view?.vgs ?? [],
             devices: view ? deviceStates(view, store.ledger) : [],
-            // LVs no PV or claim accounts for, which the ledger counts as used (an operator removes them).
+            // The LVs counted in their VG's allocatable, and those no PV or claim accounts for, which the
+            // ledger counts as used (an operator removes them).
+            lvs: view?.lvs ?? [],
             unexplainedLvs: store.unexplainedLvs(n),
           },
         ];
