@@ -258,7 +258,14 @@ test("an LV larger than its PV says (whole 32 MiB extents) is charged the excess
   t.true((await filter("two", ["small-0", "small-1"])).passes, "two extents hold two of them");
   // No kube-controller-manager runs here to lift the pv-protection finalizer: the test does.
   await ctx.cluster.kubectlOk(["delete", "pv", `filler-${suffix}`, "--wait=false"]);
-  await ctx.cluster.kubectlOk(["patch", "pv", `filler-${suffix}`, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+  await ctx.cluster.kubectlOk([
+    "patch",
+    "pv",
+    `filler-${suffix}`,
+    "--type=merge",
+    "-p",
+    '{"metadata":{"finalizers":null}}',
+  ]);
   await cacheWhen("no live reservation", (x) => x.reservations.live === 0);
 });
 
