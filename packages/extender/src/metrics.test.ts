@@ -182,3 +182,12 @@ test("unexplained LV bytes per node and VG: charged LVs summed, gone once the ag
   t.notRegex(text, /^nls_extender_unexplained_lv_bytes\{node="n1",vg="pool-0"\}/m);
   t.regex(text, /^nls_extender_unexplained_lv_bytes\{node="n1",vg="pool-1"\} 3221225472$/m);
 });
+
+test("overcommitted bytes per node and VG, present only while a VG is over", async (t) => {
+  const s = clusterWith(["n1"], 0);
+  const m = new ExtenderMetrics(s);
+  s.applyPv(pv("pv-big", { node: "n1", size: "120Gi", vgName: "pool-0" }));
+  t.regex(await m.render(), /^nls_extender_vg_overcommitted_bytes\{node="n1",vg="pool-0"\} 21474836480$/m);
+  s.deletePv("pv-big");
+  t.notRegex(await m.render(), /^nls_extender_vg_overcommitted_bytes\{/m);
+});

@@ -8,6 +8,7 @@ import type { BusyDeviceView, DeviceView } from "./node-view.js";
 /** A device or mount point, free or held, as the open-local families name it. */
 type Unit = Pick<DeviceView | BusyDeviceView, "name" | "mediaType">;
 import type { NodeState } from "./placement.js";
+import { overcommittedVgs } from "./overcommit.js";
 import { FAILURE_KINDS, type FailureKind } from "./decide.js";
 import { RELEASE_CAUSES } from "./ledger.js";
 import { WATCHED_KINDS } from "./cache/informers.js";
@@ -143,6 +144,19 @@ export class ExtenderMetrics {
           const byVg = new Map<string, number>();
           for (const c of store.unexplainedLvs(node)) byVg.set(c.vg, (byVg.get(c.vg) ?? 0) + c.bytes);
           for (const [vg, bytes] of byVg) this.set({ node, vg }, bytes);
+        }
+      },
+    });
+    new Gauge({
+      name: "nls_extender_vg_overcommitted_bytes",
+      help: "Bytes committed in a selected VG beyond its allocatable: what filter and the reserve route never promise, so something the extender is not asked about put them there — a PVC expansion that does not fit, an LV no PV accounts for, a VG that shrank. Absent while nothing is over.",
+      labelNames: ["node", "vg"],
+      registers,
+      collect() {
+        this.reset();
+        for (const node of store.nodeNames()) {
+          const state = store.record(node)?.state;
+          if (state) for (const o of overcommittedVgs(state)) this.set({ node, vg: o.vg }, o.bytes);
         }
       },
     });

@@ -480,6 +480,25 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     return this.lvCharges.get(node) ?? [];
   }
 
+  /**
+   * Bound claims on `node` whose request has grown past their PV's capacity (an expansion under way or
+   * failed): the ledger counts the request. The extender is not asked about expansions — the resizer
+   * and the CSI driver grow the LV — so this, with `overcommittedVgs`, is how one that does not fit shows.
+   */
+  expansions(node: string): Array<{ pv: string; claim: string; vg?: string; fromBytes: number; toBytes: number }> {
+    const out = [];
+    for (const h of this.ledger.holders(node)) {
+      if (h.kind !== "pv" || !h.key.startsWith("pv:")) continue;
+      const name = h.key.slice(3);
+      const pv = this.pvs.get(name);
+      const base = pv ? pvAllocation(pv) : undefined;
+      const claim = pv ? this.claimOf(pv) : undefined;
+      if (!base || !claim || h.allocation.bytes <= base.bytes) continue;
+      out.push({ pv: name, claim, vg: h.allocation.vg, fromBytes: base.bytes, toBytes: h.allocation.bytes });
+    }
+    return out.sort((a, b) => (a.pv < b.pv ? -1 : 1));
+  }
+
   /** Nodes with LVs the ledger counts because nothing else accounts for them. */
   nodesWithUnexplainedLvs(): string[] {
     return [...this.lvCharges.keys()].sort();
