@@ -1,25 +1,11 @@
 import test from "ava";
-import { Gi, nls } from "@nls/testkit";
+import { Gi } from "@nls/testkit";
 import type { NodeUsage } from "./ledger.js";
-import { nodeViewFromNls } from "./node-view.js";
 import { overcommittedVgs } from "./overcommit.js";
 import { nodeState } from "./placement.js";
+import { twoVgs as view, usage as usageGi } from "../testing/node-usage.js";
 
-const view = nodeViewFromNls(
-  "n1",
-  nls("n1", {
-    vgs: [
-      { name: "pool-0", allocatable: 100 * Gi },
-      { name: "pool-1", allocatable: 50 * Gi },
-    ],
-  }),
-);
-const usage = (vg: Record<string, number>, unplaced = 0): NodeUsage => ({
-  vg: new Map(Object.entries(vg).map(([k, v]) => [k, v * Gi])),
-  devices: new Map(),
-  unplaced: unplaced * Gi,
-  volumes: 1,
-});
+const usage = (vg: Record<string, number>, unplaced = 0): NodeUsage => usageGi(vg, [], unplaced);
 
 const cases: Array<[string, NodeUsage | undefined, Array<[string, number]>]> = [
   ["nothing committed", undefined, []],

@@ -5,6 +5,7 @@ import { nodeViewFromNls } from "./node-view.js";
 import { nodeState, Placer } from "./placement.js";
 import type { Strategy } from "./scoring.js";
 import type { VolumeRequest } from "./request.js";
+import { twoVgs, usage } from "../testing/node-usage.js";
 
 const lvm = (claim: string, gi: number, vgName?: string): VolumeRequest => ({
   kind: "lvm",
@@ -19,22 +20,6 @@ const dev = (claim: string, gi: number, mediaType?: string): VolumeRequest => ({
   mediaType,
 });
 const sorted = (rs: VolumeRequest[]) => [...rs].sort((a, b) => b.bytes - a.bytes);
-const usage = (vg: Record<string, number>, devices: string[] = [], unplaced = 0): NodeUsage => ({
-  vg: new Map(Object.entries(vg).map(([k, v]) => [k, v * Gi])),
-  devices: new Map(devices.map((d) => [d, "x"])),
-  unplaced: unplaced * Gi,
-  volumes: Object.keys(vg).length + devices.length,
-});
-
-const twoVgs = nodeViewFromNls(
-  "n1",
-  nls("n1", {
-    vgs: [
-      { name: "pool-0", allocatable: 100 * Gi },
-      { name: "pool-1", allocatable: 50 * Gi },
-    ],
-  }),
-);
 
 const cases: Array<{
   title: string;
