@@ -257,7 +257,7 @@ test("capacity: the agents' allocatable, the extender's committed bytes (read th
   }
   const byNode = Object.fromEntries(c.nodes.map((n) => [n.node, n]));
   t.deepEqual(Object.keys(byNode), ["k-a", "k-b", "k-c"]);
-  t.deepEqual(byNode["k-a"]!.vgs[0]!.bySource, { pv: 40 * GI, allocation: 0, selected: 0, tentative: 0 });
+  t.deepEqual(byNode["k-a"]!.vgs[0]!.bySource, { pv: 40 * GI, lv: 0, allocation: 0, selected: 0, tentative: 0 });
   t.is(byNode["k-a"]!.vgs[0]!.free, 60 * GI);
   t.is(byNode["k-b"]!.agent.state, "ok");
   t.is(byNode["k-c"]!.agent.state, "expired");

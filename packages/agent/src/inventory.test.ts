@@ -4,6 +4,7 @@ import {
   deviceCondition,
   parseStorageReserved,
   vgAllocatable,
+  countsInAllocatable,
   vgCondition,
   type Reservation,
 } from "./inventory.js";
@@ -64,6 +65,15 @@ test("allocatable: thin volumes have virtual sizes, hidden LVs still hold extent
   // Linear managed LVs next to it count as allocatable again.
   const more = [...lvs, lv("local-lin", 10 * GiB)];
   t.is(vgAllocatable({ size: 100 * GiB, free: 49 * GiB }, more, "local"), 59 * GiB);
+  // The status marks exactly the LVs whose extents were added back, for the extender to subtract.
+  t.deepEqual(
+    more.map((l) => [l.name, countsInAllocatable(l, "local")]),
+    [
+      ["pool", false],
+      ["local-thin", false],
+      ["local-lin", true],
+    ],
+  );
 });
 
 const reservedCases: Array<[string, string | undefined, Array<[string, Reservation]>, RegExp[]]> = [
@@ -175,15 +185,23 @@ test("inventory: recorded VM state", async (t) => {
       name: "nlsrec",
       physicalVolumes: ["/dev/loop2", "/dev/loop3"],
       logicalVolumes: [
-        { name: "csi-abc", vgname: "nlsrec", total: 54525952, readOnly: false, condition: "DiskReady" },
-        { name: "local-pv1", vgname: "nlsrec", total: 104857600, readOnly: false, condition: "DiskReady" },
-        { name: "other", vgname: "nlsrec", total: 209715200, readOnly: false, condition: "DiskReady" },
+        { name: "csi-abc", vgname: "nlsrec", total: 54525952, readOnly: false, condition: "DiskReady", managed: true },
+        {
+          name: "local-pv1",
+          vgname: "nlsrec",
+          total: 104857600,
+          readOnly: false,
+          condition: "DiskReady",
+          managed: true,
+        },
+        { name: "other", vgname: "nlsrec", total: 209715200, readOnly: false, condition: "DiskReady", managed: false },
       ],
       total: 2139095040,
       available: 1769996288,
-      // `other` (200Mi) is not managed; csi-abc and local-pv1 are.
+      // `other` (200Mi) is not managed; csi-abc and local-pv1 are, and `managed` says which.
       allocatable: 2139095040 - 209715200,
       condition: "DiskReady",
+      extentSize: 4 * 2 ** 20,
     },
   ]);
   t.deepEqual(inv.problems, []);

@@ -1,5 +1,5 @@
 import {
-  CSI_LV_PREFIX,
+  isManagedLvName,
   tryParseBytes,
   type DeviceInfo,
   type DiskCondition,
@@ -91,9 +91,15 @@ function ramSize(text: string): number | undefined {
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
-export function isManagedLv(name: string, lvPrefix: string): boolean {
-  return (lvPrefix !== "" && name.startsWith(lvPrefix)) || name.startsWith(CSI_LV_PREFIX);
-}
+export const isManagedLv = isManagedLvName;
+
+/**
+ * Whether an LV's extents are inside `allocatable` (`vgAllocatable` adds them back): the storage
+ * system's own by name, and not a thin volume (whose size is virtual). The extender subtracts such an
+ * LV itself when no PV accounts for it, so the status says which ones they are (`managed`).
+ */
+export const countsInAllocatable = (lv: Pick<LogicalVolumeFacts, "name" | "attr">, lvPrefix: string): boolean =>
+  isManagedLv(lv.name, lvPrefix) && lv.attr[0] !== "V";
 
 /** Bytes a reservation withholds from a VG of `total` bytes; a percentage rounds up (never under-reserve). */
 export function reservedBytes(total: number, r: Reservation | undefined): number {
@@ -115,9 +121,7 @@ export function vgAllocatable(
   lvPrefix: string,
   reservation?: Reservation,
 ): number {
-  const managed = lvs
-    .filter((lv) => isManagedLv(lv.name, lvPrefix) && lv.attr[0] !== "V")
-    .reduce((sum, lv) => sum + lv.size, 0);
+  const managed = lvs.filter((lv) => countsInAllocatable(lv, lvPrefix)).reduce((sum, lv) => sum + lv.size, 0);
   const cap = vg.size - reservedBytes(vg.size, reservation);
   return Math.max(0, Math.min(vg.free + managed, vg.size, cap));
 }
@@ -182,6 +186,7 @@ export function buildInventory(facts: HostFacts, opts: InventoryOptions): Invent
         total: lv.size,
         readOnly: lv.readOnly,
         condition: lv.faulty || vgFault ? "DiskFault" : "DiskReady",
+        managed: countsInAllocatable(lv, opts.lvPrefix),
       }));
       return {
         name: vg.name,
@@ -194,6 +199,7 @@ export function buildInventory(facts: HostFacts, opts: InventoryOptions): Invent
         available: vg.free,
         allocatable: vgAllocatable(vg, lvs, opts.lvPrefix, reservations.get(vg.name)),
         condition: vgCondition(vg),
+        ...(vg.extentSize > 0 ? { extentSize: vg.extentSize } : {}),
       };
     });
   for (const vg of reservations.keys()) {

@@ -10,3 +10,4 @@ export * from "./duration.js";
 export * from "./lvm-names.js";
 export * from "./validation.js";
 export * from "./pod-claims.js";
+export * from "./logical-volumes.js";

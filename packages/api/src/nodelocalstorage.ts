@@ -101,6 +101,12 @@ export const LogicalVolumeSchema = Type.Object({
   total: Bytes(),
   readOnly: Type.Boolean(),
   condition: StringEnum(DISK_CONDITIONS),
+  managed: Type.Optional(
+    Type.Boolean({
+      description:
+        "nls addition: true when the LV's extents count in the VG's allocatable (a storage-system LV by name, not a thin volume), so a scheduler must subtract it itself unless a PV accounts for it. Absent in open-local's status: readers apply open-local's default rule (name starts with local or csi-)",
+    }),
+  ),
 });
 export type LogicalVolume = Static<typeof LogicalVolumeSchema>;
 
@@ -112,6 +118,11 @@ export const VolumeGroupSchema = Type.Object({
   available: Bytes("free bytes (unallocated extents)"),
   allocatable: Bytes("bytes the storage system may use: total minus unmanaged LVs, capped by storage-reserved"),
   condition: StringEnum(DISK_CONDITIONS),
+  extentSize: Type.Optional(
+    Bytes(
+      "nls addition: the VG's extent size in bytes (LVM allocates every LV in whole extents). Absent in open-local's status: readers assume 4 MiB, vgcreate's default",
+    ),
+  ),
 });
 export type VolumeGroup = Static<typeof VolumeGroupSchema>;
 

@@ -1,6 +1,7 @@
 import type { V1PersistentVolume } from "@kubernetes/client-node";
 import { ANNOTATION_PV_ALLOCATED, formatBytesHuman as human, tryParseBytes } from "@nls/api";
 import type { Allocation, Holder, NodeUsage } from "./ledger.js";
+import { lvOfLedgerKey } from "./lv-accounting.js";
 import type { NodeView } from "./node-view.js";
 import { nodeState, Placer } from "./placement.js";
 import type { Strategy } from "./scoring.js";
@@ -145,8 +146,12 @@ export function describeHolders(holders: readonly Holder[], request: VolumeReque
     return a.device === undefined && a.mountPoint === undefined && (!request.vgName || a.vg === request.vgName);
   });
   if (relevant.length === 0) return "nothing holds it (the VG is smaller than the request)";
-  const name = (h: Holder) =>
-    h.key.startsWith("pv:") ? `pv ${h.key.slice(3)}` : `${h.kind === "allocation" ? "allocated" : "selected"} ${h.key}`;
+  const name = (h: Holder) => {
+    if (h.key.startsWith("pv:")) return `pv ${h.key.slice(3)}`;
+    const lv = lvOfLedgerKey(h.key);
+    if (lv) return `${h.allocation.excess ? "the excess of lv" : "lv without a pv"} ${lv.lv}`;
+    return `${h.kind === "allocation" ? "allocated" : "selected"} ${h.key}`;
+  };
   const where = (a: Allocation) => a.device ?? a.mountPoint ?? a.vg ?? "no VG yet";
   const listed = relevant
     .slice(0, HOLDERS_LISTED)

@@ -4,6 +4,7 @@ export * from "./node-view.js";
 export * from "./placement.js";
 export * from "./scoring.js";
 export * from "./ledger.js";
+export * from "./lv-accounting.js";
 export * from "./lease.js";
 export * from "./claims.js";
 export * from "./decide.js";

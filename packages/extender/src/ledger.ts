@@ -6,6 +6,8 @@
  * counted exactly once:
  *   allocation (reserve route, durable PVC annotation) > selected (selected-node annotation) > tentative
  * A PV key has the single source `pv`. When a PV bound to a PVC appears, the PVC's sources are cleared.
+ * An LV key (`lv:<node>/<vg>/<name>`) has the single source `lv`: the bytes of an LV the agent reports
+ * that no PV or claim in the ledger accounts for (`lv-accounting.ts`).
  * Tentative reservations expire at `expiresAt`; the caller passes time in. Every reservation that is
  * created is released exactly once, with a cause, so `created = live + Σ released`.
  *
@@ -30,6 +32,8 @@ export interface Allocation {
    * the reserve route has not allocated yet): it may be re-packed among the node's VGs.
    */
   loose?: boolean;
+  /** Bytes an LV holds beyond what its PV or claim counts: not a volume of its own. */
+  excess?: boolean;
 }
 
 export interface Tentative extends Allocation {
@@ -39,7 +43,7 @@ export interface Tentative extends Allocation {
   expiresAt: number;
 }
 
-export type DurableSource = "pv" | "allocation" | "selected";
+export type DurableSource = "pv" | "allocation" | "selected" | "lv";
 export type SourceKind = DurableSource | "tentative";
 
 export const RELEASE_CAUSES = ["selected-node", "allocation", "pv", "ttl", "pvc-deleted", "replaced"] as const;
@@ -62,13 +66,14 @@ const isEmpty = (u: NodeUsage): boolean => u.vg.size === 0 && u.devices.size ===
 export const samePlace = (a: Allocation, b: Allocation): boolean =>
   a.node === b.node && a.vg === b.vg && a.device === b.device && a.mountPoint === b.mountPoint && a.bytes === b.bytes;
 
-const sameAllocation = (a: Allocation, b: Allocation): boolean => samePlace(a, b) && !a.loose === !b.loose;
+const sameAllocation = (a: Allocation, b: Allocation): boolean =>
+  samePlace(a, b) && !a.loose === !b.loose && !a.excess === !b.excess;
 
 const emptyUsage = (): NodeUsage => ({ vg: new Map(), devices: new Map(), unplaced: 0, volumes: 0 });
 
 /** Whether a source is decided by someone who will act on it without asking the extender again. */
 export const isFirm = (kind: SourceKind, a: Allocation): boolean =>
-  kind === "pv" || kind === "allocation" || (kind === "selected" && !a.loose);
+  kind === "pv" || kind === "lv" || kind === "allocation" || (kind === "selected" && !a.loose);
 
 /** One claim holding space on a node, for reasons an operator can act on. */
 export interface Holder {
@@ -79,7 +84,7 @@ export interface Holder {
 
 /** Adds (sign 1) or removes (sign -1) an allocation's bytes or device to a usage record. */
 function account(u: NodeUsage, a: Allocation, key: string, sign: 1 | -1): void {
-  u.volumes += sign;
+  if (!a.excess) u.volumes += sign;
   const unit = a.device ?? a.mountPoint;
   if (unit) {
     if (sign > 0) u.devices.set(unit, key);
@@ -95,6 +100,7 @@ function account(u: NodeUsage, a: Allocation, key: string, sign: 1 | -1): void {
 
 interface Entry {
   pv?: Allocation;
+  lv?: Allocation;
   allocation?: Allocation;
   selected?: Allocation;
   tentative?: Tentative;
@@ -106,19 +112,22 @@ interface Entry {
 const strongest = (e: Entry): [SourceKind, Allocation] | undefined =>
   e.pv
     ? ["pv", e.pv]
-    : e.allocation
-      ? ["allocation", e.allocation]
-      : e.selected
-        ? ["selected", e.selected]
-        : e.tentative
-          ? ["tentative", e.tentative]
-          : undefined;
+    : e.lv
+      ? ["lv", e.lv]
+      : e.allocation
+        ? ["allocation", e.allocation]
+        : e.selected
+          ? ["selected", e.selected]
+          : e.tentative
+            ? ["tentative", e.tentative]
+            : undefined;
 
 /** Which release cause a durable source replacing a tentative reservation counts as. */
 const REPLACED_BY: Record<DurableSource, ReleaseCause> = {
   pv: "pv",
   allocation: "allocation",
   selected: "selected-node",
+  lv: "replaced", // an LV key never holds a tentative reservation
 };
 
 export interface LedgerSnapshot {
@@ -319,7 +328,7 @@ export class Ledger {
     for (const key of [...this.entries.keys()].sort()) {
       const e = this.entries.get(key)!;
       if (!e.effective || !e.effectiveKind || (node !== undefined && e.effective.node !== node)) continue;
-      const { node: n, vg, device, mountPoint, bytes } = e.effective;
+      const { node: n, vg, device, mountPoint, bytes, excess } = e.effective;
       claims[key] = {
         source: e.effectiveKind,
         node: n,
@@ -327,6 +336,7 @@ export class Ledger {
         ...(vg ? { vg } : {}),
         ...(device ? { device } : {}),
         ...(mountPoint ? { mountPoint } : {}),
+        ...(excess ? { excess } : {}),
       };
     }
     return { nodes, claims };

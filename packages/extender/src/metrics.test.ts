@@ -190,3 +190,39 @@ test("a scrape written in slices is the text rendered at once, and stops when th
   await m.writeTo(cut.out, 0);
   t.is(cut.parts.length, 3, "nothing more is built once the connection is gone");
 });
+
+test("unexplained LV bytes per node and VG: charged LVs summed, gone once the agent no longer reports them", async (t) => {
+  const s = clusterWith([], 0);
+  const withLvs = (lvs: Array<{ name: string; total: number }>) =>
+    nls("n1", {
+      vgs: [
+        { name: "pool-0", allocatable: 100 * Gi, lvs },
+        { name: "pool-1", allocatable: 50 * Gi, lvs: [{ name: "local-b", total: 3 * Gi }] },
+      ],
+    });
+  s.applyPv(pv("local-a", { node: "n1", size: "4Gi", vgName: "pool-0" }));
+  s.applyNls(
+    withLvs([
+      { name: "local-a", total: 4 * Gi },
+      { name: "local-x", total: 1 * Gi },
+      { name: "local-y", total: 2 * Gi },
+    ]),
+  );
+  const m = new ExtenderMetrics(s);
+  let text = await m.render();
+  t.regex(text, /^nls_extender_unexplained_lv_bytes\{node="n1",vg="pool-0"\} 3221225472$/m);
+  t.regex(text, /^nls_extender_unexplained_lv_bytes\{node="n1",vg="pool-1"\} 3221225472$/m);
+  s.applyNls(withLvs([{ name: "local-a", total: 4 * Gi }]));
+  text = await m.render();
+  t.notRegex(text, /^nls_extender_unexplained_lv_bytes\{node="n1",vg="pool-0"\}/m);
+  t.regex(text, /^nls_extender_unexplained_lv_bytes\{node="n1",vg="pool-1"\} 3221225472$/m);
+});
+
+test("overcommitted bytes per node and VG, present only while a VG is over", async (t) => {
+  const s = clusterWith(["n1"], 0);
+  const m = new ExtenderMetrics(s);
+  s.applyPv(pv("pv-big", { node: "n1", size: "120Gi", vgName: "pool-0" }));
+  t.regex(await m.render(), /^nls_extender_vg_overcommitted_bytes\{node="n1",vg="pool-0"\} 21474836480$/m);
+  s.deletePv("pv-big");
+  t.notRegex(await m.render(), /^nls_extender_vg_overcommitted_bytes\{/m);
+});

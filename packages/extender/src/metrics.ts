@@ -9,6 +9,7 @@ import type { BusyDeviceView, DeviceView } from "./node-view.js";
 /** A device or mount point, free or held, as the open-local families name it. */
 type Unit = Pick<DeviceView | BusyDeviceView, "name" | "mediaType">;
 import type { NodeState } from "./placement.js";
+import { overcommittedVgs } from "./overcommit.js";
 import { FAILURE_KINDS, type FailureKind } from "./decide.js";
 import { RELEASE_CAUSES } from "./ledger.js";
 import { WATCHED_KINDS } from "./cache/informers.js";
@@ -151,6 +152,33 @@ export class ExtenderMetrics {
       registers,
       collect() {
         this.set(store.ledger.liveReservations);
+      },
+    });
+    new Gauge({
+      name: "nls_extender_unexplained_lv_bytes",
+      help: "Bytes of LVs in a selected VG that no PV and no claim on its way accounts for (a Retain PV deleted, a failed provisioning, an LV made by hand, or what LVM gave a volume beyond its PV's size), counted as used until the agent no longer reports them.",
+      labelNames: ["node", "vg"],
+      registers,
+      collect() {
+        this.reset();
+        for (const node of store.nodesWithUnexplainedLvs()) {
+          const byVg = new Map<string, number>();
+          for (const c of store.unexplainedLvs(node)) byVg.set(c.vg, (byVg.get(c.vg) ?? 0) + c.bytes);
+          for (const [vg, bytes] of byVg) this.set({ node, vg }, bytes);
+        }
+      },
+    });
+    new Gauge({
+      name: "nls_extender_vg_overcommitted_bytes",
+      help: "Bytes committed in a selected VG beyond its allocatable: what filter and the reserve route never promise, so something the extender is not asked about put them there — a PVC expansion that does not fit, an LV no PV accounts for, a VG that shrank. Absent while nothing is over.",
+      labelNames: ["node", "vg"],
+      registers,
+      collect() {
+        this.reset();
+        for (const node of store.nodeNames()) {
+          const state = store.record(node)?.state;
+          if (state) for (const o of overcommittedVgs(state)) this.set({ node, vg: o.vg }, o.bytes);
+        }
       },
     });
     new Counter({

@@ -1,4 +1,4 @@
-import type { NodeLocalStorage } from "@nls/api";
+import { countsInAllocatable, extentBytesOf, type NodeLocalStorage } from "@nls/api";
 
 /**
  * What the extender needs of one node's NodeLocalStorage, computed once per NLS update so a request
@@ -10,6 +10,18 @@ export interface VgView {
   /** Bytes the storage system may use (total − unmanaged LVs − storage-reserved). */
   allocatable: number;
   total: number;
+  /** LVM allocates in whole extents of this size (the status's `extentSize`, else 4 MiB). */
+  extentBytes: number;
+}
+
+/**
+ * An LV whose extents the agent counted in its VG's `allocatable` (the storage system's own): unless a
+ * PV or an in-flight claim accounts for it, the extender must subtract it itself.
+ */
+export interface NodeLv {
+  name: string;
+  vg: string;
+  bytes: number;
 }
 
 /**
@@ -52,6 +64,8 @@ export interface NodeView {
   allocatable: number;
   /** Selected VGs that exist but cannot take volumes, with why (shown in failure reasons). */
   unusableVgs: Map<string, string>;
+  /** The LVs of `vgs` that count in their VG's allocatable, sorted by VG then name. */
+  lvs: NodeLv[];
 }
 
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
@@ -65,6 +79,7 @@ export function nodeViewFromNls(name: string, nls: NodeLocalStorage): NodeView {
   const selectedMountPoints = new Set(Array.isArray(filtered?.mountPoints) ? filtered.mountPoints : []);
 
   const vgs: VgView[] = [];
+  const lvs: NodeLv[] = [];
   const unusableVgs = new Map<string, string>();
   for (const vg of Array.isArray(info?.volumeGroups) ? info.volumeGroups : []) {
     const vgName = str(vg?.name);
@@ -73,9 +88,14 @@ export function nodeViewFromNls(name: string, nls: NodeLocalStorage): NodeView {
       unusableVgs.set(vgName, "DiskFault");
       continue;
     }
-    vgs.push({ name: vgName, allocatable: num(vg.allocatable), total: num(vg.total) });
+    vgs.push({ name: vgName, allocatable: num(vg.allocatable), total: num(vg.total), extentBytes: extentBytesOf(vg) });
+    for (const lv of Array.isArray(vg.logicalVolumes) ? vg.logicalVolumes : []) {
+      const lvName = str(lv?.name);
+      if (lvName && countsInAllocatable(lv)) lvs.push({ name: lvName, vg: vgName, bytes: num(lv.total) });
+    }
   }
   vgs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  lvs.sort((a, b) => (a.vg < b.vg ? -1 : a.vg > b.vg ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const devices: DeviceView[] = [];
   const busyDevices: BusyDeviceView[] = [];
@@ -115,5 +135,5 @@ export function nodeViewFromNls(name: string, nls: NodeLocalStorage): NodeView {
     vgIndex.set(vg.name, i);
     allocatable += vg.allocatable;
   });
-  return { name, vgs, vgIndex, devices, busyDevices, allocatable, unusableVgs };
+  return { name, vgs, vgIndex, devices, busyDevices, allocatable, unusableVgs, lvs };
 }

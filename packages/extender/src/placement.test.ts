@@ -5,6 +5,7 @@ import { nodeViewFromNls } from "./node-view.js";
 import { nodeState, Placer } from "./placement.js";
 import type { Strategy } from "./scoring.js";
 import type { VolumeRequest } from "./request.js";
+import { twoVgs, usage } from "../testing/node-usage.js";
 
 const lvm = (claim: string, gi: number, vgName?: string): VolumeRequest => ({
   kind: "lvm",
@@ -19,22 +20,6 @@ const dev = (claim: string, gi: number, mediaType?: string): VolumeRequest => ({
   mediaType,
 });
 const sorted = (rs: VolumeRequest[]) => [...rs].sort((a, b) => b.bytes - a.bytes);
-const usage = (vg: Record<string, number>, devices: string[] = [], unplaced = 0): NodeUsage => ({
-  vg: new Map(Object.entries(vg).map(([k, v]) => [k, v * Gi])),
-  devices: new Map(devices.map((d) => [d, "x"])),
-  unplaced: unplaced * Gi,
-  volumes: Object.keys(vg).length + devices.length,
-});
-
-const twoVgs = nodeViewFromNls(
-  "n1",
-  nls("n1", {
-    vgs: [
-      { name: "pool-0", allocatable: 100 * Gi },
-      { name: "pool-1", allocatable: 50 * Gi },
-    ],
-  }),
-);
 
 const cases: Array<{
   title: string;
@@ -349,4 +334,80 @@ test("assess: the pod's own reservation is credited and never memoised for other
   t.is(state.memo, undefined);
   const other = new Placer([lvm("ns/b", 80)], "binpack").assess(state);
   t.false(other.fits);
+});
+
+const MiB = 2 ** 20;
+/** pool-4m: 4 MiB extents (the status says so), pool-32m: 32 MiB, pool-1m: 1 MiB; each 1 GiB. */
+const extents = nodeViewFromNls(
+  "n1",
+  nls("n1", {
+    vgs: [
+      { name: "pool-1m", allocatable: 1024 * MiB, extentSize: MiB },
+      { name: "pool-32m", allocatable: 1024 * MiB, extentSize: 32 * MiB },
+      { name: "pool-4m", allocatable: 1024 * MiB },
+    ],
+  }),
+);
+const lvmBytesReq = (claim: string, bytes: number, vgName?: string): VolumeRequest => ({
+  kind: "lvm",
+  claim,
+  bytes,
+  vgName,
+});
+
+const extentCases: Array<{ title: string; requests: VolumeRequest[]; want: Array<[string, number]> | string }> = [
+  {
+    title: "a volume takes whole extents of the VG it goes to",
+    requests: [lvmBytesReq("a", 100 * MiB + 1, "pool-32m")],
+    want: [["pool-32m", 128 * MiB]],
+  },
+  {
+    title: "the same request takes fewer bytes in a VG of smaller extents",
+    requests: [lvmBytesReq("a", 100 * MiB + 1, "pool-1m")],
+    want: [["pool-1m", 101 * MiB]],
+  },
+  {
+    title: "a status without extentSize is read as 4 MiB extents",
+    requests: [lvmBytesReq("a", 100 * MiB + 1, "pool-4m")],
+    want: [["pool-4m", 104 * MiB]],
+  },
+  {
+    // 33 × 31 MiB: 1023 MiB of bytes, and 1023 extents of 1 MiB; 33 extents of 32 MiB are 1056 MiB.
+    title: "volumes that fit byte by byte but not in the VG's whole extents are refused there",
+    requests: Array.from({ length: 33 }, (_, i) => lvmBytesReq(`v${i}`, 31 * MiB, "pool-32m")),
+    want: "vg pool-32m: need 1.03Gi, free 1Gi of 1Gi",
+  },
+  {
+    title: "the same volumes fit a VG of 1 MiB extents",
+    requests: Array.from({ length: 33 }, (_, i) => lvmBytesReq(`v${i}`, 31 * MiB, "pool-1m")),
+    want: Array.from({ length: 33 }, () => ["pool-1m", 31 * MiB] as [string, number]),
+  },
+];
+for (const c of extentCases) {
+  test(`place, extents: ${c.title}`, (t) => {
+    const p = new Placer(c.requests, "binpack");
+    const ok = p.place(nodeState(extents, undefined));
+    if (typeof c.want === "string") {
+      t.false(ok);
+      t.is(p.explain(), c.want);
+    } else {
+      t.true(ok);
+      t.deepEqual(
+        p.placements().map((a) => [a.vg, a.bytes]),
+        c.want,
+      );
+    }
+  });
+}
+
+test("place, extents: binpack judges each VG by what the volume takes there", (t) => {
+  // 1000 MiB + 1 byte: 1001 MiB in pool-1m, 1024 MiB (all of it) in pool-32m, 1004 MiB in pool-4m.
+  const used = { vg: new Map([["pool-1m", 24 * MiB]]), devices: new Map(), unplaced: 0, volumes: 1 };
+  const p = new Placer([lvmBytesReq("a", 1000 * MiB + 1)], "binpack");
+  t.true(p.place(nodeState(extents, used)));
+  t.deepEqual(
+    p.placements().map((a) => [a.vg, a.bytes]),
+    [["pool-32m", 1024 * MiB]],
+  );
+  t.deepEqual(p.utilisationAfter(), { used: 24 * MiB + 1024 * MiB, capacity: 3 * 1024 * MiB });
 });

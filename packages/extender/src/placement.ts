@@ -97,7 +97,10 @@ export class Placer {
   capacityAfter = 0;
   private steps = 0;
   private budget = 0;
-  /** Σ bytes the pod's LVM volumes need, and whether any volume is a device or a mount point. */
+  /**
+   * Σ bytes the pod's LVM volumes ask for (before each VG's extent rounding, so a lower bound of what
+   * they take: the cheap rejection stays exact), and whether any volume is a device or a mount point.
+   */
   readonly lvmBytes: number;
   readonly hasDevices: boolean;
   readonly hasMountPoints: boolean;
@@ -181,12 +184,13 @@ export class Placer {
       const bin = this.bestBin(r);
       if (bin < 0) break;
       this.assign[d] = bin;
-      free[bin] = bin < this.nVg ? free[bin]! - r.bytes : -1;
+      free[bin] = bin < this.nVg ? free[bin]! - this.need(r, bin) : -1;
     }
     const ok = d === n;
     for (let k = d - 1; k >= 0; k--) {
       const bin = this.assign[k]!;
-      free[bin] = bin < this.nVg ? free[bin]! + this.requests[k]!.bytes : this.view!.devices[bin - this.nVg]!.total;
+      free[bin] =
+        bin < this.nVg ? free[bin]! + this.need(this.requests[k]!, bin) : this.view!.devices[bin - this.nVg]!.total;
     }
     return ok;
   }
@@ -197,13 +201,13 @@ export class Placer {
     if (r.kind === "lvm") {
       if (r.vgName !== undefined) {
         const i = vgIndexOf(this.view!, r.vgName);
-        return i >= 0 && free[i]! >= r.bytes ? i : -1;
+        return i >= 0 && free[i]! >= this.need(r, i) ? i : -1;
       }
       const spread = this.strategy === "spread";
       let best = -1;
       for (let i = 0; i < this.nVg; i++) {
         const f = free[i]!;
-        if (f < r.bytes) continue;
+        if (f < this.need(r, i)) continue;
         if (best < 0 || (spread ? f > free[best]! : f < free[best]!)) best = i;
       }
       return best;
@@ -217,12 +221,21 @@ export class Placer {
     return -1;
   }
 
+  /**
+   * The bytes an LVM request takes in VG bin `i`: whole extents of that VG's size, as `lvcreate -L`
+   * allocates them (a 1000M volume takes 239 extents of 4 MiB, 32 of 32 MiB).
+   */
+  private need(r: VolumeRequest, i: number): number {
+    const extent = this.view!.vgs[i]!.extentBytes;
+    return Math.ceil(r.bytes / extent) * extent;
+  }
+
   /** After a successful `place`: where each volume went (same order as `requests`). */
   placements(): Allocation[] {
     const view = this.view!;
     return this.requests.map((r, i) => {
       const bin = this.assign[i]!;
-      if (bin < this.nVg) return { node: view.name, vg: view.vgs[bin]!.name, bytes: r.bytes };
+      if (bin < this.nVg) return { node: view.name, vg: view.vgs[bin]!.name, bytes: this.need(r, bin) };
       const unit = view.devices[bin - this.nVg]!;
       return unit.kind === "device"
         ? { node: view.name, device: unit.name, bytes: r.bytes }
@@ -250,7 +263,10 @@ export class Placer {
         capacity += a;
         used += Math.min(a, Math.max(0, a - this.free[i]!));
       }
-      used += this.lvmBytes;
+      for (let k = 0; k < this.requests.length; k++) {
+        const bin = this.assign[k]!;
+        if (bin < this.nVg && this.requests[k]!.kind === "lvm") used += this.need(this.requests[k]!, bin);
+      }
     }
     if (this.hasDevices || this.hasMountPoints) {
       for (let j = 0; j < view.devices.length; j++) {
@@ -279,8 +295,10 @@ export class Placer {
     const units: Array<{ kind: UnitKind; bytes: number; mediaType?: string }> = [];
     for (const r of this.requests) {
       if (r.kind !== "lvm") units.push(r);
-      else if (r.vgName !== undefined) named.set(r.vgName, (named.get(r.vgName) ?? 0) + r.bytes);
-      else loose.push(r.bytes);
+      else if (r.vgName !== undefined) {
+        const i = view.vgIndex.get(r.vgName);
+        named.set(r.vgName, (named.get(r.vgName) ?? 0) + (i === undefined ? r.bytes : this.need(r, i)));
+      } else loose.push(r.bytes);
     }
     const reasons: string[] = [];
     for (const [vg, need] of named) {
@@ -297,11 +315,11 @@ export class Placer {
     if (loose.length > 0) {
       if (this.nVg === 0) reasons.push("no volume group is selected on this node");
       else {
-        const biggest = loose[0]!;
-        let maxFree = 0;
-        for (let i = 0; i < this.nVg; i++) maxFree = Math.max(maxFree, this.free[i]!);
-        if (biggest > maxFree) {
-          for (let i = 0; i < this.nVg; i++) reasons.push(vgLine(i, biggest));
+        const biggest: VolumeRequest = { kind: "lvm", claim: "", bytes: loose[0]! };
+        let fitsSomewhere = false;
+        for (let i = 0; i < this.nVg; i++) if (this.free[i]! >= this.need(biggest, i)) fitsSomewhere = true;
+        if (!fitsSomewhere) {
+          for (let i = 0; i < this.nVg; i++) reasons.push(vgLine(i, this.need(biggest, i)));
         } else if (reasons.length === 0) {
           const sum = loose.reduce((a, b) => a + b, 0);
           const vgs = view.vgs.map(
@@ -360,18 +378,22 @@ export class Placer {
     const base = depth * this.nBins;
     const n = this.candidates(r, base);
     let lastFree = Number.NaN;
+    let lastExtent = 0;
     const vgs = this.view!.vgs;
     for (let k = 0; k < n; k++) {
       const bin = this.order[base + k]!;
       const f = this.free[bin]!;
-      // Two VGs with equal free bytes lead to the same subtree — unless a request names one of them:
-      // try one of each such pair.
+      // Two VGs with equal free bytes and extents lead to the same subtree — unless a request names
+      // one of them: try one of each such pair.
       const interchangeable = bin < this.nVg && !this.namedVgs.has(vgs[bin]!.name);
-      if (interchangeable && f === lastFree) continue;
-      if (interchangeable) lastFree = f;
+      if (interchangeable && f === lastFree && vgs[bin]!.extentBytes === lastExtent) continue;
+      if (interchangeable) {
+        lastFree = f;
+        lastExtent = vgs[bin]!.extentBytes;
+      }
       this.assign[depth] = bin;
       if (bin < this.nVg) {
-        this.free[bin] = f - r.bytes;
+        this.free[bin] = f - this.need(r, bin);
         if (this.search(depth + 1)) {
           this.free[bin] = f;
           return true;
@@ -396,13 +418,13 @@ export class Placer {
     if (r.kind === "lvm") {
       if (r.vgName !== undefined) {
         const i = vgIndexOf(view, r.vgName);
-        if (i >= 0 && this.free[i]! >= r.bytes) this.order[base + n++] = i;
+        if (i >= 0 && this.free[i]! >= this.need(r, i)) this.order[base + n++] = i;
         return n;
       }
       const spread = this.strategy === "spread";
       for (let i = 0; i < this.nVg; i++) {
         const f = this.free[i]!;
-        if (f < r.bytes) continue;
+        if (f < this.need(r, i)) continue;
         // Insertion sort by free bytes (few VGs per node): ascending for binpack, descending for spread.
         let k = n++;
         while (k > 0) {

@@ -6,6 +6,8 @@ import {
   SC_PARAM_MEDIA_TYPE,
   SC_PARAM_VG_NAME,
   SC_PARAM_VOLUME_TYPE,
+  DEFAULT_EXTENT_BYTES,
+  roundToExtents,
   tryParseBytes,
   type WirePod,
 } from "@nls/api";
@@ -28,25 +30,27 @@ export interface ObjectLookup {
   hasClass(name: string): boolean;
 }
 
+/**
+ * An LVM request's `bytes` are what the PVC asks for; the VG it goes to gives it whole extents of its
+ * own size (`Placer` rounds per VG), so the same request may take more in one VG than in another.
+ */
 export type VolumeRequest =
   | { kind: "lvm"; claim: string; bytes: number; vgName?: string }
   | { kind: UnitKind; claim: string; bytes: number; mediaType?: string };
 
 /**
- * LVM's extent: `lvcreate -L` rounds a volume up to whole extents, so a VG gives a 1000M volume 239
- * extents, not 238.4. 4 MiB is `vgcreate`'s default and what nls-agent creates its VGs with. A VG made
- * by hand with larger extents still loses up to one extent per volume that this does not count.
+ * The bytes an LVM volume of `bytes` takes where its VG's extent size is not known here (a PV's or an
+ * allocation record's bytes, read without a node view): whole extents of vgcreate's default 4 MiB, so a
+ * VG gives a 1000M volume 239 extents, not 238.4. In a VG with larger extents the LV the agent reports
+ * holds the rest, and the extender counts that excess (`lvAccounting`).
  */
-export const LVM_EXTENT_BYTES = 4 * 2 ** 20;
-
-/** The bytes an LVM volume of `bytes` takes in its VG: rounded up to whole extents. */
-export const lvmBytes = (bytes: number): number => Math.ceil(bytes / LVM_EXTENT_BYTES) * LVM_EXTENT_BYTES;
+export const lvmBytes = (bytes: number): number => roundToExtents(bytes, DEFAULT_EXTENT_BYTES);
 
 /** What a volume of a local class asks for on a node (LVM the default, as open-local). */
 export function volumeRequest(cls: LocalClass, claim: string, bytes: number): VolumeRequest | { invalid: string } {
   switch (cls.volumeType) {
     case "LVM":
-      return { kind: "lvm", claim, bytes: lvmBytes(bytes), vgName: cls.vgName };
+      return { kind: "lvm", claim, bytes, vgName: cls.vgName };
     case "Device":
       return { kind: "device", claim, bytes, mediaType: cls.mediaType };
     case "MountPoint":

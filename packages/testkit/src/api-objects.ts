@@ -20,7 +20,16 @@ import {
 export const Gi = 1024 ** 3;
 
 export interface NlsSpec {
-  vgs?: Array<{ name: string; allocatable: number | string; total?: number | string; condition?: string }>;
+  vgs?: Array<{
+    name: string;
+    allocatable: number | string;
+    total?: number | string;
+    condition?: string;
+    /** The VG's extent size in bytes (absent: the status does not say, as open-local's). */
+    extentSize?: number;
+    /** Its LVs; `managed` absent as in open-local's status. */
+    lvs?: Array<{ name: string; total: number | string; managed?: boolean }>;
+  }>;
   devices?: Array<{ name: string; total: number | string; mediaType?: string; readOnly?: boolean; inUse?: string[] }>;
   /** Mount points; `device` names an entry of `devices` (its media type is the mount point's). */
   mountPoints?: Array<{ name: string; total: number | string; device: string; readOnly?: boolean }>;
@@ -45,11 +54,19 @@ export function nls(node: string, spec: NlsSpec): NodeLocalStorage {
         volumeGroups: vgs.map((vg) => ({
           name: vg.name,
           physicalVolumes: [],
-          logicalVolumes: [],
+          logicalVolumes: (vg.lvs ?? []).map((lv) => ({
+            name: lv.name,
+            vgname: vg.name,
+            total: b(lv.total),
+            readOnly: false,
+            condition: "DiskReady" as const,
+            ...(lv.managed === undefined ? {} : { managed: lv.managed }),
+          })),
           total: b(vg.total ?? vg.allocatable),
           available: b(vg.allocatable),
           allocatable: b(vg.allocatable),
           condition: (vg.condition ?? "DiskReady") as "DiskReady",
+          ...(vg.extentSize === undefined ? {} : { extentSize: vg.extentSize }),
         })),
         deviceInfo: devices.map((d) => ({
           name: d.name,

@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import test from "ava";
 import { createLogger } from "@nls/daemon";
-import { Gi, lease, nls, pvc, storageClass } from "@nls/testkit";
+import { Gi, lease, nls, pv, pvc, storageClass } from "@nls/testkit";
 import { Writable } from "node:stream";
 import { makeInformers } from "./informers.js";
 import { ClusterStore } from "./store.js";
@@ -193,4 +193,100 @@ test("a broken watch makes its feed down until a restart watches again; the back
   await until("a failure after a healthy minute", () => retries.length > later);
   t.is(retries[later], 20, "starts over from the minimum");
   t.is(pv().downSince, now);
+});
+
+/**
+ * The issue's scenario (e) through the informers: watch events pushed in adversarial order (a PVC
+ * version older than the one the reserve route's own patch returned, a PV before its PVC's binding, the
+ * NLS listing the volume's LV, the PV deleted before its claim) go through client-node's list/watch
+ * into the store, and the claim's bytes count exactly once after every event. A second PVC pushed
+ * after each event marks when the feed has delivered it (one feed delivers in order).
+ */
+test("watch events in adversarial order count a claim's bytes exactly once after each", async (t) => {
+  const api = await fakeApiServer();
+  const store = new ClusterStore();
+  const informers = makeInformers(api.kc, store, createLogger("nls-extender", "silent"), { restartMinMs: 50 });
+  t.teardown(async () => {
+    await informers.stop();
+    await api.close();
+  });
+  await informers.start();
+  await until("the informers to sync", () => informers.synced());
+  for (const path of ["/api/v1/persistentvolumeclaims", "/api/v1/persistentvolumes"]) {
+    await until(`the watch of ${path}`, () => api.requests.includes(`${path}?watch`));
+  }
+  await until("the NLS watch", () => api.requests.includes("/apis/csi.aliyun.com/v1alpha1/nodelocalstorages?watch"));
+  const PVCS = "/api/v1/persistentvolumeclaims";
+  // external-provisioner names the PV (and the CSI driver the LV) `<prefix>-<claim uid>`.
+  const uid = "3d6f2b1a-7c4e-4f0a-9b8d-2e5c1a0f9d47";
+  const volumeName = `local-${uid}`;
+  const version = (rv: string, spec: Parameters<typeof pvc>[2]) => {
+    const o = pvc("ns", "a", { className: "lvm", size: "10Gi", uid, ...spec });
+    o.metadata!.resourceVersion = rv;
+    return o;
+  };
+  let markers = 0;
+  /** Pushes `type object` on `path`, then waits until the feed has delivered it. */
+  const deliver = async (path: string, type: string, object: object, seen: () => boolean) => {
+    api.push(path, type, object);
+    await until(`${type} on ${path}`, seen);
+  };
+  /** After an event whose effect is "nothing changes": a marker PVC behind it on the same feed. */
+  const drainPvcs = async () => {
+    const name = `marker-${markers++}`;
+    api.push(PVCS, "ADDED", pvc("other", name, { className: "none", size: "1Gi" }));
+    await until(`marker ${name}`, () => store.pvc("other", name) !== undefined);
+  };
+  const counted = () => store.ledger.usage("n1")?.vg.get("pool-0") ?? 0;
+
+  // Listed: the claim selected for n1 (10Gi).
+  t.is(counted(), 10 * Gi);
+  // The reserve route grants it and applies the PVC its annotation patch returned (version 7).
+  const granted = store.grant("ns/a", "n1", { kind: "lvm", claim: "ns/a", bytes: 10 * Gi });
+  t.true(granted.ok);
+  const record = JSON.stringify({ node: "n1", volumeType: "LVM", vgName: "pool-0", bytes: 10 * Gi });
+  store.applyPvc(version("7", { selectedNode: "n1", allocation: record }), true);
+  t.is(store.ledger.effective("ns/a")?.kind, "allocation");
+  // The watch, behind, now delivers version 6: selected, without the allocation annotation.
+  api.push(PVCS, "MODIFIED", version("6", { selectedNode: "n1" }));
+  await drainPvcs();
+  t.is(store.ledger.effective("ns/a")?.kind, "allocation", "an older event does not take the allocation back");
+  t.is(counted(), 10 * Gi);
+  // The PV arrives before the PVC's binding (another feed).
+  const volume = pv(volumeName, {
+    node: "n1",
+    size: "10Gi",
+    vgName: "pool-0",
+    claim: { namespace: "ns", name: "a", uid },
+  });
+  volume.metadata!.resourceVersion = "8";
+  await deliver("/api/v1/persistentvolumes", "ADDED", volume, () => store.pv(volumeName) !== undefined);
+  t.is(counted(), 10 * Gi);
+  t.deepEqual(Object.keys(store.ledger.snapshot().claims), [`pv:${volumeName}`]);
+  // The watch echoes version 7, then the binding (version 9).
+  api.push(PVCS, "MODIFIED", version("7", { selectedNode: "n1", allocation: record }));
+  api.push(PVCS, "MODIFIED", version("9", { selectedNode: "n1", allocation: record, volumeName }));
+  await drainPvcs();
+  t.is(counted(), 10 * Gi);
+  // The agent reports the volume's LV (named after the PV): the PV accounts for it.
+  const withLv = nls("n1", {
+    vgs: [{ name: "pool-0", allocatable: 100 * Gi, lvs: [{ name: volumeName, total: 10 * Gi }] }],
+  });
+  await deliver(
+    "/apis/csi.aliyun.com/v1alpha1/nodelocalstorages",
+    "MODIFIED",
+    withLv,
+    () => store.node("n1")?.lvs.length === 1,
+  );
+  t.is(counted(), 10 * Gi);
+  t.deepEqual(store.unexplainedLvs("n1"), []);
+  // Retain: the PV is deleted, then the claim; the LV stays and takes over the bytes.
+  await deliver("/api/v1/persistentvolumes", "DELETED", volume, () => store.pv(volumeName) === undefined);
+  t.is(counted(), 10 * Gi);
+  await deliver(PVCS, "DELETED", version("10", { selectedNode: "n1", volumeName }), () => !store.pvc("ns", "a"));
+  t.is(counted(), 10 * Gi);
+  t.deepEqual(
+    store.unexplainedLvs("n1").map((c) => [c.lv, c.bytes]),
+    [[volumeName, 10 * Gi]],
+  );
 });

@@ -6,6 +6,7 @@ import { Gi, lease, nls, pod, pv, pvc, storageClass } from "@nls/testkit";
 import { clusterWith } from "../../testing/cluster.js";
 import { podStorage } from "../request.js";
 import { ClusterStore } from "./store.js";
+import { overcommittedVgs } from "../overcommit.js";
 
 const now = Date.parse("2026-03-01T12:00:00Z");
 const used = (s: ClusterStore, node: string, vg: string) => s.ledger.usage(node)?.vg.get(vg) ?? 0;
@@ -394,4 +395,39 @@ test("defect 6: a bound claim's expansion is counted from its request until the 
   s2.applyPvc(bound("40Gi", "3"));
   t.is(s2.ledger.snapshot().claims["pv:pv-b"]?.bytes, 20 * Gi, "not the other PVC's request");
   t.is(s2.ledger.effective("ns/a")?.kind, "selected", "the new PVC of that name waits for its own volume");
+});
+
+test("an expansion the VG cannot hold is counted, shown as overcommitted, and no new volume is promised there", (t) => {
+  const s = clusterWith(["n1"], now);
+  const bound = (name: string, size: string, resourceVersion: string) => {
+    const c = pvc("ns", name, { className: "lvm", size, selectedNode: "n1", volumeName: `pv-${name}` });
+    c.metadata!.resourceVersion = resourceVersion;
+    return c;
+  };
+  for (const [name, size] of [
+    ["a", "30Gi"],
+    ["b", "60Gi"],
+  ] as const) {
+    s.applyPv(pv(`pv-${name}`, { node: "n1", size, vgName: "pool-0", claim: { namespace: "ns", name } }));
+    s.applyPvc(bound(name, size, "1"));
+  }
+  t.deepEqual(overcommittedVgs(s.record("n1")!.state!), []);
+  // 30 → 40Gi fits: counted, listed, nothing over.
+  s.applyPvc(bound("a", "40Gi", "2"));
+  t.deepEqual(s.expansions("n1"), [{ pv: "pv-a", claim: "ns/a", vg: "pool-0", fromBytes: 30 * Gi, toBytes: 40 * Gi }]);
+  t.deepEqual(overcommittedVgs(s.record("n1")!.state!), []);
+  // 40 → 50Gi does not: the extender cannot refuse it (the resizer does not ask), so it shows.
+  s.applyPvc(bound("a", "50Gi", "3"));
+  t.is(used(s, "n1", "pool-0"), 110 * Gi);
+  t.deepEqual(overcommittedVgs(s.record("n1")!.state!), [
+    { vg: "pool-0", allocatable: 100 * Gi, committed: 110 * Gi, bytes: 10 * Gi },
+  ]);
+  s.applyPvc(pvc("ns", "new", { className: "lvm-pool0", size: "1Gi" }));
+  const out = filterNodes(podStorage(pod("ns", "p", ["new"]), s), ["n1"], s, "binpack", now);
+  t.deepEqual(out.passing, []);
+  t.is(out.details.n1, "vg pool-0: need 1Gi, free 0 of 100Gi");
+  // The resize failed and the user set the request back: nothing is over any more.
+  s.applyPvc(bound("a", "30Gi", "4"));
+  t.deepEqual(s.expansions("n1"), []);
+  t.deepEqual(overcommittedVgs(s.record("n1")!.state!), []);
 });

@@ -4,7 +4,9 @@ import {
   ANNOTATION_SELECTED_NODE,
   DEFAULT_LEASE_NAMESPACE,
   LEASE_NAME_PREFIX,
+  claimUidOfVolumeName,
   leaseNameForNode,
+  roundToExtents,
   type NodeLocalStorage,
   type WirePod,
 } from "@nls/api";
@@ -18,7 +20,9 @@ import type { Strategy } from "../scoring.js";
 import { repackLoose, type LooseClaim } from "../repack.js";
 import {
   claimKey,
+  isLocalPv,
   localClassOf,
+  pvNode,
   lvmBytes,
   pvcSize,
   volumeRequest,
@@ -28,6 +32,8 @@ import {
   type VolumeRequest,
 } from "../request.js";
 import { isStale } from "./resource-version.js";
+import { chargeLvs, lvLedgerKey, type LvCharge, type LvExplanation } from "../lv-accounting.js";
+import type { NodeLv } from "../node-view.js";
 
 export interface StoreOptions {
   strategy: Strategy;
@@ -70,6 +76,10 @@ export class ClusterStore implements ObjectLookup, ClusterView {
    * until the selection shows, the PVC the patch returned is applied, or `expiresAt`.
    */
   private readonly unconfirmed = new Map<string, { node: string; expiresAt: number }>();
+  /** PVC uid → its key: an LV named for a claim whose PV does not exist yet says which claim it is for. */
+  private readonly claimByUid = new Map<string, string>();
+  /** Per node: the LVs the ledger counts because no PV or claim accounts for them (all or part). */
+  private readonly lvCharges = new Map<string, LvCharge[]>();
   /** Nodes whose ledger usage or view changed since their loose claims were last packed. */
   private readonly touched = new Set<string>();
   private repacking = false;
@@ -244,6 +254,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     const r = this.records.get(name);
     if (r?.state) this.sortedNames = undefined;
     if (r) r.state = undefined;
+    this.touched.add(name);
+    this.repackTouched();
   }
 
   applyLease(lease: V1Lease): void {
@@ -314,11 +326,15 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     if (patched) this.unconfirmed.delete(key);
     if (isStale(pvc, this.pvcs.get(key))) return;
     this.pvcs.set(key, pvc);
+    const uid = pvc.metadata?.uid;
+    if (uid) this.claimByUid.set(uid, key);
     this.refreshClaim(key);
     this.repackTouched();
   }
   deletePvc(namespace: string, name: string): void {
     const key = claimKey(namespace, name);
+    const uid = this.pvcs.get(key)?.metadata?.uid;
+    if (uid && this.claimByUid.get(uid) === key) this.claimByUid.delete(uid);
     this.pvcs.delete(key);
     this.unconfirmed.delete(key);
     this.ledger.clear(key, "pvc-deleted");
@@ -365,7 +381,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     if (!claim || alloc.device || alloc.mountPoint || this.boundPv(claim) !== pvName) return alloc;
     const pvc = this.pvcs.get(claim);
     const requested = pvc ? pvcSize(pvc) : undefined;
-    const grown = requested?.ok ? lvmBytes(requested.bytes) : 0;
+    const grown = requested?.ok ? this.lvmBytesIn(alloc.node, alloc.vg, requested.bytes) : 0;
     return grown > alloc.bytes ? { ...alloc, bytes: grown } : alloc;
   }
 
@@ -424,12 +440,16 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     if (!size.ok) return undefined;
     const request = volumeRequest(cls, key, size.bytes);
     if ("invalid" in request) return undefined;
-    if (request.kind === "lvm" && request.vgName) return { node, vg: request.vgName, bytes: request.bytes };
+    if (request.kind === "lvm" && request.vgName) {
+      return { node, vg: request.vgName, bytes: this.lvmBytesIn(node, request.vgName, request.bytes) };
+    }
     const current = this.ledger.source(key, "selected") ?? this.ledger.tentativeOf(key);
+    const currentBytes =
+      current && request.kind === "lvm" ? this.lvmBytesIn(node, current.vg, request.bytes) : request.bytes;
     if (
       current &&
       current.node === node &&
-      current.bytes === request.bytes &&
+      current.bytes === currentBytes &&
       (current.vg || current.device || current.mountPoint)
     ) {
       const { vg, device, mountPoint } = current;
@@ -441,7 +461,15 @@ export class ClusterStore implements ObjectLookup, ClusterView {
       : undefined;
     // Without an NLS, or where it does not fit, the bytes still count on the node (the re-pack or the
     // NLS arriving places them), so an overcommit shows in the ledger instead of vanishing.
-    return chosen?.ok ? { ...chosen.allocation, loose: true } : { node, bytes: request.bytes, loose: true };
+    const bytes = request.kind === "lvm" ? lvmBytes(request.bytes) : request.bytes;
+    return chosen?.ok ? { ...chosen.allocation, loose: true } : { node, bytes, loose: true };
+  }
+
+  /** What an LVM volume of `bytes` takes in a node's VG: whole extents of its size (4 MiB when unknown). */
+  private lvmBytesIn(node: string, vg: string | undefined, bytes: number): number {
+    const view = vg === undefined ? undefined : this.node(node);
+    const i = view && vg !== undefined ? view.vgIndex.get(vg) : undefined;
+    return i === undefined ? lvmBytes(bytes) : roundToExtents(bytes, view!.vgs[i]!.extentBytes);
   }
 
   /** What a loose claim asks for, from its PVC's class. */
@@ -452,12 +480,87 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     return request && !("invalid" in request) ? request : { kind: "lvm", claim: key, bytes };
   }
 
-  /** Packs the loose claims of every touched node again (see `repackLoose`). */
+  /** The LVs of a node the ledger counts because nothing else accounts for them (for operators). */
+  unexplainedLvs(node: string): readonly LvCharge[] {
+    return this.lvCharges.get(node) ?? [];
+  }
+
+  /**
+   * Bound claims on `node` whose request has grown past their PV's capacity (an expansion under way or
+   * failed): the ledger counts the request. The extender is not asked about expansions — the resizer
+   * and the CSI driver grow the LV — so this, with `overcommittedVgs`, is how one that does not fit shows.
+   */
+  expansions(node: string): Array<{ pv: string; claim: string; vg?: string; fromBytes: number; toBytes: number }> {
+    const out = [];
+    for (const h of this.ledger.holders(node)) {
+      if (h.kind !== "pv" || !h.key.startsWith("pv:")) continue;
+      const name = h.key.slice(3);
+      const pv = this.pvs.get(name);
+      const base = pv ? pvAllocation(pv) : undefined;
+      const claim = pv ? this.claimOf(pv) : undefined;
+      if (!base || !claim || h.allocation.bytes <= base.bytes) continue;
+      out.push({ pv: name, claim, vg: h.allocation.vg, fromBytes: base.bytes, toBytes: h.allocation.bytes });
+    }
+    return out.sort((a, b) => (a.pv < b.pv ? -1 : 1));
+  }
+
+  /** Nodes with LVs the ledger counts because nothing else accounts for them. */
+  nodesWithUnexplainedLvs(): string[] {
+    return [...this.lvCharges.keys()].sort();
+  }
+
+  /**
+   * What accounts for an LV on `node` in the ledger: the local PV of the LV's name on that node (open-local's
+   * CSI driver names the LV after the PV), else the claim whose uid the name ends with (external-provisioner
+   * names the PV `<prefix>-<claim uid>`; the LV exists before the PV object) while the claim holds
+   * space on that node — a reservation, a selection or the reserve route's allocation.
+   */
+  private explainLv(node: string, lv: NodeLv): LvExplanation | undefined {
+    const pv = this.pvs.get(lv.name);
+    if (pv && isLocalPv(pv) && pvNode(pv) === node) {
+      const held = this.ledger.effective(pvKey(lv.name))?.allocation;
+      return { by: `pv ${lv.name}`, bytes: held?.bytes ?? 0, vg: held?.vg };
+    }
+    const uid = claimUidOfVolumeName(lv.name);
+    const key = uid === undefined ? undefined : this.claimByUid.get(uid);
+    if (key === undefined || this.pvcs.get(key)?.metadata?.uid !== uid) return undefined;
+    const held = this.ledger.effective(key)?.allocation;
+    if (held?.node !== node) return undefined;
+    return { by: key, bytes: held.bytes, vg: held.device || held.mountPoint ? "" : held.vg };
+  }
+
+  /**
+   * Charges the node's LVs that nothing in the ledger accounts for, as ledger sources of their own,
+   * in the same synchronous step as the change that made them so: a PV deleted, a claim's hold ended,
+   * or a new LV in the NLS. Nothing is ever uncounted in between.
+   */
+  private chargeNodeLvs(node: string): void {
+    const charges = chargeLvs(this.node(node)?.lvs ?? [], (lv) => this.explainLv(node, lv));
+    const before = this.lvCharges.get(node) ?? [];
+    if (charges.length === 0 && before.length === 0) return;
+    const keep = new Set(charges.map((c) => lvLedgerKey(node, c.vg, c.lv)));
+    for (const c of before) {
+      const key = lvLedgerKey(node, c.vg, c.lv);
+      if (!keep.has(key)) this.ledger.set(key, "lv", undefined);
+    }
+    for (const c of charges) {
+      const charge: Allocation = { node, vg: c.vg, bytes: c.bytes, ...(c.why === "excess" ? { excess: true } : {}) };
+      this.ledger.set(lvLedgerKey(node, c.vg, c.lv), "lv", charge);
+    }
+    if (charges.length > 0) this.lvCharges.set(node, charges);
+    else this.lvCharges.delete(node);
+  }
+
+  /**
+   * After every change: charges the LVs of every touched node that nothing else accounts for, then packs
+   * their loose claims again (see `repackLoose`).
+   */
   private repackTouched(): void {
     if (this.repacking) return;
     this.repacking = true;
     try {
       for (const node of this.touched) {
+        this.chargeNodeLvs(node);
         const view = this.node(node);
         if (!view) continue;
         const loose: LooseClaim[] = [];

@@ -2,6 +2,7 @@ import type { Request, Response } from "express";
 import type { Ledger } from "../ledger.js";
 import type { NodeView } from "../node-view.js";
 import type { RouteContext } from "./context.js";
+import { overcommittedVgs } from "../overcommit.js";
 
 /**
  * Every device and mount point of a node with what it is to the extender: `free` (offered), `reserved` (a claim on its
@@ -39,6 +40,13 @@ export const cacheRoute =
             agentProblem: store.agentProblem(n, now) ?? null,
             vgs: view?.vgs ?? [],
             devices: view ? deviceStates(view, store.ledger) : [],
+            // The LVs counted in their VG's allocatable, and those no PV or claim accounts for, which the
+            // ledger counts as used (an operator removes them).
+            lvs: view?.lvs ?? [],
+            unexplainedLvs: store.unexplainedLvs(n),
+            // Committed beyond what a VG holds (an expansion that does not fit, say), and the expansions.
+            overcommitted: store.record(n)?.state ? overcommittedVgs(store.record(n)!.state!) : [],
+            expansions: store.expansions(n),
           },
         ];
       }),

@@ -21,7 +21,8 @@ function cluster(leaseMode: DecisionSettings["leaseMode"] = "required") {
     {
       nodes: [node("n1"), node("n2"), node("n3")],
       nls: [
-        nls("n2", { vgs: [{ name: "pool-0", allocatable: 200 * Gi }] }),
+        // local-gone: an LV whose Retain PV was deleted; the extender counts it as used.
+        nls("n2", { vgs: [{ name: "pool-0", allocatable: 200 * Gi, lvs: [{ name: "local-gone", total: 5 * Gi }] }] }),
         nls("n1", {
           vgs: [
             { name: "pool-0", allocatable: 100 * Gi },
@@ -73,7 +74,7 @@ test("per node and VG: allocatable, committed by source, free and utilisation", 
       name: "fast-0",
       allocatable: 50 * Gi,
       committed: 20 * Gi,
-      bySource: { pv: 0, allocation: 0, selected: 20 * Gi, tentative: 0 },
+      bySource: { pv: 0, lv: 0, allocation: 0, selected: 20 * Gi, tentative: 0 },
       free: 30 * Gi,
       utilisation: 0.4,
     },
@@ -81,14 +82,16 @@ test("per node and VG: allocatable, committed by source, free and utilisation", 
       name: "pool-0",
       allocatable: 100 * Gi,
       committed: 30 * Gi,
-      bySource: { pv: 30 * Gi, allocation: 0, selected: 0, tentative: 0 },
+      bySource: { pv: 30 * Gi, lv: 0, allocation: 0, selected: 0, tentative: 0 },
       free: 70 * Gi,
       utilisation: 0.3,
     },
   ]);
   t.deepEqual(n1!.devices, { total: 3, free: 2 }, "/dev/sdb is held by pv-dev; the mount point is not a device");
-  t.deepEqual(n2!.vgs[0]!.bySource, { pv: 0, allocation: 0, selected: 0, tentative: 10 * Gi });
-  t.is(n2!.vgs[0]!.free, 190 * Gi);
+  t.deepEqual(n2!.vgs[0]!.bySource, { pv: 0, lv: 5 * Gi, allocation: 0, selected: 0, tentative: 10 * Gi });
+  t.deepEqual(n2!.unexplainedLvs, [{ vg: "pool-0", lv: "local-gone", bytes: 5 * Gi, excess: false }]);
+  t.deepEqual(n1!.unexplainedLvs, []);
+  t.is(n2!.vgs[0]!.free, 185 * Gi);
 });
 
 test("agent liveness comes from the Lease; an expired one is the reason the extender fails the node", (t) => {
@@ -117,8 +120,8 @@ test("totals add every VG; the largest free VG counts only nodes whose agent is 
   const { state, settings, ledger } = cluster();
   const { totals } = capacity(state, ledger, settings, now);
   t.is(totals.allocatable, 350 * Gi);
-  t.is(totals.committed, 60 * Gi);
-  t.is(totals.free, 290 * Gi);
+  t.is(totals.committed, 65 * Gi);
+  t.is(totals.free, 285 * Gi);
   t.deepEqual(totals.devices, { total: 3, free: 2 });
   t.is(totals.agentsOk, 1);
   t.deepEqual(totals.largestFree, { node: "n1", vg: "pool-0", bytes: 70 * Gi }, "n2 has more, but its agent is down");

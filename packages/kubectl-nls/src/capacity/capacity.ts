@@ -1,5 +1,5 @@
 import type { LedgerSnapshot, LocalClass, SourceKind } from "@nls/extender";
-import { nodeViewFromNls } from "@nls/extender";
+import { lvOfLedgerKey, nodeViewFromNls } from "@nls/extender";
 import {
   agentStatus,
   leasesByName,
@@ -41,6 +41,11 @@ export interface NodeCapacity {
    */
   devices: { total: number; free: number };
   agent: AgentStatus;
+  /**
+   * LVs of the node's VGs that no PV or claim accounts for, which the extender counts as used (`excess`:
+   * only the part beyond what its PV counts): what an operator removes to get the space back.
+   */
+  unexplainedLvs: Array<{ vg: string; lv: string; bytes: number; excess: boolean }>;
 }
 
 export interface CapacityTotals {
@@ -68,9 +73,22 @@ export interface CapacityQuery {
   localClass?: LocalClass;
 }
 
-const noSources = (): CommittedBySource => ({ pv: 0, allocation: 0, selected: 0, tentative: 0 });
+const noSources = (): CommittedBySource => ({ pv: 0, lv: 0, allocation: 0, selected: 0, tentative: 0 });
 
 const ratio = (used: number, capacity: number): number => (capacity > 0 ? used / capacity : 0);
+
+/** Per node, the LVs the ledger charges because nothing else accounts for them. */
+function unexplainedLvIndex(ledger: LedgerSnapshot): Map<string, NodeCapacity["unexplainedLvs"]> {
+  const out = new Map<string, NodeCapacity["unexplainedLvs"]>();
+  for (const [key, claim] of Object.entries(ledger.claims)) {
+    const lv = lvOfLedgerKey(key);
+    if (!lv || claim.source !== "lv") continue;
+    const list = out.get(lv.node) ?? [];
+    list.push({ vg: lv.vg, lv: lv.lv, bytes: claim.bytes, excess: claim.excess === true });
+    out.set(lv.node, list);
+  }
+  return out;
+}
 
 /** Committed bytes per node, VG and source, from the snapshot's claims. */
 function bySourceIndex(ledger: LedgerSnapshot): Map<string, CommittedBySource> {
@@ -94,6 +112,7 @@ export function capacity(
 ): Capacity {
   const leases = leasesByName(state, settings);
   const sources = bySourceIndex(ledger);
+  const lvs = unexplainedLvIndex(ledger);
   const cls = query.localClass;
   const nodes: NodeCapacity[] = [];
   const withNls = new Set<string>();
@@ -135,6 +154,7 @@ export function capacity(
         .map(([vg, why]) => ({ name: vg, why })),
       devices: { total: devices.length, free: devices.filter((d) => taken[d.name] === undefined).length },
       agent: agentStatus(name, leases, settings, now),
+      unexplainedLvs: lvm ? (lvs.get(name) ?? []).filter((l) => !cls?.vgName || l.vg === cls.vgName) : [],
     });
   }
   const nodesWithoutNls = state.objects.nodes

@@ -19,7 +19,7 @@ const n1: NodeCapacity = {
       name: "pool-0",
       allocatable: 100 * Gi,
       committed: 30 * Gi,
-      bySource: { pv: 20 * Gi, allocation: 5 * Gi, selected: 0, tentative: 5 * Gi },
+      bySource: { pv: 17 * Gi, lv: 3 * Gi, allocation: 5 * Gi, selected: 0, tentative: 5 * Gi },
       free: 70 * Gi,
       utilisation: 0.3,
     },
@@ -28,6 +28,10 @@ const n1: NodeCapacity = {
   unusableVgs: [{ name: "pool-1", why: "DiskFault" }],
   devices: { total: 2, free: 1 },
   agent: { state: "ok", renewedSecondsAgo: 5 },
+  unexplainedLvs: [
+    { vg: "pool-0", lv: "local-gone", bytes: 2 * Gi, excess: false },
+    { vg: "pool-0", lv: "local-big", bytes: 1 * Gi, excess: true },
+  ],
 };
 const n2: NodeCapacity = {
   node: "n2",
@@ -40,6 +44,7 @@ const n2: NodeCapacity = {
     renewedSecondsAgo: 95,
     problem: "nls agent lease nls-node-lease/nls-agent-n2 expired 55s ago",
   },
+  unexplainedLvs: [],
 };
 const cap: Capacity = {
   nodes: [n1, n2],
@@ -67,19 +72,21 @@ test("renderCapacity: kubectl-style table, a TOTAL row, then the notes", (t) => 
     "largest free VG: 70Gi on n1/pool-0",
     "no NodeLocalStorage: n3",
     "n2: not offered to pods: nls agent lease nls-node-lease/nls-agent-n2 expired 55s ago",
+    "n1: LV pool-0/local-gone (2Gi) has no PV and no claim on its way: counted as used until it is removed (lvremove pool-0/local-gone, once its data is not needed)",
+    "n1: LV pool-0/local-big holds 1Gi more than its volume counts: counted as used",
     "committed: the extender's ledger (kube-system/nls-extender), 1 live reservation included",
   ]);
 });
 
-test("renderCapacity -o wide: committed split into PVs, selected (with allocations) and reservations", (t) => {
+test("renderCapacity -o wide: committed split into PVs, selected (with allocations), reservations and orphaned LVs", (t) => {
   const lines = renderCapacity(cap, { kind: "objects", why: "extender not reachable: 503" }, true);
   t.is(
     lines[0],
-    "NODE    VG                   ALLOCATABLE   COMMITTED   FREE   USED   PVS    SELECTED   RESERVED   DEVICES   AGENT",
+    "NODE    VG                   ALLOCATABLE   COMMITTED   FREE   USED   PVS    SELECTED   RESERVED   ORPHAN LVS   DEVICES   AGENT",
   );
   t.is(
     lines[1],
-    "n1      pool-0               100Gi         30Gi        70Gi   30%    20Gi   5Gi        5Gi        1/2       ok (5s)",
+    "n1      pool-0               100Gi         30Gi        70Gi   30%    17Gi   5Gi        5Gi        3Gi          1/2       ok (5s)",
   );
   t.is(
     lines.at(-1),

@@ -37,18 +37,23 @@ function nodeRows(n: NodeCapacity, wide: boolean): string[][] {
     human(vg.free),
     percent(vg.utilisation),
     ...(wide
-      ? [human(vg.bySource.pv), human(vg.bySource.allocation + vg.bySource.selected), human(vg.bySource.tentative)]
+      ? [
+          human(vg.bySource.pv),
+          human(vg.bySource.allocation + vg.bySource.selected),
+          human(vg.bySource.tentative),
+          human(vg.bySource.lv),
+        ]
       : []),
     ...tail,
   ]);
   const dashes = (k: number) => Array<string>(k).fill("-");
   if (n.undecided > 0) {
-    rows.push([n.node, "(no VG yet)", "-", human(n.undecided), "-", "-", ...(wide ? dashes(3) : []), ...tail]);
+    rows.push([n.node, "(no VG yet)", "-", human(n.undecided), "-", "-", ...(wide ? dashes(4) : []), ...tail]);
   }
   for (const vg of n.unusableVgs) {
-    rows.push([n.node, `${vg.name} (${vg.why})`, ...dashes(4), ...(wide ? dashes(3) : []), ...tail]);
+    rows.push([n.node, `${vg.name} (${vg.why})`, ...dashes(4), ...(wide ? dashes(4) : []), ...tail]);
   }
-  if (rows.length === 0) rows.push([n.node, "-", ...dashes(4), ...(wide ? dashes(3) : []), ...tail]);
+  if (rows.length === 0) rows.push([n.node, "-", ...dashes(4), ...(wide ? dashes(4) : []), ...tail]);
   return rows;
 }
 
@@ -71,7 +76,7 @@ export function renderCapacity(c: Capacity, source: LedgerSource, wide: boolean)
     "COMMITTED",
     "FREE",
     "USED",
-    ...(wide ? ["PVS", "SELECTED", "RESERVED"] : []),
+    ...(wide ? ["PVS", "SELECTED", "RESERVED", "ORPHAN LVS"] : []),
     "DEVICES",
     "AGENT",
   ];
@@ -83,7 +88,7 @@ export function renderCapacity(c: Capacity, source: LedgerSource, wide: boolean)
     human(t.committed),
     human(t.free),
     percent(t.utilisation),
-    ...(wide ? ["", "", ""] : []),
+    ...(wide ? ["", "", "", ""] : []),
     `${t.devices.free}/${t.devices.total}`,
     `${t.agentsOk}/${c.nodes.length} ok`,
   ];
@@ -96,6 +101,15 @@ export function renderCapacity(c: Capacity, source: LedgerSource, wide: boolean)
   }
   if (c.nodesWithoutNls.length) lines.push(`no NodeLocalStorage: ${c.nodesWithoutNls.join(", ")}`);
   for (const n of c.nodes) if (n.agent.problem) lines.push(`${n.node}: not offered to pods: ${n.agent.problem}`);
+  for (const n of c.nodes) {
+    for (const l of n.unexplainedLvs) {
+      lines.push(
+        l.excess
+          ? `${n.node}: LV ${l.vg}/${l.lv} holds ${human(l.bytes)} more than its volume counts: counted as used`
+          : `${n.node}: LV ${l.vg}/${l.lv} (${human(l.bytes)}) has no PV and no claim on its way: counted as used until it is removed (lvremove ${l.vg}/${l.lv}, once its data is not needed)`,
+      );
+    }
+  }
   lines.push(sourceLine(source));
   return lines;
 }

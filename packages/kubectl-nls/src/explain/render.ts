@@ -8,6 +8,7 @@ import type { ClaimAsk, Explanation, NodeArithmetic, NodeVerdict } from "./expla
 /** The claim sources in operators' words. */
 export const SOURCE_TEXT: Record<SourceKind, string> = {
   pv: "PV",
+  lv: "LV without a PV (counted by the extender)",
   allocation: "allocated (reserve call)",
   selected: "selected-node",
   tentative: "reserved by the extender",
