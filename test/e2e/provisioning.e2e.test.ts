@@ -44,13 +44,15 @@ const ctx = {} as {
 
 interface Service {
   metadata: { name: string; namespace: string };
-  spec: { clusterIP?: string; selector?: Record<string, string>; ports: Array<{ port: number; targetPort?: string }> };
+  spec: { clusterIP?: string; ports: Array<{ name?: string; port: number }> };
 }
 
 /**
  * Cluster DNS and kube-proxy for the driver: a short name is a Service in the driver's namespace, an IP
- * a Service's ClusterIP; the Service must expose the port and select the nls-extender pods (the
- * Deployment's template, as applied from deploy/), which run here as the local extender process.
+ * a Service's ClusterIP. The Services have no selector: the leader writes its address into their
+ * EndpointSlices. So the Service must expose the port, one of its slices must carry that port by name
+ * with the container port of the nls-extender Deployment (as applied from deploy/), and the Deployment
+ * must name that slice in `--leader-endpoint-slices`; the leader is the local extender process.
  */
 const serviceNetwork: Resolver = async (host, port) => {
   const svc = isIP(host)
@@ -60,18 +62,29 @@ const serviceNetwork: Resolver = async (host, port) => {
   const deployment = await ctx.api.get<{
     spec: {
       template: {
-        metadata: { labels: Record<string, string> };
-        spec: { containers: Array<{ ports: Array<{ name: string; containerPort: number }> }> };
+        spec: { containers: Array<{ args: string[]; ports: Array<{ name: string; containerPort: number }> }> };
       };
     };
   }>("/apis/apps/v1/namespaces/kube-system/deployments/nls-extender");
-  const labels = deployment.spec.template.metadata.labels;
-  const selects = Object.entries(svc.spec.selector ?? {}).every(([k, v]) => labels[k] === v);
-  const servicePort = svc.spec.ports.find((p) => p.port === port);
-  const containerPort = deployment.spec.template.spec.containers[0]!.ports.find(
-    (p) => p.name === servicePort?.targetPort,
+  const container = deployment.spec.template.spec.containers[0]!;
+  const slices = await ctx.api.get<{
+    items: Array<{ metadata: { name: string }; ports?: Array<{ name?: string; port?: number }> }>;
+  }>(
+    `/apis/discovery.k8s.io/v1/namespaces/${svc.metadata.namespace}/endpointslices?labelSelector=` +
+      encodeURIComponent(`kubernetes.io/service-name=${svc.metadata.name}`),
   );
-  if (!selects || !servicePort || !containerPort) throw new Error(`connect: connection refused`);
+  const written = (container.args.find((a) => a.startsWith("--leader-endpoint-slices=")) ?? "")
+    .slice("--leader-endpoint-slices=".length)
+    .split(",");
+  const servicePort = svc.spec.ports.find((p) => p.port === port);
+  const routed = slices.items.some(
+    (slice) =>
+      written.includes(slice.metadata.name) &&
+      (slice.ports ?? []).some(
+        (p) => p.name === servicePort?.name && container.ports.some((c) => c.containerPort === p.port),
+      ),
+  );
+  if (!servicePort || !routed) throw new Error(`connect: connection refused`);
   return { host: "127.0.0.1", port: ctx.extender.port };
 };
 
