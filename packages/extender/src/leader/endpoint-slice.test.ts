@@ -76,7 +76,7 @@ const cases: Array<{ name: string; slice: SliceView; self?: Self; expect: string
 for (const c of cases) {
   test(`slice decision: ${c.name} → ${c.expect}`, (t) => {
     const d = sliceDecision(c.slice, c.self ?? self);
-    t.is(d.action, c.expect);
+    t.is(d.action as string, c.expect);
     if (d.action === "write") {
       t.deepEqual(d.endpoints, [selfEndpoint(c.self ?? self)]);
       if (c.replaced) t.deepEqual(d.replaced, c.replaced);
