@@ -11,7 +11,6 @@
  * watch reports them: the scheduler's start and its cache sync are not counted.
  */
 import { request } from "node:https";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
@@ -25,10 +24,10 @@ import {
   waitFor,
   type Cluster,
 } from "../e2e/cluster.js";
-import { startExtender, type ExtenderProcess } from "../e2e/daemons.js";
+import { schedulerConfigFor, startExtender, type ExtenderProcess } from "../e2e/daemons.js";
 import { kubeApi, type KubeApi } from "../e2e/kube-api.js";
 import { localPod, localPvc, localStorageClass } from "../e2e/local-volumes.js";
-import { nlsStatus } from "../e2e/node-storage.js";
+import { agentLease, nlsStatus } from "../e2e/node-storage.js";
 import { NodeLvm } from "../e2e/node-lvm.js";
 import { doRequest, OpenLocalCsiStandIn } from "../e2e/open-local-csi.js";
 
@@ -98,34 +97,20 @@ async function addNode(api: KubeApi, name: string): Promise<void> {
   await api.patch(`/apis/csi.aliyun.com/v1alpha1/nodelocalstorages/${name}/status`, {
     status: nlsStatus({ vgs: [{ name: VG, bytes: VG_BYTES }] }),
   });
-  await api.post(`/apis/coordination.k8s.io/v1/namespaces/${DEFAULT_LEASE_NAMESPACE}/leases`, {
-    metadata: { name: `nls-agent-${name}` },
-    spec: {
-      holderIdentity: name,
-      leaseDurationSeconds: 3600,
-      renewTime: new Date().toISOString().replace("Z", "000Z"),
-    },
-  });
+  await api.post(`/apis/coordination.k8s.io/v1/namespaces/${DEFAULT_LEASE_NAMESPACE}/leases`, agentLease(name));
 }
 
-async function schedulerConfig(
-  scenario: Scenario,
-  extenderUrl: string,
-  kubeconfigPlaceholder: string,
-): Promise<string> {
+async function schedulerConfig(scenario: Scenario, extenderUrl: string): Promise<string> {
   const file =
     scenario.extender === "managed resources"
       ? "kube-scheduler-config-managed-resources.yaml"
       : "kube-scheduler-config.yaml";
-  const config = parse(await readFile(join(root, "deploy/scheduler", file), "utf8"));
-  config.clientConnection.kubeconfig = kubeconfigPlaceholder;
+  const config = parse(await schedulerConfigFor(extenderUrl, file));
   // kube-scheduler's client defaults (50 QPS, burst 100) would cap every scenario at ~50 bindings/s.
   config.clientConnection.qps = 5000;
   config.clientConnection.burst = 5000;
-  config.leaderElection = { leaderElect: false };
   if (sampling !== "adaptive") config.percentageOfNodesToScore = Number(sampling);
   if (scenario.extender === "none") delete config.extenders;
-  else config.extenders[0].urlPrefix = `${extenderUrl}/scheduler`;
   return stringify(config);
 }
 
@@ -230,9 +215,7 @@ async function runScenario(
     await api.post(`/api/v1/namespaces/${namespace}/pods`, manifest);
   });
   const bindings = watchBindings(cluster, namespace, scenario.pods);
-  const scheduler = await cluster.startScheduler(
-    await schedulerConfig(scenario, `http://127.0.0.1:${extender.port}`, "${KUBECONFIG}"),
-  );
+  const scheduler = await cluster.startScheduler(await schedulerConfig(scenario, `http://127.0.0.1:${extender.port}`));
   try {
     let timer: NodeJS.Timeout | undefined;
     const times = await Promise.race([

@@ -103,9 +103,12 @@ export async function startExtender(
   return { ...proc, port, debugPort: debug.port };
 }
 
-/** deploy/'s kube-scheduler configuration, pointed at `extenderUrl` (for Cluster.startScheduler). */
-export async function schedulerConfigFor(extenderUrl: string): Promise<string> {
-  const config = parse(await readFile(join(root, "deploy/scheduler/kube-scheduler-config.yaml"), "utf8"));
+/**
+ * A kube-scheduler configuration of deploy/scheduler (`file`), pointed at `extenderUrl` (for
+ * Cluster.startScheduler).
+ */
+export async function schedulerConfigFor(extenderUrl: string, file = "kube-scheduler-config.yaml"): Promise<string> {
+  const config = parse(await readFile(join(root, "deploy/scheduler", file), "utf8"));
   config.clientConnection.kubeconfig = "${KUBECONFIG}";
   config.leaderElection = { leaderElect: false };
   config.extenders[0].urlPrefix = `${extenderUrl}/scheduler`;

@@ -87,8 +87,13 @@ export async function addStorageNode(
     spec: { nodeName: name },
   });
   await setNodeStorage(cluster, name, storage);
+  await apply(agentLease(name, lease));
+}
+
+/** The agent's Lease object for node `name` (duration 1h), renewed as `lease` says. */
+export function agentLease(name: string, lease: AgentLease = {}): object {
   const renewed = new Date(Date.now() - (lease.renewedSecondsAgo ?? 0) * 1000);
-  await apply({
+  return {
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
     metadata: { name: `nls-agent-${name}`, namespace: lease.namespace ?? DEFAULT_LEASE_NAMESPACE },
@@ -97,5 +102,5 @@ export async function addStorageNode(
       leaseDurationSeconds: 3600,
       renewTime: renewed.toISOString().replace("Z", "000Z"), // MicroTime: six fractional digits
     },
-  });
+  };
 }
