@@ -218,8 +218,14 @@ test("first install: rollout status completes with both replicas Ready, the lead
   t.deepEqual(slice.endpoints![0]!.addresses, [leader!.ip]);
   t.is(slice.endpoints![0]!.nodeName, leader!.node);
   const standby = running.find((p) => p !== leader)!;
-  const verbose = await (await fetch(`http://127.0.0.1:${standby.port}/readyz?verbose`)).text();
-  t.regex(verbose, /\[\+\]role ok: standby: lease kube-system\/nls-extender is held by /);
+  // The standby learns the holder at its next read of the Lease (every retry period): two replicas
+  // starting together may both try to create it, and the one refused knows no holder until then.
+  const standbyLine = /\[\+\]role ok: standby: lease kube-system\/nls-extender is held by /;
+  const verbose = await waitFor("the standby naming the Lease's holder", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${standby.port}/readyz?verbose`)).text();
+    return standbyLine.test(text) ? text : undefined;
+  });
+  t.regex(verbose, standbyLine);
   // Pod disruption: the PDB counts both, so a drain may take one.
   const pdb = await waitFor("the disruption controller's verdict", async () => {
     const p = JSON.parse(await inSystem("get", "pdb", "nls-extender", "-o", "json"));
