@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { stopProcess } from "./stop-process.js";
 
 const execFileP = promisify(execFile);
 
@@ -134,13 +135,7 @@ export async function startCluster(options: { apiServerArgs?: string[] } = {}): 
     return child;
   };
   const stopChild = async (c: ChildProcess) => {
-    if (c.exitCode === null && c.signalCode === null) {
-      c.kill("SIGTERM");
-      await new Promise((r) => {
-        const t = setTimeout(() => (c.kill("SIGKILL"), r(undefined)), 10_000);
-        c.once("exit", () => (clearTimeout(t), r(undefined)));
-      });
-    }
+    await stopProcess(c, { graceMs: 10_000 });
   };
   const stop = async () => {
     for (const c of children.reverse()) await stopChild(c);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { freePort, waitFor, type Cluster } from "./cluster.js";
+import { stopProcess } from "./stop-process.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -38,10 +39,7 @@ export function spawnDaemon(
   }
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   void exited.then(() => file.end());
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    return exited;
-  };
+  const stop = () => stopProcess(child);
   return { child, exited, log, stop };
 }
 

@@ -17,6 +17,7 @@ import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { localPod, localPvc, localStorageClass } from "./local-volumes.js";
 import { addStorageNode } from "./node-storage.js";
+import { stopProcess } from "./stop-process.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
@@ -149,11 +150,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  if (ctx.extender && ctx.extender.exitCode === null) {
-    const exited = new Promise((r) => ctx.extender.once("exit", r));
-    ctx.extender.kill("SIGTERM");
-    await exited;
-  }
+  if (ctx.extender) await stopProcess(ctx.extender);
   await ctx.cluster?.stop();
 });
 

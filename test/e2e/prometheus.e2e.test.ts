@@ -15,6 +15,7 @@ import { startLocalCluster, type LocalCluster } from "../local-cluster/local-clu
 import { Teardown } from "../local-cluster/teardown.js";
 import { e2eGate, freePort, run, waitFor } from "./cluster.js";
 import { lvmUnavailable } from "./lvm.js";
+import { stopProcess } from "./stop-process.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const MI = 2 ** 20;
@@ -108,10 +109,8 @@ test.before(async () => {
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   ctx.prometheus = child;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
   await ctx.teardown.add("prometheus", async () => {
-    if (child.exitCode === null) child.kill("SIGTERM");
-    await exited;
+    await stopProcess(child);
   });
   await waitFor("Prometheus to be ready", async () =>
     (await fetch(`${ctx.promUrl}/-/ready`).catch(() => undefined))?.ok ? true : undefined,

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { e2eGate, run, waitFor } from "../e2e/cluster.js";
 import { lvmUnavailable } from "../e2e/lvm.js";
+import { stopProcess } from "../e2e/stop-process.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const gate = await e2eGate();
@@ -23,10 +24,8 @@ const test = gatedSerial(enabled);
 const ctx = { out: [] as string[] } as { child: ChildProcess; exited: Promise<number | null>; out: string[] };
 
 test.after.always(async () => {
-  if (ctx.child && ctx.child.exitCode === null) {
-    ctx.child.kill("SIGINT");
-    await ctx.exited;
-  }
+  // Its own teardown (VGs, loop devices, daemons) runs on SIGINT; a hung one is killed after the grace.
+  if (ctx.child) await stopProcess(ctx.child, { signal: "SIGINT", graceMs: 120_000 });
 });
 
 const line = (re: RegExp) => ctx.out.map((l) => re.exec(l)).find((m) => m);
