@@ -53,20 +53,20 @@ export function podEndpoint(service: V1Service, slices: readonly V1EndpointSlice
   const namespace = service.metadata?.namespace;
   const shown = portName || "(unnamed)";
   if (slices.length === 0) return { ok: false, why: "it has no EndpointSlice" };
-  const sorted = [...slices].sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
   const named = (s: V1EndpointSlice) => s.metadata?.name ?? "(unnamed)";
+  const sorted = [...slices].sort((a, b) => (named(a) < named(b) ? -1 : named(a) > named(b) ? 1 : 0));
+  const portOf = (s: V1EndpointSlice) =>
+    s.ports?.find((p) => (p.name ?? "") === portName && typeof p.port === "number")?.port;
   let endpoints = 0;
   let notReady = 0;
   let notPod = 0;
-  const withPort = sorted.filter((s) =>
-    (s.ports ?? []).some((p) => (p.name ?? "") === portName && typeof p.port === "number"),
-  );
+  const withPort = sorted.filter((s) => portOf(s) !== undefined);
   if (withPort.length === 0) {
     const found = sorted.map((s) => `${named(s)}: ${(s.ports ?? []).map(portText).join(", ") || "none"}`);
     return { ok: false, why: `no EndpointSlice has a port named ${shown} (${found.join("; ")})` };
   }
   for (const slice of withPort) {
-    const port = slice.ports!.find((p) => (p.name ?? "") === portName)!.port!;
+    const port = portOf(slice)!;
     for (const e of slice.endpoints ?? []) {
       endpoints++;
       if (e.conditions?.ready === false) {
