@@ -163,7 +163,7 @@ test("components/extender-network-policy admits kube-scheduler (a CIDR knob), th
   t.is(shipped.spec.ingress[0]!.from[0]!.ipBlock!.cidr, "192.0.2.0/24");
 });
 
-test("components/extender-debug-views exposes /cache on the pod's address and as Service port 23001, nothing else", async (t) => {
+test("components/extender-debug-views exposes /cache on the pod's address and as Service port 23001, with an unbound Role to read it", async (t) => {
   const objects = await kustomizeWithComponent("extender-debug-views");
   const c = podSpec(objects).containers[0] as IContainer;
   t.true(c.args?.includes("--debug-address=:23001"));
@@ -179,6 +179,19 @@ test("components/extender-debug-views exposes /cache on the pod's address and as
     ["http", "debug"],
   );
   leaderRouted(t, objects);
+  // What kubectl nls reads the leader's /cache with (the Service, its slices, pods/proxy), bound to nobody.
+  t.like(find(objects, "Role", "nls-extender-cache-reader"), {
+    metadata: { namespace: "kube-system" },
+    rules: [
+      { apiGroups: [""], resources: ["services"], resourceNames: ["nls-extender"], verbs: ["get"] },
+      { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list"] },
+      { apiGroups: [""], resources: ["pods/proxy"], verbs: ["get"] },
+    ],
+  });
+  t.false(
+    objects.some((o) => (o as { roleRef?: { name?: string } }).roleRef?.name === "nls-extender-cache-reader"),
+    "bound to nobody",
+  );
   // Without it, the debug views listen on the pod's loopback only (the extender's default).
   const plain = podSpec(await kustomizeWithComponent("extender-tls")).containers[0] as IContainer;
   t.false((plain.args ?? []).some((a) => a.startsWith("--debug-address")));

@@ -1,14 +1,15 @@
 /**
  * `kubectl nls` against the real control plane: the plugin installed as its docs say, found by the real
- * kubectl, reading the objects through the API server and the extender's ledger through the API
- * server's service proxy, with the real kube-scheduler and the built extender deciding. Each answer is
- * compared with the objects, the extender's `/cache` and what kube-scheduler did.
+ * kubectl, reading the objects through the API server and the extender's ledger the way it reaches a
+ * real deployment: the selector-less Service's EndpointSlice, which the extender's leader writes itself
+ * into, then pods/proxy to the pod it names — with the real kube-scheduler and the built extender
+ * deciding. Each answer is compared with the objects, the extender's `/cache` and what kube-scheduler did.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { kustomizeOverlay } from "../deploy/render.js";
+import { kustomizeOverlay, type KubeObject } from "../deploy/render.js";
 import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
@@ -76,42 +77,47 @@ const addNode = (name: string, leaseAgeSeconds: number) =>
     { namespace: ctx.leaseNamespace, renewedSecondsAgo: leaseAgeSeconds },
   );
 
-/** The extender's Service reaches the extender process: a Pod object with the host's address and its Endpoints. */
-async function routeServiceToExtender(address: string) {
+const EXTENDER_POD = "nls-extender-e2e";
+
+/**
+ * The extender process as the pod it stands for: a Pod object whose status.podIP is this host's address,
+ * which pods/proxy dials (the API server needs no kubelet for that), on node `node`.
+ */
+async function extenderPod(address: string, node: string) {
   await apply({
     apiVersion: "v1",
     kind: "Pod",
-    metadata: {
-      name: "nls-extender-e2e",
-      namespace: "kube-system",
-      labels: { "app.kubernetes.io/name": "nls-extender" },
-    },
+    metadata: { name: EXTENDER_POD, namespace: "kube-system", labels: { "app.kubernetes.io/name": "nls-extender" } },
     spec: {
-      nodeName: "k-a",
+      nodeName: node,
       serviceAccountName: "nls-extender",
       automountServiceAccountToken: false,
       containers: [{ name: "extender", image: "nls" }],
     },
   });
-  await replaceStatus(ctx.cluster, ["pod", "nls-extender-e2e", "-n", "kube-system"], {
+  await replaceStatus(ctx.cluster, ["pod", EXTENDER_POD, "-n", "kube-system"], {
     phase: "Running",
     podIP: address,
     podIPs: [{ ip: address }],
   });
-  await apply({
-    apiVersion: "v1",
-    kind: "Endpoints",
-    metadata: { name: "nls-extender", namespace: "kube-system" },
-    subsets: [
-      {
-        addresses: [{ ip: address, targetRef: { kind: "Pod", name: "nls-extender-e2e", namespace: "kube-system" } }],
-        ports: [
-          { name: "http", port: ctx.port, protocol: "TCP" },
-          { name: "debug", port: ctx.debugPort, protocol: "TCP" },
-        ],
-      },
-    ],
-  });
+}
+
+/**
+ * deploy/'s objects with the extender's EndpointSlice carrying the ports the host process listens on:
+ * in a cluster they are the container's ports (23000, 23001); the leader writes only the endpoints.
+ */
+function withHostPorts(objects: KubeObject[]): KubeObject[] {
+  return objects.map((o) =>
+    o.kind === "EndpointSlice" && o.metadata.name === "nls-extender"
+      ? {
+          ...o,
+          ports: [
+            { name: "http", port: ctx.port, protocol: "TCP" },
+            { name: "debug", port: ctx.debugPort, protocol: "TCP" },
+          ],
+        }
+      : o,
+  );
 }
 
 const pvc = (name: string, size: string, extra: Record<string, unknown> = {}) => ({
@@ -158,8 +164,12 @@ test.before(async () => {
   ctx.path = `${join(prefix, "bin")}:${process.env.PATH}`;
 
   const cluster = (ctx.cluster = await startCluster());
-  // deploy/ with the extender's debug views exposed, which kubectl nls reads through the service proxy.
-  const objects = await kustomizeOverlay({ resources: [""], components: ["components/extender-debug-views"] });
+  ctx.port = await freePort();
+  ctx.debugPort = await freePort();
+  // deploy/ with the extender's debug views exposed, which kubectl nls reads through the API server.
+  const objects = withHostPorts(
+    await kustomizeOverlay({ resources: [""], components: ["components/extender-debug-views"] }),
+  );
   await cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
   await crdsEstablished(cluster);
   await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
@@ -179,9 +189,27 @@ test.before(async () => {
   );
   ctx.kubeconfigs = `${other}:${cluster.kubeconfig}`;
 
-  ctx.port = await freePort();
-  ctx.debugPort = await freePort();
-  ctx.extender = await startExtender(cluster, ctx.port, { debugAddress: { host: "0.0.0.0", port: ctx.debugPort } });
+  // The extender as deploy/ runs it: the leader writes its address into the Service's slice. That needs an
+  // address the API server accepts in a slice and proxies to (not loopback): the host's, where it has one.
+  const address = hostAddress();
+  if (address) await extenderPod(address, "k-a");
+  const leader = address
+    ? [
+        "--leader-elect",
+        "--leader-endpoint-slices",
+        "nls-extender",
+        "--pod-ip",
+        address,
+        "--pod-name",
+        EXTENDER_POD,
+        "--node-name",
+        "k-a",
+      ]
+    : [];
+  ctx.extender = await startExtender(cluster, ctx.port, {
+    debugAddress: { host: "0.0.0.0", port: ctx.debugPort },
+    args: leader,
+  });
   ctx.leaseNamespace = (await extenderCache()).settings.leaseNamespace;
   await addNode("k-a", 5);
   await addNode("k-b", 5);
@@ -213,9 +241,13 @@ test.before(async () => {
     },
   });
   await apply(pvc("held", "40Gi", { volumeName: "pv-held" }));
-  const address = hostAddress();
   if (address) {
-    await routeServiceToExtender(address);
+    await waitFor("the leader in the Service's EndpointSlice", async () => {
+      const slice = JSON.parse(
+        await cluster.kubectlOk(["get", "endpointslice", "nls-extender", "-n", "kube-system", "-o", "json"]),
+      );
+      return slice.endpoints?.[0]?.targetRef?.name === EXTENDER_POD ? true : undefined;
+    });
     ctx.extenderFrom = "kube-system/nls-extender:23001";
   } else ctx.extenderFrom = `http://127.0.0.1:${ctx.debugPort}/`;
   await waitFor("the extender to see pv-held", async () =>
@@ -247,7 +279,7 @@ interface CapacityJson {
   nodesWithoutNls: string[];
 }
 
-test("capacity: the agents' allocatable, the extender's committed bytes (read through the service proxy), the Leases", async (t) => {
+test("capacity: the agents' allocatable, the extender's committed bytes (read through the leader's slice and pods/proxy), the Leases", async (t) => {
   const c = await kubectlNlsJson<CapacityJson>(["capacity"]);
   t.deepEqual(c.committedFrom, { kind: "extender", from: ctx.extenderFrom, reservations: 0 });
   const cache = await extenderCache();
@@ -342,4 +374,60 @@ test("kubectl completes the plugin's words through kubectl_complete-nls, with na
   t.deepEqual(nodes.stdout.trim().split("\n"), ["k-a", "k-b", "k-c", "k-d", ":4"]);
   const pods = await run("kubectl", ["__complete", "nls", "explain", "-n", "default", "hu"], env);
   t.deepEqual(pods.stdout.trim().split("\n"), ["huge", ":4"]);
+});
+
+test("an operator bound to deploy/'s Role nls-extender-cache-reader reads the leader's /cache; unbound, the error says what to grant", async (t) => {
+  if (ctx.extenderFrom.startsWith("http")) {
+    t.log("no host address the API server can proxy to: the Service route is not exercised here");
+    t.pass();
+    return;
+  }
+  // The operator may read the objects kubectl nls reads (docs/kubectl-nls.md), nothing in kube-system.
+  await ctx.cluster.kubectlOk(["create", "serviceaccount", "operator", "-n", "default"]);
+  await apply({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: { name: "e2e-nls-objects-reader" },
+    rules: [
+      { apiGroups: [""], resources: ["nodes", "persistentvolumes", "persistentvolumeclaims"], verbs: ["list"] },
+      { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["list"] },
+      { apiGroups: ["csi.aliyun.com"], resources: ["nodelocalstorages"], verbs: ["list"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["list"] },
+    ],
+  });
+  await ctx.cluster.kubectlOk([
+    "create",
+    "clusterrolebinding",
+    "e2e-nls-objects-reader",
+    "--clusterrole=e2e-nls-objects-reader",
+    "--serviceaccount=default:operator",
+  ]);
+  const kubeconfig = await ctx.cluster.serviceAccountKubeconfig("default", "operator");
+  const capacity = async () => {
+    const r = await run("kubectl", ["nls", "capacity", "-o", "json"], { PATH: ctx.path, KUBECONFIG: kubeconfig });
+    if (r.exitCode !== 0) throw new Error(`kubectl nls capacity: exit ${r.exitCode}: ${r.stderr}`);
+    return (JSON.parse(r.stdout) as CapacityJson).committedFrom;
+  };
+  const unbound = await capacity();
+  t.is(unbound.kind, "objects");
+  t.regex(unbound.why ?? "", /get Service kube-system\/nls-extender: HTTP 403/);
+  t.regex(
+    unbound.why ?? "",
+    /needs get services, list endpointslices \(discovery\.k8s\.io\) and get pods\/proxy in kube-system/,
+  );
+
+  await ctx.cluster.kubectlOk([
+    "create",
+    "rolebinding",
+    "e2e-cache-reader",
+    "-n",
+    "kube-system",
+    "--role=nls-extender-cache-reader",
+    "--serviceaccount=default:operator",
+  ]);
+  const bound = await waitFor("the RoleBinding to take effect", async () => {
+    const c = await capacity();
+    return c.kind === "extender" ? c : undefined;
+  });
+  t.like(bound, { kind: "extender", from: ctx.extenderFrom });
 });

@@ -6,7 +6,8 @@ import { parseServiceRef, type ClusterReader, type ServiceRef } from "./cluster/
 import type { DecisionSettings } from "./cluster/state.js";
 import { capacityCommand } from "./commands/capacity.js";
 import { explainCommand } from "./commands/explain.js";
-import { CommandError, errorText, type CommonOptions } from "./commands/inputs.js";
+import { errorText } from "./cluster/api-error.js";
+import { CommandError, type CommonOptions } from "./commands/inputs.js";
 import { simulateCommand } from "./commands/simulate.js";
 import { KubeconfigError, type ConnectionFlags } from "./kubeconfig/load.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "./output/format.js";
@@ -106,7 +107,7 @@ export function buildProgram(io: Io): Command {
     .option(
       "--extender <target>",
       "where to read the extender's ledger and settings: its Service [https:]NAMESPACE/NAME[:PORT] " +
-        "(through the API server's service proxy), an http(s) URL, or none",
+        "(through the API server: the pod its EndpointSlices name, with pods/proxy), an http(s) URL, or none",
       DEFAULT_EXTENDER,
     )
     .addOption(

@@ -3,12 +3,14 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  DiscoveryV1Api,
   StorageV1Api,
   type KubeConfig,
   type V1Pod,
 } from "@kubernetes/client-node";
 import { GROUP, NLS_PLURAL, VERSION, type NodeLocalStorage } from "@nls/api";
 import type { ClusterReader, NamedKind, ServiceRef } from "./reader.js";
+import { getThroughService, type ProxyApi } from "./service-proxy-get.js";
 import type { ClusterState } from "./state.js";
 
 /** Items per list request: large clusters are read in pages, as kubectl does. */
@@ -32,18 +34,36 @@ async function listAll<T>(page: (cont: string | undefined) => Promise<Page<T>>):
 
 const notFound = (e: unknown): boolean => e instanceof ApiException && e.code === 404;
 
-/** The API server as `kubectl nls` reads it: lists in pages, one get for the pod, the extender through the service proxy. */
+/**
+ * The API server as `kubectl nls` reads it: lists in pages, one get for the pod, the extender's pod
+ * through its Service's EndpointSlices and pods/proxy (service-proxy-get.ts).
+ */
 export class ApiReader implements ClusterReader {
   private readonly core: CoreV1Api;
   private readonly storage: StorageV1Api;
   private readonly coordination: CoordinationV1Api;
   private readonly custom: CustomObjectsApi;
+  private readonly proxy: ProxyApi;
 
   constructor(kubeConfig: KubeConfig) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.storage = kubeConfig.makeApiClient(StorageV1Api);
     this.coordination = kubeConfig.makeApiClient(CoordinationV1Api);
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
+    this.proxy = {
+      service: (namespace, name) => this.core.readNamespacedService({ namespace, name }),
+      endpointSlices: async (namespace, service) =>
+        (
+          await discovery.listNamespacedEndpointSlice({
+            namespace,
+            labelSelector: `kubernetes.io/service-name=${service}`,
+          })
+        ).items,
+      podProxy: (namespace, name, path) => this.core.connectGetNamespacedPodProxyWithPath({ namespace, name, path }),
+      serviceProxy: (namespace, name, path) =>
+        this.core.connectGetNamespacedServiceProxyWithPath({ namespace, name, path }),
+    };
   }
 
   async state(leaseNamespace: string): Promise<ClusterState> {
@@ -97,12 +117,7 @@ export class ApiReader implements ClusterReader {
       if (!res.ok) throw new Error(`GET ${res.url}: ${res.status} ${await res.text()}`);
       return res.json();
     }
-    const name = `${target.scheme ? `${target.scheme}:` : ""}${target.name}${target.port ? `:${target.port}` : ""}`;
-    const body: unknown = await this.core.connectGetNamespacedServiceProxyWithPath({
-      namespace: target.namespace,
-      name,
-      path: "cache",
-    });
+    const body = await getThroughService(this.proxy, target, "cache");
     return typeof body === "string" ? JSON.parse(body) : body;
   }
 

@@ -1,7 +1,10 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { ClusterState } from "./state.js";
 
-/** Where the extender's Service is: `[https:]namespace/name[:port]`, reached through the API server's service proxy. */
+/**
+ * Where the extender's Service is: `[https:]namespace/name[:port]`, its port by name or number. Reached
+ * through the API server: its EndpointSlices' pod with pods/proxy, else the service proxy (service-proxy-get.ts).
+ */
 export interface ServiceRef {
   scheme?: "https";
   namespace: string;

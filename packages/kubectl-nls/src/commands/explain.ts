@@ -3,7 +3,8 @@ import { addReservations, storeFor } from "../cluster/state.js";
 import { candidateNodes, explain, nodeArithmetic } from "../explain/explain.js";
 import { renderArithmetic, renderExplanation } from "../explain/render.js";
 import { machineText } from "../output/format.js";
-import { CommandError, decisionInputs, errorText, type CommonOptions } from "./inputs.js";
+import { errorText } from "../cluster/api-error.js";
+import { CommandError, decisionInputs, type CommonOptions } from "./inputs.js";
 
 export interface ExplainOptions {
   pod: string;

@@ -1,6 +1,6 @@
-import { ApiException } from "@kubernetes/client-node";
 import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import type { LedgerSnapshot } from "@nls/extender";
+import { errorText } from "../cluster/api-error.js";
 import { parseExtenderCache } from "../cluster/extender-cache.js";
 import { serviceRefText, type ClusterReader, type ServiceRef } from "../cluster/reader.js";
 import type { DecisionSettings } from "../cluster/state.js";
@@ -32,16 +32,6 @@ export interface CommonOptions {
   extender: ServiceRef | URL | undefined;
   /** `--strategy`, `--agent-lease`, `--lease-namespace`: override what the extender reports. */
   overrides: Partial<DecisionSettings>;
-}
-
-/** A short text for an error of the API or the network. */
-export function errorText(e: unknown): string {
-  if (e instanceof ApiException) {
-    const body = e.body as { message?: unknown } | string | undefined;
-    const message = typeof body === "string" ? body : typeof body?.message === "string" ? body.message : "";
-    return `HTTP ${e.code}${message ? `: ${message.trim().split("\n")[0]}` : ""}`;
-  }
-  return e instanceof Error ? e.message : String(e);
 }
 
 export interface ExtenderAnswer {
