@@ -33,6 +33,8 @@ import { doRequest, OpenLocalCsiStandIn } from "../e2e/open-local-csi.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const MANAGED_RESOURCE = "nls.csi.aliyun.com/local-storage";
+/** Claims the stand-in provisioner provisions at once: external-provisioner runs many workers, so one would cap the PVC scenarios. */
+const PROVISIONER_WORKERS = 16;
 const VG = "pool-0";
 const VG_BYTES = 4096 * 2 ** 30;
 
@@ -265,12 +267,17 @@ async function main(): Promise<void> {
       },
       300_000,
     );
-    const csi = new OpenLocalCsiStandIn(api, {
-      env: { EXTENDER_SVC_IP: "127.0.0.1", EXTENDER_SVC_PORT: String(extender.port) },
-      extenderSchedulerNames: ["default-scheduler"],
-      post: (url) => doRequest(url, async (host, port) => ({ host, port })),
-      createOnNode: lvm.create,
-    });
+    const csi = new OpenLocalCsiStandIn(
+      api,
+      {
+        env: { EXTENDER_SVC_IP: "127.0.0.1", EXTENDER_SVC_PORT: String(extender.port) },
+        extenderSchedulerNames: ["default-scheduler"],
+        post: (url) => doRequest(url, async (host, port) => ({ host, port })),
+        createOnNode: lvm.create,
+      },
+      200,
+      PROVISIONER_WORKERS,
+    );
     csi.start();
     stops.unshift(() => csi.stop());
 

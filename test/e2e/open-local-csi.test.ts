@@ -3,12 +3,15 @@ import test from "ava";
 import {
   createVolume,
   extenderUrlHost,
+  DRIVER,
   GrpcError,
+  OpenLocalCsiStandIn,
   provisioningStateOf,
   scheduleVolumePath,
   type CreateVolumeInput,
   type DriverOptions,
 } from "./open-local-csi.js";
+import type { KubeApi } from "./kube-api.js";
 
 for (const [env, want] of [
   [{}, "http://open-local-scheduler-extender:23000"],
@@ -139,4 +142,69 @@ test("the scheduler-name check and the selected-node requirement come before any
   const immediate = await refusal(request({ pvcAnnotations: {} }), driver(200, {}, calls));
   t.is(immediate.code, "Unimplemented");
   t.is(calls.length, 1, "only the listed scheduler's PVC reached the extender");
+});
+
+/** An API server holding `claims` pending on n1 for pods of kube-scheduler; records the PVs posted. */
+function pendingClaims(claims: string[], pvs: string[]): KubeApi {
+  const items = {
+    "/api/v1/persistentvolumeclaims": claims.map((name) => ({
+      metadata: {
+        name,
+        namespace: "ns",
+        uid: `uid-${name}`,
+        annotations: {
+          "volume.kubernetes.io/selected-node": "n1",
+          "volume.kubernetes.io/storage-provisioner": DRIVER,
+        },
+      },
+      spec: { storageClassName: "lvm", resources: { requests: { storage: "1Gi" } }, accessModes: ["ReadWriteOnce"] },
+    })),
+    "/apis/storage.k8s.io/v1/storageclasses": [
+      { metadata: { name: "lvm" }, provisioner: DRIVER, parameters: { volumeType: "LVM" } },
+    ],
+    "/api/v1/pods": claims.map((name) => ({
+      metadata: { name, namespace: "ns" },
+      spec: { schedulerName: "default-scheduler", volumes: [{ persistentVolumeClaim: { claimName: name } }] },
+    })),
+  } as Record<string, unknown[]>;
+  return {
+    get: async <T>(path: string) => ({ items: items[path] ?? [] }) as T,
+    find: async () => undefined,
+    post: async <T>(path: string, body: unknown) => {
+      if (path === "/api/v1/persistentvolumes")
+        pvs.push((body as { spec: { claimRef: { name: string } } }).spec.claimRef.name);
+      return body as T;
+    },
+    patch: async <T>(_: string, body: unknown) => body as T,
+    delete: async <T>() => undefined as T,
+  };
+}
+
+test("the provisioner works on as many claims at once as it has workers, each claim once", async (t) => {
+  for (const workers of [1, 3]) {
+    const claims = [...Array(7).keys()].map((i) => `data-${i}`);
+    const pvs: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const csi = new OpenLocalCsiStandIn(
+      pendingClaims(claims, pvs),
+      {
+        env: {},
+        extenderSchedulerNames: ["default-scheduler"],
+        async post() {
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setImmediate(r));
+          inFlight--;
+          return { status: 200, body: JSON.stringify({ node: "n1", vgName: "pool-0" }) };
+        },
+      },
+      60_000,
+      workers,
+    );
+    csi.start();
+    await new Promise((r) => setTimeout(r, 50));
+    await csi.stop();
+    t.is(most, workers, `${workers} workers`);
+    t.deepEqual([...pvs].sort(), claims, `${workers} workers: every claim got its PV once`);
+  }
 });

@@ -376,6 +376,11 @@ export class OpenLocalCsiStandIn {
     private readonly api: KubeApi,
     public options: DriverOptions,
     private readonly tickMs = 200,
+    /**
+     * Claims provisioned at once (external-provisioner's `--worker-threads`, 100 by default). One keeps
+     * the end-to-end suites' reserve calls in a reproducible order; the benchmark runs many.
+     */
+    private readonly workers = 1,
   ) {}
 
   start(): void {
@@ -402,6 +407,7 @@ export class OpenLocalCsiStandIn {
       this.api.get<{ items: Pod[] }>("/api/v1/pods"),
     ]);
     const classByName = new Map(classes.items.map((c) => [c.metadata.name, c]));
+    const due: Array<() => Promise<void>> = [];
     for (const pvc of pvcs.items) {
       const sc = classByName.get(pvc.spec.storageClassName ?? "");
       const annotations = pvc.metadata.annotations ?? {};
@@ -409,8 +415,12 @@ export class OpenLocalCsiStandIn {
       if (annotations[STORAGE_PROVISIONER] !== DRIVER || !annotations[SELECTED_NODE]) continue;
       const backoff = this.nextTry.get(pvc.metadata.uid);
       if (backoff && backoff.at > Date.now()) continue;
-      await this.provision(pvc, sc, pods.items, backoff?.failures ?? 0);
+      due.push(() => this.provision(pvc, sc, pods.items, backoff?.failures ?? 0));
     }
+    const worker = async () => {
+      for (let next = due.shift(); next; next = due.shift()) await next();
+    };
+    await Promise.all(Array.from({ length: Math.min(this.workers, due.length) }, worker));
   }
 
   private async provision(pvc: Pvc, sc: StorageClass, pods: Pod[], failures: number): Promise<void> {
