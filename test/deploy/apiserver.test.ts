@@ -9,8 +9,12 @@ import { readFile } from "node:fs/promises";
 import { request } from "node:https";
 import { gatedSerial } from "../gate.js";
 import { parse } from "yaml";
-import { crdsEstablished, e2eGate, startCluster, waitFor, type Cluster } from "../e2e/cluster.js";
-import { deployDir, kustomizeOverlay, renamedOverlay } from "./render.js";
+import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "../e2e/cluster.js";
+import { join } from "node:path";
+import { containerCommand, podOf } from "../e2e/container-command.js";
+import { spawnDaemon } from "../e2e/daemons.js";
+import { extenderDeployment, flagValue } from "./leader-routing.js";
+import { deployDir, kustomizeOverlay, renamedOverlay, repoRoot } from "./render.js";
 
 const gate = await e2eGate();
 const test = gatedSerial<{ cluster: Cluster }>(gate.run);
@@ -427,7 +431,7 @@ test("a renamed install (namePrefix acme-) is confined by its own policies, whic
       }),
     );
     lastAnswer = r.stderr || r.stdout;
-    return /may only create its leader-election Lease kube-system\/nls-extender, not kube-system\/kube-scheduler/.test(
+    return /may only create its leader-election Lease kube-system\/acme-nls-extender, not kube-system\/kube-scheduler/.test(
       r.stderr,
     )
       ? true
@@ -452,4 +456,62 @@ test("a renamed install (namePrefix acme-) is confined by its own policies, whic
   };
   await cluster.kubectlOk(["create", "-f", "-"], JSON.stringify(leader));
   await cluster.kubectlOk(["replace", "-f", "-"], JSON.stringify({ ...leader, spec: { holderIdentity: "cm-2" } }));
+});
+
+test("the renamed install's extender, run as its pod would run, leads on its own Lease and routes both renamed Services to itself", async (t) => {
+  const { cluster } = t.context;
+  // The acme- overlay is applied (test above). Its Deployment's pod: args and env as the kubelet expands
+  // them, a token of its ServiceAccount, nothing but that install's RBAC and admission policies.
+  const overlay = await kustomizeOverlay(renamedOverlay);
+  const ip = "10.88.0.5";
+  const pod = podOf(extenderDeployment(overlay) as never, "acme-nls-extender-5c7d9-x2k4q", "node-3");
+  const { args, env } = containerCommand(pod, ip);
+  const slices = flagValue(args, "leader-endpoint-slices")?.split(",");
+  t.deepEqual(slices, ["acme-nls-extender", "acme-open-local-scheduler-extender"]);
+  t.is(pod.spec.serviceAccountName, "acme-nls-extender");
+  const port = await freePort();
+  const log: string[] = [];
+  const extender = spawnDaemon(
+    cluster,
+    "acme-nls-extender",
+    [
+      join(repoRoot, "packages/extender/dist/cli.js"),
+      ...args.map((a) => (a.startsWith("--port=") ? `--port=${port}` : a)),
+      `--kubeconfig=${await cluster.serviceAccountKubeconfig("kube-system", pod.spec.serviceAccountName!)}`,
+      `--debug-address=127.0.0.1:${await freePort()}`,
+      "--shutdown-delay=0",
+    ],
+    env,
+    log,
+  );
+  const sliceOf = async (name: string) =>
+    JSON.parse(await cluster.kubectlOk(["-n", "kube-system", "get", "endpointslice", name, "-o", "json"])) as {
+      metadata: { labels: Record<string, string> };
+      endpoints?: Array<{ addresses: string[]; targetRef?: { name: string }; nodeName?: string }>;
+    };
+  try {
+    await waitFor("the renamed extender to lead and serve through its renamed slices", async () => {
+      const r = await fetch(`http://127.0.0.1:${port}/readyz?verbose`).catch(() => undefined);
+      return r?.ok && (await r.text()).includes("[+]role ok: leader\n") ? true : undefined;
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; its log:\n${log.slice(-20).join("\n")}`);
+    });
+    for (const name of slices ?? []) {
+      const slice = await sliceOf(name);
+      t.is(slice.metadata.labels["kubernetes.io/service-name"], name, `${name} belongs to the renamed Service`);
+      t.like(slice.endpoints, [{ addresses: [ip], targetRef: { name: pod.metadata.name }, nodeName: "node-3" }], name);
+    }
+    const lease = JSON.parse(
+      await cluster.kubectlOk(["-n", "kube-system", "get", "lease", "acme-nls-extender", "-o", "json"]),
+    ) as { spec: { holderIdentity: string } };
+    t.true(lease.spec.holderIdentity.startsWith(pod.metadata.name), lease.spec.holderIdentity);
+    // deploy/'s own slices, which this install's Role does not name, keep what an earlier test wrote.
+    t.like((await sliceOf("nls-extender")).endpoints, [{ addresses: ["10.0.0.7"] }]);
+    t.false(
+      log.some((l) => /not read or written|cannot be written|forbidden/i.test(l)),
+      log.filter((l) => /error|warn/i.test(l)).join("\n"),
+    );
+  } finally {
+    await extender.stop();
+  }
 });
