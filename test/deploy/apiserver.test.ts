@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { containerCommand, podOf } from "../e2e/container-command.js";
 import { spawnDaemon } from "../e2e/daemons.js";
 import { extenderDeployment, flagValue } from "./leader-routing.js";
-import { deployDir, kustomizeOverlay, renamedOverlay, repoRoot } from "./render.js";
+import { deployDir, kustomizeOverlay, renamedOverlay, repoRoot, type KubeObject } from "./render.js";
 
 const gate = await e2eGate();
 const test = gatedSerial<{ cluster: Cluster }>(gate.run);
@@ -513,5 +513,61 @@ test("the renamed install's extender, run as its pod would run, leads on its own
     );
   } finally {
     await extender.stop();
+  }
+});
+
+test("re-applying the slices empties the leader's endpoints until its next write; they cannot ship without the field", async (t) => {
+  const { cluster } = t.context;
+  // The renamed extender (test above) wrote its address and has stopped: nothing writes the slices now.
+  const overlay = (await kustomizeOverlay(renamedOverlay)).filter((o) => o.kind !== "CustomResourceDefinition");
+  const list = (items: object[]) => JSON.stringify({ apiVersion: "v1", kind: "List", items });
+  const addressesOf = async (name: string) =>
+    (
+      await cluster.kubectlOk([
+        "-n",
+        "kube-system",
+        "get",
+        "endpointslice",
+        name,
+        "-o",
+        "jsonpath={.endpoints[*].addresses[*]}",
+      ])
+    ).trim();
+  t.is(await addressesOf("acme-nls-extender"), "10.88.0.5");
+
+  // Server-side: the shipped `endpoints: []` conflicts with the leader's write; nothing changes.
+  const ssa = ["apply", "--server-side", "--field-manager=operator", "-f", "-"];
+  const conflict = await cluster.kubectl(ssa, list(overlay));
+  t.not(conflict.exitCode, 0);
+  t.regex(conflict.stderr, /conflict with "[^"]+" using discovery\.k8s\.io\/v1: \.endpoints/);
+  t.is(await addressesOf("acme-nls-extender"), "10.88.0.5", "a refused apply changes nothing");
+  // --force-conflicts takes the field over and empties it (the leader writes itself back within a retry period).
+  await cluster.kubectlOk([...ssa, "--force-conflicts"], list(overlay));
+  t.is(await addressesOf("acme-nls-extender"), "");
+
+  // Client-side: the leader's write, then a re-apply writes the shipped empty list back.
+  const extender = await cluster.serviceAccountKubeconfig("kube-system", "acme-nls-extender");
+  const written = await mergePatchAs(
+    cluster,
+    extender,
+    "/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/acme-nls-extender",
+    { endpoints: [{ addresses: ["10.88.0.5"], conditions: { ready: true } }] },
+  );
+  t.is(written.status, 200, written.body);
+  await cluster.kubectlOk(["apply", "-f", "-"], list(overlay));
+  t.is(await addressesOf("acme-nls-extender"), "");
+
+  // Why the slices ship `endpoints: []` rather than leaving the field to the leader: the API server would
+  // take a slice without it, but the schema marks it required and kubectl validates a List against the
+  // schema before sending it, in every apply mode (Helm validates its manifests the same way).
+  const without = overlay.map((o) => {
+    if (o.kind !== "EndpointSlice") return o;
+    const { endpoints: _endpoints, ...rest } = o as KubeObject & { endpoints?: unknown };
+    return rest;
+  });
+  for (const args of [["apply"], ["apply", "--server-side"]]) {
+    const refused = await cluster.kubectl([...args, "-f", "-"], list(without));
+    t.not(refused.exitCode, 0, args.join(" "));
+    t.regex(refused.stderr, /missing required field "endpoints" in io\.k8s\.api\.discovery\.v1\.EndpointSlice/);
   }
 });
