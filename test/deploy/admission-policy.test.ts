@@ -1,5 +1,6 @@
 import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
 import { find, kustomize, kustomizeOverlay, renamedOverlay } from "./render.js";
+import { leaderLease } from "./leader-routing.js";
 import {
   admitBound,
   type AdmissionInput,
@@ -466,21 +467,22 @@ test("the extender policy guards the annotation the extender writes (@nls/api)",
 
 const leaseCases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]> = [
   [
+    // Named like the extender's Deployment and ServiceAccount, renamed with them.
     "creates its leader-election Lease",
-    (sa) => leaseRequest(extenderAs(sa), "CREATE", "nls-extender", "kube-system", KUBE_SYSTEM_LABELS),
+    (sa) => leaseRequest(extenderAs(sa), "CREATE", sa, "kube-system", KUBE_SYSTEM_LABELS),
     "allowed",
   ],
   [
     "creates kube-scheduler's leader-election Lease",
     (sa) => leaseRequest(extenderAs(sa), "CREATE", "kube-scheduler", "kube-system", KUBE_SYSTEM_LABELS),
     "denied",
-    /may only create its leader-election Lease kube-system\/nls-extender, not kube-system\/kube-scheduler/,
+    /may only create its leader-election Lease kube-system\/(acme-)?nls-extender, not kube-system\/kube-scheduler/,
   ],
   [
     "creates a Lease named like its own in another namespace",
-    (sa) => leaseRequest(extenderAs(sa), "CREATE", "nls-extender", "nls-node-lease"),
+    (sa) => leaseRequest(extenderAs(sa), "CREATE", sa, "nls-node-lease"),
     "denied",
-    /not nls-node-lease\/nls-extender/,
+    /not nls-node-lease\/(acme-)?nls-extender/,
   ],
   [
     "kube-scheduler creates its own Lease",
@@ -499,18 +501,6 @@ const leaseCases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]>
 extenderPolicyCases("extender Lease policy", EXTENDER_LEASE_POLICY, leaseCases);
 
 test("the Lease the extender may create is the one RBAC lets it get and update, and the one it elects with", async (t) => {
-  const objects = await kustomize();
-  const params = find(objects, "ConfigMap", "nls-extender") as unknown as { data: { leaderElectionLease: string } };
-  const role = find(objects, "Role", "nls-extender") as unknown as {
-    rules: Array<{ resources: string[]; resourceNames?: string[]; verbs: string[] }>;
-  };
-  const named = role.rules.find((r) => r.resources.includes("leases") && r.resourceNames);
-  t.deepEqual(named?.resourceNames, [params.data.leaderElectionLease]);
-  const deployment = find(objects, "Deployment", "nls-extender") as unknown as {
-    spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
-  };
-  const args = deployment.spec.template.spec.containers[0]!.args;
-  const flag = args.find((a) => a.startsWith("--leader-elect-resource-name="));
-  const name = flag ? flag.slice(flag.indexOf("=") + 1) : "nls-extender";
-  t.is(name, params.data.leaderElectionLease, "--leader-elect-resource-name, whose default is nls-extender");
+  t.is(leaderLease(t, await kustomize()), "nls-extender");
+  t.is(leaderLease(t, await kustomizeOverlay(renamedOverlay)), "acme-nls-extender", "renamed with the Deployment");
 });

@@ -9,8 +9,12 @@ import { readFile } from "node:fs/promises";
 import { request } from "node:https";
 import { gatedSerial } from "../gate.js";
 import { parse } from "yaml";
-import { crdsEstablished, e2eGate, startCluster, waitFor, type Cluster } from "../e2e/cluster.js";
-import { deployDir, kustomizeOverlay, renamedOverlay } from "./render.js";
+import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "../e2e/cluster.js";
+import { join } from "node:path";
+import { containerCommand, podOf } from "../e2e/container-command.js";
+import { spawnDaemon } from "../e2e/daemons.js";
+import { extenderDeployment, flagValue } from "./leader-routing.js";
+import { deployDir, kustomizeOverlay, renamedOverlay, repoRoot, type KubeObject } from "./render.js";
 
 const gate = await e2eGate();
 const test = gatedSerial<{ cluster: Cluster }>(gate.run);
@@ -427,7 +431,7 @@ test("a renamed install (namePrefix acme-) is confined by its own policies, whic
       }),
     );
     lastAnswer = r.stderr || r.stdout;
-    return /may only create its leader-election Lease kube-system\/nls-extender, not kube-system\/kube-scheduler/.test(
+    return /may only create its leader-election Lease kube-system\/acme-nls-extender, not kube-system\/kube-scheduler/.test(
       r.stderr,
     )
       ? true
@@ -452,4 +456,118 @@ test("a renamed install (namePrefix acme-) is confined by its own policies, whic
   };
   await cluster.kubectlOk(["create", "-f", "-"], JSON.stringify(leader));
   await cluster.kubectlOk(["replace", "-f", "-"], JSON.stringify({ ...leader, spec: { holderIdentity: "cm-2" } }));
+});
+
+test("the renamed install's extender, run as its pod would run, leads on its own Lease and routes both renamed Services to itself", async (t) => {
+  const { cluster } = t.context;
+  // The acme- overlay is applied (test above). Its Deployment's pod: args and env as the kubelet expands
+  // them, a token of its ServiceAccount, nothing but that install's RBAC and admission policies.
+  const overlay = await kustomizeOverlay(renamedOverlay);
+  const ip = "10.88.0.5";
+  const pod = podOf(extenderDeployment(overlay) as never, "acme-nls-extender-5c7d9-x2k4q", "node-3");
+  const { args, env } = containerCommand(pod, ip);
+  const slices = flagValue(args, "leader-endpoint-slices")?.split(",");
+  t.deepEqual(slices, ["acme-nls-extender", "acme-open-local-scheduler-extender"]);
+  t.is(pod.spec.serviceAccountName, "acme-nls-extender");
+  const port = await freePort();
+  const log: string[] = [];
+  const extender = spawnDaemon(
+    cluster,
+    "acme-nls-extender",
+    [
+      join(repoRoot, "packages/extender/dist/cli.js"),
+      ...args.map((a) => (a.startsWith("--port=") ? `--port=${port}` : a)),
+      `--kubeconfig=${await cluster.serviceAccountKubeconfig("kube-system", pod.spec.serviceAccountName!)}`,
+      `--debug-address=127.0.0.1:${await freePort()}`,
+      "--shutdown-delay=0",
+    ],
+    env,
+    log,
+  );
+  const sliceOf = async (name: string) =>
+    JSON.parse(await cluster.kubectlOk(["-n", "kube-system", "get", "endpointslice", name, "-o", "json"])) as {
+      metadata: { labels: Record<string, string> };
+      endpoints?: Array<{ addresses: string[]; targetRef?: { name: string }; nodeName?: string }>;
+    };
+  try {
+    await waitFor("the renamed extender to lead and serve through its renamed slices", async () => {
+      const r = await fetch(`http://127.0.0.1:${port}/readyz?verbose`).catch(() => undefined);
+      return r?.ok && (await r.text()).includes("[+]role ok: leader\n") ? true : undefined;
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; its log:\n${log.slice(-20).join("\n")}`);
+    });
+    for (const name of slices ?? []) {
+      const slice = await sliceOf(name);
+      t.is(slice.metadata.labels["kubernetes.io/service-name"], name, `${name} belongs to the renamed Service`);
+      t.like(slice.endpoints, [{ addresses: [ip], targetRef: { name: pod.metadata.name }, nodeName: "node-3" }], name);
+    }
+    const lease = JSON.parse(
+      await cluster.kubectlOk(["-n", "kube-system", "get", "lease", "acme-nls-extender", "-o", "json"]),
+    ) as { spec: { holderIdentity: string } };
+    t.true(lease.spec.holderIdentity.startsWith(pod.metadata.name), lease.spec.holderIdentity);
+    // deploy/'s own slices, which this install's Role does not name, keep what an earlier test wrote.
+    t.like((await sliceOf("nls-extender")).endpoints, [{ addresses: ["10.0.0.7"] }]);
+    t.false(
+      log.some((l) => /not read or written|cannot be written|forbidden/i.test(l)),
+      log.filter((l) => /error|warn/i.test(l)).join("\n"),
+    );
+  } finally {
+    await extender.stop();
+  }
+});
+
+test("re-applying the slices empties the leader's endpoints until its next write; they cannot ship without the field", async (t) => {
+  const { cluster } = t.context;
+  // The renamed extender (test above) wrote its address and has stopped: nothing writes the slices now.
+  const overlay = (await kustomizeOverlay(renamedOverlay)).filter((o) => o.kind !== "CustomResourceDefinition");
+  const list = (items: object[]) => JSON.stringify({ apiVersion: "v1", kind: "List", items });
+  const addressesOf = async (name: string) =>
+    (
+      await cluster.kubectlOk([
+        "-n",
+        "kube-system",
+        "get",
+        "endpointslice",
+        name,
+        "-o",
+        "jsonpath={.endpoints[*].addresses[*]}",
+      ])
+    ).trim();
+  t.is(await addressesOf("acme-nls-extender"), "10.88.0.5");
+
+  // Server-side: the shipped `endpoints: []` conflicts with the leader's write; nothing changes.
+  const ssa = ["apply", "--server-side", "--field-manager=operator", "-f", "-"];
+  const conflict = await cluster.kubectl(ssa, list(overlay));
+  t.not(conflict.exitCode, 0);
+  t.regex(conflict.stderr, /conflict with "[^"]+" using discovery\.k8s\.io\/v1: \.endpoints/);
+  t.is(await addressesOf("acme-nls-extender"), "10.88.0.5", "a refused apply changes nothing");
+  // --force-conflicts takes the field over and empties it (the leader writes itself back within a retry period).
+  await cluster.kubectlOk([...ssa, "--force-conflicts"], list(overlay));
+  t.is(await addressesOf("acme-nls-extender"), "");
+
+  // Client-side: the leader's write, then a re-apply writes the shipped empty list back.
+  const extender = await cluster.serviceAccountKubeconfig("kube-system", "acme-nls-extender");
+  const written = await mergePatchAs(
+    cluster,
+    extender,
+    "/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/acme-nls-extender",
+    { endpoints: [{ addresses: ["10.88.0.5"], conditions: { ready: true } }] },
+  );
+  t.is(written.status, 200, written.body);
+  await cluster.kubectlOk(["apply", "-f", "-"], list(overlay));
+  t.is(await addressesOf("acme-nls-extender"), "");
+
+  // Why the slices ship `endpoints: []` rather than leaving the field to the leader: the API server would
+  // take a slice without it, but the schema marks it required and kubectl validates a List against the
+  // schema before sending it, in every apply mode (Helm validates its manifests the same way).
+  const without = overlay.map((o) => {
+    if (o.kind !== "EndpointSlice") return o;
+    const { endpoints: _endpoints, ...rest } = o as KubeObject & { endpoints?: unknown };
+    return rest;
+  });
+  for (const args of [["apply"], ["apply", "--server-side"]]) {
+    const refused = await cluster.kubectl([...args, "-f", "-"], list(without));
+    t.not(refused.exitCode, 0, args.join(" "));
+    t.regex(refused.stderr, /missing required field "endpoints" in io\.k8s\.api\.discovery\.v1\.EndpointSlice/);
+  }
 });

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { find, kustomize, kustomizeWithComponent, repoRoot, type KubeObject } from "./render.js";
+import { containerCommand, podOf } from "../e2e/container-command.js";
+import { find, kustomize, kustomizeWithComponent, repoRoot } from "./render.js";
 import { hasKubectl, run, testWithTool } from "./tools.js";
 
 const test = testWithTool(hasKubectl);
@@ -39,17 +40,6 @@ const cli = async (pkg: string, args: string[], env: Record<string, string> = {}
  */
 const NO_KUBECONFIG = "/nonexistent/nls-deploy-test/kubeconfig";
 
-interface Container {
-  args?: string[];
-  env?: Array<{ name: string }>;
-}
-
-const container = (obj: KubeObject): Container =>
-  (obj as unknown as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec.containers[0]!;
-
-/** The args kubelet passes: `$(VAR)` expanded from the container's env (here, the pod's namespace). */
-const expand = (args: string[]) => args.map((a) => a.replace(/\$\(POD_NAMESPACE\)/g, "kube-system"));
-
 /** The flags the agent gets with components/agent-nsenter. */
 async function nsenterArgs(): Promise<string[]> {
   const component = parse(await readFile(`${repoRoot}deploy/components/agent-nsenter/kustomization.yaml`, "utf8")) as {
@@ -70,8 +60,11 @@ for (const [pkg, kind, name, component] of [
   const what = component ? `deploy/ with components/${component}` : "deploy/";
   cliTest(`${name} knows every flag and environment variable ${what} gives it, and accepts their values`, async (t) => {
     const objects = component ? await kustomizeWithComponent(component) : await kustomize();
-    const c = container(find(objects, kind, name));
-    const args = expand([...(c.args ?? []), ...(pkg === "agent" ? await nsenterArgs() : [])]);
+    const pod = podOf(find(objects, kind, name) as never, `${name}-0`, "node-1");
+    const c = pod.spec.containers[0]!;
+    // What the kubelet passes: args with `$(VAR)` expanded, env with the downward API values.
+    const { args: expanded, env } = containerCommand(pod, "10.88.0.1");
+    const args = [...expanded, ...(pkg === "agent" ? await nsenterArgs() : [])];
     const help = await cli(pkg, ["--help"]);
     t.is(help.code, 0, help.stderr);
     const text = help.stdout.replace(/\s+/g, " ");
@@ -80,14 +73,12 @@ for (const [pkg, kind, name, component] of [
       // A switch (`--leader-elect`) takes no value.
       t.true(text.includes(arg.includes("=") ? ` ${flag} <` : ` ${flag} `), `${name} --help lists ${flag}`);
     }
-    for (const env of c.env ?? []) {
-      t.regex(text, new RegExp(`(env: |\\$)${env.name}\\b`), `${name} --help mentions ${env.name}`);
+    // Each variable is the daemon's own, or one the kubelet expands into its args.
+    for (const e of c.env ?? []) {
+      if ((c.args ?? []).some((a) => a.includes(`$(${e.name})`))) continue;
+      t.regex(text, new RegExp(`(env: |\\$)${e.name}\\b`), `${name} --help mentions ${e.name}`);
     }
-    // With the pod's environment (downward API values filled in) the daemon accepts every value and
-    // gets as far as loading its kubeconfig.
-    const env = Object.fromEntries(
-      (c.env ?? []).map((e) => [e.name, e.name === "NODE_NAME" ? "node-1" : "kube-system"]),
-    );
+    // With the pod's environment the daemon accepts every value and gets as far as loading its kubeconfig.
     const started = await cli(pkg, [...args, `--kubeconfig=${NO_KUBECONFIG}`], env);
     const output = started.stdout + started.stderr;
     t.true(output.includes(NO_KUBECONFIG), output);

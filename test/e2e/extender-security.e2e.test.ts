@@ -12,9 +12,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTestCa, type Issued, type TestCa } from "@nls/testkit";
 import { parse, stringify } from "yaml";
+import { extenderDeployment } from "../deploy/leader-routing.js";
 import { kustomizeWithComponent } from "../deploy/render.js";
 import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { containerCommand, podOf } from "./container-command.js";
 import { localPod, localPvc, localStorageClass } from "./local-volumes.js";
 import { addStorageNode } from "./node-storage.js";
 import { stopProcess } from "./stop-process.js";
@@ -101,16 +103,15 @@ test.before(async () => {
   [ctx.port, ctx.reservePort] = [await freePort(), await freePort()];
   ctx.log = [];
   // The extender with the flags the component gives it, as its ServiceAccount (deploy/'s RBAC only).
-  const args = objects
-    .filter((o) => o.kind === "Deployment")
-    .flatMap(
-      (o) =>
-        (o as unknown as { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }).spec.template.spec
-          .containers[0]!.args,
-    )
-    .filter((a) => !/^--(port|tls-cert-file|tls-private-key-file|client-ca-file|reserve-port)=/.test(a))
-    // What the kubelet expands from the pod's env.
-    .map((a) => a.replaceAll("$(POD_NAMESPACE)", "kube-system"));
+  // The leader writes a pod-like address into the slices (the API server refuses loopback ones there;
+  // this suite calls the process itself). Args and env as the kubelet gives them.
+  const command = containerCommand(
+    podOf(extenderDeployment(objects) as never, "nls-extender-e2e", NODES[0]!),
+    "10.88.0.9",
+  );
+  const args = command.args.filter(
+    (a) => !/^--(port|tls-cert-file|tls-private-key-file|client-ca-file|reserve-port)=/.test(a),
+  );
   ctx.extender = spawn(
     "node",
     [
@@ -124,12 +125,7 @@ test.before(async () => {
       `--reserve-port=${ctx.reservePort}`,
       `--debug-address=127.0.0.1:${await freePort()}`,
     ],
-    // The downward API values the Deployment gives it: the leader writes its address into the slices
-    // (a pod-like address: the API server refuses loopback ones there; this suite calls the process itself).
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, POD_NAMESPACE: "kube-system", POD_IP: "10.88.0.9", POD_NAME: "nls-extender-e2e" },
-    },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...command.env } },
   );
   for (const s of [ctx.extender.stdout!, ctx.extender.stderr!])
     s.on("data", (d: Buffer) => ctx.log.push(...d.toString().trim().split("\n")));

@@ -20,6 +20,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, type Cluster } from "./cluster.js";
+import { containerCommand, type Pod as BasePod } from "./container-command.js";
 import { spawnDaemon, type DaemonProcess } from "./daemons.js";
 import { KubeApiError, type KubeApi } from "./kube-api.js";
 import type { Backend } from "./service-proxy.js";
@@ -29,24 +30,13 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const IMAGE_CLI = "/app/packages/extender/dist/cli.js";
 const BUILT_CLI = join(root, "packages/extender/dist/cli.js");
 
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { fieldRef?: { fieldPath: string } };
-}
 interface Condition {
   type: string;
   status: string;
   lastTransitionTime?: string;
 }
-export interface Pod {
-  metadata: { name: string; namespace: string; uid: string; deletionTimestamp?: string };
-  spec: {
-    nodeName?: string;
-    serviceAccountName?: string;
-    containers: Array<{ command?: string[]; args?: string[]; env?: EnvVar[] }>;
-  };
-  status?: { conditions?: Condition[]; podIP?: string };
+export interface Pod extends BasePod {
+  status?: BasePod["status"] & { conditions?: Condition[] };
 }
 
 export interface RunningPod {
@@ -79,29 +69,6 @@ export interface KubeletStandIn {
   /** The fewest pods that were ready at once between `from` and `to` (clock ms), per the events. */
   fewestReady(from: number, to: number): number;
   stop(): Promise<void>;
-}
-
-/** `$(VAR)` references expanded as the kubelet expands them in args (unknown ones stay as written). */
-export const expand = (arg: string, env: Record<string, string>): string =>
-  arg.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env[name] ?? whole);
-
-/** A container's env with the downward API fields the extender's manifest uses. */
-export function containerEnv(pod: Pod, ip: string): Record<string, string> {
-  const fields: Record<string, string | undefined> = {
-    "metadata.name": pod.metadata.name,
-    "metadata.namespace": pod.metadata.namespace,
-    "spec.nodeName": pod.spec.nodeName,
-    "status.podIP": ip,
-  };
-  const env: Record<string, string> = {};
-  for (const e of pod.spec.containers[0]?.env ?? []) {
-    const path = e.valueFrom?.fieldRef?.fieldPath;
-    const value = path ? fields[path] : e.value;
-    if (value === undefined)
-      throw new Error(`${pod.metadata.name}: env ${e.name} from ${path ?? "?"} is not provided here`);
-    env[e.name] = value;
-  }
-  return env;
 }
 
 const readyzOk = async (port: number) =>
@@ -165,11 +132,10 @@ export function startKubeletStandIn(
     ports.set(ip, port);
     // The pod's IP is in its status before its container starts (downward API status.podIP).
     await writeStatus(pod, ip, false);
-    const env = containerEnv(pod, ip);
+    const command = containerCommand(pod, ip);
+    const { env } = command;
     const kubeconfig = await cluster.serviceAccountKubeconfig(pod.metadata.namespace, pod.spec.serviceAccountName!);
-    const args = (container.args ?? [])
-      .map((a) => expand(a, env))
-      .map((a) => (a.startsWith("--port=") ? `--port=${port}` : a));
+    const args = command.args.map((a) => (a.startsWith("--port=") ? `--port=${port}` : a));
     running.process = spawnDaemon(
       cluster,
       `pod-${pod.metadata.name}`,

@@ -7,9 +7,11 @@
  */
 import { isIP } from "node:net";
 import { parse, stringify } from "yaml";
+import { flagValue } from "../deploy/leader-routing.js";
 import { find, kustomizeWithComponent } from "../deploy/render.js";
 import { gatedSerial } from "../gate.js";
 import { ADMIN_TOKEN, crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { containerCommand, podOf } from "./container-command.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
 import { addStorageNode, setNodeStorage, type NodeStorage } from "./node-storage.js";
 import { kubeApi, type KubeApi } from "./kube-api.js";
@@ -60,6 +62,7 @@ const serviceNetwork: Resolver = async (host, port) => {
     : await ctx.api.find<Service>(`/api/v1/namespaces/${DRIVER_NAMESPACE}/services/${host}`);
   if (!svc) throw new Error(`lookup ${host}: no such host`);
   const deployment = await ctx.api.get<{
+    metadata: { namespace: string };
     spec: {
       template: {
         spec: { containers: Array<{ args: string[]; ports: Array<{ name: string; containerPort: number }> }> };
@@ -67,15 +70,15 @@ const serviceNetwork: Resolver = async (host, port) => {
     };
   }>("/apis/apps/v1/namespaces/kube-system/deployments/nls-extender");
   const container = deployment.spec.template.spec.containers[0]!;
+  // The slices as the kubelet expands --leader-endpoint-slices from the pod's env.
+  const { args } = containerCommand(podOf(deployment, "nls-extender-0", "node-a"), "10.88.0.9");
   const slices = await ctx.api.get<{
     items: Array<{ metadata: { name: string }; ports?: Array<{ name?: string; port?: number }> }>;
   }>(
     `/apis/discovery.k8s.io/v1/namespaces/${svc.metadata.namespace}/endpointslices?labelSelector=` +
       encodeURIComponent(`kubernetes.io/service-name=${svc.metadata.name}`),
   );
-  const written = (container.args.find((a) => a.startsWith("--leader-endpoint-slices=")) ?? "")
-    .slice("--leader-endpoint-slices=".length)
-    .split(",");
+  const written = flagValue(args, "leader-endpoint-slices")?.split(",") ?? [];
   const servicePort = svc.spec.ports.find((p) => p.port === port);
   const routed = slices.items.some(
     (slice) =>

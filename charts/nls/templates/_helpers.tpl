@@ -71,15 +71,23 @@ One object of deploy/, as the values have it, or nothing when the values leave i
 {{- if and (has $o.kind (list "Service" "EndpointSlice")) (eq $name "open-local-scheduler-extender") (not $v.extender.openLocalService.enabled) -}}
 {{- $keep = false -}}
 {{- end -}}
-{{- /* Without the alias Service the leader writes, and may write, only the nls-extender slice. */ -}}
+{{- /* Without the alias Service the leader writes, and may write, only the nls-extender slice (the
+Deployment names each slice in an env var of its own, expanded into --leader-endpoint-slices). */ -}}
 {{- if not $v.extender.openLocalService.enabled -}}
 {{- if and (eq $o.kind "Deployment") (eq $name "nls-extender") -}}
 {{- $c := first $o.spec.template.spec.containers -}}
 {{- $args := list -}}
 {{- range $a := $c.args -}}
-{{- $args = append $args (ternary "--leader-endpoint-slices=nls-extender" $a (hasPrefix "--leader-endpoint-slices=" $a)) -}}
+{{- $args = append $args (ternary "--leader-endpoint-slices=$(LEADER_SLICE_SCHEDULER)" $a (hasPrefix "--leader-endpoint-slices=" $a)) -}}
 {{- end -}}
 {{- $_ := set $c "args" $args -}}
+{{- $env := list -}}
+{{- range $e := $c.env -}}
+{{- if ne $e.name "LEADER_SLICE_OPEN_LOCAL" -}}
+{{- $env = append $env $e -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $c "env" $env -}}
 {{- end -}}
 {{- if and (eq $o.kind "Role") (eq $name "nls-extender") -}}
 {{- range $r := $o.rules -}}
