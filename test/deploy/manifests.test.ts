@@ -41,6 +41,7 @@ test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nl
   t.deepEqual(ids, [
     "ClusterRole//nls-agent",
     "ClusterRole//nls-extender",
+    "ClusterRole//nls-kubectl-reader",
     "ClusterRole//nls-nodelocalstorage-editor",
     "ClusterRole//nls-nodelocalstorage-viewer",
     "ClusterRoleBinding//nls-agent",
@@ -59,6 +60,7 @@ test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nl
     "Role/kube-system/nls-extender",
     "Role/nls-node-lease/nls-agent-lease",
     "Role/nls-node-lease/nls-extender-lease",
+    "Role/nls-node-lease/nls-kubectl-lease-reader",
     "RoleBinding/kube-system/nls-agent",
     "RoleBinding/kube-system/nls-extender",
     "RoleBinding/nls-node-lease/nls-agent-lease",

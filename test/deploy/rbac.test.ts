@@ -66,7 +66,12 @@ test("the extender only lists and watches, lists pods for the reserve route, and
   });
 });
 
-const OPERATOR_ROLES = ["nls-nodelocalstorage-editor", "nls-nodelocalstorage-viewer"];
+const OPERATOR_ROLES = [
+  "nls-nodelocalstorage-editor",
+  "nls-nodelocalstorage-viewer",
+  "nls-kubectl-reader",
+  "nls-kubectl-lease-reader",
+];
 
 test("no rule anywhere uses a wildcard, and no daemon may read Secrets, delete or escalate", async (t) => {
   for (const role of (await kustomize()).filter((o) => o.kind === "ClusterRole" || o.kind === "Role")) {
@@ -80,7 +85,7 @@ test("no rule anywhere uses a wildcard, and no daemon may read Secrets, delete o
   }
 });
 
-test("operators get an NLS editor and a viewer role, neither bound nor aggregated into admin/edit/view", async (t) => {
+test("operators get an NLS editor, a viewer and kubectl nls's readers, none bound nor aggregated into admin/edit/view", async (t) => {
   const objects = await kustomize();
   const verbs = ["create", "delete", "get", "list", "patch", "update", "watch"];
   t.deepEqual(grants(find(objects, "ClusterRole", "nls-nodelocalstorage-editor")), {
@@ -91,8 +96,23 @@ test("operators get an NLS editor and a viewer role, neither bound nor aggregate
     "csi.aliyun.com/nodelocalstorages": ["get", "list", "watch"],
     "csi.aliyun.com/nodelocalstorageinitconfigs": ["get", "list", "watch"],
   });
+  // kubectl nls reads, and only reads: lists for capacity and simulate, the pod for explain; Leases only where the agents keep them.
+  t.deepEqual(grants(find(objects, "ClusterRole", "nls-kubectl-reader")), {
+    "core/nodes": ["list"],
+    "core/namespaces": ["list"],
+    "core/persistentvolumes": ["list"],
+    "core/persistentvolumeclaims": ["list"],
+    "core/events": ["list"],
+    "core/pods": ["get", "list"],
+    "storage.k8s.io/storageclasses": ["list"],
+    "csi.aliyun.com/nodelocalstorages": ["list"],
+  });
+  const leaseReader = find(objects, "Role", "nls-kubectl-lease-reader");
+  t.is(leaseReader.metadata.namespace, "nls-node-lease");
+  t.deepEqual(grants(leaseReader), { "coordination.k8s.io/leases": ["list"] });
   for (const name of OPERATOR_ROLES) {
-    const labels = find(objects, "ClusterRole", name).metadata.labels ?? {};
+    const role = objects.find((o) => (o.kind === "ClusterRole" || o.kind === "Role") && o.metadata.name === name);
+    const labels = role?.metadata.labels ?? {};
     t.deepEqual(
       Object.keys(labels).filter((k) => k.startsWith("rbac.authorization.k8s.io/aggregate-to-")),
       [],

@@ -376,30 +376,28 @@ test("kubectl completes the plugin's words through kubectl_complete-nls, with na
   t.deepEqual(pods.stdout.trim().split("\n"), ["huge", ":4"]);
 });
 
-test("an operator bound to deploy/'s Role nls-extender-cache-reader reads the leader's /cache; unbound, the error says what to grant", async (t) => {
+test("an operator with deploy/'s reader roles: bound to nls-extender-cache-reader too, reads the leader's /cache (unbound, the error says what to grant); explains a pending pod", async (t) => {
   if (ctx.extenderFrom.startsWith("http")) {
     t.log("no host address the API server can proxy to: the Service route is not exercised here");
     t.pass();
     return;
   }
-  // The operator may read the objects kubectl nls reads (docs/kubectl-nls.md), nothing in kube-system.
+  // The operator holds deploy/'s reader roles for what kubectl nls reads (docs/kubectl-nls.md), nothing in kube-system.
   await ctx.cluster.kubectlOk(["create", "serviceaccount", "operator", "-n", "default"]);
-  await apply({
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "ClusterRole",
-    metadata: { name: "e2e-nls-objects-reader" },
-    rules: [
-      { apiGroups: [""], resources: ["nodes", "persistentvolumes", "persistentvolumeclaims"], verbs: ["list"] },
-      { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["list"] },
-      { apiGroups: ["csi.aliyun.com"], resources: ["nodelocalstorages"], verbs: ["list"] },
-      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["list"] },
-    ],
-  });
   await ctx.cluster.kubectlOk([
     "create",
     "clusterrolebinding",
-    "e2e-nls-objects-reader",
-    "--clusterrole=e2e-nls-objects-reader",
+    "e2e-nls-kubectl-reader",
+    "--clusterrole=nls-kubectl-reader",
+    "--serviceaccount=default:operator",
+  ]);
+  await ctx.cluster.kubectlOk([
+    "create",
+    "rolebinding",
+    "e2e-nls-kubectl-lease-reader",
+    "-n",
+    "nls-node-lease",
+    "--role=nls-kubectl-lease-reader",
     "--serviceaccount=default:operator",
   ]);
   const kubeconfig = await ctx.cluster.serviceAccountKubeconfig("default", "operator");
@@ -430,4 +428,11 @@ test("an operator bound to deploy/'s Role nls-extender-cache-reader reads the le
     return c.kind === "extender" ? c : undefined;
   });
   t.like(bound, { kind: "extender", from: ctx.extenderFrom });
+  // The same roles serve explain: the pod and its FailedScheduling events.
+  const explain = await run("kubectl", ["nls", "explain", "-n", "default", "huge"], {
+    PATH: ctx.path,
+    KUBECONFIG: kubeconfig,
+  });
+  t.is(explain.exitCode, 0, explain.stderr);
+  t.regex(explain.stdout, /huge/);
 });
