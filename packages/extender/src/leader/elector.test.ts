@@ -1,7 +1,7 @@
 import test from "ava";
 import { createLogger } from "@nls/daemon";
 import type { LeaseRecord } from "./election.js";
-import { LeaderElector, type LeaseStore, type StoredLease } from "./elector.js";
+import { LeaderElector, LeaseWriteConflict, type LeaseStore, type StoredLease } from "./elector.js";
 
 const timing = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
 const log = createLogger("test", "silent");
@@ -23,13 +23,13 @@ function apiServer() {
       },
       async create(record: LeaseRecord) {
         reachable();
-        if (lease) throw new Error("409 AlreadyExists");
+        if (lease) throw new LeaseWriteConflict("create: AlreadyExists");
         lease = { record: structuredClone(record), resourceVersion: String(++version) };
         return structuredClone(lease);
       },
       async update(record: LeaseRecord, resourceVersion: string) {
         reachable();
-        if (!lease || lease.resourceVersion !== resourceVersion) throw new Error("409 Conflict");
+        if (!lease || lease.resourceVersion !== resourceVersion) throw new LeaseWriteConflict("update: Conflict");
         lease = { record: structuredClone(record), resourceVersion: String(++version) };
         return structuredClone(lease);
       },
@@ -137,4 +137,14 @@ test("onLeading runs after every successful write; a new acquisition is a new te
   await a.tick();
   t.is(a.leadingTerm(), 2);
   t.deepEqual(terms.slice(3), [2]);
+});
+
+test("two replicas starting together: the one whose create loses names the winner at once, without a second write", async (t) => {
+  const { a, b, api } = pair();
+  // Both read "no Lease" before either writes; a's create lands first.
+  await Promise.all([a.tick(), b.tick()]);
+  t.is(api.holder(), "a");
+  t.true(a.leading());
+  t.false(b.leading());
+  t.is(b.standbyReason(), "standby: lease kube-system/nls-extender is held by a");
 });

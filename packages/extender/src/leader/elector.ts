@@ -7,7 +7,18 @@ export interface StoredLease {
   resourceVersion: string;
 }
 
-/** Reads and writes the one election Lease; a write on a stale resourceVersion rejects (409). */
+/**
+ * A write refused because the Lease changed since it was read (HTTP 409: created or updated by another
+ * replica first). Not a failure: the other replica's write is the answer.
+ */
+export class LeaseWriteConflict extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "LeaseWriteConflict";
+  }
+}
+
+/** Reads and writes the one election Lease; a write on a stale resourceVersion rejects with LeaseWriteConflict. */
 export interface LeaseStore {
   readonly ref: string;
   read(): Promise<StoredLease | undefined>;
@@ -109,10 +120,34 @@ export class LeaderElector {
       }
       this.onLeading?.(this.term);
     } catch (err) {
+      if (err instanceof LeaseWriteConflict) {
+        await this.learnHolder(startedAt);
+        return;
+      }
       this.log.warn(
         { err, lease: this.store.ref, identity: this.identity },
         "leader lease not read or written; retrying",
       );
+    }
+  }
+
+  /**
+   * After losing a write race (two replicas starting together both create the Lease): reads the
+   * winner's write at once, so the reason this replica stands by names the holder now rather than at
+   * the next retry period. It writes nothing; the next round decides as usual.
+   */
+  private async learnHolder(startedAt: number): Promise<void> {
+    try {
+      this.lease = await this.store.read();
+      const { decision, seen } = decide(this.lease?.record, this.seen, startedAt, this.identity, this.timing);
+      this.seen = seen;
+      if (decision.action === "standby") this.holder = decision.holder;
+      this.log.info(
+        { lease: this.store.ref, identity: this.identity, holder: this.holder || undefined },
+        "another replica wrote the leader lease first; standing by",
+      );
+    } catch (err) {
+      this.log.warn({ err, lease: this.store.ref, identity: this.identity }, "leader lease not read; retrying");
     }
   }
 

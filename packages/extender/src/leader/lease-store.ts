@@ -1,7 +1,7 @@
 import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import { withDeadline } from "./deadline.js";
 import type { LeaseRecord } from "./election.js";
-import type { LeaseStore, StoredLease } from "./elector.js";
+import { LeaseWriteConflict, type LeaseStore, type StoredLease } from "./elector.js";
 
 /** The election Lease `namespace/name` through client-node; each call gives up after `timeoutMs`. */
 export function kubeLeaseStore(kc: KubeConfig, namespace: string, name: string, timeoutMs: number): LeaseStore {
@@ -32,14 +32,31 @@ export function kubeLeaseStore(kc: KubeConfig, namespace: string, name: string, 
       }
     },
     async create(record) {
-      return stored(await bounded("create", api.createNamespacedLease({ namespace, body: body(record) })));
+      return stored(
+        await conflictAware("create", bounded("create", api.createNamespacedLease({ namespace, body: body(record) }))),
+      );
     },
     async update(record, resourceVersion) {
       return stored(
-        await bounded("update", api.replaceNamespacedLease({ namespace, name, body: body(record, resourceVersion) })),
+        await conflictAware(
+          "update",
+          bounded("update", api.replaceNamespacedLease({ namespace, name, body: body(record, resourceVersion) })),
+        ),
       );
     },
   };
+}
+
+/** A 409 (AlreadyExists on create, Conflict on update) as LeaseWriteConflict; anything else as is. */
+async function conflictAware<T>(what: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 409) {
+      throw new LeaseWriteConflict(`${what}: the Lease was written by another replica first`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 const asDate = (v: unknown): Date | undefined => {
