@@ -1,4 +1,5 @@
-import { createLogger, loadKubeConfig, StartupError, stopOnSignals } from "@nls/daemon";
+import { createLogger, StartupError, stopOnSignals } from "@nls/daemon";
+import { loadKubeConfig } from "@nls/daemon/client-node";
 import { Agent, DEFAULT_AGENT_CONFIG, staleBound } from "./agent.js";
 import { execaRunner } from "./discovery/run.js";
 import { realHost } from "./host-port.js";

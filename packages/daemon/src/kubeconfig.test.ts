@@ -1,8 +1,16 @@
 import test from "ava";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadKubeConfig } from "./kubeconfig.js";
+import { KubeConfig } from "@kubernetes/client-node";
+import {
+  currentClusterAndUser,
+  inClusterKubeconfig,
+  loadKubeconfig,
+  SERVICE_ACCOUNT_DIR,
+  type Kubeconfig,
+} from "./kubeconfig.js";
+import { kubeconfigFromFiles, loadKubeConfig } from "./client-node.js";
 import { StartupError } from "./program.js";
 
 const dir = mkdtempSync(join(tmpdir(), "nls-kubeconfig-"));
@@ -96,13 +104,17 @@ const loads: Array<{ title: string; flag?: string; env: Record<string, string>; 
   ];
 for (const c of loads) {
   test(`loadKubeConfig: ${c.title}`, (t) => {
-    const kc = withEnv(c.env, () => loadKubeConfig(c.flag));
-    t.is(kc.getCurrentCluster()?.server, c.server);
+    const kc = withEnv(c.env, () => loadKubeconfig(c.flag));
+    t.is(currentClusterAndUser(kc).cluster?.server, c.server);
     if (c.contexts)
       t.deepEqual(
-        kc.getContexts().map((x) => x.name),
+        kc.contexts.map((x) => x.name),
         c.contexts,
       );
+    // The extender's client-node KubeConfig is the same kubeconfig.
+    const clientNode = withEnv(c.env, () => loadKubeConfig(c.flag));
+    t.is(clientNode.getCurrentCluster()?.server, c.server);
+    t.is(clientNode.getCurrentContext(), kc.currentContext);
   });
 }
 
@@ -139,7 +151,84 @@ const failures: Array<{ title: string; flag?: string; env: Record<string, string
 ];
 for (const c of failures) {
   test(`loadKubeConfig fails at once: ${c.title}`, (t) => {
-    const err = t.throws(() => withEnv(c.env, () => loadKubeConfig(c.flag)), { instanceOf: StartupError });
+    const err = t.throws(() => withEnv(c.env, () => loadKubeconfig(c.flag)), { instanceOf: StartupError });
     t.regex(err?.message ?? "", c.message);
+    t.throws(() => withEnv(c.env, () => loadKubeConfig(c.flag)), { instanceOf: StartupError, message: err?.message });
   });
 }
+
+/** The fields client-node's `KubeConfig` holds after loading, to compare with the plain loader's. */
+function asLoaded(kc: KubeConfig): Kubeconfig {
+  return {
+    clusters: kc.getClusters(),
+    users: kc.getUsers(),
+    contexts: kc.getContexts(),
+    currentContext: kc.getCurrentContext(),
+  };
+}
+
+/** Every field the loader reads, relative paths among them (resolved against the file's directory). */
+const everyField = join(dir, "every-field");
+writeFileSync(
+  everyField,
+  [
+    "apiVersion: v1",
+    "kind: Config",
+    "clusters:",
+    "- name: tls",
+    "  cluster: {server: 'https://[fd00::1]:6443/', certificate-authority: certs/ca.crt, tls-server-name: api.internal}",
+    "- name: data",
+    "  cluster: {server: 'https://10.0.0.1', certificate-authority-data: Q0E=, insecure-skip-tls-verify: true, proxy-url: 'http://proxy:3128'}",
+    "users:",
+    "- name: cert",
+    "  user: {client-certificate: cert.pem, client-key: /abs/key.pem, as: someone}",
+    "- name: data",
+    "  user: {client-certificate-data: Q0VSVA==, client-key-data: S0VZ, token: abc}",
+    "- name: basic",
+    "  user: {username: u, password: p}",
+    "- name: exec",
+    "  user: {exec: {command: get-token, apiVersion: client.authentication.k8s.io/v1}}",
+    "- name: nothing",
+    "contexts:",
+    "- name: tls",
+    "  context: {cluster: tls, user: cert, namespace: ns}",
+    "- name: data",
+    "  context: {cluster: data, user: data}",
+    "current-context: tls",
+    "",
+  ].join("\n"),
+);
+
+const agreements: Array<{ title: string; file: string }> = [
+  { title: "every field, relative paths resolved against the file", file: everyField },
+  { title: "one token file", file: a },
+];
+for (const c of agreements) {
+  test(`the kubeconfig read is what client-node's KubeConfig.loadFromFile reads: ${c.title}`, (t) => {
+    const clientNode = new KubeConfig();
+    clientNode.loadFromFile(c.file);
+    t.deepEqual(asLoaded(kubeconfigFromFiles([c.file], "test")), asLoaded(clientNode));
+  });
+}
+
+test("in a pod: what client-node's loadFromCluster makes of the service account (IPv6 in brackets, http on 8080)", (t) => {
+  const root = mkdtempSync(join(tmpdir(), "nls-sa-"));
+  const sa = join(root, SERVICE_ACCOUNT_DIR);
+  mkdirSync(sa, { recursive: true });
+  writeFileSync(join(sa, "namespace"), "kube-system");
+  for (const [host, port] of [
+    ["10.0.0.1", "443"],
+    ["fd00::1", "6443"],
+    ["10.0.0.1", "8080"],
+  ] as const) {
+    const kc = withEnv({ KUBERNETES_SERVICE_HOST: host, KUBERNETES_SERVICE_PORT: port }, () => {
+      const k = new KubeConfig();
+      k.loadFromCluster(root);
+      return k;
+    });
+    t.deepEqual(inClusterKubeconfig(host, port, sa), asLoaded(kc));
+  }
+  t.is(inClusterKubeconfig("fd00::1", "6443", sa).clusters[0]!.server, "https://[fd00::1]:6443");
+  t.is(inClusterKubeconfig("10.0.0.1", "8080", sa).clusters[0]!.server, "http://10.0.0.1:8080");
+  t.is(inClusterKubeconfig("10.0.0.1", "443", sa).contexts[0]!.namespace, "kube-system");
+});

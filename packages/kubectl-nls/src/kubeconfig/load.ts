@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { kubeconfigFromFiles, StartupError } from "@nls/daemon";
+import { StartupError } from "@nls/daemon";
+import { kubeconfigFromFiles } from "@nls/daemon/client-node";
 import { kubeconfigPaths, selectContext } from "./context.js";
 
 /** The kubectl flags that choose a cluster and namespace. */
