@@ -1,9 +1,9 @@
-import { createLogger, StartupError, stopOnSignals } from "@nls/daemon";
-import { loadKubeConfig } from "@nls/daemon/client-node";
+import { createLogger, loadKubeconfig, StartupError, stopOnSignals } from "@nls/daemon";
 import { Agent, DEFAULT_AGENT_CONFIG, staleBound } from "./agent.js";
 import { execaRunner } from "./discovery/run.js";
 import { realHost } from "./host-port.js";
-import { ClientNodeKube } from "./kube/client-node.js";
+import { apiEndpoint } from "./kube/api-endpoint.js";
+import { HttpKube } from "./kube/http-kube.js";
 import { AgentMetrics } from "./metrics.js";
 import { BUILD, type DaemonOptions } from "./program.js";
 import { startServer } from "./server.js";
@@ -14,7 +14,7 @@ import { startServer } from "./server.js";
  * SIGTERM lets the current step finish, then it returns 0.
  */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
-  const kube = new ClientNodeKube(loadKubeConfig(opts.kubeconfig));
+  const kube = new HttpKube(apiEndpoint(loadKubeconfig(opts.kubeconfig)));
   // Every line names the node: an agent's logs are read side by side with the other nodes'.
   const log = createLogger("nls-agent", opts.logLevel).child({ node: opts.nodeName });
   const metrics = new AgentMetrics({ build: BUILD });

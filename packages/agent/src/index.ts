@@ -7,7 +7,8 @@ export * from "./metrics.js";
 export * from "./server.js";
 export * from "./flags.js";
 export * from "./kube/client.js";
-export * from "./kube/client-node.js";
+export * from "./kube/http-kube.js";
+export { apiEndpoint, type ApiEndpoint, type Credentials } from "./kube/api-endpoint.js";
 export {
   discoverHost,
   DEFAULT_DEVICE_GLOBS,

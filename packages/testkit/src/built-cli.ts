@@ -68,7 +68,7 @@ export function refusingKubeconfig(): { dir: string; path: string } {
     [
       "apiVersion: v1",
       "kind: Config",
-      "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:1'}}]",
+      "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:1', insecure-skip-tls-verify: true}}]",
       "users: [{name: u, user: {token: t}}]",
       "contexts: [{name: c, context: {cluster: c, user: u}}]",
       "current-context: c",
