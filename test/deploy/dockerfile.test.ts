@@ -161,7 +161,13 @@ for (const [pkg, bin] of daemons) {
           spec: { template: { spec: { containers: Array<{ command: string[] }> } } };
         }
       ).spec.template.spec;
-      t.deepEqual(pod.containers[0]!.command, ["node", entry]);
+      // Between node and the entry point only V8/Node flags (the agent's heap settings).
+      const command = pod.containers[0]!.command;
+      t.deepEqual([command[0], command.at(-1)], ["node", entry]);
+      t.true(
+        command.slice(1, -1).every((arg) => /^--[a-z-]+=\S+$/.test(arg)),
+        command.join(" "),
+      );
     },
   );
 }

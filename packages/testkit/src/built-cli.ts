@@ -86,14 +86,21 @@ export interface RunningBuilt {
   stderr(): string;
 }
 
-/** Starts the built CLI and waits for the JSON log line whose `msg` is `started` (it carries `port`). */
+/**
+ * Starts the built CLI (with Node's own flags `nodeArgs`) and waits for the JSON log line whose `msg` is
+ * `started` (it carries `port`).
+ */
 export async function startBuilt(
   cli: string,
   args: string[],
   env: Record<string, string>,
   started: string,
+  nodeArgs: string[] = [],
 ): Promise<RunningBuilt> {
-  const child = spawn(process.execPath, [cli, ...args], { env: daemonEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
+    env: daemonEnv(env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   let out = "";
   let err = "";
