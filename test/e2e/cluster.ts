@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { tokenKubeconfigYaml } from "@nls/testkit";
 import { stopProcess } from "./stop-process.js";
 
 const execFileP = promisify(execFile);
@@ -91,15 +92,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 export function kubeconfigYaml(server: string, token: string): string {
-  return [
-    "apiVersion: v1",
-    "kind: Config",
-    `clusters: [{name: e2e, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
-    `users: [{name: u, user: {token: "${token}"}}]`,
-    "contexts: [{name: e2e, context: {cluster: e2e, user: u}}]",
-    "current-context: e2e",
-    "",
-  ].join("\n");
+  return tokenKubeconfigYaml(server, token, "e2e");
 }
 
 export interface Cluster {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tokenKubeconfigYaml } from "@nls/testkit";
 
 /**
  * A fake Kubernetes API server over HTTP: objects stored by path, a resourceVersion that moves on every
@@ -72,15 +73,7 @@ export class FakeApiServer {
 
   /** A kubeconfig (YAML) for this server with `token`. */
   kubeconfig(token = "t"): string {
-    return [
-      "apiVersion: v1",
-      "kind: Config",
-      `clusters: [{name: fake, cluster: {server: "${this.url}", insecure-skip-tls-verify: true}}]`,
-      `users: [{name: u, user: {token: "${token}"}}]`,
-      "contexts: [{name: fake, context: {cluster: fake, user: u}}]",
-      "current-context: fake",
-      "",
-    ].join("\n");
+    return tokenKubeconfigYaml(this.url, token);
   }
 
   /** The next request `match` accepts gets `fault` instead of its answer (once). */

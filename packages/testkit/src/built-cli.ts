@@ -59,21 +59,27 @@ export function helpProblems(
   return problems;
 }
 
+/**
+ * A kubeconfig (YAML) for `server` with a bearer `token`, not verifying the server's certificate; its
+ * cluster and context are called `name`.
+ */
+export function tokenKubeconfigYaml(server: string, token: string, name = "c"): string {
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    `clusters: [{name: ${name}, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
+    `users: [{name: u, user: {token: "${token}"}}]`,
+    `contexts: [{name: ${name}, context: {cluster: ${name}, user: u}}]`,
+    `current-context: ${name}`,
+    "",
+  ].join("\n");
+}
+
 /** A kubeconfig file for an API server that refuses every connection: a daemon starts and keeps retrying. */
 export function refusingKubeconfig(): { dir: string; path: string } {
   const dir = mkdtempSync(join(tmpdir(), "nls-cli-"));
   const path = join(dir, "kubeconfig");
-  writeFileSync(
-    path,
-    [
-      "apiVersion: v1",
-      "kind: Config",
-      "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:1', insecure-skip-tls-verify: true}}]",
-      "users: [{name: u, user: {token: t}}]",
-      "contexts: [{name: c, context: {cluster: c, user: u}}]",
-      "current-context: c",
-    ].join("\n"),
-  );
+  writeFileSync(path, tokenKubeconfigYaml("http://127.0.0.1:1", "t"));
   return { dir, path };
 }
 

@@ -54,13 +54,7 @@ export class HttpKube implements AgentKubeClient {
   }
 
   getNls(name: string): Promise<NodeLocalStorage | undefined> {
-    return orUndefinedOn404(
-      this.api.request<NodeLocalStorage>(
-        `get nodelocalstorage ${name}`,
-        "GET",
-        `${NLS_PATH}/${encodeURIComponent(name)}`,
-      ),
-    );
+    return this.getIfExists(`get nodelocalstorage ${name}`, `${NLS_PATH}/${encodeURIComponent(name)}`);
   }
 
   createNls(nls: NodeLocalStorage): Promise<NodeLocalStorage> {
@@ -116,13 +110,7 @@ export class HttpKube implements AgentKubeClient {
   }
 
   getInitConfig(name: string): Promise<NodeLocalStorageInitConfig | undefined> {
-    return orUndefinedOn404(
-      this.api.request<NodeLocalStorageInitConfig>(
-        `get nodelocalstorageinitconfig ${name}`,
-        "GET",
-        `${NLSC_PATH}/${encodeURIComponent(name)}`,
-      ),
-    );
+    return this.getIfExists(`get nodelocalstorageinitconfig ${name}`, `${NLSC_PATH}/${encodeURIComponent(name)}`);
   }
 
   async getNode(name: string): Promise<NodeRef> {
@@ -172,12 +160,9 @@ export class HttpKube implements AgentKubeClient {
   }
 
   async getLease(namespace: string, name: string): Promise<Lease | undefined> {
-    const lease = await orUndefinedOn404(
-      this.api.request<WireLease>(
-        `get lease ${namespace}/${name}`,
-        "GET",
-        `${leasesPath(namespace)}/${encodeURIComponent(name)}`,
-      ),
+    const lease = await this.getIfExists<WireLease>(
+      `get lease ${namespace}/${name}`,
+      `${leasesPath(namespace)}/${encodeURIComponent(name)}`,
     );
     return lease && fromWireLease(lease);
   }
@@ -200,6 +185,15 @@ export class HttpKube implements AgentKubeClient {
       toWireLease(lease),
     );
     return fromWireLease(replaced);
+  }
+  /** The object at `path`, or `undefined` when the API server answers 404. */
+  private async getIfExists<T>(what: string, path: string): Promise<T | undefined> {
+    try {
+      return await this.api.request<T>(what, "GET", path);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 }
 
@@ -259,13 +253,4 @@ function fromWireLease(v: WireLease): Lease {
     renewTime: v.spec?.renewTime ? new Date(v.spec.renewTime) : new Date(0),
     owner: owner && { name: owner.name, uid: owner.uid, labels: {} },
   };
-}
-
-async function orUndefinedOn404<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
 }
