@@ -4,7 +4,7 @@
  */
 import { lstat, readFile, readlink } from "node:fs/promises";
 import { parseAllDocuments, parse } from "yaml";
-import { find, kustomize, kustomizeWithComponent, repoRoot, type KubeObject } from "./render.js";
+import { find, kustomize, kustomizeOverlay, kustomizeWithComponent, repoRoot, type KubeObject } from "./render.js";
 import { leaderRouted } from "./leader-routing.js";
 import { hasKubectl, hasTool, run, testWithTool } from "./tools.js";
 
@@ -96,10 +96,31 @@ test("managedResources in webhook mode: exactly deploy/ with components/managed-
     await helmTemplate(webhook, "kube-system", ["--kube-version", "1.30.0"]),
     await kustomizeWithComponent("managed-resources-webhook"),
   );
+  sameObjects(
+    t,
+    await helmTemplate([...webhook, "managedResources.webhook.certificate=files"]),
+    await kustomizeOverlay({
+      resources: [""],
+      components: ["components/managed-resources-webhook", "components/webhook-certificate-files"],
+    }),
+  );
+  // In another namespace the extender's certificate rights are there too.
+  const keeping = await helmTemplate(webhook, "nls-system");
+  t.is(find(keeping, "Secret", "nls-extender-webhook-tls").metadata.namespace, "nls-system");
+  const binding = find(keeping, "RoleBinding", "nls-extender-webhook-certificate") as unknown as {
+    metadata: { namespace: string };
+    subjects: Array<{ namespace: string }>;
+  };
+  t.is(binding.metadata.namespace, "nls-system");
+  t.is(binding.subjects[0]!.namespace, "nls-system");
+  await t.throwsAsync(helmTemplate([...webhook, "managedResources.webhook.certificate=vault"]), {
+    message: /managedResources.webhook.certificate: "vault" is neither secret nor files/,
+  });
   // In another namespace the webhook calls the Service there; the CA bundle and annotations are set.
   const objects = await helmTemplate(
     [
       ...webhook,
+      "managedResources.webhook.certificate=files",
       "managedResources.webhook.caBundle=Q0E=",
       "managedResources.webhook.annotations.cert-manager\\.io/inject-ca-from=nls-system/nls-webhook",
     ],

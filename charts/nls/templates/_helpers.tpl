@@ -17,9 +17,10 @@ are left out: they ship in crds/), each through "nls.object".
 {{- define "nls.kustomization" -}}
 {{- $root := .root -}}
 {{- $dir := .dir -}}
+{{- $skip := .skip | default list -}}
 {{- $kustomization := fromYaml ($root.Files.Get (printf "%s/kustomization.yaml" $dir)) -}}
 {{- range $file := $kustomization.resources -}}
-{{- if hasSuffix ".yaml" $file -}}
+{{- if and (hasSuffix ".yaml" $file) (not (has $file $skip)) -}}
 {{- range $doc := regexSplit "(?m)^---\\s*$" ($root.Files.Get (printf "%s/%s" $dir $file)) -1 -}}
 {{- $obj := fromYaml $doc -}}
 {{- if $obj.kind -}}
@@ -143,6 +144,11 @@ holds: reading the authentication configuration. The agents' Lease namespace (nl
 {{- end -}}
 {{- if and $v.managedResources.enabled (eq $v.managedResources.mode "webhook") -}}
 {{- include "nls.appendPatches" (dict "root" $root "dir" "files/managed-resources-webhook" "obj" $o) -}}
+{{- if eq $v.managedResources.webhook.certificate "files" -}}
+{{- include "nls.appendPatches" (dict "root" $root "dir" "files/webhook-certificate-files" "obj" $o) -}}
+{{- else if ne $v.managedResources.webhook.certificate "secret" -}}
+{{- fail (printf "managedResources.webhook.certificate: %q is neither secret nor files" $v.managedResources.webhook.certificate) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- if eq $o.kind "MutatingWebhookConfiguration" -}}
@@ -191,7 +197,7 @@ of the first container's args, ports or volumeMounts, or of the pod's volumes; a
 {{- $podSpec := .obj.spec.template.spec -}}
 {{- $container := first $podSpec.containers -}}
 {{- range $patch := $kustomization.patches -}}
-{{- if and (eq $patch.target.kind "Deployment") (eq $patch.target.name "nls-extender") -}}
+{{- if and $patch.target (eq $patch.target.kind "Deployment") (eq $patch.target.name "nls-extender") -}}
 {{- range $op := fromYamlArray $patch.patch -}}
 {{- $field := trimSuffix "/-" (trimPrefix "/spec/template/spec/" $op.path) -}}
 {{- if ne $op.op "add" -}}

@@ -120,6 +120,7 @@ export class ExtenderMetrics {
       labelNames: ["what"],
       registers,
     });
+    for (const what of ["ca", "serving"]) this.webhookCertificatesIssued.inc({ what }, 0);
     this.webhookCertificateExpiry = new Gauge({
       name: "nls_extender_webhook_certificate_expiry_timestamp_seconds",
       help: "When the serving certificate this replica's admission webhook serves expires (Unix time; absent until it serves one).",

@@ -68,7 +68,7 @@ const isConflict = (err: unknown): boolean =>
  *    read — of two replicas deciding at once one wins, and the other takes the winner's Secret;
  * 3. write the Secret's CAs to the caBundle when they differ, with the configuration's resourceVersion,
  *    so a replica with an older Secret cannot undo a newer bundle;
- * 4. serve the Secret's pair once the caBundle trusts its CA.
+ * 4. serve the Secret's pair once the caBundle, as read at the start of a round, trusts its CA.
  *
  * A failed step is logged and counted, and the next round starts again from the API: the pair in use is
  * kept meanwhile.
@@ -133,7 +133,8 @@ export class WebhookCertificateKeeper {
       const bundlePem = [...material.caPems.values()].join("\n") + "\n";
       try {
         await this.o.bundle!.write(bundlePem, configuration.resourceVersion);
-        published = new Set(secretCas);
+        // A pair of a CA published just now is served from the next round on, not at once: the API
+        // server's own view of the configuration follows this write a moment later.
         log.info({ configuration: this.o.bundle!.ref, cas: secretCas.length }, "webhook caBundle written");
       } catch (err) {
         // A conflict: another replica published meanwhile; the next round reads what it wrote.
