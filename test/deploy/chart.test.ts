@@ -4,7 +4,7 @@
  */
 import { lstat, readFile, readlink } from "node:fs/promises";
 import { parseAllDocuments, parse } from "yaml";
-import { find, kustomize, kustomizeOverlay, kustomizeWithComponent, repoRoot, type KubeObject } from "./render.js";
+import { find, kustomize, kustomizeWithComponent, repoRoot, type KubeObject } from "./render.js";
 import { leaderRouted } from "./leader-routing.js";
 import { hasKubectl, hasTool, run, testWithTool } from "./tools.js";
 
@@ -78,31 +78,29 @@ test("the second scheduler on: exactly deploy/ with components/second-scheduler"
   );
 });
 
-test("managedResources on: exactly deploy/ with components/managed-resources; refused before 1.34", async (t) => {
+test("managedResources off: exactly deploy/base (every pod through the extender)", async (t) => {
+  sameObjects(t, await helmTemplate(["managedResources.enabled=false"]), await kustomize("base"));
+});
+
+test("managedResources in policy mode: exactly deploy/base with components/managed-resources; refused before 1.34", async (t) => {
+  const policy = ["managedResources.mode=policy"];
   sameObjects(
     t,
-    await helmTemplate(["managedResources.enabled=true"], "kube-system", ["--kube-version", "1.34.4"]),
+    await helmTemplate(policy, "kube-system", ["--kube-version", "1.34.4"]),
     await kustomizeWithComponent("managed-resources"),
   );
-  await t.throwsAsync(helmTemplate(["managedResources.enabled=true"], "kube-system", ["--kube-version", "1.33.5"]), {
+  await t.throwsAsync(helmTemplate(policy, "kube-system", ["--kube-version", "1.33.5"]), {
     message: /MutatingAdmissionPolicy needs Kubernetes >= 1\.34/,
   });
 });
 
-test("managedResources in webhook mode: exactly deploy/ with components/managed-resources-webhook, on any version", async (t) => {
+test("managedResources in webhook mode (the default): exactly deploy/, on any version", async (t) => {
   const webhook = ["managedResources.enabled=true", "managedResources.mode=webhook"];
-  sameObjects(
-    t,
-    await helmTemplate(webhook, "kube-system", ["--kube-version", "1.30.0"]),
-    await kustomizeWithComponent("managed-resources-webhook"),
-  );
+  sameObjects(t, await helmTemplate(webhook, "kube-system", ["--kube-version", "1.30.0"]), await kustomize(""));
   sameObjects(
     t,
     await helmTemplate([...webhook, "managedResources.webhook.certificate=files"]),
-    await kustomizeOverlay({
-      resources: [""],
-      components: ["components/managed-resources-webhook", "components/webhook-certificate-files"],
-    }),
+    await kustomizeWithComponent("webhook-certificate-files"),
   );
   // In another namespace the extender's certificate rights are there too.
   const keeping = await helmTemplate(webhook, "nls-system");

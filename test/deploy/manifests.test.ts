@@ -11,7 +11,6 @@ import {
   find,
   kustomize,
   kustomizeOver,
-  kustomizeOverlay,
   kustomizeWithComponent,
   readYaml,
   type KubeObject,
@@ -36,17 +35,19 @@ async function validateBuiltIn(obj: KubeObject): Promise<void> {
 const customGroups = ["csi.aliyun.com/", "monitoring.coreos.com/"];
 const isCustom = (o: KubeObject) => customGroups.some((g) => o.apiVersion.startsWith(g));
 
-test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nls-node-lease), without samples or operator CRs", async (t) => {
+test("deploy/ renders exactly the base objects and the admission webhook, in kube-system (agent Leases: nls-node-lease), without samples or operator CRs", async (t) => {
   const objects = await kustomize();
   const ids = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`).sort();
   t.deepEqual(ids, [
     "ClusterRole//nls-agent",
     "ClusterRole//nls-extender",
+    "ClusterRole//nls-extender-webhook-ca-bundle",
     "ClusterRole//nls-kubectl-reader",
     "ClusterRole//nls-nodelocalstorage-editor",
     "ClusterRole//nls-nodelocalstorage-viewer",
     "ClusterRoleBinding//nls-agent",
     "ClusterRoleBinding//nls-extender",
+    "ClusterRoleBinding//nls-extender-webhook-ca-bundle",
     "ConfigMap/kube-system/nls-agent",
     "ConfigMap/kube-system/nls-extender",
     "CustomResourceDefinition//nodelocalstorageinitconfigs.csi.aliyun.com",
@@ -55,19 +56,24 @@ test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nl
     "Deployment/kube-system/nls-extender",
     "EndpointSlice/kube-system/nls-extender",
     "EndpointSlice/kube-system/open-local-scheduler-extender",
+    "MutatingWebhookConfiguration//nls-local-storage-request",
     "Namespace//nls-node-lease",
     "PodDisruptionBudget/kube-system/nls-extender",
     "Role/kube-system/nls-agent",
     "Role/kube-system/nls-extender",
+    "Role/kube-system/nls-extender-webhook-certificate",
     "Role/nls-node-lease/nls-agent-lease",
     "Role/nls-node-lease/nls-extender-lease",
     "Role/nls-node-lease/nls-kubectl-lease-reader",
     "RoleBinding/kube-system/nls-agent",
     "RoleBinding/kube-system/nls-extender",
+    "RoleBinding/kube-system/nls-extender-webhook-certificate",
     "RoleBinding/nls-node-lease/nls-agent-lease",
     "RoleBinding/nls-node-lease/nls-extender-lease",
+    "Secret/kube-system/nls-extender-webhook-tls",
     "Service/kube-system/nls-extender",
     "Service/kube-system/nls-extender-metrics",
+    "Service/kube-system/nls-extender-webhook",
     "Service/kube-system/open-local-scheduler-extender",
     "ServiceAccount/kube-system/nls-agent",
     "ServiceAccount/kube-system/nls-extender",
@@ -292,6 +298,7 @@ test("the scheduler configuration registers the extender as docs/extender-protoc
         nodeCacheCapable: true,
         httpTimeout: "5s",
         ignorable: false,
+        managedResources: [{ name: "nls.csi.aliyun.com/local-storage", ignoredByScheduler: true }],
       },
     ],
   });
@@ -340,14 +347,8 @@ test("every kustomization and component under deploy/ renders, and deploy/README
       "samples",
     ],
   );
-  // A component that refines another is rendered on top of it.
-  const builtOn: Record<string, string> = {
-    "components/webhook-certificate-files": "components/managed-resources-webhook",
-  };
   for (const { dir, kind } of found) {
-    if (builtOn[dir])
-      await t.notThrowsAsync(kustomizeOverlay({ resources: ["base"], components: [builtOn[dir], dir] }), dir);
-    else if (kind === "Component") await t.notThrowsAsync(kustomizeWithComponent(dir.slice("components/".length)), dir);
+    if (kind === "Component") await t.notThrowsAsync(kustomizeWithComponent(dir.slice("components/".length)), dir);
     else await t.notThrowsAsync(kustomize(dir), dir);
     if (dir !== "base") t.true(readme.includes(`deploy/${dir}`), `README names deploy/${dir}`);
   }
@@ -355,7 +356,7 @@ test("every kustomization and component under deploy/ renders, and deploy/README
 
 test("components/extender-fixed-ip pins the extender Service's address and changes nothing else", async (t) => {
   const pinned = await kustomizeWithComponent("extender-fixed-ip");
-  const plain = await kustomize("base");
+  const plain = await kustomize("");
   const service = (objects: KubeObject[]) =>
     find(objects, "Service", "nls-extender") as KubeObject & { spec: { clusterIP?: string } };
   t.is(service(pinned).spec.clusterIP, "10.96.0.23");
@@ -380,10 +381,10 @@ test("components/managed-resources marks pods with claims, and its scheduler con
   t.is(policy.spec.failurePolicy, "Fail");
   t.regex(policy.spec.matchConditions[0]!.expression, /persistentVolumeClaim\) \|\| has\(v\.ephemeral\)/);
   const plain = await readYaml<{ extenders: Array<Record<string, unknown>> }>(
-    "deploy/scheduler/kube-scheduler-config.yaml",
+    "deploy/scheduler/kube-scheduler-config-every-pod.yaml",
   );
   const managed = await readYaml<{ extenders: Array<Record<string, unknown>> }>(
-    "deploy/scheduler/kube-scheduler-config-managed-resources.yaml",
+    "deploy/scheduler/kube-scheduler-config.yaml",
   );
   const { managedResources, ...rest } = managed.extenders[0]!;
   t.deepEqual(rest, plain.extenders[0], "the same extender entry otherwise");
@@ -496,11 +497,8 @@ test("components/managed-resources-webhook: the extender's webhook port, its Ser
 });
 
 test("components/webhook-certificate-files: the certificate from the operator's Secret, and no rights to write it or the caBundle", async (t) => {
-  const objects = await kustomizeOverlay({
-    resources: [""],
-    components: ["components/managed-resources-webhook", "components/webhook-certificate-files"],
-  });
-  const keeping = await kustomizeWithComponent("managed-resources-webhook");
+  const objects = await kustomizeWithComponent("webhook-certificate-files");
+  const keeping = await kustomize("");
   const names = (list: KubeObject[]) => list.map((o) => `${o.kind}/${o.metadata.name}`);
   t.deepEqual(
     names(keeping)

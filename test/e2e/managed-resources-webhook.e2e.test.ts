@@ -3,7 +3,7 @@
  * kube-apiserver (no MutatingAdmissionPolicy API: version 1.34's default) and kube-scheduler: deploy/
  * with components/managed-resources-webhook applied unchanged, the built nls-extender with the
  * component's flags (its own certificate: --webhook-certificate=secret), and kube-scheduler with
- * deploy/scheduler/kube-scheduler-config-managed-resources.yaml. The API server calls the webhook through
+ * deploy/scheduler/kube-scheduler-config.yaml. The API server calls the webhook through
  * its Service (webhook-endpoints.ts: aggregator routing, the slice written for the extender's process)
  * and verifies the certificate the extender issued against the caBundle the extender wrote.
  */
@@ -19,7 +19,7 @@ import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster
 import { startExtender, type ExtenderProcess } from "./daemons.js";
 import { localPvc, localStorageClass } from "./local-volumes.js";
 import { addStorageNode } from "./node-storage.js";
-import { publishWebhookEndpoint, WEBHOOK_ROUTING_ARGS } from "./webhook-endpoints.js";
+import { publishWebhookEndpoint } from "./webhook-endpoints.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
@@ -116,7 +116,7 @@ const startWebhookExtender = async (extra: string[] = []) =>
 
 test.before(async () => {
   if (!gate.run) return;
-  const cluster = (ctx.cluster = await startCluster({ apiServerArgs: WEBHOOK_ROUTING_ARGS }));
+  const cluster = (ctx.cluster = await startCluster());
   [ctx.port, ctx.webhookPort] = [await freePort(), await freePort()];
   // deploy/ with the component, unchanged: the Secret empty, the caBundle empty.
   const objects = await kustomizeWithComponent("managed-resources-webhook");
@@ -137,9 +137,7 @@ test.before(async () => {
     .filter((a) => a.startsWith("--webhook-"))
     .map((a) => a.replace(/^--webhook-port=.*/, `--webhook-port=${ctx.webhookPort}`));
   await startWebhookExtender();
-  const config = parse(
-    await readFile(join(root, "deploy/scheduler/kube-scheduler-config-managed-resources.yaml"), "utf8"),
-  );
+  const config = parse(await readFile(join(root, "deploy/scheduler/kube-scheduler-config.yaml"), "utf8"));
   config.clientConnection.kubeconfig = "${KUBECONFIG}";
   config.leaderElection = { leaderElect: false };
   config.extenders[0].urlPrefix = `http://127.0.0.1:${ctx.port}/scheduler`;

@@ -138,10 +138,6 @@ holds: reading the authentication configuration. The agents' Lease namespace (nl
 {{- if not (has $v.extender.agentLease (list "required" "optional")) -}}
 {{- fail (printf "extender.agentLease: %q is neither required nor optional" $v.extender.agentLease) -}}
 {{- end -}}
-{{- if eq $v.extender.agentLease "optional" -}}
-{{- $c := first $o.spec.template.spec.containers -}}
-{{- $_ := set $c "args" (append $c.args "--agent-lease=optional") -}}
-{{- end -}}
 {{- if and $v.managedResources.enabled (eq $v.managedResources.mode "webhook") -}}
 {{- include "nls.appendPatches" (dict "root" $root "dir" "files/managed-resources-webhook" "obj" $o) -}}
 {{- if eq $v.managedResources.webhook.certificate "files" -}}
@@ -149,6 +145,10 @@ holds: reading the authentication configuration. The agents' Lease namespace (nl
 {{- else if ne $v.managedResources.webhook.certificate "secret" -}}
 {{- fail (printf "managedResources.webhook.certificate: %q is neither secret nor files" $v.managedResources.webhook.certificate) -}}
 {{- end -}}
+{{- end -}}
+{{- if eq $v.extender.agentLease "optional" -}}
+{{- $c := first $o.spec.template.spec.containers -}}
+{{- $_ := set $c "args" (append $c.args "--agent-lease=optional") -}}
 {{- end -}}
 {{- end -}}
 {{- if eq $o.kind "MutatingWebhookConfiguration" -}}
