@@ -139,6 +139,12 @@ export async function webhookAnswers(cluster: Cluster): Promise<void> {
       volumes: [{ name: "d", persistentVolumeClaim: { claimName: "webhook-probe" } }],
     },
   };
+  // The API server admits no pod of a namespace without its `default` ServiceAccount (the
+  // service-account controller, not run here, would have made it), and does so before the webhook.
+  const sa = await cluster.kubectl(["create", "serviceaccount", "default", "-n", "default"]);
+  if (sa.exitCode !== 0 && !sa.stderr.includes("AlreadyExists") && !sa.stderr.includes("already exists")) {
+    throw new Error(`cannot create default/default ServiceAccount: ${sa.stderr}`);
+  }
   await waitFor("deploy/'s admission webhook to answer the API server", async () => {
     const r = await cluster.kubectl(["create", "--dry-run=server", "-o", "json", "-f", "-"], JSON.stringify(probe));
     return r.exitCode === 0 && r.stdout.includes("nls.csi.aliyun.com/local-storage") ? true : undefined;

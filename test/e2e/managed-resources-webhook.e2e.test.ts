@@ -1,8 +1,8 @@
 /**
- * The webhook way to keep pods without local storage away from the extender, against the real
+ * The default install keeps pods without local storage away from the extender, against the real
  * kube-apiserver (no MutatingAdmissionPolicy API: version 1.34's default) and kube-scheduler: deploy/
- * with components/managed-resources-webhook applied unchanged, the built nls-extender with the
- * component's flags (its own certificate: --webhook-certificate=secret), and kube-scheduler with
+ * applied unchanged (its components/managed-resources-webhook), the built nls-extender with the
+ * Deployment's webhook flags (its own certificate: --webhook-certificate=secret), and kube-scheduler with
  * deploy/scheduler/kube-scheduler-config.yaml. The API server calls the webhook through
  * its Service (webhook-endpoints.ts: aggregator routing, the slice written for the extender's process)
  * and verifies the certificate the extender issued against the caBundle the extender wrote.
@@ -14,7 +14,7 @@ import { connect } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { gatedSerial } from "../gate.js";
-import { kustomizeWithComponent } from "../deploy/render.js";
+import { kustomize } from "../deploy/render.js";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { startExtender, type ExtenderProcess } from "./daemons.js";
 import { localPvc, localStorageClass } from "./local-volumes.js";
@@ -118,8 +118,8 @@ test.before(async () => {
   if (!gate.run) return;
   const cluster = (ctx.cluster = await startCluster());
   [ctx.port, ctx.webhookPort] = [await freePort(), await freePort()];
-  // deploy/ with the component, unchanged: the Secret empty, the caBundle empty.
-  const objects = await kustomizeWithComponent("managed-resources-webhook");
+  // deploy/ as shipped (its admission webhook included), unchanged: the Secret empty, the caBundle empty.
+  const objects = await kustomize("");
   await cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
   await crdsEstablished(cluster);
   await publishWebhookEndpoint(cluster, ctx.webhookPort);
@@ -129,7 +129,7 @@ test.before(async () => {
   }
   await apply(localStorageClass("nls-lvm"));
   await apply({ ...localStorageClass("elsewhere"), provisioner: "nfs.csi.k8s.io", parameters: {} });
-  // The component's flags, with this test's port.
+  // The Deployment's webhook flags, with this test's port.
   const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "nls-extender")!;
   const args = (deployment as unknown as { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } })
     .spec.template.spec.containers[0]!.args;
