@@ -252,6 +252,74 @@ test("the extender's token points its Services' EndpointSlices at the leader, re
   }
 });
 
+test("the extender's token patches its own webhook configuration (resourceVersion-tested) and replaces its own Secret, no other", async (t) => {
+  const { cluster } = t.context;
+  const kubeconfig = await cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
+  const as = (args: string[]) => cluster.kubectl(["--kubeconfig", kubeconfig, ...args]);
+  const path = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/nls-local-storage-request";
+  const caBundle = Buffer.from("-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n").toString("base64");
+  const jsonPatchAs = async (ops: object[]) => {
+    const token = (parse(await readFile(kubeconfig, "utf8")) as { users: Array<{ user: { token: string } }> }).users[0]!
+      .user.token;
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        `${cluster.server}${path}`,
+        {
+          method: "PATCH",
+          rejectUnauthorized: false,
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json-patch+json" },
+        },
+        (res) => {
+          let body = "";
+          res.on("data", (d: Buffer) => (body += d.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on("error", reject);
+      req.end(JSON.stringify(ops));
+    });
+  };
+  const read = JSON.parse(
+    (await as(["get", "mutatingwebhookconfiguration", "nls-local-storage-request", "-o", "json"])).stdout,
+  ) as {
+    metadata: { resourceVersion: string };
+  };
+  // What the extender writes: the caBundle, after a test of the resourceVersion it read.
+  const written = await jsonPatchAs([
+    { op: "test", path: "/metadata/resourceVersion", value: read.metadata.resourceVersion },
+    { op: "add", path: "/webhooks/0/clientConfig/caBundle", value: caBundle },
+  ]);
+  t.is(written.status, 200, written.body);
+  // The same on a stale resourceVersion: refused (the keeper reads this as a conflict).
+  const stale = await jsonPatchAs([
+    { op: "test", path: "/metadata/resourceVersion", value: read.metadata.resourceVersion },
+    { op: "add", path: "/webhooks/0/clientConfig/caBundle", value: caBundle },
+  ]);
+  // 422 Invalid, with no detail: the keeper takes any 422 to its test-then-add patch for a conflict.
+  t.is(stale.status, 422, stale.body);
+  // Anything else of that configuration it may patch too: the API server runs no admission (webhook
+  // or policy) on webhook configurations, so nothing but RBAC confines it (deploy/README.md, threat
+  // model; components/webhook-certificate-files takes the right away).
+  // Its Secret: read and replaced; no other Secret, no create, list or delete.
+  t.is((await as(["-n", "kube-system", "get", "secret", "nls-extender-webhook-tls"])).exitCode, 0);
+  for (const verb of [
+    "get secrets/other",
+    "list secrets",
+    "create secrets",
+    "delete secrets/nls-extender-webhook-tls",
+    "patch secrets/nls-extender-webhook-tls",
+    "delete mutatingwebhookconfigurations/nls-local-storage-request",
+    "patch validatingwebhookconfigurations/anything",
+    "patch mutatingwebhookconfigurations/other",
+  ]) {
+    t.regex((await as(["-n", "kube-system", "auth", "can-i", ...verb.split(" ")])).stdout, /^no/, verb);
+  }
+  t.regex(
+    (await as(["-n", "kube-system", "auth", "can-i", "update", "secrets/nls-extender-webhook-tls"])).stdout,
+    /^yes/,
+  );
+});
+
 test("an agent's node-bound token writes its own node's NLS and Lease, and no other", async (t) => {
   const { cluster } = t.context;
   for (const node of ["node-1", "node-2"]) {

@@ -106,10 +106,11 @@ export function kubeBundleStore(kc: KubeConfig, name: string, timeoutMs: number)
           timeoutMs,
         );
       } catch (err) {
-        // A failed `test` operation is the API server's 422: here it means the resourceVersion moved on.
-        const e = err as { code?: unknown; body?: unknown };
-        if (e.code === 422 && /resourceVersion/.test(String(e.body)))
+        // A failed `test` operation is the API server's 422 Invalid, with no detail; the patch's `add`
+        // operations are valid, so a 422 here means the resourceVersion moved on.
+        if ((err as { code?: unknown }).code === 422) {
           throw Object.assign(new Error(`MutatingWebhookConfiguration ${name} changed since read`), { code: 409 });
+        }
         throw err;
       }
     },
