@@ -202,7 +202,7 @@ of the first container's args, ports or volumeMounts, or of the pod's volumes; a
 {{- $field := trimSuffix "/-" (trimPrefix "/spec/template/spec/" $op.path) -}}
 {{- if ne $op.op "add" -}}
 {{- fail (printf "chart: cannot apply %s %s" $op.op $op.path) -}}
-{{- else if has $field (list "containers/0/args" "containers/0/ports" "containers/0/volumeMounts") -}}
+{{- else if has $field (list "containers/0/args" "containers/0/ports" "containers/0/volumeMounts" "containers/0/env") -}}
 {{- $key := trimPrefix "containers/0/" $field -}}
 {{- $_ := set $container $key (append (index $container $key | default list) $op.value) -}}
 {{- else if eq $field "volumes" -}}
