@@ -33,12 +33,16 @@ test.after.always(async (t) => {
   await t.context.cluster?.stop();
 });
 
-/** A merge patch as the extender sends it (kubectl patch would GET first, which the extender may not). */
-async function mergePatchAs(
+/**
+ * A patch as the extender sends it (kubectl patch would GET first, which the extender may not): a merge
+ * patch unless `contentType` says otherwise.
+ */
+async function patchAs(
   cluster: Cluster,
   kubeconfig: string,
   path: string,
   patch: object,
+  contentType = "application/merge-patch+json",
 ): Promise<{ status: number; body: string }> {
   const token = (parse(await readFile(kubeconfig, "utf8")) as { users: Array<{ user: { token: string } }> }).users[0]!
     .user.token;
@@ -48,7 +52,7 @@ async function mergePatchAs(
       {
         method: "PATCH",
         rejectUnauthorized: false,
-        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/merge-patch+json" },
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": contentType },
       },
       (res) => {
         let body = "";
@@ -139,7 +143,7 @@ test("the extender may write its allocation annotation on a PVC, and nothing els
   );
   const kubeconfig = await cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
   const asExtender = (patch: object) =>
-    mergePatchAs(cluster, kubeconfig, "/api/v1/namespaces/app/persistentvolumeclaims/data", patch);
+    patchAs(cluster, kubeconfig, "/api/v1/namespaces/app/persistentvolumeclaims/data", patch);
 
   const ok = await asExtender({
     metadata: { annotations: { "nls.csi.aliyun.com/allocation": '{"vgName":"pool-0"}' } },
@@ -210,13 +214,13 @@ test("the extender's token points its Services' EndpointSlices at the leader, re
     const read = await as(["get", "endpointslice", name, "-o", "json"]);
     t.is(read.exitCode, 0, read.stderr);
     const { metadata } = JSON.parse(read.stdout) as { metadata: { resourceVersion: string } };
-    const written = await mergePatchAs(cluster, kubeconfig, slicePath(name), {
+    const written = await patchAs(cluster, kubeconfig, slicePath(name), {
       metadata: { resourceVersion: metadata.resourceVersion },
       endpoints: [endpoint("10.0.0.7")],
     });
     t.is(written.status, 200, written.body);
     // A write decided on what it read before: refused, the slice keeps the newer address.
-    const stale = await mergePatchAs(cluster, kubeconfig, slicePath(name), {
+    const stale = await patchAs(cluster, kubeconfig, slicePath(name), {
       metadata: { resourceVersion: metadata.resourceVersion },
       endpoints: [endpoint("10.0.0.8")],
     });
@@ -237,10 +241,7 @@ test("the extender's token points its Services' EndpointSlices at the leader, re
       endpoints: [],
     }),
   );
-  t.is(
-    (await mergePatchAs(cluster, kubeconfig, slicePath("other"), { endpoints: [endpoint("10.0.0.7")] })).status,
-    403,
-  );
+  t.is((await patchAs(cluster, kubeconfig, slicePath("other"), { endpoints: [endpoint("10.0.0.7")] })).status, 403);
   for (const verb of [
     "get endpointslices/other",
     "list endpointslices",
@@ -258,27 +259,7 @@ test("the extender's token patches its own webhook configuration (resourceVersio
   const as = (args: string[]) => cluster.kubectl(["--kubeconfig", kubeconfig, ...args]);
   const path = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/nls-local-storage-request";
   const caBundle = Buffer.from("-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n").toString("base64");
-  const jsonPatchAs = async (ops: object[]) => {
-    const token = (parse(await readFile(kubeconfig, "utf8")) as { users: Array<{ user: { token: string } }> }).users[0]!
-      .user.token;
-    return new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
-        `${cluster.server}${path}`,
-        {
-          method: "PATCH",
-          rejectUnauthorized: false,
-          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json-patch+json" },
-        },
-        (res) => {
-          let body = "";
-          res.on("data", (d: Buffer) => (body += d.toString()));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on("error", reject);
-      req.end(JSON.stringify(ops));
-    });
-  };
+  const jsonPatchAs = (ops: object[]) => patchAs(cluster, kubeconfig, path, ops, "application/json-patch+json");
   const read = JSON.parse(
     (await as(["get", "mutatingwebhookconfiguration", "nls-local-storage-request", "-o", "json"])).stdout,
   ) as {
@@ -479,10 +460,10 @@ test("a renamed install (namePrefix acme-) is confined by its own policies, whic
   const extender = await cluster.serviceAccountKubeconfig("kube-system", "acme-nls-extender");
   const pvcPath = "/api/v1/namespaces/app/persistentvolumeclaims/data";
   await waitFor("the renamed extender policy", async () => {
-    const r = await mergePatchAs(cluster, extender, `${pvcPath}?dryRun=All`, { metadata: { labels: { x: "y" } } });
+    const r = await patchAs(cluster, extender, `${pvcPath}?dryRun=All`, { metadata: { labels: { x: "y" } } });
     return r.status === 403 && /labels, finalizers or owners/.test(r.body) ? true : undefined;
   });
-  const annotated = await mergePatchAs(cluster, extender, pvcPath, {
+  const annotated = await patchAs(cluster, extender, pvcPath, {
     metadata: { annotations: { "nls.csi.aliyun.com/allocation": '{"vgName":"pool-1"}' } },
   });
   t.is(annotated.status, 200, annotated.body);
@@ -615,7 +596,7 @@ test("re-applying the slices empties the leader's endpoints until its next write
 
   // Client-side: the leader's write, then a re-apply writes the shipped empty list back.
   const extender = await cluster.serviceAccountKubeconfig("kube-system", "acme-nls-extender");
-  const written = await mergePatchAs(
+  const written = await patchAs(
     cluster,
     extender,
     "/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/acme-nls-extender",
