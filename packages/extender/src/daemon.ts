@@ -192,7 +192,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   }
   clearInterval(expiry);
   clearInterval(tlsCheck);
-  await keeping?.stop();
+  keeping?.stop();
   const grace = setTimeout(() => {
     log.warn({ graceMs: SHUTDOWN_GRACE_MS }, "requests still open after the grace period; closing their connections");
     for (const s of servers) s.server.closeAllConnections();
@@ -251,7 +251,9 @@ const CERTIFICATE_CALL_TIMEOUT_MS = 10_000;
 
 /**
  * The webhook's certificate kept in its Secret (webhook-certificate/keeper.ts), one round at start and
- * then every check interval; `stop()` waits for the round in progress.
+ * then every check interval. `stop()` starts no more rounds and does not wait for one in progress: its
+ * writes are resourceVersion-checked, so abandoning it is safe, and waiting on an unreachable API
+ * server would hold up the release of the leader's Lease.
  */
 function certificateKeeper(
   kc: KubeConfig,
@@ -259,7 +261,7 @@ function certificateKeeper(
   webhook: RunningServer,
   metrics: ExtenderMetrics,
   log: Logger,
-): { start(): { stop(): Promise<void> } } {
+): { start(): { stop(): void } } {
   const namespace = process.env.POD_NAMESPACE || "kube-system";
   const lifetimes = { caMs: config.webhookCaLifetime, servingMs: config.webhookCertificateLifetime };
   const service = `${config.webhookService}.${namespace}.svc`;
@@ -289,12 +291,7 @@ function certificateKeeper(
       next();
       const timer = setInterval(next, checkIntervalMs(lifetimes, TLS_CHECK_INTERVAL_MS));
       timer.unref();
-      return {
-        async stop() {
-          clearInterval(timer);
-          await round;
-        },
-      };
+      return { stop: () => clearInterval(timer) };
     },
   };
 }
