@@ -33,12 +33,16 @@ test.after.always(async (t) => {
   await t.context.cluster?.stop();
 });
 
-/** A merge patch as the extender sends it (kubectl patch would GET first, which the extender may not). */
-async function mergePatchAs(
+/**
+ * A patch as the extender sends it (kubectl patch would GET first, which the extender may not): a merge
+ * patch unless `contentType` says otherwise.
+ */
+async function patchAs(
   cluster: Cluster,
   kubeconfig: string,
   path: string,
   patch: object,
+  contentType = "application/merge-patch+json",
 ): Promise<{ status: number; body: string }> {
   const token = (parse(await readFile(kubeconfig, "utf8")) as { users: Array<{ user: { token: string } }> }).users[0]!
     .user.token;
@@ -48,7 +52,7 @@ async function mergePatchAs(
       {
         method: "PATCH",
         rejectUnauthorized: false,
-        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/merge-patch+json" },
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": contentType },
       },
       (res) => {
         let body = "";
@@ -139,7 +143,7 @@ test("the extender may write its allocation annotation on a PVC, and nothing els
   );
   const kubeconfig = await cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
   const asExtender = (patch: object) =>
-    mergePatchAs(cluster, kubeconfig, "/api/v1/namespaces/app/persistentvolumeclaims/data", patch);
+    patchAs(cluster, kubeconfig, "/api/v1/namespaces/app/persistentvolumeclaims/data", patch);
 
   const ok = await asExtender({
     metadata: { annotations: { "nls.csi.aliyun.com/allocation": '{"vgName":"pool-0"}' } },
@@ -210,13 +214,13 @@ test("the extender's token points its Services' EndpointSlices at the leader, re
     const read = await as(["get", "endpointslice", name, "-o", "json"]);
     t.is(read.exitCode, 0, read.stderr);
     const { metadata } = JSON.parse(read.stdout) as { metadata: { resourceVersion: string } };
-    const written = await mergePatchAs(cluster, kubeconfig, slicePath(name), {
+    const written = await patchAs(cluster, kubeconfig, slicePath(name), {
       metadata: { resourceVersion: metadata.resourceVersion },
       endpoints: [endpoint("10.0.0.7")],
     });
     t.is(written.status, 200, written.body);
     // A write decided on what it read before: refused, the slice keeps the newer address.
-    const stale = await mergePatchAs(cluster, kubeconfig, slicePath(name), {
+    const stale = await patchAs(cluster, kubeconfig, slicePath(name), {
       metadata: { resourceVersion: metadata.resourceVersion },
       endpoints: [endpoint("10.0.0.8")],
     });
@@ -237,10 +241,7 @@ test("the extender's token points its Services' EndpointSlices at the leader, re
       endpoints: [],
     }),
   );
-  t.is(
-    (await mergePatchAs(cluster, kubeconfig, slicePath("other"), { endpoints: [endpoint("10.0.0.7")] })).status,
-    403,
-  );
+  t.is((await patchAs(cluster, kubeconfig, slicePath("other"), { endpoints: [endpoint("10.0.0.7")] })).status, 403);
   for (const verb of [
     "get endpointslices/other",
     "list endpointslices",
@@ -250,6 +251,54 @@ test("the extender's token points its Services' EndpointSlices at the leader, re
   ]) {
     t.regex((await as(["auth", "can-i", ...verb.split(" ")])).stdout, /^no/, verb);
   }
+});
+
+test("the extender's token patches its own webhook configuration (resourceVersion-tested) and replaces its own Secret, no other", async (t) => {
+  const { cluster } = t.context;
+  const kubeconfig = await cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
+  const as = (args: string[]) => cluster.kubectl(["--kubeconfig", kubeconfig, ...args]);
+  const path = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/nls-local-storage-request";
+  const caBundle = Buffer.from("-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n").toString("base64");
+  const jsonPatchAs = (ops: object[]) => patchAs(cluster, kubeconfig, path, ops, "application/json-patch+json");
+  const read = JSON.parse(
+    (await as(["get", "mutatingwebhookconfiguration", "nls-local-storage-request", "-o", "json"])).stdout,
+  ) as {
+    metadata: { resourceVersion: string };
+  };
+  // What the extender writes: the caBundle, after a test of the resourceVersion it read.
+  const written = await jsonPatchAs([
+    { op: "test", path: "/metadata/resourceVersion", value: read.metadata.resourceVersion },
+    { op: "add", path: "/webhooks/0/clientConfig/caBundle", value: caBundle },
+  ]);
+  t.is(written.status, 200, written.body);
+  // The same on a stale resourceVersion: refused (the keeper reads this as a conflict).
+  const stale = await jsonPatchAs([
+    { op: "test", path: "/metadata/resourceVersion", value: read.metadata.resourceVersion },
+    { op: "add", path: "/webhooks/0/clientConfig/caBundle", value: caBundle },
+  ]);
+  // 422 Invalid, with no detail: the keeper takes any 422 to its test-then-add patch for a conflict.
+  t.is(stale.status, 422, stale.body);
+  // Anything else of that configuration it may patch too: the API server runs no admission (webhook
+  // or policy) on webhook configurations, so nothing but RBAC confines it (deploy/README.md, threat
+  // model; components/webhook-certificate-files takes the right away).
+  // Its Secret: read and replaced; no other Secret, no create, list or delete.
+  t.is((await as(["-n", "kube-system", "get", "secret", "nls-extender-webhook-tls"])).exitCode, 0);
+  for (const verb of [
+    "get secrets/other",
+    "list secrets",
+    "create secrets",
+    "delete secrets/nls-extender-webhook-tls",
+    "patch secrets/nls-extender-webhook-tls",
+    "delete mutatingwebhookconfigurations/nls-local-storage-request",
+    "patch validatingwebhookconfigurations/anything",
+    "patch mutatingwebhookconfigurations/other",
+  ]) {
+    t.regex((await as(["-n", "kube-system", "auth", "can-i", ...verb.split(" ")])).stdout, /^no/, verb);
+  }
+  t.regex(
+    (await as(["-n", "kube-system", "auth", "can-i", "update", "secrets/nls-extender-webhook-tls"])).stdout,
+    /^yes/,
+  );
 });
 
 test("an agent's node-bound token writes its own node's NLS and Lease, and no other", async (t) => {
@@ -411,10 +460,10 @@ test("a renamed install (namePrefix acme-) is confined by its own policies, whic
   const extender = await cluster.serviceAccountKubeconfig("kube-system", "acme-nls-extender");
   const pvcPath = "/api/v1/namespaces/app/persistentvolumeclaims/data";
   await waitFor("the renamed extender policy", async () => {
-    const r = await mergePatchAs(cluster, extender, `${pvcPath}?dryRun=All`, { metadata: { labels: { x: "y" } } });
+    const r = await patchAs(cluster, extender, `${pvcPath}?dryRun=All`, { metadata: { labels: { x: "y" } } });
     return r.status === 403 && /labels, finalizers or owners/.test(r.body) ? true : undefined;
   });
-  const annotated = await mergePatchAs(cluster, extender, pvcPath, {
+  const annotated = await patchAs(cluster, extender, pvcPath, {
     metadata: { annotations: { "nls.csi.aliyun.com/allocation": '{"vgName":"pool-1"}' } },
   });
   t.is(annotated.status, 200, annotated.body);
@@ -547,7 +596,7 @@ test("re-applying the slices empties the leader's endpoints until its next write
 
   // Client-side: the leader's write, then a re-apply writes the shipped empty list back.
   const extender = await cluster.serviceAccountKubeconfig("kube-system", "acme-nls-extender");
-  const written = await mergePatchAs(
+  const written = await patchAs(
     cluster,
     extender,
     "/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/acme-nls-extender",

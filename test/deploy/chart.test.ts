@@ -78,28 +78,47 @@ test("the second scheduler on: exactly deploy/ with components/second-scheduler"
   );
 });
 
-test("managedResources on: exactly deploy/ with components/managed-resources; refused before 1.34", async (t) => {
+test("managedResources off: exactly deploy/base (every pod through the extender)", async (t) => {
+  sameObjects(t, await helmTemplate(["managedResources.enabled=false"]), await kustomize("base"));
+});
+
+test("managedResources in policy mode: exactly deploy/base with components/managed-resources; refused before 1.34", async (t) => {
+  const policy = ["managedResources.mode=policy"];
   sameObjects(
     t,
-    await helmTemplate(["managedResources.enabled=true"], "kube-system", ["--kube-version", "1.34.4"]),
+    await helmTemplate(policy, "kube-system", ["--kube-version", "1.34.4"]),
     await kustomizeWithComponent("managed-resources"),
   );
-  await t.throwsAsync(helmTemplate(["managedResources.enabled=true"], "kube-system", ["--kube-version", "1.33.5"]), {
+  await t.throwsAsync(helmTemplate(policy, "kube-system", ["--kube-version", "1.33.5"]), {
     message: /MutatingAdmissionPolicy needs Kubernetes >= 1\.34/,
   });
 });
 
-test("managedResources in webhook mode: exactly deploy/ with components/managed-resources-webhook, on any version", async (t) => {
+test("managedResources in webhook mode (the default): exactly deploy/, on any version", async (t) => {
   const webhook = ["managedResources.enabled=true", "managedResources.mode=webhook"];
+  sameObjects(t, await helmTemplate(webhook, "kube-system", ["--kube-version", "1.30.0"]), await kustomize(""));
   sameObjects(
     t,
-    await helmTemplate(webhook, "kube-system", ["--kube-version", "1.30.0"]),
-    await kustomizeWithComponent("managed-resources-webhook"),
+    await helmTemplate([...webhook, "managedResources.webhook.certificate=files"]),
+    await kustomizeWithComponent("webhook-certificate-files"),
   );
+  // In another namespace the extender's certificate rights are there too.
+  const keeping = await helmTemplate(webhook, "nls-system");
+  t.is(find(keeping, "Secret", "nls-extender-webhook-tls").metadata.namespace, "nls-system");
+  const binding = find(keeping, "RoleBinding", "nls-extender-webhook-certificate") as unknown as {
+    metadata: { namespace: string };
+    subjects: Array<{ namespace: string }>;
+  };
+  t.is(binding.metadata.namespace, "nls-system");
+  t.is(binding.subjects[0]!.namespace, "nls-system");
+  await t.throwsAsync(helmTemplate([...webhook, "managedResources.webhook.certificate=vault"]), {
+    message: /managedResources.webhook.certificate: "vault" is neither secret nor files/,
+  });
   // In another namespace the webhook calls the Service there; the CA bundle and annotations are set.
   const objects = await helmTemplate(
     [
       ...webhook,
+      "managedResources.webhook.certificate=files",
       "managedResources.webhook.caBundle=Q0E=",
       "managedResources.webhook.annotations.cert-manager\\.io/inject-ca-from=nls-system/nls-webhook",
     ],

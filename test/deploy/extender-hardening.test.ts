@@ -94,14 +94,18 @@ test("deploy/scheduler/kube-scheduler-config-tls.yaml is the plain configuration
   t.deepEqual({ ...tls, extenders: [] }, { ...plain, extenders: [] });
 });
 
-test("deploy/scheduler/kube-scheduler-config-managed-resources-tls.yaml is the TLS configuration plus the managed resource", async (t) => {
+test("deploy/scheduler/kube-scheduler-config-every-pod(-tls).yaml are the configurations without the managed resource", async (t) => {
   type Config = { extenders: Array<Record<string, unknown>>; [k: string]: unknown };
-  const tls = await readYaml<Config>("deploy/scheduler/kube-scheduler-config-tls.yaml");
-  const managed = await readYaml<Config>("deploy/scheduler/kube-scheduler-config-managed-resources.yaml");
-  const both = await readYaml<Config>("deploy/scheduler/kube-scheduler-config-managed-resources-tls.yaml");
+  const plain = await readYaml<Config>("deploy/scheduler/kube-scheduler-config-every-pod.yaml");
+  const managed = await readYaml<Config>("deploy/scheduler/kube-scheduler-config.yaml");
+  const { managedResources: m, ...managedRest } = managed.extenders[0]!;
+  t.deepEqual(managedRest, plain.extenders[0]);
+  t.deepEqual({ ...managed, extenders: [] }, { ...plain, extenders: [] });
+  const tls = await readYaml<Config>("deploy/scheduler/kube-scheduler-config-every-pod-tls.yaml");
+  const both = await readYaml<Config>("deploy/scheduler/kube-scheduler-config-tls.yaml");
   const { managedResources, ...rest } = both.extenders[0]!;
   t.deepEqual(rest, tls.extenders[0], "the TLS entry otherwise");
-  t.deepEqual(managedResources, managed.extenders[0]!.managedResources, "the same managed resource");
+  t.deepEqual(managedResources, m, "the same managed resource");
   t.deepEqual({ ...both, extenders: [] }, { ...tls, extenders: [] });
 });
 

@@ -35,17 +35,19 @@ async function validateBuiltIn(obj: KubeObject): Promise<void> {
 const customGroups = ["csi.aliyun.com/", "monitoring.coreos.com/"];
 const isCustom = (o: KubeObject) => customGroups.some((g) => o.apiVersion.startsWith(g));
 
-test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nls-node-lease), without samples or operator CRs", async (t) => {
+test("deploy/ renders exactly the base objects and the admission webhook, in kube-system (agent Leases: nls-node-lease), without samples or operator CRs", async (t) => {
   const objects = await kustomize();
   const ids = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`).sort();
   t.deepEqual(ids, [
     "ClusterRole//nls-agent",
     "ClusterRole//nls-extender",
+    "ClusterRole//nls-extender-webhook-ca-bundle",
     "ClusterRole//nls-kubectl-reader",
     "ClusterRole//nls-nodelocalstorage-editor",
     "ClusterRole//nls-nodelocalstorage-viewer",
     "ClusterRoleBinding//nls-agent",
     "ClusterRoleBinding//nls-extender",
+    "ClusterRoleBinding//nls-extender-webhook-ca-bundle",
     "ConfigMap/kube-system/nls-agent",
     "ConfigMap/kube-system/nls-extender",
     "CustomResourceDefinition//nodelocalstorageinitconfigs.csi.aliyun.com",
@@ -54,19 +56,24 @@ test("deploy/ renders exactly the base objects, in kube-system (agent Leases: nl
     "Deployment/kube-system/nls-extender",
     "EndpointSlice/kube-system/nls-extender",
     "EndpointSlice/kube-system/open-local-scheduler-extender",
+    "MutatingWebhookConfiguration//nls-local-storage-request",
     "Namespace//nls-node-lease",
     "PodDisruptionBudget/kube-system/nls-extender",
     "Role/kube-system/nls-agent",
     "Role/kube-system/nls-extender",
+    "Role/kube-system/nls-extender-webhook-certificate",
     "Role/nls-node-lease/nls-agent-lease",
     "Role/nls-node-lease/nls-extender-lease",
     "Role/nls-node-lease/nls-kubectl-lease-reader",
     "RoleBinding/kube-system/nls-agent",
     "RoleBinding/kube-system/nls-extender",
+    "RoleBinding/kube-system/nls-extender-webhook-certificate",
     "RoleBinding/nls-node-lease/nls-agent-lease",
     "RoleBinding/nls-node-lease/nls-extender-lease",
+    "Secret/kube-system/nls-extender-webhook-tls",
     "Service/kube-system/nls-extender",
     "Service/kube-system/nls-extender-metrics",
+    "Service/kube-system/nls-extender-webhook",
     "Service/kube-system/open-local-scheduler-extender",
     "ServiceAccount/kube-system/nls-agent",
     "ServiceAccount/kube-system/nls-extender",
@@ -291,6 +298,7 @@ test("the scheduler configuration registers the extender as docs/extender-protoc
         nodeCacheCapable: true,
         httpTimeout: "5s",
         ignorable: false,
+        managedResources: [{ name: "nls.csi.aliyun.com/local-storage", ignoredByScheduler: true }],
       },
     ],
   });
@@ -333,6 +341,7 @@ test("every kustomization and component under deploy/ renders, and deploy/README
       "components/open-local-csi-driver",
       "components/prometheus-operator",
       "components/second-scheduler",
+      "components/webhook-certificate-files",
       "migrate-from-open-local",
       "overlays/prometheus-operator",
       "samples",
@@ -347,7 +356,7 @@ test("every kustomization and component under deploy/ renders, and deploy/README
 
 test("components/extender-fixed-ip pins the extender Service's address and changes nothing else", async (t) => {
   const pinned = await kustomizeWithComponent("extender-fixed-ip");
-  const plain = await kustomize("base");
+  const plain = await kustomize("");
   const service = (objects: KubeObject[]) =>
     find(objects, "Service", "nls-extender") as KubeObject & { spec: { clusterIP?: string } };
   t.is(service(pinned).spec.clusterIP, "10.96.0.23");
@@ -372,23 +381,44 @@ test("components/managed-resources marks pods with claims, and its scheduler con
   t.is(policy.spec.failurePolicy, "Fail");
   t.regex(policy.spec.matchConditions[0]!.expression, /persistentVolumeClaim\) \|\| has\(v\.ephemeral\)/);
   const plain = await readYaml<{ extenders: Array<Record<string, unknown>> }>(
-    "deploy/scheduler/kube-scheduler-config.yaml",
+    "deploy/scheduler/kube-scheduler-config-every-pod.yaml",
   );
   const managed = await readYaml<{ extenders: Array<Record<string, unknown>> }>(
-    "deploy/scheduler/kube-scheduler-config-managed-resources.yaml",
+    "deploy/scheduler/kube-scheduler-config.yaml",
   );
   const { managedResources, ...rest } = managed.extenders[0]!;
   t.deepEqual(rest, plain.extenders[0], "the same extender entry otherwise");
   t.deepEqual(managedResources, [{ name: "nls.csi.aliyun.com/local-storage", ignoredByScheduler: true }]);
 });
 
-test("components/managed-resources-webhook: the extender's webhook port, its Service and the webhook, for exactly the MAP's pods, no new RBAC", async (t) => {
+test("components/managed-resources-webhook: the extender's webhook port, its Service, its certificate's Secret and the webhook, for exactly the MAP's pods outside kube-system", async (t) => {
   const objects = await kustomizeWithComponent("managed-resources-webhook");
   const base = await kustomize("base");
   const added = objects.filter((o) => !base.some((b) => b.kind === o.kind && b.metadata.name === o.metadata.name));
   t.deepEqual(added.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+    "ClusterRole/nls-extender-webhook-ca-bundle",
+    "ClusterRoleBinding/nls-extender-webhook-ca-bundle",
     "MutatingWebhookConfiguration/nls-local-storage-request",
+    "Role/nls-extender-webhook-certificate",
+    "RoleBinding/nls-extender-webhook-certificate",
+    "Secret/nls-extender-webhook-tls",
     "Service/nls-extender-webhook",
+  ]);
+  // Shipped without data: the extender fills it (re-applying leaves its data alone).
+  t.is((find(objects, "Secret", "nls-extender-webhook-tls") as KubeObject & { data?: unknown }).data, undefined);
+  // Its rights: that Secret and that configuration, by name, read and replace/patch only.
+  const rules = (kind: string, name: string) =>
+    (find(objects, kind, name) as KubeObject & { rules: Array<Record<string, string[]>> }).rules;
+  t.deepEqual(rules("Role", "nls-extender-webhook-certificate"), [
+    { apiGroups: [""], resources: ["secrets"], resourceNames: ["nls-extender-webhook-tls"], verbs: ["get", "update"] },
+  ]);
+  t.deepEqual(rules("ClusterRole", "nls-extender-webhook-ca-bundle"), [
+    {
+      apiGroups: ["admissionregistration.k8s.io"],
+      resources: ["mutatingwebhookconfigurations"],
+      resourceNames: ["nls-local-storage-request"],
+      verbs: ["get", "patch"],
+    },
   ]);
   for (const obj of added) await t.notThrowsAsync(validateBuiltIn(obj), obj.kind);
   const config = find(objects, "MutatingWebhookConfiguration", "nls-local-storage-request") as KubeObject & {
@@ -396,6 +426,8 @@ test("components/managed-resources-webhook: the extender's webhook port, its Ser
       failurePolicy: string;
       sideEffects: string;
       matchConditions: unknown[];
+      namespaceSelector: unknown;
+      objectSelector: unknown;
       rules: Array<{ operations: string[]; resources: string[] }>;
       clientConfig: { service: { namespace: string; name: string; path: string; port: number } };
     }>;
@@ -435,16 +467,22 @@ test("components/managed-resources-webhook: the extender's webhook port, its Ser
   const c = deploy.spec!.template.spec!.containers[0]!;
   const port = c.ports!.find((p) => p.name === service.spec.ports[0]!.targetPort);
   t.is(port?.containerPort, 23443);
-  for (const arg of [
-    "--webhook-port=23443",
-    "--webhook-tls-cert-file=/etc/nls/webhook-tls/tls.crt",
-    "--webhook-tls-private-key-file=/etc/nls/webhook-tls/tls.key",
-  ]) {
-    t.true(c.args?.includes(arg), arg);
-  }
   t.deepEqual(
-    deploy.spec!.template.spec!.volumes?.find((v) => v.name === "webhook-tls"),
-    { name: "webhook-tls", secret: { secretName: "nls-extender-webhook-tls" } },
+    c.args?.filter((a) => a.startsWith("--webhook-")),
+    ["--webhook-port=23443"],
+    "the certificate's defaults: --webhook-certificate=secret, the Secret, configuration and Service above",
+  );
+  // Never asked about kube-system's pods or the extender's own.
+  t.deepEqual(config.webhooks[0]!.namespaceSelector, {
+    matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system"] }],
+  });
+  t.deepEqual(config.webhooks[0]!.objectSelector, {
+    matchExpressions: [{ key: "app.kubernetes.io/name", operator: "NotIn", values: ["nls-extender"] }],
+  });
+  t.is(
+    deploy.spec!.template.metadata!.labels?.["app.kubernetes.io/name"],
+    "nls-extender",
+    "which the objectSelector leaves out",
   );
   // What it reads, the base already lets the extender list and watch.
   const role = find(base, "ClusterRole", "nls-extender") as KubeObject & {
@@ -456,6 +494,42 @@ test("components/managed-resources-webhook: the extender's webhook port, its Ser
       `watches ${resource}`,
     );
   }
+});
+
+test("components/webhook-certificate-files: the certificate from the operator's Secret, and no rights to write it or the caBundle", async (t) => {
+  const objects = await kustomizeWithComponent("webhook-certificate-files");
+  const keeping = await kustomize("");
+  const names = (list: KubeObject[]) => list.map((o) => `${o.kind}/${o.metadata.name}`);
+  t.deepEqual(
+    names(keeping)
+      .filter((n) => !names(objects).includes(n))
+      .sort(),
+    [
+      "ClusterRole/nls-extender-webhook-ca-bundle",
+      "ClusterRoleBinding/nls-extender-webhook-ca-bundle",
+      "Role/nls-extender-webhook-certificate",
+      "RoleBinding/nls-extender-webhook-certificate",
+    ],
+  );
+  const deploy = new Deployment(find(objects, "Deployment", "nls-extender") as never);
+  const c = deploy.spec!.template.spec!.containers[0]!;
+  t.deepEqual(
+    c.args?.filter((a) => a.startsWith("--webhook-")),
+    [
+      "--webhook-port=23443",
+      "--webhook-certificate=files",
+      "--webhook-tls-cert-file=/etc/nls/webhook-tls/tls.crt",
+      "--webhook-tls-private-key-file=/etc/nls/webhook-tls/tls.key",
+    ],
+  );
+  t.deepEqual(
+    deploy.spec!.template.spec!.volumes?.find((v) => v.name === "webhook-tls"),
+    { name: "webhook-tls", secret: { secretName: "nls-extender-webhook-tls" } },
+  );
+  t.like(
+    c.volumeMounts?.find((m) => m.name === "webhook-tls"),
+    { mountPath: "/etc/nls/webhook-tls", readOnly: true },
+  );
 });
 
 test("components/agent-nsenter switches the agent to the host's tools and mount table", async (t) => {

@@ -52,7 +52,9 @@ test("the extender only lists and watches, lists pods for the reserve route, and
     "storage.k8s.io/storageclasses": ["list", "watch"],
   });
   const objects = await kustomize();
-  const roles = objects.filter((o) => o.kind === "Role" && o.metadata.name.startsWith("nls-extender"));
+  const roles = objects.filter(
+    (o) => o.kind === "Role" && o.metadata.name.startsWith("nls-extender") && !o.metadata.name.includes("webhook"),
+  );
   t.deepEqual(Object.fromEntries(roles.map((r) => [r.metadata.namespace, grants(r)])), {
     // Its own election Lease: get/update by name only (create cannot be narrowed by name).
     "kube-system": {
@@ -64,6 +66,14 @@ test("the extender only lists and watches, lists pods for the reserve route, and
     // Reading the agents' Leases.
     "nls-node-lease": { "coordination.k8s.io/leases": ["list", "watch"] },
   });
+  // The admission webhook's certificate (components/managed-resources-webhook): its own Secret and
+  // its own configuration's caBundle, by name; no create, list or delete.
+  t.deepEqual(grants(find(objects, "Role", "nls-extender-webhook-certificate")), {
+    "core/secrets:nls-extender-webhook-tls": ["get", "update"],
+  });
+  t.deepEqual(grants(find(objects, "ClusterRole", "nls-extender-webhook-ca-bundle")), {
+    "admissionregistration.k8s.io/mutatingwebhookconfigurations:nls-local-storage-request": ["get", "patch"],
+  });
 });
 
 const OPERATOR_ROLES = [
@@ -73,11 +83,13 @@ const OPERATOR_ROLES = [
   "nls-kubectl-lease-reader",
 ];
 
-test("no rule anywhere uses a wildcard, and no daemon may read Secrets, delete or escalate", async (t) => {
+test("no rule anywhere uses a wildcard, and no daemon may read Secrets (but the webhook's own), delete or escalate", async (t) => {
   for (const role of (await kustomize()).filter((o) => o.kind === "ClusterRole" || o.kind === "Role")) {
     const text = JSON.stringify((role as { rules?: unknown }).rules);
     t.false(text.includes('"*"'), `${role.kind}/${role.metadata.name}`);
-    const forbidden = ["secrets", "bind", "escalate", "impersonate", "deletecollection"];
+    // Secrets: none, but the extender's own webhook certificate, by name (checked above).
+    const forbidden = ["bind", "escalate", "impersonate", "deletecollection"];
+    if (role.metadata.name !== "nls-extender-webhook-certificate") forbidden.push("secrets");
     if (!OPERATOR_ROLES.includes(role.metadata.name)) forbidden.push("delete");
     for (const word of forbidden) {
       t.false(text.includes(`"${word}"`), `${role.kind}/${role.metadata.name} grants ${word}`);
@@ -147,8 +159,9 @@ test("each binding gives its role to its own daemon's ServiceAccount and nothing
       ),
       `${binding.kind} ${binding.metadata.namespace ?? ""}/${name} has its role`,
     );
-    // The daemon's ServiceAccount: nls-agent for nls-agent and nls-agent-lease.
-    const daemon = name.replace(/-lease$/, "");
+    // The daemon's ServiceAccount: nls-agent for nls-agent and nls-agent-lease, nls-extender for its
+    // webhook certificate's roles.
+    const daemon = name.replace(/-lease$/, "").replace(/-webhook-(certificate|ca-bundle)$/, "");
     t.deepEqual(b.subjects, [{ kind: "ServiceAccount", name: daemon, namespace: "kube-system" }]);
     t.truthy(find(objects, "ServiceAccount", daemon));
   }

@@ -62,3 +62,21 @@ test("the names a rename must reach are given to the extender as plain values, n
     "as the kubelet expands it",
   );
 });
+
+test("namePrefix acme-: the extender's webhook flags, its certificate's rights and the webhook's Service follow the renamed objects", async (t) => {
+  const objects = await kustomizeOverlay(renamedOverlay);
+  const { args, env: vars } = extenderCommand(objects);
+  t.is(flagValue(args, "webhook-port"), "23443");
+  t.is(vars.NLS_WEBHOOK_SECRET, "acme-nls-extender-webhook-tls");
+  t.is(vars.NLS_WEBHOOK_CONFIGURATION, "acme-nls-local-storage-request");
+  t.is(vars.NLS_WEBHOOK_SERVICE, "acme-nls-extender-webhook");
+  find(objects, "Secret", "acme-nls-extender-webhook-tls");
+  const config = find(objects, "MutatingWebhookConfiguration", "acme-nls-local-storage-request") as KubeObject & {
+    webhooks: Array<{ clientConfig: { service: { name: string } } }>;
+  };
+  t.is(config.webhooks[0]!.clientConfig.service.name, "acme-nls-extender-webhook");
+  const names = (kind: string, name: string) =>
+    (find(objects, kind, name) as KubeObject & { rules: Array<{ resourceNames: string[] }> }).rules[0]!.resourceNames;
+  t.deepEqual(names("Role", "acme-nls-extender-webhook-certificate"), ["acme-nls-extender-webhook-tls"]);
+  t.deepEqual(names("ClusterRole", "acme-nls-extender-webhook-ca-bundle"), ["acme-nls-local-storage-request"]);
+});

@@ -62,9 +62,15 @@ export async function kustomizeOverlay(
   }
 }
 
-/** The base with one component of deploy/components applied, as an operator's overlay would. */
+/** The components that mark pods for the extender: deploy/ holds the webhook, so they go on deploy/base. */
+const MARKING = ["managed-resources", "managed-resources-webhook"];
+
+/**
+ * deploy/ with one component of deploy/components applied, as an operator's overlay would; a marking
+ * component (deploy/'s own webhook, or the MutatingAdmissionPolicy in its place) on deploy/base.
+ */
 export const kustomizeWithComponent = (component: string): Promise<KubeObject[]> =>
-  kustomizeOverlay({ resources: ["base"], components: [`components/${component}`] });
+  kustomizeOverlay({ resources: [MARKING.includes(component) ? "base" : ""], components: [`components/${component}`] });
 
 /** `objects` (an operator's own manifests) with one component of deploy/components applied. */
 export const kustomizeOver = (objects: object[], component: string): Promise<KubeObject[]> =>

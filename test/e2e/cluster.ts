@@ -170,6 +170,9 @@ export async function startCluster(options: { apiServerArgs?: string[] } = {}): 
         `--service-account-signing-key-file=${join(dir, "sa.key")}`,
         "--service-cluster-ip-range=10.96.0.0/16",
         "--api-audiences=https://kubernetes.default.svc",
+        // Webhook Services resolved through their EndpointSlices, not dialled at a ClusterIP (no
+        // kube-proxy here): deploy/'s admission webhook is reached as webhook-endpoints.ts describes.
+        "--enable-aggregator-routing=true",
         ...(options.apiServerArgs ?? []),
       ]);
     let apiServerProcess = apiServer();

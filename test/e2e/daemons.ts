@@ -3,6 +3,7 @@
  * gives it: the extender as its ServiceAccount, an agent with a token bound to its Node object.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { freePort, waitFor, type Cluster } from "./cluster.js";
 import { stopProcess } from "./stop-process.js";
+import { publishWebhookEndpoint, withdrawWebhookEndpoint } from "./webhook-endpoints.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -47,6 +49,8 @@ export interface ExtenderProcess extends DaemonProcess {
   port: number;
   /** The port of its debug views (`GET /cache`). */
   debugPort: number;
+  /** With `webhook`: the port of its admission webhook, which the API server reaches. */
+  webhookPort?: number;
 }
 
 /**
@@ -61,9 +65,19 @@ export async function startExtender(
     tokenDuration?: string;
     args?: string[];
     debugAddress?: { host: string; port: number };
+    /**
+     * Serve deploy/'s admission webhook (its certificate kept in deploy/'s Secret) on a free port, and
+     * route the webhook's Service to it (webhook-endpoints.ts), as deploy/ with a running extender
+     * pod has it: pods with claims then reach the API server marked.
+     */
+    webhook?: boolean;
   } = {},
 ): Promise<ExtenderProcess> {
   const debug = options.debugAddress ?? { host: "127.0.0.1", port: await freePort() };
+  const webhookPort = options.webhook ? await freePort() : undefined;
+  // One slice per process, withdrawn when it exits, as the EndpointSlice controller drops a gone pod.
+  const slice = `extender-${port}-${randomBytes(3).toString("hex")}`;
+  if (webhookPort !== undefined) await publishWebhookEndpoint(cluster, webhookPort, slice);
   const kubeconfig = await cluster.serviceAccountKubeconfig(
     "kube-system",
     "nls-extender",
@@ -84,6 +98,7 @@ export async function startExtender(
       "0",
       "--debug-address",
       `${debug.host}:${debug.port}`,
+      ...(webhookPort !== undefined ? [`--webhook-port=${webhookPort}`] : []),
       ...(options.args ?? []),
     ],
     { POD_NAMESPACE: "kube-system" },
@@ -94,11 +109,46 @@ export async function startExtender(
       const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
       return res?.ok ? true : undefined;
     });
+    // Served once the extender has its certificate in the Secret and the caBundle (its first round).
+    if (webhookPort !== undefined) await webhookAnswers(cluster);
   } catch (e) {
     await proc.stop();
     throw e;
   }
-  return { ...proc, port, debugPort: debug.port };
+  if (webhookPort === undefined) return { ...proc, port, debugPort: debug.port };
+  const withdrawn = proc.exited.then(() => withdrawWebhookEndpoint(cluster, slice).catch(() => undefined));
+  const stop = async () => {
+    const code = await proc.stop();
+    await withdrawn;
+    return code;
+  };
+  return { ...proc, stop, port, debugPort: debug.port, webhookPort };
+}
+
+/**
+ * Waits until the API server's call to deploy/'s webhook succeeds: a server-side dry run of a pod with
+ * a claim (in `default`: kube-system is never sent to the webhook) comes back marked.
+ */
+export async function webhookAnswers(cluster: Cluster): Promise<void> {
+  const probe = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "webhook-probe", namespace: "default" },
+    spec: {
+      containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }],
+      volumes: [{ name: "d", persistentVolumeClaim: { claimName: "webhook-probe" } }],
+    },
+  };
+  // The API server admits no pod of a namespace without its `default` ServiceAccount (the
+  // service-account controller, not run here, would have made it), and does so before the webhook.
+  const sa = await cluster.kubectl(["create", "serviceaccount", "default", "-n", "default"]);
+  if (sa.exitCode !== 0 && !sa.stderr.includes("AlreadyExists") && !sa.stderr.includes("already exists")) {
+    throw new Error(`cannot create default/default ServiceAccount: ${sa.stderr}`);
+  }
+  await waitFor("deploy/'s admission webhook to answer the API server", async () => {
+    const r = await cluster.kubectl(["create", "--dry-run=server", "-o", "json", "-f", "-"], JSON.stringify(probe));
+    return r.exitCode === 0 && r.stdout.includes("nls.csi.aliyun.com/local-storage") ? true : undefined;
+  });
 }
 
 /**

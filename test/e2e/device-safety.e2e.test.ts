@@ -204,7 +204,8 @@ test.before(async () => {
     },
   });
   ctx.agent = await startTheAgent();
-  ctx.extender = await startExtender(cluster, await freePort(), { log: ctx.extenderLog });
+  // With deploy/'s admission webhook, which a pod with a claim goes through.
+  ctx.extender = await startExtender(cluster, await freePort(), { log: ctx.extenderLog, webhook: true });
 });
 
 test.after.always(async () => {

@@ -14,6 +14,8 @@ import { makeTestCa, type Issued, type TestCa } from "@nls/testkit";
 import { parse, stringify } from "yaml";
 import { extenderDeployment } from "../deploy/leader-routing.js";
 import { kustomizeWithComponent } from "../deploy/render.js";
+import { webhookAnswers } from "./daemons.js";
+import { publishWebhookEndpoint } from "./webhook-endpoints.js";
 import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { containerCommand, podOf } from "./container-command.js";
@@ -102,6 +104,9 @@ test.before(async () => {
   ctx.scheduler = await ctx.ca.client("kube-scheduler", "system:kube-scheduler");
   [ctx.port, ctx.reservePort] = [await freePort(), await freePort()];
   ctx.log = [];
+  // deploy/'s admission webhook, served by this extender and routed to as webhook-endpoints.ts says.
+  const webhookPort = await freePort();
+  await publishWebhookEndpoint(cluster, webhookPort);
   // The extender with the flags the component gives it, as its ServiceAccount (deploy/'s RBAC only).
   // The leader writes a pod-like address into the slices (the API server refuses loopback ones there;
   // this suite calls the process itself). Args and env as the kubelet gives them.
@@ -110,7 +115,7 @@ test.before(async () => {
     "10.88.0.9",
   );
   const args = command.args.filter(
-    (a) => !/^--(port|tls-cert-file|tls-private-key-file|client-ca-file|reserve-port)=/.test(a),
+    (a) => !/^--(port|tls-cert-file|tls-private-key-file|client-ca-file|reserve-port|webhook-port)=/.test(a),
   );
   ctx.extender = spawn(
     "node",
@@ -124,6 +129,7 @@ test.before(async () => {
       `--client-ca-file=${ctx.ca.cert}`,
       `--reserve-port=${ctx.reservePort}`,
       `--debug-address=127.0.0.1:${await freePort()}`,
+      `--webhook-port=${webhookPort}`,
     ],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...command.env } },
   );
@@ -134,6 +140,8 @@ test.before(async () => {
     const r = await call("/readyz?verbose", { method: "GET" }).catch(() => undefined);
     return r?.status === 200 && r.body.includes("[+]role ok: leader\n") ? true : undefined;
   });
+
+  await webhookAnswers(cluster);
 
   // The shipped TLS configuration, pointed at this extender, these files and this API server.
   const config = parse(await readFile(join(root, "deploy/scheduler/kube-scheduler-config-tls.yaml"), "utf8"));

@@ -74,7 +74,7 @@ test.before(async () => {
   await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
   for (const n of NODES) await addNode(n);
   await apply(localStorageClass("nls-lvm"));
-  const first = await startExtender(cluster, await freePort(), { args: replicaArgs(0) });
+  const first = await startExtender(cluster, await freePort(), { args: replicaArgs(0), webhook: true });
   ctx.replicas = [first];
   ctx.proxy = await startServiceProxy(
     kubeApi(cluster.server, ADMIN_TOKEN),
@@ -87,7 +87,7 @@ test.before(async () => {
   await waitFor("the first replica in the Service's slice", async () =>
     ctx.proxy.backends()[0]?.ip === IPS[0] ? true : undefined,
   );
-  ctx.replicas.push(await startExtender(cluster, await freePort(), { args: replicaArgs(1) }));
+  ctx.replicas.push(await startExtender(cluster, await freePort(), { args: replicaArgs(1), webhook: true }));
   await cluster.startScheduler(await schedulerConfigFor(`http://127.0.0.1:${ctx.proxy.port}`));
 });
 

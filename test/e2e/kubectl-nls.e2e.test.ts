@@ -6,13 +6,14 @@
  * deciding. Each answer is compared with the objects, the extender's `/cache` and what kube-scheduler did.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { networkInterfaces, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { kustomizeOverlay, type KubeObject } from "../deploy/render.js";
 import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
+import { hostAddress } from "./webhook-endpoints.js";
 import { failedSchedulingMessages } from "./events.js";
 import { addStorageNode } from "./node-storage.js";
 import { addReadyNode, replaceStatus } from "./nodes.js";
@@ -59,14 +60,6 @@ interface CacheDump {
 }
 const extenderCache = async (): Promise<CacheDump> =>
   (await (await fetch(`http://127.0.0.1:${ctx.debugPort}/cache`)).json()) as CacheDump;
-
-/** A host address the API server may proxy to (it refuses loopback), or undefined. */
-function hostAddress(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  }
-  return undefined;
-}
 
 /** A node with one 100Gi VG pool-0 and its agent's Lease, renewed `leaseAgeSeconds` ago (a Lease lasts 1h). */
 const addNode = (name: string, leaseAgeSeconds: number) =>
@@ -209,6 +202,7 @@ test.before(async () => {
   ctx.extender = await startExtender(cluster, ctx.port, {
     debugAddress: { host: "0.0.0.0", port: ctx.debugPort },
     args: leader,
+    webhook: true,
   });
   ctx.leaseNamespace = (await extenderCache()).settings.leaseNamespace;
   await addNode("k-a", 5);

@@ -6,7 +6,8 @@
  * - A pod bound to a node (spec.nodeName) gets a "pod IP" (10.88.0.N, mapped to a loopback port for the
  *   kube-proxy stand-in) written to its status, then the built extender starts as its container would:
  *   the container's args and env from the pod spec (downward API fields resolved, `$(VAR)` expanded),
- *   with `--port` moved to a free loopback port, the debug views to another, and a kubeconfig with a
+ *   with `--port` moved to a free loopback port, the debug views and the admission webhook to others
+ *   (the webhook's Service routed to it while it runs: webhook-endpoints.ts), and a kubeconfig with a
  *   token of the pod's ServiceAccount.
  * - Each poll (200 ms) the process's `GET /readyz` is mirrored into the pod's Ready and ContainersReady
  *   conditions, as the kubelet's readiness probe is.
@@ -24,6 +25,7 @@ import { containerCommand, type Pod as BasePod } from "./container-command.js";
 import { spawnDaemon, type DaemonProcess } from "./daemons.js";
 import { KubeApiError, type KubeApi } from "./kube-api.js";
 import type { Backend } from "./service-proxy.js";
+import { publishWebhookEndpoint, withdrawWebhookEndpoint } from "./webhook-endpoints.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 /** The extender's entry point in the image (deploy/'s container command), and here. */
@@ -135,7 +137,14 @@ export function startKubeletStandIn(
     const command = containerCommand(pod, ip);
     const { env } = command;
     const kubeconfig = await cluster.serviceAccountKubeconfig(pod.metadata.namespace, pod.spec.serviceAccountName!);
-    const args = command.args.map((a) => (a.startsWith("--port=") ? `--port=${port}` : a));
+    const webhookPort = await freePort();
+    const args = command.args
+      .map((a) => (a.startsWith("--port=") ? `--port=${port}` : a))
+      .map((a) => (a.startsWith("--webhook-port=") ? `--webhook-port=${webhookPort}` : a));
+    // The admission webhook's Service, routed to this process as the EndpointSlice controller would
+    // route it to the pod (webhook-endpoints.ts): the API server cannot reach the pod IP given above.
+    const serving = args.some((a) => a.startsWith("--webhook-port="));
+    if (serving) await publishWebhookEndpoint(cluster, webhookPort, `pod-${pod.metadata.name}`);
     running.process = spawnDaemon(
       cluster,
       `pod-${pod.metadata.name}`,
@@ -146,9 +155,10 @@ export function startKubeletStandIn(
       logs,
     );
     note(running, "started");
-    void running.process.exited.then(() => {
+    void running.process.exited.then(async () => {
       running.exitedAt = Date.now();
       note(running, "exited");
+      if (serving) await withdrawWebhookEndpoint(cluster, `pod-${pod.metadata.name}`).catch(() => undefined);
     });
   };
 

@@ -1,33 +1,36 @@
 /**
- * The webhook way to keep pods without local storage away from the extender, against the real
+ * The default install keeps pods without local storage away from the extender, against the real
  * kube-apiserver (no MutatingAdmissionPolicy API: version 1.34's default) and kube-scheduler: deploy/
- * with components/managed-resources-webhook, the built nls-extender serving the webhook over HTTPS with
- * the component's flags, and kube-scheduler with deploy/scheduler/kube-scheduler-config-managed-resources.yaml.
- * Only the webhook's address is changed: the API server here cannot route to a Service (no kube-proxy),
- * so the MutatingWebhookConfiguration calls the extender's port on loopback, with the test CA as caBundle.
+ * applied unchanged (its components/managed-resources-webhook), the built nls-extender with the
+ * Deployment's webhook flags (its own certificate: --webhook-certificate=secret), and kube-scheduler with
+ * deploy/scheduler/kube-scheduler-config.yaml. The API server calls the webhook through
+ * its Service (webhook-endpoints.ts: aggregator routing, the slice written for the extender's process)
+ * and verifies the certificate the extender issued against the caBundle the extender wrote.
  */
+import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { connect } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
-import { makeTestCa, type TestCa } from "@nls/testkit";
 import { gatedSerial } from "../gate.js";
-import { kustomizeWithComponent, type KubeObject } from "../deploy/render.js";
+import { kustomize } from "../deploy/render.js";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { startExtender, type ExtenderProcess } from "./daemons.js";
 import { localPvc, localStorageClass } from "./local-volumes.js";
 import { addStorageNode } from "./node-storage.js";
+import { publishWebhookEndpoint } from "./webhook-endpoints.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
 const RESOURCE = "nls.csi.aliyun.com/local-storage";
+const SERVICE_NAME = "nls-extender-webhook.kube-system.svc";
 const gate = await e2eGate();
 const test = gatedSerial(gate.run);
 if (!gate.run) console.log(`# managed-resources-webhook e2e skipped: ${gate.why}`);
 
 const ctx = {} as {
   cluster: Cluster;
-  ca: TestCa;
   extender: ExtenderProcess;
   extenderArgs: string[];
   port: number;
@@ -65,64 +68,106 @@ const marks = (p: Awaited<ReturnType<typeof getJson>>) => ({
   requests: (p.spec.containers[0]!.resources?.requests as Record<string, string> | undefined)?.[RESOURCE],
   limits: (p.spec.containers[0]!.resources?.limits as Record<string, string> | undefined)?.[RESOURCE],
 });
+/** A pod through admission without creating it (a server-side dry run is admitted like a create). */
+const dryRun = async (name: string, volumes: object[]) => {
+  const r = await ctx.cluster.kubectl(
+    ["create", "--dry-run=server", "-o", "json", "-f", "-"],
+    JSON.stringify(pod(name, volumes)),
+  );
+  return r.exitCode === 0 ? (JSON.parse(r.stdout) as Awaited<ReturnType<typeof getJson>>) : new Error(r.stderr);
+};
+
+/** The webhook's Secret and the configuration's caBundle, decoded. */
+async function certificateState() {
+  const secret = JSON.parse(
+    await ctx.cluster.kubectlOk(["-n", "kube-system", "get", "secret", "nls-extender-webhook-tls", "-o", "json"]),
+  ) as { metadata: { resourceVersion: string }; data?: Record<string, string> };
+  const config = JSON.parse(
+    await ctx.cluster.kubectlOk(["get", "mutatingwebhookconfiguration", "nls-local-storage-request", "-o", "json"]),
+  ) as { webhooks: Array<{ clientConfig: { caBundle?: string } }> };
+  const text = (b64: string | undefined) => (b64 ? Buffer.from(b64, "base64").toString() : undefined);
+  return {
+    resourceVersion: secret.metadata.resourceVersion,
+    caCrt: text(secret.data?.["ca.crt"]),
+    tlsCrt: text(secret.data?.["tls.crt"]),
+    caBundle: text(config.webhooks[0]!.clientConfig.caBundle),
+  };
+}
+const certificates = (bundle = "") =>
+  (bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(
+    (p) => new X509Certificate(p),
+  );
+
+/** The fingerprint of the certificate the webhook port serves now. */
+const servedFingerprint = () =>
+  new Promise<string>((resolve, reject) => {
+    const socket = connect(
+      { host: "127.0.0.1", port: ctx.webhookPort, servername: SERVICE_NAME, rejectUnauthorized: false },
+      () => {
+        resolve(socket.getPeerX509Certificate()!.fingerprint256);
+        socket.end();
+      },
+    );
+    socket.on("error", reject);
+  });
+
+const startWebhookExtender = async (extra: string[] = []) =>
+  (ctx.extender = await startExtender(ctx.cluster, ctx.port, { args: [...ctx.extenderArgs, ...extra] }));
 
 test.before(async () => {
   if (!gate.run) return;
   const cluster = (ctx.cluster = await startCluster());
-  ctx.ca = await makeTestCa("nls-e2e-webhook-ca", cluster.dir);
   [ctx.port, ctx.webhookPort] = [await freePort(), await freePort()];
-  // The CA bundle patched in, as an operator's overlay would.
-  const caBundle = (await readFile(ctx.ca.cert)).toString("base64");
-  const objects = (await kustomizeWithComponent("managed-resources-webhook")).map((o) =>
-    o.kind === "MutatingWebhookConfiguration" ? onLoopback(o, caBundle) : o,
-  );
+  // deploy/ as shipped (its admission webhook included), unchanged: the Secret empty, the caBundle empty.
+  const objects = await kustomize("");
   await cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
   await crdsEstablished(cluster);
+  await publishWebhookEndpoint(cluster, ctx.webhookPort);
   await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
   for (const n of ["webhook-a", "webhook-b"]) {
     await addStorageNode(cluster, n, { vgs: [{ name: "pool-0", bytes: 100 * GI }] });
   }
   await apply(localStorageClass("nls-lvm"));
   await apply({ ...localStorageClass("elsewhere"), provisioner: "nfs.csi.k8s.io", parameters: {} });
-  const serving = await ctx.ca.server("webhook", ["nls-extender-webhook.kube-system.svc", "127.0.0.1"]);
-  // The component's flags, with this test's port and files.
+  // The Deployment's webhook flags, with this test's port.
   const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "nls-extender")!;
   const args = (deployment as unknown as { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } })
     .spec.template.spec.containers[0]!.args;
   ctx.extenderArgs = args
     .filter((a) => a.startsWith("--webhook-"))
-    .map((a) =>
-      a
-        .replace(/^--webhook-port=.*/, `--webhook-port=${ctx.webhookPort}`)
-        .replace(/^--webhook-tls-cert-file=.*/, `--webhook-tls-cert-file=${serving.cert}`)
-        .replace(/^--webhook-tls-private-key-file=.*/, `--webhook-tls-private-key-file=${serving.key}`),
-    );
-  ctx.extender = await startExtender(cluster, ctx.port, { args: ctx.extenderArgs });
-  const config = parse(
-    await readFile(join(root, "deploy/scheduler/kube-scheduler-config-managed-resources.yaml"), "utf8"),
-  );
+    .map((a) => a.replace(/^--webhook-port=.*/, `--webhook-port=${ctx.webhookPort}`));
+  await startWebhookExtender();
+  const config = parse(await readFile(join(root, "deploy/scheduler/kube-scheduler-config.yaml"), "utf8"));
   config.clientConnection.kubeconfig = "${KUBECONFIG}";
   config.leaderElection = { leaderElect: false };
   config.extenders[0].urlPrefix = `http://127.0.0.1:${ctx.port}/scheduler`;
   await cluster.startScheduler(stringify(config));
 });
 
-/** The shipped configuration, but calling the extender's webhook port on loopback, trusting the test CA. */
-function onLoopback(config: KubeObject, caBundle: string): KubeObject {
-  const webhooks = (config as unknown as { webhooks: Array<{ clientConfig: { service: { path: string } } }> }).webhooks;
-  return {
-    ...config,
-    webhooks: webhooks.map((w) => ({
-      ...w,
-      clientConfig: { url: `https://127.0.0.1:${ctx.webhookPort}${w.clientConfig.service.path}`, caBundle },
-    })),
-  } as KubeObject;
-}
-
 test.after.always(async () => {
   await ctx.extender?.stop();
   await ctx.cluster?.stop();
-  await ctx.ca?.remove();
+});
+
+test("no operator step: the extender filled the shipped Secret and the caBundle, and the API server trusts what it serves", async (t) => {
+  const state = await waitFor("the webhook's certificate and caBundle", async () => {
+    const s = await certificateState();
+    return s.tlsCrt && s.caBundle ? s : undefined;
+  });
+  const [ca, ...others] = certificates(state.caCrt);
+  t.deepEqual(others, [], "one CA");
+  t.is(state.caBundle, state.caCrt, "the caBundle is the Secret's CA");
+  const serving = certificates(state.tlsCrt)[0]!;
+  t.true(serving.checkIssued(ca!) && serving.verify(ca!.publicKey));
+  t.regex(serving.subjectAltName ?? "", new RegExp(`DNS:${SERVICE_NAME.replaceAll(".", "\\.")}(,|$)`));
+  await waitFor("the extender to serve the Secret's pair", async () =>
+    (await servedFingerprint()) === serving.fingerprint256 ? true : undefined,
+  );
+  t.is(await metric(/^nls_extender_webhook_certificates_issued_total\{what="ca"\} (\d+)$/m), 1);
+  // The API server's own call: a dry run of a pod with a claim comes back marked.
+  const probe = await dryRun("probe-bootstrap", [claimVolume("not-yet")]);
+  if (probe instanceof Error) return t.fail(probe.message);
+  t.deepEqual(marks(probe), { requests: "1", limits: "1" });
 });
 
 test("a pod with an nls PVC is marked by the webhook and decided by the extender", async (t) => {
@@ -188,11 +233,78 @@ test("failurePolicy Fail: with the extender down, pods with claims are refused a
     );
     t.not(refused.exitCode, 0);
     t.regex(refused.stderr, /failed calling webhook "local-storage\.nls\.csi\.aliyun\.com"/);
+    // What NlsWebhookCallsFailing counts, in the API server's own metrics.
+    const apiMetrics = await ctx.cluster.kubectlOk(["get", "--raw", "/metrics"]);
+    t.regex(
+      apiMetrics,
+      /^apiserver_admission_webhook_rejection_count\{[^}]*error_type="calling_webhook_error"[^}]*name="local-storage\.nls\.csi\.aliyun\.com"[^}]*\} [1-9]/m,
+    );
     await apply(pod("plain-while-down", [{ name: "tmp", emptyDir: {} }]));
     t.truthy(await getJson("pod", "plain-while-down"));
   } finally {
-    ctx.extender = await startExtender(ctx.cluster, ctx.port, { args: ctx.extenderArgs });
+    await startWebhookExtender();
   }
   await apply(pod("accepted-again", [claimVolume("data")]));
   t.deepEqual(marks(await getJson("pod", "accepted-again")), { requests: "1", limits: "1" });
+});
+
+test("a restarted extender serves the Secret's pair again, issuing nothing", async (t) => {
+  const before = await certificateState();
+  await ctx.extender.stop();
+  await startWebhookExtender();
+  const served = certificates(before.tlsCrt)[0]!.fingerprint256;
+  await waitFor("the restarted extender to serve the Secret's pair", async () =>
+    (await servedFingerprint().catch(() => undefined)) === served ? true : undefined,
+  );
+  const probe = await dryRun("probe-restarted", [claimVolume("data")]);
+  if (probe instanceof Error) return t.fail(probe.message);
+  t.deepEqual(marks(probe), { requests: "1", limits: "1" });
+  t.is((await certificateState()).resourceVersion, before.resourceVersion, "the Secret was not written");
+  t.is(await metric(/^nls_extender_webhook_certificates_issued_total\{what="serving"\} (\d+)$/m), 0);
+});
+
+test("rotation with short lifetimes: serving certificates and a CA renewed, the old CA kept meanwhile, and every admission on the way succeeds", async (t) => {
+  // A fresh start with a 60 s CA and 15 s serving certificates (checked every 1.25 s): the serving
+  // pair is renewed with 5 s left, the CA with 20 s left, its successor joining the caBundle first.
+  await ctx.extender.stop();
+  await ctx.cluster.kubectlOk([
+    "-n",
+    "kube-system",
+    "patch",
+    "secret",
+    "nls-extender-webhook-tls",
+    "--type=json",
+    "-p",
+    '[{"op":"remove","path":"/data"}]',
+  ]);
+  await startWebhookExtender(["--webhook-ca-lifetime=60s", "--webhook-certificate-lifetime=15s"]);
+  const firstCa = await waitFor("a new CA", async () => {
+    const s = await certificateState();
+    return s.caBundle && s.tlsCrt && s.caBundle === s.caCrt ? certificates(s.caCrt)[0]!.fingerprint256 : undefined;
+  });
+  const served = new Set<string>();
+  const cas = new Set<string>();
+  let mostCas = 0;
+  const failures: string[] = [];
+  const until = Date.now() + 55_000;
+  for (let i = 0; Date.now() < until; i++) {
+    const probe = await dryRun(`probe-rotation-${i}`, [claimVolume("data")]);
+    if (probe instanceof Error) failures.push(probe.message);
+    else if (marks(probe).requests !== "1") failures.push(`probe ${i} not marked`);
+    served.add(await servedFingerprint());
+    const bundle = certificates((await certificateState()).caBundle);
+    for (const c of bundle) cas.add(c.fingerprint256);
+    mostCas = Math.max(mostCas, bundle.length);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  t.deepEqual(failures, [], "every pod admitted and marked through the rotations");
+  t.true(served.size >= 3, `serving certificates renewed (served ${served.size})`);
+  t.true(cas.size >= 2 && [...cas].includes(firstCa), `a second CA (saw ${cas.size})`);
+  t.is(mostCas, 2, "the old CA stayed in the caBundle next to the new one");
+  t.true((await metric(/^nls_extender_webhook_certificates_issued_total\{what="ca"\} (\d+)$/m)) >= 2);
+  t.is(
+    (await metric(/^nls_extender_webhook_certificate_failures_total\{step="publish-ca-bundle"\} (\d+)$/m)) +
+      (await metric(/^nls_extender_webhook_certificate_failures_total\{step="write-secret"\} (\d+)$/m)),
+    0,
+  );
 });

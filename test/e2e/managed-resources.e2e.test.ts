@@ -1,7 +1,7 @@
 /**
  * Pods without local storage never reach the extender: the real kube-apiserver with the
  * MutatingAdmissionPolicy API on applies deploy/components/managed-resources, and the real kube-scheduler
- * runs deploy/scheduler/kube-scheduler-config-managed-resources.yaml. The extender's request counters
+ * runs deploy/scheduler/kube-scheduler-config.yaml. The extender's request counters
  * say which pods it was asked about.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -50,13 +50,13 @@ test.before(async () => {
       "--runtime-config=admissionregistration.k8s.io/v1beta1=true",
     ],
   }));
-  // deploy/ with the component, as an operator's overlay would have it.
+  // deploy/base with the component in place of deploy/'s webhook, as an operator's overlay would have it.
   const overlay = join(cluster.dir, "overlay");
   await mkdir(overlay, { recursive: true });
   await writeFile(
     join(overlay, "kustomization.yaml"),
     stringify({
-      resources: [relative(overlay, join(root, "deploy"))],
+      resources: [relative(overlay, join(root, "deploy/base"))],
       components: [relative(overlay, join(root, "deploy/components/managed-resources"))],
     }),
   );
@@ -69,9 +69,7 @@ test.before(async () => {
   await apply(localStorageClass("nls-lvm"));
   const port = await freePort();
   ctx.extender = await startExtender(cluster, port);
-  const config = parse(
-    await readFile(join(root, "deploy/scheduler/kube-scheduler-config-managed-resources.yaml"), "utf8"),
-  );
+  const config = parse(await readFile(join(root, "deploy/scheduler/kube-scheduler-config.yaml"), "utf8"));
   config.clientConnection.kubeconfig = "${KUBECONFIG}";
   config.leaderElection = { leaderElect: false };
   config.extenders[0].urlPrefix = `http://127.0.0.1:${port}/scheduler`;

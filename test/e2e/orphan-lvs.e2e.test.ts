@@ -179,6 +179,7 @@ test.before(async () => {
   ctx.extender = await startExtender(cluster, await freePort(), {
     log: ctx.extenderLog,
     args: ["--reservation-ttl", "1s"],
+    webhook: true,
   });
   await nlsWithVg(cluster, NODE, VG);
 });

@@ -122,7 +122,7 @@ test.before(async () => {
   });
   await storageClass("open-local-mountpoint-hdd", { volumeType: "MountPoint", mediaType: "hdd" });
 
-  ctx.extender = await startExtender(cluster, await freePort());
+  ctx.extender = await startExtender(cluster, await freePort(), { webhook: true });
   await cluster.startScheduler(await schedulerConfigFor(`http://127.0.0.1:${ctx.extender.port}`));
   // The second scheduler exactly as the component configures it, as its ServiceAccount with the
   // component's RBAC (leader election included), only pointed at this extender and API server.

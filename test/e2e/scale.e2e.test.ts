@@ -38,7 +38,7 @@ const extenderUrl = () => `http://127.0.0.1:${ctx.extender.port}`;
 /** Restarts the extender (SIGTERM, then the same port) with `flags`; resolves to the old one's exit code. */
 async function restartExtender(flags: string[] = []): Promise<number | null> {
   const code = await ctx.extender.stop();
-  ctx.extender = await startExtender(ctx.cluster, ctx.extender.port, { args: flags });
+  ctx.extender = await startExtender(ctx.cluster, ctx.extender.port, { args: flags, webhook: true });
   return code;
 }
 
@@ -74,7 +74,7 @@ test.before(async () => {
       volumeBindingMode: "WaitForFirstConsumer",
     });
   }
-  ctx.extender = await startExtender(cluster, await freePort());
+  ctx.extender = await startExtender(cluster, await freePort(), { webhook: true });
   await cluster.startScheduler(await schedulerConfigFor(extenderUrl()));
   ctx.lvm = new NodeLvm();
   ctx.csi = new OpenLocalCsiStandIn(ctx.api, {

@@ -44,7 +44,7 @@ test.before(async () => {
 
   ctx.port = await freePort();
   ctx.extenderLog = [];
-  ctx.extender = await startExtender(cluster, ctx.port, { log: ctx.extenderLog });
+  ctx.extender = await startExtender(cluster, ctx.port, { log: ctx.extenderLog, webhook: true });
   // deploy/'s scheduler configuration, pointed at this extender and this API server.
   await cluster.startScheduler(await schedulerConfigFor(`http://127.0.0.1:${ctx.port}`));
 });
@@ -114,7 +114,7 @@ test("a restarted extender rebuilds the same ledger from the API: the last 10Gi 
   const cache = async () => (await (await fetch(`http://127.0.0.1:${debugAddress.port}/cache`)).json()) as CacheDump;
   const before = await cache();
   t.is(await ctx.extender.stop(), 0, "SIGTERM ends the extender cleanly");
-  ctx.extender = await startExtender(ctx.cluster, ctx.port, { log: ctx.extenderLog, debugAddress });
+  ctx.extender = await startExtender(ctx.cluster, ctx.port, { log: ctx.extenderLog, debugAddress, webhook: true });
   const after = await cache();
   // The ledger and the per-node views must match; reservation counters are per process.
   t.deepEqual(after.ledger, before.ledger);

@@ -52,7 +52,13 @@ async function applyDeployWithoutWorkloads(cluster: Cluster): Promise<void> {
   const rendered = await cluster.kubectlOk(["kustomize", join(root, "deploy")]);
   const items = parseAllDocuments(rendered)
     .map((d) => d.toJS() as { kind?: string } | null)
-    .filter((o) => o?.kind && !WORKLOAD_KINDS.has(o.kind));
+    // The admission webhook's Service stays: the API server calls the extender's webhook through it.
+    .filter(
+      (o) =>
+        o?.kind &&
+        (!WORKLOAD_KINDS.has(o.kind) ||
+          (o as { metadata?: { name?: string } }).metadata?.name === "nls-extender-webhook"),
+    );
   await cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
   await crdsEstablished(cluster);
 }
@@ -128,7 +134,8 @@ export async function startLocalCluster(
 
   teardown.check();
   const port = await freePort();
-  const extender = await startExtender(cluster, port, { tokenDuration: TOKEN_DURATION });
+  // With deploy/'s admission webhook: the sample pod's claim gets it marked for the extender.
+  const extender = await startExtender(cluster, port, { tokenDuration: TOKEN_DURATION, webhook: true });
   await teardown.add("the extender", () => extender.stop());
   const extenderUrl = `http://127.0.0.1:${port}`;
   await cluster.startScheduler(await schedulerConfigFor(extenderUrl));

@@ -17,9 +17,10 @@ are left out: they ship in crds/), each through "nls.object".
 {{- define "nls.kustomization" -}}
 {{- $root := .root -}}
 {{- $dir := .dir -}}
+{{- $skip := .skip | default list -}}
 {{- $kustomization := fromYaml ($root.Files.Get (printf "%s/kustomization.yaml" $dir)) -}}
 {{- range $file := $kustomization.resources -}}
-{{- if hasSuffix ".yaml" $file -}}
+{{- if and (hasSuffix ".yaml" $file) (not (has $file $skip)) -}}
 {{- range $doc := regexSplit "(?m)^---\\s*$" ($root.Files.Get (printf "%s/%s" $dir $file)) -1 -}}
 {{- $obj := fromYaml $doc -}}
 {{- if $obj.kind -}}
@@ -137,12 +138,17 @@ holds: reading the authentication configuration. The agents' Lease namespace (nl
 {{- if not (has $v.extender.agentLease (list "required" "optional")) -}}
 {{- fail (printf "extender.agentLease: %q is neither required nor optional" $v.extender.agentLease) -}}
 {{- end -}}
+{{- if and $v.managedResources.enabled (eq $v.managedResources.mode "webhook") -}}
+{{- include "nls.appendPatches" (dict "root" $root "dir" "files/managed-resources-webhook" "obj" $o) -}}
+{{- if eq $v.managedResources.webhook.certificate "files" -}}
+{{- include "nls.appendPatches" (dict "root" $root "dir" "files/webhook-certificate-files" "obj" $o) -}}
+{{- else if ne $v.managedResources.webhook.certificate "secret" -}}
+{{- fail (printf "managedResources.webhook.certificate: %q is neither secret nor files" $v.managedResources.webhook.certificate) -}}
+{{- end -}}
+{{- end -}}
 {{- if eq $v.extender.agentLease "optional" -}}
 {{- $c := first $o.spec.template.spec.containers -}}
 {{- $_ := set $c "args" (append $c.args "--agent-lease=optional") -}}
-{{- end -}}
-{{- if and $v.managedResources.enabled (eq $v.managedResources.mode "webhook") -}}
-{{- include "nls.appendPatches" (dict "root" $root "dir" "files/managed-resources-webhook" "obj" $o) -}}
 {{- end -}}
 {{- end -}}
 {{- if eq $o.kind "MutatingWebhookConfiguration" -}}
@@ -191,12 +197,12 @@ of the first container's args, ports or volumeMounts, or of the pod's volumes; a
 {{- $podSpec := .obj.spec.template.spec -}}
 {{- $container := first $podSpec.containers -}}
 {{- range $patch := $kustomization.patches -}}
-{{- if and (eq $patch.target.kind "Deployment") (eq $patch.target.name "nls-extender") -}}
+{{- if and $patch.target (eq $patch.target.kind "Deployment") (eq $patch.target.name "nls-extender") -}}
 {{- range $op := fromYamlArray $patch.patch -}}
 {{- $field := trimSuffix "/-" (trimPrefix "/spec/template/spec/" $op.path) -}}
 {{- if ne $op.op "add" -}}
 {{- fail (printf "chart: cannot apply %s %s" $op.op $op.path) -}}
-{{- else if has $field (list "containers/0/args" "containers/0/ports" "containers/0/volumeMounts") -}}
+{{- else if has $field (list "containers/0/args" "containers/0/ports" "containers/0/volumeMounts" "containers/0/env") -}}
 {{- $key := trimPrefix "containers/0/" $field -}}
 {{- $_ := set $container $key (append (index $container $key | default list) $op.value) -}}
 {{- else if eq $field "volumes" -}}

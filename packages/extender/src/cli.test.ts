@@ -59,6 +59,12 @@ test("--help documents every flag with its default and env variable", (t) => {
     ["--authorization-mode", "AlwaysAllow", "NLS_AUTHORIZATION_MODE"],
     ["--reserve-port", undefined, "NLS_RESERVE_PORT"],
     ["--webhook-port", undefined, "NLS_WEBHOOK_PORT"],
+    ["--webhook-certificate", "secret", "NLS_WEBHOOK_CERTIFICATE"],
+    ["--webhook-secret", "nls-extender-webhook-tls", "NLS_WEBHOOK_SECRET"],
+    ["--webhook-configuration", "nls-local-storage-request", "NLS_WEBHOOK_CONFIGURATION"],
+    ["--webhook-service", "nls-extender-webhook", "NLS_WEBHOOK_SERVICE"],
+    ["--webhook-ca-lifetime", "8760h", "NLS_WEBHOOK_CA_LIFETIME"],
+    ["--webhook-certificate-lifetime", "2160h", "NLS_WEBHOOK_CERTIFICATE_LIFETIME"],
     ["--webhook-tls-cert-file", undefined, "NLS_WEBHOOK_TLS_CERT_FILE"],
     ["--webhook-tls-private-key-file", undefined, "NLS_WEBHOOK_TLS_PRIVATE_KEY_FILE"],
     ["--debug-address", "127.0.0.1:23001", "NLS_DEBUG_ADDRESS"],
@@ -187,7 +193,7 @@ function postTls(port: number, path: string, body: string, ca: string) {
 }
 
 (openssl ? test : test.skip)(
-  "--webhook-port serves the webhook over HTTPS, marks a pod its blind caches cannot judge, and serves a renewed certificate",
+  "--webhook-port with --webhook-certificate=files serves the webhook over HTTPS, marks a pod its blind caches cannot judge, and serves a renewed certificate",
   async (t) => {
     const ca = await makeTestCa("webhook-cli-ca");
     t.teardown(() => ca.remove());
@@ -207,6 +213,7 @@ function postTls(port: number, path: string, body: string, ca: string) {
         `127.0.0.1:${await freePort()}`,
         "--webhook-port",
         String(webhookPort),
+        "--webhook-certificate=files",
         "--webhook-tls-cert-file",
         certFile,
         "--webhook-tls-private-key-file",
@@ -266,6 +273,7 @@ test("--webhook-port with certificate files that do not load stops the extender 
     [
       "--webhook-port",
       "23443",
+      "--webhook-certificate=files",
       "--webhook-tls-cert-file",
       "/nonexistent/tls.crt",
       "--webhook-tls-private-key-file",

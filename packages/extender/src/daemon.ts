@@ -18,7 +18,18 @@ import { BUILD } from "./program.js";
 import { Access } from "./auth/access.js";
 import { kubeReviews } from "./auth/kube-reviews.js";
 import type { ClaimWriter, RouteContext } from "./routes/context.js";
-import { createApp, createDebugApp, createReserveApp, createWebhookApp, listen, type RunningServer } from "./server.js";
+import {
+  CERTIFICATE_LATER,
+  createApp,
+  createDebugApp,
+  createReserveApp,
+  createWebhookApp,
+  listen,
+  type RunningServer,
+} from "./server.js";
+import { checkIntervalMs } from "./webhook-certificate/plan.js";
+import { kubeBundleStore, kubeSecretStore } from "./webhook-certificate/kube-stores.js";
+import { WebhookCertificateKeeper } from "./webhook-certificate/keeper.js";
 import { readTls, TlsReloader, type TlsMaterial, type TlsPaths } from "./tls/reloading-tls.js";
 
 const EXPIRY_INTERVAL_MS = 5_000;
@@ -114,7 +125,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     app: Parameters<typeof listen>[0],
     port: number,
     host?: string,
-    material?: TlsMaterial,
+    material?: TlsMaterial | typeof CERTIFICATE_LATER,
   ): Promise<RunningServer> =>
     listen(app, port, host, material).catch((err: unknown) => {
       throw new StartupError(`cannot listen on ${what} ${port}: ${(err as Error).message}`);
@@ -125,12 +136,21 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
     servers.push(await listenOn("--reserve-port", createReserveApp(ctx), config.reservePort));
   }
   // Served by every replica, standbys too (the decision needs the caches, not the ledger), so the
-  // webhook stays up through a failover: its Service publishes replicas that are not ready.
+  // webhook stays up through a failover: its Service publishes replicas that are not ready. With
+  // --webhook-certificate=secret the port listens at once and serves once the keeper loaded a pair.
+  const keepsCertificate = config.webhookPort !== undefined && config.webhookCertificate === "secret";
   const webhook =
     config.webhookPort !== undefined
-      ? await listenOn("--webhook-port", createWebhookApp(ctx), config.webhookPort, undefined, webhookTls)
+      ? await listenOn(
+          "--webhook-port",
+          createWebhookApp(ctx),
+          config.webhookPort,
+          undefined,
+          keepsCertificate ? CERTIFICATE_LATER : webhookTls,
+        )
       : undefined;
   if (webhook) servers.push(webhook);
+  const keeper = keepsCertificate ? certificateKeeper(kc, config, webhook!, metrics, log) : undefined;
   // Loopback by default: the ledger names every pending claim of every namespace.
   const debug = config.debugAddress;
   servers.push(await listenOn("--debug-address", createDebugApp(ctx), debug.port, debug.host));
@@ -157,6 +177,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   );
   void informers.start();
   elector?.start();
+  const keeping = keeper?.start();
   // Reservations also expire when no request comes to expire them.
   const expiry = setInterval(() => {
     const n = store.expire(Date.now());
@@ -172,6 +193,7 @@ export async function runExtender(config: ExtenderConfig): Promise<number> {
   }
   clearInterval(expiry);
   clearInterval(tlsCheck);
+  keeping?.stop();
   const grace = setTimeout(() => {
     log.warn({ graceMs: SHUTDOWN_GRACE_MS }, "requests still open after the grace period; closing their connections");
     for (const s of servers) s.server.closeAllConnections();
@@ -221,6 +243,56 @@ function kubeWriter(kc: KubeConfig): ClaimWriter {
         { namespace, name, body: { metadata: { annotations: { [key]: value } } } },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       );
+    },
+  };
+}
+
+/** How long one API call of the certificate keeper may take. */
+const CERTIFICATE_CALL_TIMEOUT_MS = 10_000;
+
+/**
+ * The webhook's certificate kept in its Secret (webhook-certificate/keeper.ts), one round at start and
+ * then every check interval. `stop()` starts no more rounds and does not wait for one in progress: its
+ * writes are resourceVersion-checked, so abandoning it is safe, and waiting on an unreachable API
+ * server would hold up the release of the leader's Lease.
+ */
+function certificateKeeper(
+  kc: KubeConfig,
+  config: ExtenderConfig,
+  webhook: RunningServer,
+  metrics: ExtenderMetrics,
+  log: Logger,
+): { start(): { stop(): void } } {
+  const namespace = process.env.POD_NAMESPACE || "kube-system";
+  const lifetimes = { caMs: config.webhookCaLifetime, servingMs: config.webhookCertificateLifetime };
+  const service = `${config.webhookService}.${namespace}.svc`;
+  const keeper = new WebhookCertificateKeeper({
+    secret: kubeSecretStore(kc, namespace, config.webhookSecret, CERTIFICATE_CALL_TIMEOUT_MS),
+    bundle: config.webhookConfiguration
+      ? kubeBundleStore(kc, config.webhookConfiguration, CERTIFICATE_CALL_TIMEOUT_MS)
+      : undefined,
+    dnsNames: [service, `${service}.cluster.local`],
+    lifetimes,
+    now: Date.now,
+    log,
+    serve: (material) => webhook.setTls(material),
+    metrics: {
+      failed: (step) => metrics.webhookCertificateFailures.inc({ step }),
+      issued: (what) => metrics.webhookCertificatesIssued.inc({ what }),
+      serving: (notAfterMs) => metrics.webhookCertificateExpiry.set(notAfterMs / 1000),
+    },
+  });
+  return {
+    start() {
+      // One round at a time: a slow API server must not stack rounds up.
+      let round: Promise<void> | undefined;
+      const next = () => {
+        round ??= keeper.sync().finally(() => (round = undefined));
+      };
+      next();
+      const timer = setInterval(next, checkIntervalMs(lifetimes, TLS_CHECK_INTERVAL_MS));
+      timer.unref();
+      return { stop: () => clearInterval(timer) };
     },
   };
 }

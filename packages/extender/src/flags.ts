@@ -27,6 +27,12 @@ import { STRATEGIES, type Strategy } from "./scoring.js";
 
 export const parseStrategy: (v: string) => Strategy = parseOneOf("strategy", STRATEGIES);
 export const parsePlacement: (v: string) => Placement = parseOneOf("placement", PLACEMENTS);
+export const WEBHOOK_CERTIFICATE_SOURCES = ["secret", "files"] as const;
+export type WebhookCertificateSource = (typeof WEBHOOK_CERTIFICATE_SOURCES)[number];
+export const parseWebhookCertificateSource: (v: string) => WebhookCertificateSource = parseOneOf(
+  "webhook certificate source",
+  WEBHOOK_CERTIFICATE_SOURCES,
+);
 export const parseLeaseMode: (v: string) => LeaseMode = parseOneOf("agent lease mode", LEASE_MODES);
 export const parseAuthorizationMode: (v: string) => AuthorizationMode = parseOneOf(
   "authorization mode",
@@ -163,9 +169,53 @@ export const EXTENDER_FLAGS = {
     env: "NLS_WEBHOOK_PORT",
     parse: parsePort,
   }),
+  webhookCertificate: flag({
+    flags: "--webhook-certificate <source>",
+    help:
+      "where the webhook's serving certificate comes from: secret (the extender issues it into --webhook-secret, " +
+      "renews it and writes its CA into --webhook-configuration) or files (--webhook-tls-cert-file, e.g. cert-manager's)",
+    env: "NLS_WEBHOOK_CERTIFICATE",
+    default: "secret",
+    parse: parseWebhookCertificateSource,
+  }),
+  webhookSecret: flag({
+    flags: "--webhook-secret <name>",
+    help: "with --webhook-certificate=secret: the Secret (in the extender's namespace, shipped empty) holding the webhook's CA and serving pair",
+    env: "NLS_WEBHOOK_SECRET",
+    default: "nls-extender-webhook-tls",
+    parse: asText,
+  }),
+  webhookConfiguration: flag({
+    flags: "--webhook-configuration <name>",
+    help: "with --webhook-certificate=secret: the MutatingWebhookConfiguration whose caBundle gets the Secret's CAs",
+    env: "NLS_WEBHOOK_CONFIGURATION",
+    default: "nls-local-storage-request",
+    parse: asText,
+  }),
+  webhookService: flag({
+    flags: "--webhook-service <name>",
+    help: "with --webhook-certificate=secret: the Service the API server calls; the certificate names <name>.<namespace>.svc",
+    env: "NLS_WEBHOOK_SERVICE",
+    default: "nls-extender-webhook",
+    parse: asText,
+  }),
+  webhookCaLifetime: flag({
+    flags: "--webhook-ca-lifetime <duration>",
+    help: "with --webhook-certificate=secret: how long an issued CA is valid; a new one is made with a third left",
+    env: "NLS_WEBHOOK_CA_LIFETIME",
+    default: "8760h",
+    parse: parseDuration,
+  }),
+  webhookCertificateLifetime: flag({
+    flags: "--webhook-certificate-lifetime <duration>",
+    help: "with --webhook-certificate=secret: how long an issued serving certificate is valid; renewed with a third left",
+    env: "NLS_WEBHOOK_CERTIFICATE_LIFETIME",
+    default: "2160h",
+    parse: parseDuration,
+  }),
   webhookTlsCertFile: flag({
     flags: "--webhook-tls-cert-file <path>",
-    help: "the webhook port's serving certificate (the API server verifies it against the webhook's caBundle)",
+    help: "with --webhook-certificate=files: the webhook port's serving certificate, read again every 10s (the API server verifies it against the webhook's caBundle)",
     env: "NLS_WEBHOOK_TLS_CERT_FILE",
     parse: asText,
   }),

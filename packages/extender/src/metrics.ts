@@ -14,6 +14,7 @@ import { FAILURE_KINDS, type FailureKind } from "./decide.js";
 import { RELEASE_CAUSES } from "./ledger.js";
 import { WATCHED_KINDS } from "./cache/informers.js";
 import { unsyncedSeconds, type FeedHealth } from "./cache/feed-health.js";
+import { SYNC_STEPS } from "./webhook-certificate/keeper.js";
 
 export const VERBS = ["filter", "prioritize", "reserve"] as const;
 
@@ -38,6 +39,9 @@ export class ExtenderMetrics {
   readonly reservationsCreated: Counter;
   readonly reserveRefusals: Counter;
   readonly admittedPods: Counter<"marked">;
+  readonly webhookCertificateFailures: Counter<"step">;
+  readonly webhookCertificatesIssued: Counter<"what">;
+  readonly webhookCertificateExpiry: Gauge;
   readonly watchFailures: Counter<"kind">;
   private readonly openLocal = new OpenLocalGauges();
   private feeds: { health: () => FeedHealth[]; clock: () => number } | undefined;
@@ -103,6 +107,25 @@ export class ExtenderMetrics {
       registers,
     });
     for (const marked of ["true", "false"]) this.admittedPods.inc({ marked }, 0);
+    this.webhookCertificateFailures = new Counter({
+      name: "nls_extender_webhook_certificate_failures_total",
+      help: "Rounds of the webhook's certificate keeping (--webhook-certificate=secret) that failed, by step: read-configuration, read-secret, issue, write-secret, publish-ca-bundle. The certificate in use is kept meanwhile.",
+      labelNames: ["step"],
+      registers,
+    });
+    for (const step of SYNC_STEPS) this.webhookCertificateFailures.inc({ step }, 0);
+    this.webhookCertificatesIssued = new Counter({
+      name: "nls_extender_webhook_certificates_issued_total",
+      help: "Certificates this replica issued into the webhook's Secret (what=ca or serving).",
+      labelNames: ["what"],
+      registers,
+    });
+    for (const what of ["ca", "serving"]) this.webhookCertificatesIssued.inc({ what }, 0);
+    this.webhookCertificateExpiry = new Gauge({
+      name: "nls_extender_webhook_certificate_expiry_timestamp_seconds",
+      help: "When the serving certificate this replica's admission webhook serves expires (Unix time; absent until it serves one).",
+      registers,
+    });
     const feeds = () => this.feeds;
     /** A 0/1 gauge read at scrape time from whatever `source()` returns then (nothing until observed). */
     const yesNo = (name: string, help: string, source: () => (() => boolean) | undefined) =>

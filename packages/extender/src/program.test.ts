@@ -41,6 +41,12 @@ test("defaults", async (t) => {
     authorizationMode: "AlwaysAllow",
     reservePort: undefined,
     webhookPort: undefined,
+    webhookCertificate: "secret",
+    webhookSecret: "nls-extender-webhook-tls",
+    webhookConfiguration: "nls-local-storage-request",
+    webhookService: "nls-extender-webhook",
+    webhookCaLifetime: 365 * 24 * 3_600_000,
+    webhookCertificateLifetime: 90 * 24 * 3_600_000,
     webhookTlsCertFile: undefined,
     webhookTlsPrivateKeyFile: undefined,
     debugAddress: { host: "127.0.0.1", port: 23001 },
@@ -167,9 +173,32 @@ test("authentication flags", async (t) => {
   });
 });
 
-test("the webhook port with its certificate and key; any one without the others is a usage error", async (t) => {
+test("the webhook port alone: its certificate kept in a Secret; certificate files need --webhook-certificate=files", async (t) => {
+  t.like(await parse(["--webhook-port=23443", "--webhook-ca-lifetime=3m", "--webhook-certificate-lifetime=1m"]), {
+    webhookPort: 23443,
+    webhookCertificate: "secret",
+    webhookCaLifetime: 180_000,
+    webhookCertificateLifetime: 60_000,
+  });
+  t.regex(
+    (await parse([
+      "--webhook-port=23443",
+      "--webhook-tls-cert-file=/c",
+      "--webhook-tls-private-key-file=/k",
+    ])) as string,
+    /need --webhook-certificate=files/,
+  );
+  t.regex(
+    (await parse(["--webhook-certificate-lifetime=2h", "--webhook-ca-lifetime=1h"])) as string,
+    /--webhook-certificate-lifetime may not exceed --webhook-ca-lifetime/,
+  );
+  t.regex((await parse(["--webhook-certificate=vault"])) as string, /expected one of secret, files/);
+});
+
+test("--webhook-certificate=files: the webhook port with its certificate and key; any one without the others is a usage error", async (t) => {
   t.like(
     await parse([], {
+      NLS_WEBHOOK_CERTIFICATE: "files",
       NLS_WEBHOOK_PORT: "23443",
       NLS_WEBHOOK_TLS_CERT_FILE: "/webhook/tls.crt",
       NLS_WEBHOOK_TLS_PRIVATE_KEY_FILE: "/webhook/tls.key",
@@ -177,9 +206,13 @@ test("the webhook port with its certificate and key; any one without the others 
     { webhookPort: 23443, webhookTlsCertFile: "/webhook/tls.crt", webhookTlsPrivateKeyFile: "/webhook/tls.key" },
   );
   const together = /--webhook-port, --webhook-tls-cert-file and --webhook-tls-private-key-file go together/;
-  t.regex((await parse(["--webhook-port=23443"])) as string, together);
-  t.regex((await parse(["--webhook-port=23443", "--webhook-tls-cert-file=/c"])) as string, together);
-  t.regex((await parse(["--webhook-tls-cert-file=/c", "--webhook-tls-private-key-file=/k"])) as string, together);
+  const files = "--webhook-certificate=files";
+  t.regex((await parse([files, "--webhook-port=23443"])) as string, together);
+  t.regex((await parse([files, "--webhook-port=23443", "--webhook-tls-cert-file=/c"])) as string, together);
+  t.regex(
+    (await parse([files, "--webhook-tls-cert-file=/c", "--webhook-tls-private-key-file=/k"])) as string,
+    together,
+  );
 });
 
 test("authentication flags that cannot work are usage errors", async (t) => {

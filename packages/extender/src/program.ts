@@ -33,8 +33,16 @@ export function buildProgram(run: (config: ExtenderConfig) => Promise<number>): 
     if (!!flags.tlsCertFile !== !!flags.tlsPrivateKeyFile) {
       usageError(cmd, "--tls-cert-file and --tls-private-key-file go together");
     }
-    if ((flags.webhookPort !== undefined) !== (!!flags.webhookTlsCertFile && !!flags.webhookTlsPrivateKeyFile)) {
-      usageError(cmd, "--webhook-port, --webhook-tls-cert-file and --webhook-tls-private-key-file go together");
+    const webhookFiles = !!flags.webhookTlsCertFile || !!flags.webhookTlsPrivateKeyFile;
+    if (flags.webhookCertificate === "files") {
+      if ((flags.webhookPort !== undefined) !== (!!flags.webhookTlsCertFile && !!flags.webhookTlsPrivateKeyFile)) {
+        usageError(cmd, "--webhook-port, --webhook-tls-cert-file and --webhook-tls-private-key-file go together");
+      }
+    } else if (webhookFiles) {
+      usageError(cmd, "--webhook-tls-cert-file and --webhook-tls-private-key-file need --webhook-certificate=files");
+    }
+    if (flags.webhookCertificateLifetime > flags.webhookCaLifetime) {
+      usageError(cmd, "--webhook-certificate-lifetime may not exceed --webhook-ca-lifetime");
     }
     if (flags.clientCaFile && !flags.tlsCertFile) usageError(cmd, "--client-ca-file needs HTTPS (--tls-cert-file)");
     if (flags.authorizationMode === "Webhook" && !flags.clientCaFile && !flags.authenticationTokenWebhook) {

@@ -156,17 +156,23 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** An HTTPS server whose certificate comes later (`setTls`): until then every handshake fails. */
+export const CERTIFICATE_LATER = "certificate-later";
+
 export async function listen(
   app: express.Express,
   port: number,
   host?: string,
-  tls?: TlsMaterial,
+  tls?: TlsMaterial | typeof CERTIFICATE_LATER,
 ): Promise<RunningServer> {
   // With a client CA, clients are asked for a certificate; one that does not verify still connects
   // (and gets 401 from a protected route), so probes and metrics need none.
-  const server: Server = tls
-    ? createHttps({ ...tls, requestCert: !!tls.ca, rejectUnauthorized: false }, app)
-    : createHttp(app);
+  const server: Server =
+    tls === CERTIFICATE_LATER
+      ? createHttps({}, app)
+      : tls
+        ? createHttps({ ...tls, requestCert: !!tls.ca, rejectUnauthorized: false }, app)
+        : createHttp(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
