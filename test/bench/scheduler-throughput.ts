@@ -9,7 +9,9 @@
  *
  * Rate = pods bound after the first one / seconds from the first binding to the last, as the pods'
  * watch reports them: the scheduler's start and its cache sync are not counted.
+ * With NLS_BENCH_DIR=<dir> it also writes the figures (or {"skipped": why}) as JSON to <dir>/scheduler.json.
  */
+import { writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -236,10 +238,17 @@ async function runScenario(
   }
 }
 
+/** The root `pnpm bench` collects this part's figures from $NLS_BENCH_DIR. */
+function writeFigures(figures: object): void {
+  if (process.env.NLS_BENCH_DIR)
+    writeFileSync(join(process.env.NLS_BENCH_DIR, "scheduler.json"), `${JSON.stringify(figures, null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
   const gate = await e2eGate();
   if (!gate.run) {
     console.log(`# scheduler throughput bench skipped: ${gate.why}`);
+    writeFigures({ skipped: gate.why });
     return;
   }
   const cluster = await startCluster();
@@ -297,6 +306,11 @@ async function main(): Promise<void> {
       const share = `${Math.round((100 * r.podsPerSecond) / baseline)} %`;
       console.log(`| ${r.scenario.name} | ${r.bound} | ${r.podsPerSecond.toFixed(1)} | ${share} |`);
     }
+    writeFigures({
+      nodes: nodeCount,
+      sampling,
+      results: results.map((r) => ({ ...r.scenario, bound: r.bound, podsPerSecond: r.podsPerSecond })),
+    });
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }
