@@ -1,6 +1,8 @@
-// Issue 15 and 16's targets beside the figures `pnpm bench` took: pure functions from each part's
+// The performance targets (README.md, "Performance") beside the figures `pnpm bench` took: pure functions from each part's
 // figures (as its bench wrote them) to table rows. A figure a part did not report (an older or newer
 // bench, a scenario left out) gives the verdict "n/a", never an error.
+
+/** @typedef {{ measure: string, figure: string, target: string, verdict: string }} Row */
 
 const MET = "met";
 const NOT_MET = "not met";
@@ -22,7 +24,7 @@ function atMost(measure, value, limit, unit, detail = "") {
 
 const info = (measure, figure) => ({ measure, figure, target: NO_TARGET, verdict: NO_TARGET });
 
-/** The extender's filter/prioritize latency (issue 15), per VG count. */
+/** The extender's filter/prioritize latency, per VG count. @returns {Row[]} */
 export function extenderRows(figures) {
   const rows = [];
   const configs = Array.isArray(figures?.configs) ? figures.configs : [];
@@ -71,7 +73,7 @@ export function extenderRows(figures) {
   return rows;
 }
 
-/** The agent's scan (issue 15); idle RSS when a bench reports it (idle-rss.json). */
+/** The agent's scan; idle RSS when a bench reports it (idle-rss.json). @returns {Row[]} */
 export function agentRows(figures) {
   const scan = figures?.scan;
   const rows = [];
@@ -96,7 +98,7 @@ export function agentRows(figures) {
   return rows;
 }
 
-/** Which share of the no-extender rate a scenario must reach (issues 15 and 16), by how pods reach the extender. */
+/** Which share of the no-extender rate a scenario must reach, by how pods reach the extender. */
 function schedulerTarget(scenario) {
   const withClaims = (scenario.claimsPerPod ?? 0) > 0;
   if (scenario.extender === "every pod") return withClaims ? 50 : 80;
@@ -104,7 +106,10 @@ function schedulerTarget(scenario) {
   return undefined;
 }
 
-/** The real kube-scheduler's pods/s per scenario, as a share of the no-extender rate in the same run. */
+/**
+ * The real kube-scheduler's pods/s per scenario, as a share of the no-extender rate in the same run.
+ * @returns {Row[]}
+ */
 export function schedulerRows(figures) {
   const results = Array.isArray(figures?.results) ? figures.results : [];
   const baseline = results.find((r) => r.extender === "none")?.podsPerSecond;
