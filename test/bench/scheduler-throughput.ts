@@ -295,6 +295,12 @@ async function main(): Promise<void> {
       if (scenario.pods === 0 || !scenario.name.includes(only)) continue;
       console.log(`# ${scenario.name}: ${scenario.pods} pods`);
       results.push(await runScenario(cluster, api, extender, scenario, i));
+      // After each scenario: if a later one fails (5 minutes without its pods bound), these still count.
+      writeFigures({
+        nodes: nodeCount,
+        sampling,
+        results: results.map((r) => ({ ...r.scenario, bound: r.bound, podsPerSecond: r.podsPerSecond })),
+      });
     }
     const baseline = results.find((r) => r.scenario.extender === "none")?.podsPerSecond ?? Number.NaN;
     console.log(
@@ -306,11 +312,6 @@ async function main(): Promise<void> {
       const share = `${Math.round((100 * r.podsPerSecond) / baseline)} %`;
       console.log(`| ${r.scenario.name} | ${r.bound} | ${r.podsPerSecond.toFixed(1)} | ${share} |`);
     }
-    writeFigures({
-      nodes: nodeCount,
-      sampling,
-      results: results.map((r) => ({ ...r.scenario, bound: r.bound, podsPerSecond: r.podsPerSecond })),
-    });
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }
