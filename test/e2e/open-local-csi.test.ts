@@ -180,6 +180,35 @@ function pendingClaims(claims: string[], pvs: string[]): KubeApi {
   };
 }
 
+test("stop() finishes the claims in hand and leaves the rest of the tick's queue", async (t) => {
+  const claims = [...Array(5).keys()].map((i) => `data-${i}`);
+  const pvs: string[] = [];
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  let calls = 0;
+  const csi = new OpenLocalCsiStandIn(
+    pendingClaims(claims, pvs),
+    {
+      env: {},
+      extenderSchedulerNames: ["default-scheduler"],
+      async post() {
+        calls++;
+        await held;
+        return { status: 200, body: JSON.stringify({ node: "n1", vgName: "pool-0" }) };
+      },
+    },
+    60_000,
+    2,
+  );
+  csi.start();
+  while (calls < 2) await new Promise((r) => setTimeout(r, 5));
+  const stopped = csi.stop();
+  release();
+  await stopped;
+  t.is(calls, 2);
+  t.is(pvs.length, 2);
+});
+
 test("the provisioner works on as many claims at once as it has workers, each claim once", async (t) => {
   for (const workers of [1, 3]) {
     const claims = [...Array(7).keys()].map((i) => `data-${i}`);
@@ -202,7 +231,7 @@ test("the provisioner works on as many claims at once as it has workers, each cl
       workers,
     );
     csi.start();
-    await new Promise((r) => setTimeout(r, 50));
+    while (pvs.length < claims.length) await new Promise((r) => setTimeout(r, 5));
     await csi.stop();
     t.is(most, workers, `${workers} workers`);
     t.deepEqual([...pvs].sort(), claims, `${workers} workers: every claim got its PV once`);
