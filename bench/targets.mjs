@@ -132,13 +132,13 @@ export function schedulerRows(figures) {
 
 /** What each section says about its setup, before its rows. */
 export function sectionNotes(name, figures) {
-  if (name === "extender" && figures?.extender) {
+  if (name === "extender" && figures?.extender && !figures.extender.skipped) {
     const f = figures.extender;
     return [
       `${f.nodes ?? "?"} nodes, pods with 4 PVCs, ${f.durationSeconds ?? "?"} s per scenario, ${f.connections ?? "?"} connection(s), over loopback`,
     ];
   }
-  if (name === "scheduler" && figures?.scheduler) {
+  if (name === "scheduler" && figures?.scheduler && !figures.scheduler.skipped) {
     const f = figures.scheduler;
     return [
       `${f.nodes ?? "?"} nodes, percentageOfNodesToScore ${f.sampling ?? "?"}; the real kube-scheduler, no kubelets`,

@@ -1,5 +1,5 @@
 import test from "ava";
-import { agentRows, extenderRows, schedulerRows } from "../../bench/targets.mjs";
+import { agentRows, extenderRows, schedulerRows, sectionNotes } from "../../bench/targets.mjs";
 
 const verdicts = (rows: Array<{ measure: string; verdict: string }>) =>
   Object.fromEntries(rows.filter((r) => r.verdict).map((r) => [r.measure, r.verdict]));
@@ -89,4 +89,9 @@ test("scheduler: without a no-extender run there is no share to judge", (t) => {
     results: [{ name: "x", extender: "every pod", claimsPerPod: 0, pods: 1, podsPerSecond: 5 }],
   });
   t.is(rows[0]?.verdict, "n/a");
+});
+
+test("a skipped part's section has no notes about a setup that never ran", (t) => {
+  t.deepEqual(sectionNotes("scheduler", { scheduler: { skipped: "etcd not installed" } }), []);
+  t.is(sectionNotes("scheduler", { scheduler: { nodes: 1000, sampling: "100" } }).length, 2);
 });
