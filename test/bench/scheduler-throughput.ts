@@ -9,7 +9,9 @@
  *
  * Rate = pods bound after the first one / seconds from the first binding to the last, as the pods'
  * watch reports them: the scheduler's start and its cache sync are not counted.
+ * With NLS_BENCH_DIR=<dir> it also writes the figures (or {"skipped": why}) as JSON to <dir>/scheduler.json.
  */
+import { writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -234,10 +236,17 @@ async function runScenario(
   }
 }
 
+/** The root `pnpm bench` collects this part's figures from $NLS_BENCH_DIR. */
+function writeFigures(figures: object): void {
+  if (process.env.NLS_BENCH_DIR)
+    writeFileSync(join(process.env.NLS_BENCH_DIR, "scheduler.json"), `${JSON.stringify(figures, null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
   const gate = await e2eGate();
   if (!gate.run) {
     console.log(`# scheduler throughput bench skipped: ${gate.why}`);
+    writeFigures({ skipped: gate.why });
     return;
   }
   const cluster = await startCluster();
@@ -286,6 +295,12 @@ async function main(): Promise<void> {
       if (scenario.pods === 0 || !scenario.name.includes(only)) continue;
       console.log(`# ${scenario.name}: ${scenario.pods} pods`);
       results.push(await runScenario(cluster, api, extender, scenario, i));
+      // After each scenario: if a later one fails (5 minutes without its pods bound), these still count.
+      writeFigures({
+        nodes: nodeCount,
+        sampling,
+        results: results.map((r) => ({ ...r.scenario, bound: r.bound, podsPerSecond: r.podsPerSecond })),
+      });
     }
     const baseline = results.find((r) => r.scenario.extender === "none")?.podsPerSecond ?? Number.NaN;
     console.log(

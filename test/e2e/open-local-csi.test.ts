@@ -180,29 +180,58 @@ function pendingClaims(claims: string[], pvs: string[]): KubeApi {
   };
 }
 
+/** A stand-in over `claims` (one tick a minute) whose reserve call is `reserve`, answering every claim with n1. */
+function standInFor(claims: string[], pvs: string[], workers: number, reserve: () => Promise<void>) {
+  return new OpenLocalCsiStandIn(
+    pendingClaims(claims, pvs),
+    {
+      env: {},
+      extenderSchedulerNames: ["default-scheduler"],
+      async post() {
+        await reserve();
+        return { status: 200, body: JSON.stringify({ node: "n1", vgName: "pool-0" }) };
+      },
+    },
+    60_000,
+    workers,
+  );
+}
+
+const until = async (done: () => boolean) => {
+  while (!done()) await new Promise((r) => setTimeout(r, 5));
+};
+
+test("stop() finishes the claims in hand and leaves the rest of the tick's queue", async (t) => {
+  const pvs: string[] = [];
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  let calls = 0;
+  const csi = standInFor(["a", "b", "c", "d", "e"], pvs, 2, async () => {
+    calls++;
+    await held;
+  });
+  csi.start();
+  await until(() => calls === 2);
+  const stopped = csi.stop();
+  release();
+  await stopped;
+  t.is(calls, 2);
+  t.is(pvs.length, 2);
+});
+
 test("the provisioner works on as many claims at once as it has workers, each claim once", async (t) => {
   for (const workers of [1, 3]) {
     const claims = [...Array(7).keys()].map((i) => `data-${i}`);
     const pvs: string[] = [];
     let inFlight = 0;
     let most = 0;
-    const csi = new OpenLocalCsiStandIn(
-      pendingClaims(claims, pvs),
-      {
-        env: {},
-        extenderSchedulerNames: ["default-scheduler"],
-        async post() {
-          most = Math.max(most, ++inFlight);
-          await new Promise((r) => setImmediate(r));
-          inFlight--;
-          return { status: 200, body: JSON.stringify({ node: "n1", vgName: "pool-0" }) };
-        },
-      },
-      60_000,
-      workers,
-    );
+    const csi = standInFor(claims, pvs, workers, async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+    });
     csi.start();
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => pvs.length === claims.length);
     await csi.stop();
     t.is(most, workers, `${workers} workers`);
     t.deepEqual([...pvs].sort(), claims, `${workers} workers: every claim got its PV once`);

@@ -417,8 +417,9 @@ export class OpenLocalCsiStandIn {
       if (backoff && backoff.at > Date.now()) continue;
       due.push(() => this.provision(pvc, sc, pods.items, backoff?.failures ?? 0));
     }
+    // stop() ends the tick after the claims in hand: a long queue (a benchmark's thousands) is not drained.
     const worker = async () => {
-      for (let next = due.shift(); next; next = due.shift()) await next();
+      for (let next = due.shift(); next && this.timer !== undefined; next = due.shift()) await next();
     };
     await Promise.all(Array.from({ length: Math.min(this.workers, due.length) }, worker));
   }

@@ -167,10 +167,10 @@ try {
   const out = new URL("./results/", import.meta.url);
   mkdirSync(out, { recursive: true });
   const file = new URL(`idle-rss-${new Date().toISOString().replace(/[:.]/g, "-")}.json`, out);
-  writeFileSync(
-    file,
-    `${JSON.stringify({ machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, date: new Date().toISOString(), loadavg: os.loadavg() }, ...figures }, null, 2)}\n`,
-  );
+  const json = `${JSON.stringify({ machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, date: new Date().toISOString(), loadavg: os.loadavg() }, idleRssMiB: last.rss, ...figures }, null, 2)}\n`;
+  writeFileSync(file, json);
+  // The root `pnpm bench` collects every part's figures from NLS_BENCH_DIR.
+  if (process.env.NLS_BENCH_DIR) writeFileSync(join(process.env.NLS_BENCH_DIR, "idle-rss.json"), json);
   console.log(`figures written to ${fileURLToPath(file)}`);
 } finally {
   agent.child.kill("SIGTERM");

@@ -4,7 +4,8 @@
 // the scan time, the commands it ran (LVM ones apart, counted at the agent's exec edge) and the RSS of
 // this process after the scans; writes the figures as JSON under bench/results/. Needs root, lvm2 and
 // losetup; otherwise it says why and exits 0. Everything it creates (sparse files, loop devices, VGs)
-// is removed at the end, also after a failure. BENCH_LVS and BENCH_SCANS tune it.
+// is removed at the end, also after a failure. BENCH_LVS and BENCH_SCANS tune it. With NLS_BENCH_DIR
+// set (the root `pnpm bench`), it also writes the figures, or {"skipped": why}, to that dir's scan.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import os from "node:os";
@@ -34,6 +35,8 @@ async function whyNot() {
 const skip = await whyNot();
 if (skip) {
   console.log(`agent scan bench skipped: ${skip}`);
+  if (process.env.NLS_BENCH_DIR)
+    writeFileSync(join(process.env.NLS_BENCH_DIR, "scan.json"), `${JSON.stringify({ skipped: skip })}\n`);
   process.exit(0);
 }
 
@@ -152,11 +155,10 @@ try {
   const out = new URL("./results/", import.meta.url);
   mkdirSync(out, { recursive: true });
   const file = new URL(`scan-${new Date().toISOString().replace(/[:.]/g, "-")}.json`, out);
-  writeFileSync(
-    file,
-    `${JSON.stringify({ machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, date: new Date().toISOString(), loadavg: os.loadavg() }, ...figures }, null, 2)}\n`,
-  );
+  const json = `${JSON.stringify({ machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, date: new Date().toISOString(), loadavg: os.loadavg() }, ...figures }, null, 2)}\n`;
+  writeFileSync(file, json);
   console.log(`figures written to ${fileURLToPath(file)}`);
+  if (process.env.NLS_BENCH_DIR) writeFileSync(join(process.env.NLS_BENCH_DIR, "scan.json"), json);
 } finally {
   await cleanup();
 }

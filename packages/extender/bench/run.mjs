@@ -2,13 +2,15 @@
 // `pnpm bench`: filter and prioritize over HTTP on loopback against the built server (5,000 nodes with
 // 2 and then 4 VGs, pods with 4 PVCs, nodeCacheCapable bodies), /metrics scrapes, and the
 // nodeCacheCapable: false body next to a bare JSON.parse of it. Prints one table per VG count and
-// writes the figures as JSON under bench/results/; asserts nothing (a run with errors exits 1).
+// writes the figures as JSON under bench/results/ (and to $NLS_BENCH_DIR/extender.json when set);
+// asserts nothing (a run with errors exits 1).
 // BENCH_SOAK=<seconds> instead runs filter→prioritize pairs for that long against 50,000 PVs and a
 // backlog of 5,000 pending pods and prints RSS over time (the knobs: README.md, "Speed").
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
@@ -304,8 +306,11 @@ function save(kind, figures) {
   const dir = new URL("./results/", import.meta.url);
   mkdirSync(dir, { recursive: true });
   const file = new URL(`${kind}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`, dir);
-  writeFileSync(file, `${JSON.stringify({ machine: machine(), nodes: NODES, ...figures }, null, 2)}\n`);
+  const json = `${JSON.stringify({ machine: machine(), nodes: NODES, ...figures }, null, 2)}\n`;
+  writeFileSync(file, json);
   console.log(`figures written to ${fileURLToPath(file)}`);
+  // The root `pnpm bench` collects each part's figures from $NLS_BENCH_DIR.
+  if (env.NLS_BENCH_DIR) writeFileSync(join(env.NLS_BENCH_DIR, "extender.json"), json);
 }
 
 /** Sustained filter→prioritize pairs with a /metrics scrape every 15 s; RSS and heap every 10 s. */

@@ -1,0 +1,156 @@
+// The performance targets (README.md, "Performance") beside the figures `pnpm bench` took: pure functions from each part's
+// figures (as its bench wrote them) to table rows. A figure a part did not report (an older or newer
+// bench, a scenario left out) gives the verdict "n/a", never an error.
+
+/** @typedef {{ measure: string, figure: string, target: string, verdict: string }} Row */
+
+const MET = "met";
+const NOT_MET = "not met";
+const NO_FIGURE = "n/a";
+const NO_TARGET = "";
+
+const isNumber = (x) => typeof x === "number" && Number.isFinite(x);
+const ms = (x, digits = 1) => (isNumber(x) ? `${x.toFixed(digits)} ms` : "?");
+
+/** A row judged by "value ≤ limit"; unit is what the figure and the target are written in. */
+function atMost(measure, value, limit, unit, detail = "") {
+  return {
+    measure,
+    figure: isNumber(value) ? `${Number(value.toFixed(1))} ${unit}${detail}` : "not reported",
+    target: `≤ ${limit} ${unit}`,
+    verdict: isNumber(value) ? (value <= limit ? MET : NOT_MET) : NO_FIGURE,
+  };
+}
+
+const info = (measure, figure) => ({ measure, figure, target: NO_TARGET, verdict: NO_TARGET });
+
+/** The extender's filter/prioritize latency, per VG count. @returns {Row[]} */
+export function extenderRows(figures) {
+  const rows = [];
+  const configs = Array.isArray(figures?.configs) ? figures.configs : [];
+  for (const config of configs) {
+    const vgs = `${config.vgs} VGs`;
+    const scenario = (prefix) => (config.scenarios ?? []).find((s) => String(s.title).startsWith(prefix));
+    const latency = (measure, prefix, limit) => {
+      const s = scenario(prefix);
+      return atMost(
+        measure,
+        s?.p99,
+        limit,
+        "ms",
+        s ? ` (p50 ${s.p50} ms, ${s.rps} req/s, request CPU p99 ${ms(s.requestCpuMs?.p99, 2)})` : "",
+      );
+    };
+    rows.push(latency(`filter p99, 4 PVCs, ${vgs}`, "filter, 4 PVCs", 5));
+    rows.push(latency(`prioritize p99, 4 PVCs, all nodes, ${vgs}`, "prioritize, 4 PVCs", 5));
+    rows.push(latency(`pass-through p99 (no local PVCs), ${vgs}`, "filter, no local PVCs", 1));
+    const pairs = scenario("filter→prioritize pairs");
+    if (pairs)
+      rows.push(info(`filter→prioritize pairs, ${vgs}`, `p50 ${pairs.p50} / p99 ${pairs.p99} ms, ${pairs.rps} req/s`));
+    rows.push(
+      atMost(
+        `/metrics scrape: event loop blocked, ${vgs}`,
+        config.scrape?.loopMaxMs,
+        5,
+        "ms",
+        isNumber(config.scrape?.bytes) ? ` (${(config.scrape.bytes / 2 ** 20).toFixed(1)} MiB)` : "",
+      ),
+    );
+    const errors = (config.scenarios ?? []).reduce((n, s) => n + (isNumber(s.errors) ? s.errors : 0), 0);
+    if (errors > 0)
+      rows.push({ measure: `failed requests, ${vgs}`, figure: String(errors), target: "0", verdict: NOT_MET });
+    const full = config.fullNodes;
+    if (full) {
+      const filter = (full.cases ?? []).find((c) => String(c.title).startsWith("filter, 4 PVCs"));
+      rows.push(
+        info(
+          `nodeCacheCapable: false, filter, ${vgs}`,
+          `median ${ms(filter?.medianMs, 0)} (server CPU ${ms(filter?.cpuMsPerReq, 0)}); bare JSON.parse of the ${isNumber(full.bodyMiB) ? full.bodyMiB.toFixed(1) : "?"} MiB body ${ms(full.parseMs, 0)}`,
+        ),
+      );
+    }
+  }
+  return rows;
+}
+
+/** The agent's scan; idle RSS when a bench reports it (idle-rss.json). @returns {Row[]} */
+export function agentRows(figures) {
+  const scan = figures?.scan;
+  const rows = [];
+  if (scan && !scan.skipped) {
+    const setup = `${scan.devices ?? "?"} devices, ${scan.vgs ?? "?"} VGs, ${scan.lvs ?? "?"} LVs`;
+    rows.push(
+      atMost(
+        `one scan (median), ${setup}`,
+        scan.scanMs?.median,
+        500,
+        "ms",
+        isNumber(scan.scanMs?.max) ? ` (max ${scan.scanMs.max.toFixed(0)} ms)` : "",
+      ),
+    );
+    rows.push(atMost("LVM invocations per scan", scan.lvmInvocationsPerScan, 3, "calls"));
+  }
+  const idle = figures?.["idle-rss"];
+  if (idle && !idle.skipped) {
+    const mib = [idle.idleRssMiB, idle.rssMiB, idle.rssMiBIdle].find(isNumber);
+    rows.push(atMost("agent idle RSS", isNumber(mib) ? (mib * 2 ** 20) / 1e6 : undefined, 90, "MB"));
+  }
+  return rows;
+}
+
+/** Which share of the no-extender rate a scenario must reach, by how pods reach the extender. */
+function schedulerTarget(scenario) {
+  const withClaims = (scenario.claimsPerPod ?? 0) > 0;
+  if (scenario.extender === "every pod") return withClaims ? 50 : 80;
+  if (scenario.extender === "managed resources") return withClaims ? 75 : 95;
+  return undefined;
+}
+
+/**
+ * The real kube-scheduler's pods/s per scenario, as a share of the no-extender rate in the same run.
+ * @returns {Row[]}
+ */
+export function schedulerRows(figures) {
+  const results = Array.isArray(figures?.results) ? figures.results : [];
+  const baseline = results.find((r) => r.extender === "none")?.podsPerSecond;
+  return results.map((r) => {
+    const rate = isNumber(r.podsPerSecond) ? `${r.podsPerSecond.toFixed(1)} pods/s` : "not reported";
+    const share = isNumber(r.podsPerSecond) && isNumber(baseline) ? (100 * r.podsPerSecond) / baseline : undefined;
+    const measure = `${r.name ?? "?"} (${r.pods ?? "?"} pods)`;
+    if (r.extender === "none") return info(measure, `${rate} (the baseline)`);
+    const limit = schedulerTarget(r);
+    if (limit === undefined)
+      return info(measure, isNumber(share) ? `${rate}, ${share.toFixed(0)} % of no-extender` : rate);
+    return {
+      measure,
+      figure: isNumber(share) ? `${rate}, ${share.toFixed(0)} % of no-extender` : rate,
+      target: `≥ ${limit} %`,
+      verdict: isNumber(share) ? (share >= limit ? MET : NOT_MET) : NO_FIGURE,
+    };
+  });
+}
+
+/** What each section says about its setup, before its rows. */
+export function sectionNotes(name, figures) {
+  if (name === "extender" && figures?.extender && !figures.extender.skipped) {
+    const f = figures.extender;
+    return [
+      `${f.nodes ?? "?"} nodes, pods with 4 PVCs, ${f.durationSeconds ?? "?"} s per scenario, ${f.connections ?? "?"} connection(s), over loopback`,
+    ];
+  }
+  if (name === "scheduler" && figures?.scheduler && !figures.scheduler.skipped) {
+    const f = figures.scheduler;
+    return [
+      `${f.nodes ?? "?"} nodes, percentageOfNodesToScore ${f.sampling ?? "?"}; the real kube-scheduler, no kubelets`,
+      "open-local's extender is not measured by this bench (its Go module is not built here)",
+    ];
+  }
+  return [];
+}
+
+/** part name → its rows, from the part's figures keyed by the file each bench wrote. */
+export const rowsFor = {
+  extender: (figures) => extenderRows(figures.extender),
+  agent: agentRows,
+  scheduler: (figures) => schedulerRows(figures.scheduler),
+};

@@ -1,0 +1,97 @@
+import test from "ava";
+import { agentRows, extenderRows, schedulerRows, sectionNotes } from "../../bench/targets.mjs";
+
+const verdicts = (rows: Array<{ measure: string; verdict: string }>) =>
+  Object.fromEntries(rows.filter((r) => r.verdict).map((r) => [r.measure, r.verdict]));
+
+const scenario = (title: string, p99: number) => ({ title, p50: 1, p99, rps: 100, errors: 0 });
+
+test("extender: each p99 and the scrape's event-loop block against the targets", (t) => {
+  const rows = extenderRows({
+    configs: [
+      {
+        vgs: 2,
+        scenarios: [
+          scenario("filter, 4 PVCs", 5),
+          scenario("prioritize, 4 PVCs (all nodes)", 5.1),
+          scenario("filter, no local PVCs (pass-through)", 2),
+        ],
+        scrape: { loopMaxMs: 4, bytes: 2 ** 21 },
+      },
+    ],
+  });
+  t.deepEqual(verdicts(rows), {
+    "filter p99, 4 PVCs, 2 VGs": "met",
+    "prioritize p99, 4 PVCs, all nodes, 2 VGs": "not met",
+    "pass-through p99 (no local PVCs), 2 VGs": "not met",
+    "/metrics scrape: event loop blocked, 2 VGs": "met",
+  });
+});
+
+test("extender: failed requests are a row of their own, never met", (t) => {
+  const rows = extenderRows({ configs: [{ vgs: 4, scenarios: [{ ...scenario("filter, 4 PVCs", 1), errors: 3 }] }] });
+  t.like(
+    rows.find((r) => r.measure === "failed requests, 4 VGs"),
+    { figure: "3", verdict: "not met" },
+  );
+});
+
+test("a figure the bench did not report is n/a, not an error", (t) => {
+  const rows = extenderRows({ configs: [{ vgs: 2, scenarios: [scenario("filter, 4 PVCs", 1)] }] });
+  t.is(verdicts(rows)["prioritize p99, 4 PVCs, all nodes, 2 VGs"], "n/a");
+  t.is(verdicts(rows)["/metrics scrape: event loop blocked, 2 VGs"], "n/a");
+  t.deepEqual(extenderRows(undefined), []);
+  t.deepEqual(agentRows({}), []);
+  t.deepEqual(schedulerRows({ results: "not a list" }), []);
+});
+
+test("agent: scan time, LVM invocations, and idle RSS in MB only when a bench reports it", (t) => {
+  const scan = { devices: 16, vgs: 4, lvs: 500, scanMs: { median: 501, max: 700 }, lvmInvocationsPerScan: 3 };
+  t.deepEqual(verdicts(agentRows({ scan })), {
+    "one scan (median), 16 devices, 4 VGs, 500 LVs": "not met",
+    "LVM invocations per scan": "met",
+  });
+  // 86 MiB is 90.2 MB: over the 90 MB target.
+  t.is(verdicts(agentRows({ scan, "idle-rss": { rssMiB: 86 } }))["agent idle RSS"], "not met");
+  t.is(verdicts(agentRows({ scan, "idle-rss": { rssMiB: 85 } }))["agent idle RSS"], "met");
+  t.deepEqual(agentRows({ scan: { skipped: "not running as root" } }), []);
+});
+
+test("scheduler: each mode's share of the no-extender rate against the targets", (t) => {
+  const run = (name: string, extender: string, claimsPerPod: number, podsPerSecond: number) => ({
+    name,
+    extender,
+    claimsPerPod,
+    pods: 100,
+    podsPerSecond,
+  });
+  const rows = schedulerRows({
+    results: [
+      run("none", "none", 0, 100),
+      run("every pod", "every pod", 0, 80),
+      run("managed", "managed resources", 0, 94),
+      run("every pod, PVC", "every pod", 1, 49),
+      run("managed, PVC", "managed resources", 4, 75),
+      run("a mode without a target", "webhook", 0, 90),
+    ],
+  });
+  t.deepEqual(verdicts(rows), {
+    "every pod (100 pods)": "met",
+    "managed (100 pods)": "not met",
+    "every pod, PVC (100 pods)": "not met",
+    "managed, PVC (100 pods)": "met",
+  });
+  t.is(rows.find((r) => r.measure.startsWith("a mode"))?.figure, "90.0 pods/s, 90 % of no-extender");
+});
+
+test("scheduler: without a no-extender run there is no share to judge", (t) => {
+  const rows = schedulerRows({
+    results: [{ name: "x", extender: "every pod", claimsPerPod: 0, pods: 1, podsPerSecond: 5 }],
+  });
+  t.is(rows[0]?.verdict, "n/a");
+});
+
+test("a skipped part's section has no notes about a setup that never ran", (t) => {
+  t.deepEqual(sectionNotes("scheduler", { scheduler: { skipped: "etcd not installed" } }), []);
+  t.is(sectionNotes("scheduler", { scheduler: { nodes: 1000, sampling: "100" } }).length, 2);
+});
