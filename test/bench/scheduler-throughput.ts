@@ -27,6 +27,7 @@ import {
   type Cluster,
 } from "../e2e/cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "../e2e/daemons.js";
+import { inParallel } from "../e2e/in-parallel.js";
 import { kubeApi, type KubeApi } from "../e2e/kube-api.js";
 import { localPod, localPvc, localStorageClass } from "../e2e/local-volumes.js";
 import { agentLease, nlsStatus } from "../e2e/node-storage.js";
@@ -66,16 +67,6 @@ const scenarios: Scenario[] = [
   { name: "extender, 4 PVCs", extender: "every pod", pods: pvcPodCount, claimsPerPod: 4 },
   { name: "extender + managedResources, 1 PVC", extender: "managed resources", pods: pvcPodCount, claimsPerPod: 1 },
 ];
-
-/** Runs `work` over `items`, `width` at a time. */
-async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
-}
 
 /** A Ready node with its NodeLocalStorage (one VG) and a fresh agent Lease, written with few round trips. */
 async function addNode(api: KubeApi, name: string): Promise<void> {

@@ -28,6 +28,7 @@
  * that applies it to the API server as the two containers would.
  */
 import { isIP } from "node:net";
+import { inParallel } from "./in-parallel.js";
 import type { KubeApi } from "./kube-api.js";
 
 export const DRIVER = "local.csi.aliyun.com";
@@ -418,10 +419,12 @@ export class OpenLocalCsiStandIn {
       due.push(() => this.provision(pvc, sc, pods.items, backoff?.failures ?? 0));
     }
     // stop() ends the tick after the claims in hand: a long queue (a benchmark's thousands) is not drained.
-    const worker = async () => {
-      for (let next = due.shift(); next && this.timer !== undefined; next = due.shift()) await next();
-    };
-    await Promise.all(Array.from({ length: Math.min(this.workers, due.length) }, worker));
+    await inParallel(
+      due,
+      this.workers,
+      (provision) => provision(),
+      () => this.timer !== undefined,
+    );
   }
 
   private async provision(pvc: Pvc, sc: StorageClass, pods: Pod[], failures: number): Promise<void> {
