@@ -107,23 +107,41 @@ function schedulerTarget(scenario) {
 }
 
 /**
+ * The no-extender scenario a scenario is judged against: the one with the same claims per pod (PreBind
+ * waits for the provisioner with or without nls), else the one without volumes (runs from before the
+ * bench had a baseline per claim count).
+ */
+function baselineFor(results, scenario) {
+  const none = results.filter((r) => r.extender === "none");
+  const rate = (r) => r?.podsPerSecond;
+  return (
+    rate(none.find((r) => (r.claimsPerPod ?? 0) === (scenario.claimsPerPod ?? 0))) ??
+    rate(none.find((r) => (r.claimsPerPod ?? 0) === 0))
+  );
+}
+
+/**
  * The real kube-scheduler's pods/s per scenario, as a share of the no-extender rate in the same run.
  * @returns {Row[]}
  */
 export function schedulerRows(figures) {
   const results = Array.isArray(figures?.results) ? figures.results : [];
-  const baseline = results.find((r) => r.extender === "none")?.podsPerSecond;
   return results.map((r) => {
-    const rate = isNumber(r.podsPerSecond) ? `${r.podsPerSecond.toFixed(1)} pods/s` : "not reported";
-    const share = isNumber(r.podsPerSecond) && isNumber(baseline) ? (100 * r.podsPerSecond) / baseline : undefined;
+    const rounds =
+      Array.isArray(r.rounds) && r.rounds.length > 1
+        ? ` (median of ${r.rounds.map((x) => x.toFixed(1)).join(", ")})`
+        : "";
+    const rate = isNumber(r.podsPerSecond) ? `${r.podsPerSecond.toFixed(1)} pods/s${rounds}` : "not reported";
     const measure = `${r.name ?? "?"} (${r.pods ?? "?"} pods)`;
     if (r.extender === "none") return info(measure, `${rate} (the baseline)`);
+    const baseline = baselineFor(results, r);
+    const share = isNumber(r.podsPerSecond) && isNumber(baseline) ? (100 * r.podsPerSecond) / baseline : undefined;
     const limit = schedulerTarget(r);
-    if (limit === undefined)
-      return info(measure, isNumber(share) ? `${rate}, ${share.toFixed(0)} % of no-extender` : rate);
+    const figure = isNumber(share) ? `${rate}, ${share.toFixed(0)} % of no-extender` : rate;
+    if (limit === undefined) return info(measure, figure);
     return {
       measure,
-      figure: isNumber(share) ? `${rate}, ${share.toFixed(0)} % of no-extender` : rate,
+      figure,
       target: `≥ ${limit} %`,
       verdict: isNumber(share) ? (share >= limit ? MET : NOT_MET) : NO_FIGURE,
     };
@@ -141,7 +159,7 @@ export function sectionNotes(name, figures) {
   if (name === "scheduler" && figures?.scheduler && !figures.scheduler.skipped) {
     const f = figures.scheduler;
     return [
-      `${f.nodes ?? "?"} nodes, percentageOfNodesToScore ${f.sampling ?? "?"}; the real kube-scheduler, no kubelets`,
+      `${f.nodes ?? "?"} nodes, percentageOfNodesToScore ${f.sampling ?? "?"}, ${f.rounds ?? 1} round(s); the real kube-scheduler, no kubelets`,
       "open-local's extender is not measured by this bench (its Go module is not built here)",
     ];
   }

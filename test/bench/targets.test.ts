@@ -84,6 +84,31 @@ test("scheduler: each mode's share of the no-extender rate against the targets",
   t.is(rows.find((r) => r.measure.startsWith("a mode"))?.figure, "90.0 pods/s, 90 % of no-extender");
 });
 
+test("scheduler: a PVC scenario is judged against the no-extender run with the same claims per pod", (t) => {
+  const run = (name: string, extender: string, claimsPerPod: number, podsPerSecond: number, rounds?: number[]) => ({
+    name,
+    extender,
+    claimsPerPod,
+    pods: 100,
+    podsPerSecond,
+    rounds,
+  });
+  const rows = schedulerRows({
+    results: [
+      run("none", "none", 0, 200),
+      run("none, 1 PVC", "none", 1, 20),
+      run("managed, 1 PVC", "managed resources", 1, 16, [15, 16, 17]),
+      run("managed, 4 PVCs", "managed resources", 4, 16),
+    ],
+  });
+  t.deepEqual(verdicts(rows), { "managed, 1 PVC (100 pods)": "met", "managed, 4 PVCs (100 pods)": "not met" });
+  t.is(
+    rows.find((r) => r.measure.startsWith("managed, 1"))?.figure,
+    "16.0 pods/s (median of 15.0, 16.0, 17.0), 80 % of no-extender",
+  );
+  t.is(rows.find((r) => r.measure.startsWith("managed, 4"))?.figure, "16.0 pods/s, 8 % of no-extender");
+});
+
 test("scheduler: without a no-extender run there is no share to judge", (t) => {
   const rows = schedulerRows({
     results: [{ name: "x", extender: "every pod", claimsPerPod: 0, pods: 1, podsPerSecond: 5 }],
