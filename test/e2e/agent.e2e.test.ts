@@ -7,13 +7,11 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { crdsEstablished, e2eGate, run, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { e2eGate, run, startDeployedCluster, waitFor, type Cluster } from "./cluster.js";
 import { agentScans, applyInitConfig, getNls, nlsWithVg } from "./agent-node.js";
 import { startAgent, type AgentProcess } from "./daemons.js";
 import { createLoopDevice, lvmUnavailable, removeVgsAndLoops } from "./lvm.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const NODE = "e2e-node-1";
 const OTHER_NODE = "e2e-node-2";
 const suffix = randomBytes(3).toString("hex");
@@ -46,10 +44,8 @@ async function loopDevice(ctx: Ctx, sizeMiB: number): Promise<string> {
 test.before(async () => {
   if (!enabled) return;
   ctx.dir = await mkdtemp(join(tmpdir(), "nls-agent-e2e-"));
-  const cluster = (ctx.cluster = await startCluster());
   // The daemons' real RBAC and admission policy (the workloads themselves never run: there is no kubelet).
-  await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
-  await crdsEstablished(cluster);
+  const cluster = (ctx.cluster = await startDeployedCluster());
   for (const node of [NODE, OTHER_NODE]) {
     await cluster.kubectlOk(
       ["apply", "-f", "-"],

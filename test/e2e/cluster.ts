@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { tokenKubeconfigYaml } from "@nls/testkit";
 import { stopProcess } from "./stop-process.js";
@@ -280,6 +281,28 @@ export async function crdsEstablished(cluster: Cluster): Promise<void> {
     "crd/nodelocalstorages.csi.aliyun.com",
     "crd/nodelocalstorageinitconfigs.csi.aliyun.com",
   ]);
+}
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * A cluster with `deploy/` applied (its RBAC, admission policies and CRDs; the workloads never run:
+ * there is no kubelet) and the CRDs established. `defaultServiceAccount` creates default/default, which
+ * no controller makes here and the ServiceAccount admission plugin wants for a pod in `default`. A
+ * cluster whose set-up fails is stopped before the error is thrown.
+ */
+export async function startDeployedCluster(options: { defaultServiceAccount?: boolean } = {}): Promise<Cluster> {
+  const cluster = await startCluster();
+  try {
+    await cluster.kubectlOk(["apply", "-k", join(repoRoot, "deploy")]);
+    await crdsEstablished(cluster);
+    if (options.defaultServiceAccount)
+      await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
+    return cluster;
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
 }
 
 /** `test` when the e2e prerequisites exist; otherwise skipped — or failed when CI requires real tools. */

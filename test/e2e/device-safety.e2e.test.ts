@@ -12,15 +12,13 @@ import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gatedSerial } from "../gate.js";
-import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { e2eGate, freePort, run, startDeployedCluster, waitFor, type Cluster } from "./cluster.js";
 import { agentScans, applyInitConfig, getNls, nlsWithVg } from "./agent-node.js";
 import { startAgent, startExtender, type AgentProcess, type ExtenderProcess } from "./daemons.js";
 import { localPod } from "./local-volumes.js";
 import { createLoopDevice, lvmUnavailable, removeVgsAndLoops } from "./lvm.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const NODE = "e2e-safety-1";
 const suffix = randomBytes(3).toString("hex");
 const VG_A = `nlssafe-a-${suffix}`;
@@ -145,9 +143,7 @@ function startTheAgent(): Promise<AgentProcess> {
 test.before(async () => {
   if (!enabled) return;
   ctx.dir = await mkdtemp(join(tmpdir(), "nls-safety-e2e-"));
-  const cluster = (ctx.cluster = await startCluster());
-  await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
-  await crdsEstablished(cluster);
+  const cluster = (ctx.cluster = await startDeployedCluster());
   await cluster.kubectlOk(
     ["apply", "-f", "-"],
     JSON.stringify({

@@ -5,17 +5,14 @@
  * Lease lapses and points the slice at itself, the burst completes, and no VG is promised more than it
  * holds.
  */
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gatedSerial } from "../gate.js";
-import { ADMIN_TOKEN, crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { ADMIN_TOKEN, e2eGate, freePort, startDeployedCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
 import { kubeApi } from "./kube-api.js";
 import { startServiceProxy, type ServiceProxy } from "./service-proxy.js";
 import { localPod, localPvc, localStorageClass } from "./local-volumes.js";
 import { addStorageNode } from "./node-storage.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
 const NODES = ["fail-a", "fail-b"];
 const LEASE_SECONDS = 4;
@@ -68,10 +65,7 @@ async function selectedNodes(): Promise<Map<string, string>> {
 
 test.before(async () => {
   if (!gate.run) return;
-  const cluster = (ctx.cluster = await startCluster());
-  await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
-  await crdsEstablished(cluster);
-  await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
+  const cluster = (ctx.cluster = await startDeployedCluster({ defaultServiceAccount: true }));
   for (const n of NODES) await addNode(n);
   await apply(localStorageClass("nls-lvm"));
   const first = await startExtender(cluster, await freePort(), { args: replicaArgs(0), webhook: true });

@@ -9,15 +9,13 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gatedSerial } from "../gate.js";
-import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { e2eGate, freePort, run, startDeployedCluster, waitFor, type Cluster } from "./cluster.js";
 import { applyInitConfig, nlsWithVg } from "./agent-node.js";
 import { startAgent, startExtender, type AgentProcess, type ExtenderProcess } from "./daemons.js";
 import { localPvc } from "./local-volumes.js";
 import { createLoopDevice, lvmUnavailable, NO_ACTIVATION, removeVgsAndLoops } from "./lvm.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const MI = 2 ** 20;
 const NODE = "e2e-orphans-1";
 const NS = "orphans";
@@ -154,9 +152,7 @@ async function claims(sizes: Record<string, string>): Promise<void> {
 test.before(async () => {
   if (!enabled) return;
   ctx.dir = await mkdtemp(join(tmpdir(), "nls-orphans-e2e-"));
-  const cluster = (ctx.cluster = await startCluster());
-  await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
-  await crdsEstablished(cluster);
+  const cluster = (ctx.cluster = await startDeployedCluster());
   await apply({
     apiVersion: "v1",
     kind: "Node",

@@ -5,14 +5,11 @@
  * server is back, the feeds restart on their own, the replica is ready again, and the caches follow
  * new objects.
  */
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gatedSerial } from "../gate.js";
-import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { e2eGate, freePort, startDeployedCluster, waitFor, type Cluster } from "./cluster.js";
 import { startExtender, type ExtenderProcess } from "./daemons.js";
 import { addStorageNode } from "./node-storage.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
 const gate = await e2eGate();
 const test = gatedSerial(gate.run);
@@ -27,9 +24,7 @@ const metrics = async () => (await fetch(`http://127.0.0.1:${ctx.extender.port}/
 
 test.before(async () => {
   if (!gate.run) return;
-  const cluster = (ctx.cluster = await startCluster());
-  await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
-  await crdsEstablished(cluster);
+  const cluster = (ctx.cluster = await startDeployedCluster());
   ctx.log = [];
   ctx.extender = await startExtender(cluster, await freePort(), { log: ctx.log });
 });

@@ -6,8 +6,6 @@
  * nls-e2e/group) and namespace. Figures are printed per scenario; nothing here asserts a duration.
  */
 import type { ExecutionContext } from "ava";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gatedSerial } from "../gate.js";
 import {
   createBurst,
@@ -20,14 +18,13 @@ import {
   type Figures,
   type PodSpec,
 } from "./burst.js";
-import { ADMIN_TOKEN, crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { ADMIN_TOKEN, e2eGate, freePort, startDeployedCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
 import { kubeApi, type KubeApi } from "./kube-api.js";
 import { addStorageNode } from "./node-storage.js";
 import { NodeLvm } from "./node-lvm.js";
 import { doRequest, OpenLocalCsiStandIn } from "./open-local-csi.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const gate = await e2eGate();
 const test = gatedSerial(gate.run);
 if (!gate.run) console.log(`# scale e2e skipped: ${gate.why}`);
@@ -56,10 +53,8 @@ async function extenderMetric(name: string): Promise<number> {
 
 test.before(async () => {
   if (!gate.run) return;
-  const cluster = (ctx.cluster = await startCluster());
+  const cluster = (ctx.cluster = await startDeployedCluster());
   ctx.api = kubeApi(cluster.server, ADMIN_TOKEN);
-  await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
-  await crdsEstablished(cluster);
   // Only the PV binder: no node-lifecycle controller to taint the kubelet-less nodes.
   await cluster.startControllerManager("persistentvolume-binder-controller");
   for (const [name, parameters] of [

@@ -4,15 +4,12 @@
  * written directly (no kubelet or agent runs): the question here is what the scheduler decides.
  */
 import { gatedSerial } from "../gate.js";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { e2eGate, freePort, startDeployedCluster, waitFor, type Cluster } from "./cluster.js";
 import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
 import { failedSchedulingMessages } from "./events.js";
 import { localPod, localPvc, localStorageClass } from "./local-volumes.js";
 import { addStorageNode } from "./node-storage.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const GI = 2 ** 30;
 const NODES = ["sched-a", "sched-b"];
 const gate = await e2eGate();
@@ -34,11 +31,7 @@ const addNode = (name: string, vgAllocatable: number) =>
 
 test.before(async () => {
   if (!gate.run) return;
-  const cluster = (ctx.cluster = await startCluster());
-  await cluster.kubectlOk(["apply", "-k", join(root, "deploy")]);
-  await crdsEstablished(cluster);
-  // No kube-controller-manager runs here, so nothing creates the namespace's default ServiceAccount.
-  await cluster.kubectlOk(["create", "serviceaccount", "default", "-n", "default"]);
+  const cluster = (ctx.cluster = await startDeployedCluster({ defaultServiceAccount: true }));
   for (const n of NODES) await addNode(n, 100 * GI);
   await apply(localStorageClass("nls-lvm"));
 
