@@ -147,22 +147,51 @@ async function scenarios(server) {
 }
 
 /**
- * Six scrapes, one every 200 ms: wall time and the longest the server's event loop was blocked around
- * each (the first after start builds every line; later ones reuse what did not change).
+ * Six scrapes, one every 200 ms, of a server otherwise idle. For each: wall time; the longest the server's
+ * event loop was blocked in the 200 ms around it, and in the 200 ms before it with no scrape (the
+ * machine's own noise: on a shared machine a busy process waits for a core); and, from a probe turning
+ * the server's event loop, the longest turn's CPU time (the scrape's own longest hold on the loop,
+ * which waiting for a core does not inflate) and the scrape's whole CPU time. The first scrape after
+ * start builds every line; later ones reuse what did not change, so figures over scrapes 2–6 are the
+ * steady state.
  */
 async function scrapes(server) {
   const walls = [];
   const loops = [];
+  const quiet = [];
+  const turnCpu = [];
+  const cpu = [];
+  const ask = async (m) => {
+    server.child.send(m);
+    return (await once(server.child, "message"))[0];
+  };
   let bytes = 0;
   for (let i = 0; i < 6; i++) {
     await server.stats();
-    const start = performance.now();
-    bytes = (await (await fetch(`${server.url}/metrics`)).text()).length;
-    walls.push(performance.now() - start);
     await new Promise((r) => setTimeout(r, 200));
+    quiet.push((await server.stats()).loopMaxMs);
+    await ask("probe");
+    const start = performance.now();
+    bytes = (await (await fetch(`${server.url}/metrics`)).arrayBuffer()).byteLength;
+    walls.push(performance.now() - start);
+    const p = await ask("probe-end");
+    turnCpu.push(p.maxCpuMs);
+    cpu.push(p.totalCpuMs);
+    await new Promise((r) => setTimeout(r, Math.max(0, 200 - walls.at(-1))));
     loops.push((await server.stats()).loopMaxMs);
   }
-  return { bytes, walls, loops, loopMaxMs: Math.max(...loops.slice(1)) };
+  const steady = (xs) => Math.max(...xs.slice(1));
+  return {
+    bytes,
+    walls,
+    loops,
+    quietLoops: quiet,
+    turnCpuMs: turnCpu,
+    cpuMs: cpu,
+    loopMaxMs: steady(loops),
+    quietLoopMaxMs: steady(quiet),
+    turnCpuMaxMs: steady(turnCpu),
+  };
 }
 
 /** A Node object about the size kube-scheduler sends (~4 KiB: labels, managedFields, images). */
@@ -283,8 +312,9 @@ function printConfig(vgs, rows, scrape, full) {
       `${r.title.padEnd(47)} ${fmt(r.p50).padStart(7)} ${fmt(r.p99).padStart(7)} ${fmt(r.max).padStart(7)} ${fmt(r.rps).padStart(7)} ${fmt(r.handlerMeanMs, 2).padStart(11)} ${fmt(r.cpuMsPerReq, 2).padStart(11)} ${fmt(r.requestCpuMs.p99, 2).padStart(11)} ${fmt(r.gcMsPerReq, 3).padStart(10)} ${fmt(r.gcMaxMs, 1).padStart(10)} ${fmt(r.loopMaxMs, 0).padStart(12)} ${fmt(r.errors).padStart(7)}`,
     );
   }
+  const list = (xs, d = 0) => xs.map((x) => x.toFixed(d)).join(", ");
   console.log(
-    `GET /metrics (${(scrape.bytes / 2 ** 20).toFixed(1)} MiB), six scrapes: ${scrape.walls.map((w) => `${w.toFixed(0)}`).join(", ")} ms; event loop blocked at most ${scrape.loops.map((w) => `${w.toFixed(0)}`).join(", ")} ms`,
+    `GET /metrics (${(scrape.bytes / 2 ** 20).toFixed(1)} MiB), six scrapes: ${list(scrape.walls)} ms; longest event-loop turn's CPU ${list(scrape.turnCpuMs, 1)} ms (whole scrape ${list(scrape.cpuMs, 0)} ms CPU); event loop blocked at most ${list(scrape.loops)} ms (200 ms before each, no scrape: ${list(scrape.quietLoops)} ms)`,
   );
   if (full) {
     console.log(

@@ -1,4 +1,4 @@
-/* global setInterval */
+/* global setInterval, setImmediate */
 // The BUILT extender with a cache filled directly: BENCH_NODES nodes × BENCH_VGS VGs, BENCH_PVS bound
 // PVs, BENCH_PODS pods of 4 PVCs each (the pods the bench sends), and BENCH_BACKLOG more pending pods
 // of 4 PVCs each whose claims sit in the cache (a scheduling backlog). PVs and PVCs are decoded from
@@ -197,12 +197,41 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ["gc"] });
 
+// Between "probe" and "probe-end": each event-loop turn's CPU time (all threads, but the other threads
+// are idle between requests) and wall time, through a setImmediate chain. The longest turn's CPU is how
+// long a scrape held the loop in work of its own; its wall time adds the waits for a core.
+let probe;
+const probeTurn = () => {
+  if (!probe) return;
+  const cpu = process.cpuUsage();
+  const at = performance.now();
+  const cpuMs = (cpu.user + cpu.system - probe.cpu.user - probe.cpu.system) / 1000;
+  probe.maxCpuMs = Math.max(probe.maxCpuMs, cpuMs);
+  probe.maxWallMs = Math.max(probe.maxWallMs, at - probe.at);
+  probe.totalCpuMs += cpuMs;
+  probe.cpu = cpu;
+  probe.at = at;
+  setImmediate(probeTurn);
+};
+
 process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
 process.on("SIGTERM", () => void server.close().then(() => process.exit(0)));
 process.on("message", (m) => {
   if (m === "snapshot") {
     // A heap snapshot beside the working directory, for finding what a run retains (BENCH_SNAPSHOT).
     process.send?.({ file: v8.writeHeapSnapshot() });
+    return;
+  }
+  if (m === "probe") {
+    probe = { cpu: process.cpuUsage(), at: performance.now(), maxCpuMs: 0, maxWallMs: 0, totalCpuMs: 0 };
+    setImmediate(probeTurn);
+    process.send?.({});
+    return;
+  }
+  if (m === "probe-end") {
+    const { maxCpuMs, maxWallMs, totalCpuMs } = probe;
+    probe = undefined;
+    process.send?.({ maxCpuMs, maxWallMs, totalCpuMs });
     return;
   }
   if (m === "gc") {

@@ -1,5 +1,4 @@
 import test from "ava";
-import { Writable } from "node:stream";
 import { Gi, nls, pv } from "@nls/testkit";
 import { clusterWith } from "../testing/cluster.js";
 import { ExtenderMetrics, OpenLocalGauges } from "./metrics.js";
@@ -163,32 +162,26 @@ test("open-local gauges: a device holding a volume stays bound after the agent r
   t.false(text.includes("/dev/vdc"));
 });
 
-test("a scrape written in slices is the text rendered at once, and stops when the connection closes", async (t) => {
-  const names = Array.from({ length: 300 }, (_, i) => `n${i}`);
+test("a scrape built in slices is the text rendered at once, and stops when its client leaves", async (t) => {
+  const names = Array.from({ length: 600 }, (_, i) => `n${i}`);
   const s = clusterWith(names, 0);
   names.forEach((n, i) => s.applyPv(pv(`pv-${i}`, { node: n, size: "1Gi", vgName: "pool-0" })));
   const gauges = new OpenLocalGauges();
-  const pieces = [...gauges.chunks(s, 0)];
-  t.true(pieces.length > 10, "a zero budget cuts the text into many pieces");
-  t.is(Buffer.concat(pieces.flat()).toString(), new OpenLocalGauges().render(s));
+  const refresh = gauges.refresh(s, () => true);
+  let yields = 0;
+  let step = refresh.next();
+  for (; !step.done; step = refresh.next()) yields++;
+  t.is(yields, 6 + 1, "a turn for the event loop after each block of 100 nodes and each full one of 500 PVs");
+  t.is(Buffer.concat(step.value).toString(), new OpenLocalGauges().render(s));
+  s.applyPv(pv("pv-0", { node: "n0", size: "2Gi", vgName: "pool-0" }));
+  const after = gauges.render(s);
+  t.regex(after, new RegExp(`^local_local_pv\\{nodename="n0",pv_name="pv-0",.*\\} ${2 * Gi}$`, "m"));
+  t.is(after, new OpenLocalGauges().render(s), "a replaced PV's block is rebuilt");
   const m = new ExtenderMetrics(s);
-  const collect = (destroyAfter?: number) => {
-    const parts: string[] = [];
-    const out = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        parts.push(chunk.toString());
-        if (destroyAfter !== undefined && parts.length >= destroyAfter) this.destroy();
-        done();
-      },
-    });
-    return { out, parts };
-  };
-  const whole = collect();
-  await m.writeTo(whole.out, 0);
-  t.is(whole.parts.join(""), await m.render());
-  const cut = collect(3);
-  await m.writeTo(cut.out, 0);
-  t.is(cut.parts.length, 3, "nothing more is built once the connection is gone");
+  t.is(Buffer.concat((await m.exposition(0))!).toString(), await m.render());
+  let asked = 0;
+  t.is(await new ExtenderMetrics(s).exposition(0, () => ++asked >= 2), undefined);
+  t.is(asked, 2, "nothing more is built once the client is gone");
 });
 
 test("unexplained LV bytes per node and VG: charged LVs summed, gone once the agent no longer reports them", async (t) => {

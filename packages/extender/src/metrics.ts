@@ -10,7 +10,7 @@ import type { BusyDeviceView, DeviceView } from "./node-view.js";
 type Unit = Pick<DeviceView | BusyDeviceView, "name" | "mediaType">;
 import type { NodeState } from "./placement.js";
 import { overcommittedVgs } from "./overcommit.js";
-import { FAILURE_KINDS, type FailureKind } from "./decide.js";
+import { FAILURE_KINDS, type FailureKind, type NodeRecord } from "./decide.js";
 import { RELEASE_CAUSES } from "./ledger.js";
 import { WATCHED_KINDS } from "./cache/informers.js";
 import { unsyncedSeconds, type FeedHealth } from "./cache/feed-health.js";
@@ -21,10 +21,18 @@ export const VERBS = ["filter", "prioritize", "reserve"] as const;
 /** Work per piece of a scrape before the event loop gets a turn. */
 const SLICE_MS = 2;
 
-/** Where a scrape is written: an HTTP response (or any writable stream). */
-export type ScrapeSink = NodeJS.WritableStream & { destroyed?: boolean; cork?(): void; uncork?(): void };
-
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A clock for slicing work: true once `sliceMs` passed since it was made or last said true. */
+function sliceBudget(sliceMs: number): () => boolean {
+  let until = performance.now() + sliceMs;
+  return () => {
+    const now = performance.now();
+    if (now < until) return false;
+    until = now + sliceMs;
+    return true;
+  };
+}
 export type Verb = (typeof VERBS)[number];
 
 /**
@@ -242,38 +250,33 @@ export class ExtenderMetrics {
 
   /** The exposition text: nls' own metrics (prom-client), then open-local's per-node gauges. */
   async render(): Promise<string> {
-    return (await this.registry.metrics()) + this.openLocal.render(this.store);
+    return Buffer.concat((await this.exposition(Number.POSITIVE_INFINITY))!).toString("utf8");
   }
 
   /**
-   * `render()` written to `out` in slices of at most ~`sliceMs` of work each, giving the event loop back
-   * between them: at 5,000 nodes the open-local families are ~25,000 series (megabytes of text, more
-   * with every PV), and joining them in one go held every scheduling request behind a scrape for tens
-   * of milliseconds. Stops early when `out` closes.
+   * The exposition text as buffers, built with the event loop given back whenever about `sliceMs` of
+   * work went in since it last had a turn: at 5,000 nodes the open-local families are ~25,000 series
+   * (megabytes of text, more with every PV), and building them in one go held every scheduling request
+   * behind a scrape for tens of milliseconds. nls' own families are read one at a time for the same
+   * reason (some walk every node). The open-local text is mostly buffers kept from the previous scrape.
+   * Undefined, and nothing more built, once `abandoned()` says the caller left.
    */
-  async writeTo(out: ScrapeSink, sliceMs = SLICE_MS): Promise<void> {
-    out.write(await this.registry.metrics());
-    for (const piece of this.openLocal.chunks(this.store, sliceMs)) {
-      if (out.destroyed) return;
-      let flowing = true;
-      // One write to the socket per piece, not one per block.
-      out.cork?.();
-      for (const bytes of piece) flowing = out.write(bytes);
-      out.uncork?.();
-      if (!flowing) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            out.removeListener("drain", done);
-            out.removeListener("close", done);
-            resolve();
-          };
-          out.once("drain", done);
-          out.once("close", done);
-        });
-      }
+  async exposition(sliceMs = SLICE_MS, abandoned: () => boolean = () => false): Promise<Buffer[] | undefined> {
+    const spent = sliceBudget(sliceMs);
+    // What `registry.metrics()` returns, one family per step.
+    const own: string[] = [];
+    for (const metric of this.registry.getMetricsAsArray()) {
+      own.push(await this.registry.getSingleMetricAsString(metric.name));
+      if (!spent()) continue;
       await yieldToEventLoop();
+      if (abandoned()) return undefined;
     }
-    out.end();
+    const refresh = this.openLocal.refresh(this.store, spent);
+    for (let step = refresh.next(); ; step = refresh.next()) {
+      if (step.done) return [Buffer.from(`${own.join("\n\n")}\n`), ...step.value];
+      await yieldToEventLoop();
+      if (abandoned()) return undefined;
+    }
   }
 
   countFailures(failures: Record<FailureKind, number>): void {
@@ -320,84 +323,63 @@ const OPEN_LOCAL_FAMILIES = [
  * prom-client: at 5,000 nodes these are ~25,000 series, plus one per PV, and prom-client's per-series
  * label handling blocked the event loop for hundreds of milliseconds per scrape.
  *
- * The text is kept encoded in blocks (a family's lines for BLOCK_NODES consecutive nodes, or for
- * BLOCK_PVS PVs), each with the objects it was built from: a node's `NodeState` (the cache replaces it
- * on every NLS or ledger change of the node) or the PV object. A scrape compares those references and
- * rebuilds only the blocks whose objects were replaced, so between two scrapes it mostly writes bytes
- * it already has. The three `*_total` families are typed `untyped`: Prometheus treats them like
- * gauges, and promtool's lint rejects a *gauge* named `_total`.
+ * The text is kept encoded in blocks — every family's lines for BLOCK_NODES consecutive nodes, or the
+ * lines of BLOCK_PVS PVs — each with the objects it was built from: a node's `NodeState` (the cache
+ * replaces it on every NLS or ledger change of the node) or the PV object. A scrape reads each node's
+ * state once, compares references, and rebuilds only the blocks whose objects were replaced, so between
+ * two scrapes it mostly hands back buffers it already has. The three `*_total` families are typed
+ * `untyped`: Prometheus treats them like gauges, and promtool's lint rejects a *gauge* named `_total`.
  */
 export class OpenLocalGauges {
   private readonly nodeLines = new WeakMap<NodeState, string[]>();
   private readonly pvLines = new WeakMap<V1PersistentVolume, string>();
   /** Node list the node blocks were cut from (the store keeps the array until membership changes). */
   private names: readonly string[] = [];
-  /** [family][block] */
-  private nodeBlocks: Block[][] = OPEN_LOCAL_FAMILIES.map(() => []);
-  private pvBlocks: Block[] = [];
+  /** The store's record of each of `names` (records are never replaced, only their state). */
+  private records: ReadonlyArray<NodeRecord | undefined> = [];
+  private nodeBlocks: NodeBlock[] = [];
+  private pvBlocks: PvBlock[] = [];
 
   render(store: ClusterStore): string {
-    return Buffer.concat([...this.chunks(store, Number.POSITIVE_INFINITY)].flat()).toString("utf8");
+    const refresh = this.refresh(store, () => false);
+    let step = refresh.next();
+    while (!step.done) step = refresh.next();
+    return Buffer.concat(step.value).toString("utf8");
   }
 
   /**
-   * The exposition text in pieces, each ending once about `sliceMs` of work went into it: the caller
-   * yields to the event loop between pieces. The node list is read once, so every family covers the
-   * same nodes; each block holds its nodes' lines as of the moment it is checked.
+   * Brings every block up to date and returns the whole text as buffers, in output order; yields
+   * after a block whenever `spent()` says so, for the caller to give the event loop a turn. The node
+   * list is read once, so every family covers the same nodes; each block holds its nodes' lines as of
+   * the moment it is checked.
    */
-  *chunks(store: ClusterStore, sliceMs: number): Generator<Buffer[]> {
+  *refresh(store: ClusterStore, spent: () => boolean): Generator<void, Buffer[]> {
     const names = store.nodeNames();
     if (names !== this.names) {
       this.names = names;
-      this.nodeBlocks = OPEN_LOCAL_FAMILIES.map(() => []);
+      this.records = names.map((n) => store.record(n));
+      this.nodeBlocks = [];
     }
-    let piece: Buffer[] = [];
-    let until = performance.now() + sliceMs;
-    const cut = function* () {
-      if (performance.now() < until) return;
-      yield piece;
-      piece = [];
-      until = performance.now() + sliceMs;
-    };
-    const states: Array<NodeState | undefined> = new Array(BLOCK_NODES);
-    for (let f = 0; f < OPEN_LOCAL_FAMILIES.length; f++) {
-      const [name, type, help] = OPEN_LOCAL_FAMILIES[f]!;
-      piece.push(Buffer.from(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`));
-      const blocks = this.nodeBlocks[f]!;
-      for (let b = 0; b * BLOCK_NODES < names.length; b++) {
-        const from = b * BLOCK_NODES;
-        const to = Math.min(names.length, from + BLOCK_NODES);
-        for (let i = from; i < to; i++) states[i - from] = store.record(names[i]!)?.state;
-        let block = blocks[b];
-        if (!block || !sameRefs(block.refs, states, to - from)) {
-          const lines: string[] = [];
-          for (let i = from; i < to; i++) {
-            const state = states[i - from];
-            if (!state) continue;
-            const line = this.linesOf(names[i]!, state, store)[f];
-            if (line) lines.push(line);
-          }
-          block = { refs: states.slice(0, to - from), bytes: encodeLines(lines) };
-          blocks[b] = block;
-        }
-        if (block.bytes.length) piece.push(block.bytes);
-        yield* cut();
+    const blockCount = Math.ceil(names.length / BLOCK_NODES);
+    for (let b = 0; b < blockCount; b++) {
+      const from = b * BLOCK_NODES;
+      const to = Math.min(names.length, from + BLOCK_NODES);
+      const block = this.nodeBlocks[b];
+      if (!block || !statesUnchanged(block.refs, this.records, from, to)) {
+        this.nodeBlocks[b] = this.nodeBlock(names, from, to, store);
       }
+      if (spent()) yield;
     }
-    piece.push(
-      Buffer.from(
-        "# HELP local_local_pv Size in bytes of a local PV (open-local compatible).\n# TYPE local_local_pv gauge\n",
-      ),
-    );
+    this.nodeBlocks.length = blockCount;
+
     let b = 0;
     let batch: V1PersistentVolume[] = [];
     const flushPvs = () => {
-      let block = this.pvBlocks[b];
-      if (!block || !sameRefs(block.refs, batch, batch.length)) {
-        block = { refs: batch, bytes: encodeLines(batch.map((pv) => this.lineOf(pv)).filter(Boolean)) };
-        this.pvBlocks[b] = block;
+      const block = this.pvBlocks[b];
+      if (!block || !sameRefs(block.refs, batch)) {
+        const lines = batch.map((pv) => this.lineOf(pv)).filter(Boolean);
+        this.pvBlocks[b] = { refs: batch, bytes: encodeLines(lines) };
       }
-      if (block.bytes.length) piece.push(block.bytes);
       b++;
       batch = [];
     };
@@ -405,12 +387,33 @@ export class OpenLocalGauges {
       batch.push(pv);
       if (batch.length === BLOCK_PVS) {
         flushPvs();
-        yield* cut();
+        if (spent()) yield;
       }
     }
     if (batch.length) flushPvs();
     this.pvBlocks.length = b;
-    yield piece;
+
+    const out: Buffer[] = [];
+    OPEN_LOCAL_FAMILIES.forEach((_, f) => {
+      out.push(FAMILY_HEADERS[f]!);
+      for (const block of this.nodeBlocks) if (block.families[f]!.length) out.push(block.families[f]!);
+    });
+    out.push(PV_HEADER);
+    for (const block of this.pvBlocks) if (block.bytes.length) out.push(block.bytes);
+    return out;
+  }
+
+  private nodeBlock(names: readonly string[], from: number, to: number, store: ClusterStore): NodeBlock {
+    const refs: Array<NodeState | undefined> = [];
+    const lines: string[][] = OPEN_LOCAL_FAMILIES.map(() => []);
+    for (let i = from; i < to; i++) {
+      const state = this.records[i]?.state;
+      refs.push(state);
+      if (!state) continue;
+      const nodeLines = this.linesOf(names[i]!, state, store);
+      for (let f = 0; f < lines.length; f++) if (nodeLines[f]) lines[f]!.push(nodeLines[f]!);
+    }
+    return { refs, families: lines.map(encodeLines) };
   }
 
   private linesOf(name: string, state: NodeState, store: ClusterStore): string[] {
@@ -432,19 +435,43 @@ export class OpenLocalGauges {
   }
 }
 
-/** Nodes (per family) and PVs per cached block of exposition text. */
+const FAMILY_HEADERS = OPEN_LOCAL_FAMILIES.map(([name, type, help]) =>
+  Buffer.from(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`),
+);
+const PV_HEADER = Buffer.from(
+  "# HELP local_local_pv Size in bytes of a local PV (open-local compatible).\n# TYPE local_local_pv gauge\n",
+);
+
+/** Nodes and PVs per cached block of exposition text. */
 const BLOCK_NODES = 100;
 const BLOCK_PVS = 500;
 
-/** A piece of exposition text and the objects it was built from (compared by reference). */
-interface Block {
-  refs: readonly unknown[];
+/** Every family's lines for a run of nodes, and the states they were built from (compared by reference). */
+interface NodeBlock {
+  refs: ReadonlyArray<NodeState | undefined>;
+  families: Buffer[];
+}
+
+/** The lines of a run of PVs, and the PV objects they were built from (compared by reference). */
+interface PvBlock {
+  refs: readonly V1PersistentVolume[];
   bytes: Buffer;
 }
 
-function sameRefs(a: readonly unknown[], b: readonly unknown[], n: number): boolean {
-  if (a.length !== n) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+function statesUnchanged(
+  refs: ReadonlyArray<NodeState | undefined>,
+  records: ReadonlyArray<NodeRecord | undefined>,
+  from: number,
+  to: number,
+): boolean {
+  if (refs.length !== to - from) return false;
+  for (let i = from; i < to; i++) if (refs[i - from] !== records[i]?.state) return false;
+  return true;
+}
+
+function sameRefs(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 

@@ -588,6 +588,23 @@ test("metrics keep open-local's names", async (t) => {
   }
 });
 
+test("a scrape of several hundred KiB arrives whole, its length declared", async (t) => {
+  const h = await start();
+  try {
+    for (let i = 0; i < 3000; i++) {
+      h.store.applyNls(nls(`big-${i}`, { vgs: [{ name: "pool-0", allocatable: 100 * Gi }] }));
+      h.store.applyPv(pv(`pv-${i}`, { node: `big-${i}`, size: "1Gi", vgName: "pool-0" }));
+    }
+    const res = await fetch(`${h.url}/metrics`);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    t.true(bytes.length > 512 * 1024, `${bytes.length} bytes: several turns of writing`);
+    t.is(res.headers.get("content-length"), String(bytes.length));
+    t.is(bytes.toString(), await h.ctx.metrics.render());
+  } finally {
+    h.server.close();
+  }
+});
+
 const hasPromtool = spawnSync("promtool", ["--version"], { stdio: "ignore" }).status === 0;
 const promtoolTest = hasPromtool || process.env.NLS_REQUIRE_REAL_TOOLS === "1" ? test : test.skip;
 promtoolTest("promtool check metrics accepts the exposition text", async (t) => {

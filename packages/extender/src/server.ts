@@ -76,10 +76,55 @@ export function createApp(ctx: RouteContext, access: Access = allowAll()): expre
   });
   app.get("/version", (_req, res) => void res.json(ctx.build));
   app.get("/metrics", async (_req, res) => {
+    let gone = false;
+    res.once("close", () => (gone = true));
+    const parts = await ctx.metrics.exposition(undefined, () => gone);
+    if (!parts) return;
     res.type(ctx.metrics.registry.contentType);
-    await ctx.metrics.writeTo(res);
+    res.setHeader(
+      "Content-Length",
+      parts.reduce((n, p) => n + p.length, 0),
+    );
+    await writeInTurns(res, parts, () => gone);
   });
   return withErrors(app, ctx);
+}
+
+/** Bytes handed to the socket per event-loop turn: the kernel copies them on loopback in that turn. */
+const WRITE_TURN_BYTES = 256 * 1024;
+
+/**
+ * `parts` written and the response ended, at most about WRITE_TURN_BYTES per event-loop turn (a scrape
+ * is megabytes, and a socket takes a loopback peer's whole buffer in one system call), waiting for the
+ * socket to drain when it is full. Stops when `gone()`.
+ */
+async function writeInTurns(res: Response, parts: readonly Buffer[], gone: () => boolean): Promise<void> {
+  let i = 0;
+  while (i < parts.length) {
+    let bytes = 0;
+    let flowing = true;
+    res.cork();
+    while (i < parts.length && bytes < WRITE_TURN_BYTES) {
+      bytes += parts[i]!.length;
+      flowing = res.write(parts[i++]);
+    }
+    res.uncork();
+    await (flowing ? new Promise((resolve) => setImmediate(resolve)) : drainedOrClosed(res));
+    if (gone()) return;
+  }
+  res.end();
+}
+
+function drainedOrClosed(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.once("drain", done);
+    res.once("close", done);
+  });
 }
 
 /**
