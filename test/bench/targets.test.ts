@@ -18,6 +18,13 @@ test("extender: each p99 and the scrape's event-loop block against the targets",
         ],
         scrape: { loopMaxMs: 4, bytes: 2 ** 21 },
       },
+      {
+        vgs: 4,
+        scenarios: [],
+        // Judged by the longest turn's CPU time, not the wall-clock block a loaded machine inflates.
+        scrape: { loopMaxMs: 40, quietLoopMaxMs: 30, turnCpuMaxMs: 3, bytes: 2 ** 21 },
+      },
+      { vgs: 8, scenarios: [], scrape: { loopMaxMs: 1, turnCpuMaxMs: 6 } },
     ],
   });
   t.deepEqual(verdicts(rows), {
@@ -25,6 +32,14 @@ test("extender: each p99 and the scrape's event-loop block against the targets",
     "prioritize p99, 4 PVCs, all nodes, 2 VGs": "not met",
     "pass-through p99 (no local PVCs), 2 VGs": "not met",
     "/metrics scrape: event loop blocked, 2 VGs": "met",
+    "filter p99, 4 PVCs, 4 VGs": "n/a",
+    "prioritize p99, 4 PVCs, all nodes, 4 VGs": "n/a",
+    "pass-through p99 (no local PVCs), 4 VGs": "n/a",
+    "/metrics scrape: event loop blocked, 4 VGs": "met",
+    "filter p99, 4 PVCs, 8 VGs": "n/a",
+    "prioritize p99, 4 PVCs, all nodes, 8 VGs": "n/a",
+    "pass-through p99 (no local PVCs), 8 VGs": "n/a",
+    "/metrics scrape: event loop blocked, 8 VGs": "not met",
   });
 });
 
