@@ -357,13 +357,18 @@ async function soak() {
   console.log(
     `\nsoak: ${NODES} nodes × ${VG_COUNTS[0]} VGs, ${pvs} PVs, ${backlog} pending pods (${backlog * 4} PVCs) in the cache, ${NODES / 10} lease renewals/s, filter→prioritize pairs for ${SOAK} s; RSS after filling the cache ${start.rssMiB.toFixed(0)} MiB`,
   );
-  console.log("   t s   RSS MiB   heap MiB    req/s   p99 ms   GC max ms   loop max ms");
+  console.log("   t s   RSS MiB   heap MiB    req/s   p99 ms   CPU ms/req   GC ms/req   GC max ms   loop max ms");
   const scraper = setInterval(() => void fetch(`${server.url}/metrics`).then((r) => r.text()), 15_000);
   const samples = [];
   const t0 = performance.now();
+  let previous = start;
   while (performance.now() - t0 < SOAK * 1000) {
     const r = await load(server.url, "", pairs, 10);
     const s = await server.stats();
+    const requests = Math.max(1, r.requests.total);
+    const cpuMsPerReq = cpuMs(previous, s) / requests;
+    const gcMsPerReq = s.gc.totalMs / requests;
+    previous = s;
     const t = (s.at - start.at) / 1000;
     samples.push({
       t,
@@ -371,11 +376,13 @@ async function soak() {
       heapUsedMiB: s.heapUsedMiB,
       rps: r.requests.average,
       p99: r.latency.p99,
+      cpuMsPerReq,
+      gcMsPerReq,
       gcMaxMs: s.gc.maxMs,
       loopMaxMs: s.loopMaxMs,
     });
     console.log(
-      `${fmt(t).padStart(6)} ${fmt(s.rssMiB).padStart(9)} ${fmt(s.heapUsedMiB).padStart(10)} ${fmt(r.requests.average).padStart(8)} ${fmt(r.latency.p99).padStart(8)} ${fmt(s.gc.maxMs, 1).padStart(11)} ${fmt(s.loopMaxMs).padStart(13)}`,
+      `${fmt(t).padStart(6)} ${fmt(s.rssMiB).padStart(9)} ${fmt(s.heapUsedMiB).padStart(10)} ${fmt(r.requests.average).padStart(8)} ${fmt(r.latency.p99).padStart(8)} ${fmt(cpuMsPerReq, 2).padStart(12)} ${fmt(gcMsPerReq, 2).padStart(11)} ${fmt(s.gc.maxMs, 1).padStart(11)} ${fmt(s.loopMaxMs).padStart(13)}`,
     );
   }
   clearInterval(scraper);

@@ -128,12 +128,12 @@ function pvcJson(namespace, name, className, size, n) {
   });
 }
 
-for (let i = 0; i < PVS; i++) store.applyPv(trimForCache(JSON.parse(pvJson(i))));
+for (let i = 0; i < PVS; i++) store.applyPv(trimForCache(JSON.parse(pvJson(i)), "PersistentVolume"));
 let pvcs = 0;
 const podClaims = (namespace, p) => {
   for (let k = 0; k < 4; k++) {
     const json = pvcJson(namespace, `pod-${p}-data-${k}`, k === 0 ? "lvm-pool0" : "lvm", `${10 + k * 5}Gi`, pvcs++);
-    store.applyPvc(trimForCache(JSON.parse(json)));
+    store.applyPvc(trimForCache(JSON.parse(json), "PersistentVolumeClaim"));
   }
 };
 for (let p = 0; p < PODS; p++) podClaims("bench", p);
@@ -166,7 +166,7 @@ if (LEASE_RATE > 0) {
     for (let k = 0; k < (LEASE_RATE * tick) / 1000; k++) {
       const l = lease(`node-${next++ % NODES}`, new Date(), 40);
       l.spec.renewTime = renewTime;
-      store.applyLease(trimForCache(JSON.parse(JSON.stringify(l))));
+      store.applyLease(trimForCache(JSON.parse(JSON.stringify(l)), "Lease"));
     }
   }, tick).unref();
 }

@@ -89,7 +89,7 @@ class Feed<T extends KubernetesObject> {
     const guard = (what: string, fn: (obj: T) => void) => (obj: T) => {
       this.up();
       try {
-        fn(trimForCache(obj));
+        fn(trimForCache(obj, kind));
       } catch (err) {
         this.log.error({ err, kind, name: obj.metadata?.name, op: what }, "watch event not applied to the cache");
       }
