@@ -19,14 +19,19 @@ test("managedFields are dropped in place from any kind; everything else the obje
   t.deepEqual(trimForCache({}, "PersistentVolumeClaim"), {});
 });
 
+/** What a PV's metadata keeps. */
+const keptMetadata = () => ({
+  name: "pv-1",
+  uid: "u-1",
+  resourceVersion: "42",
+  labels: { team: "a" },
+  annotations: { "pv.kubernetes.io/provisioned-by": "local.csi.aliyun.com" },
+});
+
 /** A PV as external-provisioner writes it for open-local's CSI driver. */
 const provisionedPv = (): V1PersistentVolume => ({
   metadata: {
-    name: "pv-1",
-    uid: "u-1",
-    resourceVersion: "42",
-    labels: { team: "a" },
-    annotations: { "pv.kubernetes.io/provisioned-by": "local.csi.aliyun.com" },
+    ...keptMetadata(),
     finalizers: ["kubernetes.io/pv-protection"],
     creationTimestamp: new Date("2026-11-29T10:00:00Z"),
   },
@@ -70,13 +75,7 @@ test("a PV keeps what placement, the ledger and the metrics read, and loses the 
   const trimmed = trimForCache(full, "PersistentVolume");
   t.is(trimmed, full, "in place");
   t.deepEqual(json(trimmed), {
-    metadata: {
-      name: "pv-1",
-      uid: "u-1",
-      resourceVersion: "42",
-      labels: { team: "a" },
-      annotations: { "pv.kubernetes.io/provisioned-by": "local.csi.aliyun.com" },
-    },
+    metadata: keptMetadata(),
     spec: {
       capacity: { storage: "10Gi" },
       storageClassName: "lvm",
