@@ -94,19 +94,29 @@ test("deploy/scheduler/kube-scheduler-config-tls.yaml is the plain configuration
   t.deepEqual({ ...tls, extenders: [] }, { ...plain, extenders: [] });
 });
 
-test("deploy/scheduler/kube-scheduler-config-every-pod(-tls).yaml are the configurations without the managed resource", async (t) => {
-  type Config = { extenders: Array<Record<string, unknown>>; [k: string]: unknown };
+test("deploy/scheduler/kube-scheduler-config-every-pod(-tls).yaml are the configurations without the managed resource, whose pods the resource-fit filter ignores", async (t) => {
+  type Config = { extenders: Array<Record<string, unknown>>; profiles?: unknown; [k: string]: unknown };
   const plain = await readYaml<Config>("deploy/scheduler/kube-scheduler-config-every-pod.yaml");
   const managed = await readYaml<Config>("deploy/scheduler/kube-scheduler-config.yaml");
   const { managedResources: m, ...managedRest } = managed.extenders[0]!;
   t.deepEqual(managedRest, plain.extenders[0]);
-  t.deepEqual({ ...managed, extenders: [] }, { ...plain, extenders: [] });
+  t.deepEqual(m, [{ name: "nls.csi.aliyun.com/local-storage", ignoredByScheduler: true }]);
+  // Without `ignoredByScheduler`, a pod still marked (none advertises the resource) fits no node unless
+  // NodeResourcesFit ignores it (test/e2e/managed-resources.e2e.test.ts switches back with such pods).
+  const profiles = [
+    {
+      schedulerName: "default-scheduler",
+      pluginConfig: [{ name: "NodeResourcesFit", args: { ignoredResources: ["nls.csi.aliyun.com/local-storage"] } }],
+    },
+  ];
+  t.is(managed.profiles, undefined);
+  t.deepEqual({ ...managed, extenders: [], profiles }, { ...plain, extenders: [] });
   const tls = await readYaml<Config>("deploy/scheduler/kube-scheduler-config-every-pod-tls.yaml");
   const both = await readYaml<Config>("deploy/scheduler/kube-scheduler-config-tls.yaml");
   const { managedResources, ...rest } = both.extenders[0]!;
   t.deepEqual(rest, tls.extenders[0], "the TLS entry otherwise");
   t.deepEqual(managedResources, m, "the same managed resource");
-  t.deepEqual({ ...both, extenders: [] }, { ...tls, extenders: [] });
+  t.deepEqual({ ...both, extenders: [], profiles }, { ...tls, extenders: [] });
 });
 
 interface Rule {

@@ -543,19 +543,24 @@ test("components/agent-nsenter switches the agent to the host's tools and mount 
   for (const obj of objects.filter((o) => !isCustom(o))) await t.notThrowsAsync(validateBuiltIn(obj), obj.kind);
 });
 
-test("components/second-scheduler runs kube-scheduler as nls-scheduler with deploy/'s extender entry and least privilege", async (t) => {
+test("components/second-scheduler runs kube-scheduler as nls-scheduler with the every-pod extender entry and least privilege", async (t) => {
   const objects = await kustomizeWithComponent("second-scheduler");
   for (const obj of objects.filter((o) => !isCustom(o))) await t.notThrowsAsync(validateBuiltIn(obj), obj.kind);
   const cm = find(objects, "ConfigMap", "nls-scheduler-config") as KubeObject & { data: Record<string, string> };
   const config = parse(cm.data["config.yaml"]!) as {
-    profiles: Array<{ schedulerName: string }>;
+    profiles: Array<{ schedulerName: string; pluginConfig?: unknown }>;
     extenders: unknown[];
     leaderElection: { leaderElect: boolean; resourceNamespace: string; resourceName: string };
     clientConnection?: unknown;
   };
-  const main = await readYaml<{ extenders: unknown[] }>("deploy/scheduler/kube-scheduler-config.yaml");
-  t.deepEqual(config.extenders, main.extenders);
-  t.deepEqual(config.profiles, [{ schedulerName: "nls-scheduler" }]);
+  // Every pod it is given goes through the extender (only pods with local volumes choose it), marked
+  // or not: deploy/base without the marking, or a pod the webhook leaves alone, is never placed
+  // around the capacity check; a marked pod still fits (NodeResourcesFit ignores the resource).
+  const everyPod = await readYaml<{ extenders: unknown[]; profiles: Array<{ pluginConfig: unknown }> }>(
+    "deploy/scheduler/kube-scheduler-config-every-pod.yaml",
+  );
+  t.deepEqual(config.extenders, everyPod.extenders);
+  t.deepEqual(config.profiles, [{ schedulerName: "nls-scheduler", pluginConfig: everyPod.profiles[0]!.pluginConfig }]);
   t.is(config.clientConnection, undefined, "in-cluster credentials");
   t.deepEqual(config.leaderElection, {
     leaderElect: true,

@@ -36,7 +36,7 @@ const ctx = {} as {
   /** KUBECONFIG: a file with another context first, then the admin one (merged as kubectl does). */
   kubeconfigs: string;
   leaseNamespace: string;
-  /** Where kubectl nls reads the extender: its Service (default flag), or its URL when the host has no proxyable address. */
+  /** Who answers kubectl nls: the extender's pod, found through its Service (default flag), or its URL when the host has no proxyable address. */
   extenderFrom: string;
 };
 
@@ -242,7 +242,7 @@ test.before(async () => {
       );
       return slice.endpoints?.[0]?.targetRef?.name === EXTENDER_POD ? true : undefined;
     });
-    ctx.extenderFrom = "kube-system/nls-extender:23001";
+    ctx.extenderFrom = `pod kube-system/${EXTENDER_POD}`;
   } else ctx.extenderFrom = `http://127.0.0.1:${ctx.debugPort}/`;
   await waitFor("the extender to see pv-held", async () =>
     (await extenderCache()).ledger.nodes["k-a"]?.vgs["pool-0"] === 40 * GI ? true : undefined,

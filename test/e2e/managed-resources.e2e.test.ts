@@ -2,15 +2,16 @@
  * Pods without local storage never reach the extender: the real kube-apiserver with the
  * MutatingAdmissionPolicy API on applies deploy/components/managed-resources, and the real kube-scheduler
  * runs deploy/scheduler/kube-scheduler-config.yaml. The extender's request counters
- * say which pods it was asked about.
+ * say which pods it was asked about. Last, the switch back to every pod
+ * (deploy/scheduler/kube-scheduler-config-every-pod.yaml) with marked pods still pending.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import { gatedSerial } from "../gate.js";
 import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
-import { startExtender, type ExtenderProcess } from "./daemons.js";
+import { schedulerConfigFor, startExtender, type ExtenderProcess } from "./daemons.js";
 import { failedSchedulingMessages } from "./events.js";
 import { localPvc, localStorageClass } from "./local-volumes.js";
 import { addStorageNode } from "./node-storage.js";
@@ -22,7 +23,7 @@ const gate = await e2eGate();
 const test = gatedSerial(gate.run);
 if (!gate.run) console.log(`# managed-resources e2e skipped: ${gate.why}`);
 
-const ctx = {} as { cluster: Cluster; extender: ExtenderProcess };
+const ctx = {} as { cluster: Cluster; extender: ExtenderProcess; scheduler: { stop(): Promise<void> } };
 const apply = (obj: unknown) => ctx.cluster.kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
 
 /** How many filter requests the extender has answered. */
@@ -34,13 +35,25 @@ async function filterCalls(): Promise<number> {
 const nodeOf = async (pod: string) =>
   (await ctx.cluster.kubectlOk(["get", "pod", pod, "-o", "jsonpath={.spec.nodeName}"])).trim() || undefined;
 
-const pod = (name: string, volumes: object[]) => ({
+const pod = (name: string, volumes: object[], resources?: object) => ({
   apiVersion: "v1",
   kind: "Pod",
   metadata: { name, namespace: "default" },
-  spec: { containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }], volumes },
+  spec: { containers: [{ name: "c", image: "registry.k8s.io/pause:3.10", ...(resources && { resources }) }], volumes },
 });
 const pvc = (name: string, size: string) => localPvc("default", name, size, "nls-lvm");
+
+/** The node kube-scheduler chose for a claim (no provisioner runs: its selected-node annotation). */
+const selectedNode = async (claim: string) =>
+  (
+    await ctx.cluster.kubectlOk([
+      "get",
+      "pvc",
+      claim,
+      "-o",
+      "jsonpath={.metadata.annotations.volume\\.kubernetes\\.io/selected-node}",
+    ])
+  ).trim() || undefined;
 
 test.before(async () => {
   if (!gate.run) return;
@@ -69,11 +82,7 @@ test.before(async () => {
   await apply(localStorageClass("nls-lvm"));
   const port = await freePort();
   ctx.extender = await startExtender(cluster, port);
-  const config = parse(await readFile(join(root, "deploy/scheduler/kube-scheduler-config.yaml"), "utf8"));
-  config.clientConnection.kubeconfig = "${KUBECONFIG}";
-  config.leaderElection = { leaderElect: false };
-  config.extenders[0].urlPrefix = `http://127.0.0.1:${port}/scheduler`;
-  await cluster.startScheduler(stringify(config));
+  ctx.scheduler = await cluster.startScheduler(await schedulerConfigFor(`http://127.0.0.1:${port}`));
 });
 
 test.after.always(async () => {
@@ -92,19 +101,7 @@ test("a pod without claims is scheduled without the extender; a pod with a claim
   await apply(pvc("data", "30Gi"));
   await apply(pod("with-claim", [{ name: "d", persistentVolumeClaim: { claimName: "data" } }]));
   // No provisioner runs: the scheduler's choice shows as the claim's selected-node annotation.
-  const selected = await waitFor(
-    "a node selected for the claim",
-    async () =>
-      (
-        await ctx.cluster.kubectlOk([
-          "get",
-          "pvc",
-          "data",
-          "-o",
-          "jsonpath={.metadata.annotations.volume\\.kubernetes\\.io/selected-node}",
-        ])
-      ).trim() || undefined,
-  );
+  const selected = await waitFor("a node selected for the claim", () => selectedNode("data"));
   t.regex(selected, /^managed-[ab]$/);
   t.true((await filterCalls()) > before, "kube-scheduler called the extender");
   const marked = JSON.parse(await ctx.cluster.kubectlOk(["get", "pod", "with-claim", "-o", "json"]));
@@ -143,4 +140,41 @@ test("a generic ephemeral volume is marked too, and a claim that does not fit is
   t.regex(messages.join("\n"), /insufficient local storage \(LVM\)/);
   t.true((await filterCalls()) > before);
   t.is(await nodeOf("huge"), undefined);
+});
+
+test("back to every pod: pods marked before the switch and still pending are placed, through the extender", async (t) => {
+  // The marking's scheduler is gone; the pods left pending by the tests above would keep the extender
+  // busy under the next one, so they go too.
+  await ctx.scheduler.stop();
+  await ctx.cluster.kubectlOk(["delete", "pod", "huge", "ephemeral", "--wait=true"]);
+  // Marked, and pending when the configuration changes: one marked by the policy for its local claim, one
+  // without claims carrying the request as a marked manifest would (the extender passes it straight
+  // through, so it binds without a provisioner).
+  await apply(pvc("switch-data", "30Gi"));
+  await apply(pod("switch-claim", [{ name: "d", persistentVolumeClaim: { claimName: "switch-data" } }]));
+  const request = { [RESOURCE]: "1" };
+  await apply(pod("switch-marked", [{ name: "tmp", emptyDir: {} }], { requests: request, limits: request }));
+  for (const name of ["switch-claim", "switch-marked"]) {
+    const got = JSON.parse(await ctx.cluster.kubectlOk(["get", "pod", name, "-o", "json"]));
+    t.is(got.spec.containers[0].resources.requests[RESOURCE], "1", `${name} is marked`);
+    t.is(await nodeOf(name), undefined, `${name} is pending`);
+  }
+
+  const before = await filterCalls();
+  ctx.scheduler = await ctx.cluster.startScheduler(
+    await schedulerConfigFor(`http://127.0.0.1:${ctx.extender.port}`, "kube-scheduler-config-every-pod.yaml"),
+  );
+  t.regex(await waitFor("the marked pod bound", () => nodeOf("switch-marked")), /^managed-[ab]$/);
+  t.regex(await waitFor("a node selected for the marked claim", () => selectedNode("switch-data")), /^managed-[ab]$/);
+  // Each placed at its first attempt (no FailedScheduling), so the two filter calls are theirs.
+  for (const name of ["switch-claim", "switch-marked"]) {
+    t.deepEqual(await failedSchedulingMessages(ctx.cluster, name), [], `${name} never refused`);
+  }
+  const afterMarked = await filterCalls();
+  t.true(afterMarked - before >= 2, "kube-scheduler asked the extender about both marked pods");
+
+  // And a pod that is not marked goes through the extender too now.
+  await apply(pod("switch-plain", [{ name: "tmp", emptyDir: {} }]));
+  t.regex(await waitFor("the plain pod bound", () => nodeOf("switch-plain")), /^managed-[ab]$/);
+  t.true((await filterCalls()) > afterMarked, "kube-scheduler asked the extender about the plain pod");
 });

@@ -6,28 +6,26 @@
 // and file-backed parts) once per scan over BENCH_SCANS scans and counts the API writes meanwhile. Prints
 // one table and writes the figures as JSON under bench/results/. BENCH_AGENT_CLI measures another build
 // (e.g. main's packages/agent/dist/cli.js, for a before/after). The agent runs with the Node flags of
-// deploy/base/agent/daemonset.yaml; BENCH_NODE_ARGS replaces them ("" for none).
+// the image's entry point (the Dockerfile's nls-agent, which deploy/'s DaemonSet runs); BENCH_NODE_ARGS
+// replaces them ("" for none).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBuilt } from "@nls/testkit";
-import YAML from "yaml";
 import { FakeApiServer } from "../testing/fake-api-server.js";
 
 const CLI = process.env.BENCH_AGENT_CLI ?? fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const INTERVAL = process.env.BENCH_INTERVAL ?? "1s";
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 const SCANS = Number(process.env.BENCH_SCANS ?? 20);
-/** The Node flags deploy/'s DaemonSet runs the agent with (between `node` and the entry point). */
+/** The Node flags the image's entry point `nls-agent` (which deploy/'s DaemonSet runs) gives the agent. */
 function deployedNodeArgs(): string[] {
-  const manifest = readFileSync(new URL("../../../deploy/base/agent/daemonset.yaml", import.meta.url), "utf8");
-  const daemonSet = YAML.parse(manifest) as { spec: { template: { spec: { containers: { command: string[] }[] } } } };
-  const command = daemonSet.spec.template.spec.containers[0]!.command;
-  return command.slice(
-    1,
-    command.findIndex((arg) => arg.endsWith("/dist/cli.js")),
-  );
+  const dockerfile = readFileSync(new URL("../../../Dockerfile", import.meta.url), "utf8");
+  const flags = /exec node ((?:--\S+ )*)\/app\/packages\/agent\/dist\/cli\.js/.exec(dockerfile)?.[1];
+  if (flags === undefined)
+    throw new Error("Dockerfile: no `exec node ... /app/packages/agent/dist/cli.js` for nls-agent");
+  return flags.split(" ").filter(Boolean);
 }
 const NODE_ARGS =
   process.env.BENCH_NODE_ARGS === undefined

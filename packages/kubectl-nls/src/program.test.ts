@@ -102,6 +102,29 @@ test("the extender's settings and ledger are used when it answers; flags overrid
   t.regex(human.out, /1 live reservation included/);
 });
 
+test("committedFrom names the pod that answered, not the Service asked; a URL names itself", async (t) => {
+  const cache = { ledger: { nodes: {}, claims: {} } };
+  const reader = new FakeReader(state, [pending], cache, {}, "nls-extender-5f6b-leader");
+  const viaService = await kubectlNls(["capacity", "-o", "json"], reader);
+  t.is(viaService.code, 0, viaService.err);
+  t.deepEqual(JSON.parse(viaService.out).committedFrom, {
+    kind: "extender",
+    from: "pod kube-system/nls-extender-5f6b-leader",
+    reservations: 0,
+  });
+  t.deepEqual(reader.asked, [{ namespace: "kube-system", name: "nls-extender", port: "23001" }]);
+  const human = await kubectlNls(["capacity"], new FakeReader(state, [pending], cache, {}, "nls-extender-5f6b-leader"));
+  t.regex(human.out, /committed: the extender's ledger \(pod kube-system\/nls-extender-5f6b-leader\)/);
+  const viaUrl = await kubectlNls(["--extender", "http://127.0.0.1:23000", "capacity", "-o", "json"], reader);
+  t.is(JSON.parse(viaUrl.out).committedFrom.from, "http://127.0.0.1:23000/");
+  // A pod that answers with something else is named in the reason.
+  const odd = await kubectlNls(["capacity", "-o", "json"], new FakeReader(state, [pending], {}, {}, "intruder"));
+  t.deepEqual(JSON.parse(odd.out).committedFrom, {
+    kind: "objects",
+    why: "extender kube-system/nls-extender:23001 (pod kube-system/intruder): the reply has no ledger (is it the nls extender?)",
+  });
+});
+
 test("--extender none asks nothing; an http URL is asked directly", async (t) => {
   const none = await kubectlNls(["capacity", "--extender", "none"]);
   t.deepEqual(none.reader.asked, []);

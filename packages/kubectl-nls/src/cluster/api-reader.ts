@@ -109,16 +109,16 @@ export class ApiReader implements ClusterReader {
       .filter(Boolean);
   }
 
-  async extenderCache(target: ServiceRef | URL): Promise<unknown> {
+  async extenderCache(target: ServiceRef | URL): Promise<{ body: unknown; from: string }> {
     if (target instanceof URL) {
       const res = await fetch(new URL("cache", target.href.endsWith("/") ? target : `${target.href}/`), {
         signal: AbortSignal.timeout(10_000),
       });
       if (!res.ok) throw new Error(`GET ${res.url}: ${res.status} ${await res.text()}`);
-      return res.json();
+      return { body: await res.json(), from: target.href };
     }
-    const body = await getThroughService(this.proxy, target, "cache");
-    return typeof body === "string" ? JSON.parse(body) : body;
+    const { body, from } = await getThroughService(this.proxy, target, "cache");
+    return { body: typeof body === "string" ? JSON.parse(body) : body, from };
   }
 
   async names(kind: NamedKind, namespace: string): Promise<string[]> {

@@ -22,8 +22,11 @@ export interface ClusterReader {
   pod(namespace: string, name: string): Promise<V1Pod | undefined>;
   /** The messages of the pod's FailedScheduling events, newest last. */
   schedulingMessages(namespace: string, pod: string): Promise<string[]>;
-  /** The body of the extender's `GET /cache` (parsed JSON). */
-  extenderCache(target: ServiceRef | URL): Promise<unknown>;
+  /**
+   * The body of the extender's `GET /cache` (parsed JSON), and who answered: the URL, or for a Service
+   * the pod its EndpointSlice named (`pod NAMESPACE/NAME`), or the Service when its service proxy did.
+   */
+  extenderCache(target: ServiceRef | URL): Promise<{ body: unknown; from: string }>;
   /** For shell completion: names of Nodes, StorageClasses, Namespaces, and pods not yet bound to a node in `namespace`. */
   names(kind: NamedKind, namespace: string): Promise<string[]>;
 }

@@ -43,7 +43,7 @@ const empty = leaderSlice([]);
 const body = { ledger: {} };
 const needs = "get services, list endpointslices (discovery.k8s.io) and get pods/proxy in kube-system";
 
-const reached: Array<[string, ServiceRef, Parameters<typeof fakeApi>[0], string[]]> = [
+const reached: Array<[string, ServiceRef, Parameters<typeof fakeApi>[0], string[], string]> = [
   [
     "a selector-less Service: its slice's pod through pods/proxy, nothing else",
     ref,
@@ -53,6 +53,7 @@ const reached: Array<[string, ServiceRef, Parameters<typeof fakeApi>[0], string[
       "list endpointslices kube-system nls-extender",
       "pods/proxy kube-system/ext-a:23001/cache",
     ],
+    "pod kube-system/ext-a",
   ],
   [
     "https: is kept for the pod",
@@ -63,6 +64,7 @@ const reached: Array<[string, ServiceRef, Parameters<typeof fakeApi>[0], string[
       "list endpointslices kube-system nls-extender",
       "pods/proxy kube-system/https:ext-a:23001/cache",
     ],
+    "pod kube-system/ext-a",
   ],
   [
     "a Service with a selector whose slices name no pod: the service proxy",
@@ -73,12 +75,14 @@ const reached: Array<[string, ServiceRef, Parameters<typeof fakeApi>[0], string[
       "list endpointslices kube-system nls-extender",
       "services/proxy kube-system/nls-extender:23001/cache",
     ],
+    "service kube-system/nls-extender:23001",
   ],
   [
     "the Service not readable (forbidden): the service proxy",
     ref,
     { service: forbidden("services"), serviceProxy: body },
     ["get services kube-system/nls-extender", "services/proxy kube-system/nls-extender:23001/cache"],
+    "service kube-system/nls-extender:23001",
   ],
   [
     "pods/proxy forbidden, the Service has a selector: the service proxy",
@@ -90,12 +94,15 @@ const reached: Array<[string, ServiceRef, Parameters<typeof fakeApi>[0], string[
       "pods/proxy kube-system/https:ext-a:23001/cache",
       "services/proxy kube-system/https:nls-extender:23001/cache",
     ],
+    "service https:kube-system/nls-extender:23001",
   ],
 ];
-for (const [name, target, answers, calls] of reached) {
+for (const [name, target, answers, calls, from] of reached) {
   test(`reached: ${name}`, async (t) => {
     const fake = fakeApi(answers);
-    t.is(await getThroughService(fake.api, target, "cache"), body);
+    const reply = await getThroughService(fake.api, target, "cache");
+    t.is(reply.body, body);
+    t.is(reply.from, from, "who answered: the pod asked, or only the Service");
     t.deepEqual(fake.calls, calls);
   });
 }

@@ -1,6 +1,6 @@
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
 import { apiStatus, errorText } from "./api-error.js";
-import type { ServiceRef } from "./reader.js";
+import { serviceRefText, type ServiceRef } from "./reader.js";
 import { hasSelector, podEndpoint } from "./service-endpoint.js";
 
 /** The API server calls that reach a Service's pod; api-reader.ts makes them with client-node. */
@@ -18,8 +18,14 @@ export interface ProxyApi {
 export const sliceRouteRbac = (namespace: string): string =>
   `get services, list endpointslices (discovery.k8s.io) and get pods/proxy in ${namespace}`;
 
+/** A reply, and who gave it: `pod NAMESPACE/NAME` (the endpoint asked), or `service [https:]NAMESPACE/NAME[:PORT]`. */
+export interface ServiceReply {
+  body: unknown;
+  from: string;
+}
+
 type SliceRoute =
-  | { reached: true; body: unknown }
+  | { reached: true; body: unknown; pod: string }
   /** `fallback`: the service proxy may still reach the Service (it has a selector, or was not readable). */
   | { reached: false; why: string; fallback: boolean };
 
@@ -53,7 +59,7 @@ async function throughSlices(api: ProxyApi, ref: ServiceRef, path: string): Prom
     async () => ({ body: await api.podProxy(namespace, pod, path) }),
   );
   if ("why" in reply) return { reached: false, why: reply.why, fallback };
-  return { reached: true, body: reply.body };
+  return { reached: true, body: reply.body, pod: choice.target.pod };
 }
 
 /**
@@ -63,8 +69,10 @@ async function throughSlices(api: ProxyApi, ref: ServiceRef, path: string): Prom
  * itself into its Services' slices). Then, only when that route reached no pod and the Service has a
  * selector (or could not be read), through the service proxy, which reads the legacy Endpoints that the
  * endpoints controller keeps for such a Service. Every failure says what was tried and what RBAC it needs.
+ * The reply says which pod answered; through the service proxy only the Service is known (the API server
+ * picked one of its endpoints).
  */
-export async function getThroughService(api: ProxyApi, ref: ServiceRef, path: string): Promise<unknown> {
+export async function getThroughService(api: ProxyApi, ref: ServiceRef, path: string): Promise<ServiceReply> {
   const { namespace, name } = ref;
   const needs = sliceRouteRbac(namespace);
   let slices: SliceRoute;
@@ -74,13 +82,13 @@ export async function getThroughService(api: ProxyApi, ref: ServiceRef, path: st
     if (e instanceof Final) throw new Error(`${e.message} (this route needs ${needs})`);
     throw e;
   }
-  if (slices.reached) return slices.body;
+  if (slices.reached) return { body: slices.body, from: `pod ${namespace}/${slices.pod}` };
   if (!slices.fallback) {
     throw new Error(`${slices.why} (this route needs ${needs}; a Service without a selector has no other)`);
   }
   const target = `${ref.scheme ? `${ref.scheme}:` : ""}${name}${ref.port ? `:${ref.port}` : ""}`;
   try {
-    return await api.serviceProxy(namespace, target, path);
+    return { body: await api.serviceProxy(namespace, target, path), from: `service ${serviceRefText(ref)}` };
   } catch (e) {
     throw new Error(
       `${slices.why}; then GET ${path} through the service proxy of ${namespace}/${target}: ${errorText(e)} ` +

@@ -35,7 +35,7 @@ export interface CommonOptions {
 }
 
 export interface ExtenderAnswer {
-  /** Where the ledger was read, when it was. */
+  /** Who answered with the ledger, when one did: the URL, or the extender's pod (`pod NAMESPACE/NAME`). */
   from?: string;
   ledger?: LedgerSnapshot;
   /** Why there is no ledger from the extender. */
@@ -55,15 +55,19 @@ export async function decisionInputs(
   const target = common.extender;
   if (!target) extender = { unavailable: "not asked (--extender=none)" };
   else {
-    const from = target instanceof URL ? target.href : serviceRefText(target);
+    const asked = target instanceof URL ? target.href : serviceRefText(target);
     try {
-      const parsed = parseExtenderCache(await reader.extenderCache(target));
+      const reply = await reader.extenderCache(target);
+      const parsed = parseExtenderCache(reply.body);
       if (parsed.ok) {
         reported = parsed.settings;
-        extender = { from, ledger: parsed.ledger };
-      } else extender = { unavailable: `extender ${from}: ${parsed.error}` };
+        extender = { from: reply.from, ledger: parsed.ledger };
+      } else {
+        const who = reply.from === asked ? asked : `${asked} (${reply.from})`;
+        extender = { unavailable: `extender ${who}: ${parsed.error}` };
+      }
     } catch (e) {
-      extender = { unavailable: `extender ${from} not reachable: ${errorText(e)}` };
+      extender = { unavailable: `extender ${asked} not reachable: ${errorText(e)}` };
     }
   }
   return { settings: { ...DEFAULT_SETTINGS, ...reported, ...common.overrides }, extender };
