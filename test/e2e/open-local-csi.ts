@@ -28,8 +28,9 @@
  * that applies it to the API server as the two containers would.
  */
 import { isIP } from "node:net";
-import { inParallel } from "./in-parallel.js";
+import { Informer } from "./informer.js";
 import type { KubeApi } from "./kube-api.js";
+import { WorkQueue } from "./work-queue.js";
 
 export const DRIVER = "local.csi.aliyun.com";
 export const DEFAULT_EXTENDER_SERVICE = "open-local-scheduler-extender";
@@ -269,6 +270,7 @@ interface Meta {
   name: string;
   namespace?: string;
   uid: string;
+  resourceVersion?: string;
   annotations?: Record<string, string>;
   creationTimestamp?: string;
 }
@@ -352,6 +354,37 @@ export function provisionedPv(pvc: Pvc, sc: StorageClass, result: CreateVolumeRe
   };
 }
 
+/**
+ * Whether external-provisioner provisions the claim now: unbound, of a class of this driver, handed to
+ * this provisioner by kube-controller-manager (`volume.kubernetes.io/storage-provisioner`) and given a
+ * node by kube-scheduler (`volume.kubernetes.io/selected-node`).
+ */
+export function claimDue(pvc: Pvc, sc: StorageClass | undefined): boolean {
+  const annotations = pvc.metadata.annotations ?? {};
+  return (
+    sc?.provisioner === DRIVER &&
+    !pvc.spec.volumeName &&
+    annotations[STORAGE_PROVISIONER] === DRIVER &&
+    !!annotations[SELECTED_NODE]
+  );
+}
+
+/** The wait before the next attempt after `failures` failed ones in a row (at most 5 s). */
+export const retryDelayMs = (failures: number): number => Math.min(5_000, 200 * 2 ** failures);
+
+/** The keys under which a pod is found by the claims it uses: `<namespace>/<claim>`. */
+const claimKeysOf = (pod: Pod): string[] =>
+  (pod.spec.volumes ?? []).flatMap((v) =>
+    v.persistentVolumeClaim ? [`${pod.metadata.namespace}/${v.persistentVolumeClaim.claimName}`] : [],
+  );
+
+/** The pod whose scheduler the driver asks about: the newest of those using the claim. */
+export function claimUser(pods: readonly Pod[]): Pod | undefined {
+  return [...pods]
+    .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
+    .at(-1);
+}
+
 /** One CreateVolume attempt, for the tests to read. */
 export interface Attempt {
   pvc: string;
@@ -359,24 +392,43 @@ export interface Attempt {
   message: string;
 }
 
+/** What one start() … stop() holds. */
+interface Run {
+  stopped: boolean;
+  claims: Informer<Pvc>;
+  classes: Informer<StorageClass>;
+  pods: Informer<Pod>;
+  queue: WorkQueue<string>;
+  /** Claims in backoff, put back in the queue when it elapses. */
+  retries: Map<string, NodeJS.Timeout>;
+  resync: NodeJS.Timeout | undefined;
+  cancelStart(): void;
+  workers: Promise<void>;
+}
+
 /**
- * The loop: every tick, each unbound PVC of a `local.csi.aliyun.com` class that kube-scheduler has
- * given a node and kube-controller-manager has handed to this provisioner
- * (`volume.kubernetes.io/storage-provisioner`) gets one CreateVolume attempt, with a per-claim backoff
- * after failures; then the PV is created, the claim given back (selected-node removed), or left for the
- * next attempt, with external-provisioner's Events on the PVC.
+ * The controller, as external-provisioner's is built: informers (a list, then a watch) keep local
+ * copies of the PVCs, StorageClasses and pods; each claim that becomes due goes into a work queue
+ * (once, however many events name it), and `workers` claims get a CreateVolume attempt at once, with a
+ * per-claim backoff after failures; then the PV is created, the claim given back (selected-node
+ * removed), or left for the next attempt, with external-provisioner's Events on the PVC.
  */
 export class OpenLocalCsiStandIn {
   readonly attempts: Attempt[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private run: Run | undefined;
   private readonly nextTry = new Map<string, { at: number; failures: number }>();
+  /**
+   * Claims whose PV this provisioner created: external-provisioner finds that PV in its lister and
+   * provisions no second one while the binder has yet to bind the claim.
+   */
+  private readonly provisioned = new Set<string>();
   private readonly identity = `${Date.now()}-0000-${DRIVER}`;
 
   constructor(
     private readonly api: KubeApi,
     public options: DriverOptions,
-    private readonly tickMs = 200,
+    /** The informers' resync: every due claim in the local copies is queued again (nothing is fetched). */
+    private readonly resyncMs = 200,
     /**
      * Claims provisioned at once (external-provisioner's `--worker-threads`, 100 by default). One keeps
      * the end-to-end suites' reserve calls in a reproducible order; the benchmark runs many.
@@ -385,59 +437,140 @@ export class OpenLocalCsiStandIn {
   ) {}
 
   start(): void {
-    const loop = () => {
-      this.running = this.tick()
-        .catch(() => undefined)
-        .finally(() => {
-          if (this.timer !== undefined) this.timer = setTimeout(loop, this.tickMs);
-        });
+    if (this.run) return;
+    const offer = (pvc: Pvc) => {
+      if (this.due(run, pvc)) run.queue.add(pvc.metadata.uid);
     };
-    this.timer = setTimeout(loop, 0);
-  }
-
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  private async tick(): Promise<void> {
-    const [pvcs, classes, pods] = await Promise.all([
-      this.api.get<{ items: Pvc[] }>("/api/v1/persistentvolumeclaims"),
-      this.api.get<{ items: StorageClass[] }>("/apis/storage.k8s.io/v1/storageclasses"),
-      this.api.get<{ items: Pod[] }>("/api/v1/pods"),
-    ]);
-    const classByName = new Map(classes.items.map((c) => [c.metadata.name, c]));
-    const due: Array<() => Promise<void>> = [];
-    for (const pvc of pvcs.items) {
-      const sc = classByName.get(pvc.spec.storageClassName ?? "");
-      const annotations = pvc.metadata.annotations ?? {};
-      if (!sc || sc.provisioner !== DRIVER || pvc.spec.volumeName) continue;
-      if (annotations[STORAGE_PROVISIONER] !== DRIVER || !annotations[SELECTED_NODE]) continue;
-      const backoff = this.nextTry.get(pvc.metadata.uid);
-      if (backoff && backoff.at > Date.now()) continue;
-      due.push(() => this.provision(pvc, sc, pods.items, backoff?.failures ?? 0));
-    }
-    // stop() ends the tick after the claims in hand: a long queue (a benchmark's thousands) is not drained.
-    await inParallel(
-      due,
-      this.workers,
-      (provision) => provision(),
-      () => this.timer !== undefined,
+    const claims = new Informer<Pvc>(this.api, "/api/v1/persistentvolumeclaims", {
+      changed: offer,
+      removed: (pvc) => this.forget(run, pvc.metadata.uid),
+    });
+    const classes = new Informer<StorageClass>(
+      this.api,
+      "/apis/storage.k8s.io/v1/storageclasses",
+      {
+        changed: (sc) => {
+          for (const pvc of claims.cache.values()) if (pvc.spec.storageClassName === sc.metadata.name) offer(pvc);
+        },
+      },
+      (sc) => [sc.metadata.name],
+    );
+    const pods = new Informer<Pod>(this.api, "/api/v1/pods", {}, claimKeysOf);
+    let cancelStart = () => {};
+    const cancelled = new Promise<void>((resolve) => (cancelStart = resolve));
+    const run: Run = {
+      stopped: false,
+      claims,
+      classes,
+      pods,
+      queue: new WorkQueue(),
+      retries: new Map(),
+      resync: undefined,
+      cancelStart,
+      workers: Promise.resolve(),
+    };
+    this.run = run;
+    for (const informer of [claims, classes, pods]) informer.start();
+    // As external-provisioner, no claim is worked on before every local copy holds its first list.
+    run.workers = Promise.race([Promise.all([claims.synced, classes.synced, pods.synced]), cancelled]).then(
+      async () => {
+        if (run.stopped) return;
+        const offerAll = () => {
+          for (const pvc of claims.cache.values()) offer(pvc);
+        };
+        offerAll();
+        run.resync = setInterval(offerAll, this.resyncMs);
+        await Promise.all(
+          Array.from({ length: this.workers }, async () => {
+            for (let uid = await run.queue.next(); uid !== undefined; uid = await run.queue.next()) {
+              try {
+                await this.process(run, uid);
+              } finally {
+                run.queue.done(uid);
+              }
+            }
+          }),
+        );
+      },
     );
   }
 
-  private async provision(pvc: Pvc, sc: StorageClass, pods: Pod[], failures: number): Promise<void> {
+  /** Stops watching and waiting; the claims in hand finish, the rest of the queue is left. */
+  async stop(): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    this.run = undefined;
+    run.stopped = true;
+    run.cancelStart();
+    clearInterval(run.resync);
+    for (const timer of run.retries.values()) clearTimeout(timer);
+    run.retries.clear();
+    for (const informer of [run.claims, run.classes, run.pods]) informer.stop();
+    run.queue.shutdown();
+    await run.workers;
+  }
+
+  private classOf(run: Run, pvc: Pvc): StorageClass | undefined {
+    return run.classes.cache.byIndex(pvc.spec.storageClassName ?? "")[0];
+  }
+
+  private due(run: Run, pvc: Pvc): boolean {
+    return !this.provisioned.has(pvc.metadata.uid) && claimDue(pvc, this.classOf(run, pvc));
+  }
+
+  /** A deleted claim: nothing of it is kept. */
+  private forget(run: Run, uid: string): void {
+    this.nextTry.delete(uid);
+    this.provisioned.delete(uid);
+    clearTimeout(run.retries.get(uid));
+    run.retries.delete(uid);
+  }
+
+  /** Queues the claim again in `ms`, replacing an earlier timer unless `keep`. */
+  private retryAfter(run: Run, uid: string, ms: number, keep = false): void {
+    if (run.stopped || (keep && run.retries.has(uid))) return;
+    clearTimeout(run.retries.get(uid));
+    run.retries.set(
+      uid,
+      setTimeout(() => {
+        run.retries.delete(uid);
+        run.queue.add(uid);
+      }, ms),
+    );
+  }
+
+  private backOff(run: Run, uid: string, failures: number): void {
+    const delay = retryDelayMs(failures);
+    this.nextTry.set(uid, { at: Date.now() + delay, failures: failures + 1 });
+    this.retryAfter(run, uid, delay);
+  }
+
+  /** One queued claim: provisioned if it is (still) due and out of its backoff. */
+  private async process(run: Run, uid: string): Promise<void> {
+    const pvc = run.claims.cache.get(uid);
+    if (!pvc || !this.due(run, pvc)) return;
+    const backoff = this.nextTry.get(uid);
+    const wait = backoff ? backoff.at - Date.now() : 0;
+    if (wait > 0) return this.retryAfter(run, uid, wait, true);
+    const failures = backoff?.failures ?? 0;
+    const users = run.pods.cache.byIndex(`${pvc.metadata.namespace}/${pvc.metadata.name}`);
+    try {
+      await this.provision(run, pvc, this.classOf(run, pvc)!, claimUser(users), failures);
+    } catch {
+      // An API call failed (not the driver's answer): the claim is tried again after the backoff.
+      this.backOff(run, uid, failures);
+    }
+  }
+
+  private async provision(
+    run: Run,
+    pvc: Pvc,
+    sc: StorageClass,
+    user: Pod | undefined,
+    failures: number,
+  ): Promise<void> {
     const key = `${pvc.metadata.namespace}/${pvc.metadata.name}`;
     const volumeId = `local-${pvc.metadata.uid}`;
-    const user = pods
-      .filter(
-        (p) =>
-          p.metadata.namespace === pvc.metadata.namespace &&
-          (p.spec.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name),
-      )
-      .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
-      .at(-1);
     const parameters = Object.fromEntries(
       Object.entries(sc.parameters ?? {}).filter(([k]) => !k.startsWith("csi.storage.k8s.io/")),
     );
@@ -458,6 +591,7 @@ export class OpenLocalCsiStandIn {
       );
       await this.options.createOnNode?.(result);
       await this.api.post("/api/v1/persistentvolumes", provisionedPv(pvc, sc, result, this.identity));
+      this.provisioned.add(pvc.metadata.uid);
       this.nextTry.delete(pvc.metadata.uid);
       this.attempts.push({ pvc: key, outcome: "created", message: volumeId });
       await this.event(pvc, "Normal", "ProvisioningSucceeded", `Successfully provisioned volume ${volumeId}`);
@@ -465,10 +599,7 @@ export class OpenLocalCsiStandIn {
       if (!(e instanceof GrpcError)) throw e;
       const outcome = provisioningStateOf(e);
       this.attempts.push({ pvc: key, outcome, message: e.message });
-      this.nextTry.set(pvc.metadata.uid, {
-        at: Date.now() + Math.min(5_000, 200 * 2 ** failures),
-        failures: failures + 1,
-      });
+      this.backOff(run, pvc.metadata.uid, failures);
       await this.event(
         pvc,
         "Warning",
@@ -485,7 +616,6 @@ export class OpenLocalCsiStandIn {
       }
     }
   }
-
   private async event(pvc: Pvc, type: string, reason: string, message: string): Promise<void> {
     const now = new Date().toISOString();
     await this.api.post(`/api/v1/namespaces/${pvc.metadata.namespace}/events`, {
