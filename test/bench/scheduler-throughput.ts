@@ -19,7 +19,6 @@
  */
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { request } from "node:https";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
@@ -129,50 +128,31 @@ function watchBindings(
   namespace: string,
   expected: number,
 ): { times: Promise<number[]>; count(): number } {
+  const api = kubeApi(cluster.server, ADMIN_TOKEN);
   const bound = new Map<string, number>();
   const times = new Promise<number[]>((resolve, reject) => {
     let done = false;
     const open = () => {
       if (done) return;
-      let replaced = false;
-      const again = () => {
-        replaced = true;
-        req.destroy();
-        setTimeout(open, 500);
-      };
-      const req = request(
-        new URL(`/api/v1/namespaces/${namespace}/pods?watch=1`, cluster.server),
-        { rejectUnauthorized: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
-        (res) => {
-          let buffered = "";
-          res.setEncoding("utf8");
-          res.on("data", (chunk: string) => {
-            buffered += chunk;
-            let newline: number;
-            while ((newline = buffered.indexOf("\n")) >= 0) {
-              const line = buffered.slice(0, newline);
-              buffered = buffered.slice(newline + 1);
-              if (!line.trim()) continue;
-              const event = JSON.parse(line) as {
-                type: string;
-                object: { metadata: { name: string }; spec?: { nodeName?: string } };
-              };
-              if (event.type === "ERROR") return again();
-              const pod = event.object;
-              if (pod.spec?.nodeName && !bound.has(pod.metadata.name)) bound.set(pod.metadata.name, performance.now());
-              if (bound.size === expected) {
-                done = true;
-                req.destroy();
-                resolve([...bound.values()].sort((a, b) => a - b));
-                return;
-              }
-            }
-          });
-          res.on("end", () => (done || replaced ? undefined : again()));
+      const watch = api.watch<{ metadata: { name: string }; spec?: { nodeName?: string } }>(
+        `/api/v1/namespaces/${namespace}/pods`,
+        (event) => {
+          if (done) return;
+          if (event.type === "ERROR") {
+            watch.close();
+            setTimeout(open, 500);
+            return;
+          }
+          const pod = event.object;
+          if (pod.spec?.nodeName && !bound.has(pod.metadata.name)) bound.set(pod.metadata.name, performance.now());
+          if (bound.size === expected) {
+            done = true;
+            watch.close();
+            resolve([...bound.values()].sort((a, b) => a - b));
+          }
         },
+        (error) => (error ? reject(error) : setTimeout(open, 500)),
       );
-      req.on("error", (e) => (done || replaced ? undefined : reject(e)));
-      req.end();
     };
     open();
   });
