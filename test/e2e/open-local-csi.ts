@@ -177,6 +177,8 @@ export class OpenLocalCsiStandIn {
    */
   private readonly provisioned = new Set<string>();
   private readonly identity = `${Date.now()}-0000-${DRIVER}`;
+  /** Events being posted: as client-go's recorder, a worker does not wait for them (stop() does). */
+  private readonly recording = new Set<Promise<void>>();
 
   constructor(
     private readonly api: KubeApi,
@@ -262,6 +264,7 @@ export class OpenLocalCsiStandIn {
     for (const informer of [run.claims, run.classes, run.pods]) informer.stop();
     run.queue.shutdown();
     await run.workers;
+    await Promise.all(this.recording);
   }
 
   private classOf(run: Run, pvc: Pvc): StorageClass | undefined {
@@ -348,13 +351,13 @@ export class OpenLocalCsiStandIn {
       this.provisioned.add(pvc.metadata.uid);
       this.nextTry.delete(pvc.metadata.uid);
       this.attempts.push({ pvc: key, outcome: "created", message: volumeId });
-      await this.event(pvc, "Normal", "ProvisioningSucceeded", `Successfully provisioned volume ${volumeId}`);
+      this.record(pvc, "Normal", "ProvisioningSucceeded", `Successfully provisioned volume ${volumeId}`);
     } catch (e) {
       if (!(e instanceof GrpcError)) throw e;
       const outcome = provisioningStateOf(e);
       this.attempts.push({ pvc: key, outcome, message: e.message });
       this.backOff(run, pvc.metadata.uid, failures);
-      await this.event(
+      this.record(
         pvc,
         "Warning",
         "ProvisioningFailed",
@@ -370,6 +373,14 @@ export class OpenLocalCsiStandIn {
       }
     }
   }
+
+  /** Posts an Event on the claim in the background; one that fails is lost, as the recorder's may be. */
+  private record(pvc: Pvc, type: string, reason: string, message: string): void {
+    const posting = this.event(pvc, type, reason, message).catch(() => undefined);
+    this.recording.add(posting);
+    void posting.finally(() => this.recording.delete(posting));
+  }
+
   private async event(pvc: Pvc, type: string, reason: string, message: string): Promise<void> {
     const now = new Date().toISOString();
     await this.api.post(`/api/v1/namespaces/${pvc.metadata.namespace}/events`, {
