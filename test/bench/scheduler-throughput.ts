@@ -42,8 +42,8 @@ import { doRequest, OpenLocalCsiStandIn } from "../e2e/open-local-csi.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const MANAGED_RESOURCE = "nls.csi.aliyun.com/local-storage";
-/** Claims the stand-in provisioner provisions at once: external-provisioner runs many workers, so one would cap the PVC scenarios. */
-const PROVISIONER_WORKERS = 16;
+/** Claims the stand-in provisioner provisions at once: external-provisioner's `--worker-threads` default. */
+const PROVISIONER_WORKERS = 100;
 const VG = "pool-0";
 const VG_BYTES = 4096 * 2 ** 30;
 
@@ -114,7 +114,12 @@ async function schedulerConfig(scenario: Scenario, extenderUrl: string): Promise
   config.clientConnection.qps = 5000;
   config.clientConnection.burst = 5000;
   if (sampling !== "adaptive") config.percentageOfNodesToScore = Number(sampling);
-  if (scenario.extender === "none") delete config.extenders;
+  // No extender: kube-scheduler's own defaults (also without the every-pod file's profile, which only
+  // tells NodeResourcesFit to ignore the marking these pods do not carry).
+  if (scenario.extender === "none") {
+    delete config.extenders;
+    delete config.profiles;
+  }
   return stringify(config);
 }
 
@@ -307,7 +312,11 @@ async function main(): Promise<void> {
     // from their manifests (the "every pod" scenarios measure pods that nothing marks).
     await cluster.kubectlOk(["apply", "-k", join(root, "deploy/base")]);
     await crdsEstablished(cluster);
-    await cluster.startControllerManager("persistentvolume-binder-controller");
+    // Its client's default 20 requests/s would hold the PVC scenarios (several writes per claim).
+    await cluster.startControllerManager("persistentvolume-binder-controller", [
+      "--kube-api-qps=1000",
+      "--kube-api-burst=1000",
+    ]);
     await api.post("/apis/storage.k8s.io/v1/storageclasses", localStorageClass("nls-lvm"));
     const names = Array.from({ length: nodeCount }, (_, i) => `node-${String(i).padStart(5, "0")}`);
     console.log(`# creating ${nodeCount} nodes with their NodeLocalStorage and agent Lease`);

@@ -112,7 +112,8 @@ export interface Cluster {
   stopApiServer(): Promise<void>;
   /** Starts kube-apiserver again on the same address and waits until it is ready. */
   startApiServer(): Promise<void>;
-  startControllerManager(controllers?: string): Promise<void>;
+  /** `extraArgs`: more kube-controller-manager flags (the bench lifts its client's rate limit). */
+  startControllerManager(controllers?: string, extraArgs?: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -232,7 +233,7 @@ export async function startCluster(options: { apiServerArgs?: string[] } = {}): 
         ]);
         return { stop: () => stopChild(child) };
       },
-      async startControllerManager(controllers = "*") {
+      async startControllerManager(controllers = "*", extraArgs: string[] = []) {
         const port = await freePort();
         start("kube-controller-manager", join(binDir, "kube-controller-manager"), [
           `--kubeconfig=${kubeconfig}`,
@@ -242,6 +243,7 @@ export async function startCluster(options: { apiServerArgs?: string[] } = {}): 
           `--controllers=${controllers}`,
           `--service-account-private-key-file=${join(dir, "sa.key")}`,
           "--use-service-account-credentials=false",
+          ...extraArgs,
         ]);
       },
       async stopApiServer() {
