@@ -19,7 +19,6 @@
  */
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { request } from "node:https";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
@@ -40,6 +39,7 @@ import { localPod, localPvc, localStorageClass } from "../e2e/local-volumes.js";
 import { agentLease, nlsStatus } from "../e2e/node-storage.js";
 import { NodeLvm } from "../e2e/node-lvm.js";
 import { doRequest, OpenLocalCsiStandIn } from "../e2e/open-local-csi.js";
+import { watchBindings } from "./pod-bindings.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const MANAGED_RESOURCE = "nls.csi.aliyun.com/local-storage";
@@ -119,66 +119,6 @@ async function schedulerConfig(scenario: Scenario, extenderUrl: string): Promise
   return stringify(config);
 }
 
-/**
- * The moment the pods' watch first shows each pod bound, sorted. The watch is opened again after an
- * ERROR event (a watch cache behind the namespace's newest objects answers "Too large resource
- * version") or the end of the stream; a pod already bound when it reopens counts from then.
- */
-function watchBindings(
-  cluster: Cluster,
-  namespace: string,
-  expected: number,
-): { times: Promise<number[]>; count(): number } {
-  const bound = new Map<string, number>();
-  const times = new Promise<number[]>((resolve, reject) => {
-    let done = false;
-    const open = () => {
-      if (done) return;
-      let replaced = false;
-      const again = () => {
-        replaced = true;
-        req.destroy();
-        setTimeout(open, 500);
-      };
-      const req = request(
-        new URL(`/api/v1/namespaces/${namespace}/pods?watch=1`, cluster.server),
-        { rejectUnauthorized: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
-        (res) => {
-          let buffered = "";
-          res.setEncoding("utf8");
-          res.on("data", (chunk: string) => {
-            buffered += chunk;
-            let newline: number;
-            while ((newline = buffered.indexOf("\n")) >= 0) {
-              const line = buffered.slice(0, newline);
-              buffered = buffered.slice(newline + 1);
-              if (!line.trim()) continue;
-              const event = JSON.parse(line) as {
-                type: string;
-                object: { metadata: { name: string }; spec?: { nodeName?: string } };
-              };
-              if (event.type === "ERROR") return again();
-              const pod = event.object;
-              if (pod.spec?.nodeName && !bound.has(pod.metadata.name)) bound.set(pod.metadata.name, performance.now());
-              if (bound.size === expected) {
-                done = true;
-                req.destroy();
-                resolve([...bound.values()].sort((a, b) => a - b));
-                return;
-              }
-            }
-          });
-          res.on("end", () => (done || replaced ? undefined : again()));
-        },
-      );
-      req.on("error", (e) => (done || replaced ? undefined : reject(e)));
-      req.end();
-    };
-    open();
-  });
-  return { times, count: () => bound.size };
-}
-
 interface Result {
   scenario: Scenario;
   bound: number;
@@ -239,6 +179,7 @@ async function runScenario(
     const span = (times[times.length - 1]! - times[0]!) / 1000;
     return { scenario, bound: times.length, podsPerSecond: span > 0 ? (times.length - 1) / span : Number.NaN };
   } finally {
+    bindings.stop();
     await scheduler.stop();
     await removePods(api, namespace);
   }

@@ -1,0 +1,82 @@
+import { request } from "node:https";
+import { ADMIN_TOKEN, type Cluster } from "../e2e/cluster.js";
+
+/**
+ * The moment a watch of `namespace`'s pods first shows each pod bound, sorted, once `expected` pods are.
+ *
+ * Every watch, the first and each reopened one, asks for `resourceVersion=0`: the API server answers at
+ * once from its watch cache with every pod as the cache holds it, then each later change. A watch
+ * without a resourceVersion must start at etcd's newest revision, which the pods' watch cache reaches
+ * only with a pod change or an etcd progress notification; etcd before 3.5.13 sends none (kube-apiserver
+ * logs "RequestWatchProgress feature is not supported"), so once the pods are all bound and other
+ * objects still change (events, leases), such a watch waits 3 s and fails with "Too large resource
+ * version" however often it is reopened: the bindings it missed are never seen.
+ *
+ * The watch is reopened after an ERROR event and whenever its response ends or is cut off (the API
+ * server closes a watcher that reads too slowly, as a bench process starved of CPU does); a pod already
+ * bound when it reopens counts from then.
+ */
+export function watchBindings(
+  cluster: Cluster,
+  namespace: string,
+  expected: number,
+): { times: Promise<number[]>; count(): number; stop(): void } {
+  const bound = new Map<string, number>();
+  let done = false;
+  let current: { destroy(): void } | undefined;
+  const times = new Promise<number[]>((resolve, reject) => {
+    const open = () => {
+      if (done) return;
+      let replaced = false;
+      const again = () => {
+        if (done || replaced) return;
+        replaced = true;
+        req.destroy();
+        setTimeout(open, 500);
+      };
+      const req = request(
+        new URL(`/api/v1/namespaces/${namespace}/pods?watch=1&resourceVersion=0`, cluster.server),
+        { rejectUnauthorized: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
+        (res) => {
+          // Not a watch stream (the API server refused it): its body is a Status, not events.
+          if (res.statusCode !== 200) return again();
+          let buffered = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            buffered += chunk;
+            let newline: number;
+            while ((newline = buffered.indexOf("\n")) >= 0) {
+              const line = buffered.slice(0, newline);
+              buffered = buffered.slice(newline + 1);
+              if (!line.trim()) continue;
+              const event = JSON.parse(line) as {
+                type: string;
+                object: { metadata: { name: string }; spec?: { nodeName?: string } };
+              };
+              if (event.type === "ERROR") return again();
+              const pod = event.object;
+              if (pod.spec?.nodeName && !bound.has(pod.metadata.name)) bound.set(pod.metadata.name, performance.now());
+              if (bound.size === expected) {
+                done = true;
+                req.destroy();
+                resolve([...bound.values()].sort((a, b) => a - b));
+                return;
+              }
+            }
+          });
+          // A response cut off emits neither "end" nor "error" (no error listener): "close" covers both.
+          res.on("close", again);
+        },
+      );
+      current = req;
+      req.on("error", (e) => (done || replaced ? undefined : reject(e)));
+      req.end();
+    };
+    open();
+  });
+  const stop = () => {
+    done = true;
+    current?.destroy();
+  };
+  return { times, count: () => bound.size, stop };
+}
