@@ -38,13 +38,16 @@ test("pods bound before the watch opens, with other objects written since, are a
   await api.post(`/api/v1/namespaces/${namespace}/configmaps`, { metadata: { name: "later" } });
 
   const bindings = watchBindings(cluster, namespace, pods);
+  const deadline = new AbortController();
   try {
     const seen = await Promise.race([
       bindings.times.then((times) => times.length),
-      sleep(60_000).then(() => bindings.count()),
+      // A deadline for a hang, not a timing assertion: without one a stalled watch never answers.
+      sleep(60_000, undefined, { signal: deadline.signal }).then(() => bindings.count()),
     ]);
     t.is(seen, pods);
   } finally {
+    deadline.abort();
     bindings.stop();
   }
 });

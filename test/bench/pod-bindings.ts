@@ -5,12 +5,13 @@ import { ADMIN_TOKEN, type Cluster } from "../e2e/cluster.js";
  * The moment a watch of `namespace`'s pods first shows each pod bound, sorted, once `expected` pods are.
  *
  * Every watch, the first and each reopened one, asks for `resourceVersion=0`: the API server answers at
- * once from its watch cache with every pod as the cache holds it, then each later change. A watch
- * without a resourceVersion must start at etcd's newest revision, which the pods' watch cache reaches
- * only with a pod change or an etcd progress notification; etcd before 3.5.13 sends none (kube-apiserver
- * logs "RequestWatchProgress feature is not supported"), so once the pods are all bound and other
- * objects still change (events, leases), such a watch waits 3 s and fails with "Too large resource
- * version" however often it is reopened: the bindings it missed are never seen.
+ * once from its watch cache with every pod as the cache holds it, then each later change. Without a
+ * resourceVersion, the e2e kube-apiserver waits for the pods' watch cache to reach etcd's newest
+ * revision, which it does only on a pod change or an etcd progress notification, and the e2e etcd sends
+ * none (kube-apiserver logs "RequestWatchProgress feature is not supported"). Once the pods were all
+ * bound and only other objects changed (events, leases), every such watch waited 3 s and failed with
+ * "Too large resource version", however often it was reopened: the bindings it had missed were never
+ * seen and the scenario stalled for its 5 minutes.
  *
  * The watch is reopened after an ERROR event and whenever its response ends or is cut off (the API
  * server closes a watcher that reads too slowly, as a bench process starved of CPU does); a pod already
