@@ -39,6 +39,7 @@ import { localPod, localPvc, localStorageClass } from "../e2e/local-volumes.js";
 import { agentLease, nlsStatus } from "../e2e/node-storage.js";
 import { NodeLvm } from "../e2e/node-lvm.js";
 import { doRequest, OpenLocalCsiStandIn } from "../e2e/open-local-csi.js";
+import { watchBindings } from "./pod-bindings.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const MANAGED_RESOURCE = "nls.csi.aliyun.com/local-storage";
@@ -123,47 +124,6 @@ async function schedulerConfig(scenario: Scenario, extenderUrl: string): Promise
   return stringify(config);
 }
 
-/**
- * The moment the pods' watch first shows each pod bound, sorted. The watch is opened again after an
- * ERROR event (a watch cache behind the namespace's newest objects answers "Too large resource
- * version") or the end of the stream; a pod already bound when it reopens counts from then.
- */
-function watchBindings(
-  cluster: Cluster,
-  namespace: string,
-  expected: number,
-): { times: Promise<number[]>; count(): number } {
-  const api = kubeApi(cluster.server, ADMIN_TOKEN);
-  const bound = new Map<string, number>();
-  const times = new Promise<number[]>((resolve, reject) => {
-    let done = false;
-    const open = () => {
-      if (done) return;
-      const watch = api.watch<{ metadata: { name: string }; spec?: { nodeName?: string } }>(
-        `/api/v1/namespaces/${namespace}/pods`,
-        (event) => {
-          if (done) return;
-          if (event.type === "ERROR") {
-            watch.close();
-            setTimeout(open, 500);
-            return;
-          }
-          const pod = event.object;
-          if (pod.spec?.nodeName && !bound.has(pod.metadata.name)) bound.set(pod.metadata.name, performance.now());
-          if (bound.size === expected) {
-            done = true;
-            watch.close();
-            resolve([...bound.values()].sort((a, b) => a - b));
-          }
-        },
-        (error) => (error ? reject(error) : setTimeout(open, 500)),
-      );
-    };
-    open();
-  });
-  return { times, count: () => bound.size };
-}
-
 interface Result {
   scenario: Scenario;
   bound: number;
@@ -224,6 +184,7 @@ async function runScenario(
     const span = (times[times.length - 1]! - times[0]!) / 1000;
     return { scenario, bound: times.length, podsPerSecond: span > 0 ? (times.length - 1) / span : Number.NaN };
   } finally {
+    bindings.stop();
     await scheduler.stop();
     await removePods(api, namespace);
   }
