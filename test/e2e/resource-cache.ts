@@ -1,23 +1,13 @@
+import { isStale } from "@nls/api";
+
 /**
  * A local copy of one kind of Kubernetes object, keyed by uid, fed by a list and then by a watch (see
- * informer.ts). Pure: no I/O, so the ordering rules are tested on their own.
+ * informer.ts). Pure: no I/O, so the ordering rules are tested on their own. An update older than the
+ * cached object (`isStale`, the extender's rule: etcd revisions compared as numbers) is kept out.
  */
 
 export interface CachedObject {
   metadata: { uid: string; resourceVersion?: string };
-}
-
-const REVISION = /^\d+$/;
-
-/**
- * Whether an object seen with `incoming` resourceVersion replaces the one cached with `cached`. The
- * API calls resourceVersions opaque; the API server's are etcd revisions, so where both are integers
- * the higher wins (an equal one is the same object). Otherwise the later event is taken.
- */
-export function supersedes(incoming: string | undefined, cached: string | undefined): boolean {
-  if (incoming === undefined || cached === undefined) return true;
-  if (!REVISION.test(incoming) || !REVISION.test(cached)) return true;
-  return BigInt(incoming) >= BigInt(cached);
 }
 
 export class ResourceCache<T extends CachedObject> {
@@ -46,7 +36,7 @@ export class ResourceCache<T extends CachedObject> {
   /** An ADDED or MODIFIED object: false (and the cache unchanged) when the cache holds a newer one. */
   upsert(o: T): boolean {
     const old = this.byUid.get(o.metadata.uid);
-    if (old && !supersedes(o.metadata.resourceVersion, old.metadata.resourceVersion)) return false;
+    if (isStale(o, old)) return false;
     if (old) this.unindex(old);
     this.byUid.set(o.metadata.uid, o);
     for (const key of this.indexKeys(o)) {

@@ -11,3 +11,4 @@ export * from "./lvm-names.js";
 export * from "./validation.js";
 export * from "./pod-claims.js";
 export * from "./logical-volumes.js";
+export * from "./resource-version.js";

@@ -5,6 +5,7 @@ import {
   DEFAULT_LEASE_NAMESPACE,
   LEASE_NAME_PREFIX,
   claimUidOfVolumeName,
+  isStale,
   leaseNameForNode,
   roundToExtents,
   type NodeLocalStorage,
@@ -31,7 +32,6 @@ import {
   type PodStorage,
   type VolumeRequest,
 } from "../request.js";
-import { isStale } from "./resource-version.js";
 import { chargeLvs, lvLedgerKey, type LvCharge, type LvExplanation } from "../lv-accounting.js";
 import type { NodeLv } from "../node-view.js";
 
