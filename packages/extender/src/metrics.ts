@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { buildInfoLabels, type BuildInfo } from "@nls/daemon";
 import { allocationType, pvAllocation } from "./claims.js";
@@ -20,8 +21,6 @@ export const VERBS = ["filter", "prioritize", "reserve"] as const;
 
 /** Work per piece of a scrape before the event loop gets a turn. */
 const SLICE_MS = 2;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A clock for slicing work: true once `sliceMs` passed since it was made or last said true. */
 function sliceBudget(sliceMs: number): () => boolean {

@@ -1,6 +1,7 @@
 import { createServer as createHttp, type Server } from "node:http";
 import { createServer as createHttps, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { Access } from "./auth/access.js";
 import { requireAccess } from "./auth/middleware.js";
@@ -109,7 +110,7 @@ async function writeInTurns(res: Response, parts: readonly Buffer[], gone: () =>
       flowing = res.write(parts[i++]);
     }
     res.uncork();
-    await (flowing ? new Promise((resolve) => setImmediate(resolve)) : drainedOrClosed(res));
+    await (flowing ? yieldToEventLoop() : drainedOrClosed(res));
     if (gone()) return;
   }
   res.end();
