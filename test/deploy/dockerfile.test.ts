@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { isDeepStrictEqual } from "node:util";
+import { imageNodeFlags } from "@nls/testkit";
 import test from "ava";
 import { parse } from "yaml";
 import { isIgnored, parseCopy, parseDockerfile, type Stage } from "./dockerfile.js";
@@ -173,11 +174,16 @@ for (const [pkg, bin] of daemons) {
         isDeepStrictEqual(command, [bin]) || isDeepStrictEqual(command, ["node", ...nodeFlags, entry]),
         command.join(" "),
       );
-      if (pkg === "agent") {
-        // The agent's heap settings (its idle RSS), in the image, so a run by hand behaves as deployed.
-        t.deepEqual(nodeFlags, ["--max-semi-space-size=1", "--max-old-space-size=128"]);
-        t.deepEqual(command, [bin]);
-      }
+      // Each daemon's heap settings (the agent's idle RSS, the extender's RSS under load) live in the
+      // image, so a run by hand behaves as deployed, and the benchmarks read them from there.
+      t.deepEqual(
+        nodeFlags,
+        pkg === "agent"
+          ? ["--max-semi-space-size=1", "--max-old-space-size=128"]
+          : ["--max-semi-space-size=2", "--heap-growing-percent=10"],
+      );
+      t.deepEqual(command, [bin]);
+      t.deepEqual(imageNodeFlags(await read("Dockerfile"), pkg), nodeFlags, "what the benchmarks run");
     },
   );
 }

@@ -12,24 +12,16 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startBuilt } from "@nls/testkit";
+import { repositoryImageNodeFlags, startBuilt } from "@nls/testkit";
 import { FakeApiServer } from "../testing/fake-api-server.js";
 
 const CLI = process.env.BENCH_AGENT_CLI ?? fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const INTERVAL = process.env.BENCH_INTERVAL ?? "1s";
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 const SCANS = Number(process.env.BENCH_SCANS ?? 20);
-/** The Node flags the image's entry point `nls-agent` (which deploy/'s DaemonSet runs) gives the agent. */
-function deployedNodeArgs(): string[] {
-  const dockerfile = readFileSync(new URL("../../../Dockerfile", import.meta.url), "utf8");
-  const flags = /exec node ((?:--\S+ )*)\/app\/packages\/agent\/dist\/cli\.js/.exec(dockerfile)?.[1];
-  if (flags === undefined)
-    throw new Error("Dockerfile: no `exec node ... /app/packages/agent/dist/cli.js` for nls-agent");
-  return flags.split(" ").filter(Boolean);
-}
 const NODE_ARGS =
   process.env.BENCH_NODE_ARGS === undefined
-    ? deployedNodeArgs()
+    ? repositoryImageNodeFlags("agent")
     : process.env.BENCH_NODE_ARGS.split(" ").filter(Boolean);
 const NODE = "nls-bench-node";
 

@@ -6,6 +6,8 @@
 // asserts nothing (a run with errors exits 1).
 // BENCH_SOAK=<seconds> instead runs filter→prioritize pairs for that long against 50,000 PVs and a
 // backlog of 5,000 pending pods and prints RSS over time (the knobs: README.md, "Speed").
+// The server runs with the Node flags of the image's entry point (the Dockerfile's nls-extender, which
+// deploy/'s Deployment runs); BENCH_NODE_OPTIONS replaces them ("" for none).
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -13,6 +15,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { repositoryImageNodeFlags } from "@nls/testkit";
 import autocannon from "autocannon";
 import { managedField } from "./managed-fields.mjs";
 
@@ -23,12 +26,16 @@ const DURATION = Number(env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 1);
 const VG_COUNTS = (env.BENCH_VGS ?? "2,4").split(",").map(Number);
 const SOAK = Number(env.BENCH_SOAK ?? 0);
+const NODE_FLAGS =
+  env.BENCH_NODE_OPTIONS === undefined
+    ? repositoryImageNodeFlags("extender")
+    : env.BENCH_NODE_OPTIONS.split(" ").filter(Boolean);
 
 async function startServer(extraEnv) {
   const child = spawn(
     process.execPath,
     [
-      ...(env.BENCH_NODE_OPTIONS ? env.BENCH_NODE_OPTIONS.split(" ").filter(Boolean) : []),
+      ...NODE_FLAGS,
       ...(env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : []),
       fileURLToPath(new URL("./server.mjs", import.meta.url)),
     ],
@@ -329,7 +336,7 @@ const machine = () => ({
   node: process.version,
   date: new Date().toISOString(),
   loadavg: os.loadavg().map((x) => Number(x.toFixed(1))),
-  nodeOptions: env.BENCH_NODE_OPTIONS ?? "",
+  nodeOptions: NODE_FLAGS.join(" "),
 });
 
 function save(kind, figures) {

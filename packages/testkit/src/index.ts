@@ -2,4 +2,5 @@
 // benchmark. Nothing here ships in a daemon.
 export * from "./api-objects.js";
 export * from "./built-cli.js";
+export * from "./image-flags.js";
 export * from "./pki.js";
