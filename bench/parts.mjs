@@ -18,9 +18,20 @@ const words = (text) => (text ?? "").split(" ").filter(Boolean);
  */
 const DEFAULT_SCHEDULER_ARGS = "--pvc-pods=200 --rounds=2";
 
-/** name → where and what to run. The scheduler bench's arguments: NLS_BENCH_SCHEDULER_ARGS. */
+/**
+ * name → where and what to run. The scheduler bench's arguments: NLS_BENCH_SCHEDULER_ARGS. The soak is
+ * the extender's bench with BENCH_SOAK: ten minutes by default, since its target is RSS from minute 2
+ * to minute 10 (NLS_BENCH_SOAK_SECONDS shortens it).
+ */
 export const parts = [
   { name: "extender", cwd: "packages/extender", script: "bench", args: [] },
+  {
+    name: "soak",
+    cwd: "packages/extender",
+    script: "bench",
+    args: [],
+    env: { BENCH_SOAK: process.env.NLS_BENCH_SOAK_SECONDS ?? "600" },
+  },
   { name: "agent", cwd: "packages/agent", script: "bench", args: [] },
   {
     name: "scheduler",
@@ -52,7 +63,7 @@ export async function runPart(part, repoRoot, outDir) {
   console.log(`\n### ${part.name}: pnpm run ${[part.script, ...part.args].join(" ")} (in ${part.cwd})`);
   const child = spawn("pnpm", ["run", part.script, ...part.args], {
     cwd: join(repoRoot, part.cwd),
-    env: { ...process.env, NLS_BENCH_DIR: dir },
+    env: { ...process.env, ...part.env, NLS_BENCH_DIR: dir },
     stdio: "inherit",
   });
   const [exitCode, signal] = await once(child, "exit").catch((err) => [`spawn failed: ${err.message}`]);

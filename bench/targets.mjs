@@ -101,8 +101,48 @@ export function agentRows(figures) {
   const idle = figures?.["idle-rss"];
   if (idle && !idle.skipped) {
     const mib = [idle.idleRssMiB, idle.rssMiB, idle.rssMiBIdle].find(isNumber);
-    rows.push(atMost("agent idle RSS", isNumber(mib) ? (mib * 2 ** 20) / 1e6 : undefined, 90, "MB"));
+    rows.push(atMost("agent idle RSS", isNumber(mib) ? mb(mib) : undefined, 90, "MB"));
   }
+  return rows;
+}
+
+const mb = (mib) => (mib * 2 ** 20) / 1e6;
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * The extender's RSS under sustained load (soak.json): its highest from minute 2 to the end against
+ * 300 MB, and its growth over that span — the mean of the last minute's samples less the mean of
+ * minute 2's — against 5 MB, which is what a sawtooth of full GCs moves the mean by, not a leak. A
+ * soak shorter than three minutes has no growth to judge.
+ * @returns {Row[]}
+ */
+export function soakRows(figures) {
+  const samples = Array.isArray(figures?.samples) ? figures.samples.filter((s) => isNumber(s?.rssMiB)) : [];
+  const settled = samples.filter((s) => s.t >= 120);
+  if (settled.length === 0) return [];
+  const setup = `${figures.nodes ?? "?"} nodes × ${figures.vgs ?? "?"} VGs, ${figures.pvs ?? "?"} PVs, ${figures.seconds ?? "?"} s of filter→prioritize pairs`;
+  const rss = settled.map((s) => s.rssMiB);
+  const rows = [
+    atMost(
+      `extender RSS, minute 2 to the end, ${setup}`,
+      mb(Math.max(...rss)),
+      300,
+      "MB",
+      ` (${Math.min(...rss).toFixed(0)}–${Math.max(...rss).toFixed(0)} MiB)`,
+    ),
+  ];
+  const end = settled.at(-1).t;
+  const minuteTwo = settled.filter((s) => s.t < 180).map((s) => s.rssMiB);
+  const lastMinute = settled.filter((s) => s.t > end - 60).map((s) => s.rssMiB);
+  if (end >= 180 && minuteTwo.length > 0 && lastMinute.length > 0)
+    rows.push(
+      atMost(
+        "extender RSS growth, minute 2 to the last minute (means)",
+        mb(mean(lastMinute) - mean(minuteTwo)),
+        5,
+        "MB",
+      ),
+    );
   return rows;
 }
 
@@ -164,6 +204,12 @@ export function sectionNotes(name, figures) {
       `${f.nodes ?? "?"} nodes, pods with 4 PVCs, ${f.durationSeconds ?? "?"} s per scenario, ${f.connections ?? "?"} connection(s), over loopback`,
     ];
   }
+  if (name === "soak" && figures?.soak && !figures.soak.skipped) {
+    const f = figures.soak;
+    return [
+      `${f.backlog ?? "?"} pending pods' claims in the cache, lease renewals and a /metrics scrape every 15 s alongside; the extender with Node flags: ${f.machine?.nodeOptions || "none"}`,
+    ];
+  }
   if (name === "scheduler" && figures?.scheduler && !figures.scheduler.skipped) {
     const f = figures.scheduler;
     return [
@@ -177,6 +223,7 @@ export function sectionNotes(name, figures) {
 /** part name → its rows, from the part's figures keyed by the file each bench wrote. */
 export const rowsFor = {
   extender: (figures) => extenderRows(figures.extender),
+  soak: (figures) => soakRows(figures.soak),
   agent: agentRows,
   scheduler: (figures) => schedulerRows(figures.scheduler),
 };

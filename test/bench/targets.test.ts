@@ -1,5 +1,5 @@
 import test from "ava";
-import { agentRows, extenderRows, schedulerRows, sectionNotes } from "../../bench/targets.mjs";
+import { agentRows, extenderRows, schedulerRows, sectionNotes, soakRows } from "../../bench/targets.mjs";
 
 const verdicts = (rows: Array<{ measure: string; verdict: string }>) =>
   Object.fromEntries(rows.filter((r) => r.verdict).map((r) => [r.measure, r.verdict]));
@@ -58,6 +58,7 @@ test("a figure the bench did not report is n/a, not an error", (t) => {
   t.deepEqual(extenderRows(undefined), []);
   t.deepEqual(agentRows({}), []);
   t.deepEqual(schedulerRows({ results: "not a list" }), []);
+  t.deepEqual(soakRows(undefined), []);
 });
 
 test("agent: scan time, LVM invocations, and idle RSS in MB only when a bench reports it", (t) => {
@@ -134,4 +135,35 @@ test("scheduler: without a no-extender run there is no share to judge", (t) => {
 test("a skipped part's section has no notes about a setup that never ran", (t) => {
   t.deepEqual(sectionNotes("scheduler", { scheduler: { skipped: "etcd not installed" } }), []);
   t.is(sectionNotes("scheduler", { scheduler: { nodes: 1000, sampling: "100" } }).length, 2);
+});
+
+/** A soak's samples every 10 s: RSS in MiB from `rss(t)`. */
+const soak = (seconds: number, rss: (t: number) => number) => ({
+  nodes: 5000,
+  vgs: 2,
+  pvs: 50000,
+  seconds,
+  samples: Array.from({ length: seconds / 10 }, (_, i) => ({ t: 10 * (i + 1), rssMiB: rss(10 * (i + 1)) })),
+});
+
+const soakVerdicts = (figures: unknown) =>
+  Object.fromEntries(
+    soakRows(figures).map((r: { measure: string; verdict: string }) => [r.measure.split(",")[0], r.verdict]),
+  );
+
+test("soak: RSS from minute 2 against 300 MB (not MiB), and its growth to the last minute against 5 MB", (t) => {
+  // 280 MiB is 293.6 MB; 290 MiB is 304.1 MB; the first minute (a filling cache) is not judged.
+  t.deepEqual(soakVerdicts(soak(600, (s) => (s < 120 ? 400 : s % 20 ? 280 : 283))), {
+    "extender RSS": "met",
+    "extender RSS growth": "met",
+  });
+  t.deepEqual(soakVerdicts(soak(600, () => 290)), { "extender RSS": "not met", "extender RSS growth": "met" });
+  // Climbing 1 MiB a minute stays under 300 MB yet grows by 8 MiB from minute 2 to minute 10.
+  t.deepEqual(soakVerdicts(soak(600, (s) => 270 + s / 60)), {
+    "extender RSS": "met",
+    "extender RSS growth": "not met",
+  });
+  // Shorter than three minutes: no growth to judge; shorter than two: nothing.
+  t.deepEqual(soakVerdicts(soak(150, () => 250)), { "extender RSS": "met" });
+  t.deepEqual(soakRows(soak(100, () => 250)), []);
 });

@@ -347,7 +347,7 @@ function save(kind, figures) {
   writeFileSync(file, json);
   console.log(`figures written to ${fileURLToPath(file)}`);
   // The root `pnpm bench` collects each part's figures from $NLS_BENCH_DIR.
-  if (env.NLS_BENCH_DIR) writeFileSync(join(env.NLS_BENCH_DIR, "extender.json"), json);
+  if (env.NLS_BENCH_DIR) writeFileSync(join(env.NLS_BENCH_DIR, kind === "soak" ? "soak.json" : "extender.json"), json);
 }
 
 /** Sustained filter→prioritize pairs with a /metrics scrape every 15 s; RSS and heap every 10 s. */
