@@ -15,12 +15,14 @@ import { kubeApi, type Watch } from "../e2e/kube-api.js";
  *
  * The watch is reopened after an ERROR event and whenever its response ends or is cut off (the API
  * server closes a watcher that reads too slowly, as a bench process starved of CPU does); a pod already
- * bound when it reopens counts from then.
+ * bound when it reopens counts from then. `onBound(n)` is called as the n-th pod is first seen bound
+ * (the bench samples CPU times at the first and the last).
  */
 export function watchBindings(
   cluster: Cluster,
   namespace: string,
   expected: number,
+  onBound: (count: number) => void = () => undefined,
 ): { times: Promise<number[]>; count(): number; stop(): void } {
   const api = kubeApi(cluster.server, ADMIN_TOKEN);
   const bound = new Map<string, number>();
@@ -42,7 +44,10 @@ export function watchBindings(
           if (done || replaced) return;
           if (event.type === "ERROR") return again();
           const pod = event.object;
-          if (pod.spec?.nodeName && !bound.has(pod.metadata.name)) bound.set(pod.metadata.name, performance.now());
+          if (pod.spec?.nodeName && !bound.has(pod.metadata.name)) {
+            bound.set(pod.metadata.name, performance.now());
+            onBound(bound.size);
+          }
           if (bound.size === expected) {
             done = true;
             current?.close();

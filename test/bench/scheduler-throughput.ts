@@ -32,14 +32,17 @@ import {
   waitFor,
   type Cluster,
 } from "../e2e/cluster.js";
-import { schedulerConfigFor, startExtender, type ExtenderProcess } from "../e2e/daemons.js";
+import { schedulerConfigFor, spawnDaemon, startExtender, type DaemonProcess } from "../e2e/daemons.js";
 import { inParallel } from "../e2e/in-parallel.js";
 import { kubeApi, type KubeApi } from "../e2e/kube-api.js";
 import { localPod, localPvc, localStorageClass } from "../e2e/local-volumes.js";
 import { agentLease, nlsStatus } from "../e2e/node-storage.js";
 import { NodeLvm } from "../e2e/node-lvm.js";
 import { doRequest, OpenLocalCsiStandIn } from "../e2e/open-local-csi.js";
+import { compactAndDefragment, etcdStatus, type EtcdStatus } from "./etcd-maintenance.js";
 import { watchBindings } from "./pod-bindings.js";
+import { cpuMsPerPod, sampleCpu, type CpuSample } from "./process-cpu.js";
+import { cpuTable, median, medianPerKey } from "./scheduler-figures.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const MANAGED_RESOURCE = "nls.csi.aliyun.com/local-storage";
@@ -59,11 +62,14 @@ const sampling = option("sampling", "100");
 const only = option("only", "");
 const rounds = Math.max(1, Number(option("rounds", "1")));
 const settleMs = 1000 * Number(option("settle-seconds", "5"));
+/** Between scenarios: `etcd` compacts and defragments etcd; `none` leaves it to kube-apiserver (every 5 min). */
+const reset = option("reset", "none");
+if (reset !== "etcd" && reset !== "none") throw new Error(`--reset=${reset}: etcd or none`);
 
 interface Scenario {
   name: string;
   /** Which scheduler configuration: none, the extender for every pod, or only for pods marked. */
-  extender: "none" | "every pod" | "managed resources";
+  extender: "none" | "every pod" | "managed resources" | "null extender";
   pods: number;
   claimsPerPod: number;
 }
@@ -71,6 +77,8 @@ interface Scenario {
 const scenarios: Scenario[] = [
   { name: "no extender, no volumes", extender: "none", pods: podCount, claimsPerPod: 0 },
   { name: "extender, no volumes", extender: "every pod", pods: podCount, claimsPerPod: 0 },
+  // The ceiling of any extender called for every pod: null-extender.ts, configured as nls is above.
+  { name: "null extender, every pod, no volumes", extender: "null extender", pods: podCount, claimsPerPod: 0 },
   { name: "extender + managedResources, no volumes", extender: "managed resources", pods: podCount, claimsPerPod: 0 },
   // The baselines of the PVC scenarios: PreBind waits for the stand-in provisioner with or without nls.
   { name: "no extender, 1 PVC", extender: "none", pods: pvcPodCount, claimsPerPod: 1 },
@@ -128,12 +136,22 @@ interface Result {
   scenario: Scenario;
   bound: number;
   podsPerSecond: number;
+  /** Each process's CPU from the first binding to the last, per pod bound after the first (as the rate). */
+  cpuMsPerPod: Record<string, number>;
+  /** etcd as the scenario started (after the reset, if any). */
+  etcd: EtcdStatus;
+}
+
+/** The extenders the scenarios call, as processes whose CPU is sampled. */
+interface Extenders {
+  nls: DaemonProcess & { port: number };
+  null: DaemonProcess & { port: number };
 }
 
 async function runScenario(
   cluster: Cluster,
   api: KubeApi,
-  extender: ExtenderProcess,
+  extenders: Extenders,
   scenario: Scenario,
   namespace: string,
 ): Promise<Result> {
@@ -163,8 +181,28 @@ async function runScenario(
     }
     await api.post(`/api/v1/namespaces/${namespace}/pods`, manifest);
   });
-  const bindings = watchBindings(cluster, namespace, scenario.pods);
-  const scheduler = await cluster.startScheduler(await schedulerConfig(scenario, `http://127.0.0.1:${extender.port}`));
+  const etcd = await etcdStatus(cluster.etcdUrl);
+  // Known once kube-scheduler is started, before its first binding.
+  const started: { schedulerPid?: number } = {};
+  // Every process sharing the cores, whether the scenario calls it or not (an idle one costs ~0).
+  const pids = () => ({
+    etcd: cluster.pidOf("etcd"),
+    "kube-apiserver": cluster.pidOf("kube-apiserver"),
+    "kube-scheduler": started.schedulerPid,
+    "kube-controller-manager": cluster.pidOf("kube-controller-manager"),
+    "nls-extender": extenders.nls.child.pid,
+    "null extender": extenders.null.child.pid,
+    "bench (+ stand-in provisioner)": process.pid,
+  });
+  let first: CpuSample | undefined;
+  let last: CpuSample | undefined;
+  const bindings = watchBindings(cluster, namespace, scenario.pods, (count) => {
+    if (count === 1) first = sampleCpu(pids());
+    if (count === scenario.pods) last = sampleCpu(pids());
+  });
+  const extenderPort = scenario.extender === "null extender" ? extenders.null.port : extenders.nls.port;
+  const scheduler = await cluster.startScheduler(await schedulerConfig(scenario, `http://127.0.0.1:${extenderPort}`));
+  started.schedulerPid = scheduler.pid;
   try {
     let timer: NodeJS.Timeout | undefined;
     const times = await Promise.race([
@@ -182,7 +220,13 @@ async function runScenario(
       }),
     ]).finally(() => clearTimeout(timer));
     const span = (times[times.length - 1]! - times[0]!) / 1000;
-    return { scenario, bound: times.length, podsPerSecond: span > 0 ? (times.length - 1) / span : Number.NaN };
+    return {
+      scenario,
+      bound: times.length,
+      podsPerSecond: span > 0 ? (times.length - 1) / span : Number.NaN,
+      cpuMsPerPod: first && last && times.length > 1 ? cpuMsPerPod(first, last, times.length - 1) : {},
+      etcd,
+    };
   } finally {
     bindings.stop();
     await scheduler.stop();
@@ -240,13 +284,11 @@ interface ScenarioFigures extends Scenario {
   /** The median of the rounds' rates. */
   podsPerSecond: number;
   rounds: number[];
+  /** Each process's CPU ms per pod: the median of the rounds'. */
+  cpuMsPerPod: Record<string, number>;
+  /** Each round's CPU ms per pod and etcd's state at its start, in the order run. */
+  roundDetails: Array<{ podsPerSecond: number; cpuMsPerPod: Record<string, number>; etcd: EtcdStatus }>;
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 function figuresOf(sittings: Map<Scenario, Result[]>) {
   const results: ScenarioFigures[] = [...sittings]
@@ -256,14 +298,40 @@ function figuresOf(sittings: Map<Scenario, Result[]>) {
       bound: Math.min(...done.map((r) => r.bound)),
       podsPerSecond: median(done.map((r) => r.podsPerSecond)),
       rounds: done.map((r) => r.podsPerSecond),
+      cpuMsPerPod: medianPerKey(done.map((r) => r.cpuMsPerPod)),
+      roundDetails: done.map(({ podsPerSecond, cpuMsPerPod, etcd }) => ({ podsPerSecond, cpuMsPerPod, etcd })),
     }));
-  return { nodes: nodeCount, sampling, rounds, settleSeconds: settleMs / 1000, results };
+  return {
+    nodes: nodeCount,
+    sampling,
+    rounds,
+    settleSeconds: settleMs / 1000,
+    reset,
+    cpuSampled: "at the first and the last binding the pods' watch sees (the rate's span)",
+    results,
+  };
 }
 
 /** The no-extender scenario a scenario is compared with: the same claims per pod. */
 function baselineOf(results: ScenarioFigures[], r: ScenarioFigures): ScenarioFigures | undefined {
   if (r.extender === "none") return undefined;
   return results.find((b) => b.extender === "none" && b.claimsPerPod === r.claimsPerPod);
+}
+
+/** null-extender.ts as a process of its own (its CPU apart from the bench's), once it answers. */
+async function startNullExtender(cluster: Cluster): Promise<DaemonProcess & { port: number }> {
+  const port = await freePort();
+  const script = fileURLToPath(new URL("null-extender.ts", import.meta.url));
+  const proc = spawnDaemon(cluster, "null-extender", ["--import=tsx", script, `--port=${port}`], {}, []);
+  try {
+    await waitFor("the null extender to answer", async () =>
+      (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
+    );
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return { ...proc, port };
 }
 
 /** The root `pnpm bench` collects this part's figures from $NLS_BENCH_DIR. */
@@ -300,6 +368,8 @@ async function main(): Promise<void> {
     for (const n of names) lvm.addVg(n, VG, VG_BYTES);
     const extender = await startExtender(cluster, await freePort());
     stops.unshift(() => extender.stop());
+    const nullExtender = await startNullExtender(cluster);
+    stops.unshift(() => nullExtender.stop());
     await waitFor(
       "the extender to see every node",
       async () => {
@@ -326,13 +396,17 @@ async function main(): Promise<void> {
 
     const chosen = scenarios.filter((s) => s.pods > 0 && s.name.includes(only));
     const sittings = new Map<Scenario, Result[]>(chosen.map((s) => [s, []]));
+    const ranInOrder: Array<{ round: number; result: Result }> = [];
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? chosen : [...chosen].reverse();
       for (const scenario of order) {
         console.log(`# round ${round + 1} of ${rounds}, ${scenario.name}: ${scenario.pods} pods`);
+        if (reset === "etcd") await compactAndDefragment(cluster.etcdUrl);
         await sleep(settleMs);
         const namespace = `bench-${round}-${scenarios.indexOf(scenario)}`;
-        sittings.get(scenario)!.push(await runScenario(cluster, api, extender, scenario, namespace));
+        const result = await runScenario(cluster, api, { nls: extender, null: nullExtender }, scenario, namespace);
+        sittings.get(scenario)!.push(result);
+        ranInOrder.push({ round: round + 1, result });
         // After each scenario: if a later one fails (5 minutes without its pods bound), these still count.
         writeFigures(figuresOf(sittings));
       }
@@ -349,6 +423,15 @@ async function main(): Promise<void> {
       const each = r.rounds.map((x) => x.toFixed(1)).join(", ");
       console.log(`| ${r.name} | ${r.bound} | ${r.podsPerSecond.toFixed(1)} | ${each} | ${share} |`);
     }
+    console.log("\nEach process's CPU from the first binding to the last, per pod; in the order run:\n");
+    for (const line of cpuTable(
+      ranInOrder.map(({ round, result }) => ({
+        label: `${round}: ${result.scenario.name} (etcd rev ${result.etcd.revision}, ${(result.etcd.dbSize / 2 ** 20).toFixed(0)} MiB)`,
+        podsPerSecond: result.podsPerSecond,
+        cpuMsPerPod: result.cpuMsPerPod,
+      })),
+    ))
+      console.log(line);
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }

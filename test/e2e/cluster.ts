@@ -106,8 +106,12 @@ export interface Cluster {
   kubectlOk(args: string[], input?: string): Promise<string>;
   /** A kubeconfig for a ServiceAccount token (TokenRequest, default 1h), optionally bound to a Node object. */
   serviceAccountKubeconfig(namespace: string, name: string, boundNode?: string, duration?: string): Promise<string>;
+  /** etcd's client URL (its v3 JSON gateway: the bench compacts and defragments between scenarios). */
+  etcdUrl: string;
+  /** The pid of the running etcd, kube-apiserver or kube-controller-manager, if it runs (the bench reads its CPU). */
+  pidOf(process: "etcd" | "kube-apiserver" | "kube-controller-manager"): number | undefined;
   /** Starts a kube-scheduler with `configYaml`; the handle stops it (SIGTERM, then SIGKILL after 10 s). */
-  startScheduler(configYaml: string): Promise<{ stop(): Promise<void> }>;
+  startScheduler(configYaml: string): Promise<{ pid: number | undefined; stop(): Promise<void> }>;
   /** Stops kube-apiserver (etcd keeps the state): every client's watches break. */
   stopApiServer(): Promise<void>;
   /** Starts kube-apiserver again on the same address and waits until it is ready. */
@@ -178,6 +182,10 @@ export async function startCluster(options: { apiServerArgs?: string[] } = {}): 
         ...(options.apiServerArgs ?? []),
       ]);
     let apiServerProcess = apiServer();
+    const etcdProcess = children[0]!;
+    let controllerManager: ChildProcess | undefined;
+    const running = (c: ChildProcess | undefined) =>
+      c && c.exitCode === null && c.signalCode === null ? c.pid : undefined;
     const server = `https://127.0.0.1:${apiPort}`;
     const kubeconfig = join(dir, "admin.kubeconfig");
     await writeFile(kubeconfig, kubeconfigYaml(server, ADMIN_TOKEN));
@@ -207,6 +215,11 @@ export async function startCluster(options: { apiServerArgs?: string[] } = {}): 
     const cluster: Cluster = {
       dir,
       server,
+      etcdUrl: `http://127.0.0.1:${etcdClient}`,
+      pidOf: (name) =>
+        running(
+          { etcd: etcdProcess, "kube-apiserver": apiServerProcess, "kube-controller-manager": controllerManager }[name],
+        ),
       kubeconfig,
       kubectl,
       kubectlOk,
@@ -231,11 +244,11 @@ export async function startCluster(options: { apiServerArgs?: string[] } = {}): 
           `--secure-port=${port}`,
           "--v=2",
         ]);
-        return { stop: () => stopChild(child) };
+        return { pid: child.pid, stop: () => stopChild(child) };
       },
       async startControllerManager(controllers = "*", extraArgs: string[] = []) {
         const port = await freePort();
-        start("kube-controller-manager", join(binDir, "kube-controller-manager"), [
+        controllerManager = start("kube-controller-manager", join(binDir, "kube-controller-manager"), [
           `--kubeconfig=${kubeconfig}`,
           "--bind-address=127.0.0.1",
           `--secure-port=${port}`,
