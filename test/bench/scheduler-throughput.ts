@@ -5,16 +5,30 @@
  * open-local's CSI controller). Prints a table; asserts nothing.
  *
  *   pnpm bench:scheduler [--nodes=1000] [--pods=2000] [--pvc-pods=500] [--sampling=100|adaptive]
- *                        [--rounds=1] [--settle-seconds=5] [--only=<part of a scenario's name>]
+ *                        [--rounds=1] [--settle-seconds=5] [--reset=none|etcd]
+ *                        [--only=<part of a scenario's name>]
  *
  * Rate = pods bound after the first one / seconds from the first binding to the last, as the pods'
  * watch reports them: the scheduler's start and its cache sync are not counted. Each share is taken
  * against the no-extender scenario with the same claims per pod, in the same run.
  *
+ * "null extender, every pod, no volumes" calls null-extender.ts (a process of its own) with the same
+ * configuration as "extender, no volumes": it lets every node through and scores none, so its share is
+ * the ceiling any extender called for every pod can reach on this harness.
+ *
+ * CPU: every process sharing the cores (etcd, kube-apiserver, the scenario's kube-scheduler,
+ * kube-controller-manager, nls-extender, the null extender, and this process, which also runs the
+ * stand-in provisioner) has its utime+stime read from /proc at the first and at the last binding the
+ * watch sees — the rate's span — and divided by the pods bound after the first; "others" is the rest of
+ * the machine's busy CPU over the same span (other users' work). A process's background work (its
+ * per-second cost) counts per pod too, so a slower scenario shows a little more of it per pod.
+ *
  * With --rounds=N the scenarios run N times, every other round in reverse order, so that no scenario is
  * always the one that runs after the cluster has digested thousands of force-deleted pods; a scenario's
- * figure is the median of its rounds, each round's rate is reported beside it. Before each scenario the
- * bench waits --settle-seconds after the previous one's pods are gone.
+ * figure is the median of its rounds, each round's rate is reported beside it, and each run's CPU per
+ * pod and etcd's revision and database size at its start are printed in the order run. Before each
+ * scenario, --reset=etcd compacts etcd to its newest revision and defragments it (kube-apiserver
+ * compacts only every 5 minutes), then the bench waits --settle-seconds.
  * With NLS_BENCH_DIR=<dir> it also writes the figures (or {"skipped": why}) as JSON to <dir>/scheduler.json.
  */
 import { writeFileSync } from "node:fs";
@@ -63,7 +77,7 @@ const only = option("only", "");
 const rounds = Math.max(1, Number(option("rounds", "1")));
 const settleMs = 1000 * Number(option("settle-seconds", "5"));
 /** Between scenarios: `etcd` compacts and defragments etcd; `none` leaves it to kube-apiserver (every 5 min). */
-const reset = option("reset", "none");
+const reset = option("reset", "etcd");
 if (reset !== "etcd" && reset !== "none") throw new Error(`--reset=${reset}: etcd or none`);
 
 interface Scenario {

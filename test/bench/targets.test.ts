@@ -89,6 +89,8 @@ test("scheduler: each mode's share of the no-extender rate against the targets",
       run("every pod, PVC", "every pod", 1, 49),
       run("managed, PVC", "managed resources", 4, 75),
       run("a mode without a target", "webhook", 0, 90),
+      // The ceiling of any extender: its share is shown, never judged.
+      run("null extender, every pod", "null extender", 0, 64),
     ],
   });
   t.deepEqual(verdicts(rows), {
@@ -98,6 +100,7 @@ test("scheduler: each mode's share of the no-extender rate against the targets",
     "managed, PVC (100 pods)": "met",
   });
   t.is(rows.find((r) => r.measure.startsWith("a mode"))?.figure, "90.0 pods/s, 90 % of no-extender");
+  t.is(rows.find((r) => r.measure.startsWith("null"))?.figure, "64.0 pods/s, 64 % of no-extender");
 });
 
 test("scheduler: a PVC scenario is judged against the no-extender run with the same claims per pod", (t) => {
