@@ -1,5 +1,5 @@
 import test from "ava";
-import { cpuMsPerPod, machineBusyTicks, MACHINE, statCpuTicks } from "./process-cpu.js";
+import { cpuMsPerPod, machineBusyTicks, MACHINE, statCpuTicks, statRssPages } from "./process-cpu.js";
 
 const tail = "S 1 1 1 0 -1 4194560 500 0 0 0 1234 567 0 0 20 0 12 0 100 2000000 300 18446744073709551615";
 
@@ -14,6 +14,9 @@ for (const [what, line, ticks] of [
   test(`statCpuTicks: utime + stime of ${what}`, (t) => {
     t.is(statCpuTicks(line), ticks);
   });
+  test(`statRssPages: rss of ${what}`, (t) => {
+    t.is(statRssPages(line), ticks === 0 ? 1 : 300);
+  });
 }
 
 for (const [what, line] of [
@@ -23,6 +26,9 @@ for (const [what, line] of [
 ] as const) {
   test(`statCpuTicks refuses ${what}`, (t) => {
     t.throws(() => statCpuTicks(line));
+  });
+  test(`statRssPages refuses ${what}`, (t) => {
+    t.throws(() => statRssPages(line));
   });
 }
 

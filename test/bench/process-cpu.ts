@@ -6,22 +6,34 @@ import { readFileSync } from "node:fs";
  * bench's control plane spends per pod decides the rate on a machine whose cores they share.
  */
 
-/** utime + stime of one `/proc/<pid>/stat` line, in clock ticks. */
-export function statCpuTicks(line: string): number {
+/** The integer fields `numbers` (1-based, as proc(5) numbers them) of one `/proc/<pid>/stat` line. */
+function statFields(line: string, numbers: number[]): number[] {
   // The comm field (2nd) is in parentheses and may itself hold spaces and parentheses; the fields after
-  // the last ')' are fixed: state (3rd) … utime (14th), stime (15th).
+  // the last ')' are fixed, from state (3rd) on.
   const end = line.lastIndexOf(")");
   if (end < 0) throw new Error(`not a /proc/<pid>/stat line: ${JSON.stringify(line.slice(0, 80))}`);
   const fields = line
     .slice(end + 1)
     .trim()
     .split(/\s+/);
-  const utime = Number(fields[14 - 3]);
-  const stime = Number(fields[15 - 3]);
-  if (!Number.isInteger(utime) || !Number.isInteger(stime)) {
-    throw new Error(`no utime/stime in /proc/<pid>/stat line: ${JSON.stringify(line.slice(0, 80))}`);
-  }
-  return utime + stime;
+  return numbers.map((n) => {
+    const value = Number(fields[n - 3]);
+    if (!Number.isInteger(value)) {
+      throw new Error(`no field ${n} in /proc/<pid>/stat line: ${JSON.stringify(line.slice(0, 80))}`);
+    }
+    return value;
+  });
+}
+
+/** utime (14th field) + stime (15th) of one `/proc/<pid>/stat` line, in clock ticks. */
+export function statCpuTicks(line: string): number {
+  const [utime, stime] = statFields(line, [14, 15]);
+  return utime! + stime!;
+}
+
+/** rss (24th field) of one `/proc/<pid>/stat` line, in pages. */
+export function statRssPages(line: string): number {
+  return statFields(line, [24])[0]!;
 }
 
 /**
@@ -58,14 +70,16 @@ export function cpuMsPerPod(before: CpuSample, after: CpuSample, pods: number): 
   return perPod;
 }
 
-let ticksPerSecond: number | undefined;
-function clockTicks(): number {
-  if (ticksPerSecond === undefined) {
-    const answer = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
-    ticksPerSecond = Number.isInteger(answer) && answer > 0 ? answer : 100;
+const confs = new Map<string, number>();
+/** A getconf variable (CLK_TCK, PAGESIZE), asked once; `fallback` if getconf gives no number. */
+function conf(name: string, fallback: number): number {
+  if (!confs.has(name)) {
+    const answer = Number(execFileSync("getconf", [name], { encoding: "utf8" }).trim());
+    confs.set(name, Number.isInteger(answer) && answer > 0 ? answer : fallback);
   }
-  return ticksPerSecond;
+  return confs.get(name)!;
 }
+const clockTicks = () => conf("CLK_TCK", 100);
 
 /** CPU seconds of each named pid (those gone or undefined are left out) and of the whole machine. */
 export function sampleCpu(pids: Record<string, number | undefined>): CpuSample {
@@ -80,5 +94,20 @@ export function sampleCpu(pids: Record<string, number | undefined>): CpuSample {
     }
   }
   sample[MACHINE] = machineBusyTicks(readFileSync("/proc/stat", "utf8")) / hz;
+  return sample;
+}
+
+/** Resident memory in MiB of each named pid (those gone or undefined are left out). */
+export function sampleRssMiB(pids: Record<string, number | undefined>): Record<string, number> {
+  const pageBytes = conf("PAGESIZE", 4096);
+  const sample: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    if (pid === undefined) continue;
+    try {
+      sample[name] = (statRssPages(readFileSync(`/proc/${pid}/stat`, "utf8")) * pageBytes) / 2 ** 20;
+    } catch {
+      // Exited: nothing to count.
+    }
+  }
   return sample;
 }

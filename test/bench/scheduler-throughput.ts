@@ -21,7 +21,8 @@
  * stand-in provisioner) has its utime+stime read from /proc at the first and at the last binding the
  * watch sees — the rate's span — and divided by the pods bound after the first; "others" is the rest of
  * the machine's busy CPU over the same span (other users' work). A process's background work (its
- * per-second cost) counts per pod too, so a slower scenario shows a little more of it per pod.
+ * per-second cost) counts per pod too, so a slower scenario shows a little more of it per pod. Each
+ * process's resident memory at the last binding is printed too (what grows from scenario to scenario).
  *
  * With --rounds=N the scenarios run N times, every other round in reverse order, so that no scenario is
  * always the one that runs after the cluster has digested thousands of force-deleted pods; a scenario's
@@ -55,7 +56,7 @@ import { NodeLvm } from "../e2e/node-lvm.js";
 import { doRequest, OpenLocalCsiStandIn } from "../e2e/open-local-csi.js";
 import { compactAndDefragment, etcdStatus, type EtcdStatus } from "./etcd-maintenance.js";
 import { watchBindings } from "./pod-bindings.js";
-import { cpuMsPerPod, sampleCpu, type CpuSample } from "./process-cpu.js";
+import { cpuMsPerPod, sampleCpu, sampleRssMiB, type CpuSample } from "./process-cpu.js";
 import { cpuTable, median, medianPerKey } from "./scheduler-figures.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -154,6 +155,8 @@ interface Result {
   cpuMsPerPod: Record<string, number>;
   /** etcd as the scenario started (after the reset, if any). */
   etcd: EtcdStatus;
+  /** Each process's resident memory at the last binding: what grows from one scenario to the next. */
+  rssMiB: Record<string, number>;
 }
 
 /** The extenders the scenarios call, as processes whose CPU is sampled. */
@@ -210,9 +213,13 @@ async function runScenario(
   });
   let first: CpuSample | undefined;
   let last: CpuSample | undefined;
+  let rssMiB: Record<string, number> = {};
   const bindings = watchBindings(cluster, namespace, scenario.pods, (count) => {
     if (count === 1) first = sampleCpu(pids());
-    if (count === scenario.pods) last = sampleCpu(pids());
+    if (count === scenario.pods) {
+      last = sampleCpu(pids());
+      rssMiB = sampleRssMiB(pids());
+    }
   });
   const extenderPort = scenario.extender === "null extender" ? extenders.null.port : extenders.nls.port;
   const scheduler = await cluster.startScheduler(await schedulerConfig(scenario, `http://127.0.0.1:${extenderPort}`));
@@ -240,6 +247,7 @@ async function runScenario(
       podsPerSecond: span > 0 ? (times.length - 1) / span : Number.NaN,
       cpuMsPerPod: first && last && times.length > 1 ? cpuMsPerPod(first, last, times.length - 1) : {},
       etcd,
+      rssMiB,
     };
   } finally {
     bindings.stop();
@@ -301,7 +309,7 @@ interface ScenarioFigures extends Scenario {
   /** Each process's CPU ms per pod: the median of the rounds'. */
   cpuMsPerPod: Record<string, number>;
   /** Each round's CPU ms per pod and etcd's state at its start, in the order run. */
-  roundDetails: Array<{ podsPerSecond: number; cpuMsPerPod: Record<string, number>; etcd: EtcdStatus }>;
+  roundDetails: Array<Pick<Result, "podsPerSecond" | "cpuMsPerPod" | "etcd" | "rssMiB">>;
 }
 
 function figuresOf(sittings: Map<Scenario, Result[]>) {
@@ -313,7 +321,12 @@ function figuresOf(sittings: Map<Scenario, Result[]>) {
       podsPerSecond: median(done.map((r) => r.podsPerSecond)),
       rounds: done.map((r) => r.podsPerSecond),
       cpuMsPerPod: medianPerKey(done.map((r) => r.cpuMsPerPod)),
-      roundDetails: done.map(({ podsPerSecond, cpuMsPerPod, etcd }) => ({ podsPerSecond, cpuMsPerPod, etcd })),
+      roundDetails: done.map(({ podsPerSecond, cpuMsPerPod, etcd, rssMiB }) => ({
+        podsPerSecond,
+        cpuMsPerPod,
+        etcd,
+        rssMiB,
+      })),
     }));
   return {
     nodes: nodeCount,
@@ -446,6 +459,11 @@ async function main(): Promise<void> {
       })),
     ))
       console.log(line);
+    console.log("\nEach process's resident memory at the last binding (MiB), in the order run:\n");
+    for (const { round, result } of ranInOrder) {
+      const rss = Object.entries(result.rssMiB).map(([name, mib]) => `${name} ${mib.toFixed(0)}`);
+      console.log(`- ${round}: ${result.scenario.name}: ${rss.join(", ")}`);
+    }
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }
