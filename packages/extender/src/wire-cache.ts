@@ -1,9 +1,10 @@
 /**
  * kube-scheduler can send the same `NodeNames` list pod after pod (every node that passed its own
- * filters; in the order its parallel filters finished, so in a real cluster a list often comes back
- * reordered, which this cache counts as another list). At 5,000 nodes that list is ~60 KiB of the ~61 KiB body, so decoding and encoding it again
- * for every request dominates the cost of a pass-through (kubernetes#72634). This cache recognises a
- * repeated list by its text and reuses the decoded array — and its encoding — instead.
+ * filters, in the order its parallel filters finished: behind a real kube-scheduler a list often comes
+ * back reordered, which this cache counts as another list). At 5,000 nodes that list is ~60 KiB of the
+ * ~61 KiB body, so decoding and encoding it again for every request dominates the cost of a
+ * pass-through (kubernetes#72634). This cache recognises a repeated list by its text and reuses the
+ * decoded array — and its encoding — instead.
  *
  * Safety: a list is only reused after it was verified once: the text after the *last* `"NodeNames":`
  * was exactly `<array>}` (plus whitespace), `<array>` decodes to the same strings as the full decode
