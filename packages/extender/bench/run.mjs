@@ -167,6 +167,7 @@ async function scrapes(server) {
   const loops = [];
   const quiet = [];
   const turnCpu = [];
+  const turnGc = [];
   const cpu = [];
   const ask = async (m) => {
     server.child.send(m);
@@ -183,6 +184,7 @@ async function scrapes(server) {
     walls.push(performance.now() - start);
     const p = await ask("probe-end");
     turnCpu.push(p.maxCpuMs);
+    turnGc.push(p.turnGcMs ?? 0);
     cpu.push(p.totalCpuMs);
     await new Promise((r) => setTimeout(r, Math.max(0, 200 - walls.at(-1))));
     loops.push((await server.stats()).loopMaxMs);
@@ -194,6 +196,7 @@ async function scrapes(server) {
     loops,
     quietLoops: quiet,
     turnCpuMs: turnCpu,
+    turnGcMs: turnGc,
     cpuMs: cpu,
     loopMaxMs: steady(loops),
     quietLoopMaxMs: steady(quiet),
@@ -321,7 +324,7 @@ function printConfig(vgs, rows, scrape, full) {
   }
   const list = (xs, d = 0) => xs.map((x) => x.toFixed(d)).join(", ");
   console.log(
-    `GET /metrics (${(scrape.bytes / 2 ** 20).toFixed(1)} MiB), six scrapes: ${list(scrape.walls)} ms; longest event-loop turn's CPU ${list(scrape.turnCpuMs, 1)} ms (whole scrape ${list(scrape.cpuMs, 0)} ms CPU); event loop blocked at most ${list(scrape.loops)} ms (200 ms before each, no scrape: ${list(scrape.quietLoops)} ms)`,
+    `GET /metrics (${(scrape.bytes / 2 ** 20).toFixed(1)} MiB), six scrapes: ${list(scrape.walls)} ms; longest event-loop turn's CPU ${list(scrape.turnCpuMs, 1)} ms (GC pauses in it ${list(scrape.turnGcMs, 1)} ms; whole scrape ${list(scrape.cpuMs, 0)} ms CPU); event loop blocked at most ${list(scrape.loops)} ms (200 ms before each, no scrape: ${list(scrape.quietLoops)} ms)`,
   );
   if (full) {
     console.log(

@@ -194,18 +194,21 @@ new PerformanceObserver((list) => {
     gc.maxMs = Math.max(gc.maxMs, e.duration);
     // NODE_PERFORMANCE_GC_MAJOR = 4 (mark-sweep-compact).
     if (e.detail?.kind === 4) gc.major++;
+    probe?.gcs.push({ from: e.startTime, to: e.startTime + e.duration });
   }
 }).observe({ entryTypes: ["gc"] });
 
 // Between "probe" and "probe-end": each event-loop turn's CPU time (all threads, but the other threads
 // are idle between requests) and wall time, through a setImmediate chain. The longest turn's CPU is how
-// long a scrape held the loop in work of its own; its wall time adds the waits for a core.
+// long a scrape held the loop in work of its own; its wall time adds the waits for a core. The GC
+// pauses inside the longest turn tell whether it was the scrape's own work or a collection.
 let probe;
 const probeTurn = () => {
   if (!probe) return;
   const cpu = process.cpuUsage();
   const at = performance.now();
   const cpuMs = (cpu.user + cpu.system - probe.cpu.user - probe.cpu.system) / 1000;
+  if (cpuMs > probe.maxCpuMs) probe.longest = { from: probe.at, to: at };
   probe.maxCpuMs = Math.max(probe.maxCpuMs, cpuMs);
   probe.maxWallMs = Math.max(probe.maxWallMs, at - probe.at);
   probe.totalCpuMs += cpuMs;
@@ -223,15 +226,26 @@ process.on("message", (m) => {
     return;
   }
   if (m === "probe") {
-    probe = { cpu: process.cpuUsage(), at: performance.now(), maxCpuMs: 0, maxWallMs: 0, totalCpuMs: 0 };
+    const at = performance.now();
+    probe = {
+      cpu: process.cpuUsage(),
+      at,
+      maxCpuMs: 0,
+      maxWallMs: 0,
+      totalCpuMs: 0,
+      longest: { from: at, to: at },
+      gcs: [],
+    };
     setImmediate(probeTurn);
     process.send?.({});
     return;
   }
   if (m === "probe-end") {
-    const { maxCpuMs, maxWallMs, totalCpuMs } = probe;
+    const { maxCpuMs, maxWallMs, totalCpuMs, longest, gcs } = probe;
     probe = undefined;
-    process.send?.({ maxCpuMs, maxWallMs, totalCpuMs });
+    const overlap = (g) => Math.max(0, Math.min(g.to, longest.to) - Math.max(g.from, longest.from));
+    const turnGcMs = gcs.reduce((ms, g) => ms + overlap(g), 0);
+    process.send?.({ maxCpuMs, maxWallMs, totalCpuMs, turnGcMs });
     return;
   }
   if (m === "gc") {
