@@ -422,6 +422,7 @@ test("an expansion the VG cannot hold is counted, shown as overcommitted, and no
   t.deepEqual(overcommittedVgs(s.record("n1")!.state!), [
     { vg: "pool-0", allocatable: 100 * Gi, committed: 110 * Gi, bytes: 10 * Gi },
   ]);
+  t.deepEqual(s.nodesOvercommitted(), ["n1"]);
   s.applyPvc(pvc("ns", "new", { className: "lvm-pool0", size: "1Gi" }));
   const out = filterNodes(podStorage(pod("ns", "p", ["new"]), s), ["n1"], s, "binpack", now);
   t.deepEqual(out.passing, []);
@@ -430,4 +431,22 @@ test("an expansion the VG cannot hold is counted, shown as overcommitted, and no
   s.applyPvc(bound("a", "30Gi", "4"));
   t.deepEqual(s.expansions("n1"), []);
   t.deepEqual(overcommittedVgs(s.record("n1")!.state!), []);
+  t.deepEqual(s.nodesOvercommitted(), []);
+});
+
+test("the store tells which nodes are overcommitted, sorted, as their ledger usage and NLS change", (t) => {
+  const s = clusterWith(["n3", "n1", "n2"], now);
+  const big = (name: string, node: string, vgName = "pool-0") => pv(name, { node, size: "120Gi", vgName });
+  t.deepEqual(s.nodesOvercommitted(), []);
+  s.applyPv(big("pv-3", "n3"));
+  s.applyPv(big("pv-1", "n1", "pool-1"));
+  t.deepEqual(s.nodesOvercommitted(), ["n1", "n3"]);
+  // n3's agent reports a bigger VG: the same PV fits.
+  s.applyNls(nls("n3", { vgs: [{ name: "pool-0", allocatable: 200 * Gi }] }));
+  t.deepEqual(s.nodesOvercommitted(), ["n1"]);
+  s.applyPv(big("pv-2", "n2"));
+  s.deleteNls("n2");
+  t.deepEqual(s.nodesOvercommitted(), ["n1"], "a node without an NLS has no VG to be over");
+  s.deletePv("pv-1");
+  t.deepEqual(s.nodesOvercommitted(), []);
 });

@@ -16,7 +16,8 @@ import { holdReservations, type ClusterView, type NodeRecord } from "../decide.j
 import { type Allocation, isFirm, Ledger, samePlace } from "../ledger.js";
 import { agentProblem, leaseExpiry, type LeaseMode } from "../lease.js";
 import { nodeViewFromNls, type NodeView } from "../node-view.js";
-import { nodeState } from "../placement.js";
+import { nodeState, type NodeState } from "../placement.js";
+import { overcommittedVgs } from "../overcommit.js";
 import type { Strategy } from "../scoring.js";
 import { repackLoose, type LooseClaim } from "../repack.js";
 import {
@@ -78,6 +79,11 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   private readonly unconfirmed = new Map<string, { node: string; expiresAt: number }>();
   /** PVC uid → its key: an LV named for a claim whose PV does not exist yet says which claim it is for. */
   private readonly claimByUid = new Map<string, string>();
+  /**
+   * Nodes whose state has a VG committed beyond its allocatable (`overcommittedVgs`), kept with every
+   * state change so a scrape reads them without walking every node.
+   */
+  private readonly overcommitted = new Set<string>();
   /** Per node: the LVs the ledger counts because no PV or claim accounts for them (all or part). */
   private readonly lvCharges = new Map<string, LvCharge[]>();
   /** Nodes whose ledger usage or view changed since their loose claims were last packed. */
@@ -244,7 +250,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     this.nlsObjects.set(name, nls);
     const r = this.recordFor(name);
     if (!r.state) this.sortedNames = undefined;
-    r.state = nodeState(nodeViewFromNls(name, nls), r.usage);
+    this.setState(name, r, nodeState(nodeViewFromNls(name, nls), r.usage));
     this.touched.add(name);
     this.repackTouched();
   }
@@ -253,7 +259,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     this.nlsObjects.delete(name);
     const r = this.records.get(name);
     if (r?.state) this.sortedNames = undefined;
-    if (r) r.state = undefined;
+    if (r) this.setState(name, r, undefined);
     this.touched.add(name);
     this.repackTouched();
   }
@@ -354,8 +360,15 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   /** Recomputes a node's free space after its ledger usage changed, and marks it for re-packing. */
   private nodeChanged(name: string): void {
     const r = this.records.get(name);
-    if (r?.state) r.state = nodeState(r.state.view, r.usage);
+    if (r?.state) this.setState(name, r, nodeState(r.state.view, r.usage));
     if (!this.repacking) this.touched.add(name);
+  }
+
+  /** A node's state replaced (never edited: see `Placer.assess`), and `overcommitted` kept with it. */
+  private setState(name: string, r: NodeRecord, state: NodeState | undefined): void {
+    r.state = state;
+    if (state && overcommittedVgs(state).length > 0) this.overcommitted.add(name);
+    else this.overcommitted.delete(name);
   }
 
   // ---- ledger upkeep -------------------------------------------------------------------------------
@@ -502,6 +515,11 @@ export class ClusterStore implements ObjectLookup, ClusterView {
       out.push({ pv: name, claim, vg: h.allocation.vg, fromBytes: base.bytes, toBytes: h.allocation.bytes });
     }
     return out.sort((a, b) => (a.pv < b.pv ? -1 : 1));
+  }
+
+  /** Nodes with a VG committed beyond its allocatable (see `overcommittedVgs`), sorted. */
+  nodesOvercommitted(): string[] {
+    return [...this.overcommitted].sort();
   }
 
   /** Nodes with LVs the ledger counts because nothing else accounts for them. */
