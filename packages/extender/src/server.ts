@@ -1,7 +1,6 @@
 import { createServer as createHttp, type Server } from "node:http";
 import { createServer as createHttps, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { Access } from "./auth/access.js";
 import { requireAccess } from "./auth/middleware.js";
@@ -13,6 +12,7 @@ import { cacheRoute } from "./routes/debug.js";
 import { filterRoute } from "./routes/filter.js";
 import { prioritizeRoute } from "./routes/prioritize.js";
 import { reserveRoute } from "./routes/reserve.js";
+import { writeInTurns } from "./routes/write-in-turns.js";
 import type { TlsMaterial } from "./tls/reloading-tls.js";
 import { NodeNamesCache } from "./wire-cache.js";
 import { admissionRoute } from "./webhook/route.js";
@@ -89,43 +89,6 @@ export function createApp(ctx: RouteContext, access: Access = allowAll()): expre
     await writeInTurns(res, parts, () => gone);
   });
   return withErrors(app, ctx);
-}
-
-/** Bytes handed to the socket per event-loop turn: the kernel copies them on loopback in that turn. */
-const WRITE_TURN_BYTES = 256 * 1024;
-
-/**
- * `parts` written and the response ended, at most about WRITE_TURN_BYTES per event-loop turn (a scrape
- * is megabytes, and a socket takes a loopback peer's whole buffer in one system call), waiting for the
- * socket to drain when it is full. Stops when `gone()`.
- */
-async function writeInTurns(res: Response, parts: readonly Buffer[], gone: () => boolean): Promise<void> {
-  let i = 0;
-  while (i < parts.length) {
-    let bytes = 0;
-    let flowing = true;
-    res.cork();
-    while (i < parts.length && bytes < WRITE_TURN_BYTES) {
-      bytes += parts[i]!.length;
-      flowing = res.write(parts[i++]);
-    }
-    res.uncork();
-    await (flowing ? yieldToEventLoop() : drainedOrClosed(res));
-    if (gone()) return;
-  }
-  res.end();
-}
-
-function drainedOrClosed(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.once("drain", done);
-    res.once("close", done);
-  });
 }
 
 /**
