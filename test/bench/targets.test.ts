@@ -25,6 +25,9 @@ test("extender: each p99 and the scrape's event-loop block against the targets",
         scrape: { loopMaxMs: 40, quietLoopMaxMs: 30, turnCpuMaxMs: 3, bytes: 2 ** 21 },
       },
       { vgs: 8, scenarios: [], scrape: { loopMaxMs: 1, turnCpuMaxMs: 6 } },
+      // The loop's own thread when measured: helper threads' CPU (6 ms here) does not block the loop.
+      { vgs: 16, scenarios: [], scrape: { loopMaxMs: 9, turnCpuMaxMs: 6, turnMainMaxMs: 2.5 } },
+      { vgs: 32, scenarios: [], scrape: { loopMaxMs: 9, turnCpuMaxMs: 6, turnMainMaxMs: 5.5 } },
     ],
   });
   t.deepEqual(verdicts(rows), {
@@ -40,6 +43,14 @@ test("extender: each p99 and the scrape's event-loop block against the targets",
     "prioritize p99, 4 PVCs, all nodes, 8 VGs": "n/a",
     "pass-through p99 (no local PVCs), 8 VGs": "n/a",
     "/metrics scrape: event loop blocked, 8 VGs": "not met",
+    "filter p99, 4 PVCs, 16 VGs": "n/a",
+    "prioritize p99, 4 PVCs, all nodes, 16 VGs": "n/a",
+    "pass-through p99 (no local PVCs), 16 VGs": "n/a",
+    "/metrics scrape: event loop blocked, 16 VGs": "met",
+    "filter p99, 4 PVCs, 32 VGs": "n/a",
+    "prioritize p99, 4 PVCs, all nodes, 32 VGs": "n/a",
+    "pass-through p99 (no local PVCs), 32 VGs": "n/a",
+    "/metrics scrape: event loop blocked, 32 VGs": "not met",
   });
 });
 

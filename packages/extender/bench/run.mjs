@@ -157,8 +157,9 @@ async function scenarios(server) {
  * Six scrapes, one every 200 ms, of a server otherwise idle. For each: wall time; the longest the server's
  * event loop was blocked in the 200 ms around it, and in the 200 ms before it with no scrape (the
  * machine's own noise: on a shared machine a busy process waits for a core); and, from a probe turning
- * the server's event loop, the longest turn's CPU time (the scrape's own longest hold on the loop,
- * which waiting for a core does not inflate) and the scrape's whole CPU time. The first scrape after
+ * the server's event loop, the longest turn's CPU time on the loop's own thread (the scrape's own
+ * longest hold on the loop, which waiting for a core does not inflate), with the GC pauses inside that
+ * turn, and the longest turn's and the whole scrape's CPU time in all threads (V8's helpers too). The first scrape after
  * start builds every line; later ones reuse what did not change, so figures over scrapes 2–6 are the
  * steady state.
  */
@@ -167,6 +168,7 @@ async function scrapes(server) {
   const loops = [];
   const quiet = [];
   const turnCpu = [];
+  const turnMain = [];
   const turnGc = [];
   const cpu = [];
   const ask = async (m) => {
@@ -184,6 +186,7 @@ async function scrapes(server) {
     walls.push(performance.now() - start);
     const p = await ask("probe-end");
     turnCpu.push(p.maxCpuMs);
+    turnMain.push(p.maxMainMs ?? p.maxCpuMs);
     turnGc.push(p.turnGcMs ?? 0);
     cpu.push(p.totalCpuMs);
     await new Promise((r) => setTimeout(r, Math.max(0, 200 - walls.at(-1))));
@@ -196,11 +199,13 @@ async function scrapes(server) {
     loops,
     quietLoops: quiet,
     turnCpuMs: turnCpu,
+    turnMainMs: turnMain,
     turnGcMs: turnGc,
     cpuMs: cpu,
     loopMaxMs: steady(loops),
     quietLoopMaxMs: steady(quiet),
     turnCpuMaxMs: steady(turnCpu),
+    turnMainMaxMs: steady(turnMain),
   };
 }
 
@@ -324,7 +329,7 @@ function printConfig(vgs, rows, scrape, full) {
   }
   const list = (xs, d = 0) => xs.map((x) => x.toFixed(d)).join(", ");
   console.log(
-    `GET /metrics (${(scrape.bytes / 2 ** 20).toFixed(1)} MiB), six scrapes: ${list(scrape.walls)} ms; longest event-loop turn's CPU ${list(scrape.turnCpuMs, 1)} ms (GC pauses in it ${list(scrape.turnGcMs, 1)} ms; whole scrape ${list(scrape.cpuMs, 0)} ms CPU); event loop blocked at most ${list(scrape.loops)} ms (200 ms before each, no scrape: ${list(scrape.quietLoops)} ms)`,
+    `GET /metrics (${(scrape.bytes / 2 ** 20).toFixed(1)} MiB), six scrapes: ${list(scrape.walls)} ms; longest event-loop turn's CPU on the loop's thread ${list(scrape.turnMainMs, 1)} ms (GC pauses in it ${list(scrape.turnGcMs, 1)} ms), in all threads ${list(scrape.turnCpuMs, 1)} ms (whole scrape ${list(scrape.cpuMs, 0)} ms CPU); event loop blocked at most ${list(scrape.loops)} ms (200 ms before each, no scrape: ${list(scrape.quietLoops)} ms)`,
   );
   if (full) {
     console.log(
