@@ -184,6 +184,36 @@ test("a scrape built in slices is the text rendered at once, and stops when its 
   t.is(asked, 2, "nothing more is built once the client is gone");
 });
 
+test("a scrape walks the PVs only when the store says one was added, replaced or removed", (t) => {
+  const names = Array.from({ length: 200 }, (_, i) => `n${i}`);
+  const s = clusterWith(names, 0);
+  names.forEach((n, i) => s.applyPv(pv(`pv-${i}`, { node: n, size: "1Gi", vgName: "pool-0" })));
+  const gauges = new OpenLocalGauges();
+  /** The text, and how often the refresh yielded: after each block of 100 nodes and each full one of 500 PVs. */
+  const scrape = () => {
+    const refresh = gauges.refresh(s, () => true);
+    let yields = 0;
+    let step = refresh.next();
+    for (; !step.done; step = refresh.next()) yields++;
+    return { text: Buffer.concat(step.value).toString(), yields };
+  };
+  const pvLine = (name: string) => new RegExp(`^local_local_pv\\{nodename="n\\d+",pv_name="${name}",`, "m");
+  t.is(scrape().yields, 2, "200 PVs fill no block of 500: no yield for them");
+  for (let i = 0; i < 400; i++) s.applyPv(pv(`pv-x${i}`, { node: names[i % 200]!, size: "1Gi", vgName: "pool-1" }));
+  t.is(scrape().yields, 3, "600 PVs: the walk yields after the first 500");
+  t.is(scrape().yields, 2, "nothing changed: the PVs are not walked");
+  s.deletePv("pv-7");
+  const gone = scrape();
+  t.is(gone.yields, 3);
+  t.notRegex(gone.text, pvLine("pv-7"));
+  t.is(gone.text, new OpenLocalGauges().render(s));
+  s.applyPv(pv("pv-7", { node: "n7", size: "3Gi", vgName: "pool-0" }));
+  const back = scrape();
+  t.regex(back.text, new RegExp(`^local_local_pv\\{nodename="n7",pv_name="pv-7",.*\\} ${3 * Gi}$`, "m"));
+  t.is(back.text, new OpenLocalGauges().render(s));
+  t.is(scrape().yields, 2);
+});
+
 test("unexplained LV bytes per node and VG: charged LVs summed, gone once the agent no longer reports them", async (t) => {
   const s = clusterWith([], 0);
   const withLvs = (lvs: Array<{ name: string; total: number }>) =>

@@ -326,8 +326,9 @@ const OPEN_LOCAL_FAMILIES = [
  * The text is kept encoded in blocks — every family's lines for BLOCK_NODES consecutive nodes, or the
  * lines of BLOCK_PVS PVs — each with the objects it was built from: a node's `NodeState` (the cache
  * replaces it on every NLS or ledger change of the node) or the PV object. A scrape reads each node's
- * state once, compares references, and rebuilds only the blocks whose objects were replaced, so between
- * two scrapes it mostly hands back buffers it already has. The three `*_total` families are typed
+ * state once, compares references, and rebuilds only the blocks whose objects were replaced; it walks
+ * the PVs only when the store's `pvRevision` says one was added, replaced or removed. So between two
+ * scrapes it mostly hands back buffers it already has. The three `*_total` families are typed
  * `untyped`: Prometheus treats them like gauges, and promtool's lint rejects a *gauge* named `_total`.
  */
 export class OpenLocalGauges {
@@ -339,6 +340,8 @@ export class OpenLocalGauges {
   private records: ReadonlyArray<NodeRecord | undefined> = [];
   private nodeBlocks: NodeBlock[] = [];
   private pvBlocks: PvBlock[] = [];
+  /** The store's `pvRevision` the PV blocks were last brought up to date with. */
+  private pvRevision = Number.NaN;
 
   render(store: ClusterStore): string {
     const refresh = this.refresh(store, () => false);
@@ -372,26 +375,32 @@ export class OpenLocalGauges {
     }
     this.nodeBlocks.length = blockCount;
 
-    let b = 0;
-    let batch: V1PersistentVolume[] = [];
-    const flushPvs = () => {
-      const block = this.pvBlocks[b];
-      if (!block || !sameRefs(block.refs, batch)) {
-        const lines = batch.map((pv) => this.lineOf(pv)).filter(Boolean);
-        this.pvBlocks[b] = { refs: batch, bytes: encodeLines(lines) };
+    // Walking 50,000 PVs to find none changed cost ~2 ms and ~2 MiB of garbage a scrape: the store
+    // says whether any did. A change while this walk yields shows in the next scrape's revision.
+    const pvRevision = store.pvRevision;
+    if (pvRevision !== this.pvRevision) {
+      let b = 0;
+      let batch: V1PersistentVolume[] = [];
+      const flushPvs = () => {
+        const block = this.pvBlocks[b];
+        if (!block || !sameRefs(block.refs, batch)) {
+          const lines = batch.map((pv) => this.lineOf(pv)).filter(Boolean);
+          this.pvBlocks[b] = { refs: batch, bytes: encodeLines(lines) };
+        }
+        b++;
+        batch = [];
+      };
+      for (const pv of store.allPvs()) {
+        batch.push(pv);
+        if (batch.length === BLOCK_PVS) {
+          flushPvs();
+          if (spent()) yield;
+        }
       }
-      b++;
-      batch = [];
-    };
-    for (const pv of store.allPvs()) {
-      batch.push(pv);
-      if (batch.length === BLOCK_PVS) {
-        flushPvs();
-        if (spent()) yield;
-      }
+      if (batch.length) flushPvs();
+      this.pvBlocks.length = b;
+      this.pvRevision = pvRevision;
     }
-    if (batch.length) flushPvs();
-    this.pvBlocks.length = b;
 
     const out: Buffer[] = [];
     OPEN_LOCAL_FAMILIES.forEach((_, f) => {

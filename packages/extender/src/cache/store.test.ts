@@ -450,3 +450,34 @@ test("the store tells which nodes are overcommitted, sorted, as their ledger usa
   s.deletePv("pv-1");
   t.deepEqual(s.nodesOvercommitted(), []);
 });
+
+test("pvRevision changes when a PV is added, replaced or removed, and only then", (t) => {
+  const s = clusterWith(["n1"], now);
+  const at = (resourceVersion: string, size = "10Gi") => {
+    const p = pv("pv-a", { node: "n1", size, vgName: "pool-0" });
+    p.metadata!.uid = "uid-a";
+    p.metadata!.resourceVersion = resourceVersion;
+    return p;
+  };
+  const seen = [s.pvRevision];
+  const changed = () => {
+    const r = s.pvRevision;
+    const fresh = r !== seen.at(-1);
+    seen.push(r);
+    return fresh;
+  };
+  s.applyPv(at("5"));
+  t.true(changed(), "added");
+  s.applyPv(at("6", "20Gi"));
+  t.true(changed(), "replaced");
+  s.applyPv(at("4"));
+  t.false(changed(), "an older event of the same PV is ignored");
+  t.is(s.pv("pv-a")?.metadata?.resourceVersion, "6");
+  s.applyPvc(pvc("ns", "c", { className: "lvm", size: "1Gi" }));
+  s.applyNls(nls("n1", { vgs: [{ name: "pool-0", allocatable: 200 * Gi }] }));
+  t.false(changed(), "PVC and NLS changes leave the PVs as they were");
+  s.deletePv("pv-unknown");
+  t.false(changed(), "deleting a PV the cache never had");
+  s.deletePv("pv-a");
+  t.true(changed(), "removed");
+});

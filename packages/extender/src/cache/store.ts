@@ -95,6 +95,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
    * count: at 5,000 nodes they arrive hundreds of times a second and change no placement.
    */
   private nodeChanges = 0;
+  /** Bumped whenever a PV is added, replaced or removed (`pvRevision`). */
+  private pvChanges = 0;
   /** Bumped when a node record is created, which invalidates `listCache`. */
   private generation = 0;
   /** `nodeNames()`, until a node gains or loses its NLS. */
@@ -124,6 +126,10 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   /** Whether a StorageClass of that name is known at all (local or not). */
   hasClass(name: string): boolean {
     return this.classes.has(name);
+  }
+  /** Changes whenever a PV is added, replaced or removed: while it stands, `allPvs()` holds the same objects. */
+  get pvRevision(): number {
+    return this.pvChanges;
   }
   /** Changes whenever anything a filter or prioritize answer depends on changes. */
   get revision(): number {
@@ -295,6 +301,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     const previous = this.pvs.get(name);
     if (isStale(pv, previous)) return;
     this.pvs.set(name, pv);
+    this.pvChanges++;
     const oldClaim = previous ? this.claimOf(previous) : undefined;
     const alloc = pvAllocation(pv);
     const claim = alloc ? this.claimOf(pv) : undefined;
@@ -310,7 +317,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   }
   deletePv(name: string): void {
     const pv = this.pvs.get(name);
-    this.pvs.delete(name);
+    if (this.pvs.delete(name)) this.pvChanges++;
     this.ledger.set(pvKey(name), "pv", undefined);
     const claim = pv ? this.claimOf(pv) : undefined;
     if (claim && this.pvByClaim.get(claim)?.pv === name) {
