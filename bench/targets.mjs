@@ -44,6 +44,23 @@ export function extenderRows(figures) {
     rows.push(latency(`filter p99, 4 PVCs, ${vgs}`, "filter, 4 PVCs", 5));
     rows.push(latency(`prioritize p99, 4 PVCs, all nodes, ${vgs}`, "prioritize, 4 PVCs", 5));
     rows.push(latency(`pass-through p99 (no local PVCs), ${vgs}`, "filter, no local PVCs", 1));
+    // As behind a real kube-scheduler, whose node lists come in another order pod after pod.
+    if (scenario("nodes reordered per request: filter, 4 PVCs"))
+      rows.push(
+        latency(
+          `filter p99, 4 PVCs, nodes reordered per request, ${vgs}`,
+          "nodes reordered per request: filter, 4 PVCs",
+          5,
+        ),
+      );
+    if (scenario("nodes reordered per request: filter, no local PVCs"))
+      rows.push(
+        latency(
+          `pass-through p99, nodes reordered per request, ${vgs}`,
+          "nodes reordered per request: filter, no local PVCs",
+          1,
+        ),
+      );
     const pairs = scenario("filter→prioritize pairs");
     if (pairs)
       rows.push(info(`filter→prioritize pairs, ${vgs}`, `p50 ${pairs.p50} / p99 ${pairs.p99} ms, ${pairs.rps} req/s`));

@@ -181,3 +181,29 @@ test("soak: RSS from minute 2 against 300 MB (not MiB), and its growth to the la
   t.deepEqual(soakVerdicts(soak(150, () => 250)), { "extender RSS": "met" });
   t.deepEqual(soakRows(soak(100, () => 250)), []);
 });
+
+test("extender: the reordered-nodes scenarios, when the bench ran them, are judged as their plain ones", (t) => {
+  const rows = extenderRows({
+    configs: [
+      {
+        vgs: 2,
+        scenarios: [
+          scenario("filter, 4 PVCs", 2),
+          scenario("filter, no local PVCs (pass-through)", 0.5),
+          scenario("nodes reordered per request: filter, 4 PVCs", 4),
+          scenario("nodes reordered per request: filter, no local PVCs (pass-through)", 3),
+        ],
+      },
+      { vgs: 4, scenarios: [scenario("filter, 4 PVCs", 2)] },
+    ],
+  });
+  const v = verdicts(rows);
+  t.is(v["filter p99, 4 PVCs, 2 VGs"], "met", "the plain filter row is still the plain scenario's");
+  t.is(v["filter p99, 4 PVCs, nodes reordered per request, 2 VGs"], "met");
+  t.is(v["pass-through p99 (no local PVCs), 2 VGs"], "met");
+  t.is(v["pass-through p99, nodes reordered per request, 2 VGs"], "not met");
+  t.false(
+    rows.some((r) => r.measure.includes("reordered") && r.measure.endsWith("4 VGs")),
+    "no row for a scenario not run",
+  );
+});

@@ -76,6 +76,33 @@ const podBody = (p, withVolumes, names = nodeNames) =>
   JSON.stringify({ Pod: pod(p, withVolumes), Nodes: null, NodeNames: names });
 const bodies = Array.from({ length: PODS }, (_, p) => podBody(p, true));
 
+/** `names` in a pseudo-random order fixed by `seed` (mulberry32 and Fisher–Yates): every run sends the same. */
+function shuffled(names, seed) {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const out = [...names];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+// The real kube-scheduler lists the nodes its own filters kept in the order its parallel workers
+// finished, so the same nodes come in another order from pod to pod, and the NodeNames cache (which
+// learns a list the second time it sees it among the last 4) misses. ORDERS orders sent in turn make
+// every request a miss: the cost a pod pays behind a real kube-scheduler.
+const ORDERS = 16;
+const orders = Array.from({ length: ORDERS }, (_, k) => shuffled(nodeNames, k + 1));
+const reorderedBodies = Array.from({ length: PODS }, (_, p) => podBody(p, true, orders[p % ORDERS]));
+const reorderedPassThrough = orders.map((names, k) => podBody(k, false, names));
+
 // What kube-scheduler does per pod: filter on every node, then prioritize exactly the nodes filter let
 // through (taken from filter's reply; with --placement=decide that is one node, and kube-scheduler
 // would not call prioritize at all).
@@ -124,6 +151,13 @@ async function scenarios(server) {
     ["filter, 4 PVCs", "filter", "/scheduler/predicates", bodies],
     ["prioritize, 4 PVCs (all nodes)", "prioritize", "/scheduler/priorities", bodies],
     ["filter, no local PVCs (pass-through)", "filter", "/scheduler/predicates", [podBody(0, false)]],
+    ["nodes reordered per request: filter, 4 PVCs", "filter", "/scheduler/predicates", reorderedBodies],
+    [
+      "nodes reordered per request: filter, no local PVCs (pass-through)",
+      "filter",
+      "/scheduler/predicates",
+      reorderedPassThrough,
+    ],
     ["filter→prioritize pairs (prioritize's handler)", "prioritize", "", pairs],
   ].filter(([, verb]) => !env.BENCH_ONLY || env.BENCH_ONLY === verb)) {
     const before = await handlerSeconds(server.url, verb);

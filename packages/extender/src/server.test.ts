@@ -635,6 +635,33 @@ test("repeated large node lists (the decode cache path) answer exactly as the fi
   }
 });
 
+test("large node lists in another order every time (as kube-scheduler sends them) answer as a full decode would", async (t) => {
+  const h = await start();
+  t.teardown(() => h.server.close());
+  const base = ["n1", "n2", ...Array.from({ length: 400 }, (_, i) => `worker-${i}.cluster.internal`)];
+  // Rotations: the same nodes, never the same list twice in a row.
+  for (let i = 0; i < 6; i++) {
+    const names = [...base.slice(i * 7), ...base.slice(0, i * 7)];
+    const pass = await post(`${h.url}/scheduler/predicates`, namesBody(["other"], names));
+    t.deepEqual(await pass.json(), {
+      NodeNames: names,
+      Nodes: null,
+      FailedNodes: {},
+      FailedAndUnresolvableNodes: {},
+      Error: "",
+    });
+    t.deepEqual(await (await post(`${h.url}/scheduler/priorities`, namesBody(["other"], names))).json(), []);
+    const local = (await (await post(`${h.url}/scheduler/predicates`, namesBody(["data"], names))).json()) as {
+      NodeNames: string[];
+      FailedAndUnresolvableNodes: Record<string, string>;
+    };
+    t.deepEqual(local.NodeNames, ["n1"]);
+    t.is(Object.keys(local.FailedAndUnresolvableNodes).length, names.length - 1);
+    const scores = await (await post(`${h.url}/scheduler/priorities`, namesBody(["data"], names))).json();
+    t.deepEqual(scores, [{ Host: "n1", Score: 10 }]);
+  }
+});
+
 test("prioritize right after filter for the same pod answers as a fresh prioritize would", async (t) => {
   const a = await start();
   const b = await start();

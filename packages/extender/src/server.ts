@@ -57,11 +57,11 @@ export function createApp(ctx: RouteContext, access: Access = allowAll()): expre
   const names = new NodeNamesCache();
   const memo = new ScoreMemo();
   // Two bodies' worth at once: kube-scheduler sends one request at a time per profile.
-  const body = jsonBody(ctx.maxBodyBytes, (bytes) => names.parse(bytes), new BodyBudget(2 * ctx.maxBodyBytes));
+  const body = jsonBody(ctx.maxBodyBytes, (bytes) => names.parseDeferring(bytes), new BodyBudget(2 * ctx.maxBodyBytes));
   const serving = servingOnly(ctx);
   const schedule = requireAccess(access, "schedule", ctx.log);
   app.post("/scheduler/predicates", schedule, serving, body, filterRoute(ctx, names, memo));
-  app.post("/scheduler/priorities", schedule, serving, body, prioritizeRoute(ctx, memo));
+  app.post("/scheduler/priorities", schedule, serving, body, prioritizeRoute(ctx, memo, names));
   app.post(
     RESERVE_PATH,
     requireAccess(access, "reserve", ctx.log, (req) => String(req.params.namespace)),

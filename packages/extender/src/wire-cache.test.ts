@@ -1,5 +1,5 @@
 import test from "ava";
-import { NodeNamesCache } from "./wire-cache.js";
+import { NodeNamesCache, passAllRaw, rawNodeNames } from "./wire-cache.js";
 
 const names = Array.from({ length: 600 }, (_, i) => `node-${i}.example.internal`);
 const body = (pod: string, list: unknown = names, extra = "") =>
@@ -103,4 +103,81 @@ test("bodies given as bytes: the tail is matched as bytes and the answer is what
   t.throws(() => c.parse(bytes(`{"Pod":{"metadata":{"name":"p"},"Nodes":null,"NodeNames":${JSON.stringify(names)}}`)), {
     instanceOf: SyntaxError,
   });
+});
+
+/** What the routes see: the body with its list, decoded only when asked (as schedulerRequest does). */
+const decoded = (c: NodeNamesCache, parsed: unknown) => {
+  const raw = rawNodeNames(parsed);
+  return raw ? { ...(parsed as object), NodeNames: c.decode(raw) } : parsed;
+};
+
+test("parseDeferring leaves a plain list undecoded, with its count, and decodes it to what JSON.parse gives", (t) => {
+  const c = new NodeNamesCache();
+  const text = body("a");
+  const parsed = c.parseDeferring(Buffer.from(text)) as { Pod: unknown; NodeNames: string[] };
+  const raw = rawNodeNames(parsed);
+  t.truthy(raw);
+  t.deepEqual(parsed.NodeNames, [], "the list stays out until asked for");
+  t.deepEqual(parsed.Pod, JSON.parse(text).Pod);
+  t.is(raw!.count, names.length);
+  t.deepEqual(Object.keys(parsed), ["Pod", "Nodes", "NodeNames"], "nothing extra to enumerate");
+  t.deepEqual(JSON.parse(passAllRaw(raw!).toString()), {
+    NodeNames: names,
+    Nodes: null,
+    FailedNodes: {},
+    FailedAndUnresolvableNodes: {},
+    Error: "",
+  });
+  t.deepEqual(c.decode(raw!), names);
+});
+
+test("parseDeferring decodes in full whatever is not a plain list closing the body", (t) => {
+  const c = new NodeNamesCache();
+  const cases = [
+    body("escaped", [...names, 'a\\"b']),
+    body("unicode", [...names, "nœud"]),
+    body("numbers", [...names.slice(1), 7]),
+    body("more after", names, ',"Nodes":{"items":[]}'),
+    `{"Nodes":null,"NodeNames":["x"],"Pod":{"metadata":{"name":"p"},"spec":{"NodeNames":${JSON.stringify(names)}}}}`,
+    body("short", names.slice(0, 3)),
+  ];
+  for (const text of cases) {
+    const parsed = c.parseDeferring(Buffer.from(text));
+    t.is(rawNodeNames(parsed), undefined, text.slice(0, 40));
+    t.deepEqual(parsed, JSON.parse(text));
+  }
+  const broken = `{"Pod":{"metadata":{"name":"p"},"Nodes":null,"NodeNames":${JSON.stringify(names)}}`;
+  t.throws(() => c.parseDeferring(Buffer.from(broken)), { instanceOf: SyntaxError });
+});
+
+test("parseDeferring: duplicate top-level NodeNames keys keep the last, as JSON.parse does", (t) => {
+  const c = new NodeNamesCache();
+  const text = `{"NodeNames":["first"],"Pod":{"metadata":{"name":"p"}},"Nodes":null,"NodeNames":${JSON.stringify(names)}}`;
+  t.deepEqual(decoded(c, c.parseDeferring(Buffer.from(text))), JSON.parse(text));
+});
+
+test("parseDeferring: a list decoded twice is learned, and then comes whole from the cache", (t) => {
+  const c = new NodeNamesCache();
+  for (const pod of ["a", "b"]) {
+    const parsed = c.parseDeferring(Buffer.from(body(pod)));
+    t.deepEqual(decoded(c, parsed), JSON.parse(body(pod)));
+  }
+  const third = c.parseDeferring(Buffer.from(body("c"))) as { NodeNames: string[] };
+  t.is(rawNodeNames(third), undefined);
+  t.is(c.hits, 1);
+  t.deepEqual(third, JSON.parse(body("c")));
+  // Lists only passed through (never decoded) are never learned: nothing needed them.
+  const d = new NodeNamesCache();
+  for (const pod of ["a", "b", "c"]) t.truthy(rawNodeNames(d.parseDeferring(Buffer.from(body(pod)))));
+  t.is(d.hits, 0);
+});
+
+test("parseDeferring answers as JSON.parse for lists in ever-changing orders and spacing", (t) => {
+  const c = new NodeNamesCache();
+  for (let i = 0; i < 40; i++) {
+    const list = [...names.slice(i * 13), ...names.slice(0, i * 13)];
+    const spaced = i % 3 === 0 ? JSON.stringify(list, null, 1) : JSON.stringify(list);
+    const text = `{"Pod":{"metadata":{"name":"p${i}"}},"Nodes":null,"NodeNames":${spaced}${i % 2 ? "}" : " }\n"}`;
+    t.deepEqual(decoded(c, c.parseDeferring(Buffer.from(text))), JSON.parse(text), `list ${i}`);
+  }
 });

@@ -18,6 +18,8 @@
  * into a string on every request.
  */
 
+import { plainStringArray } from "./plain-string-array.js";
+
 const KEY = '"NodeNames":';
 const KEY_BYTES = Buffer.from(KEY);
 /** Shorter tails are decoded in full: the list is too small for the cache to pay. */
@@ -35,12 +37,73 @@ interface Entry {
   passAll?: Buffer;
 }
 
+/**
+ * A NodeNames list `parseDeferring` left undecoded: the text after the body's last `"NodeNames":`
+ * (the array, the closing brace, whitespace), where the array ends in it, and how many names it holds.
+ * The array is plain strings (`plainStringArray`), so its bytes are what any decoder makes of it.
+ */
+export interface RawNodeNames {
+  readonly tail: Buffer;
+  readonly arrayEnd: number;
+  readonly count: number;
+}
+
+const RAW = Symbol("undecoded NodeNames");
+
+/** The list `parseDeferring` left undecoded in `body` (whose own NodeNames is then `[]`), if it did. */
+export function rawNodeNames(body: unknown): RawNodeNames | undefined {
+  return isObject(body) ? (body as { [RAW]?: RawNodeNames })[RAW] : undefined;
+}
+
+const PASS_ALL_HEAD = Buffer.from('{"NodeNames":');
+const PASS_ALL_TAIL = Buffer.from(',"Nodes":null,"FailedNodes":{},"FailedAndUnresolvableNodes":{},"Error":""}');
+
+/** The filter answer letting every node of an undecoded list through: the list's own bytes sent back. */
+export function passAllRaw(raw: RawNodeNames): Buffer {
+  return Buffer.concat([PASS_ALL_HEAD, raw.tail.subarray(0, raw.arrayEnd), PASS_ALL_TAIL]);
+}
+
 export class NodeNamesCache {
   /** Verified lists, most recently used first. */
   private entries: Entry[] = [];
   /** Recent unverified tails: a list is learned the second time it is seen. */
   private recent: string[] = [];
+  /** The tails of recent undecoded lists that were then decoded: learned the second time, as `recent`. */
+  private recentRaw: Buffer[] = [];
   hits = 0;
+
+  /**
+   * As `parse`, except that a body whose list is not a cached one, but is a plain string array that
+   * ends the body after a verified head, is decoded without its list: NodeNames is `[]` and the list
+   * stays as bytes (`rawNodeNames`) until `decode` is asked for it. A pod without local volumes never
+   * needs it: behind a real kube-scheduler, whose lists come in another order pod after pod, that
+   * spares decoding (and encoding) thousands of names per request.
+   */
+  parseDeferring(input: Buffer): unknown {
+    const idx = input.lastIndexOf(KEY_BYTES);
+    if (idx < 0 || input.length - idx < MIN_TAIL) return this.parse(input);
+    const from = idx + KEY.length;
+    const size = input.length - from;
+    if (this.entries.some((e) => e.tailBytes.length === size && input.compare(e.tailBytes, 0, size, from) === 0))
+      return this.parse(input);
+    const array = plainStringArray(input, from);
+    const body = array ? parseWithEmptyNames(input.toString("utf8", 0, idx)) : undefined;
+    if (!array || !body) return this.parse(input);
+    const raw: RawNodeNames = { tail: input.subarray(from), arrayEnd: array.end - from, count: array.count };
+    Object.defineProperty(body, RAW, { value: raw, enumerable: false });
+    return body;
+  }
+
+  /** The names of an undecoded list; a list decoded twice among the last few is learned as `parse` learns. */
+  decode(raw: RawNodeNames): string[] {
+    const names = JSON.parse(raw.tail.toString("latin1", 0, raw.arrayEnd)) as string[];
+    if (this.recentRaw.some((t) => t.equals(raw.tail))) {
+      this.recentRaw = this.recentRaw.filter((t) => !t.equals(raw.tail));
+      const tailBytes = Buffer.from(raw.tail);
+      this.entries = [{ tail: tailBytes.toString("latin1"), tailBytes, names }, ...this.entries].slice(0, SLOTS);
+    } else this.recentRaw = [raw.tail, ...this.recentRaw].slice(0, SLOTS);
+    return names;
+  }
 
   /** `JSON.parse` of the text (or UTF-8 bytes), faster for a repeated NodeNames list. Throws what it throws. */
   parse(input: string | Buffer): unknown {

@@ -5,7 +5,8 @@ import type { ClusterStore } from "../cache/store.js";
 import type { Placement } from "../decide.js";
 import type { ExtenderMetrics } from "../metrics.js";
 import type { ReadyCheck } from "../readiness.js";
-import { podStorage, type PodStorage } from "../request.js";
+import { isPassThrough, podStorage, type PodStorage } from "../request.js";
+import { rawNodeNames, type NodeNamesCache, type RawNodeNames } from "../wire-cache.js";
 import { HttpError } from "./body.js";
 import type { PendingPods } from "./reserve-admission.js";
 
@@ -38,11 +39,23 @@ export interface RouteContext {
   build: BuildInfo;
 }
 
-/** The decoded body of a scheduler verb and what its pod asks for; a bad body is a 400. */
-export function schedulerRequest(ctx: RouteContext, body: unknown): { args: ParsedExtenderArgs; storage: PodStorage } {
+/**
+ * The decoded body of a scheduler verb and what its pod asks for; a bad body is a 400. A list the body
+ * parser left undecoded (`NodeNamesCache.parseDeferring`) stays so — `raw`, with `args.nodeNames`
+ * empty — only for a pod that passes through; for any other it is decoded into `args.nodeNames`.
+ */
+export function schedulerRequest(
+  ctx: RouteContext,
+  body: unknown,
+  names: NodeNamesCache,
+): { args: ParsedExtenderArgs; storage: PodStorage; raw?: RawNodeNames } {
   const args = parseExtenderArgs(body);
   if (!args.ok) throw new HttpError(400, `invalid ExtenderArgs: ${args.error}`);
-  return { args: args.value, storage: podStorage(args.value.pod, ctx.store) };
+  const storage = podStorage(args.value.pod, ctx.store);
+  const raw = rawNodeNames(body);
+  if (!raw) return { args: args.value, storage };
+  if (isPassThrough(storage)) return { args: args.value, storage, raw };
+  return { args: { ...args.value, nodeNames: names.decode(raw) } as ParsedExtenderArgs, storage };
 }
 
 /**

@@ -4,7 +4,7 @@ import { filterNodes, keepChoiceOnly, podKey, podUid } from "../decide.js";
 import { refusalSummary } from "../reasons.js";
 import { isPassThrough } from "../request.js";
 import { schedulerRequest, type RouteContext, type ScoreMemo } from "./context.js";
-import type { NodeNamesCache } from "../wire-cache.js";
+import { passAllRaw, type NodeNamesCache } from "../wire-cache.js";
 
 /**
  * The reply in the field the request used. `passing` keeps the request's order, so in NodeNames mode
@@ -42,12 +42,14 @@ export const filterRoute =
   (ctx: RouteContext, names: NodeNamesCache, memo: ScoreMemo) =>
   (req: Request, res: Response): void => {
     const end = ctx.metrics.requestDuration.startTimer({ verb: "filter" });
-    const { args, storage } = schedulerRequest(ctx, req.body);
+    const { args, storage, raw } = schedulerRequest(ctx, req.body, names);
     const { pod, nodeNames } = args;
     if (isPassThrough(storage)) {
       // Most pods have no local volumes: debug only, so info logs stay one line per real decision.
-      ctx.log.debug({ verb: "filter", pod: podKey(pod), nodes: nodeNames.length }, "pass-through");
-      send(res, names, args, nodeNames, {});
+      ctx.log.debug({ verb: "filter", pod: podKey(pod), nodes: raw?.count ?? nodeNames.length }, "pass-through");
+      // A list left undecoded goes back as it came: every node passes.
+      if (raw) res.type("json").send(passAllRaw(raw));
+      else send(res, names, args, nodeNames, {});
       end();
       return;
     }

@@ -1,5 +1,6 @@
 import type { Request, Response } from "express";
 import { hostPriorities, podKey, podUid, scoreNodes } from "../decide.js";
+import type { NodeNamesCache } from "../wire-cache.js";
 import { schedulerRequest, type RouteContext, type ScoreMemo } from "./context.js";
 
 /**
@@ -7,10 +8,11 @@ import { schedulerRequest, type RouteContext, type ScoreMemo } from "./context.j
  * elsewhere; never fails.
  */
 export const prioritizeRoute =
-  (ctx: RouteContext, memo: ScoreMemo) =>
+  (ctx: RouteContext, memo: ScoreMemo, names: NodeNamesCache) =>
   (req: Request, res: Response): void => {
     const end = ctx.metrics.requestDuration.startTimer({ verb: "prioritize" });
-    const { args, storage } = schedulerRequest(ctx, req.body);
+    // A pass-through pod's list may stay undecoded: it gets the empty answer below without it.
+    const { args, storage } = schedulerRequest(ctx, req.body, names);
     const { pod, nodeNames } = args;
     if (storage.requests.length === 0) {
       // Every node would score 0, which is what a node missing from the answer gets: an empty list

@@ -1,0 +1,45 @@
+import test from "ava";
+import { plainStringArray } from "./plain-string-array.js";
+
+const at = (text: string, from = 0) => plainStringArray(Buffer.from(text, "utf8"), from);
+
+test("an array of plain strings closing the object: where it ends and how many", (t) => {
+  const cases: Array<[string, { end: number; count: number } | undefined]> = [
+    ['["a","b"]}', { end: 9, count: 2 }],
+    ['["node-1"]}', { end: 10, count: 1 }],
+    ["[]}", { end: 2, count: 0 }],
+    [' [ "a" , "b" ] } \n', { end: 14, count: 2 }],
+    ['["a"]\r\n\t}', { end: 5, count: 1 }],
+    ['[""]}', { end: 4, count: 1 }],
+    // Anything that is not such an array, or is followed by more, is left to a full decode.
+    ['["a","b"]', undefined],
+    ['["a","b"]},', undefined],
+    ['["a","b"]}}', undefined],
+    ['["a",]}', undefined],
+    ['[,"a"]}', undefined],
+    ['["a" "b"]}', undefined],
+    ['["a"}', undefined],
+    ['["a]}', undefined],
+    ['["a\\"b"]}', undefined],
+    ['["a\\u0062"]}', undefined],
+    ['["é"]}', undefined],
+    ['["a\tb"]}', undefined],
+    ["[1]}", undefined],
+    ["[null]}", undefined],
+    ['[["a"]]}', undefined],
+    ['{"a":1}}', undefined],
+    ["", undefined],
+    ["[", undefined],
+    ['["a', undefined],
+  ];
+  for (const [text, expected] of cases) t.deepEqual(at(text), expected, text);
+});
+
+test("it starts where it is told, and what it accepts decodes as JSON.parse says", (t) => {
+  const body = '{"Pod":{"x":"[1]}"},"NodeNames":["n-1", "n-2","n-3"]}';
+  const from = body.lastIndexOf('"NodeNames":') + '"NodeNames":'.length;
+  const found = at(body, from);
+  t.deepEqual(found, { end: body.length - 1, count: 3 });
+  t.deepEqual(JSON.parse(body.slice(from, found!.end)), ["n-1", "n-2", "n-3"]);
+  t.deepEqual((JSON.parse(body) as { NodeNames: string[] }).NodeNames, ["n-1", "n-2", "n-3"]);
+});
