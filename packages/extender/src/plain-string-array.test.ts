@@ -1,5 +1,5 @@
 import test from "ava";
-import { plainStringArray } from "./plain-string-array.js";
+import { plainStringArray, plainStrings } from "./plain-string-array.js";
 
 const at = (text: string, from = 0) => plainStringArray(Buffer.from(text, "utf8"), from);
 
@@ -42,4 +42,23 @@ test("it starts where it is told, and what it accepts decodes as JSON.parse says
   t.deepEqual(found, { end: body.length - 1, count: 3 });
   t.deepEqual(JSON.parse(body.slice(from, found!.end)), ["n-1", "n-2", "n-3"]);
   t.deepEqual((JSON.parse(body) as { NodeNames: string[] }).NodeNames, ["n-1", "n-2", "n-3"]);
+});
+
+test("the strings of a plain array, cut out of the bytes, are what JSON.parse gives", (t) => {
+  const cases = [
+    '["a","b"]}',
+    "[]}",
+    ' [ "node-1" ,\n "x.y-z" ] } ',
+    '[""]}',
+    '["",""]}',
+    // Commas, brackets and braces inside a string are its text.
+    '["a,b", "[c]", "{d}", "~ !#$%&()*+-./:;<=>?@^_`|"]}',
+  ];
+  for (const text of cases) {
+    const bytes = Buffer.from(`{"NodeNames":${text}`);
+    const from = '{"NodeNames":'.length;
+    const found = plainStringArray(bytes, from);
+    t.truthy(found, text);
+    t.deepEqual(plainStrings(bytes, from, found!.end), JSON.parse(bytes.toString("latin1", from, found!.end)), text);
+  }
 });

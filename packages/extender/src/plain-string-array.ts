@@ -40,3 +40,19 @@ export function plainStringArray(bytes: Uint8Array, from: number): { end: number
   if (bytes[i] !== 0x7d || skipWhitespace(bytes, i + 1) !== bytes.length) return undefined;
   return { end, count };
 }
+
+/**
+ * The strings of a plain string array (`plainStringArray` said so for `bytes[from, end)`), cut out of
+ * the bytes: each is printable ASCII without escapes, so its bytes between the quotes are its text.
+ * Faster than JSON.parse, which looks each short string up in V8's string table.
+ */
+export function plainStrings(bytes: Buffer, from: number, end: number): string[] {
+  const out: string[] = [];
+  let i = bytes.indexOf(0x22, from);
+  while (i >= 0 && i < end) {
+    const close = bytes.indexOf(0x22, i + 1);
+    out.push(bytes.toString("latin1", i + 1, close));
+    i = bytes.indexOf(0x22, close + 1);
+  }
+  return out;
+}

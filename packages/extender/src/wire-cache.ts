@@ -18,7 +18,7 @@
  * into a string on every request.
  */
 
-import { plainStringArray } from "./plain-string-array.js";
+import { plainStringArray, plainStrings } from "./plain-string-array.js";
 
 const KEY = '"NodeNames":';
 const KEY_BYTES = Buffer.from(KEY);
@@ -96,7 +96,7 @@ export class NodeNamesCache {
 
   /** The names of an undecoded list; a list decoded twice among the last few is learned as `parse` learns. */
   decode(raw: RawNodeNames): string[] {
-    const names = JSON.parse(raw.tail.toString("latin1", 0, raw.arrayEnd)) as string[];
+    const names = plainStrings(raw.tail, 0, raw.arrayEnd);
     if (this.recentRaw.some((t) => t.equals(raw.tail))) {
       this.recentRaw = this.recentRaw.filter((t) => !t.equals(raw.tail));
       const tailBytes = Buffer.from(raw.tail);
