@@ -30,6 +30,7 @@ import { publishWebhookEndpoint, withdrawWebhookEndpoint } from "./webhook-endpo
 const root = fileURLToPath(new URL("../../", import.meta.url));
 /** The extender's entry point in the image (deploy/'s container command), and here. */
 const IMAGE_CLI = "/app/packages/extender/dist/cli.js";
+const IMAGE_ENTRY_POINT = "nls-extender";
 const BUILT_CLI = join(root, "packages/extender/dist/cli.js");
 
 interface Condition {
@@ -117,7 +118,12 @@ export function startKubeletStandIn(
 
   const start = async (pod: Pod) => {
     const container = pod.spec.containers[0]!;
-    if (container.command?.[1] !== IMAGE_CLI) {
+    // deploy/ runs the image's entry point `nls-extender` (node with the image's flags, none today);
+    // `[node, IMAGE_CLI]` is the same spelled out.
+    const entry = container.command ?? [];
+    const isExtender =
+      (entry.length === 1 && entry[0] === IMAGE_ENTRY_POINT) || (entry[0] === "node" && entry[1] === IMAGE_CLI);
+    if (!isExtender) {
       throw new Error(`${pod.metadata.name}: command ${container.command?.join(" ")} is not the extender's`);
     }
     const ip = `10.88.0.${nextIp++}`;
