@@ -278,7 +278,16 @@ async function whyPending(api: KubeApi, namespace: string): Promise<string> {
  * 5 pods/s (kube-scheduler's volume binding looks at every PV of the class for each claim and node).
  */
 async function removeScenario(api: KubeApi, namespace: string): Promise<void> {
-  await api.delete(`/api/v1/namespaces/${namespace}/pods`, { gracePeriodSeconds: 0 });
+  // Thousands of pods outlast the client's 30 s request timeout; the API server goes on deleting, and
+  // asking again deletes what is left (the wait below checks that none is).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await api.delete(`/api/v1/namespaces/${namespace}/pods`, { gracePeriodSeconds: 0 });
+      break;
+    } catch (err) {
+      if (attempt === 5 || !/timed out/.test((err as Error).message)) throw err;
+    }
+  }
   await api.delete(`/api/v1/namespaces/${namespace}/events`);
   const claims = await api.get<{ items: Array<{ metadata: { name: string }; spec: { volumeName?: string } }> }>(
     `/api/v1/namespaces/${namespace}/persistentvolumeclaims`,
