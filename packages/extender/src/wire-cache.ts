@@ -144,9 +144,7 @@ export class NodeNamesCache {
   passAllReply(names: readonly string[]): Buffer | undefined {
     const entry = this.entries.find((e) => e.names === names);
     if (!entry) return undefined;
-    entry.passAll ??= Buffer.from(
-      `{"NodeNames":${JSON.stringify(names)},"Nodes":null,"FailedNodes":{},"FailedAndUnresolvableNodes":{},"Error":""}`,
-    );
+    entry.passAll ??= Buffer.concat([PASS_ALL_HEAD, Buffer.from(JSON.stringify(names)), PASS_ALL_TAIL]);
     return entry.passAll;
   }
 
