@@ -82,10 +82,9 @@ export class NodeNamesCache {
   parseDeferring(input: Buffer): unknown {
     const idx = input.lastIndexOf(KEY_BYTES);
     if (idx < 0 || input.length - idx < MIN_TAIL) return this.parse(input);
+    const hit = this.cachedTail(input, idx);
+    if (hit >= 0) return this.reuse(hit, input.toString("utf8", 0, idx)) ?? this.parse(input.toString("utf8"));
     const from = idx + KEY.length;
-    const size = input.length - from;
-    if (this.entries.some((e) => e.tailBytes.length === size && input.compare(e.tailBytes, 0, size, from) === 0))
-      return this.parse(input);
     const array = plainStringArray(input, from);
     const body = array ? parseWithEmptyNames(input.toString("utf8", 0, idx)) : undefined;
     if (!array || !body) return this.parse(input);
@@ -110,11 +109,7 @@ export class NodeNamesCache {
     if (typeof input !== "string") {
       const idx = input.lastIndexOf(KEY_BYTES);
       if (idx >= 0 && input.length - idx >= MIN_TAIL) {
-        const from = idx + KEY.length;
-        const size = input.length - from;
-        const hit = this.entries.findIndex(
-          (e) => e.tailBytes.length === size && input.compare(e.tailBytes, 0, size, from) === 0,
-        );
+        const hit = this.cachedTail(input, idx);
         if (hit >= 0) {
           const body = this.reuse(hit, input.toString("utf8", 0, idx));
           if (body) return body;
@@ -146,6 +141,15 @@ export class NodeNamesCache {
     if (!entry) return undefined;
     entry.passAll ??= Buffer.concat([PASS_ALL_HEAD, Buffer.from(JSON.stringify(names)), PASS_ALL_TAIL]);
     return entry.passAll;
+  }
+
+  /** Which kept list's bytes follow the `"NodeNames":` at `idx` to the end of `input`; -1 for none. */
+  private cachedTail(input: Buffer, idx: number): number {
+    const from = idx + KEY.length;
+    const size = input.length - from;
+    return this.entries.findIndex(
+      (e) => e.tailBytes.length === size && input.compare(e.tailBytes, 0, size, from) === 0,
+    );
   }
 
   /** The body whose text before its last `"NodeNames":` is `head`, with cached list `hit` as NodeNames. */
