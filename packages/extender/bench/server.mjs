@@ -17,8 +17,11 @@ const DIST = process.env.BENCH_DIST ?? new URL("../dist/", import.meta.url).href
 const { ClusterStore } = await import(new URL("cache/store.js", DIST).href);
 const { ExtenderMetrics } = await import(new URL("metrics.js", DIST).href);
 const { createApp, listen } = await import(new URL("server.js", DIST).href);
-// What the informers do to each object before the store sees it (an older build without it: nothing).
-const { trimForCache } = await import(new URL("cache/trim.js", DIST).href).catch(() => ({ trimForCache: (o) => o }));
+// What the informers do to each object before the store sees it, and to their own copy after (an older
+// build without them: nothing).
+const trim = await import(new URL("cache/trim.js", DIST).href).catch(() => ({}));
+const trimForCache = trim.trimForCache ?? ((o) => o);
+const releaseAfterApply = trim.releaseAfterApply ?? (() => {});
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const VGS = Number(process.env.BENCH_VGS ?? 2);
@@ -129,7 +132,14 @@ function pvcJson(namespace, name, className, size, n) {
   });
 }
 
-for (let i = 0; i < PVS; i++) store.applyPv(trimForCache(JSON.parse(pvJson(i)), "PersistentVolume"));
+// The informer keeps its own copy of every PV it delivered (client-node's ListWatch cache).
+const informerCopies = new Map();
+for (let i = 0; i < PVS; i++) {
+  const volume = trimForCache(JSON.parse(pvJson(i)), "PersistentVolume");
+  store.applyPv(volume);
+  releaseAfterApply(volume, "PersistentVolume");
+  informerCopies.set(volume.metadata.name, volume);
+}
 let pvcs = 0;
 const podClaims = (namespace, p) => {
   for (let k = 0; k < 4; k++) {

@@ -2,8 +2,8 @@ import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { buildInfoLabels, type BuildInfo } from "@nls/daemon";
-import { allocationType, pvAllocation } from "./claims.js";
-import type { V1PersistentVolume } from "@kubernetes/client-node";
+import { allocationType } from "./claims.js";
+import type { PvRecord } from "./pv-record.js";
 import type { ClusterStore } from "./cache/store.js";
 import type { BusyDeviceView, DeviceView } from "./node-view.js";
 
@@ -333,7 +333,7 @@ const OPEN_LOCAL_FAMILIES = [
  */
 export class OpenLocalGauges {
   private readonly nodeLines = new WeakMap<NodeState, string[]>();
-  private readonly pvLines = new WeakMap<V1PersistentVolume, string>();
+  private readonly pvLines = new WeakMap<PvRecord, string>();
   /** Node list the node blocks were cut from (the store keeps the array until membership changes). */
   private names: readonly string[] = [];
   /** The store's record of each of `names` (records are never replaced, only their state). */
@@ -380,7 +380,7 @@ export class OpenLocalGauges {
     const pvRevision = store.pvRevision;
     if (pvRevision !== this.pvRevision) {
       let b = 0;
-      let batch: V1PersistentVolume[] = [];
+      let batch: PvRecord[] = [];
       const flushPvs = () => {
         const block = this.pvBlocks[b];
         if (!block || !sameRefs(block.refs, batch)) {
@@ -434,7 +434,7 @@ export class OpenLocalGauges {
     return lines;
   }
 
-  private lineOf(pv: V1PersistentVolume): string {
+  private lineOf(pv: PvRecord): string {
     let line = this.pvLines.get(pv);
     if (line === undefined) {
       line = pvLine(pv);
@@ -463,7 +463,7 @@ interface NodeBlock {
 
 /** The lines of a run of PVs, and the PV objects they were built from (compared by reference). */
 interface PvBlock {
-  refs: readonly V1PersistentVolume[];
+  refs: readonly PvRecord[];
   bytes: Buffer;
 }
 
@@ -518,16 +518,16 @@ function nodeLines(name: string, state: NodeState, store: ClusterStore): string[
   ];
 }
 
-function pvLine(pv: V1PersistentVolume): string {
-  const a = pvAllocation(pv);
+function pvLine(pv: PvRecord): string {
+  const a = pv.allocation;
   if (!a) return "";
   const labels = [
     `nodename="${esc(a.node)}"`,
-    `pv_name="${esc(pv.metadata?.name ?? "")}"`,
+    `pv_name="${esc(pv.name)}"`,
     `pv_type="${allocationType(a)}"`,
-    `pvc_name="${esc(pv.spec?.claimRef?.name ?? "")}"`,
-    `pvc_ns="${esc(pv.spec?.claimRef?.namespace ?? "")}"`,
-    `status="${esc(pv.status?.phase ?? "")}"`,
+    `pvc_name="${esc(pv.claimName ?? "")}"`,
+    `pvc_ns="${esc(pv.claimNamespace ?? "")}"`,
+    `status="${esc(pv.phase ?? "")}"`,
     `storage_name="${esc(a.device ?? a.mountPoint ?? a.vg ?? "")}"`,
   ];
   return `local_local_pv{${labels.join(",")}} ${a.bytes}`;

@@ -12,6 +12,7 @@ import {
   type WirePod,
 } from "@nls/api";
 import type { UnitKind } from "./node-view.js";
+import type { PvRecord } from "./pv-record.js";
 
 /** A StorageClass of ours, with the parameters the extender reads. */
 export interface LocalClass {
@@ -24,7 +25,7 @@ export interface LocalClass {
 /** Read-only access to the informer caches; never an API call. */
 export interface ObjectLookup {
   pvc(namespace: string, name: string): V1PersistentVolumeClaim | undefined;
-  pv(name: string): V1PersistentVolume | undefined;
+  pv(name: string): PvRecord | undefined;
   localClass(name: string): LocalClass | undefined;
   /** Whether a StorageClass of that name is known at all (local or not). */
   hasClass(name: string): boolean;
@@ -142,8 +143,8 @@ export function podStorage(pod: WirePod, lookup: ObjectLookup): PodStorage {
     const volumeName = pvc.spec?.volumeName;
     if (volumeName) {
       const pv = lookup.pv(volumeName);
-      if (!pv || !isLocalPv(pv)) continue;
-      const node = pvNode(pv);
+      if (!pv?.local) continue;
+      const node = pv.node;
       if (node) out.pins.set(node, `pvc ${key} is bound to local volume ${volumeName} on node ${node}`);
       out.claims.push(key);
       continue;

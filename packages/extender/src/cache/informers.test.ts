@@ -81,6 +81,16 @@ async function fakeApiServer() {
     push(path: string, type: string, object: unknown) {
       watches.get(path)?.write(`${JSON.stringify({ type, object })}\n`);
     },
+    /** What the next list of `path` answers. */
+    setItems(path: string, items: unknown[]) {
+      lists[path]!.items = items;
+    },
+    /** Ends the open watch of `path` with 410 Gone, as a compacted etcd does: the feed lists again. */
+    expireWatch(path: string) {
+      const res = watches.get(path);
+      res?.write(`${JSON.stringify({ type: "ERROR", object: { kind: "Status", code: 410, reason: "Expired" } })}\n`);
+      res?.end();
+    },
     /** Breaks the open watch of `path` and refuses new ones until `restore`. */
     breakWatch(path: string) {
       refuseWatches.add(path);
@@ -289,4 +299,40 @@ test("watch events in adversarial order count a claim's bytes exactly once after
     store.unexplainedLvs("n1").map((c) => [c.lv, c.bytes]),
     [[volumeName, 10 * Gi]],
   );
+});
+
+test("a PV is kept as the store's record; the informer's copy, cut to its identity, still ends it when a relist no longer has it", async (t) => {
+  const api = await fakeApiServer();
+  const PVS = "/api/v1/persistentvolumes";
+  const local = (name: string, size: string) => {
+    const v = pv(name, { node: "n1", size, vgName: "pool-0", claim: { namespace: "ns", name: `claim-${name}` } });
+    v.metadata!.resourceVersion = "5";
+    return v;
+  };
+  api.setItems(PVS, [local("pv-a", "20Gi"), local("pv-b", "30Gi")]);
+  const store = new ClusterStore();
+  const informers = makeInformers(api.kc, store, createLogger("nls-extender", "silent"), { restartMinMs: 50 });
+  t.teardown(async () => {
+    await informers.stop();
+    await api.close();
+  });
+  await informers.start();
+  await until("synced", () => informers.synced());
+  t.like(store.pv("pv-a"), {
+    local: true,
+    node: "n1",
+    claimName: "claim-pv-a",
+    allocation: { node: "n1", vg: "pool-0" },
+  });
+  const pvsCounted = () =>
+    Object.keys(store.ledger.snapshot().claims)
+      .filter((k) => k.startsWith("pv:"))
+      .sort();
+  t.deepEqual(pvsCounted(), ["pv:pv-a", "pv:pv-b"]);
+
+  api.setItems(PVS, [local("pv-b", "30Gi")]);
+  api.expireWatch(PVS);
+  await until("pv-a gone after the relist", () => store.pv("pv-a") === undefined);
+  t.deepEqual(pvsCounted(), ["pv:pv-b"], "the deleted PV's space is released, the unchanged one kept");
+  t.like(store.pv("pv-b"), { local: true, node: "n1", resourceVersion: "5" });
 });

@@ -16,7 +16,7 @@ import {
 import { GROUP, NLS_PLURAL, VERSION, type NodeLocalStorage } from "@nls/api";
 import type { Logger } from "@nls/daemon";
 import type { FeedHealth } from "./feed-health.js";
-import { trimForCache } from "./trim.js";
+import { releaseAfterApply, trimForCache } from "./trim.js";
 import type { ClusterStore } from "./store.js";
 
 interface Handlers<T> {
@@ -93,6 +93,7 @@ class Feed<T extends KubernetesObject> {
       } catch (err) {
         this.log.error({ err, kind, name: obj.metadata?.name, op: what }, "watch event not applied to the cache");
       }
+      releaseAfterApply(obj, kind);
     };
     this.watch.on("add", guard("apply", handlers.apply));
     this.watch.on("update", guard("apply", handlers.apply));

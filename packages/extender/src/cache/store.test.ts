@@ -472,7 +472,7 @@ test("pvRevision changes when a PV is added, replaced or removed, and only then"
   t.true(changed(), "replaced");
   s.applyPv(at("4"));
   t.false(changed(), "an older event of the same PV is ignored");
-  t.is(s.pv("pv-a")?.metadata?.resourceVersion, "6");
+  t.is(s.pv("pv-a")?.resourceVersion, "6");
   s.applyPvc(pvc("ns", "c", { className: "lvm", size: "1Gi" }));
   s.applyNls(nls("n1", { vgs: [{ name: "pool-0", allocatable: 200 * Gi }] }));
   t.false(changed(), "PVC and NLS changes leave the PVs as they were");

@@ -11,7 +11,8 @@ import {
   type NodeLocalStorage,
   type WirePod,
 } from "@nls/api";
-import { chooseOnNode, describeHolders, parseAllocationRecord, pvAllocation } from "../claims.js";
+import { chooseOnNode, describeHolders, parseAllocationRecord } from "../claims.js";
+import { asVersioned, pvClaim, pvRecord, type PvRecord } from "../pv-record.js";
 import { holdReservations, type ClusterView, type NodeRecord } from "../decide.js";
 import { type Allocation, isFirm, Ledger, samePlace } from "../ledger.js";
 import { agentProblem, leaseExpiry, type LeaseMode } from "../lease.js";
@@ -22,9 +23,7 @@ import type { Strategy } from "../scoring.js";
 import { repackLoose, type LooseClaim } from "../repack.js";
 import {
   claimKey,
-  isLocalPv,
   localClassOf,
-  pvNode,
   lvmBytes,
   pvcSize,
   volumeRequest,
@@ -66,11 +65,12 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   private readonly records = new Map<string, NodeRecord>();
   private readonly nlsObjects = new Map<string, NodeLocalStorage>();
   private readonly pvcs = new Map<string, V1PersistentVolumeClaim>();
-  private readonly pvs = new Map<string, V1PersistentVolume>();
+  /** PVs as records (`PvRecord`), not the API objects: at 50,000 PVs the objects were most of the heap. */
+  private readonly pvs = new Map<string, PvRecord>();
   /** StorageClass name → local class, or null for a class of another provisioner. */
   private readonly classes = new Map<string, LocalClass | null>();
-  /** PVC key → the local PV whose claimRef names it (and the claim uid it was made for). */
-  private readonly pvByClaim = new Map<string, { pv: string; uid?: string }>();
+  /** PVC key → the local PV whose claimRef names it (its record holds the claim uid it was made for). */
+  private readonly pvByClaim = new Map<string, PvRecord>();
   /**
    * Allocations granted before this cache saw the PVC's selection of their node (the CSI driver only
    * calls for a selected PVC, so the cache is behind): older PVC events must not end them. They stand
@@ -117,7 +117,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   pvc(namespace: string, name: string): V1PersistentVolumeClaim | undefined {
     return this.pvcs.get(claimKey(namespace, name));
   }
-  pv(name: string): V1PersistentVolume | undefined {
+  pv(name: string): PvRecord | undefined {
     return this.pvs.get(name);
   }
   localClass(name: string): LocalClass | undefined {
@@ -177,15 +177,15 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   nlsObject(name: string): NodeLocalStorage | undefined {
     return this.nlsObjects.get(name);
   }
-  allPvs(): IterableIterator<V1PersistentVolume> {
+  allPvs(): IterableIterator<PvRecord> {
     return this.pvs.values();
   }
   /** The local PV holding a PVC's volume, if any: same claimRef, and same uid when both are known. */
   boundPv(key: string): string | undefined {
-    const ref = this.pvByClaim.get(key);
-    if (!ref) return undefined;
+    const pv = this.pvByClaim.get(key);
+    if (!pv) return undefined;
     const uid = this.pvcs.get(key)?.metadata?.uid;
-    return uid && ref.uid && uid !== ref.uid ? undefined : ref.pv;
+    return uid && pv.claimUid && uid !== pv.claimUid ? undefined : pv.name;
   }
 
   // ---- ledger changes made by the routes -----------------------------------------------------------
@@ -297,18 +297,19 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     this.repackTouched();
   }
 
-  applyPv(pv: V1PersistentVolume): void {
-    const name = pv.metadata?.name;
-    if (!name) return;
+  applyPv(object: V1PersistentVolume): void {
+    const pv = pvRecord(object);
+    if (!pv) return;
+    const name = pv.name;
     const previous = this.pvs.get(name);
-    if (isStale(pv, previous)) return;
+    if (isStale(object, asVersioned(previous))) return;
     this.pvs.set(name, pv);
     this.pvChanges++;
-    const oldClaim = previous ? this.claimOf(previous) : undefined;
-    const alloc = pvAllocation(pv);
-    const claim = alloc ? this.claimOf(pv) : undefined;
-    if (oldClaim && oldClaim !== claim && this.pvByClaim.get(oldClaim)?.pv === name) this.pvByClaim.delete(oldClaim);
-    if (claim) this.pvByClaim.set(claim, { pv: name, uid: pv.spec?.claimRef?.uid });
+    const oldClaim = previous ? pvClaim(previous) : undefined;
+    const alloc = pv.allocation;
+    const claim = alloc ? pvClaim(pv) : undefined;
+    if (oldClaim && oldClaim !== claim && this.pvByClaim.get(oldClaim)?.name === name) this.pvByClaim.delete(oldClaim);
+    if (claim) this.pvByClaim.set(claim, pv);
     this.ledger.set(pvKey(name), "pv", alloc && this.withExpansion(name, alloc, claim));
     if (claim) {
       // The PV now holds the space: the PVC's own commitments (reservation, selection) end here.
@@ -321,8 +322,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     const pv = this.pvs.get(name);
     if (this.pvs.delete(name)) this.pvChanges++;
     this.ledger.set(pvKey(name), "pv", undefined);
-    const claim = pv ? this.claimOf(pv) : undefined;
-    if (claim && this.pvByClaim.get(claim)?.pv === name) {
+    const claim = pv ? pvClaim(pv) : undefined;
+    if (claim && this.pvByClaim.get(claim)?.name === name) {
       this.pvByClaim.delete(claim);
       this.refreshClaim(claim);
     }
@@ -383,11 +384,6 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   // ---- ledger upkeep -------------------------------------------------------------------------------
 
   /** The PVC key a PV's claimRef names (a recreated PVC of that name is told apart by `boundPv`). */
-  private claimOf(pv: V1PersistentVolume): string | undefined {
-    const ref = pv.spec?.claimRef;
-    return ref?.name ? claimKey(ref.namespace || "default", ref.name) : undefined;
-  }
-
   private refreshClass(className: string): void {
     for (const [key, pvc] of this.pvcs) if (pvc.spec?.storageClassName === className) this.refreshClaim(key);
   }
@@ -415,7 +411,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
     const bound = boundTo !== undefined;
     if (bound) {
       // The claim's request may have grown (an expansion): its PV's commitment follows it.
-      const alloc = pvAllocation(this.pvs.get(boundTo)!);
+      const alloc = this.pvs.get(boundTo)!.allocation;
       if (alloc) this.ledger.set(pvKey(boundTo), "pv", this.withExpansion(boundTo, alloc, key));
     }
     if (!pvc || !cls || bound) {
@@ -518,8 +514,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
       if (h.kind !== "pv" || !h.key.startsWith("pv:")) continue;
       const name = h.key.slice(3);
       const pv = this.pvs.get(name);
-      const base = pv ? pvAllocation(pv) : undefined;
-      const claim = pv ? this.claimOf(pv) : undefined;
+      const base = pv?.allocation;
+      const claim = pv ? pvClaim(pv) : undefined;
       if (!base || !claim || h.allocation.bytes <= base.bytes) continue;
       out.push({ pv: name, claim, vg: h.allocation.vg, fromBytes: base.bytes, toBytes: h.allocation.bytes });
     }
@@ -544,7 +540,7 @@ export class ClusterStore implements ObjectLookup, ClusterView {
    */
   private explainLv(node: string, lv: NodeLv): LvExplanation | undefined {
     const pv = this.pvs.get(lv.name);
-    if (pv && isLocalPv(pv) && pvNode(pv) === node) {
+    if (pv?.local && pv.node === node) {
       const held = this.ledger.effective(pvKey(lv.name))?.allocation;
       return { by: `pv ${lv.name}`, bytes: held?.bytes ?? 0, vg: held?.vg };
     }

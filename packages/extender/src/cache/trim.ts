@@ -3,53 +3,32 @@ import type { KubernetesObject, V1PersistentVolume, V1PersistentVolumeClaim } fr
 /**
  * Drops what the extender never reads from an object it is about to cache, in place (so the copy the
  * watch keeps for itself shrinks too), and returns it. From every kind: `metadata.managedFields`
- * (server-side apply bookkeeping), often the largest part of a PV or PVC. From PVs and PVCs, of which a
- * cluster holds tens of thousands, also what no placement, ledger or metric reads (`trimPv`,
- * `trimPvc`): at 50,000 PVs each such field is megabytes of heap. The extender only ever patches these
- * objects by name, never writes a cached copy back.
+ * (server-side apply bookkeeping), often the largest part of an object. From PVCs, of which a cluster
+ * holds tens of thousands, also what no placement, ledger or metric reads (`trimPvc`). A PV is read
+ * once into the store's record (`PvRecord`) and then let go of by `releaseAfterApply`. The extender
+ * only ever patches these objects by name, never writes a cached copy back.
  */
 export function trimForCache<T extends KubernetesObject>(obj: T, kind?: string): T {
   forget(obj.metadata, "managedFields");
-  if (kind === "PersistentVolume") trimPv(obj as V1PersistentVolume);
-  else if (kind === "PersistentVolumeClaim") trimPvc(obj as V1PersistentVolumeClaim);
+  if (kind === "PersistentVolumeClaim") trimPvc(obj as V1PersistentVolumeClaim);
   return obj;
 }
 
 /**
- * Kept: name, uid, resourceVersion, annotations, labels, deletionTimestamp; capacity, storage class,
- * node affinity, the claim's namespace, name and uid, the CSI driver, volume handle and open-local's
- * own volume attributes (`vgName`, `volumeType`, `Device`, `MountPoint`, …); the phase.
+ * What the informer's own copy of an object needs once the store has applied it. client-node's
+ * ListWatch keeps every object it delivered, keyed by namespace and name, compares resourceVersions to
+ * skip unchanged ones on a relist, and hands a vanished object to the delete handler, which reads its
+ * name. The store keeps a PV as a record of its own, so the PV object keeps only those fields: at
+ * 50,000 PVs the full objects cost tens of MiB the store no longer shares.
  */
-function trimPv(pv: V1PersistentVolume): void {
-  forget(pv.metadata, "finalizers", "creationTimestamp");
-  const spec = pv.spec;
-  if (spec) {
-    forget(spec, "accessModes", "mountOptions", "persistentVolumeReclaimPolicy", "volumeMode");
-    forget(spec.claimRef, "apiVersion", "fieldPath", "kind", "resourceVersion");
-    const csi = spec.csi;
-    if (csi) {
-      forget(
-        csi,
-        "fsType",
-        "controllerExpandSecretRef",
-        "controllerPublishSecretRef",
-        "nodeExpandSecretRef",
-        "nodePublishSecretRef",
-        "nodeStageSecretRef",
-      );
-      // Keys with a prefix (`csi.storage.k8s.io/pvc/name`, `storage.kubernetes.io/csiProvisionerIdentity`)
-      // are the provisioner's; open-local's own attributes have none. A new object: deleting keys
-      // would turn the old one into a dictionary, larger than what it dropped.
-      const attrs = csi.volumeAttributes;
-      if (attrs && Object.keys(attrs).some((k) => k.includes("/"))) {
-        csi.volumeAttributes = Object.fromEntries(Object.entries(attrs).filter(([k]) => !k.includes("/")));
-      }
-    }
-  }
-  forget(pv.status, "lastPhaseTransitionTime");
+export function releaseAfterApply(obj: KubernetesObject, kind: string): void {
+  if (kind !== "PersistentVolume" || !obj.metadata) return;
+  const { name, namespace, uid, resourceVersion } = obj.metadata;
+  obj.metadata = { name, namespace, uid, resourceVersion };
+  forget(obj as V1PersistentVolume, "spec", "status");
 }
 
-/** Kept: metadata as for PVs; storage class, requests, volume name; the phase and capacity. */
+/** Kept: name, uid, resourceVersion, annotations, labels; storage class, requests, volume name; the phase and capacity. */
 function trimPvc(pvc: V1PersistentVolumeClaim): void {
   forget(pvc.metadata, "finalizers", "creationTimestamp");
   forget(pvc.spec, "accessModes", "volumeMode");

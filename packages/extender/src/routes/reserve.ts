@@ -1,6 +1,6 @@
 import type { Request, Response } from "express";
 import { ANNOTATION_NLS_ALLOCATION, formatBytesHuman as human, type ReserveResponse } from "@nls/api";
-import { allocationRecord, allocationType, describeAllocation, pvAllocation } from "../claims.js";
+import { allocationRecord, allocationType, describeAllocation } from "../claims.js";
 import type { Allocation } from "../ledger.js";
 import { claimKey, pvcSize, volumeRequest } from "../request.js";
 import { HttpError } from "./body.js";
@@ -65,7 +65,7 @@ export const reserveRoute =
     };
 
     const boundPv = store.boundPv(key);
-    const pvAlloc = boundPv ? pvAllocation(store.pv(boundPv)!) : undefined;
+    const pvAlloc = boundPv ? store.pv(boundPv)!.allocation : undefined;
     if (pvAlloc) {
       answer(pvAlloc, allocationType(pvAlloc));
       end();

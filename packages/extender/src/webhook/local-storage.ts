@@ -1,5 +1,5 @@
 import type { WireVolume } from "@nls/api";
-import { claimKey, isLocalPv, type ObjectLookup } from "../request.js";
+import { claimKey, type ObjectLookup } from "../request.js";
 
 /**
  * Whether a pod being created has local storage, so that it must go through the extender: the
@@ -62,7 +62,7 @@ function claimVerdict(namespace: string, name: string, lookup: ObjectLookup): { 
   if (volumeName) {
     const pv = lookup.pv(volumeName);
     if (!pv) return { ours: true, why: `${what}: bound to ${volumeName}, not seen yet` };
-    return isLocalPv(pv)
+    return pv.local
       ? { ours: true, why: `${what}: bound to local volume ${volumeName}` }
       : { ours: false, why: `${what}: bound to volume ${volumeName} of another driver` };
   }
