@@ -1,4 +1,5 @@
 import test from "ava";
+import { NodeNameIndex } from "./node-name-index.js";
 import { plainStringArray, plainStrings } from "./plain-string-array.js";
 
 const at = (text: string, from = 0) => plainStringArray(Buffer.from(text, "utf8"), from);
@@ -61,4 +62,16 @@ test("the strings of a plain array, cut out of the bytes, are what JSON.parse gi
     t.truthy(found, text);
     t.deepEqual(plainStrings(bytes, from, found!.end), JSON.parse(bytes.toString("latin1", from, found!.end)), text);
   }
+});
+
+test("strings an index knows come from the index; the rest are cut out as before", (t) => {
+  const index = new NodeNameIndex(["node-1", "node-2"]);
+  const body = Buffer.from('["node-2","node-3","node-1","node-2"]}', "utf8");
+  const end = plainStringArray(body, 0)!.end;
+  const names = plainStrings(body, 0, end, index);
+  t.deepEqual(names, plainStrings(body, 0, end));
+  t.deepEqual(names, ["node-2", "node-3", "node-1", "node-2"]);
+  const marked = new NodeNameIndex(["node-1", "node-2"]);
+  (marked.names as string[])[1] = "from the index";
+  t.deepEqual(plainStrings(body, 0, end, marked), ["from the index", "node-3", "node-1", "from the index"]);
 });

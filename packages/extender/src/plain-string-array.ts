@@ -1,3 +1,5 @@
+import type { NodeNameIndex } from "./node-name-index.js";
+
 /** JSON's whitespace: space, tab, line feed, carriage return. */
 const isWhitespace = (c: number | undefined): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
@@ -44,15 +46,19 @@ export function plainStringArray(bytes: Uint8Array, from: number): { end: number
 /**
  * The strings of a plain string array (`plainStringArray` said so for `bytes[from, end)`), cut out of
  * the bytes: each is printable ASCII without escapes, so its bytes between the quotes are its text.
- * Faster than JSON.parse, which looks each short string up in V8's string table.
+ * Faster than JSON.parse, which looks each short string up in V8's string table. A string `known`
+ * holds is its own, equal string rather than a new one.
  */
-export function plainStrings(bytes: Buffer, from: number, end: number): string[] {
+export function plainStrings(bytes: Buffer, from: number, end: number, known?: NodeNameIndex): string[] {
   const out: string[] = [];
-  let i = bytes.indexOf(0x22, from);
-  while (i >= 0 && i < end) {
-    const close = bytes.indexOf(0x22, i + 1);
-    out.push(bytes.toString("latin1", i + 1, close));
-    i = bytes.indexOf(0x22, close + 1);
+  // A loop over the bytes rather than `indexOf`: each call into it costs more than a short name's scan.
+  let i = from;
+  for (;;) {
+    while (i < end && bytes[i] !== 0x22) i++;
+    if (i >= end) return out;
+    let close = i + 1;
+    while (close < end && bytes[close] !== 0x22) close++;
+    out.push(known?.find(bytes, i + 1, close) ?? bytes.toString("latin1", i + 1, close));
+    i = close + 1;
   }
-  return out;
 }

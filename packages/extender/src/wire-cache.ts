@@ -18,6 +18,7 @@
  * into a string on every request.
  */
 
+import type { NodeNameIndex } from "./node-name-index.js";
 import { plainStringArray, plainStrings } from "./plain-string-array.js";
 
 const KEY = '"NodeNames":';
@@ -93,9 +94,12 @@ export class NodeNamesCache {
     return body;
   }
 
-  /** The names of an undecoded list; a list decoded twice among the last few is learned as `parse` learns. */
-  decode(raw: RawNodeNames): string[] {
-    const names = plainStrings(raw.tail, 0, raw.arrayEnd);
+  /**
+   * The names of an undecoded list — those `known` holds as its own strings; a list decoded twice among
+   * the last few is learned as `parse` learns.
+   */
+  decode(raw: RawNodeNames, known?: NodeNameIndex): string[] {
+    const names = plainStrings(raw.tail, 0, raw.arrayEnd, known);
     if (this.recentRaw.some((t) => t.equals(raw.tail))) {
       this.recentRaw = this.recentRaw.filter((t) => !t.equals(raw.tail));
       const tailBytes = Buffer.from(raw.tail);

@@ -481,3 +481,22 @@ test("pvRevision changes when a PV is added, replaced or removed, and only then"
   s.deletePv("pv-a");
   t.true(changed(), "removed");
 });
+
+test("nameIndex knows the nodes with an NLS, and is made again only when that set changes", (t) => {
+  const s = new ClusterStore();
+  s.applyNls(nls("n2", { vgs: [{ name: "pool-0", allocatable: 10 * Gi }] }));
+  s.applyNls(nls("n1", { vgs: [{ name: "pool-0", allocatable: 10 * Gi }] }));
+  s.applyLease(lease("n3", new Date(now)));
+  const find = (name: string) => s.nameIndex().find(Buffer.from(name), 0, name.length);
+  const first = s.nameIndex();
+  t.deepEqual(first.names, ["n1", "n2"]);
+  t.is(find("n1"), "n1");
+  t.is(find("n3"), undefined, "a lease alone makes no node of the index");
+  s.applyNls(nls("n1", { vgs: [{ name: "pool-0", allocatable: 20 * Gi }] }));
+  t.is(s.nameIndex(), first, "an NLS update keeps the set");
+  s.applyNls(nls("n3", { vgs: [{ name: "pool-0", allocatable: 10 * Gi }] }));
+  t.is(find("n3"), "n3");
+  s.deleteNls("n1");
+  t.is(find("n1"), undefined);
+  t.deepEqual(s.nameIndex().names, ["n2", "n3"]);
+});

@@ -16,6 +16,7 @@ import { asVersioned, pvClaim, pvRecord, type PvRecord } from "../pv-record.js";
 import { holdReservations, type ClusterView, type NodeRecord } from "../decide.js";
 import { type Allocation, isFirm, Ledger, samePlace } from "../ledger.js";
 import { agentProblem, leaseExpiry, type LeaseMode } from "../lease.js";
+import { NodeNameIndex } from "../node-name-index.js";
 import { nodeViewFromNls, type NodeView } from "../node-view.js";
 import { nodeState, type NodeState } from "../placement.js";
 import { overcommittedVgs } from "../overcommit.js";
@@ -101,6 +102,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   private generation = 0;
   /** `nodeNames()`, until a node gains or loses its NLS. */
   private sortedNames: string[] | undefined;
+  /** `nameIndex()`, built from `sortedNames`. */
+  private nameIndexCache: NodeNameIndex | undefined;
   private listCache:
     { names: readonly string[]; records: Array<NodeRecord | undefined>; generation: number } | undefined;
 
@@ -173,6 +176,12 @@ export class ClusterStore implements ObjectLookup, ClusterView {
       .map(([n]) => n)
       .sort();
     return this.sortedNames;
+  }
+  /** `nodeNames()` found by their bytes (kept as long as `nodeNames()` is). */
+  nameIndex(): NodeNameIndex {
+    const names = this.nodeNames();
+    if (this.nameIndexCache?.names !== names) this.nameIndexCache = new NodeNameIndex(names);
+    return this.nameIndexCache;
   }
   nlsObject(name: string): NodeLocalStorage | undefined {
     return this.nlsObjects.get(name);
