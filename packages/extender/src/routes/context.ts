@@ -55,7 +55,10 @@ export function schedulerRequest(
   const raw = rawNodeNames(body);
   if (!raw) return { args: args.value, storage };
   if (isPassThrough(storage)) return { args: args.value, storage, raw };
-  return { args: { ...args.value, nodeNames: names.decode(raw, ctx.store.nameIndex()) } as ParsedExtenderArgs, storage };
+  return {
+    args: { ...args.value, nodeNames: names.decode(raw, ctx.store.nameIndex()) } as ParsedExtenderArgs,
+    storage,
+  };
 }
 
 /**
