@@ -1,7 +1,7 @@
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { createLogger } from "@nls/daemon";
 import { Gi, lease, nls, pv, pvc, storageClass } from "@nls/testkit";
 import { Writable } from "node:stream";
@@ -115,6 +115,19 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
   }
 }
 
+/** A store the informers have filled from `api`, stopped with the test. */
+async function syncedStore(t: ExecutionContext, api: Awaited<ReturnType<typeof fakeApiServer>>): Promise<ClusterStore> {
+  const store = new ClusterStore();
+  const informers = makeInformers(api.kc, store, createLogger("nls-extender", "silent"), { restartMinMs: 50 });
+  t.teardown(async () => {
+    await informers.stop();
+    await api.close();
+  });
+  await informers.start();
+  await until("the informers to sync", () => informers.synced());
+  return store;
+}
+
 test("informers fill the store, restart a failed list, and report ready only once all have synced", async (t) => {
   const api = await fakeApiServer();
   const store = new ClusterStore();
@@ -214,14 +227,7 @@ test("a broken watch makes its feed down until a restart watches again; the back
  */
 test("watch events in adversarial order count a claim's bytes exactly once after each", async (t) => {
   const api = await fakeApiServer();
-  const store = new ClusterStore();
-  const informers = makeInformers(api.kc, store, createLogger("nls-extender", "silent"), { restartMinMs: 50 });
-  t.teardown(async () => {
-    await informers.stop();
-    await api.close();
-  });
-  await informers.start();
-  await until("the informers to sync", () => informers.synced());
+  const store = await syncedStore(t, api);
   for (const path of ["/api/v1/persistentvolumeclaims", "/api/v1/persistentvolumes"]) {
     await until(`the watch of ${path}`, () => api.requests.includes(`${path}?watch`));
   }
@@ -310,14 +316,7 @@ test("a PV is kept as the store's record; the informer's copy, cut to its identi
     return v;
   };
   api.setItems(PVS, [local("pv-a", "20Gi"), local("pv-b", "30Gi")]);
-  const store = new ClusterStore();
-  const informers = makeInformers(api.kc, store, createLogger("nls-extender", "silent"), { restartMinMs: 50 });
-  t.teardown(async () => {
-    await informers.stop();
-    await api.close();
-  });
-  await informers.start();
-  await until("synced", () => informers.synced());
+  const store = await syncedStore(t, api);
   t.like(store.pv("pv-a"), {
     local: true,
     node: "n1",
