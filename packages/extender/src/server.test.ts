@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { request } from "node:http";
 import test from "ava";
+import express from "express";
 import { ANNOTATION_NLS_ALLOCATION, ANNOTATION_SELECTED_NODE, DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import { createLogger } from "@nls/daemon";
 import type { ClusterStore } from "./cache/store.js";
@@ -9,7 +10,7 @@ import { Gi, lease, nls, pod, pv, pvc, storageClass } from "@nls/testkit";
 import { clusterWith } from "../testing/cluster.js";
 import { ExtenderMetrics } from "./metrics.js";
 import type { ClaimWriter, RouteContext } from "./routes/context.js";
-import { createApp, createDebugApp, createReserveApp, listen, type RunningServer } from "./server.js";
+import { createApp, createDebugApp, createReserveApp, expressShaped, listen, type RunningServer } from "./server.js";
 
 const now = Date.parse("2026-03-01T12:00:00Z");
 
@@ -717,4 +718,24 @@ test("--placement=decide: filter answers with the one node it holds the volumes 
   };
   t.deepEqual(again.NodeNames, ["n1"]);
   t.is(h.store.ledger.liveReservations, 1);
+});
+
+test("the server makes each request and response with its app's prototypes: express finds nothing to change", async (t) => {
+  const app = express();
+  app.get("/shape", (req, res) => void res.json({ path: req.path, app: req.app === app }));
+  const server = await listen(app, 0, "127.0.0.1");
+  t.teardown(() => server.close());
+  const seen: boolean[] = [];
+  // Before express handles it, as the server made it.
+  server.server.prependListener("request", (req, res) =>
+    seen.push(Object.getPrototypeOf(req) === app.request && Object.getPrototypeOf(res) === app.response),
+  );
+  const res = await fetch(`http://127.0.0.1:${server.port}/shape`);
+  t.deepEqual(await res.json(), { path: "/shape", app: true }, "express's own request and response methods still work");
+  t.deepEqual(seen, [true]);
+  // Each app gets its own shapes: a second app on another server is not handed the first one's.
+  const other = express();
+  const shaped = expressShaped(other);
+  t.is(shaped.IncomingMessage.prototype as unknown, other.request as unknown);
+  t.not(other.request as unknown, app.request as unknown);
 });
