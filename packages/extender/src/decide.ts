@@ -1,5 +1,5 @@
 import { MAX_EXTENDER_SCORE, type FailedNodesMap, type HostPriority, type WirePod } from "@nls/api";
-import type { Allocation, Ledger, NodeUsage } from "./ledger.js";
+import type { Allocation, Ledger, NodeUsage, Tentative } from "./ledger.js";
 import { agentTrusted, type LeaseMode } from "./lease.js";
 import type { NodeView } from "./node-view.js";
 import { Placer, type NodeState } from "./placement.js";
@@ -298,7 +298,21 @@ export function holdReservations(
     const a = placements[i];
     // Only a class that names its VG fixes the spot; otherwise the node's loose claims may be re-packed.
     const loose = r.kind !== "lvm" || r.vgName === undefined;
-    if (a && ledger.reserve(r.claim, { ...a, loose, podUid: uid, pod: name, expiresAt: now + ttlMs })) held++;
+    if (!a) return;
+    // Spelled out rather than spread: one object shape for every reservation, whatever fields `a` has.
+    const t: Tentative = {
+      node: a.node,
+      vg: a.vg,
+      device: a.device,
+      mountPoint: a.mountPoint,
+      bytes: a.bytes,
+      loose,
+      excess: a.excess,
+      podUid: uid,
+      pod: name,
+      expiresAt: now + ttlMs,
+    };
+    if (ledger.reserve(r.claim, t)) held++;
   });
   return held;
 }

@@ -7,6 +7,7 @@ import { clusterWith } from "../../testing/cluster.js";
 import { podStorage } from "../request.js";
 import { ClusterStore } from "./store.js";
 import { overcommittedVgs } from "../overcommit.js";
+import { nodeState } from "../placement.js";
 
 const now = Date.parse("2026-03-01T12:00:00Z");
 const used = (s: ClusterStore, node: string, vg: string) => s.ledger.usage(node)?.vg.get(vg) ?? 0;
@@ -499,4 +500,22 @@ test("nameIndex knows the nodes with an NLS, and is made again only when that se
   s.deleteNls("n1");
   t.is(find("n1"), undefined);
   t.deepEqual(s.nameIndex().names, ["n2", "n3"]);
+});
+
+test("after a hold, each node's state is made from its ledger usage as it stands at the end", (t) => {
+  const s = clusterWith(["n1", "n2"], now);
+  for (const name of ["a", "b", "c"]) s.applyPvc(pvc("ns", name, { className: "lvm", size: "30Gi" }));
+  const p = pod("ns", "p", ["a", "b", "c"]);
+  const storage = podStorage(p, s);
+  const before = s.record("n1")!.state!;
+  const placed = filterNodes(storage, ["n1"], s, "binpack", now).choice!.placements;
+  t.is(s.hold(p, storage, placed, 60_000, now), 3);
+  const after = s.record("n1")!.state!;
+  t.not(after, before, "a new state object: memos on the old one cannot leak");
+  const fresh = nodeState(after.view, s.ledger.usage("n1"));
+  t.deepEqual([...after.free], [...fresh.free]);
+  t.is(after.totalFree, before.totalFree - 90 * Gi);
+  // Held again (the same pod filtered again): the same spots, the same free space.
+  t.is(s.hold(p, storage, placed, 60_000, now + 1), 3);
+  t.deepEqual([...s.record("n1")!.state!.free], [...fresh.free]);
 });

@@ -90,6 +90,8 @@ export class ClusterStore implements ObjectLookup, ClusterView {
   /** Nodes whose ledger usage or view changed since their loose claims were last packed. */
   private readonly touched = new Set<string>();
   private repacking = false;
+  /** While `hold` runs: the nodes whose state it makes again when done (see `hold`). */
+  private statesLater: Set<string> | undefined;
   readonly options: StoreOptions;
   /**
    * Bumped on every NLS change; with the ledger's version it makes `revision`. Lease renewals do not
@@ -201,9 +203,18 @@ export class ClusterStore implements ObjectLookup, ClusterView {
 
   /** Holds a pod's volumes where `placements` put them (filter/prioritize); returns how many were held. */
   hold(pod: WirePod, storage: PodStorage, placements: readonly Allocation[], ttlMs: number, now: number): number {
-    const held = holdReservations(this.ledger, pod, storage, placements, ttlMs, now);
-    this.repackTouched();
-    return held;
+    // Neither the reservations nor the re-pack read a node's state: it is made once per node at the
+    // end, not after each of the dozen ledger changes a pod's re-held claims make.
+    this.statesLater = new Set();
+    try {
+      const held = holdReservations(this.ledger, pod, storage, placements, ttlMs, now);
+      this.repackTouched();
+      return held;
+    } finally {
+      const later = this.statesLater;
+      this.statesLater = undefined;
+      for (const name of later) this.refreshState(name);
+    }
   }
 
   /**
@@ -378,9 +389,15 @@ export class ClusterStore implements ObjectLookup, ClusterView {
 
   /** Recomputes a node's free space after its ledger usage changed, and marks it for re-packing. */
   private nodeChanged(name: string): void {
+    if (this.statesLater) this.statesLater.add(name);
+    else this.refreshState(name);
+    if (!this.repacking) this.touched.add(name);
+  }
+
+  /** The node's state made again from its view and its ledger usage. */
+  private refreshState(name: string): void {
     const r = this.records.get(name);
     if (r?.state) this.setState(name, r, nodeState(r.state.view, r.usage));
-    if (!this.repacking) this.touched.add(name);
   }
 
   /** A node's state replaced (never edited: see `Placer.assess`), and `overcommitted` kept with it. */
