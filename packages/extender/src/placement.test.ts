@@ -411,3 +411,16 @@ test("place, extents: binpack judges each VG by what the volume takes there", (t
   );
   t.deepEqual(p.utilisationAfter(), { used: 24 * MiB + 1024 * MiB, capacity: 3 * 1024 * MiB });
 });
+
+test("a pod's shape names its strategy and requests, whatever how many shapes came before", (t) => {
+  const shapeOf = (gi: number, strategy: Strategy = "binpack") =>
+    new Placer([{ kind: "lvm", claim: `ns/c${gi}`, bytes: gi * Gi }], strategy).shape;
+  t.is(shapeOf(1), `binpack|lvm:${Gi}:`);
+  t.is(shapeOf(1, "spread"), `spread|lvm:${Gi}:`);
+  // More shapes than the table keeps: it starts over, and every shape is still its own.
+  const wrong = [];
+  for (let gi = 2; gi <= 3000; gi++) if (shapeOf(gi) !== `binpack|lvm:${gi * Gi}:`) wrong.push(gi);
+  t.deepEqual(wrong, []);
+  t.is(shapeOf(1), `binpack|lvm:${Gi}:`);
+  t.not(shapeOf(1), shapeOf(2));
+});

@@ -32,6 +32,22 @@ export interface Assessment {
   reason: string;
 }
 
+/**
+ * One string per pod shape. Every node's memo holds its assessment's shape for as long as the node's
+ * state stands, so a string made per request would outlive the young generation and be collected only
+ * by a full collection; the first pod of a shape's string serves every later one. Bounded: a cluster
+ * has few shapes, and a burst of unusual ones only starts the table over.
+ */
+const shapes = new Map<string, string>();
+const MAX_SHAPES = 1024;
+function sharedShape(shape: string): string {
+  const known = shapes.get(shape);
+  if (known !== undefined) return known;
+  if (shapes.size >= MAX_SHAPES) shapes.clear();
+  shapes.set(shape, shape);
+  return shape;
+}
+
 /** Index of a VG in the view, or -1: a scan beats hashing the name for the few VGs a node has. */
 function vgIndexOf(view: NodeView, name: string): number {
   const vgs = view.vgs;
@@ -125,9 +141,11 @@ export class Placer {
     this.namedVgs = new Set(requests.flatMap((r) => (r.kind === "lvm" && r.vgName !== undefined ? [r.vgName] : [])));
     this.budget = requests.length <= EXACT_LIMIT ? EXACT_BUDGET : HEURISTIC_BUDGET;
     // Everything the outcome on a given state depends on, but the claim names (reasons never name them).
-    this.shape = `${strategy}|${requests
-      .map((r) => `${r.kind}:${r.bytes}:${r.kind === "lvm" ? (r.vgName ?? "") : (r.mediaType ?? "")}`)
-      .join(",")}`;
+    this.shape = sharedShape(
+      `${strategy}|${requests
+        .map((r) => `${r.kind}:${r.bytes}:${r.kind === "lvm" ? (r.vgName ?? "") : (r.mediaType ?? "")}`)
+        .join(",")}`,
+    );
   }
 
   /** The pod's request shape: pods with equal shapes get equal assessments on equal states. */
