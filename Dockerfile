@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for both nls daemons (deploy/ runs it as the agent DaemonSet and the extender Deployment):
 #   nls-agent    = node <heap flags> /app/packages/agent/dist/cli.js  (root: LVM needs it)
-#   nls-extender = node /app/packages/extender/dist/cli.js  (the image's default user, 65532)
+#   nls-extender = node <heap flag> /app/packages/extender/dist/cli.js  (the image's default user, 65532)
 # Build with scripts/image.sh (docker buildx bake, docker-bake.json): linux/amd64 and linux/arm64,
 # tagged with the version of package.json, stamped with the commit. A plain `docker build .` works too;
 # its image then carries commit "unknown" and no version label.
@@ -58,13 +58,14 @@ COPY --from=build /out/extender /app/packages/extender
 # between scans. With both, the idle agent's RSS stayed at 77-78 MiB over 60 scans; with the first alone
 # it reached 89 MiB, with neither ~110 MiB and rising (`pnpm bench:idle` in packages/agent, which runs
 # the agent with the flags of this line).
-# The extender's entry point gives node no heap flags: --max-semi-space-size=2 --heap-growing-percent=10
-# keep its RSS flat under 300 MB at 5,000 nodes and 50,000 PVs under sustained load (279-283 MiB; without
-# them a sawtooth up to ~880 MiB), but on a quiet machine they took filter's p99 from 5 to 8-14 ms and a
-# pass-through's from 0-1 to 4-13 ms, and kube-scheduler waits on that (packages/extender/README.md,
-# Memory). To trade latency for memory, put them on this line or in the Deployment's command.
+# The extender's: an 8 MiB young generation (semi-space; Node's default grows to 16 MiB, and both halves
+# stay committed). Its requests leave almost nothing for the old generation since each server makes
+# requests with express's prototypes and a hold remakes a node's state once, so the young generation
+# only needs room for requests in flight: under sustained filter/prioritize load at 5,000 nodes and
+# 50,000 PVs RSS held at 285-296 MiB without the flag (packages/extender/README.md, Memory).
+# --heap-growing-percent, which also bounds RSS, costs latency (more full collections): not given.
 RUN printf '#!/bin/sh\nexec node --max-semi-space-size=1 --max-old-space-size=128 /app/packages/agent/dist/cli.js "$@"\n' > /usr/local/bin/nls-agent \
- && printf '#!/bin/sh\nexec node /app/packages/extender/dist/cli.js "$@"\n' > /usr/local/bin/nls-extender \
+ && printf '#!/bin/sh\nexec node --max-semi-space-size=8 /app/packages/extender/dist/cli.js "$@"\n' > /usr/local/bin/nls-extender \
  && chmod 0755 /usr/local/bin/nls-agent /usr/local/bin/nls-extender
 WORKDIR /app
 USER 65532:65532
