@@ -12,7 +12,6 @@ import {
   type WirePod,
 } from "@nls/api";
 import type { UnitKind } from "./node-view.js";
-import type { PvRecord } from "./pv-record.js";
 
 /** A StorageClass of ours, with the parameters the extender reads. */
 export interface LocalClass {
@@ -22,10 +21,18 @@ export interface LocalClass {
   mediaType?: string;
 }
 
+/** What a pod's request reads of the PV its claim is bound to (the store's `PvRecord` has more). */
+export interface BoundVolume {
+  /** Provisioned by open-local's CSI driver. */
+  readonly local: boolean;
+  /** A local PV's node. */
+  readonly node: string | undefined;
+}
+
 /** Read-only access to the informer caches; never an API call. */
 export interface ObjectLookup {
   pvc(namespace: string, name: string): V1PersistentVolumeClaim | undefined;
-  pv(name: string): PvRecord | undefined;
+  pv(name: string): BoundVolume | undefined;
   localClass(name: string): LocalClass | undefined;
   /** Whether a StorageClass of that name is known at all (local or not). */
   hasClass(name: string): boolean;
