@@ -24,30 +24,26 @@ export class NodeNameIndex {
     this.table = new Int32Array(size);
     this.mask = size - 1;
     for (let i = 0; i < names.length; i++) {
-      const from = this.offsets[i]!;
-      const to = this.offsets[i + 1]!;
-      if (this.slotOf(this.encoded, from, to) >= 0) continue; // a repeated name: the first one stands
-      let slot = fnv1a(this.encoded, from, to) & this.mask;
-      while (this.table[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.table[slot] = i + 1;
+      const slot = this.slotOf(this.encoded, this.offsets[i]!, this.offsets[i + 1]!);
+      // Taken only by a repeated name: the first one stands.
+      if (this.table[slot] === 0) this.table[slot] = i + 1;
     }
   }
 
   /** The name whose UTF-8 bytes are `bytes[from, to)`, as the store holds it; undefined for another. */
   find(bytes: Uint8Array, from: number, to: number): string | undefined {
-    const i = this.slotOf(bytes, from, to);
-    return i < 0 ? undefined : this.names[i];
+    const entry = this.table[this.slotOf(bytes, from, to)]!;
+    return entry === 0 ? undefined : this.names[entry - 1];
   }
 
+  /** The slot holding the name whose bytes are `bytes[from, to)`, or the empty slot where it would go. */
   private slotOf(bytes: Uint8Array, from: number, to: number): number {
     const length = to - from;
     for (let slot = fnv1a(bytes, from, to) & this.mask; ; slot = (slot + 1) & this.mask) {
       const entry = this.table[slot]!;
-      if (entry === 0) return -1;
+      if (entry === 0) return slot;
       const start = this.offsets[entry - 1]!;
-      if (this.offsets[entry]! - start === length && sameBytes(this.encoded, start, bytes, from, length)) {
-        return entry - 1;
-      }
+      if (this.offsets[entry]! - start === length && sameBytes(this.encoded, start, bytes, from, length)) return slot;
     }
   }
 }

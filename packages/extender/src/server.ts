@@ -203,7 +203,7 @@ export async function listen(
   const shaped = expressShaped(app);
   const server: Server =
     tls === CERTIFICATE_LATER
-      ? createHttps({ ...shaped }, app)
+      ? createHttps(shaped, app)
       : tls
         ? createHttps({ ...shaped, ...tls, requestCert: !!tls.ca, rejectUnauthorized: false }, app)
         : createHttp(shaped, app);

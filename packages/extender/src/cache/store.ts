@@ -149,9 +149,9 @@ export class ClusterStore implements ObjectLookup, ClusterView {
 
   /**
    * The records of a node list, in order. kube-scheduler can send the same list pod after pod, so the
-   * last answer is kept: comparing the names is cheaper than hashing each one into the map again. (A
-   * real kube-scheduler reorders its list from pod to pod; then every name is looked up, ~1-2 ms at
-   * 5,000 nodes for names cut fresh out of the request.)
+   * last answer is kept: comparing the names is cheaper than looking each one up again. (A real
+   * kube-scheduler reorders its list from pod to pod; then every name is looked up — cheaply when the
+   * list was decoded with `nameIndex()`, whose strings are the map's own keys, their hashes known.)
    */
   recordsFor(names: readonly string[]): ReadonlyArray<NodeRecord | undefined> {
     const c = this.listCache;
