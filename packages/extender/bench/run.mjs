@@ -159,7 +159,10 @@ async function scenarios(server) {
       reorderedPassThrough,
     ],
     ["filter→prioritize pairs (prioritize's handler)", "prioritize", "", pairs],
-  ].filter(([, verb]) => !env.BENCH_ONLY || env.BENCH_ONLY === verb)) {
+  ].filter(
+    ([title, verb]) =>
+      (!env.BENCH_ONLY || env.BENCH_ONLY === verb) && (!env.BENCH_SCENARIO || title.includes(env.BENCH_SCENARIO)),
+  )) {
     const before = await handlerSeconds(server.url, verb);
     const s0 = await server.stats();
     const r = await load(server.url, path, list, DURATION);

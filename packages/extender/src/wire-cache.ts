@@ -59,9 +59,13 @@ export function rawNodeNames(body: unknown): RawNodeNames | undefined {
 const PASS_ALL_HEAD = Buffer.from('{"NodeNames":');
 const PASS_ALL_TAIL = Buffer.from(',"Nodes":null,"FailedNodes":{},"FailedAndUnresolvableNodes":{},"Error":""}');
 
-/** The filter answer letting every node of an undecoded list through: the list's own bytes sent back. */
-export function passAllRaw(raw: RawNodeNames): Buffer {
-  return Buffer.concat([PASS_ALL_HEAD, raw.tail.subarray(0, raw.arrayEnd), PASS_ALL_TAIL]);
+/**
+ * The filter answer letting every node of an undecoded list through, in parts to be written in turn:
+ * the list's own bytes go back as the slice of the request they are, not copied into a new buffer (at
+ * 5,000 nodes ~60 KiB a request, memory outside V8's heap that only its collections give back).
+ */
+export function passAllRaw(raw: RawNodeNames): readonly [Buffer, Buffer, Buffer] {
+  return [PASS_ALL_HEAD, raw.tail.subarray(0, raw.arrayEnd), PASS_ALL_TAIL];
 }
 
 export class NodeNamesCache {

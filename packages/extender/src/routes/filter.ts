@@ -37,6 +37,18 @@ function send(
   res.json(filterResult(args, passing, {}, unresolvable));
 }
 
+/** A JSON answer written as the buffers it is made of, in one go (corked), its length declared. */
+function sendParts(res: Response, parts: readonly Buffer[]): void {
+  res.type("json");
+  res.setHeader(
+    "Content-Length",
+    parts.reduce((n, p) => n + p.length, 0),
+  );
+  res.cork();
+  for (const part of parts) res.write(part);
+  res.end();
+}
+
 /** POST /scheduler/predicates */
 export const filterRoute =
   (ctx: RouteContext, names: NodeNamesCache, memo: ScoreMemo) =>
@@ -48,7 +60,7 @@ export const filterRoute =
       // Most pods have no local volumes: debug only, so info logs stay one line per real decision.
       ctx.log.debug({ verb: "filter", pod: podKey(pod), nodes: raw?.count ?? nodeNames.length }, "pass-through");
       // A list left undecoded goes back as it came: every node passes.
-      if (raw) res.type("json").send(passAllRaw(raw));
+      if (raw) sendParts(res, passAllRaw(raw));
       else send(res, names, args, nodeNames, {});
       end();
       return;
