@@ -1,5 +1,4 @@
-import { ADMIN_TOKEN, type Cluster } from "../e2e/cluster.js";
-import { kubeApi, type Watch } from "../e2e/kube-api.js";
+import type { KubeApi, Watch } from "../e2e/kube-api.js";
 
 /**
  * The moment a watch of `namespace`'s pods first shows each pod bound, sorted, once `expected` pods are.
@@ -19,12 +18,11 @@ import { kubeApi, type Watch } from "../e2e/kube-api.js";
  * (the bench samples CPU times at the first and the last).
  */
 export function watchBindings(
-  cluster: Cluster,
+  api: KubeApi,
   namespace: string,
   expected: number,
   onBound: (count: number) => void = () => undefined,
 ): { times: Promise<number[]>; count(): number; stop(): void } {
-  const api = kubeApi(cluster.server, ADMIN_TOKEN);
   const bound = new Map<string, number>();
   let done = false;
   let current: Watch | undefined;

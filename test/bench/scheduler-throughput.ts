@@ -214,7 +214,7 @@ async function runScenario(
   let first: CpuSample | undefined;
   let last: CpuSample | undefined;
   let rssMiB: Record<string, number> = {};
-  const bindings = watchBindings(cluster, namespace, scenario.pods, (count) => {
+  const bindings = watchBindings(kubeApi(cluster.server, ADMIN_TOKEN), namespace, scenario.pods, (count) => {
     if (count === 1) first = sampleCpu(pids());
     if (count === scenario.pods) {
       last = sampleCpu(pids());

@@ -8,6 +8,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { repositoryImageNodeFlags } from "@nls/testkit";
 import { parse, stringify } from "yaml";
 import { freePort, waitFor, type Cluster } from "./cluster.js";
 import { stopProcess } from "./stop-process.js";
@@ -88,6 +89,8 @@ export async function startExtender(
     cluster,
     "nls-extender",
     [
+      // As the image runs it (its entry point's Node flags), so the bench's figures are those of what ships.
+      ...repositoryImageNodeFlags("extender"),
       join(root, "packages/extender/dist/cli.js"),
       "--kubeconfig",
       kubeconfig,

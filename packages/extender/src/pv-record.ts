@@ -38,7 +38,7 @@ export function pvRecord(pv: V1PersistentVolume): PvRecord | undefined {
     resourceVersion: pv.metadata?.resourceVersion,
     local,
     node: local ? pvNode(pv) : undefined,
-    allocation: pvAllocation(pv),
+    allocation: local ? pvAllocation(pv) : undefined,
     claimNamespace: ref?.name ? ref.namespace : undefined,
     claimName: ref?.name || undefined,
     claimUid: ref?.name ? ref.uid : undefined,
