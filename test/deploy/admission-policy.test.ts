@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { ANNOTATION_NLS_ALLOCATION } from "@nls/api";
-import { find, kustomize, kustomizeOverlay, renamedOverlay } from "./render.js";
+import { parse } from "yaml";
+import { find, kustomize, kustomizeOverlay, renamedOverlay, repoRoot } from "./render.js";
 import { leaderLease } from "./leader-routing.js";
 import {
   admitBound,
@@ -17,6 +19,7 @@ const AGENT_POLICY = "nls-agent-node-restriction";
 const EVENTS_POLICY = "nls-agent-events";
 const EXTENDER_POLICY = "nls-extender-pvc-annotation-only";
 const EXTENDER_LEASE_POLICY = "nls-extender-own-lease";
+const EXTENDER_CA_POLICY = "nls-extender-webhook-ca-bundle-only";
 const LEASE_NS_LABELS = { "kubernetes.io/metadata.name": "nls-node-lease", "nls.csi.aliyun.com/agent-leases": "true" };
 const KUBE_SYSTEM_LABELS = { "kubernetes.io/metadata.name": "kube-system" };
 
@@ -338,6 +341,7 @@ for (const [name, notFound] of [
   [EVENTS_POLICY, "Allow"],
   [EXTENDER_POLICY, "Allow"],
   [EXTENDER_LEASE_POLICY, "Allow"],
+  [EXTENDER_CA_POLICY, "Allow"],
 ] as const) {
   test(`${name} is bound to its parameter, denies, and fails closed`, async (t) => {
     const binding = find(await kustomize(), "ValidatingAdmissionPolicyBinding", name) as unknown as {
@@ -503,4 +507,174 @@ extenderPolicyCases("extender Lease policy", EXTENDER_LEASE_POLICY, leaseCases);
 test("the Lease the extender may create is the one RBAC lets it get and update, and the one it elects with", async (t) => {
   t.is(leaderLease(t, await kustomize()), "nls-extender");
   t.is(leaderLease(t, await kustomizeOverlay(renamedOverlay)), "acme-nls-extender", "renamed with the Deployment");
+});
+
+// ---- the extender: its webhook configuration's caBundle and nothing else ----
+
+interface Webhook {
+  name: string;
+  clientConfig: { caBundle?: string; service?: Record<string, unknown>; url?: string };
+  [field: string]: unknown;
+}
+interface WebhookConfiguration {
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  webhooks: Webhook[];
+}
+// Read at once (tests are declared synchronously): the file, not kustomize's output, needs no kubectl.
+const shipped = parse(
+  readFileSync(`${repoRoot}deploy/components/managed-resources-webhook/mutating-webhook.yaml`, "utf8"),
+) as WebhookConfiguration;
+const CA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64");
+
+/** The shipped configuration with each webhook changed by `edit` (a copy: the shipped one stays). */
+const configWith = (edit: (w: Webhook) => Webhook = (w) => w, meta: object = {}): WebhookConfiguration => {
+  const copy = structuredClone(shipped);
+  return { ...copy, metadata: { ...copy.metadata, ...meta }, webhooks: copy.webhooks.map(edit) };
+};
+const withCa = (w: Webhook, caBundle = CA): Webhook => ({ ...w, clientConfig: { ...w.clientConfig, caBundle } });
+
+function configUpdate(userInfo: AdmissionRequest["userInfo"], before: object, after: object): AdmissionInput {
+  return {
+    request: {
+      operation: "UPDATE",
+      resource: { group: "admissionregistration.k8s.io", version: "v1", resource: "mutatingwebhookconfigurations" },
+      name: shipped.metadata.name,
+      userInfo,
+    },
+    object: after,
+    oldObject: before,
+  };
+}
+
+const caCases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]> = [
+  [
+    "writes the caBundle of the shipped configuration",
+    (sa) => configUpdate(extenderAs(sa), configWith(), configWith(withCa)),
+    "allowed",
+  ],
+  [
+    "replaces a caBundle it wrote (a renewed CA)",
+    (sa) =>
+      configUpdate(
+        extenderAs(sa),
+        configWith(withCa),
+        configWith((w) => withCa(w, Buffer.from("x").toString("base64"))),
+      ),
+    "allowed",
+  ],
+  [
+    "points the webhook at a URL of its choosing",
+    (sa) =>
+      configUpdate(
+        extenderAs(sa),
+        configWith(withCa),
+        configWith((w) => ({ ...w, clientConfig: { url: "https://evil.example/mutate", caBundle: CA } })),
+      ),
+    "denied",
+    /may only write the caBundle/,
+  ],
+  [
+    "sends to another Service",
+    (sa) =>
+      configUpdate(
+        extenderAs(sa),
+        configWith(withCa),
+        configWith((w) => withCa({ ...w, clientConfig: { service: { ...w.clientConfig.service, name: "other" } } })),
+      ),
+    "denied",
+    /may only write the caBundle/,
+  ],
+  [
+    "matches every pod (its matchConditions dropped)",
+    (sa) =>
+      configUpdate(
+        extenderAs(sa),
+        configWith(withCa),
+        configWith((w) =>
+          withCa(Object.fromEntries(Object.entries(w).filter(([k]) => k !== "matchConditions")) as Webhook),
+        ),
+      ),
+    "denied",
+    /may only write the caBundle/,
+  ],
+  [
+    "matches kube-system too (its namespaceSelector emptied)",
+    (sa) =>
+      configUpdate(
+        extenderAs(sa),
+        configWith(withCa),
+        configWith((w) => withCa({ ...w, namespaceSelector: {} })),
+      ),
+    "denied",
+    /may only write the caBundle/,
+  ],
+  [
+    "lets pods through when it is down (failurePolicy Ignore)",
+    (sa) =>
+      configUpdate(
+        extenderAs(sa),
+        configWith(),
+        configWith((w) => withCa({ ...w, failurePolicy: "Ignore" })),
+      ),
+    "denied",
+    /may only write the caBundle/,
+  ],
+  [
+    "adds a webhook",
+    (sa) => {
+      const after = configWith(withCa);
+      return configUpdate(extenderAs(sa), configWith(withCa), {
+        ...after,
+        webhooks: [...after.webhooks, { ...after.webhooks[0]!, name: "more.example.com" }],
+      });
+    },
+    "denied",
+    /may only write the caBundle/,
+  ],
+  [
+    "renames its webhook",
+    (sa) =>
+      configUpdate(
+        extenderAs(sa),
+        configWith(withCa),
+        configWith((w) => ({ ...w, name: "other.example.com" })),
+      ),
+    "denied",
+    /may only write the caBundle/,
+  ],
+  [
+    "adds an annotation (a CA injector's)",
+    (sa) =>
+      configUpdate(
+        extenderAs(sa),
+        configWith(withCa),
+        configWith(withCa, { annotations: { "cert-manager.io/inject-ca-from": "app/attacker" } }),
+      ),
+    "denied",
+    /labels, annotations, finalizers or owners/,
+  ],
+  [
+    "an administrator edits the configuration freely",
+    () =>
+      configUpdate(
+        { username: "alice", extra: {} },
+        configWith(withCa),
+        configWith((w) => ({ ...w, failurePolicy: "Ignore" })),
+      ),
+    "not matched",
+  ],
+];
+
+extenderPolicyCases("extender webhook-configuration policy", EXTENDER_CA_POLICY, caCases);
+
+test("the caBundle policy names every field of the webhooks it ships (a field it does not name goes unguarded)", async (t) => {
+  const validation = (await policy(EXTENDER_CA_POLICY)).validations[0]!.expression;
+  for (const w of shipped.webhooks) {
+    for (const field of Object.keys(w).filter((f) => f !== "name" && f !== "clientConfig")) {
+      t.true(validation.includes(`w.${field} == o.${field}`), field);
+    }
+    for (const field of Object.keys(w.clientConfig).filter((f) => f !== "caBundle")) {
+      t.true(validation.includes(`w.clientConfig.${field} == o.clientConfig.${field}`), `clientConfig.${field}`);
+    }
+  }
 });

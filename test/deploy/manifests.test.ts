@@ -81,10 +81,12 @@ test("deploy/ renders exactly the base objects and the admission webhook, in kub
     "ValidatingAdmissionPolicy//nls-agent-node-restriction",
     "ValidatingAdmissionPolicy//nls-extender-own-lease",
     "ValidatingAdmissionPolicy//nls-extender-pvc-annotation-only",
+    "ValidatingAdmissionPolicy//nls-extender-webhook-ca-bundle-only",
     "ValidatingAdmissionPolicyBinding//nls-agent-events",
     "ValidatingAdmissionPolicyBinding//nls-agent-node-restriction",
     "ValidatingAdmissionPolicyBinding//nls-extender-own-lease",
     "ValidatingAdmissionPolicyBinding//nls-extender-pvc-annotation-only",
+    "ValidatingAdmissionPolicyBinding//nls-extender-webhook-ca-bundle-only",
   ]);
 });
 
@@ -403,6 +405,9 @@ test("components/managed-resources-webhook: the extender's webhook port, its Ser
     "RoleBinding/nls-extender-webhook-certificate",
     "Secret/nls-extender-webhook-tls",
     "Service/nls-extender-webhook",
+    // What holds the patch right on the configuration to its caBundle.
+    "ValidatingAdmissionPolicy/nls-extender-webhook-ca-bundle-only",
+    "ValidatingAdmissionPolicyBinding/nls-extender-webhook-ca-bundle-only",
   ]);
   // Shipped without data: the extender fills it (re-applying leaves its data alone).
   t.is((find(objects, "Secret", "nls-extender-webhook-tls") as KubeObject & { data?: unknown }).data, undefined);

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { gatedSerial } from "../gate.js";
 import { kustomize } from "../deploy/render.js";
-import { crdsEstablished, e2eGate, freePort, startCluster, waitFor, type Cluster } from "./cluster.js";
+import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
 import { startExtender, type ExtenderProcess } from "./daemons.js";
 import { localPvc, localStorageClass } from "./local-volumes.js";
 import { addStorageNode } from "./node-storage.js";
@@ -168,6 +168,55 @@ test("no operator step: the extender filled the shipped Secret and the caBundle,
   const probe = await dryRun("probe-bootstrap", [claimVolume("not-yet")]);
   if (probe instanceof Error) return t.fail(probe.message);
   t.deepEqual(marks(probe), { requests: "1", limits: "1" });
+});
+
+test("the extender's own token may write the configuration's caBundle and nothing else of it (deploy/'s admission policy)", async (t) => {
+  const kubeconfig = await ctx.cluster.serviceAccountKubeconfig("kube-system", "nls-extender");
+  // Server-side dry runs: admitted like the real patch, nothing stored whatever the verdict.
+  const patchAsExtender = (ops: object[]) =>
+    run("kubectl", [
+      "--kubeconfig",
+      kubeconfig,
+      "patch",
+      "mutatingwebhookconfiguration",
+      "nls-local-storage-request",
+      "--dry-run=server",
+      "--type=json",
+      "-p",
+      JSON.stringify(ops),
+    ]);
+  // The API server loads a new policy asynchronously; deploy/ was applied in before().
+  const refused = await waitFor("the policy to refuse a failurePolicy change", async () => {
+    const r = await patchAsExtender([{ op: "replace", path: "/webhooks/0/failurePolicy", value: "Ignore" }]);
+    return r.exitCode !== 0 && /nls-extender-webhook-ca-bundle-only/.test(r.stderr) ? r : undefined;
+  });
+  t.regex(refused.stderr, /may only write the caBundle of a webhook configuration's webhooks/);
+  for (const [what, ops] of [
+    [
+      "a URL of its choosing",
+      [{ op: "replace", path: "/webhooks/0/clientConfig", value: { url: "https://203.0.113.9/x" } }],
+    ],
+    ["every pod matched", [{ op: "remove", path: "/webhooks/0/matchConditions" }]],
+    ["kube-system matched", [{ op: "replace", path: "/webhooks/0/namespaceSelector", value: {} }]],
+  ] as const) {
+    const r = await patchAsExtender([...ops]);
+    t.not(r.exitCode, 0, what);
+    t.regex(r.stderr, /may only write the caBundle/, what);
+  }
+  const annotated = await patchAsExtender([
+    { op: "add", path: "/metadata/annotations", value: { "cert-manager.io/inject-ca-from": "default/x" } },
+  ]);
+  t.regex(annotated.stderr, /may not change a webhook configuration's labels, annotations/);
+  // What the certificate keeper writes: every webhook's caBundle (here its CA twice, still trusted).
+  const { caBundle } = await certificateState();
+  const written = await patchAsExtender([
+    {
+      op: "add",
+      path: "/webhooks/0/clientConfig/caBundle",
+      value: Buffer.from(`${caBundle}${caBundle}`).toString("base64"),
+    },
+  ]);
+  t.is(written.exitCode, 0, written.stderr);
 });
 
 test("a pod with an nls PVC is marked by the webhook and decided by the extender", async (t) => {
