@@ -741,4 +741,13 @@ test("the server makes each request and response with its app's prototypes: expr
   const shaped = expressShaped(other);
   t.is(shaped.IncomingMessage.prototype as unknown, other.request as unknown);
   t.not(other.request as unknown, app.request as unknown);
+  // The same app served again (another listener) keeps its classes: no second subclass in the chain.
+  const again = await listen(app, 0, "127.0.0.1");
+  t.teardown(() => again.close());
+  t.is(expressShaped(app).IncomingMessage.prototype as unknown, app.request as unknown);
+  const viaAgain: boolean[] = [];
+  again.server.prependListener("request", (req) => viaAgain.push(Object.getPrototypeOf(req) === app.request));
+  t.deepEqual(await (await fetch(`http://127.0.0.1:${again.port}/shape`)).json(), { path: "/shape", app: true });
+  t.deepEqual(viaAgain, [true]);
+  t.is(Object.getPrototypeOf(Object.getPrototypeOf(app.request)), express.request, "one level above express's own");
 });

@@ -166,20 +166,28 @@ function withErrors(app: express.Express, ctx: RouteContext): express.Express {
  * which only a full collection frees, so the extender's heap grew to several times what it holds
  * between full collections. Here the app's prototypes become those of two subclasses (each inheriting
  * what the app's own had), and the server makes its requests and responses from them: express's call
- * then finds the prototype already in place and changes nothing. Call it once per app.
+ * then finds the prototype already in place and changes nothing.
  */
-export function expressShaped(app: express.Express): {
-  IncomingMessage: typeof IncomingMessage;
-  ServerResponse: typeof ServerResponse;
-} {
+export function expressShaped(app: express.Express): Shaped {
+  const known = shapedApps.get(app);
+  if (known) return known;
   class Request extends IncomingMessage {}
   class Response extends ServerResponse {}
   Object.setPrototypeOf(Request.prototype, app.request);
   Object.setPrototypeOf(Response.prototype, app.response);
   app.request = Request.prototype as unknown as typeof app.request;
   app.response = Response.prototype as unknown as typeof app.response;
-  return { IncomingMessage: Request, ServerResponse: Response as typeof ServerResponse };
+  const shaped = { IncomingMessage: Request, ServerResponse: Response as typeof ServerResponse };
+  shapedApps.set(app, shaped);
+  return shaped;
 }
+
+interface Shaped {
+  IncomingMessage: typeof IncomingMessage;
+  ServerResponse: typeof ServerResponse;
+}
+/** An app served twice (two listeners) keeps one pair of classes rather than a longer chain each time. */
+const shapedApps = new WeakMap<express.Express, Shaped>();
 
 export interface RunningServer {
   server: Server;
