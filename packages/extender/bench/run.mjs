@@ -24,6 +24,8 @@ const NODES = Number(env.BENCH_NODES ?? 5000);
 const PODS = Number(env.BENCH_PODS ?? 200);
 const DURATION = Number(env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 1);
+/** Requests per second for every scenario (0: as fast as the server answers). */
+const RATE = Number(env.BENCH_RATE ?? 0);
 const VG_COUNTS = (env.BENCH_VGS ?? "2,4").split(",").map(Number);
 const SOAK = Number(env.BENCH_SOAK ?? 0);
 const NODE_FLAGS =
@@ -125,6 +127,7 @@ const load = (url, path, list, duration) =>
     url,
     connections: CONNECTIONS,
     duration,
+    ...(RATE ? { overallRate: RATE } : {}),
     requests: list.map((r) => ({
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -354,7 +357,7 @@ const fmt = (x, d = 0) => (typeof x === "number" ? x.toFixed(d) : String(x));
 
 function printConfig(vgs, rows, scrape, full) {
   console.log(
-    `\n${NODES} nodes × ${vgs} VGs, pods with 4 PVCs, NodeNames bodies of ${(bodies[0].length / 1024).toFixed(0)} KiB, ${DURATION} s each, ${CONNECTIONS} connection(s)`,
+    `\n${NODES} nodes × ${vgs} VGs, pods with 4 PVCs, NodeNames bodies of ${(bodies[0].length / 1024).toFixed(0)} KiB, ${DURATION} s each, ${CONNECTIONS} connection(s)${RATE ? `, ${RATE} requests/s` : ""}`,
   );
   console.log(
     "scenario                                         p50 ms  p99 ms  max ms   req/s  handler ms  CPU ms/req  CPU p99 ms  GC ms/req  GC max ms  loop max ms  errors",
@@ -468,7 +471,12 @@ if (SOAK > 0) {
       .map((x) => x.toFixed(1))
       .join(" ")} on ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), Node ${process.version}`,
   );
-  save("bench", { durationSeconds: DURATION, connections: CONNECTIONS, configs });
+  save("bench", {
+    durationSeconds: DURATION,
+    connections: CONNECTIONS,
+    ...(RATE ? { requestsPerSecond: RATE } : {}),
+    configs,
+  });
   if (configs.some((c) => c.scenarios.some((r) => r.errors > 0))) {
     console.error("some requests failed: these figures measure errors, not answers");
     process.exitCode = 1;
