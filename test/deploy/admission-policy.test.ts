@@ -142,6 +142,8 @@ function eventRequest(
 type Want = "allowed" | "denied" | "not matched";
 /** A case for the agent's policies, given the agent's ServiceAccount name in the install. */
 type AgentCase = [string, string, (sa: string) => AdmissionInput, Want, RegExp?];
+/** A case for the extender's policies, given the extender's ServiceAccount name in the install. */
+type ExtenderCase = [string, (sa: string) => AdmissionInput, Want, RegExp?];
 
 const admin = { username: "kubernetes-admin", groups: ["system:masters"], extra: {} };
 const cases: AgentCase[] = [
@@ -381,7 +383,7 @@ function pvcUpdate(userInfo: AdmissionRequest["userInfo"], before: object, after
 
 const selected = { "volume.kubernetes.io/selected-node": "node-1" };
 const alloc = { [ANNOTATION_NLS_ALLOCATION]: '{"node":"node-1","vgName":"pool-0"}' };
-const extenderCases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]> = [
+const extenderCases: ExtenderCase[] = [
   ["adds its annotation to a PVC without any", (sa: string) => pvcUpdate(extenderAs(sa), pvc(), pvc(alloc)), "allowed"],
   [
     "adds its annotation next to others",
@@ -441,11 +443,7 @@ const extenderCases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp
 ];
 
 /** Each case, for deploy/ and the renamed install, as the extender's service account of that install. */
-function extenderPolicyCases(
-  title: string,
-  policyName: string,
-  cases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]>,
-) {
+function extenderPolicyCases(title: string, policyName: string, cases: ExtenderCase[]) {
   for (const install of Object.keys(installs) as Install[]) {
     for (const [name, input, want, message] of cases) {
       test(`${install}: ${title}: ${name} → ${want}`, async (t) => {
@@ -469,7 +467,7 @@ test("the extender policy guards the annotation the extender writes (@nls/api)",
 
 // ---- the extender: the one Lease it may create ----
 
-const leaseCases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]> = [
+const leaseCases: ExtenderCase[] = [
   [
     // Named like the extender's Deployment and ServiceAccount, renamed with them.
     "creates its leader-election Lease",
@@ -546,7 +544,7 @@ function configUpdate(userInfo: AdmissionRequest["userInfo"], before: object, af
   };
 }
 
-const caCases: Array<[string, (sa: string) => AdmissionInput, Want, RegExp?]> = [
+const caCases: ExtenderCase[] = [
   [
     "writes the caBundle of the shipped configuration",
     (sa) => configUpdate(extenderAs(sa), configWith(), configWith(withCa)),
