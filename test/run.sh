@@ -3,6 +3,7 @@
 # Ends with one line `N passed, N failed, N skipped`.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source test/pnpm.sh || { echo "0 passed, 1 failed"; exit 1; }
 bash test/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 failed_steps=0
