@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { connect } from "node:tls";
 import { fileURLToPath } from "node:url";
-import { parse, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { gatedSerial } from "../gate.js";
 import { kustomize } from "../deploy/render.js";
 import { crdsEstablished, e2eGate, freePort, run, startCluster, waitFor, type Cluster } from "./cluster.js";
@@ -217,6 +217,24 @@ test("the extender's own token may write the configuration's caBundle and nothin
     },
   ]);
   t.is(written.exitCode, 0, written.stderr);
+});
+
+test("the caBundle policy names every field this API server's MutatingWebhook has (a field it does not name goes unguarded)", async (t) => {
+  // The server's own schema, not the shipped YAML: a field a later Kubernetes adds shows up here first.
+  const openapi = JSON.parse(
+    await ctx.cluster.kubectlOk(["get", "--raw", "/openapi/v3/apis/admissionregistration.k8s.io/v1"]),
+  ) as { components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
+  const fields = (kind: string) =>
+    Object.keys(openapi.components.schemas[`io.k8s.api.admissionregistration.v1.${kind}`]?.properties ?? {});
+  const webhookFields = fields("MutatingWebhook").filter((f) => f !== "name" && f !== "clientConfig");
+  const clientConfigFields = fields("WebhookClientConfig").filter((f) => f !== "caBundle");
+  t.true(webhookFields.includes("failurePolicy") && clientConfigFields.includes("url"), "the schema was read");
+  const file = join(root, "deploy/components/managed-resources-webhook/ca-bundle-policy.yaml");
+  const validation = (parseAllDocuments(await readFile(file, "utf8"))
+    .map((d) => d.toJS() as { kind: string; spec: { validations?: Array<{ expression: string }> } })
+    .find((o) => o.kind === "ValidatingAdmissionPolicy")!.spec.validations ?? [])[0]!.expression;
+  for (const f of webhookFields) t.true(validation.includes(`w.${f} == o.${f}`), f);
+  for (const f of clientConfigFields) t.true(validation.includes(`w.clientConfig.${f} == o.clientConfig.${f}`), f);
 });
 
 test("a pod with an nls PVC is marked by the webhook and decided by the extender", async (t) => {
