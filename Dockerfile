@@ -58,14 +58,19 @@ COPY --from=build /out/extender /app/packages/extender
 # between scans. With both, the idle agent's RSS stayed at 77-78 MiB over 60 scans; with the first alone
 # it reached 89 MiB, with neither ~110 MiB and rising (`pnpm bench:idle` in packages/agent, which runs
 # the agent with the flags of this line).
-# The extender's: an 8 MiB young generation (semi-space; Node's default grows to 16 MiB, and both halves
-# stay committed). Its requests leave almost nothing for the old generation since each server makes
-# requests with express's prototypes and a hold remakes a node's state once, so the young generation
-# only needs room for requests in flight: under sustained filter/prioritize load at 5,000 nodes and
-# 50,000 PVs RSS held at 285-296 MiB without the flag (packages/extender/README.md, Memory).
+# The extender's: a 2 MiB young generation (semi-space; Node's default grows to 16 MiB, and both halves
+# stay committed). Its requests leave almost nothing for the old generation (each server makes requests
+# with express's prototypes, a hold remakes a node's state once), so the young generation only needs
+# room for requests in flight, and a small one is collected often: each request also leaves ~150 KiB
+# outside V8's heap (the body and the socket's reads), which only a collection gives back. With 8 MiB,
+# V8's limit on that memory (64 MiB above what was left at the last full collection) was reached before
+# the young generation filled, and every time it was a full collection — one a second at 400 requests/s,
+# 15-40 ms of pauses and marking inside requests, p99 3-11 ms for a pod without local volumes in one run
+# of two or three. With 2 MiB, in none; sustained filter/prioritize load at 5,000 nodes and 50,000 PVs
+# held RSS at 223-250 MiB (255-274 with 8 MiB, 285-296 without a flag; packages/extender/README.md, Memory).
 # --heap-growing-percent, which also bounds RSS, costs latency (more full collections): not given.
 RUN printf '#!/bin/sh\nexec node --max-semi-space-size=1 --max-old-space-size=128 /app/packages/agent/dist/cli.js "$@"\n' > /usr/local/bin/nls-agent \
- && printf '#!/bin/sh\nexec node --max-semi-space-size=8 /app/packages/extender/dist/cli.js "$@"\n' > /usr/local/bin/nls-extender \
+ && printf '#!/bin/sh\nexec node --max-semi-space-size=2 /app/packages/extender/dist/cli.js "$@"\n' > /usr/local/bin/nls-extender \
  && chmod 0755 /usr/local/bin/nls-agent /usr/local/bin/nls-extender
 WORKDIR /app
 USER 65532:65532

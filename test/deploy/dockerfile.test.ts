@@ -175,11 +175,11 @@ for (const [pkg, bin] of daemons) {
         command.join(" "),
       );
       // Each daemon's heap settings (the agent's, for its idle RSS; the extender's young generation, for
-      // its RSS under load) live in the image, so a run by hand behaves as deployed, and the benchmarks
+      // its RSS and its pauses under load) live in the image, so a run by hand behaves as deployed, and the benchmarks
       // read them from there.
       t.deepEqual(
         nodeFlags,
-        pkg === "agent" ? ["--max-semi-space-size=1", "--max-old-space-size=128"] : ["--max-semi-space-size=8"],
+        pkg === "agent" ? ["--max-semi-space-size=1", "--max-old-space-size=128"] : ["--max-semi-space-size=2"],
       );
       t.deepEqual(command, [bin]);
       t.deepEqual(imageNodeFlags(await read("Dockerfile"), pkg), nodeFlags, "what the benchmarks run");
