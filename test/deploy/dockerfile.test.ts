@@ -175,8 +175,8 @@ for (const [pkg, bin] of daemons) {
         command.join(" "),
       );
       // Each daemon's heap settings (the agent's, for its idle RSS; the extender's young generation, for
-      // its RSS and its pauses under load) live in the image, so a run by hand behaves as deployed, and the benchmarks
-      // read them from there.
+      // its RSS and its pauses under load) live in the image, so a run by hand behaves as deployed, and
+      // the benchmarks read them from there.
       t.deepEqual(
         nodeFlags,
         pkg === "agent" ? ["--max-semi-space-size=1", "--max-old-space-size=128"] : ["--max-semi-space-size=2"],
