@@ -9,6 +9,8 @@ source test/pnpm.sh
 if [ "${CI:-}" = "true" ]; then
   pnpm install --frozen-lockfile >&2
 else
-  pnpm install --prefer-offline >&2
+  # node_modules made against another pnpm store (another HOME, say) is rebuilt rather than refused:
+  # without a terminal pnpm would otherwise stop and ask first.
+  pnpm install --prefer-offline --config.confirm-modules-purge=false >&2
 fi
 pnpm run build >&2
