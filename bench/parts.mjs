@@ -1,5 +1,5 @@
 /* global performance */
-// The three parts of `pnpm bench`, each run as its package's own bench script in a child process, so a
+// The parts of `pnpm bench`, each run as its package's own bench script in a child process, so a
 // part behaves exactly as when run alone. A part writes its figures as JSON files into the directory
 // NLS_BENCH_DIR names (extender.json, scan.json, scheduler.json; {"skipped": why} when its tools are
 // missing); every JSON file there becomes part of the part's figures, keyed by file name.
@@ -19,7 +19,8 @@ const words = (text) => (text ?? "").split(" ").filter(Boolean);
 const DEFAULT_SCHEDULER_ARGS = "--pvc-pods=200 --rounds=2";
 
 /**
- * name → where and what to run. The scheduler bench's arguments: NLS_BENCH_SCHEDULER_ARGS. The soak is
+ * name → where and what to run. The scheduler bench's arguments: NLS_BENCH_SCHEDULER_ARGS (the
+ * head-to-head's: NLS_BENCH_HEAD_TO_HEAD_ARGS). The soak is
  * the extender's bench with BENCH_SOAK: ten minutes by default, since its target is RSS from minute 2
  * to minute 10 (NLS_BENCH_SOAK_SECONDS shortens it).
  */
@@ -38,6 +39,12 @@ export const parts = [
     cwd: "test",
     script: "bench:scheduler",
     args: words(process.env.NLS_BENCH_SCHEDULER_ARGS ?? DEFAULT_SCHEDULER_ARGS),
+  },
+  {
+    name: "head-to-head",
+    cwd: "test",
+    script: "bench:head-to-head",
+    args: words(process.env.NLS_BENCH_HEAD_TO_HEAD_ARGS),
   },
 ];
 

@@ -2,7 +2,7 @@
 // latency, the agent's scan, the real kube-scheduler's throughput — one table with each target beside
 // its figure, and the same as JSON in bench/results/<date>.json with the machine's facts. A part whose
 // tools are missing reports "skipped" and why; a part that fails is reported and makes the run exit 1
-// after the table. NLS_BENCH_ONLY=extender,agent,scheduler runs a subset; the knobs: README.md.
+// after the table. NLS_BENCH_ONLY=extender,soak,agent,scheduler,head-to-head runs a subset; the knobs: README.md.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";

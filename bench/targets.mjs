@@ -223,6 +223,32 @@ export function schedulerRows(figures) {
   });
 }
 
+/**
+ * nls's and open-local's extenders on the same cluster and bodies, one row per node count and request:
+ * a comparison, with no target of its own (the extender section holds nls's).
+ * @returns {Row[]}
+ */
+export function headToHeadRows(figures) {
+  const rows = Array.isArray(figures?.rows) ? figures.rows : [];
+  const side = (name, s) =>
+    isNumber(s?.p50Ms) && isNumber(s?.p99Ms) && isNumber(s?.perSecond)
+      ? `${name} ${ms(s.p50Ms, 2)} / ${ms(s.p99Ms, 2)}, ${s.perSecond.toFixed(s.perSecond < 100 ? 1 : 0)}/s`
+      : `${name} not reported`;
+  return rows.map((r) =>
+    info(
+      `${r.nodes ?? "?"} nodes, ${r.title ?? "?"} (p50 / p99)`,
+      `${side("nls", r.nls)}; ${side("open-local", r.openLocal)}; nodes answered ${r.nls?.nodesAnswered ?? "?"} / ${r.openLocal?.nodesAnswered ?? "?"}`,
+    ),
+  );
+}
+
+/** Which open-local build the "open-local" scenarios ran, or why there are none. */
+function openLocalNote(openLocal) {
+  if (typeof openLocal?.version === "string") return `open-local's extender ${openLocal.version} in the same run`;
+  if (typeof openLocal?.skipped === "string") return `open-local's extender not measured: ${openLocal.skipped}`;
+  return "open-local's extender not measured (figures from before the bench could run it)";
+}
+
 /** What each section says about its setup, before its rows. */
 export function sectionNotes(name, figures) {
   if (name === "extender" && figures?.extender && !figures.extender.skipped) {
@@ -241,7 +267,13 @@ export function sectionNotes(name, figures) {
     const f = figures.scheduler;
     return [
       `${f.nodes ?? "?"} nodes, percentageOfNodesToScore ${f.sampling ?? "?"}, ${f.rounds ?? 1} round(s); the real kube-scheduler, no kubelets`,
-      "open-local's extender is not measured by this bench (its Go module is not built here)",
+      openLocalNote(f.openLocal),
+    ];
+  }
+  if (name === "head-to-head" && figures?.["head-to-head"] && !figures["head-to-head"].skipped) {
+    const f = figures["head-to-head"];
+    return [
+      `over loopback, one connection each, ${f.seconds ?? "?"} s per figure, 2 VGs per node, ${f.pods ?? "?"} pods of 4 PVCs; ${openLocalNote(f.openLocal)}`,
     ];
   }
   return [];
@@ -253,4 +285,5 @@ export const rowsFor = {
   soak: (figures) => soakRows(figures.soak),
   agent: agentRows,
   scheduler: (figures) => schedulerRows(figures.scheduler),
+  "head-to-head": (figures) => headToHeadRows(figures["head-to-head"]),
 };

@@ -6,7 +6,7 @@
  *
  *   pnpm bench:scheduler [--nodes=1000] [--pods=2000] [--pvc-pods=500] [--sampling=100|adaptive]
  *                        [--rounds=1] [--settle-seconds=5] [--reset=none|etcd]
- *                        [--only=<part of a scenario's name>]
+ *                        [--only=<part of a scenario's name>] [--open-local-pods=<pods>]
  *
  * Rate = pods bound after the first one / seconds from the first binding to the last, as the pods'
  * watch reports them: the scheduler's start and its cache sync are not counted. Each share is taken
@@ -15,6 +15,14 @@
  * "null extender, every pod, no volumes" calls null-extender.ts (a process of its own) with the same
  * configuration as "extender, no volumes": it lets every node through and scores none, so its share is
  * the ceiling any extender called for every pod can reach on this harness.
+ *
+ * The "open-local" scenarios run alibaba/open-local's scheduler extender (open-local/binary.ts says
+ * where it comes from: NLS_OPEN_LOCAL_SRC or NLS_OPEN_LOCAL_BIN; without either they are skipped and the
+ * figures say why) configured as nls is for every pod, on the same cluster in the same run; the
+ * stand-in provisioner then asks open-local's extender, as open-local's CSI driver would. It runs only
+ * for those scenarios (started before the first, with its cache full, and stopped after the last, so
+ * its informers' work on every pod event is not charged to the others). Its no-volume
+ * scenario binds --open-local-pods pods (default: --pods), its PVC scenarios --pvc-pods.
  *
  * CPU: every process sharing the cores (etcd, kube-apiserver, the scenario's kube-scheduler,
  * kube-controller-manager, nls-extender, the null extender, and this process, which also runs the
@@ -37,7 +45,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
-import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
 import {
   ADMIN_TOKEN,
   crdsEstablished,
@@ -51,10 +58,13 @@ import { schedulerConfigFor, spawnDaemon, startExtender, type DaemonProcess } fr
 import { inParallel } from "../e2e/in-parallel.js";
 import { kubeApi, type KubeApi } from "../e2e/kube-api.js";
 import { localPod, localPvc, localStorageClass } from "../e2e/local-volumes.js";
-import { agentLease, nlsStatus } from "../e2e/node-storage.js";
 import { NodeLvm } from "../e2e/node-lvm.js";
 import { doRequest, OpenLocalCsiStandIn } from "../e2e/open-local-csi.js";
+import { addBenchNode, nlsExtenderSees } from "./bench-cluster.js";
+import { summarizeAttempts, type ProvisioningSummary } from "./provisioning-attempts.js";
 import { compactAndDefragment, etcdStatus, type EtcdStatus } from "./etcd-maintenance.js";
+import { openLocalBinary } from "./open-local/binary.js";
+import { startOpenLocalExtender, type OpenLocalExtender } from "./open-local/extender.js";
 import { watchBindings } from "./pod-bindings.js";
 import { cpuMsPerPod, sampleCpu, sampleRssMiB, type CpuSample } from "./process-cpu.js";
 import { cpuTable, median, medianPerKey } from "./scheduler-figures.js";
@@ -73,6 +83,7 @@ function option(name: string, fallback: string): string {
 const nodeCount = Number(option("nodes", "1000"));
 const podCount = Number(option("pods", "2000"));
 const pvcPodCount = Number(option("pvc-pods", "500"));
+const openLocalPodCount = Number(option("open-local-pods", String(podCount)));
 const sampling = option("sampling", "100");
 const only = option("only", "");
 const rounds = Math.max(1, Number(option("rounds", "1")));
@@ -84,7 +95,7 @@ if (reset !== "etcd" && reset !== "none") throw new Error(`--reset=${reset}: etc
 interface Scenario {
   name: string;
   /** Which scheduler configuration: none, the extender for every pod, or only for pods marked. */
-  extender: "none" | "every pod" | "managed resources" | "null extender";
+  extender: "none" | "every pod" | "managed resources" | "null extender" | "open-local";
   pods: number;
   claimsPerPod: number;
 }
@@ -101,34 +112,11 @@ const scenarios: Scenario[] = [
   { name: "extender, 1 PVC", extender: "every pod", pods: pvcPodCount, claimsPerPod: 1 },
   { name: "extender, 4 PVCs", extender: "every pod", pods: pvcPodCount, claimsPerPod: 4 },
   { name: "extender + managedResources, 1 PVC", extender: "managed resources", pods: pvcPodCount, claimsPerPod: 1 },
+  // alibaba/open-local's extender, called as nls is in the "extender" scenarios (when there is one).
+  { name: "open-local, no volumes", extender: "open-local", pods: openLocalPodCount, claimsPerPod: 0 },
+  { name: "open-local, 1 PVC", extender: "open-local", pods: pvcPodCount, claimsPerPod: 1 },
+  { name: "open-local, 4 PVCs", extender: "open-local", pods: pvcPodCount, claimsPerPod: 4 },
 ];
-
-/** A Ready node with its NodeLocalStorage (one VG) and a fresh agent Lease, written with few round trips. */
-async function addNode(api: KubeApi, name: string): Promise<void> {
-  await api.post("/api/v1/nodes", { metadata: { name, labels: { "kubernetes.io/hostname": name } } });
-  // The TaintNodesByCondition admission plugin taints a new node not-ready; with no kubelet, lift it.
-  await api.patch(`/api/v1/nodes/${name}`, { spec: { taints: null } });
-  const now = new Date().toISOString();
-  await api.patch(`/api/v1/nodes/${name}/status`, {
-    status: {
-      capacity: { cpu: "64", memory: "256Gi", pods: "250" },
-      allocatable: { cpu: "64", memory: "256Gi", pods: "250" },
-      conditions: [
-        { type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: now, lastTransitionTime: now },
-      ],
-    },
-  });
-  await api.post("/apis/csi.aliyun.com/v1alpha1/nodelocalstorages", {
-    apiVersion: "csi.aliyun.com/v1alpha1",
-    kind: "NodeLocalStorage",
-    metadata: { name },
-    spec: { nodeName: name },
-  });
-  await api.patch(`/apis/csi.aliyun.com/v1alpha1/nodelocalstorages/${name}/status`, {
-    status: nlsStatus({ vgs: [{ name: VG, bytes: VG_BYTES }] }),
-  });
-  await api.post(`/apis/coordination.k8s.io/v1/namespaces/${DEFAULT_LEASE_NAMESPACE}/leases`, agentLease(name));
-}
 
 async function schedulerConfig(scenario: Scenario, extenderUrl: string): Promise<string> {
   const file =
@@ -157,12 +145,23 @@ interface Result {
   etcd: EtcdStatus;
   /** Each process's resident memory at the last binding: what grows from one scenario to the next. */
   rssMiB: Record<string, number>;
+  /** The stand-in provisioner's attempts while the scenario ran (PVC scenarios). */
+  provisioning?: ProvisioningSummary;
 }
 
 /** The extenders the scenarios call, as processes whose CPU is sampled. */
 interface Extenders {
   nls: DaemonProcess & { port: number };
   null: DaemonProcess & { port: number };
+  openLocal?: OpenLocalExtender;
+}
+
+/** The extender a scenario's kube-scheduler calls (and the stand-in provisioner asks). */
+function extenderPortOf(extenders: Extenders, scenario: Scenario): number {
+  if (scenario.extender === "null extender") return extenders.null.port;
+  if (scenario.extender !== "open-local") return extenders.nls.port;
+  if (!extenders.openLocal) throw new Error(`${scenario.name}: no open-local extender running`);
+  return extenders.openLocal.port;
 }
 
 async function runScenario(
@@ -209,6 +208,7 @@ async function runScenario(
     "kube-controller-manager": cluster.pidOf("kube-controller-manager"),
     "nls-extender": extenders.nls.child.pid,
     "null extender": extenders.null.child.pid,
+    ...(extenders.openLocal ? { "open-local extender": extenders.openLocal.child.pid } : {}),
     "bench (+ stand-in provisioner)": process.pid,
   });
   let first: CpuSample | undefined;
@@ -221,8 +221,8 @@ async function runScenario(
       rssMiB = sampleRssMiB(pids());
     }
   });
-  const extenderPort = scenario.extender === "null extender" ? extenders.null.port : extenders.nls.port;
-  const scheduler = await cluster.startScheduler(await schedulerConfig(scenario, `http://127.0.0.1:${extenderPort}`));
+  const extenderUrl = `http://127.0.0.1:${extenderPortOf(extenders, scenario)}`;
+  const scheduler = await cluster.startScheduler(await schedulerConfig(scenario, extenderUrl));
   started.schedulerPid = scheduler.pid;
   try {
     let timer: NodeJS.Timeout | undefined;
@@ -318,10 +318,13 @@ interface ScenarioFigures extends Scenario {
   /** Each process's CPU ms per pod: the median of the rounds'. */
   cpuMsPerPod: Record<string, number>;
   /** Each round's CPU ms per pod and etcd's state at its start, in the order run. */
-  roundDetails: Array<Pick<Result, "podsPerSecond" | "cpuMsPerPod" | "etcd" | "rssMiB">>;
+  roundDetails: Array<Pick<Result, "podsPerSecond" | "cpuMsPerPod" | "etcd" | "rssMiB" | "provisioning">>;
 }
 
-function figuresOf(sittings: Map<Scenario, Result[]>) {
+/** open-local's build in the figures: its version, or why its scenarios were skipped. */
+type OpenLocalFigure = { version: string } | { skipped: string };
+
+function figuresOf(sittings: Map<Scenario, Result[]>, openLocal: OpenLocalFigure) {
   const results: ScenarioFigures[] = [...sittings]
     .filter(([, done]) => done.length > 0)
     .map(([scenario, done]) => ({
@@ -330,11 +333,12 @@ function figuresOf(sittings: Map<Scenario, Result[]>) {
       podsPerSecond: median(done.map((r) => r.podsPerSecond)),
       rounds: done.map((r) => r.podsPerSecond),
       cpuMsPerPod: medianPerKey(done.map((r) => r.cpuMsPerPod)),
-      roundDetails: done.map(({ podsPerSecond, cpuMsPerPod, etcd, rssMiB }) => ({
+      roundDetails: done.map(({ podsPerSecond, cpuMsPerPod, etcd, rssMiB, provisioning }) => ({
         podsPerSecond,
         cpuMsPerPod,
         etcd,
         rssMiB,
+        provisioning,
       })),
     }));
   return {
@@ -344,6 +348,7 @@ function figuresOf(sittings: Map<Scenario, Result[]>) {
     settleSeconds: settleMs / 1000,
     reset,
     cpuSampled: "at the first and the last binding the pods' watch sees (the rate's span)",
+    openLocal,
     results,
   };
 }
@@ -399,23 +404,34 @@ async function main(): Promise<void> {
     await api.post("/apis/storage.k8s.io/v1/storageclasses", localStorageClass("nls-lvm"));
     const names = Array.from({ length: nodeCount }, (_, i) => `node-${String(i).padStart(5, "0")}`);
     console.log(`# creating ${nodeCount} nodes with their NodeLocalStorage and agent Lease`);
-    await inParallel(names, 32, (n) => addNode(api, n));
+    await inParallel(names, 32, (n) => addBenchNode(api, n, [{ name: VG, bytes: VG_BYTES }]));
     const lvm = new NodeLvm();
     for (const n of names) lvm.addVg(n, VG, VG_BYTES);
     const extender = await startExtender(cluster, await freePort());
     stops.unshift(() => extender.stop());
     const nullExtender = await startNullExtender(cluster);
     stops.unshift(() => nullExtender.stop());
-    await waitFor(
-      "the extender to see every node",
-      async () => {
-        const cache = (await (await fetch(`http://127.0.0.1:${extender.debugPort}/cache`)).json()) as {
-          nodes: Record<string, { nls: boolean }>;
-        };
-        return names.every((n) => cache.nodes[n]?.nls) ? true : undefined;
-      },
-      300_000,
-    );
+    const wanted = scenarios.filter((s) => s.pods > 0 && s.name.includes(only));
+    const openLocalBuild = wanted.some((s) => s.extender === "open-local")
+      ? await openLocalBinary()
+      : { skipped: "no open-local scenario chosen (--only)" };
+    if ("skipped" in openLocalBuild) console.log(`# open-local scenarios skipped: ${openLocalBuild.skipped}`);
+    const openLocalFigure: OpenLocalFigure =
+      "bin" in openLocalBuild ? { version: openLocalBuild.version } : openLocalBuild;
+    // open-local's extender runs only for its own scenarios: its informers' work on every pod event
+    // would otherwise be charged to the scenarios that do not call it.
+    let openLocal: OpenLocalExtender | undefined;
+    stops.unshift(async () => openLocal?.stop());
+    const openLocalFor = async (scenario: Scenario) => {
+      if (scenario.extender === "open-local" && !openLocal && "bin" in openLocalBuild) {
+        console.log(`# starting open-local's extender ${openLocalBuild.version}`);
+        openLocal = await startOpenLocalExtender(cluster, openLocalBuild, await freePort(), names);
+      } else if (scenario.extender !== "open-local" && openLocal) {
+        await openLocal.stop();
+        openLocal = undefined;
+      }
+    };
+    await nlsExtenderSees(extender.debugPort, names);
     const csi = new OpenLocalCsiStandIn(
       api,
       {
@@ -430,26 +446,38 @@ async function main(): Promise<void> {
     csi.start();
     stops.unshift(() => csi.stop());
 
-    const chosen = scenarios.filter((s) => s.pods > 0 && s.name.includes(only));
+    const chosen = wanted.filter((s) => s.extender !== "open-local" || "bin" in openLocalBuild);
     const sittings = new Map<Scenario, Result[]>(chosen.map((s) => [s, []]));
     const ranInOrder: Array<{ round: number; result: Result }> = [];
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? chosen : [...chosen].reverse();
       for (const scenario of order) {
         console.log(`# round ${round + 1} of ${rounds}, ${scenario.name}: ${scenario.pods} pods`);
+        await openLocalFor(scenario);
         if (reset === "etcd") await compactAndDefragment(cluster.etcdUrl);
         await sleep(settleMs);
         const namespace = `bench-${round}-${scenarios.indexOf(scenario)}`;
-        const result = await runScenario(cluster, api, { nls: extender, null: nullExtender }, scenario, namespace);
+        const extenders = { nls: extender, null: nullExtender, openLocal };
+        // The stand-in asks the extender the scenario's scheduler calls, as open-local's CSI driver would.
+        csi.options = {
+          ...csi.options,
+          env: { ...csi.options.env, EXTENDER_SVC_PORT: String(extenderPortOf(extenders, scenario)) },
+        };
+        csi.attempts.splice(0);
+        const result = await runScenario(cluster, api, extenders, scenario, namespace);
+        if (scenario.claimsPerPod > 0) result.provisioning = summarizeAttempts(csi.attempts.splice(0));
         sittings.get(scenario)!.push(result);
         ranInOrder.push({ round: round + 1, result });
         // After each scenario: if a later one fails (5 minutes without its pods bound), these still count.
-        writeFigures(figuresOf(sittings));
+        writeFigures(figuresOf(sittings, openLocalFigure));
       }
     }
-    const figures = figuresOf(sittings);
+    const figures = figuresOf(sittings, openLocalFigure);
     console.log(
       `\n${nodeCount} nodes, percentageOfNodesToScore ${sampling}, ${rounds} round(s), Node ${process.version}, ${new Date().toISOString()}`,
+    );
+    console.log(
+      "version" in openLocalFigure ? `open-local ${openLocalFigure.version}` : `open-local: ${openLocalFigure.skipped}`,
     );
     console.log("| scenario | pods | pods/s (median) | each round | of the no-extender rate, same claims |");
     console.log("|---|---|---|---|---|");
@@ -472,6 +500,17 @@ async function main(): Promise<void> {
     for (const { round, result } of ranInOrder) {
       const rss = Object.entries(result.rssMiB).map(([name, mib]) => `${name} ${mib.toFixed(0)}`);
       console.log(`- ${round}: ${result.scenario.name}: ${rss.join(", ")}`);
+    }
+    console.log("\nThe stand-in provisioner's CreateVolume attempts per PVC scenario, in the order run:\n");
+    for (const { round, result } of ranInOrder) {
+      const p = result.provisioning;
+      if (!p) continue;
+      const commonest = p.commonestFailure
+        ? `; commonest failure (${p.commonestFailure.count}×): ${p.commonestFailure.message.slice(0, 200)}`
+        : "";
+      console.log(
+        `- ${round}: ${result.scenario.name}: created ${p.created}, retry ${p.retry}, reschedule ${p.reschedule}${commonest}`,
+      );
     }
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);

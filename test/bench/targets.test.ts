@@ -1,5 +1,12 @@
 import test from "ava";
-import { agentRows, extenderRows, schedulerRows, sectionNotes, soakRows } from "../../bench/targets.mjs";
+import {
+  agentRows,
+  extenderRows,
+  headToHeadRows,
+  schedulerRows,
+  sectionNotes,
+  soakRows,
+} from "../../bench/targets.mjs";
 
 const verdicts = (rows: Array<{ measure: string; verdict: string }>) =>
   Object.fromEntries(rows.filter((r) => r.verdict).map((r) => [r.measure, r.verdict]));
@@ -102,6 +109,8 @@ test("scheduler: each mode's share of the no-extender rate against the targets",
       run("a mode without a target", "webhook", 0, 90),
       // The ceiling of any extender: its share is shown, never judged.
       run("null extender, every pod", "null extender", 0, 64),
+      // open-local's extender: beside nls, not judged by nls's targets.
+      run("open-local, PVC", "open-local", 1, 12),
     ],
   });
   t.deepEqual(verdicts(rows), {
@@ -112,6 +121,7 @@ test("scheduler: each mode's share of the no-extender rate against the targets",
   });
   t.is(rows.find((r) => r.measure.startsWith("a mode"))?.figure, "90.0 pods/s, 90 % of no-extender");
   t.is(rows.find((r) => r.measure.startsWith("null"))?.figure, "64.0 pods/s, 64 % of no-extender");
+  t.is(rows.find((r) => r.measure.startsWith("open-local"))?.figure, "12.0 pods/s, 12 % of no-extender");
 });
 
 test("scheduler: a PVC scenario is judged against the no-extender run with the same claims per pod", (t) => {
@@ -149,6 +159,13 @@ test("scheduler: without a no-extender run there is no share to judge", (t) => {
 test("a skipped part's section has no notes about a setup that never ran", (t) => {
   t.deepEqual(sectionNotes("scheduler", { scheduler: { skipped: "etcd not installed" } }), []);
   t.is(sectionNotes("scheduler", { scheduler: { nodes: 1000, sampling: "100" } }).length, 2);
+});
+
+test("scheduler: the notes name open-local's build, or why it was not measured", (t) => {
+  const note = (openLocal?: object) => sectionNotes("scheduler", { scheduler: { nodes: 10, openLocal } })[1];
+  t.regex(note({ version: "v0.8.0-c0fbee4bf7dc" }) ?? "", /extender v0\.8\.0-c0fbee4bf7dc in the same run/);
+  t.is(note({ skipped: "no checkout" }), "open-local's extender not measured: no checkout");
+  t.regex(note() ?? "", /not measured \(figures from before/);
 });
 
 /** A soak's samples every 10 s: RSS in MiB from `rss(t)`. */
@@ -206,4 +223,38 @@ test("extender: the reordered-nodes scenarios, when the bench ran them, are judg
     rows.some((r) => r.measure.includes("reordered") && r.measure.endsWith("4 VGs")),
     "no row for a scenario not run",
   );
+});
+
+test("head-to-head: a row per node count and request, both extenders in its figure, no target", (t) => {
+  const side = (p50Ms: number, p99Ms: number, perSecond: number, nodesAnswered: number) => ({
+    p50Ms,
+    p99Ms,
+    perSecond,
+    nodesAnswered,
+  });
+  const rows = headToHeadRows({
+    rows: [
+      { nodes: 1000, title: "filter, 4 PVCs", nls: side(0.35, 2.7, 2495, 1), openLocal: side(45, 60, 22.4, 1000) },
+      { nodes: 5000, title: "filter, 4 PVCs", nls: side(0.6, 5, 1451, 1) },
+    ],
+  });
+  t.deepEqual(rows[0], {
+    measure: "1000 nodes, filter, 4 PVCs (p50 / p99)",
+    figure: "nls 0.35 ms / 2.70 ms, 2495/s; open-local 45.00 ms / 60.00 ms, 22.4/s; nodes answered 1 / 1000",
+    target: "",
+    verdict: "",
+  });
+  t.regex(rows[1]?.figure ?? "", /open-local not reported; nodes answered 1 \/ \?$/);
+  t.deepEqual(headToHeadRows({ skipped: "no open-local" }), []);
+});
+
+test("head-to-head: the note names open-local's build", (t) => {
+  const [note] = sectionNotes("head-to-head", {
+    "head-to-head": { seconds: 15, pods: 200, openLocal: { version: "v0.8.0" } },
+  });
+  t.is(
+    note,
+    "over loopback, one connection each, 15 s per figure, 2 VGs per node, 200 pods of 4 PVCs; open-local's extender v0.8.0 in the same run",
+  );
+  t.deepEqual(sectionNotes("head-to-head", { "head-to-head": { skipped: "no open-local" } }), []);
 });

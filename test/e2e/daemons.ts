@@ -34,7 +34,19 @@ export function spawnDaemon(
   env: NodeJS.ProcessEnv,
   log: string[],
 ): DaemonProcess {
-  const child = spawn("node", args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  return spawnProcess(cluster, name, "node", args, env, log);
+}
+
+/** Starts `command <args>` as spawnDaemon starts node (another program: a Go binary under test). */
+export function spawnProcess(
+  cluster: Cluster,
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: string[],
+): DaemonProcess {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const file = createWriteStream(join(cluster.dir, `${name}.log`), { flags: "a" });
   for (const s of [child.stdout, child.stderr]) {
     s.pipe(file, { end: false });

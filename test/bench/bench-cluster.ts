@@ -1,0 +1,52 @@
+/**
+ * What the benches put in their control plane in place of real nodes (no kubelet, no agent runs): Ready
+ * Node objects, each with its NodeLocalStorage as an agent reports it and a fresh agent Lease; and the
+ * wait until the nls extender has them all.
+ */
+import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
+import { waitFor } from "../e2e/cluster.js";
+import type { KubeApi } from "../e2e/kube-api.js";
+import { agentLease, nlsStatus } from "../e2e/node-storage.js";
+
+/** A Ready node with its NodeLocalStorage (the VGs given) and a fresh agent Lease, in few round trips. */
+export async function addBenchNode(
+  api: KubeApi,
+  name: string,
+  vgs: Array<{ name: string; bytes: number }>,
+): Promise<void> {
+  await api.post("/api/v1/nodes", { metadata: { name, labels: { "kubernetes.io/hostname": name } } });
+  // The TaintNodesByCondition admission plugin taints a new node not-ready; with no kubelet, lift it.
+  await api.patch(`/api/v1/nodes/${name}`, { spec: { taints: null } });
+  const now = new Date().toISOString();
+  await api.patch(`/api/v1/nodes/${name}/status`, {
+    status: {
+      capacity: { cpu: "64", memory: "256Gi", pods: "250" },
+      allocatable: { cpu: "64", memory: "256Gi", pods: "250" },
+      conditions: [
+        { type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: now, lastTransitionTime: now },
+      ],
+    },
+  });
+  await api.post("/apis/csi.aliyun.com/v1alpha1/nodelocalstorages", {
+    apiVersion: "csi.aliyun.com/v1alpha1",
+    kind: "NodeLocalStorage",
+    metadata: { name },
+    spec: { nodeName: name },
+  });
+  await api.patch(`/apis/csi.aliyun.com/v1alpha1/nodelocalstorages/${name}/status`, { status: nlsStatus({ vgs }) });
+  await api.post(`/apis/coordination.k8s.io/v1/namespaces/${DEFAULT_LEASE_NAMESPACE}/leases`, agentLease(name));
+}
+
+/** Until the nls extender's cache (its debug view) holds every node in `names` with its NodeLocalStorage. */
+export async function nlsExtenderSees(debugPort: number, names: readonly string[]): Promise<void> {
+  await waitFor(
+    `the nls extender to see all ${names.length} nodes`,
+    async () => {
+      const cache = (await (await fetch(`http://127.0.0.1:${debugPort}/cache`)).json()) as {
+        nodes: Record<string, { nls: boolean }>;
+      };
+      return names.every((n) => cache.nodes[n]?.nls) ? true : undefined;
+    },
+    300_000,
+  );
+}
