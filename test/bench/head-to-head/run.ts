@@ -5,13 +5,17 @@
  * same request bodies (names only, as nodeCacheCapable kube-scheduler sends), one kept-alive connection
  * each, requests one after another. Prints a table; asserts nothing.
  *
- *   pnpm bench:head-to-head [--nodes=1000,5000] [--seconds=15] [--pods=200]
+ *   pnpm bench:head-to-head [--nodes=1000,5000] [--seconds=15] [--pods=200] [--settle-seconds=5]
+ *
+ * Before each figure the bench waits --settle-seconds: the extender measured before it (open-local,
+ * after its heavy figures) goes on collecting garbage for a while, on the same two cores.
  *
  * Node counts are reached in turn (nodes are added, never removed). open-local's binary: NLS_OPEN_LOCAL_SRC
  * or NLS_OPEN_LOCAL_BIN (open-local/binary.ts); without either the bench is skipped. With
  * NLS_BENCH_DIR=<dir> it writes the figures (or {"skipped": why}) as JSON to <dir>/head-to-head.json.
  */
 import { writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ADMIN_TOKEN, crdsEstablished, e2eGate, freePort, startCluster } from "../../e2e/cluster.js";
@@ -38,6 +42,7 @@ function option(name: string, fallback: string): string {
 const nodeCounts = option("nodes", "1000,5000").split(",").map(Number);
 const seconds = Number(option("seconds", "15"));
 const podCount = Number(option("pods", "200"));
+const settleMs = 1000 * Number(option("settle-seconds", "5"));
 
 /** The VGs of the i-th node: sizes vary from node to node, so that scores differ. */
 const vgsOf = (i: number) => [
@@ -166,6 +171,7 @@ async function main(): Promise<void> {
       for (const scenario of scenarios) {
         const exchanges = scenario.exchanges(names);
         const side = async (port: number): Promise<Side> => {
+          await sleep(settleMs);
           const sent = await sendFor(`http://127.0.0.1:${port}`, exchanges, { seconds });
           return {
             ...summarize(sent.latenciesMs, sent.wallSeconds),
@@ -181,14 +187,28 @@ async function main(): Promise<void> {
           openLocal: await side(openLocal.port),
         };
         rows.push(row);
-        writeFigures({ openLocal: { version: binary.version }, seconds, pods: podCount, rows, rss });
+        writeFigures({
+          openLocal: { version: binary.version },
+          seconds,
+          settleSeconds: settleMs / 1000,
+          pods: podCount,
+          rows,
+          rss,
+        });
       }
       rss.push({
         nodes: count,
         rssMiB: sampleRssMiB({ "nls-extender": nls.child.pid, "open-local extender": openLocal.child.pid }),
       });
     }
-    writeFigures({ openLocal: { version: binary.version }, seconds, pods: podCount, rows, rss });
+    writeFigures({
+      openLocal: { version: binary.version },
+      seconds,
+      settleSeconds: settleMs / 1000,
+      pods: podCount,
+      rows,
+      rss,
+    });
     console.log(
       `\nOver loopback, one connection, ${seconds} s per figure, 2 VGs per node, pods of 4 PVCs; open-local ${binary.version}; Node ${process.version}, ${new Date().toISOString()}`,
     );
