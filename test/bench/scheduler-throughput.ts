@@ -363,7 +363,7 @@ function baselineOf(results: ScenarioFigures[], r: ScenarioFigures): ScenarioFig
 async function startNullExtender(cluster: Cluster): Promise<DaemonProcess & { port: number }> {
   const port = await freePort();
   const script = fileURLToPath(new URL("null-extender.ts", import.meta.url));
-  const proc = spawnDaemon(cluster, "null-extender", ["--import=tsx", script, `--port=${port}`], {}, []);
+  const proc = spawnDaemon(cluster, "null-extender", ["--import=tsx", script, `--port=${port}`], {}, "file only");
   try {
     await waitFor("the null extender to answer", async () =>
       (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined,
@@ -407,7 +407,8 @@ async function main(): Promise<void> {
     await inParallel(names, 32, (n) => addBenchNode(api, n, [{ name: VG, bytes: VG_BYTES }]));
     const lvm = new NodeLvm();
     for (const n of names) lvm.addVg(n, VG, VG_BYTES);
-    const extender = await startExtender(cluster, await freePort());
+    // Its log lines (one per request) to its file only: kept in this process they would grow it by GBs.
+    const extender = await startExtender(cluster, await freePort(), { log: "file only" });
     stops.unshift(() => extender.stop());
     const nullExtender = await startNullExtender(cluster);
     stops.unshift(() => nullExtender.stop());

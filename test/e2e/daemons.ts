@@ -20,19 +20,22 @@ export interface DaemonProcess {
   child: ChildProcess;
   /** The exit code (null when killed by a signal). */
   exited: Promise<number | null>;
-  /** Every line it logged (also in `<cluster dir>/<name>.log`). */
+  /**
+   * Every line it logged (also in `<cluster dir>/<name>.log`); stays empty when started with
+   * `"file only"` (a bench's daemon logs per request: kept in memory, the lines would grow the bench).
+   */
   log: string[];
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
 }
 
-/** Starts `node <args>` with `env`, its output in `log` and in `<cluster dir>/<name>.log`. */
+/** Starts `node <args>` with `env`, its output in `log` (unless "file only") and in `<cluster dir>/<name>.log`. */
 export function spawnDaemon(
   cluster: Cluster,
   name: string,
   args: string[],
   env: NodeJS.ProcessEnv,
-  log: string[],
+  log: string[] | "file only",
 ): DaemonProcess {
   return spawnProcess(cluster, name, "node", args, env, log);
 }
@@ -44,18 +47,19 @@ export function spawnProcess(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
-  log: string[],
+  log: string[] | "file only",
 ): DaemonProcess {
+  const lines = log === "file only" ? undefined : log;
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const file = createWriteStream(join(cluster.dir, `${name}.log`), { flags: "a" });
   for (const s of [child.stdout, child.stderr]) {
     s.pipe(file, { end: false });
-    s.on("data", (d: Buffer) => log.push(...d.toString().trim().split("\n")));
+    if (lines) s.on("data", (d: Buffer) => lines.push(...d.toString().trim().split("\n")));
   }
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   void exited.then(() => file.end());
   const stop = () => stopProcess(child);
-  return { child, exited, log, stop };
+  return { child, exited, log: lines ?? [], stop };
 }
 
 export interface ExtenderProcess extends DaemonProcess {
@@ -74,7 +78,7 @@ export async function startExtender(
   cluster: Cluster,
   port: number,
   options: {
-    log?: string[];
+    log?: string[] | "file only";
     tokenDuration?: string;
     args?: string[];
     debugAddress?: { host: string; port: number };

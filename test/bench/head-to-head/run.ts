@@ -149,7 +149,8 @@ async function main(): Promise<void> {
           );
       },
     );
-    const nls = await startExtender(cluster, await freePort());
+    // Its log lines (one per request) to its file only: kept in this process, the client, they would grow it.
+    const nls = await startExtender(cluster, await freePort(), { log: "file only" });
     stops.unshift(() => nls.stop());
     const rows: Row[] = [];
     let made = 0;

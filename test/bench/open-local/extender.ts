@@ -37,7 +37,7 @@ export async function startOpenLocalExtender(
     binary.bin,
     ["scheduler", `--kubeconfig=${cluster.kubeconfig}`, `--port=${port}`, "--scheduler-strategy=binpack"],
     {},
-    [],
+    "file only",
   );
   try {
     await openLocalSees(port, nodes);
