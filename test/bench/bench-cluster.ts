@@ -3,9 +3,29 @@
  * Node objects, each with its NodeLocalStorage as an agent reports it and a fresh agent Lease; and the
  * wait until the nls extender has them all.
  */
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * A control plane with deploy/base applied (deploy/ less its admission webhook, whose marking the
+ * scheduler bench's pods carry from their manifests) and the nls CRDs served; an admin client.
+ */
+export async function startBenchCluster(): Promise<{ cluster: Cluster; api: KubeApi }> {
+  const cluster = await startCluster();
+  try {
+    await cluster.kubectlOk(["apply", "-k", join(root, "deploy/base")]);
+    await crdsEstablished(cluster);
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return { cluster, api: kubeApi(cluster.server, ADMIN_TOKEN) };
+}
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
-import { waitFor } from "../e2e/cluster.js";
-import type { KubeApi } from "../e2e/kube-api.js";
+import { ADMIN_TOKEN, crdsEstablished, startCluster, waitFor, type Cluster } from "../e2e/cluster.js";
+import { kubeApi, type KubeApi } from "../e2e/kube-api.js";
 import { agentLease, nlsStatus } from "../e2e/node-storage.js";
 
 /** A Ready node with its NodeLocalStorage (the VGs given) and a fresh agent Lease, in few round trips. */

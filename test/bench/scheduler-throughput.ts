@@ -45,22 +45,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
-import {
-  ADMIN_TOKEN,
-  crdsEstablished,
-  e2eGate,
-  freePort,
-  startCluster,
-  waitFor,
-  type Cluster,
-} from "../e2e/cluster.js";
+import { ADMIN_TOKEN, e2eGate, freePort, waitFor, type Cluster } from "../e2e/cluster.js";
 import { schedulerConfigFor, spawnDaemon, startExtender, type DaemonProcess } from "../e2e/daemons.js";
 import { inParallel } from "../e2e/in-parallel.js";
 import { kubeApi, type KubeApi } from "../e2e/kube-api.js";
 import { localPod, localPvc, localStorageClass } from "../e2e/local-volumes.js";
 import { NodeLvm } from "../e2e/node-lvm.js";
 import { doRequest, OpenLocalCsiStandIn } from "../e2e/open-local-csi.js";
-import { addBenchNode, nlsExtenderSees } from "./bench-cluster.js";
+import { addBenchNode, nlsExtenderSees, startBenchCluster } from "./bench-cluster.js";
 import { summarizeAttempts, type ProvisioningSummary } from "./provisioning-attempts.js";
 import { compactAndDefragment, etcdStatus, type EtcdStatus } from "./etcd-maintenance.js";
 import { openLocalBinary } from "./open-local/binary.js";
@@ -69,7 +61,6 @@ import { watchBindings } from "./pod-bindings.js";
 import { cpuMsPerPod, sampleCpu, sampleRssMiB, type CpuSample } from "./process-cpu.js";
 import { cpuTable, median, medianPerKey } from "./scheduler-figures.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const MANAGED_RESOURCE = "nls.csi.aliyun.com/local-storage";
 /** Claims the stand-in provisioner provisions at once: external-provisioner's `--worker-threads` default. */
 const PROVISIONER_WORKERS = 100;
@@ -393,14 +384,10 @@ async function main(): Promise<void> {
     writeFigures({ skipped: gate.why });
     return;
   }
-  const cluster = await startCluster();
+  // The "every pod" scenarios measure pods that nothing marks: deploy/base has no admission webhook.
+  const { cluster, api } = await startBenchCluster();
   const stops: Array<() => Promise<unknown>> = [() => cluster.stop()];
   try {
-    const api = kubeApi(cluster.server, ADMIN_TOKEN);
-    // deploy/base: the objects of deploy/ less its admission webhook, whose marking the pods carry
-    // from their manifests (the "every pod" scenarios measure pods that nothing marks).
-    await cluster.kubectlOk(["apply", "-k", join(root, "deploy/base")]);
-    await crdsEstablished(cluster);
     // Its client's default 20 requests/s would hold the PVC scenarios (several writes per claim).
     await cluster.startControllerManager("persistentvolume-binder-controller", [
       "--kube-api-qps=1000",

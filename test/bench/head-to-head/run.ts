@@ -17,13 +17,11 @@
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { ADMIN_TOKEN, crdsEstablished, e2eGate, freePort, startCluster } from "../../e2e/cluster.js";
+import { e2eGate, freePort } from "../../e2e/cluster.js";
 import { startExtender } from "../../e2e/daemons.js";
 import { inParallel } from "../../e2e/in-parallel.js";
-import { kubeApi } from "../../e2e/kube-api.js";
 import { localPvc, localStorageClass } from "../../e2e/local-volumes.js";
-import { addBenchNode, nlsExtenderSees } from "../bench-cluster.js";
+import { addBenchNode, nlsExtenderSees, startBenchCluster } from "../bench-cluster.js";
 import { openLocalBinary } from "../open-local/binary.js";
 import { openLocalSees, startOpenLocalExtender } from "../open-local/extender.js";
 import { sampleRssMiB } from "../process-cpu.js";
@@ -31,7 +29,6 @@ import { summarize, type LatencySummary } from "./latency.js";
 import { requests, sendFor, type Exchange } from "./one-connection.js";
 import { answeredNodes } from "./answers.js";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
 const GI = 2 ** 30;
 const NAMESPACE = "bench";
 
@@ -124,12 +121,9 @@ async function main(): Promise<void> {
     writeFigures({ skipped: binary.skipped });
     return;
   }
-  const cluster = await startCluster();
+  const { cluster, api } = await startBenchCluster();
   const stops: Array<() => Promise<unknown>> = [() => cluster.stop()];
   try {
-    const api = kubeApi(cluster.server, ADMIN_TOKEN);
-    await cluster.kubectlOk(["apply", "-k", join(root, "deploy/base")]);
-    await crdsEstablished(cluster);
     await api.post("/apis/storage.k8s.io/v1/storageclasses", localStorageClass("lvm"));
     const pool0 = localStorageClass("lvm-pool0");
     await api.post("/apis/storage.k8s.io/v1/storageclasses", {
@@ -156,6 +150,14 @@ async function main(): Promise<void> {
     let made = 0;
     let openLocal: Awaited<ReturnType<typeof startOpenLocalExtender>> | undefined;
     const rss: Array<{ nodes: number; rssMiB: Record<string, number> }> = [];
+    const figures = () => ({
+      openLocal: { version: binary.version },
+      seconds,
+      settleSeconds: settleMs / 1000,
+      pods: podCount,
+      rows,
+      rss,
+    });
     for (const count of nodeCounts) {
       console.log(`# ${count} nodes: creating ${count - made} more`);
       const added = Array.from({ length: Math.max(0, count - made) }, (_, k) => made + k);
@@ -188,28 +190,14 @@ async function main(): Promise<void> {
           openLocal: await side(openLocal.port),
         };
         rows.push(row);
-        writeFigures({
-          openLocal: { version: binary.version },
-          seconds,
-          settleSeconds: settleMs / 1000,
-          pods: podCount,
-          rows,
-          rss,
-        });
+        writeFigures(figures());
       }
       rss.push({
         nodes: count,
         rssMiB: sampleRssMiB({ "nls-extender": nls.child.pid, "open-local extender": openLocal.child.pid }),
       });
     }
-    writeFigures({
-      openLocal: { version: binary.version },
-      seconds,
-      settleSeconds: settleMs / 1000,
-      pods: podCount,
-      rows,
-      rss,
-    });
+    writeFigures(figures());
     console.log(
       `\nOver loopback, one connection, ${seconds} s per figure, 2 VGs per node, pods of 4 PVCs; open-local ${binary.version}; Node ${process.version}, ${new Date().toISOString()}`,
     );
