@@ -1,8 +1,14 @@
 /**
- * What the benches put in their control plane in place of real nodes (no kubelet, no agent runs): Ready
- * Node objects, each with its NodeLocalStorage as an agent reports it and a fresh agent Lease; and the
- * wait until the nls extender has them all.
+ * The benches' control plane, and what they put in it in place of real nodes (no kubelet, no agent
+ * runs): Ready Node objects, each with its NodeLocalStorage as an agent reports it and a fresh agent
+ * Lease; and the wait until the nls extender has them all.
  */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
+import { ADMIN_TOKEN, crdsEstablished, startCluster, waitFor, type Cluster } from "../e2e/cluster.js";
+import { kubeApi, type KubeApi } from "../e2e/kube-api.js";
+import { agentLease, nlsStatus } from "../e2e/node-storage.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -21,12 +27,6 @@ export async function startBenchCluster(): Promise<{ cluster: Cluster; api: Kube
   }
   return { cluster, api: kubeApi(cluster.server, ADMIN_TOKEN) };
 }
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { DEFAULT_LEASE_NAMESPACE } from "@nls/api";
-import { ADMIN_TOKEN, crdsEstablished, startCluster, waitFor, type Cluster } from "../e2e/cluster.js";
-import { kubeApi, type KubeApi } from "../e2e/kube-api.js";
-import { agentLease, nlsStatus } from "../e2e/node-storage.js";
 
 /** A Ready node with its NodeLocalStorage (the VGs given) and a fresh agent Lease, in few round trips. */
 export async function addBenchNode(

@@ -26,7 +26,7 @@ import { openLocalBinary } from "../open-local/binary.js";
 import { openLocalSees, startOpenLocalExtender } from "../open-local/extender.js";
 import { sampleRssMiB } from "../process-cpu.js";
 import { summarize, type LatencySummary } from "./latency.js";
-import { requests, sendFor, type Exchange } from "./one-connection.js";
+import { requests, sendFor, type Exchange, type Send } from "./one-connection.js";
 import { answeredNodes } from "./answers.js";
 
 const GI = 2 ** 30;
@@ -69,10 +69,13 @@ const FILTER = "/scheduler/predicates";
 const PRIORITIZE = "/scheduler/priorities";
 const withClaims = (names: string[]) =>
   Array.from({ length: podCount }, (_, p) => JSON.stringify({ Pod: pod(p, true), Nodes: null, NodeNames: names }));
-/** What kube-scheduler asks per pod: filter on every node, then prioritize on the nodes filter let through. */
+/**
+ * What kube-scheduler asks per pod: filter on every node, then prioritize on the nodes filter let through.
+ * The filter bodies are encoded before the clock starts, as for the other scenarios.
+ */
 const filterThenPrioritize = (names: string[]): Exchange[] =>
-  Array.from({ length: podCount }, (_, p) => async (send) => {
-    const passed = JSON.parse(await send(FILTER, JSON.stringify({ Pod: pod(p, true), Nodes: null, NodeNames: names })));
+  withClaims(names).map((filterBody, p) => async (send: Send) => {
+    const passed = JSON.parse(await send(FILTER, filterBody));
     const through: unknown = (passed as { NodeNames?: unknown } | null)?.NodeNames;
     // kube-scheduler calls prioritize only when more than one node is left.
     if (Array.isArray(through) && through.length > 1)
